@@ -1,0 +1,171 @@
+"""The ``critmin`` command line: parse, call one core function, render."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from critmin.data.schemas import STAGES, TABLES
+from critmin.data.validate import DataValidationError
+
+app = typer.Typer(help="critmin: critical-minerals and rare-earth supply security.",
+                  no_args_is_help=True)
+data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+console = Console()
+err = Console(stderr=True)
+
+DataPath = Annotated[
+    Path | None,
+    typer.Option("--data", help="directory of tables overriding/extending the shipped data"),
+]
+
+
+def _load(path: Path | None):
+    from critmin.model.network import load
+
+    try:
+        return load(path)
+    except DataValidationError as exc:
+        for p in exc.problems:
+            err.print(str(p), markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """JSON-safe records: NaN and NA become null."""
+    out = json.loads(df.to_json(orient="records", date_format="iso"))
+    return out
+
+
+def _pct(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{100 * x:.0f} %"
+
+
+@data_app.command("validate")
+def data_validate(
+    path: Annotated[Path | None, typer.Argument(help="directory of tables to check")] = None,
+) -> None:
+    """Validate the shipped data, or PATH merged over it; one line per problem."""
+    net = _load(path)
+    n = sum(len(df) for df in net.tables.values())
+    console.print(f"[green]valid[/]: {len(net.tables)} tables, {n:,} rows")
+
+
+@data_app.command("list")
+def data_list(
+    table: Annotated[str, typer.Argument(help=f"one of: {', '.join(TABLES)}")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    data: DataPath = None,
+    limit: Annotated[int, typer.Option(help="rows to show in the table view")] = 50,
+) -> None:
+    """Print one table of the dataset."""
+    if table not in TABLES:
+        err.print(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
+        raise typer.Exit(2)
+    df = _load(data).tables[table]
+    if as_json:
+        typer.echo(json.dumps(_records(df), indent=1))
+        return
+    view = Table(title=f"{table} ({len(df):,} rows)")
+    for c in df.columns:
+        view.add_column(c)
+    for row in df.head(limit).itertuples(index=False):
+        view.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    console.print(view)
+
+
+@data_app.command("summary")
+def data_summary(
+    data: DataPath = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+) -> None:
+    """Per commodity: world output, top producer, China's share per stage, U.S./Japan reliance."""
+    from critmin.data.summary import commodity_summary
+
+    df = commodity_summary(_load(data))
+    if as_json:
+        typer.echo(json.dumps(_records(df), indent=1))
+        return
+    view = Table(title="critmin — supply by commodity (latest year with data)")
+    for c in ("commodity", "year", "world output", "top producer", *[f"China {s}" for s in
+              STAGES], "U.S. NIR", "Japan NIR"):
+        view.add_column(c, justify="left" if c == "commodity" else "right")
+    for r in df.itertuples(index=False):
+        def nir(v, q):
+            return "—" if v is None or pd.isna(v) else f"{q or ''}{100 * v:.0f} %"
+        view.add_row(
+            r.commodity, str(r.year), f"{r.world_output:,.0f} {r.unit}",
+            f"{r.top_country} {_pct(r.top_share)}",
+            *[_pct(getattr(r, f"china_share_{s}")) for s in STAGES],
+            nir(r.usa_import_reliance, r.usa_reliance_qualifier),
+            nir(r.jpn_import_reliance, r.jpn_reliance_qualifier),
+        )
+    console.print(view)
+    console.print("NIR: net import reliance, share of apparent consumption. Sources: "
+                  "`critmin data sources`.")
+
+
+@data_app.command("sources")
+def data_sources(
+    data: DataPath = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+) -> None:
+    """List every source with the number of rows that cite it."""
+    net = _load(data)
+    counts: dict[str, int] = {}
+    for df in net.tables.values():
+        if "source_id" in df and df is not net.sources:
+            for k, v in df["source_id"].value_counts().items():
+                counts[k] = counts.get(k, 0) + int(v)
+    src = net.sources.assign(rows=net.sources["source_id"].map(counts).fillna(0).astype(int))
+    if as_json:
+        typer.echo(json.dumps(_records(src), indent=1))
+        return
+    view = Table(title="sources")
+    for c in ("source_id", "publisher", "title", "table", "year", "url", "rows"):
+        view.add_column(c, overflow="fold")
+    for r in src.itertuples(index=False):
+        view.add_row(r.source_id, r.publisher, r.title, r.table or "", str(r.year), r.url,
+                     str(r.rows))
+    console.print(view)
+
+
+@data_app.command("schema")
+def data_schema(
+    table: Annotated[str | None, typer.Argument(help="table name; all when omitted")] = None,
+) -> None:
+    """Document the tables: columns, types, units, allowed values."""
+    names = [table] if table else list(TABLES)
+    for name in names:
+        schema = TABLES[name]
+        view = Table(title=f"{name} — {schema.description} key: {', '.join(schema.key)}")
+        for c in ("column", "type", "unit", "required", "allowed / range", "description"):
+            view.add_column(c, overflow="fold")
+        for c in schema.columns:
+            rng = ", ".join(c.allowed) if c.allowed else ""
+            if c.minimum is not None or c.maximum is not None:
+                rng = f"[{c.minimum if c.minimum is not None else ''}, " \
+                      f"{c.maximum if c.maximum is not None else ''}]"
+            if c.references:
+                rng = f"-> {c.references[0]}.{c.references[1]}"
+            if c.country:
+                rng = "ISO3, OTHER, WORLD"
+            view.add_row(c.name, c.dtype, c.unit or "", "yes" if c.required else "", rng,
+                         c.description)
+        console.print(view)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Shipped, sourced datasets; their schemas; loading and validation."""

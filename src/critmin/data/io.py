@@ -1,0 +1,111 @@
+"""Read shipped and user tables (CSV, Parquet, Excel), merge overrides, validate.
+
+A user directory may hold any of the tables as ``<table>.csv``, ``<table>.parquet`` or
+``<table>.xlsx``. Its rows override shipped rows with the same key and extend the table
+with new keys. Nothing is loaded unless every table passes validation.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from critmin.data.schemas import TABLES
+from critmin.data.validate import (
+    BOOK,
+    DataValidationError,
+    Problem,
+    check_references,
+    check_rows,
+    check_totals,
+)
+
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def shipped_dir() -> Path:
+    """Directory of the tables shipped inside the package."""
+    return Path(str(resources.files("critmin.data") / "tables"))
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read one table file as strings, adding ``_file`` and ``_row`` (header = row 1)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        elif suffix == ".parquet":
+            df = pd.read_parquet(path).astype("string").fillna("").astype(str)
+        elif suffix == ".xlsx":
+            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            raise DataValidationError([Problem(str(path), 0, "-", f"unsupported format {suffix}")])
+    except DataValidationError:
+        raise
+    except Exception as exc:  # unreadable file: report it in the standard form
+        raise DataValidationError([Problem(str(path), 0, "-", f"cannot read file: {exc}")]) from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    df["_file"] = str(path)
+    df["_row"] = range(2, len(df) + 2)
+    return df
+
+
+def find_table_files(directory: Path) -> dict[str, Path]:
+    """Table files in a directory, by table name; two formats of one table is an error."""
+    found: dict[str, Path] = {}
+    problems = []
+    for name in TABLES:
+        paths = [directory / f"{name}{s}" for s in SUFFIXES if (directory / f"{name}{s}").exists()]
+        if len(paths) > 1:
+            problems.append(Problem(str(paths[1]), 0, "-",
+                                    f"table '{name}' given twice (also {paths[0].name})"))
+        elif paths:
+            found[name] = paths[0]
+    if problems:
+        raise DataValidationError(problems)
+    return found
+
+
+def _merge(shipped: pd.DataFrame | None, user: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """User rows replace shipped rows with the same key and add new ones."""
+    if shipped is None:
+        return user
+    ukeys = set(map(tuple, user.reindex(columns=key).astype(str).apply(
+        lambda s: s.str.strip()).to_numpy()))
+    skeys = shipped.reindex(columns=key).astype(str).apply(lambda s: s.str.strip())
+    keep = [tuple(k) not in ukeys for k in skeys.to_numpy()]
+    return pd.concat([shipped[keep], user], ignore_index=True)
+
+
+def read_tables(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Typed tables from the shipped data, overridden/extended by ``path`` if given.
+
+    Raises :class:`DataValidationError` listing every problem; returns nothing partial.
+    """
+    raw = {name: read_raw(p) for name, p in find_table_files(shipped_dir()).items()}
+    if path is not None:
+        directory = Path(path)
+        if not directory.is_dir():
+            raise DataValidationError([Problem(str(directory), 0, "-", "not a directory")])
+        for name, p in find_table_files(directory).items():
+            raw[name] = _merge(raw.get(name), read_raw(p), list(TABLES[name].key))
+    return validate_raw(raw)
+
+
+def validate_raw(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Check raw tables; return typed tables (without bookkeeping columns) or raise."""
+    typed: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name, df in raw.items():
+        typed[name], found = check_rows(TABLES[name], df)
+        problems += found
+    problems += check_references(typed)
+    problems += check_totals(typed)
+    if problems:
+        raise DataValidationError(problems)
+    return {
+        name: df.drop(columns=BOOK).reset_index(drop=True)
+        for name, df in typed.items()
+    }

@@ -1,0 +1,323 @@
+"""One declaration per shipped table: columns, dtype, unit, allowed values, description.
+
+Validation (:mod:`critmin.data.validate`), error messages and the data documentation
+(``critmin data schema``) are all derived from these declarations, in the spirit of
+PyPSA's ``component_attrs``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+DType = Literal["str", "int", "float", "bool"]
+
+STAGES = ("mine", "refining", "metal", "product")
+"""Supply-chain stages, upstream to downstream: ore/concentrate, separated oxide or
+refined chemical/metal, metal or alloy, derivative product (magnet, cathode, anode, cell)."""
+
+SPECIAL_COUNTRIES = {"WORLD": "World total", "OTHER": "Other countries (rest of world)"}
+"""Codes allowed beside ISO 3166-1 alpha-3 in country columns."""
+
+QUANTITY_UNITS = ("t", "t REO", "GWh")
+"""Units of physical quantities: tonnes of contained content (the commodity's basis),
+tonnes of rare-earth oxide equivalent, gigawatt-hours of battery cells."""
+
+PRICE_UNITS = ("USD/kg", "USD/t")
+INTENSITY_UNITS = ("kg/t", "kg/kWh")
+
+
+class Column(BaseModel):
+    """One column of a table: name, type, unit, constraints and meaning."""
+
+    name: str
+    dtype: DType
+    description: str
+    unit: str | None = None
+    required: bool = True
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    country: bool = False
+    references: tuple[str, str] | None = None  # (table, column) foreign key
+
+
+class TableSchema(BaseModel):
+    """A shipped table: its columns, primary key and meaning."""
+
+    name: str
+    description: str
+    columns: list[Column]
+    key: tuple[str, ...]
+    quantity_unit_of: str | None = Field(
+        default=None,
+        description="column naming a commodity whose declared unit the `unit` column must match",
+    )
+    share_groups: tuple[tuple[str, ...], str] | None = Field(
+        default=None, description="(group-by columns, share column): shares must sum to <= 1"
+    )
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _source() -> Column:
+    return Column(
+        name="source_id",
+        dtype="str",
+        description="id of the row's source in the `sources` table",
+        references=("sources", "source_id"),
+    )
+
+
+def _estimated() -> list[Column]:
+    return [
+        Column(
+            name="estimated",
+            dtype="bool",
+            description="true when the value is an estimate (by the publisher or by critmin)",
+        ),
+        Column(
+            name="method",
+            dtype="str",
+            required=False,
+            description="how an estimate was made; required when `estimated` is true",
+        ),
+    ]
+
+
+def _note() -> Column:
+    return Column(name="note", dtype="str", required=False, description="free-text remark")
+
+
+def _commodity(name: str = "commodity") -> Column:
+    return Column(
+        name=name,
+        dtype="str",
+        description="commodity id",
+        references=("commodities", "commodity"),
+    )
+
+
+def _year() -> Column:
+    return Column(name="year", dtype="int", unit="year", minimum=1990, maximum=2100,
+                  description="calendar year the value refers to")
+
+
+SOURCES = TableSchema(
+    name="sources",
+    description="Every publication a shipped number comes from.",
+    key=("source_id",),
+    columns=[
+        Column(name="source_id", dtype="str", description="short unique id"),
+        Column(name="publisher", dtype="str", description="publishing organisation"),
+        Column(name="title", dtype="str", description="title of the publication or dataset"),
+        Column(name="table", dtype="str", required=False,
+               description="table, page or file within the publication"),
+        Column(name="year", dtype="int", unit="year", minimum=1990, maximum=2100,
+               description="publication year"),
+        Column(name="url", dtype="str", description="URL or DOI"),
+        Column(name="licence", dtype="str", required=False, description="licence of the data"),
+        _note(),
+    ],
+)
+
+COMMODITIES = TableSchema(
+    name="commodities",
+    description="Minerals, their rare-earth split and derivative products, with units.",
+    key=("commodity",),
+    columns=[
+        Column(name="commodity", dtype="str", description="id, lower case"),
+        Column(name="name", dtype="str", description="readable name"),
+        Column(name="group", dtype="str", description="family of the commodity",
+               allowed=("rare_earths", "battery", "minor_metal", "pgm", "alloying", "product")),
+        Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
+               description="unit of every quantity of this commodity"),
+        Column(name="basis", dtype="str", description="what the unit counts (contained content)"),
+        Column(name="parent", dtype="str", required=False,
+               description="commodity this one is a part of (NdPr of rare earths)"),
+        Column(name="hs_codes", dtype="str", required=False,
+               description="HS 2017 six-digit codes, space separated"),
+        _source(),
+    ],
+)
+
+PRODUCTION = TableSchema(
+    name="production",
+    description="Production by commodity, stage, country and year.",
+    key=("commodity", "stage", "country", "year"),
+    quantity_unit_of="commodity",
+    columns=[
+        _commodity(),
+        Column(name="stage", dtype="str", allowed=STAGES, description="supply-chain stage"),
+        Column(name="country", dtype="str", country=True,
+               description="ISO 3166-1 alpha-3 producer, OTHER or WORLD"),
+        _year(),
+        Column(name="value", dtype="float", minimum=0, description="quantity produced per year"),
+        Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
+               description="must equal the commodity's unit"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+RESERVES = TableSchema(
+    name="reserves",
+    description="Reserves by commodity and country (USGS definitions).",
+    key=("commodity", "country", "year"),
+    quantity_unit_of="commodity",
+    columns=[
+        _commodity(),
+        Column(name="country", dtype="str", country=True,
+               description="ISO 3166-1 alpha-3, OTHER or WORLD"),
+        _year(),
+        Column(name="value", dtype="float", minimum=0, description="reserves, contained content"),
+        Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
+               description="must equal the commodity's unit"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+PRICES = TableSchema(
+    name="prices",
+    description="Annual average or spot prices with their basis.",
+    key=("commodity", "year", "basis"),
+    columns=[
+        _commodity(),
+        _year(),
+        Column(name="value", dtype="float", minimum=0, description="price"),
+        Column(name="unit", dtype="str", allowed=PRICE_UNITS, description="currency per mass"),
+        Column(name="basis", dtype="str", description="product, purity, market and averaging"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+IMPORT_RELIANCE = TableSchema(
+    name="import_reliance",
+    description="Importers' apparent consumption and net import reliance.",
+    key=("importer", "commodity", "year", "measure"),
+    columns=[
+        Column(name="importer", dtype="str", country=True, description="ISO3 of the importer"),
+        _commodity(),
+        _year(),
+        Column(name="measure", dtype="str",
+               allowed=("net_import_reliance", "apparent_consumption"),
+               description="net import reliance (share of apparent consumption) or consumption"),
+        Column(name="value", dtype="float", minimum=0,
+               description="share 0-1 for reliance; quantity for consumption"),
+        Column(name="qualifier", dtype="str", required=False, allowed=(">", "<", "E"),
+               description="'>'/'<': value is a bound; 'E': net exporter (reliance 0)"),
+        Column(name="unit", dtype="str", allowed=("share", *QUANTITY_UNITS),
+               description="share for reliance, the commodity's unit for consumption"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+IMPORT_SOURCES = TableSchema(
+    name="import_sources",
+    description="Shares of an importer's imports by supplying country.",
+    key=("importer", "commodity", "period", "exporter"),
+    share_groups=(("importer", "commodity", "period"), "share"),
+    columns=[
+        Column(name="importer", dtype="str", country=True, description="ISO3 of the importer"),
+        _commodity(),
+        Column(name="period", dtype="str", description="year or span, e.g. 2020-2023"),
+        Column(name="exporter", dtype="str", country=True,
+               description="ISO3 of the supplier, or OTHER"),
+        Column(name="share", dtype="float", minimum=0, maximum=1, unit="share",
+               description="share of the importer's imports (0-1)"),
+        Column(name="basis", dtype="str", allowed=("quantity", "value"),
+               description="shares of tonnage or of trade value"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+FLOWS = TableSchema(
+    name="flows",
+    description="Bilateral trade values by HS6 code (CEPII BACI).",
+    key=("exporter", "importer", "hs6", "year"),
+    columns=[
+        Column(name="exporter", dtype="str", country=True, description="ISO3 exporter"),
+        Column(name="importer", dtype="str", country=True, description="ISO3 importer"),
+        Column(name="hs6", dtype="str", description="HS 2017 six-digit product code"),
+        _commodity(),
+        _year(),
+        Column(name="value", dtype="float", minimum=0, unit="USD",
+               description="trade value, current USD, FOB"),
+        _source(),
+    ],
+)
+
+BOM = TableSchema(
+    name="bom",
+    description="Bills of materials: input intensity per unit of a derivative product.",
+    key=("product", "variant", "input"),
+    columns=[
+        _commodity("product"),
+        Column(name="variant", dtype="str", description="chemistry or grade, e.g. NMC811"),
+        _commodity("input"),
+        Column(name="value", dtype="float", minimum=0, description="input per unit of product"),
+        Column(name="unit", dtype="str", allowed=INTENSITY_UNITS,
+               description="kg of input per t (or per kWh) of product"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+PARAMETERS = TableSchema(
+    name="parameters",
+    description="Model parameters: elasticities, recycling, lead times, costs, stockpiles.",
+    key=("scope", "parameter"),
+    columns=[
+        Column(name="scope", dtype="str", description="commodity id or topic the value applies to"),
+        Column(name="parameter", dtype="str", description="parameter name"),
+        Column(name="value", dtype="float", description="central value"),
+        Column(name="low", dtype="float", required=False, description="low end of a range"),
+        Column(name="high", dtype="float", required=False, description="high end of a range"),
+        Column(name="unit", dtype="str", description="unit of value, low and high"),
+        Column(name="status", dtype="str", allowed=("fact", "estimate"),
+               description="fact: seen in the cited source; estimate: a prior or a calculation"),
+        Column(name="method", dtype="str", required=False,
+               description="how an estimate was made; required for estimates"),
+        _source(),
+        _note(),
+    ],
+)
+
+GAPS = TableSchema(
+    name="gaps",
+    description="Values the sources do not give (withheld, not available): recorded, not guessed.",
+    key=("table", "commodity", "stage", "country", "year"),
+    columns=[
+        Column(name="table", dtype="str", description="table the value would belong to"),
+        _commodity(),
+        Column(name="stage", dtype="str", required=False, allowed=STAGES,
+               description="stage, where it applies"),
+        Column(name="country", dtype="str", country=True, description="ISO3, OTHER or WORLD"),
+        _year(),
+        Column(name="reason", dtype="str", description="why the value is missing"),
+        _source(),
+    ],
+)
+
+TABLES: dict[str, TableSchema] = {
+    t.name: t
+    for t in (SOURCES, COMMODITIES, PRODUCTION, RESERVES, PRICES, IMPORT_RELIANCE,
+              IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS)
+}
+"""All tables, in load order (referenced tables first)."""

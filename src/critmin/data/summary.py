@@ -1,0 +1,60 @@
+"""Per-commodity overview of the loaded network: output, leaders, China, import reliance."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from critmin.data.schemas import STAGES
+from critmin.model.network import Network
+
+
+def latest_reliance(net: Network, importer: str) -> pd.DataFrame:
+    """Latest net import reliance per commodity for ``importer``: value, qualifier, year."""
+    df = net.import_reliance
+    df = df[df["importer"].eq(importer) & df["measure"].eq("net_import_reliance")]
+    df = df.sort_values("year").groupby("commodity").tail(1)
+    return df.set_index("commodity")[["value", "qualifier", "year"]]
+
+
+def commodity_summary(net: Network) -> pd.DataFrame:
+    """One row per commodity with production data.
+
+    Columns: commodity, name, unit, stage (most upstream stage with data), year,
+    world_output (commodity unit; the published world total where there is one), top_country, top_share (0-1), china_share_<stage>
+    for every stage, usa_import_reliance and jpn_import_reliance (0-1, with '>'/'<'
+    qualifiers kept in *_qualifier).
+    """
+    shares = net.production_shares()
+    order = {s: i for i, s in enumerate(STAGES)}
+    records = []
+    comm = net.commodities.set_index("commodity")
+    reliance = {c: latest_reliance(net, c) for c in ("USA", "JPN")}
+    for commodity, g in shares.groupby("commodity"):
+        first_stage = min(g["stage"], key=order.get)
+        head = g[g["stage"].eq(first_stage)].sort_values("share", ascending=False)
+        leader = head[~head["country"].eq("OTHER")].iloc[0]
+        year = int(head["year"].iloc[0])
+        published = net.production[
+            net.production["commodity"].eq(commodity) & net.production["stage"].eq(first_stage)
+            & net.production["year"].eq(year) & net.production["country"].eq("WORLD")]["value"]
+        rec = {
+            "commodity": commodity,
+            "name": comm.at[commodity, "name"],
+            "unit": comm.at[commodity, "unit"],
+            "stage": first_stage,
+            "year": year,
+            "world_output": float(published.iloc[0] if len(published) else head["value"].sum()),
+            "top_country": leader["country"],
+            "top_share": float(leader["share"]),
+        }
+        for stage in STAGES:
+            s = g[g["stage"].eq(stage)]
+            china = s.loc[s["country"].eq("CHN"), "share"].sum()
+            rec[f"china_share_{stage}"] = float(china) if len(s) else None
+        for importer, rel in reliance.items():
+            key = importer.lower()
+            hit = rel.loc[commodity] if commodity in rel.index else None
+            rec[f"{key}_import_reliance"] = None if hit is None else float(hit["value"])
+            rec[f"{key}_reliance_qualifier"] = None if hit is None else hit["qualifier"]
+        records.append(rec)
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,211 @@
+"""Validate raw tables against their schemas; every problem names file, row, column, reason.
+
+Raw tables are DataFrames of strings with two bookkeeping columns, ``_file`` and ``_row``
+(spreadsheet row number: the header is row 1, the first data row is row 2). Checks are
+vectorised per column; the result is either typed tables or a list of :class:`Problem`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pycountry
+
+from critmin.data.schemas import SPECIAL_COUNTRIES, TABLES, Column, TableSchema
+
+BOOK = ["_file", "_row"]
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f"}
+WORLD_TOLERANCE = 0.05
+"""Country rows may exceed the published world total by this share: USGS rounds world
+totals (to two or three significant figures), so exact sums drift a few percent."""
+SHARE_TOLERANCE = 0.005
+"""Import shares are published rounded to whole percent; their sum may pass 1 by this much."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in one cell (or row) of one file."""
+
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}: {self.column}: {self.reason}"
+
+
+class DataValidationError(ValueError):
+    """Raised when input tables are invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        lines = "\n".join(str(p) for p in self.problems[:50])
+        more = len(self.problems) - 50
+        super().__init__(
+            f"{len(self.problems)} data problem(s):\n{lines}"
+            + (f"\n... and {more} more" if more > 0 else "")
+        )
+
+
+def _problems(raw: pd.DataFrame, mask: pd.Series, column: str, reasons) -> list[Problem]:
+    """Problems for the rows where ``mask`` holds; ``reasons`` is a str or a Series."""
+    bad = raw.loc[mask]
+    if isinstance(reasons, str):
+        reasons = pd.Series(reasons, index=bad.index)
+    else:
+        reasons = reasons.loc[bad.index]
+    return [
+        Problem(str(f), int(r), column, str(why))
+        for f, r, why in zip(bad["_file"], bad["_row"], reasons, strict=True)
+    ]
+
+
+def _is_country(code: str) -> bool:
+    return code in SPECIAL_COUNTRIES or pycountry.countries.get(alpha_3=code) is not None
+
+
+def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Problem]]:
+    """Parse one column to its dtype and check its row-level constraints."""
+    text = raw[col.name].astype(str).str.strip()
+    empty = text.eq("") | text.str.lower().isin({"nan", "none", "<na>"})
+    problems: list[Problem] = []
+    if col.required:
+        reason = ("missing source (every row needs a source_id)" if col.name == "source_id"
+                  else "required value is missing")
+        problems += _problems(raw, empty, col.name, reason)
+    present = ~empty
+    if col.dtype in ("float", "int"):
+        values = pd.to_numeric(text.str.replace(",", "", regex=False).where(present),
+                               errors="coerce")
+        bad = present & values.isna()
+        problems += _problems(raw, bad, col.name, "not a number: " + text.map(repr))
+        if col.dtype == "int":
+            frac = present & ~bad & (values % 1 != 0)
+            problems += _problems(raw, frac, col.name, "not a whole number: " + text.map(repr))
+        ok = present & ~bad
+        if col.minimum is not None:
+            low = ok & (values < col.minimum)
+            word = "negative value" if col.minimum == 0 else "value"
+            problems += _problems(raw, low, col.name,
+                                  f"{word} " + text + f" (must be >= {col.minimum:g})")
+        if col.maximum is not None:
+            high = ok & (values > col.maximum)
+            problems += _problems(raw, high, col.name,
+                                  "value " + text + f" exceeds the maximum {col.maximum:g}")
+        parsed = values.astype("Int64") if col.dtype == "int" and not bad.any() else values
+        return parsed, problems
+    if col.dtype == "bool":
+        low = text.str.lower()
+        bad = present & ~low.isin(TRUE | FALSE)
+        problems += _problems(raw, bad, col.name, "not true/false: " + text.map(repr))
+        return low.isin(TRUE), problems
+    values = text.where(present, "")
+    if col.allowed is not None:
+        bad = present & ~values.isin(col.allowed)
+        problems += _problems(raw, bad, col.name,
+                              values.map(repr) + " is not one of: " + ", ".join(col.allowed))
+    if col.country:
+        codes = values[present].unique()
+        unknown = {c for c in codes if not _is_country(c)}
+        bad = present & values.isin(unknown)
+        problems += _problems(raw, bad, col.name,
+                              "unknown country code " + values.map(repr)
+                              + " (use ISO 3166-1 alpha-3, OTHER or WORLD)")
+    return values, problems
+
+
+def check_rows(schema: TableSchema, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Row-level checks of one table: columns, dtypes, allowed values, ranges, estimates."""
+    problems: list[Problem] = []
+    files = raw["_file"].unique() if len(raw) else []
+    missing = [c.name for c in schema.columns if c.required and c.name not in raw.columns]
+    unknown = [c for c in raw.columns if c not in schema.names and c not in BOOK]
+    for f in files:
+        problems += [Problem(str(f), 1, name, "required column is missing") for name in missing]
+        problems += [Problem(str(f), 1, name,
+                             f"unknown column for table '{schema.name}' "
+                             f"(expected: {', '.join(schema.names)})") for name in unknown]
+    typed = raw[BOOK].copy()
+    for col in schema.columns:
+        if col.name not in raw.columns:
+            typed[col.name] = pd.Series([pd.NA] * len(raw), index=raw.index, dtype="object")
+            continue
+        typed[col.name], found = _check_column(raw, col)
+        problems += found
+    if "estimated" in typed and "method" in typed:
+        no_method = typed["estimated"].astype(bool) & typed["method"].fillna("").eq("")
+        problems += _problems(raw, no_method, "method", "estimate without a method")
+    if schema.name == "parameters":
+        no_method = typed["status"].eq("estimate") & typed["method"].fillna("").eq("")
+        problems += _problems(raw, no_method, "method", "estimate without a method")
+    problems += _check_duplicates(schema, typed)
+    return typed, problems
+
+
+def _check_duplicates(schema: TableSchema, typed: pd.DataFrame) -> list[Problem]:
+    key = list(schema.key)
+    dup = typed.duplicated(key, keep="first")
+    if not dup.any():
+        return []
+    first_row = typed.groupby(key, dropna=False)["_row"].transform("first")
+    label = "/".join(key)
+    return _problems(typed, dup, label,
+                     "duplicate key, first given on row " + first_row.astype(str))
+
+
+def check_references(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Foreign keys (commodity, source) and units that must match the commodity's."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        schema = TABLES[name]
+        for col in schema.columns:
+            if col.references is None or col.name not in df:
+                continue
+            ref_table, ref_col = col.references
+            known = set(tables[ref_table][ref_col]) if ref_table in tables else set()
+            present = df[col.name].fillna("").ne("")
+            bad = present & ~df[col.name].isin(known)
+            what = "source" if ref_table == "sources" else ref_col
+            problems += _problems(df, bad, col.name,
+                                  f"unknown {what} " + df[col.name].map(repr))
+        if schema.quantity_unit_of and "commodities" in tables:
+            units = tables["commodities"].set_index("commodity")["unit"]
+            expected = df[schema.quantity_unit_of].map(units)
+            bad = expected.notna() & df["unit"].ne("") & df["unit"].ne(expected)
+            problems += _problems(df, bad, "unit",
+                                  "wrong unit " + df["unit"].map(repr) + " for "
+                                  + df[schema.quantity_unit_of].map(repr)
+                                  + " (expected " + expected.fillna("").map(repr) + ")")
+    return problems
+
+
+def check_totals(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Shares summing past 100 %, and country production exceeding the world total."""
+    problems: list[Problem] = []
+    for name, df in tables.items():
+        schema = TABLES[name]
+        if schema.share_groups and len(df):
+            cols, share = list(schema.share_groups[0]), schema.share_groups[1]
+            totals = df.groupby(cols)[share].transform("sum")
+            last = df.groupby(cols)["_row"].transform("max").eq(df["_row"])
+            over = last & (totals > 1 + SHARE_TOLERANCE)
+            problems += _problems(df, over, share,
+                                  "shares of " + "/".join(cols) + " sum to "
+                                  + (100 * totals).round(1).astype(str) + " % (> 100 %)")
+    prod = tables.get("production")
+    if prod is not None and len(prod):
+        keys = ["commodity", "stage", "year"]
+        world = prod[prod["country"].eq("WORLD")].set_index(keys)["value"]
+        countries = prod[~prod["country"].eq("WORLD")].groupby(keys)["value"].sum()
+        ratio = (countries / world).dropna()
+        for k in ratio[ratio > 1 + WORLD_TOLERANCE].index:
+            row = prod[prod[keys].eq(list(k)).all(axis=1) & prod["country"].eq("WORLD")].iloc[0]
+            problems.append(Problem(
+                str(row["_file"]), int(row["_row"]), "value",
+                f"country values for {'/'.join(map(str, k))} sum to {countries[k]:,.0f}, "
+                f"{100 * ratio[k]:.1f} % of the WORLD total {world[k]:,.0f} "
+                f"(shares sum past 100 %)"))
+    return problems

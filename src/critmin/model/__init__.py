@@ -1,0 +1,5 @@
+"""The supply network model."""
+
+from critmin.model.network import Network, load
+
+__all__ = ["Network", "load"]

@@ -1,0 +1,478 @@
+"""Build critmin's shipped tables from the published source files.
+
+Run from the repository root:
+
+    python tools/build_dataset.py --shared ../shared/data
+
+Inputs: the USGS Mineral Commodity Summaries 2024 data release (world production and
+reserves, U.S. salient statistics, critical-minerals table T5), the USGS MCS 2025 rare-earths
+chapter, CEPII BACI bilateral trade, the project's parameter notes, and the curated CSVs in
+``tools/curated/`` (figures transcribed from cited publications, one source per row).
+Outputs: ``src/critmin/data/tables/*.csv``. The script is the provenance record of every
+shipped number; it needs only the package's own dependencies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from pathlib import Path
+
+import pandas as pd
+import pycountry
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "critmin" / "data" / "tables"
+CURATED = ROOT / "tools" / "curated"
+
+MCS2024_URL = "https://doi.org/10.3133/mcs2024"
+MCS2025_URL = "https://doi.org/10.3133/mcs2025"
+
+# commodity -> (USGS file code, name, group, unit, basis, hs codes, stage of the world table,
+#               multiplier to tonnes, type filter)
+USGS_WORLD = {
+    "ree": ("raree", "Rare earths (total)", "rare_earths", "t REO", "rare-earth oxide equivalent",
+            "280530 284690", "mine", 1.0, None),
+    "lithium": ("lithi", "Lithium", "battery", "t", "lithium content", "283691 282520", "mine",
+                1.0, None),
+    "cobalt": ("cobal", "Cobalt", "battery", "t", "cobalt content", "282200 810520", "mine",
+               1.0, None),
+    "nickel": ("nicke", "Nickel", "battery", "t", "nickel content", "750210", "mine", 1.0, None),
+    "graphite": ("graph", "Natural graphite", "battery", "t", "natural graphite, gross weight",
+                 "250410 250490", "mine", 1.0, None),
+    "manganese": ("manga", "Manganese", "battery", "t", "manganese content", "260200", "mine",
+                  1000.0, None),
+    "gallium": ("galli", "Gallium", "minor_metal", "t", "gallium metal, primary (low purity)",
+                "811292", "refining", 0.001, None),
+    "germanium": ("germa", "Germanium", "minor_metal", "t", "germanium metal, refinery",
+                  "811299", "refining", 0.001, None),
+    "antimony": ("antim", "Antimony", "minor_metal", "t", "antimony content", "811010", "mine",
+                 1.0, None),
+    "tungsten": ("tungs", "Tungsten", "alloying", "t", "tungsten content", "810194", "mine",
+                 1.0, None),
+    "magnesium": ("mgmet", "Magnesium metal", "alloying", "t", "primary magnesium metal",
+                  "810411", "metal", 1000.0, None),
+    "platinum": ("plati", "Platinum", "pgm", "t", "platinum metal content", "711011", "mine",
+                 0.001, "Platinum"),
+    "palladium": ("plati", "Palladium", "pgm", "t", "palladium metal content", "711021", "mine",
+                  0.001, "Palladium"),
+    "indium": ("indiu", "Indium", "minor_metal", "t", "indium metal, refinery", "811292",
+               "refining", 1.0, None),
+    "tellurium": ("tellu", "Tellurium", "minor_metal", "t", "tellurium content, refinery",
+                  "280450", "refining", 1.0, None),
+    "bismuth": ("bismu", "Bismuth", "minor_metal", "t", "bismuth metal, refinery", "810600",
+                "refining", 1.0, None),
+    "molybdenum": ("molyb", "Molybdenum", "alloying", "t", "molybdenum content", "261390",
+                   "mine", 1.0, None),
+    "vanadium": ("vanad", "Vanadium", "alloying", "t", "vanadium content", "720292", "mine",
+                 1.0, None),
+}
+
+DERIVED_COMMODITIES = [
+    # commodity, name, group, unit, basis, parent, hs
+    ("ndpr", "Neodymium-praseodymium (NdPr)", "rare_earths", "t REO", "Nd2O3 + Pr6O11", "ree", ""),
+    ("dy", "Dysprosium", "rare_earths", "t REO", "Dy2O3", "ree", ""),
+    ("tb", "Terbium", "rare_earths", "t REO", "Tb4O7", "ree", ""),
+    ("ree_other", "Other rare earths", "rare_earths", "t REO",
+     "rare-earth oxides other than Nd, Pr, Dy, Tb (La, Ce, Sm, Y ...)", "ree", ""),
+    ("ndfeb_magnet", "Sintered NdFeB permanent magnets", "product", "t", "magnet mass", "",
+     "850511"),
+    ("cathode", "Li-ion cathode active material", "product", "t", "cathode active material", "",
+     ""),
+    ("anode", "Li-ion anode active material", "product", "t", "anode active material", "", ""),
+    ("li_ion_cell", "Lithium-ion battery cells", "product", "GWh", "cell energy capacity", "", ""),
+]
+
+# (file code, column, commodity, unit in file, to USD/kg or USD/t factor, out unit, basis)
+USGS_PRICES = [
+    ("raree", "Price_Dy2O3_dkg", "dy", 1.0, "USD/kg", "dysprosium oxide 99.5 % min, annual avg"),
+    ("raree", "Price_Nd2O3_dkg", "ndpr", 1.0, "USD/kg",
+     "neodymium oxide 99.5 % min, annual avg (NdPr proxy)"),
+    ("raree", "Price_TbO2_dkg", "tb", 1.0, "USD/kg", "terbium oxide 99.99 % min, annual avg"),
+    ("raree", "Price_CeO2_dkg", "ree_other", 1.0, "USD/kg", "cerium oxide 99.5 % min, annual avg"),
+    ("lithi", "Price_dt", "lithium", 1.0, "USD/t", "lithium carbonate, battery grade, annual avg"),
+    ("nicke", "Price_dt dlb (both used)", "nickel", 1.0, "USD/t", "LME cash, annual avg"),
+    ("graph", "Price_Flake_dt", "graphite", 1.0, "USD/t", "flake, avg U.S. import unit value"),
+    ("manga", "Price_CN_CIF_dt", "manganese", 100.0, "USD/t",
+     "44 % Mn metallurgical ore CIF China; USD per mtu (10 kg Mn) x 100 = USD/t Mn content"),
+    ("galli", "Price_High-puritydkg", "gallium", 1.0, "USD/kg", "high-purity gallium, annual avg"),
+    ("germa", "Price_Metal_dkg", "germanium", 1.0, "USD/kg", "germanium metal, annual avg"),
+    ("antim", "Price_Metal_dlb", "antimony", 2.20462, "USD/kg",
+     "antimony metal, Rotterdam/U.S., USD/lb x 2.20462"),
+    ("tungs", "Price_WO3dt", "tungsten", 100.0, "USD/t",
+     "ammonium paratungstate, USD per mtu WO3 x 100 = USD/t WO3"),
+    ("mgmet", "Price_US_spot_dlb", "magnesium", 2.20462, "USD/kg",
+     "U.S. spot Western, USD/lb x 2.20462"),
+    ("plati", "Price_Platinum_dto", "platinum", 32.1507, "USD/kg",
+     "platinum, Engelhard, USD/troy oz x 32.1507"),
+    ("plati", "Price_Palladium_dto", "palladium", 32.1507, "USD/kg",
+     "palladium, Engelhard, USD/troy oz x 32.1507"),
+    ("indiu", "Price_Rotterdam_dkg", "indium", 1.0, "USD/kg", "indium 99.99 %, Rotterdam"),
+    ("tellu", "Price_US_dkg", "tellurium", 1.0, "USD/kg", "tellurium 99.95 %, annual avg"),
+    ("bismu", "Price_Average_dlb", "bismuth", 2.20462, "USD/kg",
+     "bismuth 99.99 %, USD/lb x 2.20462"),
+    ("molyb", "Price_dkg", "molybdenum", 1.0, "USD/kg", "molybdic oxide, Mo content, annual avg"),
+    ("vanad", "Price_V2O5_dlb", "vanadium", 2.20462, "USD/kg",
+     "vanadium pentoxide (V2O5), USD/lb x 2.20462"),
+]
+
+T5_NAMES = {
+    "Rare earths (compounds and metals)": "ree", "Lithium": "lithium", "Cobalt": "cobalt",
+    "Nickel": "nickel", "Graphite (natural)": "graphite", "Manganese": "manganese",
+    "Gallium": "gallium", "Germanium": "germanium", "Antimony": "antimony",
+    "Tungsten": "tungsten", "Magnesium": "magnesium", "Platinum": "platinum",
+    "Palladium": "palladium", "Indium": "indium", "Tellurium": "tellurium",
+    "Bismuth": "bismuth", "Vanadium": "vanadium",
+}
+
+BACI_HS = {
+    "850511": "ndfeb_magnet", "283691": "lithium", "282200": "cobalt", "750210": "nickel",
+    "250490": "graphite", "260200": "manganese", "811010": "antimony", "810194": "tungsten",
+    "810411": "magnesium", "711011": "platinum", "711021": "palladium", "720292": "vanadium",
+}
+
+USGS_ALIASES = {  # USGS labels that pycountry's lookup does not resolve
+    "Burma": "MMR", "Congo (Kinshasa)": "COD", "Congo (Brazzaville)": "COG",
+    "Korea, Republic of": "KOR", "Korea, North": "PRK", "Russia": "RUS", "Laos": "LAO",
+    "Turkey": "TUR", "Iran": "IRN", "Vietnam": "VNM", "Bolivia": "BOL", "Taiwan": "TWN",
+    "Tanzania": "TZA", "Côte d’Ivoire": "CIV", "Cote d'Ivoire": "CIV",
+}
+
+
+def _lookup(label: str) -> str | None:
+    if label in USGS_ALIASES:
+        return USGS_ALIASES[label]
+    country = pycountry.countries.get(name=label) or pycountry.countries.get(
+        common_name=label) or pycountry.countries.get(official_name=label)
+    return country.alpha_3 if country else None
+
+
+def iso3(name: str) -> tuple[str, bool]:
+    """ISO3 code of a USGS country label, and whether USGS marked it estimated ('e')."""
+    label = re.sub(r"\d+$", "", " ".join(name.split())).strip()
+    low = label.lower()
+    if low.startswith("world total"):
+        return "WORLD", False
+    if low.startswith("other countries") or low == "other":
+        return "OTHER", False
+    code = _lookup(label)
+    if code is None and label.endswith("e"):
+        code = _lookup(label[:-1])  # "Russiae": "Russia" + the USGS estimate marker
+        if code is not None:
+            return code, True
+    if code is None:
+        raise ValueError(f"unknown country label {name!r}")
+    return code, False
+
+
+def number(text: str) -> float | None:
+    """A USGS cell as a number; None for W (withheld), NA, — and blanks."""
+    t = str(text).replace(",", "").strip()
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def usgs_world(shared: Path):
+    """Production, reserves and gaps from the MCS 2024 world files (2022, 2023)."""
+    prod, res, gaps = [], [], []
+    world_dir = shared / "usgs-mcs2024" / "world"
+    for commodity, (code, _, _, unit, _, _, stage, factor, tfilter) in USGS_WORLD.items():
+        path = next(p for p in world_dir.iterdir() if code in p.name.lower())
+        src = f"usgs_mcs2024_{code}"
+        with path.open(encoding="utf-8-sig") as fh:
+            rows = [r for r in csv.reader(fh) if len(r) > 2 and r[1].strip()]
+        header, body = rows[0], rows[1:]
+        years = [int(re.search(r"(\d{4})", h).group(1)) for h in header[3:5]]
+        for r in body:
+            if tfilter and tfilter not in r[2]:
+                continue
+            if r[1].strip().endswith(", concentrate"):
+                # manganese: USGS gives gross weight of concentrate, not Mn content
+                country, _ = iso3(r[1].split(",")[0])
+                for year in years:
+                    gaps.append(dict(table="production", commodity=commodity, stage=stage,
+                                     country=country, year=year,
+                                     reason="USGS gives gross weight of concentrate, not "
+                                            "contained content", source_id=src))
+                continue
+            country, est_mark = iso3(r[1])
+            for i, year in enumerate(years):
+                v = number(r[3 + i])
+                estimated = est_mark or "est" in header[3 + i] or "estimated" in r[5].lower()
+                if v is None:
+                    gaps.append(dict(table="production", commodity=commodity, stage=stage,
+                                     country=country, year=year,
+                                     reason=f"USGS reports {r[3 + i].strip() or 'blank'} "
+                                            "(W = withheld, NA = not available)",
+                                     source_id=src))
+                    continue
+                prod.append(dict(commodity=commodity, stage=stage, country=country, year=year,
+                                 value=round(v * factor, 6), unit=unit, estimated=estimated,
+                                 method="USGS estimate" if estimated else "",
+                                 source_id=src, note=""))
+            if "Reserves" in header[6] and commodity != "gallium":
+                rv = number(r[6])
+                rfactor = 1000.0 if "kt" in header[6] else (0.001 if "kg" in header[6] else 1.0)
+                if rv is not None:
+                    res.append(dict(commodity=commodity, country=country, year=years[-1],
+                                    value=round(rv * rfactor, 6), unit=unit, estimated=False,
+                                    method="", source_id=src, note=""))
+    return prod, res, gaps
+
+
+def ree_mcs2025():
+    """Rare-earth mine production 2023-2024 and reserves, USGS MCS 2025 (footnotes removed)."""
+    mine = {  # country: (2023, 2024, reserves) in t REO, cells checked against the world total
+        "USA": (41600, 45000, 1_900_000), "AUS": (16000, 13000, 5_700_000),
+        "BRA": (140, 20, 21_000_000), "MMR": (43000, 31000, None),
+        "CAN": (0, 0, 830_000), "CHN": (255000, 270000, 44_000_000),
+        "GRL": (0, 0, 1_500_000), "IND": (2900, 2900, 6_900_000), "MDG": (2100, 2000, None),
+        "MYS": (310, 130, None), "NGA": (7200, 13000, None), "RUS": (2500, 2500, 3_800_000),
+        "ZAF": (0, 0, 860_000), "TZA": (0, 0, 890_000), "THA": (3600, 13000, 4_500),
+        "VNM": (300, 300, 3_500_000), "OTHER": (1440, 1100, None),
+        "WORLD": (376000, 390000, 90_000_000),
+    }
+    est_2024 = {"AUS", "MMR", "MDG", "MYS", "NGA", "THA", "VNM"}
+    notes = {"CHN": "production quota; excludes undocumented production",
+             "WORLD": "rounded; reserves given as >90,000,000",
+             "AUS": "reserves 5.7 Mt (JORC-compliant 3.3 Mt)"}
+    prod, res = [], []
+    for c, (y23, y24, r) in mine.items():
+        for year, v in ((2023, y23), (2024, y24)):
+            est = c in est_2024 or c == "WORLD" or year == 2024
+            method = ("USGS estimate from Chinese import data (Zen Innovations, Global Trade "
+                      "Tracker)" if c in est_2024 else "USGS estimate") if est else ""
+            prod.append(dict(commodity="ree", stage="mine", country=c, year=year, value=v,
+                             unit="t REO", estimated=est, method=method,
+                             source_id="usgs_mcs2025_ree", note=notes.get(c, "")))
+        if r is not None:
+            res.append(dict(commodity="ree", country=c, year=2024, value=r, unit="t REO",
+                            estimated=False, method="", source_id="usgs_mcs2025_ree",
+                            note=notes.get(c, "")))
+    return prod, res
+
+
+def us_reliance(shared: Path):
+    """U.S. net import reliance and apparent consumption, 2023 (MCS 2024 table T5)."""
+    out = []
+    path = shared / "usgs-mcs2024" / "trends" / "MCS2024_T5_Critical_Minerals_Salient.csv"
+    with path.open(encoding="utf-8-sig") as fh:
+        for r in csv.DictReader(fh):
+            commodity = T5_NAMES.get(r["Critical_mineral"].strip())
+            if commodity is None:
+                continue
+            unit = "t REO" if commodity == "ree" else "t"
+            nir = r["Net_Import_Reliance"].strip()
+            qual = nir[0] if nir[:1] in "<>" else ("E" if nir == "E" else "")
+            val = 0.0 if nir == "E" else number(nir.lstrip("<>")) / 100
+            out.append(dict(importer="USA", commodity=commodity, year=2023,
+                            measure="net_import_reliance", value=val, qualifier=qual,
+                            unit="share", estimated=True, method="USGS estimate",
+                            source_id="usgs_mcs2024_t5", note=""))
+            cons = number(r["Apparent_Consuption"])
+            if cons is not None:
+                out.append(dict(importer="USA", commodity=commodity, year=2023,
+                                measure="apparent_consumption", value=cons, qualifier="",
+                                unit=unit, estimated=True, method="USGS estimate",
+                                source_id="usgs_mcs2024_t5",
+                                note=r["Contsumption_Notes"].strip()))
+    # MCS 2025 rare earths: compounds and metals, 2020-2024
+    for year, cons, nir, q in ((2020, 6490, 1.0, ""), (2021, 7900, 0.95, ">"),
+                               (2022, 10200, 0.95, ">"), (2023, 10100, 0.95, ">"),
+                               (2024, 6600, 0.80, "")):
+        out = [o for o in out if not (o["commodity"] == "ree" and o["year"] == year)]
+        est = year == 2024
+        out += [dict(importer="USA", commodity="ree", year=year, measure="net_import_reliance",
+                     value=nir, qualifier=q, unit="share", estimated=est,
+                     method="USGS estimate" if est else "", source_id="usgs_mcs2025_ree",
+                     note="compounds and metals"),
+                dict(importer="USA", commodity="ree", year=year, measure="apparent_consumption",
+                     value=cons, qualifier="", unit="t REO", estimated=est,
+                     method="USGS estimate" if est else "", source_id="usgs_mcs2025_ree",
+                     note="compounds and metals: production + imports - exports")]
+    return out
+
+
+def us_prices(shared: Path):
+    """Annual U.S./international prices 2019-2023 from the MCS 2024 salient files."""
+    out = []
+    for code, column, commodity, factor, unit, basis in USGS_PRICES:
+        path = shared / "usgs-mcs2024" / "salient" / f"mcs2024-{code}_salient.csv"
+        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig").dropna(subset=["Year"])
+        for _, r in df.iterrows():
+            v = number(r[column])
+            if v is None:
+                continue
+            out.append(dict(commodity=commodity, year=int(r["Year"]),
+                            value=round(v * factor, 4), unit=unit, basis=basis,
+                            estimated=int(r["Year"]) == 2023,
+                            method="USGS estimate" if int(r["Year"]) == 2023 else "",
+                            source_id=f"usgs_mcs2024_{code}_salient", note=""))
+    # MCS 2025 rare-earths chapter: 2024 averages (Argus)
+    for commodity, v, basis in (("dy", 260, "dysprosium oxide 99.5 % min, annual avg"),
+                                ("ndpr", 56, "neodymium oxide 99.5 % min, annual avg (NdPr proxy)"),
+                                ("tb", 810, "terbium oxide 99.99 % min, annual avg"),
+                                ("ree_other", 1, "cerium oxide 99.5 % min, annual avg")):
+        out.append(dict(commodity=commodity, year=2024, value=v, unit="USD/kg", basis=basis,
+                        estimated=True, method="USGS estimate", source_id="usgs_mcs2025_ree",
+                        note="Argus Media, Argus Non-Ferrous Markets, via USGS"))
+    return out
+
+
+def baci_flows(shared: Path):
+    """Bilateral trade values for the HS codes of covered commodities, 2022 and 2024."""
+    frames = []
+    for year in (2022, 2024):
+        df = pd.read_csv(shared / "trade-baci" / f"baci_{year}.csv", dtype={"cmd": str})
+        df = df[df["cmd"].isin(BACI_HS)]
+        frames.append(pd.DataFrame({
+            "exporter": df["i"], "importer": df["j"], "hs6": df["cmd"],
+            "commodity": df["cmd"].map(BACI_HS), "year": year, "value": df["value"].round(0),
+            "source_id": "cepii_baci_v202601"}))
+    flows = pd.concat(frames, ignore_index=True)
+    valid = flows["exporter"].str.fullmatch(r"[A-Z]{3}") & flows["importer"].str.fullmatch(
+        r"[A-Z]{3}")
+    known = {c.alpha_3 for c in pycountry.countries}
+    keep = valid & flows["exporter"].isin(known) & flows["importer"].isin(known)
+    return flows[keep & (flows["value"] > 0)]
+
+
+def import_shares_from_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Value shares of U.S. and Japanese imports by supplier (top 8 + OTHER), 2024."""
+    rows = []
+    for importer in ("USA", "JPN"):
+        sub = flows[(flows["importer"] == importer) & (flows["year"] == 2024)]
+        for (commodity, hs), g in sub.groupby(["commodity", "hs6"]):
+            total = g["value"].sum()
+            by = g.groupby("exporter")["value"].sum().sort_values(ascending=False)
+            top = by.head(8)
+            shares = (top / total).round(4)
+            rest = round(1 - shares.sum(), 4)
+            for exp, s in shares.items():
+                rows.append((importer, commodity, "2024", exp, s, hs))
+            if rest > 0:
+                rows.append((importer, commodity, "2024", "OTHER", rest, hs))
+    df = pd.DataFrame(rows, columns=["importer", "commodity", "period", "exporter", "share", "hs6"])
+    df["basis"] = "value"
+    df["estimated"] = True
+    df["method"] = "share of import value of HS " + df["hs6"] + " in CEPII BACI 2024"
+    df["source_id"] = "cepii_baci_v202601"
+    df["note"] = ""
+    return df.drop(columns="hs6")
+
+
+def ree_us_import_sources():
+    """U.S. rare-earth compounds and metals import sources 2020-23, MCS 2025."""
+    return [dict(importer="USA", commodity="ree", period="2020-2023", exporter=c, share=s,
+                 basis="quantity", estimated=False, method="", source_id="usgs_mcs2025_ree",
+                 note="China includes Hong Kong" if c == "CHN" else "")
+            for c, s in (("CHN", 0.70), ("MYS", 0.13), ("JPN", 0.06), ("EST", 0.05),
+                         ("OTHER", 0.06))]
+
+
+def write(name: str, rows, columns: list[str]) -> None:
+    df = pd.DataFrame(rows)
+    df = df.reindex(columns=columns)
+    df.to_csv(OUT / f"{name}.csv", index=False, lineterminator="\n")
+    print(f"{name}: {len(df)} rows")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    args = ap.parse_args()
+    from critmin.data.schemas import TABLES
+
+    prod, res, gaps = usgs_world(args.shared)
+    # MCS 2025 supersedes MCS 2024 for rare earths in 2023; keep MCS 2024 for 2022
+    prod = [p for p in prod if not (p["commodity"] == "ree" and p["year"] == 2023)]
+    res = [r for r in res if r["commodity"] != "ree"]
+    p25, r25 = ree_mcs2025()
+    prod += p25
+    res += r25
+    curated = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
+               for p in sorted(CURATED.glob("*.csv"))}
+    prod_df = pd.DataFrame(prod)
+    if "production" in curated:
+        extra = curated["production"]
+        key = ["commodity", "stage", "country", "year"]
+        prod_df["year"] = prod_df["year"].astype(str)
+        prod_df = pd.concat([prod_df, extra]).drop_duplicates(key, keep="last")
+    gaps_df = pd.DataFrame(gaps)
+    if len(gaps_df):
+        have = set(map(tuple, prod_df[["commodity", "stage", "country", "year"]].astype(str)
+                       .to_numpy()))
+        gaps_df = gaps_df[[tuple(map(str, k)) not in have for k in
+                           gaps_df[["commodity", "stage", "country", "year"]].to_numpy()]]
+    flows = baci_flows(args.shared)
+    shares = pd.concat([pd.DataFrame(ree_us_import_sources()),
+                        import_shares_from_flows(flows)], ignore_index=True)
+    shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
+                      & (shares["period"] == "2024"))]
+    for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
+                       ("import_reliance", us_reliance(args.shared)),
+                       ("prices", us_prices(args.shared)), ("flows", flows),
+                       ("import_sources", shares)):
+        frame = pd.DataFrame(rows)
+        if name in curated and name != "production":
+            frame = pd.concat([frame, curated[name]], ignore_index=True)
+            frame = frame.drop_duplicates(list(TABLES[name].key), keep="last")
+        write(name, frame, TABLES[name].names)
+    commodities = [dict(commodity=c, name=v[1], group=v[2], unit=v[3], basis=v[4], parent="",
+                        hs_codes=v[5], source_id=f"usgs_mcs2024_{v[0]}")
+                   for c, v in USGS_WORLD.items()]
+    commodities += [dict(commodity=c, name=n, group=g, unit=u, basis=b, parent=p, hs_codes=h,
+                         source_id="usgs_mcs2025_ree" if g == "rare_earths" else "cepii_baci_v202601")
+                    for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
+    write("commodities", commodities, TABLES["commodities"].names)
+    write("sources", sources(), TABLES["sources"].names)
+    for name in ("bom", "parameters"):
+        if name in curated:
+            write(name, curated[name], TABLES[name].names)
+
+
+def sources():
+    rows = [dict(source_id="usgs_mcs2025_ree", publisher="U.S. Geological Survey",
+                 title="Mineral Commodity Summaries 2025 - Rare Earths", table=(
+                     "Salient Statistics-United States; Import Sources; World Mine Production "
+                     "and Reserves"), year=2025, url=MCS2025_URL, licence="public domain",
+                 note="data release https://doi.org/10.5066/P13XCP3R; text read from the "
+                      "mirror github.com/NSSAC/dpi.RAG data/marker/mcs2025-rare-earths.md"),
+            dict(source_id="usgs_mcs2024_t5", publisher="U.S. Geological Survey",
+                 title="Mineral Commodity Summaries 2024 - data release",
+                 table="Table 5, Critical minerals salient statistics (MCS2024_T5)", year=2024,
+                 url=MCS2024_URL, licence="public domain", note=""),
+            dict(source_id="cepii_baci_v202601", publisher="CEPII",
+                 title="BACI: International Trade Database at the Product-Level, HS17 V202601",
+                 table="extract for 30 HS6 codes, 2022 and 2024", year=2026,
+                 url="https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
+                 licence="Etalab Open License 2.0",
+                 note="Gaulier & Zignago (2010); values in current USD, FOB")]
+    seen = set()
+    for commodity, v in USGS_WORLD.items():
+        code = v[0]
+        if code in seen:
+            continue
+        seen.add(code)
+        rows.append(dict(source_id=f"usgs_mcs2024_{code}", publisher="U.S. Geological Survey",
+                         title=f"Mineral Commodity Summaries 2024 - data release ({v[1]})",
+                         table=f"world/mcs2024-{code}_world.csv (World Mine Production and "
+                               "Reserves)", year=2024, url=MCS2024_URL,
+                         licence="public domain", note=""))
+    for code in sorted({p[0] for p in USGS_PRICES}):
+        rows.append(dict(source_id=f"usgs_mcs2024_{code}_salient",
+                         publisher="U.S. Geological Survey",
+                         title="Mineral Commodity Summaries 2024 - data release",
+                         table=f"salient/mcs2024-{code}_salient.csv (Salient Statistics)",
+                         year=2024, url=MCS2024_URL, licence="public domain", note=""))
+    cur = CURATED / "sources.csv"
+    if cur.exists():
+        rows += pd.read_csv(cur, dtype=str, keep_default_na=False).to_dict("records")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
