@@ -425,7 +425,8 @@ def main() -> None:
                         hs_codes=v[5], source_id=f"usgs_mcs2024_{v[0]}")
                    for c, v in USGS_WORLD.items()]
     commodities += [dict(commodity=c, name=n, group=g, unit=u, basis=b, parent=p, hs_codes=h,
-                         source_id="usgs_mcs2025_ree" if g == "rare_earths" else "cepii_baci_v202601")
+                         source_id="usgs_mcs2025_ree" if g == "rare_earths"
+                         else "cepii_baci_v202601")
                     for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
     write("commodities", commodities, TABLES["commodities"].names)
     write("sources", sources(), TABLES["sources"].names)
@@ -452,7 +453,7 @@ def sources():
                  licence="Etalab Open License 2.0",
                  note="Gaulier & Zignago (2010); values in current USD, FOB")]
     seen = set()
-    for commodity, v in USGS_WORLD.items():
+    for v in USGS_WORLD.values():
         code = v[0]
         if code in seen:
             continue

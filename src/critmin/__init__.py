@@ -9,4 +9,4 @@ from critmin.data.validate import DataValidationError, Problem
 from critmin.model.network import Network, load
 
 __version__ = "0.1.0"
-__all__ = ["DataValidationError", "Network", "Problem", "load", "__version__"]
+__all__ = ["DataValidationError", "Network", "Problem", "__version__", "load"]

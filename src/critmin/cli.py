@@ -37,7 +37,7 @@ def _load(path: Path | None):
         return load(path)
     except DataValidationError as exc:
         for p in exc.problems:
-            err.print(str(p), markup=False, highlight=False)
+            typer.echo(str(p), err=True)
         raise typer.Exit(1) from exc
 
 

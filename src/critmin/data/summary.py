@@ -20,9 +20,9 @@ def commodity_summary(net: Network) -> pd.DataFrame:
     """One row per commodity with production data.
 
     Columns: commodity, name, unit, stage (most upstream stage with data), year,
-    world_output (commodity unit; the published world total where there is one), top_country, top_share (0-1), china_share_<stage>
-    for every stage, usa_import_reliance and jpn_import_reliance (0-1, with '>'/'<'
-    qualifiers kept in *_qualifier).
+    world_output (commodity unit; the published world total where there is one),
+    top_country, top_share (0-1), china_share_<stage> for every stage,
+    usa_import_reliance and jpn_import_reliance (0-1; '>'/'<' kept in *_reliance_qualifier).
     """
     shares = net.production_shares()
     order = {s: i for i, s in enumerate(STAGES)}

@@ -174,7 +174,8 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Problem]:
         if schema.quantity_unit_of and "commodities" in tables:
             units = tables["commodities"].set_index("commodity")["unit"]
             expected = df[schema.quantity_unit_of].map(units)
-            bad = expected.notna() & df["unit"].ne("") & df["unit"].ne(expected)
+            allowed = schema.column("unit").allowed or ()
+            bad = expected.notna() & df["unit"].isin(allowed) & df["unit"].ne(expected)
             problems += _problems(df, bad, "unit",
                                   "wrong unit " + df["unit"].map(repr) + " for "
                                   + df[schema.quantity_unit_of].map(repr)

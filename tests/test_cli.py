@@ -1,0 +1,57 @@
+"""End-to-end: the installed `critmin` command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from critmin.data.io import shipped_dir
+
+CLI = [sys.executable, "-m", "critmin.cli"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_list_commodities_json():
+    out = run("data", "list", "commodities", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)) >= 20
+
+
+def test_validate_passes_on_shipped_data():
+    out = run("data", "validate")
+    assert out.returncode == 0, out.stderr
+    assert "valid" in out.stdout
+
+
+def test_validate_fails_on_corrupted_copy_with_one_line_per_problem(tmp_path: Path):
+    shutil.copy(shipped_dir() / "production.csv", tmp_path / "production.csv")
+    df = pd.read_csv(tmp_path / "production.csv", dtype=str, keep_default_na=False)
+    df.loc[0, "unit"] = "kg"
+    df.loc[1, "value"] = "-1"
+    df.to_csv(tmp_path / "production.csv", index=False)
+    out = run("data", "validate", str(tmp_path))
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2
+    pattern = re.compile(r"^.+production\.csv:(\d+): (\w+): .+$")
+    assert [pattern.match(x).groups() for x in lines] == [("2", "unit"), ("3", "value")]
+
+
+def test_summary_and_sources_json():
+    out = run("data", "summary", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = {r["commodity"]: r for r in json.loads(out.stdout)}
+    assert rows["ree"]["top_country"] == "CHN"
+    assert rows["ree"]["world_output"] == 390000
+    src = json.loads(run("data", "sources", "--json").stdout)
+    assert all(s["rows"] >= 0 for s in src)
+    assert any(s["source_id"] == "usgs_mcs2025_ree" and s["rows"] > 0 for s in src)
