@@ -110,7 +110,7 @@ CELLS = st.one_of(st.text(max_size=12), st.integers(-10**9, 10**9).map(str),
                   st.sampled_from(["", "NA", "W", "—", "true", "1e400", "-0", "ree", "CHN"]))
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(row=st.integers(0, 30),
        column=st.sampled_from(["commodity", "stage", "country", "year", "value", "unit",

@@ -52,6 +52,8 @@ class DataValidationError(ValueError):
 
 def _problems(raw: pd.DataFrame, mask: pd.Series, column: str, reasons) -> list[Problem]:
     """Problems for the rows where ``mask`` holds; ``reasons`` is a str or a Series."""
+    if not mask.any():
+        return []
     bad = raw.loc[mask]
     if isinstance(reasons, str):
         reasons = pd.Series(reasons, index=bad.index)
@@ -95,8 +97,11 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
             high = ok & (values > col.maximum)
             problems += _problems(raw, high, col.name,
                                   "value " + text + f" exceeds the maximum {col.maximum:g}")
-        parsed = values.astype("Int64") if col.dtype == "int" and not bad.any() else values
-        return parsed, problems
+        if col.dtype == "int":
+            whole = present & ~bad & (values % 1 == 0) & (values.abs() < 2**53)
+            if whole.eq(present).all():
+                return values.astype("Int64"), problems
+        return values, problems
     if col.dtype == "bool":
         low = text.str.lower()
         bad = present & ~low.isin(TRUE | FALSE)
