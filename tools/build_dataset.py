@@ -373,6 +373,89 @@ def ree_us_import_sources():
                          ("OTHER", 0.06))]
 
 
+UNIT_TO_T = {"kg": 0.001, "t": 1.0}
+PRICE_TO = {"USD/lb": (2.20462, "USD/kg"), "USD/troy oz": (32.1507, "USD/kg"),
+            "USD/kg": (1.0, "USD/kg"), "USD/t": (1.0, "USD/t"),
+            "USD/mtu WO3": (100.0, "USD/t")}
+
+
+def _source_id(url: str, title: str, ids: dict) -> str:
+    if url not in ids:
+        stem = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:40]
+        ids[url] = f"t{len(ids) + 1:03d}_{stem}"
+    return ids[url]
+
+
+def mcs2025_transcriptions(raw_dir: Path):
+    """2023-2024 figures transcribed from MCS 2025 chapters (files raw/mcs2025_*.csv).
+
+    Only rows of the stage critmin uses for the commodity are kept; a (commodity, stage,
+    year) group is used only when it includes a WORLD row, so it never mixes editions.
+    Returns production, reserves, import_reliance, prices, import_sources, sources.
+    """
+    ids: dict[str, str] = {}
+    src_rows, prod, res, rel, prices, shares = [], [], [], [], [], []
+    for path in sorted(raw_dir.glob("mcs2025_*.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for r in df.to_dict("records"):
+            commodity = r["commodity"]
+            if commodity not in USGS_WORLD:
+                continue
+            stage = USGS_WORLD[commodity][6]
+            sid = _source_id(r["url"], r["title"], ids)
+            est = r["estimated"].strip().lower() == "true"
+            base = dict(estimated=est, method="USGS estimate" if est else "", source_id=sid,
+                        note=r["note"][:300])
+            value = float(r["value"])
+            unit_word = r["unit"].split(" ")[0]
+            if r["measure"] in ("production", "reserves") and r["stage"] in (stage, ""):
+                if r["measure"] == "reserves" and commodity == "gallium":
+                    continue
+                v = round(value * UNIT_TO_T.get(unit_word, 1.0), 6)
+                row = dict(commodity=commodity, country=r["country"], year=int(r["year"]),
+                           value=v, unit=USGS_WORLD[commodity][3], **base)
+                if r["measure"] == "production":
+                    prod.append(dict(stage=stage, **row))
+                else:
+                    res.append(row)
+            elif r["measure"] == "us_net_import_reliance":
+                rel.append(dict(importer="USA", commodity=commodity, year=int(r["year"]),
+                                measure="net_import_reliance", value=value / 100,
+                                qualifier=">" if "lower bound" in r["note"].lower() else "",
+                                unit="share", **base))
+            elif r["measure"] == "us_apparent_consumption":
+                rel.append(dict(importer="USA", commodity=commodity, year=int(r["year"]),
+                                measure="apparent_consumption",
+                                value=round(value * UNIT_TO_T.get(unit_word, 1.0), 6),
+                                qualifier="", unit="t", **base))
+            elif r["measure"] == "us_import_share":
+                span = re.search(r"\((\d{4})[–-](\d{2})\)", r["table"])
+                period = f"{span.group(1)}-20{span.group(2)}" if span else r["year"]
+                shares.append(dict(importer="USA", commodity=commodity, period=period,
+                                   exporter=r["country"], share=value / 100,
+                                   basis="quantity", **base))
+            elif r["measure"] == "price" and r["unit"] in PRICE_TO:
+                factor, unit = PRICE_TO[r["unit"]]
+                basis = (r["note"].split("|")[0].strip() or r["table"])[:120]
+                prices.append(dict(commodity=commodity, year=int(r["year"]),
+                                   value=round(value * factor, 4), unit=unit,
+                                   basis=f"{basis} ({r['unit']} x {factor:g})"
+                                   if factor != 1 else basis, **base))
+            publisher, table = r["publisher"], r["table"]
+            src_rows.append(dict(source_id=sid, publisher=publisher, title=r["title"],
+                                 table=table, year=int(r["source_year"] or 2025),
+                                 url=r["url"], licence="public domain (USGS)",
+                                 note="transcription of the USGS MCS 2025 chapter in a "
+                                      "public repository; check against the PDF"))
+    prod_df = pd.DataFrame(prod)
+    if len(prod_df):
+        keys = ["commodity", "stage", "year"]
+        has_world = prod_df.groupby(keys)["country"].transform(lambda c: c.eq("WORLD").any())
+        prod_df = prod_df[has_world]
+    sources_df = pd.DataFrame(src_rows).drop_duplicates("source_id")
+    return prod_df, pd.DataFrame(res), rel, prices, shares, sources_df
+
+
 def write(name: str, rows, columns: list[str]) -> None:
     df = pd.DataFrame(rows)
     df = df.reindex(columns=columns)
@@ -393,6 +476,12 @@ def main() -> None:
     p25, r25 = ree_mcs2025()
     prod += p25
     res += r25
+    t_prod, t_res, t_rel, t_prices, t_shares, t_sources = mcs2025_transcriptions(CURATED / "raw")
+    if len(t_prod):
+        newer = set(map(tuple, t_prod[["commodity", "stage", "year"]].to_numpy()))
+        prod = [p for p in prod if (p["commodity"], p["stage"], p["year"]) not in newer]
+        prod += t_prod.to_dict("records")
+    res += t_res.to_dict("records")
     curated = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
                for p in sorted(CURATED.glob("*.csv"))}
     prod_df = pd.DataFrame(prod)
@@ -408,13 +497,13 @@ def main() -> None:
         gaps_df = gaps_df[[tuple(map(str, k)) not in have for k in
                            gaps_df[["commodity", "stage", "country", "year"]].to_numpy()]]
     flows = baci_flows(args.shared)
-    shares = pd.concat([pd.DataFrame(ree_us_import_sources()),
+    shares = pd.concat([pd.DataFrame(ree_us_import_sources()), pd.DataFrame(t_shares),
                         import_shares_from_flows(flows)], ignore_index=True)
     shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
                       & (shares["period"] == "2024"))]
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
-                       ("import_reliance", us_reliance(args.shared)),
-                       ("prices", us_prices(args.shared)), ("flows", flows),
+                       ("import_reliance", us_reliance(args.shared) + t_rel),
+                       ("prices", us_prices(args.shared) + t_prices), ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
         if name in curated and name != "production":
@@ -429,7 +518,7 @@ def main() -> None:
                          else "cepii_baci_v202601")
                     for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
     write("commodities", commodities, TABLES["commodities"].names)
-    write("sources", sources(), TABLES["sources"].names)
+    write("sources", sources() + t_sources.to_dict("records"), TABLES["sources"].names)
     for name in ("bom", "parameters"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)
