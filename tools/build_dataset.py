@@ -373,13 +373,23 @@ def ree_us_import_sources():
                          ("OTHER", 0.06))]
 
 
-UNIT_TO_T = {"kg": 0.001, "t": 1.0}
+UNIT_TO_T = {"kg": 0.001, "t": 1.0, "thousand": 1000.0, "kt": 1000.0}
 PRICE_TO = {"USD/lb": (2.20462, "USD/kg"), "USD/troy oz": (32.1507, "USD/kg"),
             "USD/kg": (1.0, "USD/kg"), "USD/t": (1.0, "USD/t"),
-            "USD/mtu WO3": (100.0, "USD/t")}
+            "USD/mtu WO3": (100.0, "USD/t"), "USD/lb V2O5": (2.20462, "USD/kg"),
+            "USD/mtu Mn content": (100.0, "USD/t")}
 
 
-def _source_id(url: str, title: str, ids: dict) -> str:
+_SOURCE_IDS: dict[str, str] = {}
+SCOPES = {"NdPr_oxide": "ndpr", "Nd_oxide": "ndpr", "Dy_oxide": "dy", "Tb_oxide": "tb",
+          "REE": "ree", "HREE": "dy", "NdFeB": "ndfeb_magnet", "Li2CO3": "lithium",
+          "LiOH": "lithium", "Lithium": "lithium", "Cobalt": "cobalt", "Gallium": "gallium",
+          "Germanium": "germanium", "Antimony": "antimony"}
+
+
+def _source_id(url: str, title: str, ids: dict | None = None) -> str:
+    """A stable id per source URL, shared by every table built in one run."""
+    ids = _SOURCE_IDS
     if url not in ids:
         stem = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:40]
         ids[url] = f"t{len(ids) + 1:03d}_{stem}"
@@ -397,6 +407,10 @@ def mcs2025_transcriptions(raw_dir: Path):
     src_rows, prod, res, rel, prices, shares = [], [], [], [], [], []
     for path in sorted(raw_dir.glob("mcs2025_*.csv")):
         df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        category = df["note"].str.split("|").str[0].str.split(";").str[0].str.strip()
+        share_rows = df["measure"].eq("us_import_share")
+        first = category[share_rows].groupby(df.loc[share_rows, "commodity"]).transform("first")
+        df = df[~share_rows | category.eq(first.reindex(df.index))]
         for r in df.to_dict("records"):
             commodity = r["commodity"]
             if commodity not in USGS_WORLD:
@@ -406,7 +420,13 @@ def mcs2025_transcriptions(raw_dir: Path):
             est = r["estimated"].strip().lower() == "true"
             base = dict(estimated=est, method="USGS estimate" if est else "", source_id=sid,
                         note=r["note"][:300])
-            value = float(r["value"])
+            text = r["value"].replace(",", "").strip()
+            bound = text[:1] if text[:1] in "<>" else ("E" if text == "E" else "")
+            value = number(text.lstrip("<>")) if text != "E" else 0.0
+            if value is None:
+                continue  # W (withheld) and other codes: not a number
+            if bound in "<>" and bound and r["measure"] in ("production", "reserves"):
+                base["note"] = f"published as '{r['value']}' (a bound); " + base["note"]
             unit_word = r["unit"].split(" ")[0]
             if r["measure"] in ("production", "reserves") and r["stage"] in (stage, ""):
                 if r["measure"] == "reserves" and commodity == "gallium":
@@ -421,7 +441,8 @@ def mcs2025_transcriptions(raw_dir: Path):
             elif r["measure"] == "us_net_import_reliance":
                 rel.append(dict(importer="USA", commodity=commodity, year=int(r["year"]),
                                 measure="net_import_reliance", value=value / 100,
-                                qualifier=">" if "lower bound" in r["note"].lower() else "",
+                                qualifier=bound or (">" if "lower bound" in r["note"].lower()
+                                                    else ""),
                                 unit="share", **base))
             elif r["measure"] == "us_apparent_consumption":
                 rel.append(dict(importer="USA", commodity=commodity, year=int(r["year"]),
@@ -453,7 +474,153 @@ def mcs2025_transcriptions(raw_dir: Path):
         has_world = prod_df.groupby(keys)["country"].transform(lambda c: c.eq("WORLD").any())
         prod_df = prod_df[has_world]
     sources_df = pd.DataFrame(src_rows).drop_duplicates("source_id")
+    rel = pd.DataFrame(rel).drop_duplicates(["commodity", "year", "measure"]).to_dict("records")
     return prod_df, pd.DataFrame(res), rel, prices, shares, sources_df
+
+
+EU_MATERIALS = {  # EU 2023 study material -> covered commodities
+    "LREE (incl. Nd, Pr)": ["ndpr", "ree_other"], "HREE (incl. Dy, Tb)": ["dy", "tb"],
+    "Lithium": ["lithium"], "Cobalt": ["cobalt"], "Nickel": ["nickel"],
+    "Natural graphite": ["graphite"], "Manganese": ["manganese"], "Gallium": ["gallium"],
+    "Germanium": ["germanium"], "Antimony": ["antimony"], "Tungsten": ["tungsten"],
+    "Magnesium": ["magnesium"], "Indium": ["indium"], "Tellurium": ["tellurium"],
+    "Bismuth": ["bismuth"], "Molybdenum": ["molybdenum"], "Vanadium": ["vanadium"],
+}
+LIST_NAMES = {  # lower-case list wording -> covered commodities
+    "rare earth elements": ["ndpr", "dy", "tb", "ree_other"],
+    "rare earths": ["ndpr", "dy", "tb", "ree_other"],
+    "light rare earth elements": ["ndpr", "ree_other"],
+    "heavy rare earth elements": ["dy", "tb"], "neodymium": ["ndpr"], "praseodymium": ["ndpr"],
+    "dysprosium": ["dy"], "terbium": ["tb"], "graphite": ["graphite"],
+    "natural graphite": ["graphite"], "platinum group metals": ["platinum", "palladium"],
+    "platinum": ["platinum"], "palladium": ["palladium"], "magnesium": ["magnesium"],
+    "nickel": ["nickel"], "nickel – battery grade": ["nickel"],
+    "nickel - battery grade": ["nickel"],
+}
+
+
+def criticality_inputs(raw_dir: Path):
+    """WGI governance estimates, EU 2023 SR/EI, official lists (transcribed in raw/)."""
+    ids: dict[str, str] = {}
+    srcs, gov, eu, lists = [], [], [], []
+    w = pd.read_csv(raw_dir / "wgi.csv", dtype=str, keep_default_na=False)
+    w = w[w["indicator"].isin(["VA", "PV", "GE", "RQ", "RL", "CC"])]
+    for r in w.to_dict("records"):
+        sid = _source_id(r["url"], "world bank wgi", ids)
+        gov.append(dict(country=r["country"], year=int(r["year"]), indicator=r["indicator"],
+                        value=float(r["value"]), source_id=sid))
+        srcs.append(dict(source_id=sid, publisher="World Bank", title="Worldwide Governance "
+                         "Indicators, 2024 update (estimates)", table=r["title"][:200],
+                         year=2024, url=r["url"], licence="CC BY 4.0",
+                         note="raw copy of the World Bank download in a public repository"))
+    e = pd.read_csv(raw_dir / "eu_crm.csv", dtype=str, keep_default_na=False)
+    for r in e.to_dict("records"):
+        sid = _source_id(r["url"], "eu crm 2023", ids)
+        for material, commodities in EU_MATERIALS.items():
+            if r["material"] == material or (material == "PGMs" and r["material"].startswith(
+                    "PGMs")):
+                for c in commodities:
+                    eu.append(dict(study="EU_2023", commodity=c, material=r["material"],
+                                   supply_risk=float(r["sr"]),
+                                   economic_importance=float(r["ei"]), source_id=sid,
+                                   note="unofficial transcription; check against the PDF"))
+        if r["material"].startswith("PGMs"):
+            for c in ("platinum", "palladium"):
+                eu.append(dict(study="EU_2023", commodity=c, material="PGMs",
+                               supply_risk=float(r["sr"]), economic_importance=float(r["ei"]),
+                               source_id=sid, note="PGM group value; unofficial transcription"))
+        srcs.append(dict(source_id=sid, publisher="European Commission",
+                         title="Study on the Critical Raw Materials for the EU 2023 - Final "
+                               "Report", table="supply risk (SR) and economic importance (EI)",
+                         year=2023, url=r["url"], licence="",
+                         note="values transcribed in a public repository; verify with the PDF"))
+    c = pd.read_csv(raw_dir / "critical_lists.csv", dtype=str, keep_default_na=False)
+    for r in c.to_dict("records"):
+        name = r["material"].strip().lower()
+        commodities = LIST_NAMES.get(name) or ([name] if name in USGS_WORLD else [])
+        sid = _source_id(r["url"], f"{r['list']} critical list", ids)
+        for cm in commodities:
+            lists.append(dict(list=r["list"], commodity=cm, listed_as=r["material"],
+                              source_id=sid))
+        srcs.append(dict(source_id=sid, publisher={"EU_2023": "European Commission"}.get(
+            r["list"], "U.S. Geological Survey"), title=f"{r['list']} critical minerals list",
+            table="", year=int(r["list"][-4:]), url=r["url"], licence="", note=r["note"][:200]))
+    lists_df = pd.DataFrame(lists).drop_duplicates(["list", "commodity"])
+    return (pd.DataFrame(gov), pd.DataFrame(eu).drop_duplicates(["study", "commodity"]),
+            lists_df, pd.DataFrame(srcs).drop_duplicates("source_id"))
+
+
+def _num(text: str) -> tuple[float | None, float | None, float | None]:
+    """Central value, low and high of a parameter cell such as '55-57' or '60 (42+18)'."""
+    t = text.split("(")[0].strip().replace(",", "")
+    m = re.fullmatch(r"([<>]?)(-?\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?", t)
+    if not m:
+        return None, None, None
+    low = float(m.group(2))
+    high = float(m.group(3)) if m.group(3) else None
+    if high is not None:
+        return (low + high) / 2, low, high
+    return low, None, None
+
+
+def parameters_from_notes(raw_dir: Path):
+    """Parameters from the project's research notes (../shared/data/parameters.csv)."""
+    ids: dict[str, str] = {}
+    rows, srcs = [], []
+    df = pd.read_csv(raw_dir / "parameters_notes.csv", dtype=str, keep_default_na=False)
+    for r in df.to_dict("records"):
+        value, low, high = _num(r["value"])
+        if value is None:
+            continue
+        fact = r["status"] in ("V", "S", "V/S", "V-low")
+        url = r["source"] if r["source"] not in ("same", "") else rows[-1]["_url"]
+        sid = _source_id(url, r["parameter"], ids)
+        note = f"published as '{r['value']}'" if r["value"] != str(value) else ""
+        if r["status"] in ("S", "V/S", "V-low"):
+            note = (note + "; secondary or low-confidence source").strip("; ")
+        scope = SCOPES.get(r["commodity"], r["commodity"])
+        rows.append(dict(scope=scope, parameter=r["parameter"], value=value, low=low,
+                         high=high, unit=r["unit"] or "-", status="fact" if fact else "estimate",
+                         method="" if fact else f"research-notes status '{r['status']}': "
+                         "derived or prior, see ../shared/data/policy-notes.md",
+                         source_id=sid, note=note, _url=url))
+        srcs.append(dict(source_id=sid, publisher=_publisher(url),
+                         title=f"cited for {r['commodity']} {r['parameter']}",
+                         table="", year=2025, url=url, licence="",
+                         note="cited in critmin research notes (parameters.csv)"))
+    out = pd.DataFrame(rows).drop(columns="_url").drop_duplicates(["scope", "parameter"])
+    return out, pd.DataFrame(srcs).drop_duplicates("source_id")
+
+
+def _publisher(url: str) -> str:
+    m = re.search(r"https?://(?:www\.)?([^/]+)", url)
+    return m.group(1) if m else url[:60]
+
+
+def japan_rows(net_production: pd.DataFrame):
+    """Japan: REE import share (Metalnomist, H1 2024) and mine-stage reliance where Japan
+    has no mine output in the USGS world tables."""
+    shares = [dict(importer="JPN", commodity="ree", period="2024-H1", exporter="CHN",
+                   share=0.796, basis="quantity", estimated=False, method="",
+                   source_id="metalnomist_2024_jpn_ree", note="9,898 t imported in H1 2024"),
+              dict(importer="JPN", commodity="ree", period="2024-H1", exporter="OTHER",
+                   share=0.204, basis="quantity", estimated=True,
+                   method="remainder of 100 %", source_id="metalnomist_2024_jpn_ree", note="")]
+    reliance = []
+    mine = net_production[net_production["stage"] == "mine"].copy()
+    mine["year"] = pd.to_numeric(mine["year"])
+    for commodity, g in mine.groupby("commodity"):
+        year = int(g["year"].max())
+        latest = g[g["year"] == year]
+        if "JPN" in set(latest["country"]) or commodity not in USGS_WORLD:
+            continue
+        reliance.append(dict(importer="JPN", commodity=commodity, year=year,
+                             measure="net_import_reliance", value=1.0, qualifier="",
+                             unit="share", estimated=True,
+                             method="Japan has no mine production in the USGS world table, so "
+                                    "all ore/concentrate is imported (mine stage only)",
+                             source_id=latest["source_id"].iloc[0], note="mine stage"))
+    return shares, reliance
 
 
 def write(name: str, rows, columns: list[str]) -> None:
@@ -497,12 +664,18 @@ def main() -> None:
         gaps_df = gaps_df[[tuple(map(str, k)) not in have for k in
                            gaps_df[["commodity", "stage", "country", "year"]].to_numpy()]]
     flows = baci_flows(args.shared)
+    jp_shares, jp_reliance = japan_rows(prod_df)
+    gov, eu, lists, crit_sources = criticality_inputs(CURATED / "raw")
+    params, param_sources = parameters_from_notes(CURATED / "raw")
     shares = pd.concat([pd.DataFrame(ree_us_import_sources()), pd.DataFrame(t_shares),
+                        pd.DataFrame(jp_shares),
                         import_shares_from_flows(flows)], ignore_index=True)
     shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
                       & (shares["period"] == "2024"))]
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
-                       ("import_reliance", us_reliance(args.shared) + t_rel),
+                       ("import_reliance", us_reliance(args.shared) + t_rel + jp_reliance),
+                       ("governance", gov), ("criticality_studies", eu),
+                       ("critical_lists", lists), ("parameters", params),
                        ("prices", us_prices(args.shared) + t_prices), ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
@@ -518,8 +691,10 @@ def main() -> None:
                          else "cepii_baci_v202601")
                     for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
     write("commodities", commodities, TABLES["commodities"].names)
-    write("sources", sources() + t_sources.to_dict("records"), TABLES["sources"].names)
-    for name in ("bom", "parameters"):
+    all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
+                            ignore_index=True).drop_duplicates("source_id")
+    write("sources", all_sources, TABLES["sources"].names)
+    for name in ("bom", "stage_shares"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)
 

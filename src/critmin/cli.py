@@ -106,7 +106,8 @@ def data_summary(
         def nir(v, q):
             return "—" if v is None or pd.isna(v) else f"{q or ''}{100 * v:.0f} %"
         view.add_row(
-            r.commodity, str(r.year), f"{r.world_output:,.0f} {r.unit}",
+            r.commodity, str(r.year),
+            "share only" if pd.isna(r.world_output) else f"{r.world_output:,.0f} {r.unit}",
             f"{r.top_country} {_pct(r.top_share)}",
             *[_pct(getattr(r, f"china_share_{s}")) for s in STAGES],
             nir(r.usa_import_reliance, r.usa_reliance_qualifier),

@@ -315,9 +315,73 @@ GAPS = TableSchema(
     ],
 )
 
+
+STAGE_SHARES = TableSchema(
+    name="stage_shares",
+    description="Published producer shares for stages without tonnage data (refining, products).",
+    key=("commodity", "stage", "year", "country"),
+    share_groups=(("commodity", "stage", "year"), "share"),
+    columns=[
+        _commodity(),
+        Column(name="stage", dtype="str", allowed=STAGES, description="supply-chain stage"),
+        Column(name="country", dtype="str", country=True, description="ISO3 or OTHER"),
+        _year(),
+        Column(name="share", dtype="float", minimum=0, maximum=1, unit="share",
+               description="share of world output or capacity (0-1)"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+GOVERNANCE = TableSchema(
+    name="governance",
+    description="World Bank Worldwide Governance Indicators, estimates (about -2.5 to 2.5).",
+    key=("country", "year", "indicator"),
+    columns=[
+        Column(name="country", dtype="str", country=True, description="ISO3"),
+        _year(),
+        Column(name="indicator", dtype="str", allowed=("VA", "PV", "GE", "RQ", "RL", "CC"),
+               description="voice & accountability, political stability, government "
+                           "effectiveness, regulatory quality, rule of law, control of corruption"),
+        Column(name="value", dtype="float", minimum=-3, maximum=3, unit="WGI estimate",
+               description="governance estimate, higher is better"),
+        _source(),
+    ],
+)
+
+CRITICALITY_STUDIES = TableSchema(
+    name="criticality_studies",
+    description="Published criticality assessments (EU 2023 supply risk and economic importance).",
+    key=("study", "commodity"),
+    columns=[
+        Column(name="study", dtype="str", description="assessment id, e.g. EU_2023"),
+        _commodity(),
+        Column(name="material", dtype="str", description="material as named by the study"),
+        Column(name="supply_risk", dtype="float", minimum=0, description="SR score"),
+        Column(name="economic_importance", dtype="float", minimum=0, description="EI score"),
+        _source(),
+        _note(),
+    ],
+)
+
+CRITICAL_LISTS = TableSchema(
+    name="critical_lists",
+    description="Official critical-mineral lists and which covered commodities they include.",
+    key=("list", "commodity"),
+    columns=[
+        Column(name="list", dtype="str", allowed=("EU_2023", "USGS_2022", "USGS_2025"),
+               description="list id"),
+        _commodity(),
+        Column(name="listed_as", dtype="str", description="the list's own wording"),
+        _source(),
+    ],
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (SOURCES, COMMODITIES, PRODUCTION, RESERVES, PRICES, IMPORT_RELIANCE,
-              IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS)
+              IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS, STAGE_SHARES, GOVERNANCE,
+              CRITICALITY_STUDIES, CRITICAL_LISTS)
 }
 """All tables, in load order (referenced tables first)."""

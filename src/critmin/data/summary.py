@@ -43,7 +43,8 @@ def commodity_summary(net: Network) -> pd.DataFrame:
             "unit": comm.at[commodity, "unit"],
             "stage": first_stage,
             "year": year,
-            "world_output": float(published.iloc[0] if len(published) else head["value"].sum()),
+            "world_output": (float(published.iloc[0]) if len(published)
+                             else float(head["value"].sum(min_count=1))),
             "top_country": leader["country"],
             "top_share": float(leader["share"]),
         }

@@ -34,6 +34,10 @@ class Network:
     bom: pd.DataFrame
     parameters: pd.DataFrame
     gaps: pd.DataFrame
+    stage_shares: pd.DataFrame
+    governance: pd.DataFrame
+    criticality_studies: pd.DataFrame
+    critical_lists: pd.DataFrame
 
     def __init__(self, tables: dict[str, pd.DataFrame]):
         for name in TABLES:
@@ -58,33 +62,49 @@ class Network:
     def production_shares(self, year: int | None = None) -> pd.DataFrame:
         """Producer shares per (commodity, stage), for ``year`` or each pair's latest year.
 
-        Returns columns commodity, stage, year, country, value (commodity unit), share
-        (0-1). Shares are of the larger of the published world total and the sum of
-        country rows; any remainder of the world total not covered by countries is
-        shown as OTHER, so shares always sum to 1.
+        Returns columns commodity, stage, year, country, value (commodity unit, NaN where
+        only a share is published), share (0-1) and basis ('tonnage' or 'published share').
+        Tonnage shares are of the larger of the published world total and the sum of
+        country rows (the uncovered remainder shows as OTHER), so shares sum to 1. Where
+        ``stage_shares`` holds a newer year for a (commodity, stage) than ``production``,
+        the published shares are used.
         """
-        prod = self.production
-        if year is None:
-            latest = prod.groupby(["commodity", "stage"])["year"].transform("max")
-            prod = prod[prod["year"].eq(latest)]
-        else:
-            prod = prod[prod["year"].eq(year)]
         keys = ["commodity", "stage", "year"]
-        world = prod[prod["country"].eq("WORLD")].set_index(keys)["value"]
-        rows = prod[~prod["country"].eq("WORLD")][[*keys, "country", "value"]]
-        rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
-        covered = rows.groupby(keys)["value"].sum()
-        rest = (world - covered.reindex(world.index).fillna(0)).clip(lower=0)
-        rest = rest[rest > 0].rename("value").reset_index().assign(country="OTHER")
-        rows = pd.concat([rows, rest], ignore_index=True)
-        rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
-        total = rows.groupby(keys)["value"].transform("sum")
-        rows["share"] = (rows["value"] / total).where(total > 0, 0.0)
+        rows = _tonnage_shares(_pick_year(self.production, year), keys)
+        published = _pick_year(self.stage_shares, year)[[*keys, "country", "share"]]
+        published = published.assign(value=float("nan"), basis="published share")
+        both = pd.concat([rows, published], ignore_index=True)
+        newest = both.groupby(["commodity", "stage"])["year"].transform("max")
+        both = both[both["year"].eq(newest)]
+        has_tonnage = both.groupby(keys)["basis"].transform(lambda b: b.eq("tonnage").any())
+        both = both[has_tonnage.eq(both["basis"].eq("tonnage"))]
         order = {s: i for i, s in enumerate(STAGES)}
-        rows = rows.sort_values(["commodity", "stage", "share"], ascending=[True, True, False],
+        both = both.sort_values(["commodity", "stage", "share"], ascending=[True, True, False],
                                 key=lambda s: s.map(order) if s.name == "stage" else s)
-        rows.attrs["unit"] = "share of world production (0-1)"
-        return rows.reset_index(drop=True)
+        both.attrs["unit"] = "share of world production (0-1)"
+        return both.reset_index(drop=True)
+
+
+def _pick_year(df: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """Rows of ``year``, or of each (commodity, stage)'s latest year when None."""
+    if year is not None:
+        return df[df["year"].eq(year)]
+    latest = df.groupby(["commodity", "stage"])["year"].transform("max")
+    return df[df["year"].eq(latest)]
+
+
+def _tonnage_shares(prod: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    world = prod[prod["country"].eq("WORLD")].set_index(keys)["value"]
+    rows = prod[~prod["country"].eq("WORLD")][[*keys, "country", "value"]]
+    rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
+    covered = rows.groupby(keys)["value"].sum()
+    rest = (world - covered.reindex(world.index).fillna(0)).clip(lower=0)
+    rest = rest[rest > 0].rename("value").reset_index().assign(country="OTHER")
+    rows = pd.concat([rows, rest], ignore_index=True)
+    rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
+    total = rows.groupby(keys)["value"].transform("sum")
+    rows["share"] = (rows["value"] / total).where(total > 0, 0.0)
+    return rows.assign(basis="tonnage")
 
 
 def load(path: str | Path | None = None) -> Network:
