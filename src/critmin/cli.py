@@ -104,6 +104,8 @@ def data_summary(
         view.add_column(c, justify="left" if c == "commodity" else "right")
     for r in df.itertuples(index=False):
         def nir(v, q):
+            if q == "E":
+                return "E (net exporter)"
             return "—" if v is None or pd.isna(v) else f"{q or ''}{100 * v:.0f} %"
         view.add_row(
             r.commodity, str(r.year),
