@@ -694,7 +694,7 @@ def main() -> None:
     all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
                             ignore_index=True).drop_duplicates("source_id")
     write("sources", all_sources, TABLES["sources"].names)
-    for name in ("bom", "stage_shares"):
+    for name in ("bom", "stage_shares", "export_restrictions"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-DType = Literal["str", "int", "float", "bool"]
+DType = Literal["str", "int", "float", "bool", "date"]
 
 STAGES = ("mine", "refining", "metal", "product")
 """Supply-chain stages, upstream to downstream: ore/concentrate, separated oxide or
@@ -378,10 +378,32 @@ CRITICAL_LISTS = TableSchema(
     ],
 )
 
+EXPORT_RESTRICTIONS = TableSchema(
+    name="export_restrictions",
+    description="Export controls imposed by producing countries (licences, bans, quotas).",
+    key=("exporter", "commodity", "measure", "start"),
+    columns=[
+        Column(name="exporter", dtype="str", country=True, description="ISO3 of the country"),
+        _commodity(),
+        Column(name="measure", dtype="str",
+               allowed=("licence_required", "destination_ban", "quota", "export_ban"),
+               description="kind of control"),
+        Column(name="start", dtype="date", description="date in force, YYYY-MM-DD"),
+        Column(name="end", dtype="date", required=False,
+               description="date lifted or suspended until, YYYY-MM-DD; empty if in force"),
+        Column(name="destinations", dtype="str",
+               description="ALL, or space-separated ISO3 destinations targeted"),
+        Column(name="reference", dtype="str", description="legal instrument"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (SOURCES, COMMODITIES, PRODUCTION, RESERVES, PRICES, IMPORT_RELIANCE,
               IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS, STAGE_SHARES, GOVERNANCE,
-              CRITICALITY_STUDIES, CRITICAL_LISTS)
+              CRITICALITY_STUDIES, CRITICAL_LISTS, EXPORT_RESTRICTIONS)
 }
 """All tables, in load order (referenced tables first)."""

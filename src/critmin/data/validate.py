@@ -107,6 +107,12 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
         bad = present & ~low.isin(TRUE | FALSE)
         problems += _problems(raw, bad, col.name, "not true/false: " + text.map(repr))
         return low.isin(TRUE), problems
+    if col.dtype == "date":
+        dates = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
+        bad = present & dates.isna()
+        problems += _problems(raw, bad, col.name,
+                              "not a date (YYYY-MM-DD): " + text.map(repr))
+        return dates, problems
     values = text.where(present, "")
     if col.allowed is not None:
         bad = present & ~values.isin(col.allowed)

@@ -38,6 +38,7 @@ class Network:
     governance: pd.DataFrame
     criticality_studies: pd.DataFrame
     critical_lists: pd.DataFrame
+    export_restrictions: pd.DataFrame
 
     def __init__(self, tables: dict[str, pd.DataFrame]):
         for name in TABLES:
