@@ -170,5 +170,76 @@ def data_schema(
         console.print(view)
 
 
+@app.command("assess")
+def assess_cmd(
+    country: Annotated[list[str] | None, typer.Option(
+        "--country", help="importer ISO3 to assess (repeat for several); default USA and JPN")]
+    = None,
+    stage: Annotated[str | None, typer.Option(
+        help=f"only this stage: {', '.join(STAGES)}, reserves")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    csv: Annotated[Path | None, typer.Option("--csv", help="write the records as CSV")] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="write a Plotly heatmap and ranking chart to this HTML file")] = None,
+    data: DataPath = None,
+) -> None:
+    """Vulnerability assessment: concentration, import reliance, chokepoints, criticality."""
+    from critmin.metrics.assessment import assess
+
+    net = _load(data)
+    importers = tuple(c.upper() for c in (country or ["USA", "JPN"]))
+    if stage is not None and stage not in (*STAGES, "reserves"):
+        err.print(f"unknown stage {stage!r}; choose one of: {', '.join(STAGES)}, reserves")
+        raise typer.Exit(2)
+    known = set(net.import_reliance["importer"]) | set(net.import_sources["importer"])
+    unknown = [c for c in importers if c not in known]
+    if unknown:
+        err.print(f"no import data for {', '.join(unknown)}; loaded importers: "
+                  f"{', '.join(sorted(known))} (add rows to import_reliance/import_sources)")
+        raise typer.Exit(2)
+    result = assess(net, importers, stage)
+    records = result.records()
+    if csv is not None:
+        flat = pd.json_normalize(records, sep=".")
+        tmp = csv.with_name(csv.name + ".tmp")
+        flat.to_csv(tmp, index=False)
+        tmp.replace(csv)
+    if plot is not None:
+        from critmin.report.figures import concentration_heatmap, ranking_chart, write_html
+
+        write_html([concentration_heatmap(result), ranking_chart(result, "eu"),
+                    ranking_chart(result, "us")], plot, "critmin assessment")
+    if as_json:
+        typer.echo(json.dumps(records, indent=1))
+        return
+    view = Table(title="critmin assess — concentration by stage and criticality by importer")
+    for c in ("commodity", "stage", "year", "HHI", "top", "China"):
+        view.add_column(c, justify="left" if c in ("commodity", "stage") else "right")
+    for imp in importers:
+        view.add_column(f"{imp} NIR", justify="right")
+        view.add_column(f"{imp} EU SR (rank)", justify="right")
+        view.add_column(f"{imp} US risk (rank)", justify="right")
+    for r in records:
+        cells = [r["commodity"], r["stage"], str(r["year"]), f"{r['hhi']:,.0f}",
+                 f"{r['top_country']} {_pct(r['top_share'])}", _pct(r["china_share"])]
+        for imp in importers:
+            c = r["countries"].get(imp, {})
+            cells += [_pct(c.get("import_reliance")), _score(c, "eu", "{:.2f}"),
+                      _score(c, "us", "{:.3f}")]
+        view.add_row(*cells)
+    console.print(view)
+    console.print("HHI 0-10,000 (rest of world counted as fragmented). EU SR: EU-style supply "
+                  "risk; US risk: disruption potential x trade exposure x economic "
+                  "vulnerability. Formulas: critmin.metrics.criticality.")
+
+
+def _score(c: dict, method: str, fmt: str) -> str:
+    v = c.get(f"{method}_supply_risk")
+    if v is None:
+        return "—"
+    rank = c.get(f"{method}_rank")
+    return fmt.format(v) + (f" ({rank:.0f})" if rank is not None else "")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

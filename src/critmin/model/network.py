@@ -44,7 +44,7 @@ class Network:
         for name in TABLES:
             df = tables.get(name)
             if df is None:
-                df = pd.DataFrame(columns=TABLES[name].names)
+                df = _empty(name)
             setattr(self, name, df)
 
     @property
@@ -84,6 +84,16 @@ class Network:
                                 key=lambda s: s.map(order) if s.name == "stage" else s)
         both.attrs["unit"] = "share of world production (0-1)"
         return both.reset_index(drop=True)
+
+
+_DTYPES = {"float": "float64", "int": "Int64", "bool": "bool", "date": "datetime64[ns]",
+           "str": "object"}
+
+
+def _empty(name: str) -> pd.DataFrame:
+    """An empty table with the schema's columns and dtypes."""
+    return pd.DataFrame({c.name: pd.Series(dtype=_DTYPES[c.dtype])
+                         for c in TABLES[name].columns})
 
 
 def _pick_year(df: pd.DataFrame, year: int | None) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""Tables, Plotly figures and HTML reports."""

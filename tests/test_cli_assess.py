@@ -1,0 +1,42 @@
+"""End-to-end: `critmin assess` as a real process."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from tests.test_cli import run
+
+
+def test_assess_json_records_have_the_contract_keys(tmp_path):
+    out = run("assess", "--json", "--csv", str(tmp_path / "a.csv"),
+              "--plot", str(tmp_path / "a.html"))
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)
+    for key in ("commodity", "stage", "hhi", "top_country", "top_share", "china_share"):
+        assert all(key in r for r in records)
+    ree = next(r for r in records if r["commodity"] == "ree" and r["stage"] == "mine")
+    assert ree["top_country"] == "CHN" and 4_900 < ree["hhi"] < 5_000
+    assert ree["countries"]["USA"]["import_reliance"] == 0.8
+    assert {"eu_supply_risk", "us_supply_risk", "eu_rank"} <= set(ree["countries"]["JPN"])
+    stages = {r["stage"] for r in records}
+    assert {"mine", "refining", "product", "reserves"} <= stages
+    html = (tmp_path / "a.html").read_text()
+    assert "plotly" in html.lower() and "heatmap" in html
+    flat = pd.read_csv(tmp_path / "a.csv")
+    assert len(flat) == len(records) and "countries.USA.eu_supply_risk" in flat
+
+
+def test_assess_stage_and_country_filters():
+    out = run("assess", "--json", "--stage", "refining", "--country", "JPN")
+    assert out.returncode == 0, out.stderr
+    records = json.loads(out.stdout)
+    assert records and {r["stage"] for r in records} == {"refining"}
+    assert all(set(r["countries"]) <= {"JPN"} for r in records)
+
+
+def test_assess_rejects_unknown_country_and_stage():
+    bad = run("assess", "--country", "XYZ")
+    assert bad.returncode == 2 and "no import data for XYZ" in bad.stderr
+    assert run("assess", "--stage", "smelting").returncode == 2
