@@ -487,15 +487,19 @@ EU_MATERIALS = {  # EU 2023 study material -> covered commodities
     "Bismuth": ["bismuth"], "Molybdenum": ["molybdenum"], "Vanadium": ["vanadium"],
 }
 LIST_NAMES = {  # lower-case list wording -> covered commodities
-    "rare earth elements": ["ndpr", "dy", "tb", "ree_other"],
-    "rare earths": ["ndpr", "dy", "tb", "ree_other"],
-    "light rare earth elements": ["ndpr", "ree_other"],
-    "heavy rare earth elements": ["dy", "tb"], "neodymium": ["ndpr"], "praseodymium": ["ndpr"],
-    "dysprosium": ["dy"], "terbium": ["tb"], "graphite": ["graphite"],
+    "rare earth elements": ["ndpr", "dy", "tb", "ree_other", "ree"],
+    "rare earths": ["ndpr", "dy", "tb", "ree_other", "ree"],
+    "light rare earth elements": ["ndpr", "ree_other", "ree"],
+    "heavy rare earth elements": ["dy", "tb", "ree"], "neodymium": ["ndpr", "ree"],
+    "praseodymium": ["ndpr", "ree"], "dysprosium": ["dy", "ree"], "terbium": ["tb", "ree"],
+    "graphite": ["graphite"],
     "natural graphite": ["graphite"], "platinum group metals": ["platinum", "palladium"],
     "platinum": ["platinum"], "palladium": ["palladium"], "magnesium": ["magnesium"],
     "nickel": ["nickel"], "nickel – battery grade": ["nickel"],
     "nickel - battery grade": ["nickel"],
+    **{el: ["ree_other", "ree"] for el in (
+        "cerium", "lanthanum", "samarium", "gadolinium", "yttrium", "europium", "erbium",
+        "holmium", "lutetium", "thulium", "ytterbium")},
 }
 
 
