@@ -679,7 +679,7 @@ def main() -> None:
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
                        ("import_reliance", us_reliance(args.shared) + t_rel + jp_reliance),
                        ("governance", gov), ("criticality_studies", eu),
-                       ("critical_lists", lists), ("parameters", params),
+                       ("critical_lists", lists),
                        ("prices", us_prices(args.shared) + t_prices), ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
@@ -698,6 +698,9 @@ def main() -> None:
     all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
                             ignore_index=True).drop_duplicates("source_id")
     write("sources", all_sources, TABLES["sources"].names)
+    params = pd.concat([params, curated["parameters"]], ignore_index=True).drop_duplicates(
+        ["scope", "parameter"], keep="last")
+    write("parameters", params, TABLES["parameters"].names)
     for name in ("bom", "stage_shares", "export_restrictions"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)

@@ -1,0 +1,1 @@
+"""The market model: baseline, clearing, propagation."""

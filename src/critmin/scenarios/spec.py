@@ -1,0 +1,214 @@
+"""Disruption scenarios as pydantic models, loadable from YAML or JSON.
+
+A :class:`Scenario` bundles export controls, production outages, demand shocks, policy
+responses (stock releases, price floors, tariffs, capacity additions) and Rapid Response
+Group rules. Dates are calendar dates; quantities tonnes per year of the commodity's unit;
+prices USD/kg; shares 0-1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Measure = Literal["licence_required", "destination_ban", "quota", "export_ban"]
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExportControl(Spec):
+    """An exporter restricting shipments of commodities to some or all destinations."""
+
+    exporter: str = Field(description="ISO3 of the controlling country", pattern=r"^[A-Z]{3}$")
+    commodities: list[str] = Field(min_length=1, description="commodity ids")
+    stages: list[str] = Field(default_factory=list, description="stages covered; empty = all")
+    measure: Measure
+    approval_rate: float = Field(1.0, ge=0, le=1,
+                                 description="share of licence applications approved")
+    processing_days: float = Field(0.0, ge=0, le=365, description="licence processing delay")
+    quota_t: float | None = Field(None, ge=0, description="export quota, t per year")
+    destinations: list[str] = Field(default_factory=lambda: ["ALL"],
+                                    description="ISO3 destinations targeted, or ALL")
+    leakage: float = Field(0.0, ge=0, le=1,
+                           description="share of blocked flow reaching targets via third "
+                                       "countries")
+    reexport_rule: bool = Field(False, description="extraterritorial re-export control")
+    de_minimis: float | None = Field(
+        None, ge=0, le=1, description="value share of controlled input above which foreign-"
+                                      "made derivative products are controlled too")
+    start: dt.date
+    end: dt.date | None = None
+    suspended: tuple[dt.date, dt.date] | None = Field(
+        None, description="suspension window (from, until); snap-back at its end")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.measure == "quota" and self.quota_t is None:
+            raise ValueError("a quota needs quota_t (t per year)")
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end is before start")
+        if self.suspended and self.suspended[1] < self.suspended[0]:
+            raise ValueError("suspension ends before it starts")
+        return self
+
+    def active(self, day: dt.date) -> bool:
+        """In force on ``day`` (started, not ended, not suspended)."""
+        if day < self.start or (self.end is not None and day > self.end):
+            return False
+        return not (self.suspended and self.suspended[0] <= day < self.suspended[1])
+
+
+class Outage(Spec):
+    """Loss of a share of a country's production."""
+
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+    commodity: str
+    stage: str | None = None
+    share_lost: float = Field(ge=0, le=1)
+    start: dt.date
+    end: dt.date | None = None
+
+
+class DemandShock(Spec):
+    """Relative change of demand in a region (ISO3 importer, CHN, or WORLD)."""
+
+    commodity: str
+    region: str = "WORLD"
+    change: float = Field(ge=-1, le=10, description="relative change, e.g. 0.2 = +20 %")
+    start: dt.date
+    end: dt.date | None = None
+
+
+class StockPolicy(Spec):
+    """A holder's stockpile of a commodity and how it is released."""
+
+    holder: str = Field(description="USA, JPN ... (importer ISO3)")
+    commodity: str = Field(description="commodity id, or ALL")
+    target_days: float = Field(ge=0, description="target cover, days of consumption")
+    fill_rate: float = Field(1.0, ge=0, le=1, description="holdings as share of the target")
+    release: Literal["on_shortfall", "defence_only", "on_trigger"] = "on_shortfall"
+    decision_lag_days: float = Field(30.0, ge=0)
+    max_release_per_quarter: float = Field(0.5, ge=0, le=1,
+                                           description="share of holdings per quarter")
+
+
+class PriceFloor(Spec):
+    """Price guaranteed to covered ex-China producers (a contract for difference)."""
+
+    commodity: str
+    floor_usd_kg: float = Field(gt=0)
+    covered_t: float = Field(gt=0, description="covered output, t per year")
+    upside_share: float = Field(0.0, ge=0, le=1,
+                                description="share of price above the floor paid back")
+    start: dt.date
+    end: dt.date | None = None
+
+
+class Tariff(Spec):
+    """Ad-valorem tariff of an importer on a commodity from an exporter."""
+
+    importer: str
+    exporter: str
+    commodity: str
+    rate: float = Field(ge=0, le=5)
+    start: dt.date
+    end: dt.date | None = None
+
+
+class CapacityAddition(Spec):
+    """New ex-China capacity coming online."""
+
+    name: str
+    country: str = Field(pattern=r"^[A-Z]{3}$")
+    commodity: str
+    capacity_t: float = Field(gt=0, description="t per year at full output")
+    online: dt.date
+    ramp_quarters: int = Field(4, ge=0)
+
+
+class ResponseRule(Spec):
+    """Rapid Response Group rule: a trigger on simulated indicators fires actions."""
+
+    name: str
+    price_ratio_above: float | None = Field(None, gt=0, description="ex-China/China price")
+    cover_days_below: float | None = Field(None, ge=0)
+    approval_rate_below: float | None = Field(None, ge=0, le=1)
+    decision_lag_days: float = Field(30.0, ge=0)
+    actions: list[Literal["coordinated_release", "emergency_offtake", "fast_track"]] = Field(
+        min_length=1)
+    offtake_share: float = Field(0.05, ge=0, le=1,
+                                 description="extra ex-China supply mobilised, share of base")
+    fast_track_quarters: int = Field(2, ge=0)
+
+    @model_validator(mode="after")
+    def _needs_trigger(self):
+        if (self.price_ratio_above, self.cover_days_below, self.approval_rate_below) == (
+                None, None, None):
+            raise ValueError("a response rule needs at least one trigger")
+        return self
+
+
+class Scenario(Spec):
+    """A disruption scenario with the policies that answer it."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_:.\-]+$")
+    name: str
+    description: str = ""
+    start: dt.date = Field(description="first day of quarter 0 of the simulation")
+    horizon_quarters: int = Field(8, ge=1, le=80)
+    commodities: list[str] = Field(default_factory=list,
+                                   description="commodities simulated; empty = all with data")
+    controls: list[ExportControl] = Field(default_factory=list)
+    outages: list[Outage] = Field(default_factory=list)
+    demand_shocks: list[DemandShock] = Field(default_factory=list)
+    stocks: list[StockPolicy] = Field(default_factory=list)
+    price_floors: list[PriceFloor] = Field(default_factory=list)
+    tariffs: list[Tariff] = Field(default_factory=list)
+    capacity: list[CapacityAddition] = Field(default_factory=list)
+    responses: list[ResponseRule] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, description="source ids or references")
+
+    def quarter_start(self, q: int) -> dt.date:
+        """First day of quarter ``q``."""
+        month = self.start.month - 1 + 3 * q
+        return dt.date(self.start.year + month // 12, month % 12 + 1, 1)
+
+
+class ScenarioError(ValueError):
+    """Invalid scenario spec; message lists ``field.path: reason`` lines."""
+
+
+def _format(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for e in exc.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(root)"
+        lines.append(f"{origin}: {path}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def parse_scenario(data: dict, origin: str = "scenario") -> Scenario:
+    """Validate a mapping; raise :class:`ScenarioError` naming field paths and reasons."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format(exc, origin)) from exc
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read a scenario from a YAML or JSON file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{p}: cannot read scenario: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{p}: (root): a scenario must be a mapping")
+    return parse_scenario(data, str(p))

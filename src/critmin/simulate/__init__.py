@@ -1,0 +1,1 @@
+"""Monte Carlo simulation: compile scenarios, sample, run, store, summarise."""

@@ -1,0 +1,158 @@
+"""Run a Monte Carlo sweep in chunks on an executor, streaming chunks into the store.
+
+Executors are standard ``concurrent.futures`` executors: serial (in process), local
+processes (default), or a Dask distributed cluster (``Client(address).get_executor()``).
+Each chunk is a whole number of draw blocks, so results are identical for the same seed
+whatever the executor, worker count or chunk size. Finished chunks are written as
+Parquet parts (temporary file + rename) and recorded in DuckDB by this coordinating
+process; a run started again with the same inputs skips the chunks already stored.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from critmin import __version__
+from critmin.market.baseline import build_baseline
+from critmin.scenarios.spec import Scenario
+from critmin.simulate.compile import compile_scenario
+from critmin.simulate.engine import BLOCK, draws_for, priors_from, run
+from critmin.store.results import ResultsStore
+
+METRICS = ("peak_ratio", "peak_price_x", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
+           "shortfall_CHN", "min_cover_USA", "min_cover_JPN", "var_usd_USA", "var_usd_JPN")
+N_PATHS = 1000
+
+
+@dataclass
+class Job:
+    """Everything a worker needs, sent once per chunk (small: arrays of C elements)."""
+
+    compiled: object
+    baseline: object
+    priors: object
+    seed: int
+    responses: bool
+
+
+def _chunk(job: Job, start: int, stop: int, n_paths: int) -> dict:
+    """Run samples [start, stop); returns flat per-sample arrays (float32) and paths."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    d = draws_for(job.priors, job.compiled, job.seed, start, stop)
+    out = run(job.compiled, job.baseline, d, responses=job.responses,
+              n_paths=max(0, min(n_paths - start, stop - start)))
+    cols = {
+        "peak_ratio": out.peak_ratio, "peak_price_x": out.peak_price_x,
+        **{f"shortfall_{r}": out.shortfall[..., i]
+           for i, r in enumerate(("USA", "JPN", "ROW", "CHN"))},
+        **{f"min_cover_{r}": out.min_cover_days[..., i] for i, r in enumerate(("USA", "JPN"))},
+        **{f"var_usd_{r}": out.value_at_risk_usd[..., i] for i, r in enumerate(("USA", "JPN"))},
+        "rrg_fired": out.rrg_fired,
+    }
+    return {"start": start, "stop": stop, "columns": cols, "fiscal": out.fiscal_cost_usd,
+            "balance_error": float(out.balance_error.max()), "paths": out.paths}
+
+
+def _frame(result: dict, commodities: tuple[str, ...]) -> pd.DataFrame:
+    """Wide per-sample table: sample, fiscal_cost_usd, METRIC|COMMODITY columns."""
+    data = {"sample": np.arange(result["start"], result["stop"]),
+            "fiscal_cost_usd": result["fiscal"].astype(np.float64)}
+    for name, arr in result["columns"].items():
+        for j, c in enumerate(commodities):
+            data[f"{name}|{c}"] = arr[:, j].astype(np.float32 if arr.dtype != bool else bool)
+    return pd.DataFrame(data)
+
+
+def make_executor(scheduler: str | None = None, workers: int | None = None
+                  ) -> cf.Executor | None:
+    """None (serial) for workers == 1, a Dask executor for a scheduler address, else local
+    processes."""
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+        ex = client.get_executor()
+        ex._critmin_client = client  # keep the client alive with the executor
+        return ex
+    if workers == 1:
+        return None
+    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+
+
+def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
+            responses: bool) -> str:
+    """Identity of a run: same key = same numbers, so finished chunks can be reused."""
+    payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
+                          "seed": seed, "horizon": horizon, "chunk": chunk,
+                          "responses": responses, "version": __version__}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
+             horizon: int | None = None, chunk_size: int = 8 * BLOCK,
+             executor: cf.Executor | None = None, store: ResultsStore | None = None,
+             responses: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> str:
+    """Run (or resume) a sweep; returns the run id. Results go to ``store``."""
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
+    h = horizon or scenario.horizon_quarters
+    baseline = build_baseline(net, _market_commodities(net, scenario))
+    compiled = compile_scenario(scenario, baseline, net, h)
+    job = Job(compiled=compiled, baseline=baseline, priors=priors_from(net, baseline),
+              seed=seed, responses=responses)
+    store = store or ResultsStore()
+    run_id = run_key(scenario, samples, seed, h, chunk, responses)
+    bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
+    store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
+                                       responses=responses, version=__version__),
+                commodities=baseline.commodities, n_chunks=len(bounds))
+    todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
+    done = len(bounds) - len(todo)
+    if progress:
+        progress(done, len(bounds))
+
+    def finish(i: int, result: dict) -> None:
+        store.write_chunk(run_id, i, _frame(result, baseline.commodities),
+                          result["paths"] if result["start"] == 0 else None,
+                          result["balance_error"])
+
+    if executor is None:
+        for i, (s, e) in todo:
+            finish(i, _chunk(job, s, e, N_PATHS))
+            done += 1
+            if progress:
+                progress(done, len(bounds))
+    else:
+        futures = {executor.submit(_chunk, job, s, e, N_PATHS): i for i, (s, e) in todo}
+        for fut in cf.as_completed(futures):
+            finish(futures[fut], fut.result())
+            done += 1
+            if progress:
+                progress(done, len(bounds))
+    store.complete(run_id)
+    return run_id
+
+
+def _market_commodities(net, scenario: Scenario) -> list[str] | None:
+    """The scenario's commodities that have a market baseline, plus inputs of listed
+    products; None (all) when the scenario lists none."""
+    if not scenario.commodities:
+        return None
+    have = build_baseline(net).commodities
+    wanted = [c for c in scenario.commodities if c in have]
+    inputs = net.bom[net.bom["product"].isin(wanted)]["input"]
+    wanted += [c for c in inputs if c in have and c not in wanted]
+    if not wanted:
+        raise ValueError(f"scenario {scenario.id}: none of {', '.join(scenario.commodities)} "
+                         "has a market baseline (world output and price)")
+    return wanted
