@@ -20,6 +20,8 @@ app = typer.Typer(help="critmin: critical-minerals and rare-earth supply securit
 data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
+scenarios_app = typer.Typer(help="Disruption scenario presets.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
 
 console = Console()
 err = Console(stderr=True)
@@ -239,6 +241,130 @@ def _score(c: dict, method: str, fmt: str) -> str:
         return "—"
     rank = c.get(f"{method}_rank")
     return fmt.format(v) + (f" ({rank:.0f})" if rank is not None else "")
+
+
+def _scenario(id_or_file: str, net):
+    from critmin.scenarios import ScenarioError, get_scenario
+
+    try:
+        return get_scenario(id_or_file, net)
+    except ScenarioError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from exc
+
+
+@scenarios_app.command("list")
+def scenarios_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    data: DataPath = None,
+) -> None:
+    """List preset and generated (N-1) scenarios."""
+    from critmin.scenarios import scenario_catalogue
+
+    cat = scenario_catalogue(_load(data))
+    rows = [dict(id=s.id, name=s.name, start=s.start.isoformat(),
+                 horizon_quarters=s.horizon_quarters, commodities=s.commodities,
+                 controls=len(s.controls), outages=len(s.outages), sources=s.sources)
+            for s in cat.values()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    view = Table(title=f"scenarios ({len(rows)})")
+    for c in ("id", "name", "start", "quarters", "controls", "outages"):
+        view.add_column(c, overflow="fold")
+    for r in rows:
+        view.add_row(r["id"], r["name"], r["start"], str(r["horizon_quarters"]),
+                     str(r["controls"]), str(r["outages"]))
+    console.print(view)
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    scenario_id: Annotated[str, typer.Argument(help="preset id, n1:COMMODITY:STAGE or file")],
+    data: DataPath = None,
+) -> None:
+    """Print one scenario as YAML."""
+    import yaml
+
+    sc = _scenario(scenario_id, _load(data))
+    typer.echo(yaml.safe_dump(sc.model_dump(mode="json", exclude_defaults=True),
+                              sort_keys=False))
+
+
+@app.command("simulate")
+def simulate_cmd(
+    scenario: Annotated[str, typer.Option(help="preset id, n1:COMMODITY:STAGE, or a "
+                                               "YAML/JSON file")],
+    samples: Annotated[int, typer.Option(min=1, help="Monte Carlo samples")] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    horizon: Annotated[int | None, typer.Option(min=1, max=80,
+                                                help="quarters to simulate")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON results")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786); local processes otherwise")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="local worker processes")] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="samples per task")] = 8192,
+    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    compare_response: Annotated[bool, typer.Option(
+        help="also run without the Rapid Response Group rules to value them")] = True,
+    data: DataPath = None,
+) -> None:
+    """Monte Carlo simulation of a disruption scenario through the market model."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from critmin.simulate.report import simulation_report
+    from critmin.simulate.runner import make_executor, simulate
+    from critmin.store import ResultsStore
+
+    net = _load(data)
+    sc = _scenario(scenario, net)
+    store = ResultsStore(db)
+    executor = make_executor(scheduler, workers if samples > chunk_size else 1)
+    variants = [True, False] if (compare_response and sc.responses) else [True]
+    run_ids = {}
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                      disable=as_json and not err.is_terminal) as bar:
+            for responses in variants:
+                label = "with response" if responses else "without response"
+                task = bar.add_task(f"{sc.id} ({label})", total=None)
+                run_ids[responses] = simulate(
+                    net, sc, samples=samples, seed=seed, horizon=horizon,
+                    chunk_size=chunk_size, executor=executor, store=store,
+                    responses=responses,
+                    progress=lambda done, total, t=task: bar.update(t, completed=done,
+                                                                   total=total))
+    except ValueError as exc:
+        err.print(f"simulate: {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        if executor is not None:
+            executor.shutdown()
+            client = getattr(executor, "_critmin_client", None)
+            if client is not None:
+                client.close()
+    report = simulation_report(store, run_ids[True], run_ids.get(False))
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    view = Table(title=f"{sc.id}: {samples:,} samples, seed {seed} — P5 / P50 / P95")
+    for c in ("commodity", "region", "peak ex-China/China price", "shortfall (share)",
+              "min cover days"):
+        view.add_column(c, justify="left" if c in ("commodity", "region") else "right")
+    for r in report["results"]:
+        if r["region"] == "CHN":
+            continue
+        pr, sh = r["peak_price_ratio"], r["shortfall"]
+        cov = r.get("min_cover_days")
+        view.add_row(r["commodity"], r["region"],
+                     f"{pr['p5']:.2f} / {pr['p50']:.2f} / {pr['p95']:.2f}",
+                     f"{sh['p5']:.1%} / {sh['p50']:.1%} / {sh['p95']:.1%}",
+                     "" if cov is None else f"{cov['p5']:.0f} / {cov['p50']:.0f} / "
+                                            f"{cov['p95']:.0f}")
+    console.print(view)
+    console.print(f"run {report['run_id']} stored in {store.path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -119,8 +119,9 @@ def clear_quarter(base: dict, e_d, e_s, q: QuarterInputs, released, offtake, cho
     # below China's floor price the unsold surplus goes into Chinese inventory
     n = np.where(binding, np.minimum(n_cap, sup_c), sup_c - dem_c)
     r_w = np.minimum(1.0, (sup_c + sup_x + released) / np.maximum(dem_c + dem_x, 1e-300))
-    avail_x = sup_x + n + released
-    r_x = np.where(binding, np.minimum(1.0, avail_x / np.maximum(dem_x, 1e-300)), r_w)
+    r_x = np.where(binding, np.minimum(1.0, (sup_x + n + released)
+                                       / np.maximum(dem_x, 1e-300)), r_w)
+    avail_x = dem_x * r_x  # what ex-China buyers receive in total
     r_c = np.where(binding, np.minimum(1.0, (sup_c - n) / np.maximum(dem_c, 1e-300)), r_w)
     cons_c = dem_c * r_c
     china_stock_build = np.where(binding, np.maximum(sup_c - n - cons_c, 0.0), 0.0)

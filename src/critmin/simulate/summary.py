@@ -41,8 +41,9 @@ def summarise(store: ResultsStore, run_id: str, cover_days: float = 30.0) -> pd.
                          mean=float(df[col].mean())))
     fiscal = df["fiscal_cost_usd"].to_numpy()
     q = np.quantile(fiscal, QUANTILES)
+    worst = np.sort(fiscal)[int(np.floor(CVAR_ALPHA * len(fiscal))):]
     rows.append(dict(commodity="ALL", metric="fiscal_cost_usd", p5=q[0], p50=q[1], p95=q[2],
-                     mean=float(fiscal.mean())))
+                     mean=float(fiscal.mean()), cvar95=float(worst.mean())))
     out = pd.DataFrame(rows)
     out.attrs["samples"] = len(df)
     out.attrs["cover_days"] = cover_days
