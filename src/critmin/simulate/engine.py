@@ -34,9 +34,11 @@ class Priors:
     china_floor: tuple[float, float]
 
 
-def priors_from(net, baseline: MarketBaseline) -> Priors:
+def priors_from(net, baseline: MarketBaseline, calibrated: bool = True) -> Priors:
     """Elasticity and adjustment priors from the parameters table (commodity rows, else
-    the 'ALL' rows); China's export share from the baseline."""
+    the 'ALL' rows); China's export share from the baseline. With ``calibrated``, the
+    short-run ranges are multiplied by the commodity's ``sr_elasticity_scale`` where the
+    calibration (critmin.market.calibration) gives one."""
     p = net.parameters.set_index(["scope", "parameter"])
     el = {}
     for name in ELASTICITIES:
@@ -45,8 +47,11 @@ def priors_from(net, baseline: MarketBaseline) -> Priors:
             key = (c, name) if (c, name) in p.index else ("ALL", name)
             row = p.loc[key]
             v = float(row["value"])
-            lo.append(float(row["low"]) if pd.notna(row["low"]) else 0.5 * v)
-            hi.append(float(row["high"]) if pd.notna(row["high"]) else 1.5 * v)
+            scale = 1.0
+            if calibrated and name.endswith("_sr") and (c, "sr_elasticity_scale") in p.index:
+                scale = float(p.loc[(c, "sr_elasticity_scale"), "value"])
+            lo.append(scale * (float(row["low"]) if pd.notna(row["low"]) else 0.5 * v))
+            hi.append(scale * (float(row["high"]) if pd.notna(row["high"]) else 1.5 * v))
         el[name] = (np.array(lo), np.array(hi))
     tau = p.loc[("ALL", "adjustment_quarters")]
     choke = p.loc[("ALL", "choke_price_multiple")]
