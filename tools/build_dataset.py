@@ -627,6 +627,77 @@ def japan_rows(net_production: pd.DataFrame):
     return shares, reliance
 
 
+CAPACITY_UNITS = [  # (regex on the source's unit, commodity or None, factor to the unit)
+    (r"short tons/month", None, 0.907185 * 12),
+    (r"lithium carbonate|\bLCE\b", "lithium", 2 * 6.94 / 73.89),
+    (r"lithium hydroxide", "lithium", 6.94 / 41.96),  # LiOH.H2O, battery grade
+    (r"WO3", "tungsten", 183.84 / 231.84),
+    (r"NdPr oxide|PrNd oxide|NdPr", "ndpr", 1.0),
+    (r"magnet", "ndfeb_magnet", 1.0),
+    (r"GWh", None, 1.0),
+    (r"\bt/yr\b|tonnes|tpa|t per year", None, 1.0),
+]
+
+
+def _capacity(unit: str, commodity: str) -> tuple[float | None, str]:
+    if re.search(r"not specified|unspecified", unit, flags=re.IGNORECASE):
+        return None, ""
+    for pattern, only, factor in CAPACITY_UNITS:
+        if re.search(pattern, unit, flags=re.IGNORECASE):
+            if only is not None and only != commodity:
+                continue
+            return factor, pattern
+    return None, ""
+
+
+def projects_from_raw(raw_dir: Path, units: dict[str, str]):
+    """Candidate projects from the researched lists (raw/projects_*.csv)."""
+    rows, gaps, srcs = [], [], []
+    for path in sorted(raw_dir.glob("projects_*.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for r in df.to_dict("records"):
+            commodity = r["commodity"].strip()
+            sid = _source_id(r["source_url"], r["source_title"] or r["name"])
+            srcs.append(dict(source_id=sid, publisher=r["source_publisher"] or
+                             _publisher(r["source_url"]), title=r["source_title"] or r["name"],
+                             table="", year=int(float(r["source_year"] or 2025)),
+                             url=r["source_url"], licence="", note="project data"))
+            factor, _ = _capacity(r["capacity_unit"], commodity)
+            cap = number(r["capacity"])
+            unit = units.get(commodity)
+            if cap is None or factor is None or unit is None or (
+                    "GWh" in r["capacity_unit"]) != (unit == "GWh"):
+                gaps.append(dict(table="projects", commodity=commodity if unit else "ree",
+                                 stage="", country=r["country"] or "OTHER",
+                                 year=int(float(r["source_year"] or 2025)),
+                                 reason=f"{r['name']}: capacity not usable "
+                                        f"({r['capacity'] or 'not given'} "
+                                        f"{r['capacity_unit']})", source_id=sid))
+                continue
+            stage = {"recycling": "refining"}.get(r["stage"], r["stage"])
+            capex = number(r["capex_usd_m"])
+            first = number(r["first_production_year"])
+            est = abs(factor - 1.0) > 1e-9
+            pid = re.sub(r"[^a-z0-9]+", "_", r["name"].lower()).strip("_")[:48]
+            rows.append(dict(
+                project_id=pid, name=r["name"], sponsor=r["sponsor"] or "unknown",
+                country=r["country"], stage=stage, commodity=commodity,
+                capacity=round(cap * factor, 3), unit=unit,
+                capacity_basis=f"{r['capacity']} {r['capacity_unit']}",
+                capex_usd=None if capex is None else capex * 1e6,
+                unit_cost_usd_t=None, first_production_year=None if first is None
+                else int(first), status=r["status"] or "announced",
+                public_support=r["public_support"], estimated=est,
+                method="converted to contained content by molar mass" if est else "",
+                source_id=sid,
+                note=("status not given; " if not r["status"] else "")
+                + ("recycling; " if r["stage"] == "recycling" else "")
+                + (f"capex {r['capex_original']}; " if r["capex_original"] else "")
+                + r["note"][:200]))
+    out = pd.DataFrame(rows).drop_duplicates("project_id")
+    return out, gaps, pd.DataFrame(srcs).drop_duplicates("source_id")
+
+
 def write(name: str, rows, columns: list[str]) -> None:
     df = pd.DataFrame(rows)
     df = df.reindex(columns=columns)
@@ -696,6 +767,16 @@ def main() -> None:
                     for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
     write("commodities", commodities, TABLES["commodities"].names)
     all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
+                            ignore_index=True).drop_duplicates("source_id")
+    write("sources", all_sources, TABLES["sources"].names)
+    units = {c: v[3] for c, v in USGS_WORLD.items()}
+    units.update({c: u for c, _, _, u, _, _, _ in DERIVED_COMMODITIES})
+    projects, project_gaps, project_sources = projects_from_raw(CURATED / "raw", units)
+    write("projects", projects, TABLES["projects"].names)
+    gaps_all = pd.concat([pd.read_csv(OUT / "gaps.csv"), pd.DataFrame(project_gaps)],
+                         ignore_index=True)
+    write("gaps", gaps_all, TABLES["gaps"].names)
+    all_sources = pd.concat([all_sources, project_sources],
                             ignore_index=True).drop_duplicates("source_id")
     write("sources", all_sources, TABLES["sources"].names)
     params = pd.concat([params, curated["parameters"]], ignore_index=True).drop_duplicates(

@@ -367,5 +367,74 @@ def simulate_cmd(
     console.print(f"run {report['run_id']} stored in {store.path}")
 
 
+@app.command("optimize")
+def optimize_cmd(
+    scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
+        "CN_2025_10_full_controls",
+    budget_usa: Annotated[float, typer.Option(min=0, help="U.S. budget, USD")] = 1e9,
+    budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
+    budget_vehicle: Annotated[float, typer.Option(
+        min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+    samples: Annotated[int, typer.Option(min=1, help="disruption scenarios sampled")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed of the simulation")] = 0,
+    cvar_weight: Annotated[float, typer.Option(min=0, help="lambda on CVaR 95 %")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON results")] = False,
+    frontier_html: Annotated[Path | None, typer.Option(
+        "--frontier", help="write the budget-risk frontier (Plotly HTML)")] = None,
+    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    data: DataPath = None,
+) -> None:
+    """Choose projects, instruments and stockpiles that buy the most security per dollar."""
+    from critmin.optimize.instance import build_instance
+    from critmin.optimize.portfolio import InfeasibleError, solve
+    from critmin.optimize.report import frontier, frontier_figure, portfolio_record, save
+    from critmin.simulate.runner import make_executor, simulate
+    from critmin.store import ResultsStore
+
+    net = _load(data)
+    sc = _scenario(scenario, net)
+    store = ResultsStore(db)
+    executor = make_executor(None, None if samples > 8192 else 1)
+    try:
+        run_id = simulate(net, sc, samples=samples, seed=seed, store=store,
+                          executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
+    try:
+        inst = build_instance(net, store, run_id, budgets, cvar_weight=cvar_weight)
+        sol = solve(inst)
+    except (InfeasibleError, ValueError) as exc:
+        err.print(f"optimize: {exc}")
+        raise typer.Exit(2) from exc
+    record = portfolio_record(inst, sol)
+    record["optimisation_id"] = save(store, inst, record)
+    if frontier_html is not None:
+        from critmin.report.figures import write_html
+
+        front = frontier(inst)
+        record["frontier"] = front.to_dict("records")
+        write_html([frontier_figure(front)], frontier_html, "critmin budget-risk frontier")
+    if as_json:
+        typer.echo(json.dumps(record, indent=1, default=str))
+        return
+    view = Table(title=f"portfolio against {sc.id} ({samples:,} scenarios)")
+    for c in ("project", "commodity", "funder", "instrument", "cost USD m", "t in horizon"):
+        view.add_column(c)
+    for r in record["selected_projects"]:
+        view.add_row(r["name"], r["commodity"], r["funder"], r["instrument"],
+                     f"{r['cost_usd'] / 1e6:,.1f}", f"{r['output_t']:,.0f}")
+    for r in record["stockpiles"]:
+        view.add_row(f"stockpile ({r['holder']})", r["commodity"], r["holder"], "stock",
+                     f"{r['cost_usd'] / 1e6:,.1f}", f"{r['stock_t']:,.0f}")
+    console.print(view)
+    b, a = record["risk_before"], record["risk_after"]
+    console.print(f"expected loss {b['expected_loss_usd'] / 1e9:,.2f} -> "
+                  f"{a['expected_loss_usd'] / 1e9:,.2f} USD bn; CVaR95 "
+                  f"{b['cvar_usd'] / 1e9:,.2f} -> {a['cvar_usd'] / 1e9:,.2f} USD bn; "
+                  f"binding: {', '.join(record['binding_constraints']) or 'none'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

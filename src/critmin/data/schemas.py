@@ -302,7 +302,7 @@ PARAMETERS = TableSchema(
 GAPS = TableSchema(
     name="gaps",
     description="Values the sources do not give (withheld, not available): recorded, not guessed.",
-    key=("table", "commodity", "stage", "country", "year"),
+    key=("table", "commodity", "stage", "country", "year", "reason"),
     columns=[
         Column(name="table", dtype="str", description="table the value would belong to"),
         _commodity(),
@@ -400,10 +400,45 @@ EXPORT_RESTRICTIONS = TableSchema(
     ],
 )
 
+PROJECTS = TableSchema(
+    name="projects",
+    description="Announced or operating ex-China projects: candidates for support.",
+    key=("project_id",),
+    quantity_unit_of="commodity",
+    columns=[
+        Column(name="project_id", dtype="str", description="short unique id"),
+        Column(name="name", dtype="str", description="project name"),
+        Column(name="sponsor", dtype="str", description="company or consortium"),
+        Column(name="country", dtype="str", country=True, description="ISO3 location"),
+        Column(name="stage", dtype="str", allowed=STAGES, description="supply-chain stage"),
+        _commodity(),
+        Column(name="capacity", dtype="float", minimum=0,
+               description="output at full rate per year, in the commodity's unit"),
+        Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
+               description="must equal the commodity's unit"),
+        Column(name="capacity_basis", dtype="str", required=False,
+               description="capacity as the source states it"),
+        Column(name="capex_usd", dtype="float", required=False, minimum=0, unit="USD",
+               description="capital cost"),
+        Column(name="unit_cost_usd_t", dtype="float", required=False, minimum=0,
+               unit="USD/t", description="operating cost per t of output"),
+        Column(name="first_production_year", dtype="int", required=False, minimum=1990,
+               maximum=2100, description="year of first output (planned or actual)"),
+        Column(name="status", dtype="str",
+               allowed=("operating", "construction", "committed", "feasibility",
+                        "announced", "trial"), description="development status"),
+        Column(name="public_support", dtype="str", required=False,
+               description="known public finance, offtake or price support"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (SOURCES, COMMODITIES, PRODUCTION, RESERVES, PRICES, IMPORT_RELIANCE,
               IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS, STAGE_SHARES, GOVERNANCE,
-              CRITICALITY_STUDIES, CRITICAL_LISTS, EXPORT_RESTRICTIONS)
+              CRITICALITY_STUDIES, CRITICAL_LISTS, EXPORT_RESTRICTIONS, PROJECTS)
 }
 """All tables, in load order (referenced tables first)."""

@@ -39,6 +39,7 @@ class Network:
     criticality_studies: pd.DataFrame
     critical_lists: pd.DataFrame
     export_restrictions: pd.DataFrame
+    projects: pd.DataFrame
 
     def __init__(self, tables: dict[str, pd.DataFrame]):
         for name in TABLES:

@@ -100,6 +100,25 @@ class ResultsStore:
         df.to_parquet(tmp, index=False)
         tmp.replace(folder / "paths.parquet")
 
+    def write_table(self, run_id: str, name: str, frame: pd.DataFrame) -> None:
+        """Write a named result table of a run atomically (optimisations, reports)."""
+        folder = self.parts / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{name}.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(folder / f"{name}.parquet")
+
+    def read_table(self, run_id: str, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.parts / run_id / f"{name}.parquet")
+
+    def complete_table(self, run_id: str) -> None:
+        """Mark a single-table run (an optimisation) complete."""
+        with self._connect() as con:
+            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, 0, ?, 1, 0.0, ?)",
+                        [run_id, str(self.parts / run_id),
+                         dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+        self.complete(run_id)
+
     def complete(self, run_id: str) -> None:
         with self._connect() as con:
             done, total = con.execute(

@@ -1,0 +1,1 @@
+"""Projects, financing instruments and the portfolio optimiser."""
