@@ -20,6 +20,9 @@ online too late, so such a project is never chosen). CVaR follows Rockafellar & 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from dataclasses import dataclass, field
 
 import linopy
@@ -158,13 +161,32 @@ def build_model(inst: Instance) -> linopy.Model:
     return m
 
 
+@contextlib.contextmanager
+def _banner_to_stderr():
+    """HiGHS prints its banner on the C-level stdout; keep stdout clean for --json."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def solve(inst: Instance, mip_gap: float = 0.01, time_limit: float = 300.0,
           threads: int = 1) -> Solution:
     """Build and solve with HiGHS; raise InfeasibleError if no solution."""
     m = build_model(inst)
-    status, condition = m.solve(solver_name="highs", io_api="direct", mip_rel_gap=mip_gap,
-                                time_limit=time_limit, threads=threads,
-                                output_flag=False)
+    with _banner_to_stderr():
+        status, condition = m.solve(solver_name="highs", io_api="direct",
+                                    mip_rel_gap=mip_gap, time_limit=time_limit,
+                                    threads=threads, output_flag=False)
     if status != "ok" and condition not in ("optimal", "time_limit"):
         raise InfeasibleError(f"solver: {status} / {condition}")
     x = m.variables["support"].solution.fillna(0).to_pandas()
