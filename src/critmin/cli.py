@@ -22,6 +22,8 @@ data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
 app.add_typer(data_app, name="data")
 scenarios_app = typer.Typer(help="Disruption scenario presets.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
+token_app = typer.Typer(help="Bearer tokens for API writes.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 console = Console()
 err = Console(stderr=True)
@@ -434,6 +436,63 @@ def optimize_cmd(
                   f"{a['expected_loss_usd'] / 1e9:,.2f} USD bn; CVaR95 "
                   f"{b['cvar_usd'] / 1e9:,.2f} -> {a['cvar_usd'] / 1e9:,.2f} USD bn; "
                   f"binding: {', '.join(record['binding_constraints']) or 'none'}")
+
+
+@app.command("report")
+def report_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] =
+        Path("report.html"),
+    scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
+        "CN_2025_10_full_controls",
+    samples: Annotated[int, typer.Option(min=1, help="Monte Carlo samples")] = 4096,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    data: DataPath = None,
+) -> None:
+    """Write one self-contained HTML report: supply, vulnerabilities, a simulated
+    disruption (fan charts), assumptions and sources."""
+    from critmin.report.html import build_report
+    from critmin.simulate.runner import make_executor, simulate
+    from critmin.store import ResultsStore
+
+    net = _load(data)
+    sc = _scenario(scenario, net)
+    store = ResultsStore(db)
+    executor = make_executor(None, None if samples > 8192 else 1)
+    try:
+        run_id = simulate(net, sc, samples=samples, seed=seed, store=store, executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    build_report(net, store, run_id, output)
+    console.print(f"report written to {output} (scenario {sc.id}, {samples:,} samples)")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="who or what the token is for")],
+    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+) -> None:
+    """Create a token for API writes; it is printed once and stored hashed."""
+    from critmin.api.auth import create_token
+    from critmin.store import ResultsStore
+
+    typer.echo(create_token(ResultsStore(db).path, name))
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    data: DataPath = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /."""
+    import uvicorn
+
+    from critmin.api.app import create_app
+
+    uvicorn.run(create_app(db, data), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -118,8 +118,11 @@ def _control_effects(compiled: Compiled, d: dict, base: dict, q: int):
         a = _active(t, q0, q1, d["duration_scale"])[:, None] * t.mask
         appr = np.clip(t.approval * d["approval_scale"], 0, 1)
         leak = np.clip(t.leakage * d["leakage_scale"], 0, 1)
-        first = (q0 <= t.start_day < q1) or (q == 0 and t.start_day < q0)
-        delay = min(1.0, t.delay_days / QUARTER_DAYS) if first else 0.0
+        # licences take processing_days to issue after a control starts: the first
+        # quarter of a control loses that part of its approved flow (controls already in
+        # force when the scenario starts have no delay left)
+        first = q0 <= t.start_day < q1
+        delay = min(1.0, t.delay_days / (q1 - t.start_day)) if first else 0.0
         if t.kind == "licence_required":
             g = (1 - appr) + appr * delay
             approval = np.where(a > 0, np.minimum(approval, appr), approval)

@@ -42,6 +42,7 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
            "samples": int(s.attrs.get("samples", 0)), "results": results,
            "fiscal_cost_usd": _q(s.loc[("ALL", "fiscal_cost_usd")].fillna(0.0)),
            "balance_error": store.balance_error(run_id)}
+    out["paths"] = path_quantiles(store, run_id)
     if baseline_run:
         b = summarise(store, baseline_run).set_index(["commodity", "metric"])
         out["response_value"] = [
@@ -52,4 +53,17 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
                                              - s.loc[(c, f"shortfall_{r}"), "mean"])}
             for c in store.commodities_of(run_id) for r in ("USA", "JPN")]
         out["baseline_run_id"] = baseline_run
+    return out
+
+
+def path_quantiles(store: ResultsStore, run_id: str) -> dict:
+    """Per commodity and path metric: quarterly P5/P50/P95 lists (fan charts), from the
+    stored paths of the run's first samples."""
+    paths = store.paths(run_id)
+    q = paths.groupby(["commodity", "metric", "quarter"])["value"].quantile(
+        [0.05, 0.5, 0.95]).unstack()
+    out: dict = {}
+    for (commodity, metric), g in q.groupby(level=[0, 1]):
+        out.setdefault(commodity, {})[metric] = {
+            "p5": g[0.05].tolist(), "p50": g[0.5].tolist(), "p95": g[0.95].tolist()}
     return out

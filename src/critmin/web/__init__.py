@@ -1,0 +1,1 @@
+"""The dashboard served by critmin serve (static pages, Plotly served locally)."""

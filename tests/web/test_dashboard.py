@@ -1,0 +1,53 @@
+"""The dashboard in headless Chromium (Debian's /usr/bin/chromium via Playwright)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.errors = []
+        pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        yield pg
+        browser.close()
+
+
+@pytest.mark.parametrize(("path", "selector"), [("/", "#heat .main-svg"),
+                                                ("/sources", "#src table"),
+                                                ("/portfolio", "#run"),
+                                                ("/scenario", "#sid option")])
+def test_every_page_loads_without_console_errors(server, page, path, selector):
+    page.errors.clear()
+    page.goto(server["url"] + path)
+    page.wait_for_selector(selector, timeout=30_000, state="attached")
+    page.screenshot(path=str(ARTIFACTS / f"page{path.replace('/', '_')}.png"))
+    assert page.errors == []
+
+
+def test_scenario_page_runs_a_simulation_and_draws_charts(server, page):
+    page.goto(server["url"] + "/scenario")
+    page.evaluate(f"localStorage.setItem('critmin_token', '{server['token']}')")
+    page.goto(server["url"] + "/scenario")
+    page.wait_for_selector("#sid option", state="attached")
+    page.select_option("#sid", "CN_2024_antimony_licensing")
+    page.fill("#n", "1024")
+    page.click("#run")
+    page.wait_for_selector("#fanp .main-svg", timeout=60_000)
+    assert page.inner_text("#status") == "done"
+    assert page.locator("#ratio .bars path").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "scenario_run.png"), full_page=True)
+    assert page.errors == []
