@@ -26,7 +26,7 @@ def page(server):
         browser.close()
 
 
-@pytest.mark.parametrize(("path", "selector"), [("/", "#heat .main-svg"),
+@pytest.mark.parametrize(("path", "selector"), [("/", "#heat .main-svg"), ("/", "#map canvas"),
                                                 ("/sources", "#src table"),
                                                 ("/portfolio", "#run"),
                                                 ("/scenario", "#sid option")])
@@ -34,7 +34,9 @@ def test_every_page_loads_without_console_errors(server, page, path, selector):
     page.errors.clear()
     page.goto(server["url"] + path)
     page.wait_for_selector(selector, timeout=30_000, state="attached")
-    page.screenshot(path=str(ARTIFACTS / f"page{path.replace('/', '_')}.png"))
+    page.wait_for_timeout(500)
+    name = f"page{path.replace('/', '_')}{selector.split()[0].lstrip('#')}.png"
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
     assert page.errors == []
 
 
