@@ -627,27 +627,39 @@ def japan_rows(net_production: pd.DataFrame):
     return shares, reliance
 
 
-CAPACITY_UNITS = [  # (regex on the source's unit, commodity or None, factor to the unit)
+CAPACITY_UNITS = [  # (regex on the source's unit, commodities it may describe, factor)
     (r"short tons/month", None, 0.907185 * 12),
-    (r"lithium carbonate|\bLCE\b", "lithium", 2 * 6.94 / 73.89),
-    (r"lithium hydroxide", "lithium", 6.94 / 41.96),  # LiOH.H2O, battery grade
-    (r"WO3", "tungsten", 183.84 / 231.84),
-    (r"NdPr oxide|PrNd oxide|NdPr", "ndpr", 1.0),
-    (r"magnet", "ndfeb_magnet", 1.0),
-    (r"GWh", None, 1.0),
+    (r"lithium carbonate|\bLCE\b", {"lithium"}, 2 * 6.94 / 73.89),
+    (r"lithium hydroxide", {"lithium"}, 6.94 / 41.96),  # LiOH.H2O, battery grade
+    (r"WO3", {"tungsten"}, 183.84 / 231.84),
+    (r"^[\d,.\s]*t/yr Dy oxide|dysprosium oxide|Dy2O3", {"dy"}, 1.0),
+    (r"^[\d,.\s]*t/yr Tb oxide|terbium oxide|Tb4O7", {"tb"}, 1.0),
+    (r"NdFeB magnets", {"ndfeb_magnet"}, 1.0),
+    (r"SEGH|mixed|alloy|metals|concentrate feed|finished products", set(), 0.0),
+    (r"\bT?REO\b", {"ree"}, 1.0),
+    (r"NdPr oxide|PrNd oxide", {"ndpr"}, 1.0),
+    (r"magnet", {"ndfeb_magnet"}, 1.0),
+    (r"GWh", {"li_ion_cell"}, 1.0),
     (r"\bt/yr\b|tonnes|tpa|t per year", None, 1.0),
 ]
+OXIDE_BASIS = {"ndpr", "dy", "tb", "ree"}  # need an explicit oxide/REO unit
 
 
 def _capacity(unit: str, commodity: str) -> tuple[float | None, str]:
+    """Factor converting a source's capacity unit to the commodity's unit, and the
+    commodity it describes (REO capacities describe total rare earths); None if the unit
+    does not measure the commodity's content."""
     if re.search(r"not specified|unspecified", unit, flags=re.IGNORECASE):
-        return None, ""
-    for pattern, only, factor in CAPACITY_UNITS:
-        if re.search(pattern, unit, flags=re.IGNORECASE):
-            if only is not None and only != commodity:
-                continue
-            return factor, pattern
-    return None, ""
+        return None, commodity
+    for pattern, fits, factor in CAPACITY_UNITS:
+        if not re.search(pattern, unit, flags=re.IGNORECASE):
+            continue
+        if fits is None:
+            return (None, commodity) if commodity in OXIDE_BASIS else (factor, commodity)
+        if pattern == r"\bT?REO\b" and commodity in OXIDE_BASIS:
+            return factor, "ree"
+        return (factor, commodity) if commodity in fits else (None, commodity)
+    return None, commodity
 
 
 def projects_from_raw(raw_dir: Path, units: dict[str, str]):
@@ -662,7 +674,7 @@ def projects_from_raw(raw_dir: Path, units: dict[str, str]):
                              _publisher(r["source_url"]), title=r["source_title"] or r["name"],
                              table="", year=int(float(r["source_year"] or 2025)),
                              url=r["source_url"], licence="", note="project data"))
-            factor, _ = _capacity(r["capacity_unit"], commodity)
+            factor, commodity = _capacity(r["capacity_unit"], commodity)
             cap = number(r["capacity"])
             unit = units.get(commodity)
             if cap is None or factor is None or unit is None or (
