@@ -20,7 +20,10 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
         pg.errors = []
+        pg.external = []
         pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+        pg.on("request", lambda r: pg.external.append(r.url)
+              if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
         pg.on("pageerror", lambda e: pg.errors.append(str(e)))
         yield pg
         browser.close()
@@ -38,6 +41,7 @@ def test_every_page_loads_without_console_errors(server, page, path, selector):
     name = f"page{path.replace('/', '_')}{selector.split()[0].lstrip('#')}.png"
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
     assert page.errors == []
+    assert page.external == []  # works without internet access
 
 
 def test_scenario_page_runs_a_simulation_and_draws_charts(server, page):
