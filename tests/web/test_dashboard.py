@@ -23,7 +23,8 @@ def page(server):
         pg.external = []
         pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
         pg.on("request", lambda r: pg.external.append(r.url)
-              if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+              if not r.url.startswith(("http://127.0.0.1", "data:", "blob:http://127.0.0.1"))
+              else None)
         pg.on("pageerror", lambda e: pg.errors.append(str(e)))
         yield pg
         browser.close()
