@@ -67,126 +67,165 @@ class Compiled:
     products: dict = field(default_factory=dict)  # product index -> input indices
 
 
-def compile_scenario(scenario: Scenario, baseline: MarketBaseline, net: Network,
-                     horizon: int | None = None) -> Compiled:
-    """Arrays for every quarter of the horizon; unknown commodities are an error."""
-    com = baseline.commodities
-    ci = {c: i for i, c in enumerate(com)}
-    h = horizon or scenario.horizon_quarters
-    C = len(com)
-    bounds = [scenario.quarter_start(q) for q in range(h + 1)]
-    days = np.array([(b - scenario.start).days for b in bounds], dtype=float)
-    known = set(net.commodities["commodity"])
+@dataclass
+class _Context:
+    """What every compiling step needs: commodities, quarter bounds, baseline, network."""
 
-    def mask(commodities: list[str]) -> np.ndarray:
-        bad = sorted(set(commodities) - known - {"ALL"})
+    scenario: Scenario
+    baseline: MarketBaseline
+    known: set
+    bounds: list
+
+    @property
+    def commodities(self) -> tuple[str, ...]:
+        return self.baseline.commodities
+
+    @property
+    def h(self) -> int:
+        return len(self.bounds) - 1
+
+    def mask(self, commodities: list[str]) -> np.ndarray:
+        """(C,) commodities of the list that are simulated; unknown ids are an error."""
+        bad = sorted(set(commodities) - self.known - {"ALL"})
         if bad:
-            raise ValueError(f"scenario {scenario.id}: unknown commodities {', '.join(bad)}")
-        m = np.zeros(C, dtype=bool)
-        for c in commodities:
-            if c == "ALL":
-                m[:] = True
-            elif c in ci:
-                m[ci[c]] = True
-        return m
+            raise ValueError(f"scenario {self.scenario.id}: unknown commodities "
+                             f"{', '.join(bad)}")
+        return np.array([c in commodities or "ALL" in commodities
+                         for c in self.commodities])
 
-    shares = baseline.producer_share["share"]
-    controls = []
-    for ctl in scenario.controls:
-        m = mask(ctl.commodities)
-        china = ctl.exporter == "CHN"
+    def active(self, start: dt.date, end: dt.date | None) -> np.ndarray:
+        """(H,) share of each quarter inside [start, end]."""
+        return np.array([_overlap(self.bounds[q], self.bounds[q + 1], start, end)
+                         for q in range(self.h)])
+
+    def day(self, d: dt.date | None) -> float | None:
+        return None if d is None else float((d - self.scenario.start).days)
+
+    def share_of(self, country: str) -> np.ndarray:
+        """(C,) ``country``'s share of world output per commodity."""
+        shares = self.baseline.producer_share["share"]
+        return np.array([float(shares.get((c, country), 0.0)) for c in self.commodities])
+
+
+def _controls(cx: _Context) -> list[ControlTerm]:
+    out = []
+    for ctl in cx.scenario.controls:
         if "ALL" in ctl.destinations:
-            weight = np.ones(C)
+            weight = np.ones(len(cx.commodities))
         else:
             cols = [REGIONS.index(d) for d in ctl.destinations if d in REGIONS]
-            weight = baseline.dest_share[:, cols].sum(axis=1)
-        exp_share = np.array([float(shares.get((c, ctl.exporter), 0.0)) for c in com])
-        off = lambda d: None if d is None else float((d - scenario.start).days)  # noqa: E731
-        controls.append(ControlTerm(
-            china=china, kind=ctl.measure, mask=m, weight=weight, exporter_share=exp_share,
+            weight = cx.baseline.dest_share[:, cols].sum(axis=1)
+        out.append(ControlTerm(
+            china=ctl.exporter == "CHN", kind=ctl.measure, mask=cx.mask(ctl.commodities),
+            weight=weight, exporter_share=cx.share_of(ctl.exporter),
             approval=ctl.approval_rate, delay_days=ctl.processing_days, leakage=ctl.leakage,
-            quota_t=ctl.quota_t or 0.0, start_day=off(ctl.start), end_day=off(ctl.end),
-            suspended=None if ctl.suspended is None else (off(ctl.suspended[0]),
-                                                          off(ctl.suspended[1])),
+            quota_t=ctl.quota_t or 0.0, start_day=cx.day(ctl.start), end_day=cx.day(ctl.end),
+            suspended=None if ctl.suspended is None else (cx.day(ctl.suspended[0]),
+                                                          cx.day(ctl.suspended[1])),
             de_minimis=ctl.de_minimis is not None))
-    china_out = np.zeros((h, C))
-    nonchina_out = np.zeros((h, C))
-    world = baseline.col("world_output_t")
-    for o in scenario.outages:
-        m = mask([o.commodity])
-        for q in range(h):
-            a = _overlap(bounds[q], bounds[q + 1], o.start, o.end)
-            if o.country == "CHN":
-                china_out[q, m] = np.maximum(china_out[q, m], a * o.share_lost)
-            else:
-                share = np.array([float(shares.get((c, o.country), 0.0)) for c in com])
-                nonchina_out[q] += a * o.share_lost * share * world * m
-    demand = np.ones((h, C, 4))
-    for d in scenario.demand_shocks:
-        m = mask([d.commodity])
-        cols = {"WORLD": [0, 1, 2, 3], "CHN": [3]}.get(d.region, [REGIONS.index(d.region)]
-                                                       if d.region in REGIONS else [2])
-        for q in range(h):
-            a = _overlap(bounds[q], bounds[q + 1], d.start, d.end)
-            for col in cols:
-                demand[q, m, col] *= 1 + a * d.change
-    tariff = np.zeros((h, C, len(REGIONS)))
-    for t in scenario.tariffs:
+    return out
+
+
+def _outages(cx: _Context) -> tuple[np.ndarray, np.ndarray]:
+    """(H, C) share of China's output lost, and t/yr lost elsewhere."""
+    china = np.zeros((cx.h, len(cx.commodities)))
+    elsewhere = np.zeros_like(china)
+    world = cx.baseline.col("world_output_t")
+    for o in cx.scenario.outages:
+        a = cx.active(o.start, o.end)[:, None] * cx.mask([o.commodity])
+        if o.country == "CHN":
+            china = np.maximum(china, a * o.share_lost)
+        else:
+            elsewhere += a * o.share_lost * cx.share_of(o.country) * world
+    return china, elsewhere
+
+
+def _demand(cx: _Context) -> np.ndarray:
+    """(H, C, 4) demand factors for USA, JPN, ROW, CHN."""
+    demand = np.ones((cx.h, len(cx.commodities), 4))
+    for d in cx.scenario.demand_shocks:
+        cols = {"WORLD": [0, 1, 2, 3], "CHN": [3]}.get(
+            d.region, [REGIONS.index(d.region)] if d.region in REGIONS else [2])
+        a = cx.active(d.start, d.end)[:, None] * cx.mask([d.commodity])
+        for col in cols:
+            demand[..., col] *= 1 + a * d.change
+    return demand
+
+
+def _tariffs(cx: _Context) -> np.ndarray:
+    """(H, C, R) ad-valorem wedges; tariffs on Chinese supply weigh by China's share of
+    the importer's flows."""
+    tariff = np.zeros((cx.h, len(cx.commodities), len(REGIONS)))
+    for t in cx.scenario.tariffs:
         if t.importer not in REGIONS:
             continue
-        m = mask([t.commodity])
         r = REGIONS.index(t.importer)
-        w = baseline.dest_share[:, r] if t.exporter == "CHN" else np.ones(C)
-        for q in range(h):
-            a = _overlap(bounds[q], bounds[q + 1], t.start, t.end)
-            tariff[q, m, r] += a * t.rate * (w[m] if t.exporter == "CHN" else 1.0)
-    cap = np.zeros((h + 8, C))
-    for add in scenario.capacity:
-        m = mask([add.commodity])
-        online_day = (add.online - scenario.start).days
-        for q in range(h + 8):
-            qs = q * QUARTER_DAYS
-            ramp = 1.0 if add.ramp_quarters == 0 else min(
-                1.0, max(0.0, (qs - online_day) / (add.ramp_quarters * QUARTER_DAYS)))
-            if qs >= online_day:
-                cap[q, m] += add.capacity_t * max(ramp, 1e-9)
-    stock_days = np.zeros((2, C))
-    fill = np.zeros(2)
-    rule = ["none", "none"]
-    lag = np.zeros(2)
-    maxrel = np.zeros(2)
-    for s in scenario.stocks:
+        w = cx.baseline.dest_share[:, r] if t.exporter == "CHN" else 1.0
+        tariff[..., r] += cx.active(t.start, t.end)[:, None] * cx.mask([t.commodity]) \
+            * t.rate * w
+    return tariff
+
+
+def _capacity(cx: _Context) -> np.ndarray:
+    """(H + 8, C) t/yr of new capacity online per quarter, ramping up linearly."""
+    cap = np.zeros((cx.h + 8, len(cx.commodities)))
+    qs = np.arange(cx.h + 8) * QUARTER_DAYS
+    for add in cx.scenario.capacity:
+        online = cx.day(add.online)
+        ramp = np.ones_like(qs) if add.ramp_quarters == 0 else np.clip(
+            (qs - online) / (add.ramp_quarters * QUARTER_DAYS), 1e-9, 1.0)
+        cap += np.where(qs >= online, ramp, 0.0)[:, None] * add.capacity_t \
+            * cx.mask([add.commodity])
+    return cap
+
+
+def _stocks(cx: _Context) -> dict:
+    out = {"stock_days": np.zeros((2, len(cx.commodities))), "stock_fill": np.zeros(2),
+           "stock_rule": ["none", "none"], "stock_lag_q": np.zeros(2),
+           "stock_max_release": np.zeros(2)}
+    for s in cx.scenario.stocks:
         if s.holder not in HOLDER_INDEX:
             continue
         k = HOLDER_INDEX[s.holder]
-        stock_days[k, mask([s.commodity])] = s.target_days
-        fill[k], rule[k] = s.fill_rate, s.release
-        lag[k] = math.ceil(s.decision_lag_days / QUARTER_DAYS)
-        maxrel[k] = s.max_release_per_quarter
-    floor_rel = np.zeros((h, C))
-    floor_cov = np.zeros((h, C))
-    floor_up = np.zeros((h, C))
-    p0 = baseline.col("price_usd_t")
-    for f in scenario.price_floors:
-        m = mask([f.commodity])
-        for q in range(h):
-            a = _overlap(bounds[q], bounds[q + 1], f.start, f.end)
-            floor_rel[q, m] = f.floor_usd_kg * 1000.0 / p0[m]
-            floor_cov[q, m] = a * f.covered_t
-            floor_up[q, m] = f.upside_share
+        out["stock_days"][k, cx.mask([s.commodity])] = s.target_days
+        out["stock_fill"][k], out["stock_rule"][k] = s.fill_rate, s.release
+        out["stock_lag_q"][k] = math.ceil(s.decision_lag_days / QUARTER_DAYS)
+        out["stock_max_release"][k] = s.max_release_per_quarter
+    return out
+
+
+def _floors(cx: _Context) -> dict:
+    shape = (cx.h, len(cx.commodities))
+    out = {"floor_rel": np.zeros(shape), "floor_covered_t": np.zeros(shape),
+           "floor_upside": np.zeros(shape)}
+    p0 = cx.baseline.col("price_usd_t")
+    for f in cx.scenario.price_floors:
+        m = cx.mask([f.commodity])
+        out["floor_rel"][:, m] = f.floor_usd_kg * 1000.0 / p0[m]
+        out["floor_covered_t"][:, m] = cx.active(f.start, f.end)[:, None] * f.covered_t
+        out["floor_upside"][:, m] = f.upside_share
+    return out
+
+
+def compile_scenario(scenario: Scenario, baseline: MarketBaseline, net: Network,
+                     horizon: int | None = None) -> Compiled:
+    """Arrays for every quarter of the horizon; unknown commodities are an error."""
+    h = horizon or scenario.horizon_quarters
+    bounds = [scenario.quarter_start(q) for q in range(h + 1)]
+    cx = _Context(scenario, baseline, set(net.commodities["commodity"]), bounds)
+    ci = {c: i for i, c in enumerate(baseline.commodities)}
+    china_out, nonchina_out = _outages(cx)
     products = {}
     for product, g in net.bom.groupby("product"):
-        if product in ci:
-            ins = [ci[i] for i in g["input"] if i in ci]
-            if ins:
-                products[ci[product]] = ins
+        ins = [ci[i] for i in g["input"] if i in ci]
+        if product in ci and ins:
+            products[ci[product]] = ins
     return Compiled(
-        scenario_id=scenario.id, commodities=com, horizon=h, quarter_days=days,
-        controls=controls, china_outage=china_out, nonchina_outage_t=nonchina_out,
-        demand_factor=demand, tariff=tariff, capacity_t=cap, stock_days=stock_days,
-        stock_fill=fill, stock_rule=rule, stock_lag_q=lag, stock_max_release=maxrel,
-        floor_rel=floor_rel, floor_covered_t=floor_cov, floor_upside=floor_up,
-        responses=list(scenario.responses), products=products)
+        scenario_id=scenario.id, commodities=baseline.commodities, horizon=h,
+        quarter_days=np.array([(b - scenario.start).days for b in bounds], dtype=float),
+        controls=_controls(cx), china_outage=china_out, nonchina_outage_t=nonchina_out,
+        demand_factor=_demand(cx), tariff=_tariffs(cx), capacity_t=_capacity(cx),
+        **_stocks(cx), **_floors(cx), responses=list(scenario.responses), products=products)
 
 
 HOLDER_INDEX = {"USA": 0, "JPN": 1}
