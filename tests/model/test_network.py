@@ -15,7 +15,7 @@ def test_production_shares_sum_to_one(net):
 def test_uncovered_world_output_becomes_other(net):
     s = net.production_shares(year=2023)
     mn = s[(s["commodity"] == "manganese") & (s["stage"] == "mine")]
-    world = net.production.query(
-        "commodity == 'manganese' and stage == 'mine' and year == 2023 and country == 'WORLD'"
-    )["value"].iloc[0]
+    p = net.production
+    world = p[(p["commodity"] == "manganese") & (p["stage"] == "mine") & (p["year"] == 2023)
+              & (p["country"] == "WORLD")]["value"].iloc[0]
     assert mn["value"].sum() >= world * 0.999
