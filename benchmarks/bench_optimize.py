@@ -59,6 +59,7 @@ def main() -> None:
         for s in scenarios:
             inst = Instance(projects=resample(base.projects, n, seed=n),
                             gap_t=base.gap_t.isel(scenario=slice(0, s)),
+                            input_availability=None,
                             value_usd_t=base.value_usd_t,
                             stock_cost_usd_t=base.stock_cost_usd_t, budgets=BUDGETS,
                             allow_stocks=False)

@@ -112,3 +112,15 @@ def test_cli_optimize_json_end_to_end(tmp_path):
         assert rec["cost_by_funder_usd"][f] <= b * (1 + 1e-6) + 1
     bad = run("optimize", "--budget-usa", "-5", "--db", str(tmp_path / "r.duckdb"))
     assert bad.returncode == 2
+
+
+def test_plant_without_inputs_delivers_nothing():
+    inst = instance({"USA": 1e9, "JPN": 1e9}, stocks=False)
+    base = solve(inst)
+    starved = xr.DataArray(np.zeros((inst.gap_t.sizes["scenario"], len(inst.projects))),
+                           coords=[inst.gap_t.indexes["scenario"],
+                                   pd.Index(inst.projects.index, name="project")])
+    inst.input_availability = starved
+    assert inst.supply(list(inst.projects.index)).sum() == 0
+    sol = solve(inst)
+    assert sol.selected.empty and base.expected_loss_usd < sol.expected_loss_usd

@@ -74,6 +74,22 @@ def candidates(net, commodities: list[str], start: dt.date, quarters: int,
     return p.set_index("project_id")[cols]
 
 
+def input_availability(net, projects: pd.DataFrame, samples: pd.DataFrame,
+                       gap_t: xr.DataArray) -> xr.DataArray:
+    """(scenario, project) share of a plant's inputs that U.S. buyers obtain in each
+    simulated scenario: 1 - shortfall of its scarcest bill-of-materials input (1 for
+    projects whose commodity has no bill of materials, or whose inputs were not simulated)."""
+    inputs = net.bom.groupby("product")["input"].unique()
+    avail = np.ones((gap_t.sizes["scenario"], len(projects)))
+    for j, commodity in enumerate(projects["commodity"]):
+        for i in inputs.get(commodity, []):
+            col = f"shortfall_USA|{i}"
+            if col in samples:
+                avail[:, j] = np.minimum(avail[:, j], 1 - samples[col].to_numpy())
+    return xr.DataArray(np.clip(avail, 0, 1), coords=[gap_t.indexes["scenario"],
+                                                       pd.Index(projects.index, name="project")])
+
+
 def build_instance(net, store: ResultsStore, run_id: str, budgets: dict,
                    samples: int | None = None, cvar_weight: float = 1.0,
                    cvar_alpha: float = 0.95, allow_stocks: bool = True) -> Instance:
@@ -87,6 +103,7 @@ def build_instance(net, store: ResultsStore, run_id: str, budgets: dict,
     base = build_baseline(net, commodities)
     p0 = pd.Series(base.col("price_usd_t"), index=list(base.commodities))
     cols = [f"var_usd_{r}|{c}" for r in ("USA", "JPN") for c in commodities]
+    cols += [f"shortfall_USA|{c}" for c in commodities]
     df = store.samples(run_id, cols)
     if samples:
         df = df.iloc[:samples]
@@ -106,5 +123,6 @@ def build_instance(net, store: ResultsStore, run_id: str, budgets: dict,
                     stock_cost_usd_t=p0 * (1 + STOCK_CARRY * years), budgets=budgets,
                     cvar_alpha=cvar_alpha, cvar_weight=cvar_weight,
                     allow_stocks=allow_stocks,
+                    input_availability=input_availability(net, cand, df, gap_t),
                     meta={"run_id": run_id, "scenario": run["scenario_id"],
                           "start": start.isoformat(), "quarters": quarters})

@@ -8,13 +8,15 @@ disruption scenario: stock releases and the U.S.+Japan shortfall that remains::
 
     min  E_s[L_s] + lambda * CVaR_alpha(L_s) + fiscal cost
     L_s = sum_c v_c * unmet[s, c]                          (USD of unmet demand)
-    unmet[s, c] >= gap[s, c] - sum_p q[p] x[p] 1{p makes c} - sum_h release[s, h, c]
+    unmet[s, c] >= gap[s, c] - sum_p q[s, p] x[p] 1{p makes c} - sum_h release[s, h, c]
     release[s, h, c] <= stock[h, c]
     sum_p cost[p] x[p, f] + sum_c stock_cost[c] stock[f, c] <= budget[f]
 
 ``gap`` is the tonnage the Monte Carlo says U.S. and Japanese buyers miss over the horizon;
 ``q[p]`` the project's output inside the horizon after its lead time (zero if it comes
-online too late, so such a project is never chosen). CVaR follows Rockafellar & Uryasev
+online too late, so such a project is never chosen), times, for plants making a derivative
+product, the share of their inputs (bill of materials) that U.S. buyers obtain in that
+scenario: a magnet plant without dysprosium delivers little. CVaR follows Rockafellar & Uryasev
 (2000). No Python loop over scenarios or projects: every block is one labelled array.
 """
 
@@ -58,7 +60,29 @@ class Instance:
     cvar_alpha: float = 0.95
     cvar_weight: float = 1.0
     allow_stocks: bool = True
+    input_availability: xr.DataArray | None = None  # (scenario, project) share 0-1
     meta: dict = field(default_factory=dict)
+
+    def deliveries(self) -> xr.DataArray:
+        """(scenario, project) t a project delivers: its output inside the horizon times the
+        share of its inputs available in that scenario (1 where it needs none)."""
+        out = xr.DataArray(self.projects["output_t"].to_numpy(dtype=float),
+                           coords=[pd.Index(self.projects.index, name="project")])
+        if self.input_availability is None:
+            return out.expand_dims(scenario=self.gap_t.indexes["scenario"])
+        return out * self.input_availability.reindex(project=out["project"]).fillna(1.0)
+
+    def supply(self, project_ids) -> np.ndarray:
+        """(S, C) t delivered per scenario and commodity by the given projects."""
+        comm = list(self.gap_t.indexes["commodity"])
+        out = np.zeros(self.gap_t.shape)
+        if len(project_ids) == 0:
+            return out
+        d = self.deliveries().sel(project=list(project_ids)).transpose("scenario", "project")
+        for j, c in enumerate(self.projects.loc[list(project_ids), "commodity"]):
+            if c in comm:
+                out[:, comm.index(c)] += d.values[:, j]
+        return out
 
     def check(self) -> None:
         bad = {f: b for f, b in self.budgets.items() if b < 0}
@@ -87,15 +111,16 @@ class Solution:
     status: str
 
 
-def losses(inst: Instance, supply_t: pd.Series, stock_t: pd.Series | None = None
-           ) -> np.ndarray:
-    """Loss per scenario (USD) for given added supply and stocks per commodity."""
-    gap = inst.gap_t
-    add = supply_t.reindex(gap["commodity"].values).fillna(0.0).to_numpy()
+def losses(inst: Instance, supply_t: np.ndarray | None = None,
+           stock_t: pd.Series | None = None) -> np.ndarray:
+    """Loss per scenario (USD) given delivered supply (S, C) and stocks per commodity."""
+    gap = inst.gap_t.values
+    comm = list(inst.gap_t.indexes["commodity"])
+    add = np.zeros_like(gap) if supply_t is None else supply_t
     if stock_t is not None:
-        add = add + stock_t.reindex(gap["commodity"].values).fillna(0.0).to_numpy()
-    unmet = np.maximum(gap.values - add[None, :], 0.0)
-    return unmet @ inst.value_usd_t.reindex(gap["commodity"].values).to_numpy()
+        add = add + stock_t.reindex(comm).fillna(0.0).to_numpy()[None, :]
+    unmet = np.maximum(gap - add, 0.0)
+    return unmet @ inst.value_usd_t.reindex(comm).to_numpy()
 
 
 def risk(inst: Instance, loss: np.ndarray) -> tuple[float, float]:
@@ -124,7 +149,7 @@ def build_model(inst: Instance) -> linopy.Model:
     x = support.fillna(0)  # ineligible (project, funder) pairs contribute nothing
     m.add_constraints(x.sum("funder") <= 1, name="one_funder")
     unmet = m.add_variables(lower=0, coords=[scen, comm], name="unmet")
-    out = xr.DataArray(proj["output_t"].to_numpy(), coords=[p_idx])
+    out = inst.deliveries()  # (scenario, project)
     supplied = (x.sum("funder") * out).groupby(
         xr.DataArray(proj["commodity"].to_numpy(), coords=[p_idx], name="commodity")).sum()
     supplied = supplied.reindex(commodity=comm).fillna(0)  # commodities without projects
@@ -207,9 +232,8 @@ def solve(inst: Instance, mip_gap: float = 0.01, time_limit: float = 300.0,
             inst.stock_cost_usd_t).astype(float)
     else:
         st = pd.DataFrame(columns=["holder", "commodity", "stock_t", "cost_usd"])
-    supply = sel.groupby("commodity")["output_t"].sum()
     stock_by_c = st.groupby("commodity")["stock_t"].sum() if len(st) else None
-    exp, cvar = risk(inst, losses(inst, supply, stock_by_c))
+    exp, cvar = risk(inst, losses(inst, inst.supply(sel["project_id"]), stock_by_c))
     spend = {f: float(sel.loc[sel["funder"] == f, "cost_usd"].sum()
                       + st.loc[st["holder"] == f, "cost_usd"].sum()) for f in inst.budgets}
     fiscal = float(sum(spend[f] * (VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0)
@@ -233,11 +257,11 @@ def greedy(inst: Instance) -> Solution:
     eligible funder has budget left (no stockpiles)."""
     inst.check()
     proj = inst.projects
-    base_exp, base_cvar = risk(inst, losses(inst, pd.Series(dtype=float)))
+    base_exp, base_cvar = risk(inst, losses(inst))
     base = base_exp + inst.cvar_weight * base_cvar
     benefit = []
-    for _, row in proj.iterrows():
-        e, c = risk(inst, losses(inst, pd.Series({row["commodity"]: row["output_t"]})))
+    for pid, row in proj.iterrows():
+        e, c = risk(inst, losses(inst, inst.supply([pid])))
         benefit.append(base - (e + inst.cvar_weight * c) - row["cost_usd"])
     ratio = pd.Series(benefit, index=proj.index) / proj["cost_usd"].clip(lower=1.0)
     left = dict(inst.budgets)
@@ -257,7 +281,7 @@ def greedy(inst: Instance) -> Solution:
     sel["commodity"] = sel["project_id"].map(proj["commodity"])
     sel["cost_usd"] = sel["project_id"].map(proj["cost_usd"])
     sel["output_t"] = sel["project_id"].map(proj["output_t"])
-    exp, cvar = risk(inst, losses(inst, sel.groupby("commodity")["output_t"].sum()))
+    exp, cvar = risk(inst, losses(inst, inst.supply(sel["project_id"])))
     spend = {f: inst.budgets[f] - left[f] for f in inst.budgets}
     fiscal = float(sum(spend[f] * (VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0)
                        for f in spend))

@@ -16,10 +16,11 @@ def _unmet(inst: Instance, sol: Solution | None) -> np.ndarray:
     if sol is None:
         return gap
     comm = list(inst.gap_t.indexes["commodity"])
-    add = sol.selected.groupby("commodity")["output_t"].sum().reindex(comm).fillna(0.0)
+    add = inst.supply(sol.selected["project_id"])
     if len(sol.stocks):
-        add = add + sol.stocks.groupby("commodity")["stock_t"].sum().reindex(comm).fillna(0.0)
-    return np.maximum(gap - add.to_numpy()[None, :], 0.0)
+        add = add + sol.stocks.groupby("commodity")["stock_t"].sum().reindex(comm).fillna(
+            0.0).to_numpy()[None, :]
+    return np.maximum(gap - add, 0.0)
 
 
 def risk_table(inst: Instance, sol: Solution | None) -> dict:
