@@ -19,7 +19,7 @@ from critmin.simulate.engine import draws_for, priors_from, run
 POS = st.floats(0.01, 1e6)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(d0=POS, s0=POS, e_d=st.floats(0.01, 2.0), e_s=st.floats(0.0, 2.0),
        a_frac=st.floats(-0.9, 0.9))
 def test_solver_clears_or_hits_a_bound(d0, s0, e_d, e_s, a_frac):

@@ -29,7 +29,7 @@ import numpy as np
 
 HOLDERS = ("USA", "JPN")
 REGIONS = ("USA", "JPN", "ROW")
-NEWTON_ITERATIONS = 6
+NEWTON_ITERATIONS = 8
 LOG_PRICE_BOUNDS = (-4.0, 4.0)  # prices between 1/55 and 55 times baseline
 
 
