@@ -53,8 +53,11 @@ def test_scenario_page_runs_a_simulation_and_draws_charts(server, page):
     page.select_option("#sid", "CN_2024_antimony_licensing")
     page.fill("#n", "1024")
     page.click("#run")
-    page.wait_for_selector("#fanp .main-svg", timeout=60_000)
-    assert page.inner_text("#status") == "done"
+    page.wait_for_function(
+        "['done', 'cancelled'].includes(document.getElementById('status').textContent)"
+        " || document.getElementById('status').className === 'err'", timeout=120_000)
+    assert page.inner_text("#status") == "done", page.inner_text("#status")
+    page.wait_for_selector("#fanp .main-svg", timeout=30_000)
     assert page.locator("#ratio .bars path").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "scenario_run.png"), full_page=True)
     assert page.errors == []

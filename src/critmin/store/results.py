@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -28,6 +29,10 @@ CREATE TABLE IF NOT EXISTS chunks (
 """
 
 
+_WRITE_LOCK = threading.RLock()
+"""DuckDB takes one writer per file; jobs running in threads of one process take turns."""
+
+
 def default_db_path() -> Path:
     """``$CRITMIN_DB``, else ``$XDG_DATA_HOME/critmin/results.duckdb`` (~/.local/share)."""
     if os.environ.get("CRITMIN_DB"):
@@ -43,11 +48,15 @@ class ResultsStore:
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.parts = self.path.with_name(self.path.name + ".parts")
-        with self._connect() as con:
+        with self._write(), self._connect() as con:
             con.execute(SCHEMA)
 
     def _connect(self, read_only: bool = False):
         return duckdb.connect(str(self.path), read_only=read_only)
+
+    def _write(self):
+        """Serialise writes from threads of this process."""
+        return _WRITE_LOCK
 
     # -- writing (coordinator only) ------------------------------------------------------
     def begin(self, run_id: str, scenario, inputs: dict, commodities, n_chunks: int,
@@ -55,7 +64,7 @@ class ResultsStore:
         """Record a run unless it exists (same id = same inputs: resume)."""
         from critmin import __version__
 
-        with self._connect() as con:
+        with self._write(), self._connect() as con:
             if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone():
                 return
             con.execute(
@@ -81,7 +90,7 @@ class ResultsStore:
         tmp.replace(target)
         if paths is not None:
             self._write_paths(folder, paths)
-        with self._connect() as con:
+        with self._write(), self._connect() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                         [run_id, chunk_id, str(target), len(frame), balance_error,
                          dt.datetime.now(dt.UTC).replace(tzinfo=None)])
@@ -113,14 +122,14 @@ class ResultsStore:
 
     def complete_table(self, run_id: str) -> None:
         """Mark a single-table run (an optimisation) complete."""
-        with self._connect() as con:
+        with self._write(), self._connect() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, 0, ?, 1, 0.0, ?)",
                         [run_id, str(self.parts / run_id),
                          dt.datetime.now(dt.UTC).replace(tzinfo=None)])
         self.complete(run_id)
 
     def complete(self, run_id: str) -> None:
-        with self._connect() as con:
+        with self._write(), self._connect() as con:
             done, total = con.execute(
                 "SELECT (SELECT count(*) FROM chunks WHERE run_id = ?), n_chunks FROM runs "
                 "WHERE run_id = ?", [run_id, run_id]).fetchone()
