@@ -96,7 +96,7 @@ def data_summary(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
 ) -> None:
     """Per commodity: world output, top producer, China's share per stage, U.S./Japan reliance."""
-    from critmin.data.summary import commodity_summary
+    from critmin.metrics.summary import commodity_summary
 
     df = commodity_summary(_load(data))
     if as_json:
@@ -245,6 +245,21 @@ def _score(c: dict, method: str, fmt: str) -> str:
     return fmt.format(v) + (f" ({rank:.0f})" if rank is not None else "")
 
 
+def _stored_run(net, sc, samples: int, seed: int, db: Path | None):
+    """Simulate (or reuse the stored run of) ``sc``; local processes for large runs."""
+    from critmin.simulate.runner import make_executor, simulate
+    from critmin.store import ResultsStore
+
+    store = ResultsStore(db)
+    executor = make_executor(None, None if samples > 8192 else 1)
+    try:
+        return store, simulate(net, sc, samples=samples, seed=seed, store=store,
+                               executor=executor)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
 def _scenario(id_or_file: str, net):
     from critmin.scenarios import ScenarioError, get_scenario
 
@@ -390,19 +405,10 @@ def optimize_cmd(
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, frontier_figure, portfolio_record, save
-    from critmin.simulate.runner import make_executor, simulate
-    from critmin.store import ResultsStore
 
     net = _load(data)
     sc = _scenario(scenario, net)
-    store = ResultsStore(db)
-    executor = make_executor(None, None if samples > 8192 else 1)
-    try:
-        run_id = simulate(net, sc, samples=samples, seed=seed, store=store,
-                          executor=executor)
-    finally:
-        if executor is not None:
-            executor.shutdown()
+    store, run_id = _stored_run(net, sc, samples, seed, db)
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         inst = build_instance(net, store, run_id, budgets, cvar_weight=cvar_weight)
@@ -452,18 +458,10 @@ def report_cmd(
     """Write one self-contained HTML report: supply, vulnerabilities, a simulated
     disruption (fan charts), assumptions and sources."""
     from critmin.report.html import build_report
-    from critmin.simulate.runner import make_executor, simulate
-    from critmin.store import ResultsStore
 
     net = _load(data)
     sc = _scenario(scenario, net)
-    store = ResultsStore(db)
-    executor = make_executor(None, None if samples > 8192 else 1)
-    try:
-        run_id = simulate(net, sc, samples=samples, seed=seed, store=store, executor=executor)
-    finally:
-        if executor is not None:
-            executor.shutdown()
+    store, run_id = _stored_run(net, sc, samples, seed, db)
     build_report(net, store, run_id, output)
     console.print(f"report written to {output} (scenario {sc.id}, {samples:,} samples)")
 

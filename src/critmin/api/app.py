@@ -133,7 +133,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None) -> 
 
     @app.get("/api/summary")
     def summary() -> list[dict]:
-        from critmin.data.summary import commodity_summary
+        from critmin.metrics.summary import commodity_summary
 
         return _records(commodity_summary(net))
 

@@ -47,6 +47,15 @@ class MarketBaseline:
     def index(self, commodity: str) -> int:
         return self.commodities.index(commodity)
 
+    def select(self, commodities: list[str]) -> MarketBaseline:
+        """The baseline restricted to ``commodities`` (in that order)."""
+        rows = [self.index(c) for c in commodities]
+        ps = self.producer_share
+        return MarketBaseline(
+            commodities=tuple(commodities), table=self.table.iloc[rows].reset_index(drop=True),
+            region_share=self.region_share[rows], dest_share=self.dest_share[rows],
+            producer_share=ps[ps.index.get_level_values("commodity").isin(commodities)])
+
 
 def _price_usd_t(net: Network) -> pd.DataFrame:
     """Latest price per commodity in USD/t, with its basis and source; parents' prices for

@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from critmin import __version__
-from critmin.data.summary import commodity_summary
 from critmin.metrics.assessment import assess
+from critmin.metrics.summary import commodity_summary
 from critmin.report.figures import concentration_heatmap, ranking_chart
 from critmin.simulate.report import simulation_report
 from critmin.store.results import ResultsStore

@@ -124,7 +124,9 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
         raise ValueError("samples must be at least 1")
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
     h = horizon or scenario.horizon_quarters
-    baseline = build_baseline(net, _market_commodities(net, scenario))
+    full = build_baseline(net)
+    wanted = _market_commodities(net, scenario, full.commodities)
+    baseline = full if wanted is None else full.select(wanted)
     compiled = compile_scenario(scenario, baseline, net, h)
     job = Job(compiled=compiled, baseline=baseline, priors=priors_from(net, baseline),
               seed=seed, responses=responses)
@@ -161,12 +163,11 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     return run_id
 
 
-def _market_commodities(net, scenario: Scenario) -> list[str] | None:
-    """The scenario's commodities that have a market baseline, plus inputs of listed
-    products; None (all) when the scenario lists none."""
+def _market_commodities(net, scenario: Scenario, have: tuple[str, ...]) -> list[str] | None:
+    """The scenario's commodities among ``have`` (those with a market baseline), plus
+    inputs of listed products; None (all) when the scenario lists none."""
     if not scenario.commodities:
         return None
-    have = build_baseline(net).commodities
     wanted = [c for c in scenario.commodities if c in have]
     inputs = net.bom[net.bom["product"].isin(wanted)]["input"]
     wanted += [c for c in inputs if c in have and c not in wanted]

@@ -5,15 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from critmin.data.schemas import STAGES
+from critmin.metrics.trade import net_import_reliance
 from critmin.model.network import Network
-
-
-def latest_reliance(net: Network, importer: str) -> pd.DataFrame:
-    """Latest net import reliance per commodity for ``importer``: value, qualifier, year."""
-    df = net.import_reliance
-    df = df[df["importer"].eq(importer) & df["measure"].eq("net_import_reliance")]
-    df = df.sort_values("year").groupby("commodity").tail(1)
-    return df.set_index("commodity")[["value", "qualifier", "year"]]
 
 
 def commodity_summary(net: Network) -> pd.DataFrame:
@@ -22,13 +15,16 @@ def commodity_summary(net: Network) -> pd.DataFrame:
     Columns: commodity, name, unit, stage (most upstream stage with data), year,
     world_output (commodity unit; the published world total where there is one),
     top_country, top_share (0-1), china_share_<stage> for every stage,
-    usa_import_reliance and jpn_import_reliance (0-1; '>'/'<' kept in *_reliance_qualifier).
+    usa_import_reliance and jpn_import_reliance (0-1; '>'/'<' kept in *_reliance_qualifier;
+    rare-earth elements show their parent's reliance, see
+    :func:`critmin.metrics.trade.net_import_reliance`).
     """
     shares = net.production_shares()
     order = {s: i for i, s in enumerate(STAGES)}
     records = []
     comm = net.commodities.set_index("commodity")
-    reliance = {c: latest_reliance(net, c) for c in ("USA", "JPN")}
+    reliance = {c: net_import_reliance(net, c).set_index("commodity")
+                for c in ("USA", "JPN")}
     for commodity, g in shares.groupby("commodity"):
         first_stage = min(g["stage"], key=order.get)
         head = g[g["stage"].eq(first_stage)].sort_values("share", ascending=False)
@@ -55,7 +51,8 @@ def commodity_summary(net: Network) -> pd.DataFrame:
         for importer, rel in reliance.items():
             key = importer.lower()
             hit = rel.loc[commodity] if commodity in rel.index else None
-            rec[f"{key}_import_reliance"] = None if hit is None else float(hit["value"])
+            rec[f"{key}_import_reliance"] = (None if hit is None
+                                             else float(hit["net_import_reliance"]))
             rec[f"{key}_reliance_qualifier"] = None if hit is None else hit["qualifier"]
         records.append(rec)
     return pd.DataFrame.from_records(records)
