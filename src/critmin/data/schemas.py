@@ -26,6 +26,8 @@ tonnes of rare-earth oxide equivalent, gigawatt-hours of battery cells."""
 
 PRICE_UNITS = ("USD/kg", "USD/t")
 INTENSITY_UNITS = ("kg/t", "kg/kWh")
+CONTROL_MEASURES = ("licence_required", "destination_ban", "quota", "export_ban")
+"""Kinds of export control, shared by the data and the scenario specs."""
 
 
 class Column(BaseModel):
@@ -386,7 +388,7 @@ EXPORT_RESTRICTIONS = TableSchema(
         Column(name="exporter", dtype="str", country=True, description="ISO3 of the country"),
         _commodity(),
         Column(name="measure", dtype="str",
-               allowed=("licence_required", "destination_ban", "quota", "export_ban"),
+               allowed=CONTROL_MEASURES,
                description="kind of control"),
         Column(name="start", dtype="date", description="date in force, YYYY-MM-DD"),
         Column(name="end", dtype="date", required=False,

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from critmin.market.model import HOLDERS
+
 FUNDERS = ("USA", "JPN", "JPN_vehicle")
-HOLDERS = ("USA", "JPN")
 VEHICLE_NET_COST = 0.5
 """Share of an outlay by the US$550 bn vehicle that is a fiscal cost to Japan: cash flows
 are split 50/50 until Japan recoups its principal, then 90/10 to the U.S. (St. Louis Fed);

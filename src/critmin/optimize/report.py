@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from critmin.optimize.portfolio import Instance, Solution, greedy, losses, risk, solve
+from critmin.optimize.portfolio import Instance, Solution, greedy, risk, solve
 
 
 def _unmet(inst: Instance, sol: Solution | None) -> np.ndarray:
@@ -113,6 +113,3 @@ def save(store, inst: Instance, record: dict) -> str:
                                                                            default=str)}]))
     store.complete_table(run_id)
     return run_id
-
-
-__all__ = ["frontier", "frontier_figure", "losses", "portfolio_record", "risk_table", "save"]

@@ -16,7 +16,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Measure = Literal["licence_required", "destination_ban", "quota", "export_ban"]
+from critmin.data.schemas import CONTROL_MEASURES
+
+Measure = Literal[CONTROL_MEASURES]
 
 
 class Spec(BaseModel):

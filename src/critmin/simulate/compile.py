@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from critmin.market.baseline import REGIONS, MarketBaseline
+from critmin.market.model import HOLDERS
 from critmin.model.network import Network
 from critmin.scenarios.spec import Scenario
 
@@ -228,4 +229,4 @@ def compile_scenario(scenario: Scenario, baseline: MarketBaseline, net: Network,
         **_stocks(cx), **_floors(cx), responses=list(scenario.responses), products=products)
 
 
-HOLDER_INDEX = {"USA": 0, "JPN": 1}
+HOLDER_INDEX = {h: i for i, h in enumerate(HOLDERS)}

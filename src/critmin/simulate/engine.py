@@ -178,7 +178,7 @@ def run(compiled: Compiled, baseline: MarketBaseline, d: dict, responses: bool =
     fill = np.clip(compiled.stock_fill + d["fill_scale"], 0, 1)  # (S, 2)
     stock0 = compiled.stock_days.T[None] / 365.0 * holder_demand * fill[:, None, :]
     stock = stock0.copy()
-    rules = [r for r in compiled.responses] if responses else []
+    rules = list(compiled.responses) if responses else []
     fired = np.full((S, C), NEVER)
     first_disrupted = np.full((S, C), NEVER)
     out = dict(peak_ratio=np.ones((S, C)), peak_price_x=np.ones((S, C)),
@@ -192,11 +192,10 @@ def run(compiled: Compiled, baseline: MarketBaseline, d: dict, responses: bool =
     offtake_share = max([r.offtake_share for r in rules] or [0.0])
     ft_q = max([r.fast_track_quarters for r in rules] or [0])
     for q in range(H):
-        tq = q
         e = {}
         for kind in ("demand", "supply"):
             sr, lr = d[f"{kind}_elasticity_sr"], d[f"{kind}_elasticity_lr"]
-            e[kind] = sr + (lr - sr) * (1 - np.exp(-tq / d["tau"]))
+            e[kind] = sr + (lr - sr) * (1 - np.exp(-q / d["tau"]))
         cap, loss, approval, de_min = _control_effects(compiled, d, base, q)
         loss = loss + compiled.nonchina_outage_t[q]
         disrupted = (cap < 1) | (loss > 0) | (compiled.china_outage[q] > 0)
