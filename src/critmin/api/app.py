@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from critmin import __version__
 from critmin.api.auth import token_name
+from critmin.api.dashboard import dashboard_router
 from critmin.api.jobs import JobManager
 from critmin.data.schemas import TABLES
 from critmin.model.network import load
@@ -241,6 +242,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None) -> 
     def plotly_js():
         return FileResponse(PLOTLY_JS, media_type="application/javascript")
 
+    app.include_router(dashboard_router(net))
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     for page in ("index", "scenario", "portfolio", "sources"):

@@ -1,0 +1,342 @@
+"""Read endpoints and pages of the dashboard only (overview bundle, country profile, Sankey).
+
+Every answer is computed once per data version (a hash of the loaded tables) and then served
+from memory; shares are 0-1, tonnages in each commodity's unit. Registered by ``create_app``
+with ``app.include_router(dashboard_router(net))``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Path as PathParam
+from fastapi.responses import FileResponse
+
+from critmin.data.schemas import STAGES
+from critmin.model.network import Network
+
+WEB = Path(str(resources.files("critmin.web") / "static"))
+PAGES = ("country", "compare", "sankey")
+ISO3 = r"^[A-Za-z]{3}$"
+COMMODITY = r"^[a-z0-9_]{1,40}$"
+
+
+def data_version(net: Network) -> str:
+    """Short hash of every table's content: the cache key of computed reads."""
+    h = hashlib.sha256()
+    for name, df in net.tables.items():
+        h.update(name.encode())
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _json(obj: Any) -> Any:
+    """JSON-safe: NaN/inf/NA become null, numpy scalars plain numbers."""
+    if isinstance(obj, dict):
+        return {str(k): _json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json(v) for v in obj]
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    if hasattr(obj, "item"):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return _json(df.astype(object).where(df.notna(), None).to_dict("records"))
+
+
+class Cache:
+    """Computed answers per (data version, key); one computation per key at a time."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.version = data_version(net)
+        self._values: dict[tuple, Any] = {}
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        full = (self.version, *key)
+        if full in self._values:
+            return self._values[full]
+        with self._lock:
+            lock = self._key_locks.setdefault(full, threading.Lock())
+        with lock:
+            if full not in self._values:
+                self._values[full] = _json(compute())
+        return self._values[full]
+
+
+# -- computations ---------------------------------------------------------------------------
+def overview(net: Network) -> dict:
+    """What the overview page draws: assessment by stage, summary, latest country shares."""
+    from critmin.metrics.assessment import assess
+    from critmin.metrics.summary import commodity_summary
+
+    a = assess(net, ("USA", "JPN"))
+    shares = net.production_shares()
+    shares = shares[~shares["country"].eq("WORLD")]
+    names = net.commodities.set_index("commodity")["name"].to_dict()
+    return {"stages": _records(a.stages), "countries": _records(a.countries),
+            "summary": _records(commodity_summary(net)),
+            "shares": _records(shares[["commodity", "stage", "year", "country", "share",
+                                       "basis"]]),
+            "names": names, "stage_order": list(STAGES)}
+
+
+def country_list(net: Network) -> list[dict]:
+    """Countries that appear in production, import or trade tables, with names from the
+    bundled map where known."""
+    names = _country_names()
+    codes = set(net.production["country"]) | set(net.import_sources["importer"]) | set(
+        net.import_sources["exporter"]) | set(net.flows["exporter"]) | set(net.flows["importer"])
+    codes = sorted(c for c in codes if isinstance(c, str) and len(c) == 3
+                   and c not in ("OTH", "ROW") and c.isalpha())
+    return [{"iso3": c, "name": names.get(c, c)} for c in codes if c not in ("WORLD",)]
+
+
+def _country_names() -> dict[str, str]:
+    geo = json.loads((WEB / "world-110m.geojson").read_text())
+    return {f["id"]: f["properties"]["name"] for f in geo["features"]}
+
+
+def country_profile(net: Network, iso3: str) -> dict:
+    """What ``iso3`` mines, refines and makes (share and rank among producers), what it
+    imports and from whom, what it exports and to whom, and its exposure ranking where
+    import-reliance data exist."""
+    names = net.commodities.set_index("commodity")["name"].to_dict()
+    shares = net.production_shares()
+    shares = shares[~shares["country"].isin(["WORLD", "OTHER"])].copy()
+    shares["rank"] = shares.groupby(["commodity", "stage"])["share"].rank(
+        ascending=False, method="min")
+    shares["producers"] = shares.groupby(["commodity", "stage"])["country"].transform("count")
+    own = shares[shares["country"].eq(iso3) & shares["share"].gt(0)]
+    production = own.assign(name=own["commodity"].map(names)).sort_values(
+        "share", ascending=False)[["commodity", "name", "stage", "year", "value", "share",
+                                   "rank", "producers", "basis"]]
+    src = net.import_sources[net.import_sources["importer"].eq(iso3)]
+    imports_published = src.sort_values(["commodity", "share"], ascending=[True, False])[
+        ["commodity", "period", "exporter", "share", "basis", "source_id"]]
+    return {"iso3": iso3, "name": _country_names().get(iso3, iso3),
+            "production": _records(production),
+            "imports_published": _records(imports_published),
+            "imports_trade": _records(_trade_partners(net, iso3, "importer", "exporter")),
+            "exports_trade": _records(_trade_partners(net, iso3, "exporter", "importer")),
+            "exposure": _records(_exposure(net, iso3)),
+            "names": names}
+
+
+def _trade_partners(net: Network, iso3: str, side: str, partner: str, top: int = 5
+                    ) -> pd.DataFrame:
+    """Per commodity, the top trade partners of ``iso3`` in the latest year of the flows
+    table (value basis, CEPII BACI), as shares of its total with everyone."""
+    f = net.flows[net.flows[side].eq(iso3)]
+    if f.empty:
+        return pd.DataFrame(columns=["commodity", "year", "partner", "share", "value"])
+    f = f[f["year"].eq(f.groupby("commodity")["year"].transform("max"))]
+    g = f.groupby(["commodity", "year", partner], as_index=False)["value"].sum()
+    g["share"] = g["value"] / g.groupby("commodity")["value"].transform("sum")
+    g = g.sort_values(["commodity", "share"], ascending=[True, False])
+    g = g.groupby("commodity").head(top).rename(columns={partner: "partner"})
+    return g[["commodity", "year", "partner", "share", "value"]]
+
+
+def _exposure(net: Network, iso3: str) -> pd.DataFrame:
+    """Criticality scores and ranks of ``iso3`` (EU- and U.S.-style), most exposed first;
+    empty where the data hold no import reliance for the country."""
+    from critmin.metrics.assessment import assess
+
+    known = set(net.import_reliance["importer"]) | set(net.import_sources["importer"])
+    if iso3 not in known:
+        return pd.DataFrame(columns=["commodity"])
+    c = assess(net, (iso3,)).countries
+    cols = ["commodity", "import_reliance", "import_reliance_qualifier", "top_supplier",
+            "top_supplier_share", "china_import_share", "eu_supply_risk", "eu_rank",
+            "eu_driver", "us_supply_risk", "us_rank", "us_driver"]
+    return c[[k for k in cols if k in c.columns]].sort_values("eu_rank")
+
+
+def sankey_options(net: Network) -> list[dict]:
+    """Commodities with at least two stages along their chain (what a Sankey can show)."""
+    from critmin.metrics.concentration import chain_stages
+
+    chains = chain_stages(net)
+    names = net.commodities.set_index("commodity")["name"].to_dict()
+    bom = net.bom.groupby("product")["input"].unique()
+    out = []
+    for c, g in chains.groupby("commodity"):
+        if g["stage"].nunique() >= 2:
+            inputs = sorted(bom.get(c, [])) if c in bom.index else []
+            out.append({"commodity": c, "name": names.get(c, c), "inputs": inputs})
+    return out
+
+
+def sankey(net: Network, commodity: str, via: str | None = None, top: int = 8) -> dict:
+    """Flows from mine through refining and metal to products, by country, for
+    ``commodity`` (for a product, along the chain of its input ``via``).
+
+    Each stage is 100 % of its world output; a link (i at stage k -> j at stage k+1) is
+    the share of stage k+1's world output that country j makes from country i's
+    stage-k output. Allocation (estimated): each country first uses its own upstream
+    output; the rest of its need is met by countries with upstream output left over, in
+    proportion to its bilateral imports of the stage-k good (CEPII BACI flows) where the
+    data have any, else in proportion to the leftover. Countries beyond the ``top`` largest of a
+    stage are grouped as OTHER.
+    """
+    from critmin.metrics.criticality import stage_shares_long
+
+    long = stage_shares_long(net)
+    own = long[long["commodity"].eq(commodity) & long["via"].eq(commodity)]
+    inputs = sorted(net.bom.loc[net.bom["product"].eq(commodity), "input"].unique())
+    if long[long["commodity"].eq(commodity)].empty:
+        raise KeyError(commodity)
+    via = via or (inputs[0] if inputs else commodity)
+    upstream = long[long["commodity"].eq(via)]
+    order = {s: i for i, s in enumerate(STAGES)}
+    stages = sorted(set(own["stage"]) | set(upstream["stage"]), key=order.get)
+    columns = []
+    for s in stages:
+        g = own[own["stage"].eq(s)]
+        if g.empty:
+            g = upstream[upstream["stage"].eq(s)]
+        columns.append((s, _top(g.groupby("country")["share"].sum(), top)))
+    links = []
+    for (s_up, up), (s_down, down) in zip(columns, columns[1:], strict=False):
+        weights = _trade_weights(net, {via, commodity}, s_up)
+        for (i, j), v in _allocate(up, down, weights).items():
+            if v >= 5e-4:  # drop slivers under 0.05 % of the stage
+                links.append({"source_stage": s_up, "source": i, "target_stage": s_down,
+                              "target": j, "share": v})
+    return {"commodity": commodity, "via": via, "stages": stages,
+            "nodes": [{"stage": s, "country": c, "share": float(v)}
+                      for s, col in columns for c, v in col.items()],
+            "links": links,
+            "method": "estimated: each country uses its own upstream output first; the rest "
+                      "comes from countries with output left over, in proportion to its "
+                      "bilateral imports of that good (CEPII BACI) where traded, else to "
+                      "the leftover"}
+
+
+def _top(shares: pd.Series, top: int) -> pd.Series:
+    shares = shares[shares > 0].sort_values(ascending=False)
+    keep = shares[shares.index != "OTHER"].head(top)
+    rest = shares.sum() - keep.sum()
+    if rest > 1e-9:
+        keep = pd.concat([keep, pd.Series({"OTHER": rest})])
+    return keep / keep.sum()
+
+
+HS_STAGE = {"25": "mine", "26": "mine", "28": "refining", "71": "metal", "72": "metal",
+            "75": "metal", "81": "metal", "85": "product"}
+
+
+def _trade_weights(net: Network, commodities: set[str], stage: str) -> pd.Series:
+    """Bilateral import value (exporter, importer), latest year, of the commodities' goods
+    that are the output of ``stage`` (by HS chapter: 25-26 ores, 28 chemicals, 71-81
+    metals, 85 products); empty where the data trade no such good."""
+    f = net.flows[net.flows["commodity"].isin(commodities)]
+    f = f[f["hs6"].astype(str).str[:2].map(HS_STAGE).eq(stage)]
+    if f.empty:
+        return pd.Series(dtype=float)
+    f = f[f["year"].eq(f["year"].max())]
+    return f.groupby(["exporter", "importer"])["value"].sum()
+
+
+def _allocate(up: pd.Series, down: pd.Series, weights: pd.Series) -> dict[tuple, float]:
+    """Links (upstream country, downstream country) -> share of downstream world output."""
+    left = up.copy()
+    links: dict[tuple, float] = {}
+    need = {}
+    for j, d in down.items():
+        own = min(d, left.get(j, 0.0)) if j != "OTHER" else 0.0
+        if own > 0:
+            links[(j, j)] = own
+            left[j] -= own
+        need[j] = d - own
+    for j, n in need.items():
+        if n <= 1e-12:
+            continue
+        avail = left[left > 1e-12]
+        if avail.empty:
+            avail = up
+        w = pd.Series({i: weights.get((i, j), 0.0) for i in avail.index}, dtype=float)
+        w = w if w.sum() > 0 else avail
+        w = w / w.sum()
+        for i, wi in w.items():
+            if wi > 0:
+                links[(i, j)] = links.get((i, j), 0.0) + n * wi
+    return links
+
+
+# -- the router -----------------------------------------------------------------------------
+def dashboard_router(net: Network) -> APIRouter:
+    """Routes under /api/dashboard (cached per data version) and the extra dashboard pages."""
+    router = APIRouter()
+    cache = Cache(net)
+    tag = ["dashboard"]
+
+    @router.get("/api/dashboard/overview", tags=tag)
+    def get_overview() -> dict:
+        """Assessment by stage and importer, commodity summary and country shares (0-1)."""
+        return {"data_version": cache.version, **cache.get(("overview",), lambda: overview(net))}
+
+    @router.get("/api/dashboard/countries", tags=tag)
+    def get_countries() -> list[dict]:
+        """Countries with data: ISO3 code and name."""
+        return cache.get(("countries",), lambda: country_list(net))
+
+    @router.get("/api/dashboard/country/{iso3}", tags=tag,
+                responses={404: {"description": "no data for the country"}})
+    def get_country(iso3: Annotated[str, PathParam(pattern=ISO3)]) -> dict:
+        """A country's production by stage, imports and exports by partner, exposure."""
+        iso3 = iso3.upper()
+        if iso3 not in {c["iso3"] for c in get_countries()}:
+            raise HTTPException(404, f"no data for country {iso3!r}")
+        return cache.get(("country", iso3), lambda: country_profile(net, iso3))
+
+    @router.get("/api/dashboard/sankey", tags=tag)
+    def get_sankey_options() -> list[dict]:
+        """Commodities a Sankey can show, with the inputs of products."""
+        return cache.get(("sankey_options",), lambda: sankey_options(net))
+
+    @router.get("/api/dashboard/sankey/{commodity}", tags=tag,
+                responses={404: {"description": "unknown commodity or input"}})
+    def get_sankey(commodity: Annotated[str, PathParam(pattern=COMMODITY)],
+                   via: str | None = None) -> dict:
+        """Nodes (stage, country, share of the stage's world output) and links."""
+        options = {o["commodity"]: o for o in get_sankey_options()}
+        if commodity not in options:
+            raise HTTPException(404, f"no multi-stage data for commodity {commodity!r}")
+        if via is not None and via not in options[commodity]["inputs"]:
+            raise HTTPException(404, f"{via!r} is not an input of {commodity!r}")
+        return cache.get(("sankey", commodity, via), lambda: sankey(net, commodity, via))
+
+    @router.get("/api/dashboard/scenario-schema", tags=tag)
+    def get_scenario_schema() -> dict:
+        """JSON schema of a scenario (drives the form editor), with commodity ids."""
+        from critmin.scenarios.spec import Scenario
+
+        return cache.get(("schema",), lambda: {
+            "schema": Scenario.model_json_schema(),
+            "commodities": sorted(net.commodities["commodity"])})
+
+    for page in PAGES:
+        def serve(page=page):
+            return FileResponse(WEB / f"{page}.html", media_type="text/html")
+        router.add_api_route(f"/{page}", serve, methods=["GET"], include_in_schema=False)
+
+    threading.Thread(target=lambda: cache.get(("overview",), lambda: overview(net)),
+                     daemon=True, name="dashboard-warm").start()
+    return router
