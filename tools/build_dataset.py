@@ -797,6 +797,7 @@ def main() -> None:
     for name in ("bom", "stage_shares", "export_restrictions"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)
+    __import__("build_episodes").build()  # episode tables + their sources/gaps rows
 
 
 def sources():

@@ -437,10 +437,82 @@ PROJECTS = TableSchema(
     ],
 )
 
+EPISODE_OBSERVABLES = ("price_ex_china", "price_china", "exports", "export_quota")
+"""Observed quantities of a market episode (compared with the model's paths)."""
+
+EPISODE_UNITS = ("USD/kg", "USD/t", "USD/lb", "USD/mtu WO3", "CNY/kg", "CNY/t",
+                 "t", "t/yr", "t REO", "t REO/yr")
+"""Units of episode observations: prices as published (currency per mass; mtu = 10 kg of
+WO3) and quantities (t gross or contained as the basis says, per month or per year)."""
+
+EPISODE_MEASURES = (*CONTROL_MEASURES, "export_ban_then_quota", "licence_then_suspension")
+"""Kinds of measure an episode is about: the export-control kinds plus two sequences."""
+
+EPISODE_INDEX = TableSchema(
+    name="episode_index",
+    description="Observed market episodes (export controls) that the market model is scored on.",
+    key=("episode",),
+    columns=[
+        Column(name="episode", dtype="str", description="episode id, e.g. CN_2010_REE_quota"),
+        Column(name="name", dtype="str", description="readable name"),
+        Column(name="announced", dtype="date", description="date announced, YYYY-MM-DD"),
+        Column(name="in_force", dtype="date", description="date in force, YYYY-MM-DD"),
+        Column(name="ended", dtype="date", required=False,
+               description="date lifted, replaced or suspended; empty if still in force"),
+        Column(name="exporter", dtype="str", country=True,
+               description="ISO3 of the country imposing the measure"),
+        Column(name="commodities", dtype="str",
+               description="semicolon-separated critmin commodity ids covered"),
+        Column(name="measure", dtype="str", allowed=EPISODE_MEASURES,
+               description="kind of measure"),
+        Column(name="destinations", dtype="str",
+               description="ALL, or semicolon-separated ISO3 destinations targeted"),
+        Column(name="baseline_date", dtype="date",
+               description="last pre-announcement observation date used as the reference"),
+        Column(name="role", dtype="str", allowed=("training",),
+               description="use in calibration (the two reserved episodes are never listed)"),
+        Column(name="scenario", dtype="str",
+               description="id of the scenario preset stating the announced policy"),
+        Column(name="policy", dtype="str",
+               description="announced terms only (what, when, whom), no observed outcome"),
+        _source(),
+        _note(),
+    ],
+)
+
+EPISODES = TableSchema(
+    name="episodes",
+    description="Observations of episode outcomes: prices and export volumes by date.",
+    key=("episode", "commodity", "observable", "exporter", "destination", "basis", "date"),
+    columns=[
+        Column(name="episode", dtype="str", description="episode id",
+               references=("episode_index", "episode")),
+        _commodity(),
+        Column(name="observable", dtype="str", allowed=EPISODE_OBSERVABLES,
+               description="what is observed: ex-China or China price, exports, export quota"),
+        Column(name="exporter", dtype="str", country=True,
+               description="ISO3 of the exporting country"),
+        Column(name="destination", dtype="str", country=True,
+               description="ISO3 of the destination, or WORLD for all destinations"),
+        Column(name="date", dtype="date",
+               description="date the value refers to (monthly values on the 15th, annual "
+                           "values on 1 July, quota periods on their midpoint, spot as published)"),
+        Column(name="value", dtype="float", minimum=0, description="observed value"),
+        Column(name="unit", dtype="str", allowed=EPISODE_UNITS,
+               description="unit of value; quantities per month unless the unit says /yr"),
+        Column(name="basis", dtype="str",
+               description="product, grade, market and averaging (e.g. 'Rotterdam, 99.65 %')"),
+        _source(),
+        *_estimated(),
+        _note(),
+    ],
+)
+
 TABLES: dict[str, TableSchema] = {
     t.name: t
     for t in (SOURCES, COMMODITIES, PRODUCTION, RESERVES, PRICES, IMPORT_RELIANCE,
               IMPORT_SOURCES, FLOWS, BOM, PARAMETERS, GAPS, STAGE_SHARES, GOVERNANCE,
-              CRITICALITY_STUDIES, CRITICAL_LISTS, EXPORT_RESTRICTIONS, PROJECTS)
+              CRITICALITY_STUDIES, CRITICAL_LISTS, EXPORT_RESTRICTIONS, PROJECTS,
+              EPISODE_INDEX, EPISODES)
 }
 """All tables, in load order (referenced tables first)."""

@@ -40,6 +40,8 @@ class Network:
     critical_lists: pd.DataFrame
     export_restrictions: pd.DataFrame
     projects: pd.DataFrame
+    episode_index: pd.DataFrame
+    episodes: pd.DataFrame
 
     def __init__(self, tables: dict[str, pd.DataFrame]):
         for name in TABLES:
