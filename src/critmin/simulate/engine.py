@@ -186,7 +186,8 @@ def run(compiled: Compiled, baseline: MarketBaseline, d: dict, responses: bool =
                peak_short=np.zeros((S, C, 4)), min_cover=np.full((S, C, 2), np.inf),
                var=np.zeros((S, C, 4)), fiscal=np.zeros(S), err=np.zeros(S))
     paths = {k: np.zeros((min(n_paths, S), H, C)) for k in
-             ("price_x", "price_ratio", "shortfall_USA", "shortfall_JPN")}
+             ("price_x", "price_ratio", "shortfall_USA", "shortfall_JPN",
+              "shortfall_ROW", "shortfall_CHN", "exports_china")}
     lag = max([int(np.ceil(r.decision_lag_days / QUARTER_DAYS)) for r in rules] or [1])
     actions = {a for r in rules for a in r.actions}
     offtake_share = max([r.offtake_share for r in rules] or [0.0])
@@ -281,6 +282,10 @@ def run(compiled: Compiled, baseline: MarketBaseline, d: dict, responses: bool =
                 res.demand_wanted[..., 0], 1e-12))[:n]
             paths["shortfall_JPN"][:, q] = (short[..., 1] / np.maximum(
                 res.demand_wanted[..., 1], 1e-12))[:n]
+            for k, r in ((2, "ROW"), (3, "CHN")):  # read by critmin.simulate.paths
+                paths[f"shortfall_{r}"][:, q] = (short[..., k] / np.maximum(
+                    res.demand_wanted[..., k], 1e-12))[:n]
+            paths["exports_china"][:, q] = res.china_net_exports[:n]
     return Outputs(peak_ratio=out["peak_ratio"], peak_price_x=out["peak_price_x"],
                    shortfall=out["short_sum"] / np.maximum(out["want_sum"], 1e-12),
                    peak_shortfall=out["peak_short"],

@@ -1,0 +1,97 @@
+"""The shipped posterior of the latent inputs: weighted draws with provenance.
+
+``src/critmin/data/tables/posterior.csv`` holds one row per (model, fit, draw, parameter)
+with the draw's weight; ``fit`` is ``all`` (every training episode) or ``loo:EPISODE``
+(leave-one-episode-out: all but EPISODE). ``posterior_meta.json`` beside it records each
+fit's provenance: episodes and observations used, method, settings, seed, date and
+critmin version. Both are written by ``critmin calibrate`` (``--loo`` for the LOO fits).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["model", "fit", "draw", "weight", "parameter", "value"]
+ENV = "CRITMIN_POSTERIOR_DIR"
+"""Environment variable naming another directory for the posterior files (tests)."""
+
+
+def posterior_dir() -> Path:
+    override = os.environ.get(ENV)
+    if override:
+        return Path(override)
+    return Path(str(resources.files("critmin.data") / "tables"))
+
+
+def _paths(directory: Path | None) -> tuple[Path, Path]:
+    d = directory or posterior_dir()
+    return d / "posterior.csv", d / "posterior_meta.json"
+
+
+def read_posterior(directory: Path | None = None) -> tuple[pd.DataFrame, dict]:
+    """All shipped fits (long table) and their provenance; empty when none."""
+    csv, meta = _paths(directory)
+    df = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=COLUMNS)
+    info = json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
+    return df, info
+
+
+def fit_draws(model: str, fit: str = "all", directory: Path | None = None
+              ) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """(draws x parameters frame, normalised weights) of one fit, or None if absent."""
+    df, _ = read_posterior(directory)
+    sel = df[df["model"].eq(model) & df["fit"].eq(fit)]
+    if sel.empty:
+        return None
+    wide = sel.pivot(index="draw", columns="parameter", values="value").sort_index()
+    w = sel.groupby("draw")["weight"].first().reindex(wide.index).to_numpy(dtype=float)
+    return wide, w / w.sum()
+
+
+def resample(wide: pd.DataFrame, weights: np.ndarray, samples: int, seed: int
+             ) -> dict[str, np.ndarray]:
+    """``samples`` draws (with replacement, by weight) as theta arrays; deterministic."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7919,)))
+    idx = rng.choice(len(wide), size=samples, p=weights)
+    return {c: wide[c].to_numpy(dtype=float)[idx] for c in wide.columns}
+
+
+def posterior_theta(model: str, samples: int, seed: int, fit: str = "all",
+                    directory: Path | None = None) -> dict[str, np.ndarray] | None:
+    """Theta arrays drawn from the shipped posterior, or None when none is shipped."""
+    got = fit_draws(model, fit, directory)
+    if got is None:
+        return None
+    return resample(*got, samples, seed)
+
+
+def write_fits(fits: dict[str, tuple[pd.DataFrame, np.ndarray, dict]], model: str,
+               directory: Path | None = None) -> None:
+    """Replace ``model``'s fits named in ``fits`` (fit -> (draws, weights, provenance)),
+    keeping every other fit; both files are written whole (temporary file + rename)."""
+    csv, meta = _paths(directory)
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    df, info = read_posterior(directory)
+    keep = df[~(df["model"].eq(model) & df["fit"].isin(list(fits)))]
+    parts = [keep] if len(keep) else []
+    for fit, (wide, w, prov) in fits.items():
+        long = wide.reset_index(drop=True).rename_axis("draw").reset_index().melt(
+            id_vars="draw", var_name="parameter", value_name="value")
+        long["weight"] = np.asarray(w, dtype=float)[long["draw"].to_numpy()]
+        long["model"], long["fit"] = model, fit
+        parts.append(long[COLUMNS])
+        info.setdefault(model, {})[fit] = prov
+    out = pd.concat(parts, ignore_index=True).sort_values(
+        ["model", "fit", "draw", "parameter"], kind="stable")
+    tmp = csv.with_name(csv.name + ".tmp")
+    out.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    tmp.replace(csv)
+    tmp = meta.with_name(meta.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(meta)

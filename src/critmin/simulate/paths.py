@@ -1,0 +1,246 @@
+"""Monthly model paths behind one interface, for calibration, backtests and sensitivity.
+
+``simulate_paths(net, scenario, samples=, seed=, months=, model=, theta=, priors_only=)``
+returns an :class:`xarray.Dataset` with dims ``sample``, ``month`` (0 = the scenario's
+start month) and ``commodity`` (plus ``region`` where relevant). Prices are relative to
+the pre-scenario baseline; exports are t per year.
+
+``theta`` maps latent input names (see :func:`latent_priors`) to arrays of shape
+(samples,) that replace the model's own draws, so one call evaluates many parameter
+vectors at once (one particle per sample). Without ``theta`` the samples come from the
+shipped posterior of the model (``critmin calibrate``) or, with ``priors_only`` or when
+none is shipped, from the priors.
+
+model="v1" adapts the quarterly engine (:mod:`critmin.simulate.engine`): each quarter's
+value is repeated over its three months. model="v2" hands over to
+:mod:`critmin.market.v2`, which has the same two functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from importlib import import_module
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+MODELS = ("v1", "v2")
+V1_REGIONS = ("USA", "JPN", "ROW", "CHN")
+
+# latent inputs of the v1 engine: name, dist, low, high, description, source
+_V1_LATENT = (
+    ("demand_lr_scale", "loguniform", 0.5, 2.0,
+     "factor on each commodity's long-run demand elasticity (prior midpoint)",
+     "parameters table (critmin_research_notes); range is a prior"),
+    ("demand_sr_share", "uniform", 0.05, 1.0,
+     "short-run demand elasticity as a share of the long-run one (keeps SR <= LR)",
+     "prior"),
+    ("supply_lr_scale", "loguniform", 0.5, 2.0,
+     "factor on each commodity's long-run supply elasticity (prior midpoint)",
+     "parameters table (critmin_research_notes); range is a prior"),
+    ("supply_sr_share", "uniform", 0.05, 1.0,
+     "short-run supply elasticity as a share of the long-run one (keeps SR <= LR)",
+     "prior"),
+    ("demand_lr_spread", "uniform", 0.0, 0.7,
+     "spread of commodities' log demand factors around the shared one (hierarchical)",
+     "prior"),
+    ("adjustment_months", "uniform", 12.0, 48.0,
+     "time constant from short- to long-run elasticities, months",
+     "parameters table adjustment_quarters 4-16"),
+    ("approval_logit_shift", "uniform", -3.0, 3.0,
+     "licence approval in force = logistic(logit(announced approval) + shift); an "
+     "announced 100 % stays 100 %", "prior"),
+    ("leakage_scale", "uniform", 0.5, 1.5,
+     "factor on the announced leakage of bans through third countries", "prior"),
+    ("duration_scale", "uniform", 0.75, 1.25, "factor on the length of dated controls",
+     "prior"),
+    ("choke", "uniform", 2.0, 6.0,
+     "price multiple above which ex-China buyers are rationed (v1 only)",
+     "parameters table choke_price_multiple"),
+    ("china_floor", "uniform", 0.8, 0.95,
+     "price multiple below which Chinese producers stockpile",
+     "parameters table china_price_floor_multiple"),
+    ("export_share_q", "uniform", 0.0, 1.0,
+     "quantile of China's net export share within each commodity's prior range",
+     "market baseline export_share_low/high"),
+    ("fill_shift_USA", "uniform", -0.3, 0.3, "shift of the U.S. stockpile fill rate",
+     "prior"),
+    ("fill_shift_JPN", "uniform", -0.3, 0.3, "shift of Japan's stockpile fill rate",
+     "prior"),
+)
+Z_PREFIX = "demand_lr_z:"
+"""Per-commodity standard-normal deviation of the log demand factor (hierarchical)."""
+
+
+def latent_priors(net, model: str = "v2") -> pd.DataFrame:
+    """Latent inputs and their priors: name, dist (uniform | loguniform | normal; for
+    normal, low/high are the 2.5 % and 97.5 % quantiles), low, high, scope (ALL or a
+    commodity), description, source."""
+    if model == "v2":
+        return _v2().latent_priors(net, model)
+    _check_model(model)
+    rows = [dict(name=n, dist=d, low=lo, high=hi, scope="ALL", description=desc, source=s)
+            for n, d, lo, hi, desc, s in _V1_LATENT]
+    for c in _baseline(net).commodities:
+        rows.append(dict(name=Z_PREFIX + c, dist="normal", low=-1.96, high=1.96, scope=c,
+                         description=f"{c}: deviation of the log demand factor, in units "
+                                     "of demand_lr_spread", source="prior"))
+    return pd.DataFrame(rows)
+
+
+def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
+                   model: str = "v2", theta: dict[str, np.ndarray] | None = None,
+                   priors_only: bool = False) -> xr.Dataset:
+    """Monthly paths of ``scenario`` for ``samples`` samples (see the module notes)."""
+    if samples < 1 or months < 1:
+        raise ValueError("samples and months must be at least 1")
+    if model == "v2":
+        return _v2().simulate_paths(net, scenario, samples=samples, seed=seed, months=months,
+                                    model=model, theta=theta, priors_only=priors_only)
+    _check_model(model)
+    if theta is None and not priors_only:
+        from critmin.calibrate.posterior import posterior_theta
+
+        theta = posterior_theta(model, samples, seed)
+    return _simulate_v1(net, scenario, samples, seed, months, theta)
+
+
+def _check_model(model: str) -> None:
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}")
+
+
+def _v2():
+    try:
+        return import_module("critmin.market.v2")
+    except ImportError as exc:
+        raise ValueError("model v2 is not available: critmin.market.v2 cannot be imported "
+                         f"({exc}); use model v1") from exc
+
+
+# --- v1 adapter -------------------------------------------------------------------------
+
+_CACHE: dict = {}
+
+
+def _baseline(net):
+    from critmin.market.baseline import build_baseline
+
+    key = ("baseline", id(net))
+    if key not in _CACHE:
+        _CACHE[key] = (net, build_baseline(net))
+    return _CACHE[key][1]
+
+
+def prepare_v1(net, scenario, months: int):
+    """(baseline, compiled, priors) of a scenario for the v1 engine, cached per network."""
+    from critmin.simulate.compile import compile_scenario
+    from critmin.simulate.engine import priors_from
+    from critmin.simulate.runner import _market_commodities
+
+    h = math.ceil(months / 3)
+    key = ("v1", id(net), scenario.model_dump_json(), h)
+    if key not in _CACHE:
+        full = _baseline(net)
+        wanted = _market_commodities(net, scenario, full.commodities)
+        base = full if wanted is None else full.select(wanted)
+        compiled = compile_scenario(scenario, base, net, h)
+        _CACHE[key] = (net, (base, compiled, priors_from(net, base, calibrated=False)))
+    return _CACHE[key][1]
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def apply_theta_v1(d: dict, theta: dict, compiled, baseline, priors) -> tuple[dict, object]:
+    """Engine draws and compiled scenario with the latent inputs in ``theta`` (arrays of
+    shape (S,)) replacing the engine's own draws; names not in ``theta`` keep them."""
+    d = dict(d)
+    S = d["tau"].shape[0]
+    col = {k: np.asarray(v, dtype=float).reshape(S, 1) for k, v in theta.items()}
+    commodities = baseline.commodities
+    if "demand_lr_scale" in col or Z_PREFIX + commodities[0] in col:
+        z = np.column_stack([col.get(Z_PREFIX + c, np.zeros((S, 1)))[:, 0]
+                             for c in commodities])
+        spread = col.get("demand_lr_spread", np.zeros((S, 1)))
+        scale = col.get("demand_lr_scale", np.ones((S, 1))) * np.exp(spread * z)
+        lo, hi = priors.elasticity["demand_elasticity_lr"]
+        d["demand_elasticity_lr"] = scale * (lo + hi) / 2
+    if "supply_lr_scale" in col:
+        lo, hi = priors.elasticity["supply_elasticity_lr"]
+        d["supply_elasticity_lr"] = col["supply_lr_scale"] * (lo + hi) / 2
+    for kind in ("demand", "supply"):
+        if f"{kind}_sr_share" in col:
+            d[f"{kind}_elasticity_sr"] = col[f"{kind}_sr_share"] * d[f"{kind}_elasticity_lr"]
+    if "adjustment_months" in col:
+        d["tau"] = col["adjustment_months"] / 3.0
+    for name in ("leakage_scale", "duration_scale", "choke", "china_floor"):
+        if name in col:
+            d[name] = col[name]
+    if "export_share_q" in col:
+        lo, hi = priors.export_share
+        d["export_share"] = lo + col["export_share_q"] * (hi - lo)
+    for k, r in enumerate(("USA", "JPN")):
+        if f"fill_shift_{r}" in col:
+            d["fill_scale"] = d["fill_scale"].copy()
+            d["fill_scale"][:, k] = col[f"fill_shift_{r}"][:, 0]
+    if "approval_logit_shift" in col:
+        shift = col["approval_logit_shift"]
+        controls = []
+        for t in compiled.controls:
+            if t.kind == "licence_required" and 0 < t.approval < 1:
+                a = 1 / (1 + np.exp(-(_logit(t.approval) + shift)))
+                t = dataclasses.replace(t, approval=a)
+            elif t.kind == "licence_required" and t.approval == 0:
+                t = dataclasses.replace(t, approval=np.zeros((S, 1)))
+            controls.append(t)
+        compiled = dataclasses.replace(compiled, controls=controls)
+        d["approval_scale"] = np.ones((S, 1))
+    return d, compiled
+
+
+def _simulate_v1(net, scenario, samples: int, seed: int, months: int,
+                 theta: dict | None) -> xr.Dataset:
+    from critmin.simulate.engine import draws_for, run
+
+    base, compiled, priors = prepare_v1(net, scenario, months)
+    d = draws_for(priors, compiled, seed, 0, samples)
+    if theta:
+        bad = sorted(set(theta) - set(latent_priors(net, "v1")["name"]))
+        if bad:
+            raise ValueError(f"unknown v1 latent inputs: {', '.join(bad)}")
+        d, compiled = apply_theta_v1(d, theta, compiled, base, priors)
+    out = run(compiled, base, d, responses=True, n_paths=samples)
+    p = out.paths
+    month_q = np.arange(months) // 3  # each quarter's value over its three months
+
+    def monthly(a):
+        return a[:, month_q, :]
+
+    exports = monthly(p["exports_china"])
+    dest = base.dest_share  # (C, 3) USA, JPN, ROW
+    short = np.stack([monthly(p[f"shortfall_{r}"]) for r in V1_REGIONS], axis=-1)
+    coords = {"sample": np.arange(samples), "month": np.arange(months),
+              "commodity": list(base.commodities), "region": list(V1_REGIONS)}
+    price_x = monthly(p["price_x"])
+    n0 = base.col("world_output_t") * np.nan_to_num(base.col("china_share")) \
+        * d["export_share"]  # (S, C) China's pre-scenario net exports, t/yr
+    return xr.Dataset(
+        {"price_ex_china": (("sample", "month", "commodity"), price_x),
+         "price_china": (("sample", "month", "commodity"), price_x / monthly(p["price_ratio"])),
+         "exports_china": (("sample", "month", "commodity"), exports),
+         "exports_china_dest": (("sample", "month", "commodity", "region"),
+                                np.concatenate([exports[..., None] * dest[None, None],
+                                                np.full(exports.shape + (1,), np.nan)],
+                                               axis=-1)),
+         "shortfall": (("sample", "month", "commodity", "region"), short),
+         "exports_china_base": (("sample", "commodity"), n0),
+         "exports_china_dest_base": (("sample", "commodity", "region"), np.concatenate(
+             [n0[..., None] * dest[None], np.full(n0.shape + (1,), np.nan)], axis=-1))},
+        coords=coords,
+        attrs={"model": "v1", "scenario": scenario.id, "seed": seed,
+               "note": "v1 is quarterly (values repeated over each quarter's months); "
+                       "exports by destination follow baseline shares"})
