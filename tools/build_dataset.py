@@ -21,6 +21,17 @@ from pathlib import Path
 
 import pandas as pd
 import pycountry
+from build_usgs import (
+    LIST_COMMODITIES,
+    NO_PRODUCTION,
+    REE_ELEMENTS,
+    SERIES,
+    header_factor,
+    parse_cell,
+    read_world,
+    reserves_column,
+    world_file,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "critmin" / "data" / "tables"
@@ -157,6 +168,10 @@ def iso3(name: str) -> tuple[str, bool]:
     if low.startswith("other countries") or low == "other":
         return "OTHER", False
     code = _lookup(label)
+    if code is None and "(" in label:  # "Brazil (beneficiated)": a basis note on the label
+        code = _lookup(label.split("(")[0].strip())
+    if code is None and "," in label:  # "Argentina, crude ore"
+        code = _lookup(label.split(",")[0].strip())
     if code is None and label.endswith("e"):
         code = _lookup(label[:-1])  # "Russiae": "Russia" + the USGS estimate marker
         if code is not None:
@@ -167,27 +182,40 @@ def iso3(name: str) -> tuple[str, bool]:
 
 
 def number(text: str) -> float | None:
-    """A USGS cell as a number; None for W (withheld), NA, — and blanks."""
-    t = str(text).replace(",", "").strip()
-    try:
-        return float(t)
-    except ValueError:
-        return None
+    """A USGS cell as a number; None for W (withheld), NA, XX and blanks (see parse_cell)."""
+    return parse_cell(text)[0]
+
+
+def all_series() -> list[tuple[str, str, str | None, str, bool]]:
+    """Every (commodity, file code, type regex, stage, reserves?) read from the release."""
+    core = [(c, v[0], re.escape(v[8]) if v[8] else None, v[6], c != "gallium")
+            for c, v in USGS_WORLD.items()]
+    return core + SERIES
+
+
+def unit_of(commodity: str) -> str:
+    if commodity in USGS_WORLD:
+        return USGS_WORLD[commodity][3]
+    return LIST_COMMODITIES[commodity][2]
 
 
 def usgs_world(shared: Path):
-    """Production, reserves and gaps from the MCS 2024 world files (2022, 2023)."""
+    """Production, reserves and gaps from the MCS 2024 world files (2022, 2023).
+
+    Qualified cells ship with their qualifier (e, >, <, --); cells without a number
+    (W, NA, XX) become gaps rows. Reserves bounds (">") keep the bound in ``qualifier``.
+    """
     prod, res, gaps = [], [], []
-    world_dir = shared / "usgs-mcs2024" / "world"
-    for commodity, (code, _, _, unit, _, _, stage, factor, tfilter) in USGS_WORLD.items():
-        path = next(p for p in world_dir.iterdir() if code in p.name.lower())
-        src = f"usgs_mcs2024_{code}"
-        with path.open(encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if len(r) > 2 and r[1].strip()]
-        header, body = rows[0], rows[1:]
+    for commodity, code, tfilter, stage, take_reserves in all_series():
+        path = world_file(shared, code)
+        src = f"usgs_mcs2024_{code.strip('_')}"
+        header, body = read_world(path)
         years = [int(re.search(r"(\d{4})", h).group(1)) for h in header[3:5]]
+        pfactor = header_factor(header[3])
+        rcol = reserves_column(header) if take_reserves else None
+        unit = unit_of(commodity)
         for r in body:
-            if tfilter and tfilter not in r[2]:
+            if tfilter and not re.search(tfilter, r[2]):
                 continue
             if r[1].strip().endswith(", concentrate"):
                 # manganese: USGS gives gross weight of concentrate, not Mn content
@@ -199,28 +227,66 @@ def usgs_world(shared: Path):
                                             "contained content", source_id=src))
                 continue
             country, est_mark = iso3(r[1])
+            notes = "" if r[5].strip() in ("NA", "") else r[5].strip()
             for i, year in enumerate(years):
-                v = number(r[3 + i])
-                estimated = est_mark or "est" in header[3 + i] or "estimated" in r[5].lower()
+                v, qual = parse_cell(r[3 + i])
+                if est_mark and "e" not in qual:
+                    qual += "e"
                 if v is None:
                     gaps.append(dict(table="production", commodity=commodity, stage=stage,
                                      country=country, year=year,
-                                     reason=f"USGS reports {r[3 + i].strip() or 'blank'} "
-                                            "(W = withheld, NA = not available)",
+                                     reason=f"USGS reports {qual} (W = withheld, NA = not "
+                                            "available, XX = not applicable)"
+                                     + (f": {notes[:120]}" if notes else ""),
                                      source_id=src))
                     continue
+                estimated = ("e" in qual or "est" in header[3 + i].lower()
+                             or "estimated" in notes.lower())
                 prod.append(dict(commodity=commodity, stage=stage, country=country, year=year,
-                                 value=round(v * factor, 6), unit=unit, estimated=estimated,
+                                 value=round(v * pfactor, 6), unit=unit, qualifier=qual,
+                                 estimated=estimated,
                                  method="USGS estimate" if estimated else "",
-                                 source_id=src, note=""))
-            if "Reserves" in header[6] and commodity != "gallium":
-                rv = number(r[6])
-                rfactor = 1000.0 if "kt" in header[6] else (0.001 if "kg" in header[6] else 1.0)
-                if rv is not None:
-                    res.append(dict(commodity=commodity, country=country, year=years[-1],
-                                    value=round(rv * rfactor, 6), unit=unit, estimated=False,
-                                    method="", source_id=src, note=""))
-    return prod, res, gaps
+                                 source_id=src, note=notes[:200]))
+            if rcol is None:
+                continue
+            rv, rq = parse_cell(r[rcol])
+            rnote = (r[rcol + 1].strip() if rcol + 1 < len(r) else "")[:200]
+            if commodity == "platinum":
+                rnote = ("all platinum-group metals (Pt, Pd, Rh, Ru, Ir, Os), not platinum "
+                         "alone; " + rnote).strip("; ")
+            if rv is None:
+                if rq in ("W", "NA") and country not in ("OTHER",):
+                    gaps.append(dict(table="reserves", commodity=commodity, stage="",
+                                     country=country, year=years[-1],
+                                     reason=f"USGS reports reserves as {rq}", source_id=src))
+                continue
+            bound = rq.replace("e", "")
+            res.append(dict(commodity=commodity, country=country, year=years[-1],
+                            value=round(rv * header_factor(header[rcol]), 6), unit=unit,
+                            qualifier=rq, estimated=bool(bound) or "e" in rq,
+                            method=("published as a lower bound ('>'): the true value is "
+                                    "larger" if bound == ">" else
+                                    "published as an upper bound ('<')" if bound == "<"
+                                    else "USGS estimate" if "e" in rq else ""),
+                            source_id=src, note=rnote))
+    return (_combine(prod, ["commodity", "stage", "country", "year"]),
+            _combine(res, ["commodity", "country", "year"]), gaps)
+
+
+def _combine(rows: list[dict], key: list[str]) -> list[dict]:
+    """Sum rows that USGS splits for one country (U.S. helium: natural gas + Cliffside)."""
+    df = pd.DataFrame(rows)
+    if df.empty or not df.duplicated(key).any():
+        return rows
+    out = []
+    for _, g in df.groupby(key, sort=False):
+        r = g.iloc[0].to_dict()
+        if len(g) > 1:
+            r["value"] = round(float(g["value"].sum()), 6)
+            r["qualifier"] = "".join(sorted(set("".join(g["qualifier"]))))
+            r["note"] = f"sum of {len(g)} USGS rows for this country"
+        out.append(r)
+    return out
 
 
 def ree_mcs2025():
@@ -246,12 +312,14 @@ def ree_mcs2025():
             method = ("USGS estimate from Chinese import data (Zen Innovations, Global Trade "
                       "Tracker)" if c in est_2024 else "USGS estimate") if est else ""
             prod.append(dict(commodity="ree", stage="mine", country=c, year=year, value=v,
-                             unit="t REO", estimated=est, method=method,
+                             unit="t REO", estimated=est, qualifier="e" if est else "", method=method,
                              source_id="usgs_mcs2025_ree", note=notes.get(c, "")))
         if r is not None:
+            bound = ">" if c == "WORLD" else ""
             res.append(dict(commodity="ree", country=c, year=2024, value=r, unit="t REO",
-                            estimated=False, method="", source_id="usgs_mcs2025_ree",
-                            note=notes.get(c, "")))
+                            qualifier=bound, estimated=bool(bound),
+                            method="published as a lower bound ('>')" if bound else "",
+                            source_id="usgs_mcs2025_ree", note=notes.get(c, "")))
     return prod, res
 
 
@@ -433,7 +501,13 @@ def mcs2025_transcriptions(raw_dir: Path):
                     continue
                 v = round(value * UNIT_TO_T.get(unit_word, 1.0), 6)
                 row = dict(commodity=commodity, country=r["country"], year=int(r["year"]),
-                           value=v, unit=USGS_WORLD[commodity][3], **base)
+                           value=v, unit=USGS_WORLD[commodity][3], **base,
+                           qualifier=bound + ("e" if est else ""))
+                if bound == ">":
+                    row.update(estimated=True, method="published as a lower bound ('>')")
+                if commodity == "platinum" and r["measure"] == "reserves":
+                    row["note"] = ("all platinum-group metals (Pt, Pd, Rh, Ru, Ir, Os), not "
+                                   "platinum alone; " + row["note"])
                 if r["measure"] == "production":
                     prod.append(dict(stage=stage, **row))
                 else:
@@ -490,16 +564,22 @@ LIST_NAMES = {  # lower-case list wording -> covered commodities
     "rare earth elements": ["ndpr", "dy", "tb", "ree_other", "ree"],
     "rare earths": ["ndpr", "dy", "tb", "ree_other", "ree"],
     "light rare earth elements": ["ndpr", "ree_other", "ree"],
-    "heavy rare earth elements": ["dy", "tb", "ree"], "neodymium": ["ndpr", "ree"],
-    "praseodymium": ["ndpr", "ree"], "dysprosium": ["dy", "ree"], "terbium": ["tb", "ree"],
+    "heavy rare earth elements": ["dy", "tb", "ree"], "neodymium": ["nd", "ndpr", "ree"],
+    "praseodymium": ["pr", "ndpr", "ree"], "dysprosium": ["dy", "ree"], "terbium": ["tb", "ree"],
     "graphite": ["graphite"],
-    "natural graphite": ["graphite"], "platinum group metals": ["platinum", "palladium"],
+    "natural graphite": ["graphite"],
+    "platinum group metals": ["platinum", "palladium", "iridium", "rhodium", "ruthenium"],
+    "aluminum": ["aluminum", "alumina", "bauxite"], "aluminium": ["aluminum", "alumina",
+                                                                  "bauxite"],
+    "baryte": ["barite"], "boron/borate": ["boron"], "phosphate rock": ["phosphate"],
+    "silicon metal": ["silicon"], "titanium": ["ilmenite", "rutile", "titanium"],
+    "titanium metal": ["titanium"], "coking coal": ["met_coal"],
+    "metallurgical coal": ["met_coal"],
     "platinum": ["platinum"], "palladium": ["palladium"], "magnesium": ["magnesium"],
     "nickel": ["nickel"], "nickel – battery grade": ["nickel"],
     "nickel - battery grade": ["nickel"],
-    **{el: ["ree_other", "ree"] for el in (
-        "cerium", "lanthanum", "samarium", "gadolinium", "yttrium", "europium", "erbium",
-        "holmium", "lutetium", "thulium", "ytterbium")},
+    **{name.lower(): [el, "ree_other", "ree"] for el, (name, _) in REE_ELEMENTS.items()
+       if el not in ("nd", "pr")},
 }
 
 
@@ -541,7 +621,8 @@ def criticality_inputs(raw_dir: Path):
     c = pd.read_csv(raw_dir / "critical_lists.csv", dtype=str, keep_default_na=False)
     for r in c.to_dict("records"):
         name = r["material"].strip().lower()
-        commodities = LIST_NAMES.get(name) or ([name] if name in USGS_WORLD else [])
+        commodities = LIST_NAMES.get(name) or (
+            [name] if name in USGS_WORLD or name in LIST_COMMODITIES else [])
         sid = _source_id(r["url"], f"{r['list']} critical list", ids)
         for cm in commodities:
             lists.append(dict(list=r["list"], commodity=cm, listed_as=r["material"],
@@ -777,6 +858,16 @@ def main() -> None:
                          source_id="usgs_mcs2025_ree" if g == "rare_earths"
                          else "cepii_baci_v202601")
                     for c, n, g, u, b, p, h in DERIVED_COMMODITIES]
+    list_src = lists.groupby("commodity")["source_id"].min().to_dict()
+    for c, (n, g, u, b, h) in LIST_COMMODITIES.items():
+        code = next((s[1].strip("_") for s in SERIES if s[0] == c), None)
+        commodities.append(dict(commodity=c, name=n, group=g, unit=u, basis=b, parent="",
+                                hs_codes=h, source_id=f"usgs_mcs2024_{code}" if code
+                                else list_src[c]))
+    for c, (n, oxide) in REE_ELEMENTS.items():
+        commodities.append(dict(commodity=c, name=n, group="rare_earths", unit="t REO",
+                                basis=oxide, parent="ree", hs_codes="280530",
+                                source_id=list_src[c]))
     write("commodities", commodities, TABLES["commodities"].names)
     all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
                             ignore_index=True).drop_duplicates("source_id")
@@ -817,14 +908,13 @@ def sources():
                  url="https://www.cepii.fr/CEPII/en/bdd_modele/bdd_modele_item.asp?id=37",
                  licence="Etalab Open License 2.0",
                  note="Gaulier & Zignago (2010); values in current USD, FOB")]
-    seen = set()
-    for v in USGS_WORLD.values():
-        code = v[0]
-        if code in seen:
-            continue
-        seen.add(code)
+    names = {v[0]: v[1] for v in USGS_WORLD.values()}
+    for commodity, code, *_ in SERIES:
+        names.setdefault(code, LIST_COMMODITIES[commodity][0])
+    for code, name in names.items():
+        code = code.strip("_")
         rows.append(dict(source_id=f"usgs_mcs2024_{code}", publisher="U.S. Geological Survey",
-                         title=f"Mineral Commodity Summaries 2024 - data release ({v[1]})",
+                         title=f"Mineral Commodity Summaries 2024 - data release ({name})",
                          table=f"world/mcs2024-{code}_world.csv (World Mine Production and "
                                "Reserves)", year=2024, url=MCS2024_URL,
                          licence="public domain", note=""))

@@ -20,9 +20,20 @@ refined chemical/metal, metal or alloy, derivative product (magnet, cathode, ano
 SPECIAL_COUNTRIES = {"WORLD": "World total", "OTHER": "Other countries (rest of world)"}
 """Codes allowed beside ISO 3166-1 alpha-3 in country columns."""
 
-QUANTITY_UNITS = ("t", "t REO", "GWh")
+QUANTITY_UNITS = ("t", "t REO", "GWh", "million m3")
 """Units of physical quantities: tonnes of contained content (the commodity's basis),
-tonnes of rare-earth oxide equivalent, gigawatt-hours of battery cells."""
+tonnes of rare-earth oxide equivalent, gigawatt-hours of battery cells, million cubic
+metres (helium)."""
+
+USGS_QUALIFIERS = ("e", ">", "<", ">e", "<e", "--")
+"""USGS cell qualifiers kept beside a value: e estimated, > lower bound, < upper bound,
+-- zero (an em dash in the publication). W/NA cells carry no number: they are gaps rows."""
+
+
+def _qualifier() -> Column:
+    return Column(name="qualifier", dtype="str", required=False, allowed=USGS_QUALIFIERS,
+                  description="USGS qualifier of the published cell: e estimated, '>'/'<' "
+                              "the value is a lower/upper bound, '--' zero")
 
 PRICE_UNITS = ("USD/kg", "USD/t")
 INTENSITY_UNITS = ("kg/t", "kg/kWh")
@@ -137,7 +148,8 @@ COMMODITIES = TableSchema(
         Column(name="commodity", dtype="str", description="id, lower case"),
         Column(name="name", dtype="str", description="readable name"),
         Column(name="group", dtype="str", description="family of the commodity",
-               allowed=("rare_earths", "battery", "minor_metal", "pgm", "alloying", "product")),
+               allowed=("rare_earths", "battery", "minor_metal", "pgm", "alloying", "product",
+                        "base_metal", "precious", "industrial", "energy")),
         Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
                description="unit of every quantity of this commodity"),
         Column(name="basis", dtype="str", description="what the unit counts (contained content)"),
@@ -163,6 +175,7 @@ PRODUCTION = TableSchema(
         Column(name="value", dtype="float", minimum=0, description="quantity produced per year"),
         Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
                description="must equal the commodity's unit"),
+        _qualifier(),
         *_estimated(),
         _source(),
         _note(),
@@ -182,6 +195,7 @@ RESERVES = TableSchema(
         Column(name="value", dtype="float", minimum=0, description="reserves, contained content"),
         Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
                description="must equal the commodity's unit"),
+        _qualifier(),
         *_estimated(),
         _source(),
         _note(),
@@ -516,3 +530,182 @@ TABLES: dict[str, TableSchema] = {
               EPISODE_INDEX, EPISODES)
 }
 """All tables, in load order (referenced tables first)."""
+
+
+# --- Stages, companionality and stockpiles (tools/build_stages.py) -------------------------
+
+STEPS = ("separation", "metal", "alloy", "magnet")
+"""Process steps named as the field names them; each maps to one of STAGES: separation ->
+refining, metal and alloy -> metal, magnet -> product."""
+
+PRODUCERS = TableSchema(
+    name="producers",
+    description="Plants and makers by stage: separation, metal/alloy and magnet (capacity, "
+                "output or quota).",
+    key=("producer_id", "commodity", "measure", "year"),
+    quantity_unit_of="commodity",
+    columns=[
+        Column(name="producer_id", dtype="str", description="short id of the plant"),
+        Column(name="maker", dtype="str", description="operating company"),
+        Column(name="facility", dtype="str", description="plant or site"),
+        Column(name="country", dtype="str", country=True, description="ISO3 of the plant"),
+        Column(name="stage", dtype="str", allowed=STAGES, description="supply-chain stage"),
+        Column(name="step", dtype="str", allowed=STEPS, description="process step"),
+        _commodity(),
+        Column(name="measure", dtype="str", allowed=("capacity", "output", "quota"),
+               description="nameplate capacity, actual output, or a state production quota"),
+        Column(name="value", dtype="float", required=False, minimum=0,
+               description="per year in the commodity's unit; empty where the maker does "
+                           "not disclose it (a `gaps` row says so)"),
+        Column(name="unit", dtype="str", allowed=QUANTITY_UNITS,
+               description="must equal the commodity's unit"),
+        _year(),
+        Column(name="status", dtype="str",
+               allowed=("operating", "commissioning", "construction", "planned", "idle",
+                        "closed"), description="status in `year`"),
+        Column(name="basis", dtype="str", required=False,
+               description="the figure as the source states it"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+BYPRODUCTS = TableSchema(
+    name="byproducts",
+    description="By-product companionality: the host metals a by-product is recovered from, "
+                "its share of supply, content in the feed and recovery rate.",
+    key=("byproduct", "host"),
+    columns=[
+        Column(name="byproduct", dtype="str",
+               description="commodity id of the by-product, or the element's name where "
+                           "critmin does not cover it (scandium, rhenium, selenium)"),
+        _commodity("host"),
+        Column(name="host_stage", dtype="str", required=False, allowed=STAGES,
+               description="stage of the host's `production` rows where the by-product "
+                           "is recovered"),
+        Column(name="host_material", dtype="str",
+               description="feed the by-product is recovered from, e.g. Bayer liquor"),
+        Column(name="role", dtype="str", allowed=("main", "minor"),
+               description="main or minor host of the by-product's primary supply"),
+        Column(name="share_of_supply", dtype="float", required=False, minimum=0, maximum=1,
+               unit="share", description="share of the by-product's primary output from "
+                                        "this host, where published"),
+        Column(name="content_ppm", dtype="float", required=False, minimum=0, unit="ppm",
+               description="typical content of the by-product in the host ore or feed"),
+        Column(name="recovery_rate", dtype="float", required=False, minimum=0, maximum=1,
+               unit="share", description="share of the contained by-product that is "
+                                        "recovered (0-1); empty where not published"),
+        Column(name="recovery_basis", dtype="str", required=False,
+               description="what the recovery rate is a share of"),
+        _year().model_copy(update={"required": False}),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+RECOVERY_CAPACITY = TableSchema(
+    name="recovery_capacity",
+    description="Installed and idle by-product recovery capacity (ex-China focus), t/yr.",
+    key=("byproduct", "country", "plant", "year"),
+    columns=[
+        _commodity("byproduct"),
+        _commodity("host"),
+        Column(name="country", dtype="str", country=True, description="ISO3"),
+        Column(name="plant", dtype="str",
+               description="plant name, or ALL for a country total"),
+        _year(),
+        Column(name="installed", dtype="float", required=False, minimum=0, unit="t/yr",
+               description="installed recovery capacity"),
+        Column(name="output", dtype="float", required=False, minimum=0, unit="t/yr",
+               description="output in `year`"),
+        Column(name="idle", dtype="float", required=False, minimum=0, unit="t/yr",
+               description="installed capacity not producing in `year`"),
+        Column(name="planned", dtype="float", required=False, minimum=0, unit="t/yr",
+               description="announced new or restarted capacity, not yet installed"),
+        Column(name="status", dtype="str",
+               allowed=("operating", "partly_idle", "idle", "closed", "pilot", "planned"),
+               description="status in `year`"),
+        Column(name="restart_lead_time_months", dtype="float", required=False, minimum=0,
+               unit="months", description="published time to restart or build"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+STOCKPILES = TableSchema(
+    name="stockpiles",
+    description="Public and mandated private stockpiles: targets, holdings and release rules.",
+    key=("holder", "country", "scope", "measure", "year"),
+    columns=[
+        Column(name="holder", dtype="str", description="stockholder, e.g. JOGMEC"),
+        Column(name="country", dtype="str", country=True, description="ISO3 of the holder"),
+        Column(name="scope", dtype="str",
+               description="what is stocked, as the source says (e.g. 34 rare metals)"),
+        Column(name="commodity", dtype="str", required=False,
+               references=("commodities", "commodity"),
+               description="commodity id where the row is about one covered commodity"),
+        Column(name="measure", dtype="str",
+               allowed=("target_days", "max_target_days", "holding_value", "budget",
+                        "acquisition"),
+               description="kind of figure"),
+        Column(name="value", dtype="float", minimum=0, description="the figure"),
+        Column(name="unit", dtype="str", allowed=("days", "USD", "t", "t REO"),
+               description="days of domestic consumption, USD, or tonnes"),
+        _year(),
+        Column(name="release_rule", dtype="str", required=False,
+               description="who may release, when, at what price"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+TRADE_VOLUMES = TableSchema(
+    name="trade_volumes",
+    description="Import volumes by product and partner as published from customs data.",
+    key=("importer", "commodity", "product", "exporter", "period"),
+    columns=[
+        Column(name="importer", dtype="str", country=True, description="ISO3 importer"),
+        _commodity(),
+        Column(name="product", dtype="str", description="traded product as published"),
+        Column(name="exporter", dtype="str", country=True,
+               description="ISO3 supplier, or WORLD for all suppliers"),
+        Column(name="period", dtype="str", description="year, half (2024-H1) or month"),
+        Column(name="value", dtype="float", minimum=0, description="quantity imported"),
+        Column(name="unit", dtype="str", allowed=("t",), description="tonnes, gross weight "
+                                                                     "of the product"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+MAGNET_GRADES = TableSchema(
+    name="magnet_grades",
+    description="Heavy rare-earth content of sintered NdFeB magnets by grade and process.",
+    key=("grade", "process", "element"),
+    columns=[
+        Column(name="grade", dtype="str",
+               description="coercivity class (N, M, H, SH, UH, EH, AH) or a named product"),
+        Column(name="process", dtype="str",
+               allowed=("bulk_alloyed", "grain_boundary_diffusion", "hot_deformed"),
+               description="how the heavy rare earth is added"),
+        Column(name="element", dtype="str", allowed=("dy", "tb", "dy+tb"),
+               description="heavy rare earth: dy, tb, or dy+tb where the source gives the sum"),
+        Column(name="low", dtype="float", required=False, minimum=0, unit="kg/t",
+               description="low end, kg of element (metal) per t of magnet"),
+        Column(name="high", dtype="float", required=False, minimum=0, unit="kg/t",
+               description="high end, kg of element (metal) per t of magnet"),
+        Column(name="max_temp_c", dtype="float", required=False, unit="degC",
+               description="maximum working temperature of the grade"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
+TABLES.update({t.name: t for t in (PRODUCERS, BYPRODUCTS, RECOVERY_CAPACITY, STOCKPILES,
+                                   TRADE_VOLUMES, MAGNET_GRADES)})

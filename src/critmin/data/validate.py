@@ -71,7 +71,7 @@ def _is_country(code: str) -> bool:
 
 def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Problem]]:
     """Parse one column to its dtype and check its row-level constraints."""
-    text = raw[col.name].astype(str).str.strip()
+    text = raw[col.name].fillna("").astype(str).str.strip()
     empty = text.eq("") | text.str.lower().isin({"nan", "none", "<na>"})
     problems: list[Problem] = []
     if col.required:
