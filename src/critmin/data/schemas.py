@@ -509,13 +509,15 @@ EPISODES = TableSchema(
         Column(name="destination", dtype="str", country=True,
                description="ISO3 of the destination, or WORLD for all destinations"),
         Column(name="date", dtype="date",
-               description="date the value refers to (monthly values on the 15th, annual "
-                           "values on 1 July, quota periods on their midpoint, spot as published)"),
+               description="date the value refers to: spot prices on their day, monthly values "
+                           "on the 15th, quarterly averages on the 15th of the middle month, "
+                           "annual values on 1 July"),
         Column(name="value", dtype="float", minimum=0, description="observed value"),
         Column(name="unit", dtype="str", allowed=EPISODE_UNITS,
                description="unit of value; quantities per month unless the unit says /yr"),
         Column(name="basis", dtype="str",
-               description="product, grade, market and averaging (e.g. 'Rotterdam, 99.65 %')"),
+               description="product, grade, market and averaging (e.g. 'Rotterdam, 99.65 %'); "
+                           "one series per episode/commodity/observable/destination/basis"),
         _source(),
         *_estimated(),
         _note(),

@@ -1,0 +1,109 @@
+"""The shipped market episodes: references, coverage, baselines, reserved windows, provenance."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import critmin
+from critmin.data.io import shipped_dir
+from critmin.data.validate import DataValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+SERIES = ["episode", "commodity", "observable", "destination"]
+RESERVED_WINDOWS = (
+    ({"gallium", "germanium"}, "2023-07-01", "2024-11-30"),
+    ({"sm", "gd", "tb", "dy", "lu", "sc", "y", "ndfeb_magnet"}, "2025-04-01", "2025-09-30"),
+)
+RESERVED_WORDS = ("2023_ga", "2023_ge", "ga_ge", "gage", "2025_apr", "2025_04", "hree_2025",
+                  "2025_heavy", "seven")
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("build_episodes",
+                                                  ROOT / "tools" / "build_episodes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_observations_reference_known_episodes_commodities_and_sources(net):
+    obs, index = net.episodes, net.episode_index
+    assert obs["episode"].isin(index["episode"]).all()
+    assert obs["commodity"].isin(net.commodities["commodity"]).all()
+    assert obs["source_id"].isin(net.sources["source_id"]).all()
+    assert index["source_id"].isin(net.sources["source_id"]).all()
+    listed = index["commodities"].str.split(";").explode()
+    assert listed.isin(net.commodities["commodity"]).all()
+    covered = index.set_index("episode")["commodities"].str.split(";")
+    for ep, commodity in obs[["episode", "commodity"]].drop_duplicates().to_numpy():
+        assert commodity in covered[ep], (ep, commodity)
+
+
+def test_enough_training_episodes_and_observables(net):
+    index = net.episode_index
+    assert (index["role"] == "training").sum() >= 6
+    assert len(net.episodes.drop_duplicates(SERIES)) >= 20
+
+
+def test_every_episode_has_two_observables_and_a_pre_announcement_baseline(net):
+    obs = net.episodes
+    for _, ep in net.episode_index.iterrows():
+        rows = obs[obs["episode"] == ep["episode"]]
+        assert len(rows.drop_duplicates(SERIES)) >= 2, ep["episode"]
+        assert ep["baseline_date"] <= ep["announced"] <= ep["in_force"], ep["episode"]
+        before = rows[rows["date"] <= ep["baseline_date"]]
+        assert len(before), f"{ep['episode']}: no observation on or before the baseline date"
+        assert rows["date"].gt(ep["announced"]).any(), f"{ep['episode']}: no outcome"
+
+
+def test_no_observation_in_the_reserved_windows(net):
+    obs = net.episodes
+    for commodities, start, end in RESERVED_WINDOWS:
+        inside = obs["commodity"].isin(commodities) & obs["date"].between(start, end)
+        assert not inside.any(), obs[inside][["episode", "commodity", "date"]]
+    ids = pd.concat([net.episode_index["episode"], net.episode_index["scenario"]]).str.lower()
+    for word in RESERVED_WORDS:
+        assert not ids.str.contains(word, regex=False).any(), word
+
+
+def test_units_fit_the_observable_and_estimates_say_how(net):
+    obs = net.episodes
+    price = obs["observable"].str.startswith("price")
+    assert obs.loc[price, "unit"].str.contains("/").all()
+    assert obs.loc[price, "unit"].str.match(r"^(USD|CNY)/").all()
+    assert obs.loc[~price, "unit"].str.match(r"^t( REO)?(/yr)?$").all()
+    assert obs.loc[obs["estimated"], "method"].str.len().gt(0).all()
+
+
+def test_shipped_tables_are_rebuilt_from_the_curated_files():
+    build = _build_module()
+    index, obs = build.episode_tables()
+    for name, frame in (("episode_index", index), ("episodes", obs)):
+        shipped = pd.read_csv(shipped_dir() / f"{name}.csv", dtype=str, keep_default_na=False)
+        pd.testing.assert_frame_equal(shipped, frame, check_dtype=False)
+    sources = pd.read_csv(shipped_dir() / "sources.csv", dtype=str, keep_default_na=False)
+    assert set(build._read("sources")["source_id"]) <= set(sources["source_id"])
+    gaps = pd.read_csv(shipped_dir() / "gaps.csv", dtype=str, keep_default_na=False)
+    assert (gaps["table"] == "episodes").sum() == len(build._read("gaps"))
+
+
+def test_merging_sources_twice_changes_nothing():
+    build = _build_module()
+    shipped = pd.read_csv(shipped_dir() / "sources.csv", dtype=str, keep_default_na=False)
+    once = build.merged_sources(shipped, build._read("sources"))
+    twice = build.merged_sources(once, build._read("sources"))
+    pd.testing.assert_frame_equal(once, twice)
+
+
+def test_unknown_episode_id_is_reported_with_file_row_and_column(user_dir, tmp_path):
+    path = user_dir("episodes")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[0, "episode"] = "NO_SUCH_EPISODE"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataValidationError) as err:
+        critmin.load(tmp_path)
+    assert "episodes.csv:2: episode: unknown episode 'NO_SUCH_EPISODE'" in str(err.value)
