@@ -889,6 +889,7 @@ def main() -> None:
         if name in curated:
             write(name, curated[name], TABLES[name].names)
     __import__("build_episodes").build()  # episode tables + their sources/gaps rows
+    __import__("build_stages").build()  # stages, by-products, Japan (tools/build_stages.py)
 
 
 def sources():
