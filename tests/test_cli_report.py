@@ -1,19 +1,93 @@
-"""End-to-end: `critmin report` writes one self-contained HTML file."""
+"""End-to-end: `critmin report` writes the decision brief as self-contained HTML and as an
+A4 PDF whose body (before the appendices) fits in 8 pages."""
 
 from __future__ import annotations
 
+import html as htmllib
+import json
 import re
+import shutil
+from pathlib import Path
+
+import pytest
 
 from tests.test_cli import run
 
+HAS_CHROMIUM = Path("/usr/bin/chromium").exists() or shutil.which("chromium") is not None
 
-def test_report_is_self_contained_with_figures_and_sources(tmp_path):
-    out_file = tmp_path / "report.html"
-    out = run("report", "-o", str(out_file), "--samples", "1024", "--db",
-              str(tmp_path / "r.duckdb"))
-    assert out.returncode == 0, out.stderr
-    html = out_file.read_text()
-    assert html.count('class="plotly-graph-div"') == 5
-    assert not re.search(r'<script[^>]+src="https?://', html)  # plotly.js is inline
-    assert "usgs_mcs2025_ree" in html and "Assumptions" in html
-    assert not (tmp_path / "report.html.tmp").exists()
+
+@pytest.fixture(scope="module")
+def brief(tmp_path_factory) -> dict:
+    """One run of the report (HTML + PDF) shared by the tests of this module."""
+    tmp = tmp_path_factory.mktemp("brief")
+    out = tmp / "brief.html"
+    args = ["report", "-o", str(out), "--samples", "256", "--portfolio-samples", "64",
+            "--db", str(tmp / "r.duckdb")]
+    if HAS_CHROMIUM:
+        args.append("--pdf")
+    done = run(*args)
+    assert done.returncode == 0, done.stderr
+    return {"dir": tmp, "html": out.read_text(encoding="utf-8"), "stderr": done.stderr,
+            "pdf": tmp / "brief.pdf"}
+
+
+def visible_text(doc: str) -> str:
+    doc = re.sub(r"<script.*?</script>|<style.*?</style>", " ", doc, flags=re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", doc))
+
+
+def test_brief_opens_with_summary_and_has_every_section(brief):
+    text = visible_text(brief["html"])
+    order = ["Executive summary", "Key findings", "1. Exposure of the United States and Japan",
+             "2. The scenario", "3. Portfolio: what to fund and stockpile",
+             "Value of the Rapid Response Group rules", "Caveats and model limits", "Methods",
+             "Appendix A. Supply by commodity", "Appendix C. Sources"]
+    positions = [text.find(s) for s in order]
+    assert -1 not in positions, [s for s, p in zip(order, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
+    assert "Budgets over the horizon: United States USD 1.00 bn, Japan USD 1.00 bn" in text
+    assert re.search(r"cuts the expected U\.S\.\+Japan loss from USD [\d.,]+ [mb]n to USD", text)
+    assert re.search(r"\d+ % \(\d+–\d+\)", text)  # P50 with its P5–P95 range
+    assert brief["stderr"].count("[") >= 5  # a progress line per step
+
+
+def test_brief_has_human_values_only(brief):
+    text = visible_text(brief["html"])
+    for noise in ("NaN", "null", "None", "nan %", "e-1", "e+1", "china_share", "_usd"):
+        assert noise not in text, noise
+    assert "E (net exporter)" in text or ">" in text  # qualifiers shown as published
+    assert re.search(r"Oct 2025|Jan 2026", brief["html"])  # dates on the time axes
+
+
+def test_brief_is_self_contained_and_offline(brief):
+    doc = brief["html"]
+    assert doc.count("plotly.js v") == 1  # plotly.js inlined once
+    assert not re.search(r"<(script|img|iframe|link)[^>]+(src|href)=['\"]?(https?:)?//", doc)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", doc)
+    figures = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', doc, flags=re.S)
+    maps = [f for f in figures if '"type":"choropleth"' in f.replace(" ", "")]
+    assert len(maps) == 1
+    trace = json.loads(maps[0])[0]
+    assert len(trace["locations"]) >= 170  # every country drawn, not only producers
+    assert len(trace["geojson"]["features"]) == len(trace["locations"])
+    assert '<a href="https://' in doc  # sources as links
+
+
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="PDF printing needs Chromium")
+def test_pdf_body_fits_eight_a4_pages_with_summary_first(brief):
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(brief["pdf"])
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in pt
+    pages = [p.extract_text() for p in reader.pages]
+    assert "Executive summary" in pages[0] and "Key findings" in pages[0]
+    body = next(i for i, t in enumerate(pages) if t.lstrip().startswith("Appendix A."))
+    assert 1 <= body <= 8
+    assert any("Portfolio: what to fund and stockpile" in t for t in pages[:body])
+
+
+def test_unwritable_output_fails_before_any_work(tmp_path):
+    out = run("report", "-o", "/nonexistent/dir/r.html", "--db", str(tmp_path / "r.duckdb"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == "report: directory /nonexistent/dir does not exist"
+    assert not (tmp_path / "r.duckdb").exists()  # failed before opening the store

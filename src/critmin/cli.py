@@ -444,28 +444,6 @@ def optimize_cmd(
                   f"binding: {', '.join(record['binding_constraints']) or 'none'}")
 
 
-@app.command("report")
-def report_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write")] =
-        Path("report.html"),
-    scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
-        "CN_2025_10_full_controls",
-    samples: Annotated[int, typer.Option(min=1, help="Monte Carlo samples")] = 4096,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
-    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
-    data: DataPath = None,
-) -> None:
-    """Write one self-contained HTML report: supply, vulnerabilities, a simulated
-    disruption (fan charts), assumptions and sources."""
-    from critmin.report.html import build_report
-
-    net = _load(data)
-    sc = _scenario(scenario, net)
-    store, run_id = _stored_run(net, sc, samples, seed, db)
-    build_report(net, store, run_id, output)
-    console.print(f"report written to {output} (scenario {sc.id}, {samples:,} samples)")
-
-
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="who or what the token is for")],
@@ -491,6 +469,11 @@ def serve_cmd(
     from critmin.api.app import create_app
 
     uvicorn.run(create_app(db, data), host=host, port=port, log_level="warning")
+
+
+from critmin.cli_brief import register as _register_brief  # noqa: E402
+
+_register_brief(app)  # report and runs commands
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -189,20 +189,24 @@ def build_model(inst: Instance) -> linopy.Model:
 
 @contextlib.contextmanager
 def _banner_to_stderr():
-    """HiGHS prints its banner on the C-level stdout; keep stdout clean for --json."""
+    """HiGHS prints its banner on the C-level stdout even with output off; send it to the
+    null device so neither --json nor the terminal sees it (the solver's status is read
+    from its return value)."""
     try:
         sys.stdout.flush()
         saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
     except (OSError, ValueError):
         yield
         return
     try:
-        os.dup2(2, 1)
+        os.dup2(null, 1)
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(null)
 
 
 def solve(inst: Instance, mip_gap: float = 0.01, time_limit: float = 300.0,

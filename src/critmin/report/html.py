@@ -1,5 +1,7 @@
-"""The self-contained HTML report: supply, vulnerabilities, a simulated disruption,
-sources and assumptions, with Plotly figures embedded (plotly.js inline, no network)."""
+"""The decision brief as one self-contained HTML file (plotly.js inline once, map geometry
+bundled, no network): executive summary and key findings from the computed numbers,
+evidence, portfolio, caveats, methods, then appendices (full tables, sources, run record).
+Printable on A4 (see :mod:`critmin.report.pdf`)."""
 
 from __future__ import annotations
 
@@ -8,96 +10,543 @@ import html
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from critmin import __version__
-from critmin.metrics.assessment import assess
-from critmin.metrics.summary import commodity_summary
-from critmin.report.figures import concentration_heatmap, ranking_chart
-from critmin.simulate.report import simulation_report
+from critmin.report import figures as F
+from critmin.report.brief import (
+    DEFAULT_BUDGETS,
+    IMPORTERS,
+    Brief,
+    exposure,
+    exposure_reason,
+    impact_table,
+    response_value,
+    run_inputs,
+)
+from critmin.report.fmt import (
+    DASH,
+    country,
+    label,
+    missing,
+    num,
+    pct,
+    pct_range,
+    times,
+    times_range,
+    tonnes,
+    usd,
+    usd_m,
+)
+from critmin.report.fmt import date
 from critmin.store.results import ResultsStore
 
-FAN_COMMODITIES = 6
+TOP_ROWS = 10
+TOP_EXPOSED = 8
+FAN_COMMODITIES = 5
+APPENDIX_MARK = "Appendix A"
+"""Heading text that opens the appendices (the PDF body ends on the page before it)."""
+
+CSS = """
+@page{size:A4;margin:13mm 12mm}
+body{font-family:'DejaVu Sans',system-ui,sans-serif;font-size:10.5pt;line-height:1.35;
+color:#1b1b1b;max-width:760px;margin:1.5rem auto;padding:0 1rem}
+h1{font-size:19pt;margin:.2rem 0 .3rem} h2{font-size:14pt;margin:1.4rem 0 .4rem;
+border-bottom:2px solid #1f4e79;color:#1f4e79} h3{font-size:11.5pt;margin:.9rem 0 .3rem}
+p,li{margin:.25rem 0} .meta{color:#555;font-size:9pt} .kpi{display:flex;gap:.5rem;
+flex-wrap:wrap;margin:.6rem 0} .kpi div{flex:1 1 150px;border:1px solid #c8d3e0;
+border-radius:4px;padding:.35rem .5rem;background:#f4f7fb} .kpi b{display:block;font-size:13pt}
+.kpi span{font-size:8.5pt;color:#444} table.t{border-collapse:collapse;font-size:8.5pt;
+width:100%;margin:.4rem 0} table.t th{background:#eef2f7;text-align:left;font-weight:600}
+table.t td,table.t th{padding:.15rem .35rem;border-bottom:1px solid #dde;vertical-align:top;
+overflow-wrap:break-word}
+table.src{table-layout:fixed} table.src td{overflow-wrap:anywhere}
+table.t td.n,table.t th.n{text-align:right} .note{font-size:8.5pt;
+color:#444} a{color:#1f4e79;overflow-wrap:anywhere;word-break:break-word}
+.fig{break-inside:avoid;page-break-inside:avoid;margin:.3rem 0} .warn{background:#fff4e5;
+border-left:4px solid #f0a020;padding:.3rem .6rem;font-size:9pt}
+.appendix{break-before:page;page-break-before:always}
+table.t tr{break-inside:avoid;page-break-inside:avoid}
+@media print{body{margin:0;max-width:none;padding:0;font-size:9.5pt} h2{margin-top:.9rem}
+table.t{font-size:8pt}}
+"""
 
 
-def fan_chart(store: ResultsStore, run_id: str, metric: str, title: str) -> go.Figure:
-    """P5-P95 band and median per quarter of a path metric for the most affected
-    commodities (largest median peak)."""
-    paths = store.paths(run_id)
-    p = paths[paths["metric"] == metric]
-    q = p.groupby(["commodity", "quarter"])["value"].quantile([0.05, 0.5, 0.95]).unstack()
-    top = q[0.5].groupby("commodity").max().sort_values(ascending=False).head(FAN_COMMODITIES)
-    fig = go.Figure()
-    for c in top.index:
-        d = q.loc[c]
-        x = list(d.index) + list(d.index[::-1])
-        fig.add_trace(go.Scatter(x=x, y=list(d[0.95]) + list(d[0.05][::-1]), fill="toself",
-                                 opacity=0.2, line={"width": 0}, showlegend=False,
-                                 hoverinfo="skip", legendgroup=c))
-        fig.add_trace(go.Scatter(x=list(d.index), y=list(d[0.5]), mode="lines+markers",
-                                 name=c, legendgroup=c))
-    fig.update_layout(title=title, xaxis_title="quarter from scenario start")
-    return fig
+def _e(x) -> str:
+    return html.escape(str(x))
 
 
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, border=0, classes="t", na_rep="—", float_format=lambda
-                      v: f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}")
+def _table(headers: list[str], rows: list[list], numeric: set[int] | None = None) -> str:
+    """An HTML table of already formatted cells; ``numeric``: right-aligned columns."""
+    numeric = numeric or set()
+    head = "".join(f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>"
+                   for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(
+        f"<td{' class=n' if i in numeric else ''}>{c if str(c).startswith('<a ') else _e(c)}"
+        "</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table class=t><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def build_report(net, store: ResultsStore, run_id: str, path: Path) -> None:
-    """Write the report to ``path`` atomically."""
-    a = assess(net)
-    summary = commodity_summary(net)
-    sim = simulation_report(store, run_id)
-    run = store.run(run_id)
-    figs = [concentration_heatmap(a), ranking_chart(a, "eu"),
-            fan_chart(store, run_id, "price_ratio", "Ex-China / China price ratio, P5-P50-P95"),
-            fan_chart(store, run_id, "shortfall_USA", "U.S. shortfall (share of demand), "
-                                                      "P5-P50-P95"),
-            fan_chart(store, run_id, "shortfall_JPN", "Japan shortfall (share of demand), "
-                                                      "P5-P50-P95")]
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="520px")
-             for i, f in enumerate(figs)]
-    rows = [r for r in sim["results"] if r["region"] in ("USA", "JPN")]
-    simtab = pd.DataFrame([{
-        "commodity": r["commodity"], "importer": r["region"],
-        "peak price ratio P50": r["peak_price_ratio"]["p50"],
-        "P95": r["peak_price_ratio"]["p95"], "shortfall P50": r["shortfall"]["p50"],
-        "shortfall P95": r["shortfall"]["p95"], "CVaR95": r["shortfall"]["cvar95"]}
-        for r in rows])
-    sources = net.sources[["source_id", "publisher", "title", "table", "year", "url"]]
-    summ = summary[["commodity", "year", "world_output", "unit", "top_country", "top_share",
-                    "china_share_mine", "china_share_refining", "usa_import_reliance",
-                    "jpn_import_reliance"]]
-    ranks = a.countries[["importer", "commodity", "import_reliance", "eu_supply_risk",
-                         "eu_rank", "eu_driver", "us_supply_risk", "us_rank"]].sort_values(
-        ["importer", "eu_rank"])
-    assumptions = [
-        "Quantities are tonnes of contained content (t REO for rare earths); shares 0-1.",
-        "Rows marked estimated in the data carry their method; gaps are listed, not guessed.",
-        "HHI counts the rest of the world as fragmented (a lower bound); criticality "
-        "formulas are in critmin.metrics.criticality.",
-        "Market model: two segments (China, ex-China), constant elasticities moving from "
-        "short to long run, choke price 2-6x (rationing above it), Chinese stockpiling floor "
-        "0.8-0.95x; China's export share of output is a prior U(0.2, 0.6) except magnets.",
-        f"Simulation: scenario {sim['scenario']}, {sim['samples']:,} samples, inputs "
-        f"{html.escape(str(run['inputs']))}; calibration: docs/calibration.md.",
+def _link(url, text) -> str:
+    if missing(url) or not str(url).startswith(("http://", "https://")):
+        return _e(text)
+    return f'<a href="{html.escape(str(url), quote=True)}">{_e(text)}</a>'
+
+
+# -- executive summary -------------------------------------------------------------------
+def _headline_findings(b: Brief) -> list[str]:
+    names, out = b.names, []
+    for imp in IMPORTERS:
+        top = exposure(b.assessment, imp, 3)
+        if len(top):
+            out.append(f"<b>{_e(country(imp))}</b> is most exposed on " + "; ".join(
+                _e(exposure_reason(r, names)) for r in top.itertuples()) + ".")
+    imp = impact_table(b.sim)
+    price = imp.assign(p50=imp["price"].map(lambda q: q["p50"] if q else 1.0)).sort_values(
+        "p50", ascending=False).head(3)
+    if len(price):
+        out.append("Under the scenario, ex-China prices peak highest for " + ", ".join(
+            f"{_e(names.get(r.commodity, r.commodity))} at "
+            f"{times_range(r.price['p5'], r.price['p50'], r.price['p95'])}"
+            for r in price.itertuples()) + " of their pre-scenario level (median, P5–P95).")
+    for reg in IMPORTERS:
+        col = f"short_{reg}"
+        s = imp.assign(m=imp[col].map(lambda q: q["mean"])).sort_values("m", ascending=False)
+        s = s[s["m"] > 0.0005].head(3)
+        if len(s):
+            out.append(f"{_e(country(reg))} shortfalls are largest for " + ", ".join(
+                f"{_e(names.get(r.commodity, r.commodity))} "
+                f"{pct_range(r[col]['p5'], r[col]['p50'], r[col]['p95'])} of demand "
+                f"(mean {pct(r[col]['mean'])})" for _, r in s.iterrows()) + ".")
+        else:
+            out.append(f"{_e(country(reg))}: no shortfall above 0.05 % of demand in the mean.")
+    loss = b.loss_usd["with"]
+    out.append(f"The value of U.S. and Japanese demand left unmet over the horizon is "
+               f"{usd(loss['p50'])} (P5–P95 {usd(loss['p5'])} to {usd(loss['p95'])}; mean "
+               f"{usd(loss['mean'])}) at pre-scenario prices.")
+    if b.portfolio:
+        out.append(_portfolio_sentence(b))
+    if "without" in b.loss_usd:
+        saved = b.loss_usd["without"]["mean"] - loss["mean"]
+        out.append(f"The Rapid Response Group rules in the scenario avoid {usd(saved)} of "
+                   f"unmet demand in expectation ({usd(b.loss_usd['without']['mean'])} "
+                   f"without them).")
+    return out
+
+
+def _portfolio_sentence(b: Brief) -> str:
+    p, names = b.portfolio, b.names
+    spend = sum(p["cost_by_funder_usd"].values())
+    before, after = p["risk_before"], p["risk_after"]
+    cut = 1 - after["expected_loss_usd"] / before["expected_loss_usd"] \
+        if before["expected_loss_usd"] > 0 else 0.0
+    stocks = pd.DataFrame(p["stockpiles"])
+    bits = []
+    if p["selected_projects"]:
+        bits.append(f"{len(p['selected_projects'])} project(s) ("
+                    + ", ".join(_e(names.get(r["commodity"], r["commodity"]))
+                                for r in p["selected_projects"][:4]) + ")")
+    if len(stocks):
+        top = stocks.groupby("commodity")["cost_usd"].sum().sort_values(ascending=False)
+        bits.append("stockpiles led by " + ", ".join(
+            f"{_e(names.get(c, c))} ({tonnes(stocks[stocks['commodity'].eq(c)]['stock_t'].sum())})"
+            for c in top.index[:3]))
+    buys = " and ".join(bits) or "nothing (no candidate helps within the horizon)"
+    return (f"The recommended portfolio spends {usd(spend)} of the "
+            f"{usd(sum(p['budgets_usd'].values()))} budget on {buys}; it cuts the expected "
+            f"U.S.+Japan loss from {usd(before['expected_loss_usd'])} to "
+            f"{usd(after['expected_loss_usd'])} ({pct(cut)} less) and the worst-5 % average "
+            f"(CVaR 95 %) from {usd(before['cvar_usd'])} to {usd(after['cvar_usd'])}.")
+
+
+def _summary(b: Brief) -> str:
+    sc, sim = b.scenario, b.sim
+    loss = b.loss_usd["with"]
+    kpis = [(usd(loss["mean"]), "expected value of unmet U.S.+Japan demand")]
+    imp = impact_table(sim)
+    if len(imp):
+        r = imp.sort_values("ratio", key=lambda s: s.map(lambda q: q["p50"]),
+                            ascending=False).iloc[0]
+        kpis.append((times(r["ratio"]["p50"]), f"highest peak ex-China/China price ratio "
+                                               f"({b.names.get(r['commodity'], r['commodity'])})"))
+    if b.portfolio:
+        p = b.portfolio
+        kpis.append((usd(sum(p["cost_by_funder_usd"].values())), "portfolio spend"))
+        kpis.append((f"{usd(p['risk_before']['expected_loss_usd'])} → "
+                     f"{usd(p['risk_after']['expected_loss_usd'])}",
+                     "expected loss before → after the portfolio"))
+    box = "".join(f"<div><b>{_e(v)}</b><span>{_e(t)}</span></div>" for v, t in kpis)
+    intro = (f"This brief assesses how exposed the United States and Japan are to supply "
+             f"disruptions of critical minerals and rare earths, simulates the scenario "
+             f"<b>{_e(sc.name)}</b> (from {date(sc.start)}, {sc.horizon_quarters} "
+             f"quarters, {sim['samples']:,} Monte Carlo samples) and recommends what the two "
+             f"governments should fund and stockpile within a stated budget.")
+    items = "".join(f"<li>{x}</li>" for x in _headline_findings(b))
+    warn = "".join(f"<p class=warn>Note: {_e(w)}</p>" for w in b.warnings)
+    return (f"<h2 id=summary>Executive summary</h2><p>{intro}</p><div class=kpi>{box}</div>"
+            f"<h3>Key findings</h3><ul>{items}</ul>{warn}")
+
+
+# -- evidence ----------------------------------------------------------------------------
+def _exposure_section(b: Brief, figs: list) -> str:
+    parts = ["<h2 id=exposure>1. Exposure of the United States and Japan</h2>",
+             "<p>Commodities ranked by the EU-style supply-risk score (governance-weighted "
+             "concentration of the binding stage times substitution, adjusted for import "
+             "reliance and recycling). Reliance is shown as published (\">\" bounds, E = net "
+             "exporter).</p>"]
+    for imp in IMPORTERS:
+        d = exposure(b.assessment, imp, TOP_EXPOSED)
+        rows = [[b.names.get(r.commodity, r.commodity),
+                 pct(r.import_reliance, r.import_reliance_qualifier),
+                 f"{pct(r.china_stage_share)} ({label(r.eu_stage)})",
+                 f"{country(r.top_supplier)} {pct(r.top_supplier_share)}"
+                 if not missing(r.top_supplier) else DASH,
+                 num(r.eu_supply_risk, 2), label(r.eu_driver)] for r in d.itertuples()]
+        parts.append(f"<h3>{_e(country(imp))}: top {len(rows)}</h3>")
+        parts.append(_table(["commodity", "net import reliance", "China's share (stage)",
+                             "main supplier (share of imports)", "supply risk", "main driver"],
+                            rows, {1, 2, 4}))
+    parts.append(figs.pop(0))
+    return "".join(parts)
+
+
+def _control_text(ctl, names: dict) -> str:
+    what = ", ".join(names.get(c, c) for c in ctl.commodities)
+    dest = "all destinations" if ctl.destinations == ["ALL"] else ", ".join(
+        country(d) for d in ctl.destinations)
+    terms = []
+    if ctl.measure == "licence_required":
+        terms.append(f"{pct(ctl.approval_rate)} of licences approved, "
+                     f"{ctl.processing_days:.0f} days processing")
+    if ctl.leakage:
+        terms.append(f"{pct(ctl.leakage)} leakage via third countries")
+    if ctl.quota_t is not None:
+        terms.append(f"quota {tonnes(ctl.quota_t)}/yr")
+    return (f"From {date(ctl.start)}: {country(ctl.exporter)} — {label(ctl.measure)} for "
+            f"{what} to {dest}" + (f" ({'; '.join(terms)})" if terms else "") + ".")
+
+
+def _scenario_section(b: Brief, figs: list) -> str:
+    sc, names = b.scenario, b.names
+    imp = impact_table(b.sim)
+    rows = []
+    for r in imp.head(TOP_ROWS).itertuples():
+        rows.append([names.get(r.commodity, r.commodity),
+                     times_range(r.price["p5"], r.price["p50"], r.price["p95"])
+                     if r.price else DASH,
+                     times_range(r.ratio["p5"], r.ratio["p50"], r.ratio["p95"]),
+                     *(pct_range(q["p5"], q["p50"], q["p95"], 1)
+                       for q in (r.short_USA, r.short_JPN)), usd(r.loss_usd)])
+    controls = "".join(f"<li>{_e(_control_text(c, names))}</li>" for c in sc.controls[:8])
+    more = len(sc.controls) - 8
+    if more > 0:
+        controls += f"<li>… and {more} more (Appendix D)</li>"
+    rules = "".join(f"<li>Response rule “{_e(r.name)}”: " + _e(", ".join(
+        label(a) for a in r.actions)) + "</li>" for r in sc.responses)
+    return (f"<h2 id=scenario>2. The scenario: {_e(sc.name)}</h2>"
+            f"<p>{_e(sc.description)}</p><ul>{controls}{rules}</ul>"
+            f"<h3>What it does to prices and shortfalls</h3><p class=note>Median and P5–P95 "
+            f"over {b.sim['samples']:,} samples; top {len(rows)} of {len(imp)} simulated "
+            f"commodities by expected value of unmet U.S.+Japan demand (all in Appendix "
+            f"B).</p>"
+            + _table(["commodity", "peak ex-China price vs. before", "peak ex-China/China "
+                      "price", "U.S. shortfall", "Japan shortfall", "expected unmet demand"],
+                     rows, {1, 2, 3, 4, 5}) + "".join(figs[:3]))
+
+
+def _portfolio_section(b: Brief, figs: list) -> str:
+    p, names = b.portfolio, b.names
+    budgets = ", ".join(f"{country(f)} {usd(v)}" for f, v in
+                        (p["budgets_usd"] if p else DEFAULT_BUDGETS).items())
+    head = (f"<h2 id=portfolio>3. Portfolio: what to fund and stockpile</h2>"
+            f"<p>The optimiser (two-stage stochastic programme, expected loss plus CVaR 95 %, "
+            f"HiGHS) chooses projects, instruments and stockpiles against the same scenario. "
+            f"Budgets over the horizon: {_e(budgets)}.")
+    if not p:
+        return head + "</p>" + "".join(f"<p class=warn>{_e(w)}</p>" for w in b.warnings)
+    head += (f" It used {p['samples']:,} simulated scenarios; {p['candidates']} candidate "
+             f"projects, {p['candidates_online_in_horizon']} producing within the horizon.</p>")
+    proj = sorted(p["selected_projects"], key=lambda r: -r["output_t"])
+    prow = [[r["name"], names.get(r["commodity"], r["commodity"]), label(r["instrument"]),
+             country(r["funder"]), usd_m(r["cost_usd"]), tonnes(r["output_t"])] for r in proj]
+    body = "<h3>Projects supported</h3>" + (_table(
+        ["project", "commodity", "instrument", "funder", "expected fiscal cost",
+         "output in horizon"], prow, {4, 5}) if prow else
+        "<p>No candidate project delivers enough within the horizon for its cost.</p>")
+    stocks = pd.DataFrame(p["stockpiles"])
+    if len(stocks):
+        stocks = stocks.sort_values(["holder", "cost_usd"], ascending=[True, False])
+        srow = [[country(r.holder), names.get(r.commodity, r.commodity), tonnes(r.stock_t),
+                 usd_m(r.cost_usd)] for r in stocks.itertuples()]
+        body += "<h3>Stockpiles by holder</h3>" + _table(
+            ["holder", "commodity", "stock", "cost incl. carrying"], srow, {2, 3})
+    before, after = p["risk_before"], p["risk_after"]
+    risk_rows = [["expected loss", usd(before["expected_loss_usd"]),
+                  usd(after["expected_loss_usd"])],
+                 ["CVaR 95 % (mean of the worst 5 %)", usd(before["cvar_usd"]),
+                  usd(after["cvar_usd"])]]
+    by_b, by_a = before["by_commodity"], after["by_commodity"]
+    top = sorted(by_b, key=lambda c: -(by_b[c]["expected_unmet_t"]
+                                       - by_a[c]["expected_unmet_t"]))[:5]
+    risk_rows += [[f"expected unmet {names.get(c, c)}", tonnes(by_b[c]["expected_unmet_t"]),
+                   tonnes(by_a[c]["expected_unmet_t"])] for c in top
+                  if by_b[c]["expected_unmet_t"] > 1e-6]
+    spend = ", ".join(f"{country(f)} {usd(v)}" for f, v in p["cost_by_funder_usd"].items()
+                      if v > 0) or "nothing"
+    body += ("<h3>Risk before and after</h3>" + _table(["measure", "before", "after"],
+                                                       risk_rows, {1, 2})
+             + f"<p class=note>Spend by funder: {_e(spend)}; binding budgets: "
+               f"{_e(_binding(p['binding_constraints']))}; fiscal cost "
+               f"{_e(usd(p['fiscal_cost_usd']))}.</p>")
+    body += "".join(figs[:1])
+    body += _rules_table(b)
+    return head + body
+
+
+def _binding(items: list[str]) -> str:
+    """'budget[USA]' -> 'United States'."""
+    names = [country(x.removeprefix("budget[").removesuffix("]")) for x in items]
+    return ", ".join(names) or "none"
+
+
+def _rules_table(b: Brief) -> str:
+    if "without" not in b.loss_usd:
+        return ("<h3>Value of the Rapid Response Group rules</h3><p>The scenario has no "
+                "response rules to value.</p>")
+    rv, names = response_value(b.sim), b.names
+    with_, without = b.loss_usd["with"], b.loss_usd["without"]
+    rows = [[names.get(r.commodity, r.commodity), country(r.region),
+             pct(r.shortfall_p50_without, digits=1), pct(r.shortfall_p50_with, digits=1),
+             f"{100 * r.shortfall_mean_avoided:.1f} pp"]
+            for r in rv[rv["shortfall_mean_avoided"] > 0.0005].head(8).itertuples()]
+    text = (f"<h3>Value of the Rapid Response Group rules</h3><p>Same draws with and without "
+            f"the scenario's response rules: the expected value of unmet U.S.+Japan demand "
+            f"is {usd(without['mean'])} without and {usd(with_['mean'])} with them "
+            f"(median {usd(without['p50'])} → {usd(with_['p50'])}).</p>")
+    if not rows:
+        return text + "<p>No commodity's mean shortfall changes by more than 0.05 pp.</p>"
+    return text + _table(["commodity", "importer", "median shortfall without",
+                          "median shortfall with", "mean shortfall avoided"], rows,
+                         {2, 3, 4})
+
+
+def _drivers_section(b: Brief) -> str:
+    if b.drivers is None:
+        return ""
+    d = b.drivers.head(TOP_ROWS)
+    rows = [[_e(v) if not isinstance(v, float) else num(v, 2) for v in r]
+            for r in d.itertuples(index=False)]
+    return ("<h2 id=drivers>4. What drives the results</h2><p>Inputs whose uncertainty "
+            "moves the results most (Sobol sensitivity indices).</p>"
+            + _table([str(c).replace("_", " ") for c in d.columns], rows))
+
+
+def _balance_text(err) -> str:
+    if missing(err):
+        return "Market-clearing balance error not recorded."
+    if err < 1e-6:
+        return "Market clearing holds to better than one part in a million of demand."
+    return f"Largest market-clearing mismatch: {pct(err, digits=2)} of demand."
+
+
+def _caveats(b: Brief) -> str:
+    items = [
+        "Shortfalls and prices come from a two-segment (China / ex-China) market model with "
+        "constant elasticities; the uncertain inputs are drawn from priors, so the P5–P95 "
+        "bands express input uncertainty, not forecast error.",
+        "Scenario inputs are announced policy (what, when, whom, licence terms), never "
+        "observed outcomes; approval rates and leakage are assumptions stated in the "
+        "scenario.",
+        "Concentration (HHI) counts the rest of the world as fragmented, a lower bound; "
+        "stage shares come from the most recent year with data for each commodity.",
+        "Value of unmet demand is priced at pre-scenario prices, so it understates losses "
+        "when prices spike; it ignores downstream output lost for want of an input.",
+        "The portfolio uses a subset of the simulated scenarios and projects' stated "
+        "capacity and timelines; projects without a first-production year are assumed to "
+        "start three years from now; instrument costs are expected fiscal costs.",
+        _balance_text(b.sim.get("balance_error")),
     ]
-    doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>critmin report — {html.escape(sim['scenario'])}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}}
-table.t{{border-collapse:collapse;font-size:.85rem}} table.t td,table.t th{{padding:.2rem .5rem;
-border-bottom:1px solid #ddd;text-align:right}} h2{{margin-top:2.5rem}}</style></head><body>
-<h1>critmin — critical-minerals supply security report</h1>
-<p>Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by critmin {__version__}.
-Scenario: <b>{html.escape(sim['scenario'])}</b>; simulation run <code>{run_id}</code>.</p>
-<h2>1. Supply by commodity</h2>{_table(summ)}
-<h2>2. Concentration and criticality</h2>{parts[0]}{parts[1]}{_table(ranks)}
-<h2>3. Disruption simulation</h2>{parts[2]}{parts[3]}{parts[4]}{_table(simtab)}
-<h2>4. Assumptions</h2><ul>{''.join(f'<li>{html.escape(x)}</li>' for x in assumptions)}</ul>
-<h2>5. Sources</h2>{_table(sources)}
-</body></html>"""
+    gaps = b.net.tables.get("gaps")
+    if gaps is not None:
+        items.append(f"{len(gaps)} data gaps are recorded rather than guessed "
+                     f"(`critmin data list gaps`).")
+    est = sum(int(df["estimated"].astype(bool).sum()) for df in b.net.tables.values()
+              if "estimated" in df)
+    items.append(f"{est:,} data rows are estimates and carry their method.")
+    items += b.warnings
+    return ("<h2 id=caveats>Caveats and model limits</h2><ul>"
+            + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul>")
+
+
+def _methods(b: Brief, inputs: dict) -> str:
+    return (
+        "<h2 id=methods>Methods</h2>"
+        "<p><b>Data.</b> Production, reserves, trade, import reliance, prices and projects from "
+        "USGS Mineral Commodity Summaries, UN Comtrade/BACI and company and government "
+        "releases (Appendix C); each row cites its source.</p>"
+        "<p><b>Exposure.</b> Herfindahl–Hirschman index of each stage; EU-style supply risk "
+        "(governance-weighted concentration, substitution, import reliance, recycling) and "
+        "a U.S.-style score (disruption potential × trade exposure × economic "
+        "vulnerability); formulas in <code>critmin.metrics.criticality</code>.</p>"
+        f"<p><b>Simulation.</b> {b.sim['samples']:,} Monte Carlo samples, seed "
+        f"{_e(inputs.get('seed', DASH))}, horizon {_e(inputs.get('horizon', DASH))} quarters; "
+        "export controls cut China's exports by licence approval and delay; ex-China "
+        "supply, stocks and demand respond with short- and long-run elasticities; "
+        "response rules fire on simulated triggers. Run "
+        f"<code>{_e(b.run_id)}</code>, reproducible with the same seed.</p>"
+        "<p><b>Portfolio.</b> Two-stage stochastic mixed-integer programme (linopy, HiGHS): "
+        "first stage projects by funder and stockpiles by holder within budgets; second "
+        "stage stock releases per scenario; objective expected loss + CVaR 95 % + fiscal "
+        "cost (Rockafellar and Uryasev 2000). The frontier re-solves at scaled budgets and "
+        "compares a greedy benefit-per-dollar ranking.</p>")
+
+
+# -- appendices ----------------------------------------------------------------------------
+def _appendix_supply(b: Brief) -> str:
+    s = b.summary.copy()
+    s["max_china"] = s[[c for c in s.columns if c.startswith("china_share_")]].max(axis=1)
+    s = s.sort_values("max_china", ascending=False)
+    stages = [c.removeprefix("china_share_") for c in s.columns
+              if c.startswith("china_share_")]
+    rows = [[r["name"], str(r["year"]),
+             DASH if missing(r["world_output"]) else tonnes(r["world_output"], r["unit"]),
+             f"{country(r['top_country'])} {pct(r['top_share'])}",
+             *[pct(r[f"china_share_{st}"]) for st in stages],
+             pct(r["usa_import_reliance"], r["usa_reliance_qualifier"]),
+             pct(r["jpn_import_reliance"], r["jpn_reliance_qualifier"])]
+            for _, r in s.iterrows()]
+    return (f"<h2 class=appendix id=appendix-a>{APPENDIX_MARK}. Supply by commodity</h2>"
+            "<p class=note>Latest year with data; China's share of world output by stage; "
+            "net import reliance as published (E = net exporter).</p>"
+            + _table(["commodity", "year", "world output", "top producer",
+                      *[f"China {label(st)}" for st in stages], "U.S. reliance",
+                      "Japan reliance"], rows, set(range(1, 6 + len(stages)))))
+
+
+def _appendix_results(b: Brief, figs: list) -> str:
+    names = b.names
+    imp = impact_table(b.sim)
+    rows = [[names.get(r.commodity, r.commodity),
+             times_range(r.ratio["p5"], r.ratio["p50"], r.ratio["p95"]),
+             *(pct_range(q["p5"], q["p50"], q["p95"], 1) for q in (r.short_USA, r.short_JPN)),
+             pct(r.fired) if not missing(r.fired) else DASH, usd(r.loss_usd)]
+            for r in imp.itertuples()]
+    rank = []
+    for imp_c in IMPORTERS:
+        d = exposure(b.assessment, imp_c)
+        rank += [[country(imp_c), names.get(r.commodity, r.commodity),
+                  num(r.eu_supply_risk, 2), f"{r.eu_rank:.0f}",
+                  num(r.us_supply_risk, 3), DASH if missing(r.us_rank) else f"{r.us_rank:.0f}",
+                  label(r.eu_driver)] for r in d.itertuples()]
+    return ("<h2 class=appendix id=appendix-b>Appendix B. Simulation results and criticality "
+            "ranking</h2>"
+            + _table(["commodity", "peak ex-China/China price", "U.S. shortfall",
+                      "Japan shortfall", "response fired", "expected unmet demand"], rows,
+                     {1, 2, 3, 4, 5})
+            + "".join(figs) + _table(["importer", "commodity", "EU supply risk", "rank",
+                                      "U.S. score", "rank", "driver"], rank, {2, 3, 4, 5}))
+
+
+def _appendix_sources(b: Brief) -> str:
+    net = b.net
+    counts: dict[str, int] = {}
+    for df in net.tables.values():
+        if "source_id" in df and df is not net.sources:
+            for k, v in df["source_id"].value_counts().items():
+                counts[k] = counts.get(k, 0) + int(v)
+    src = net.sources.assign(rows=net.sources["source_id"].map(counts).fillna(0).astype(int))
+    src = src.sort_values(["rows", "publisher"], ascending=[False, True])
+    rows = [[_e(r.publisher), _link(r.url, r.title), _e("" if missing(r.table) else r.table),
+             str(r.year), f"{r.rows:,}", _e(r.source_id)] for r in src.itertuples()]
+    head = "".join(f"<th{' class=n' if h in ('year', 'rows') else ''}>{h}</th>" for h in
+                   ("publisher", "title (link)", "table", "year", "rows", "id"))
+    body = "".join("<tr>" + "".join(f"<td{' class=n' if i in (3, 4) else ''}>{c}</td>"
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return ("<h2 class=appendix id=appendix-c>Appendix C. Sources</h2>"
+            f"<p class=note>{len(src)} sources, most cited first; rows = data rows citing "
+            f"each.</p><table class='t src'><colgroup><col style='width:17%'>"
+            "<col style='width:37%'><col style='width:15%'><col style='width:7%'>"
+            "<col style='width:7%'><col style='width:17%'></colgroup>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            "</table>")
+
+
+def _appendix_run(b: Brief, store: ResultsStore, inputs: dict) -> str:
+    rows = [["scenario", b.scenario.id], ["simulation run", b.run_id],
+            ["baseline run (no response rules)", b.baseline_run_id or DASH],
+            ["code version", __version__]]
+    rows += [[k.replace("_", " "), str(v)] for k, v in inputs.items()]
+    if b.portfolio:
+        rows.append(["optimiser status", f"{b.portfolio['status']}, MIP gap "
+                                         f"{pct(b.portfolio['mip_gap'] or 0, digits=1)}"])
+    controls = "".join(f"<li>{_e(_control_text(c, b.names))}</li>" for c in b.scenario.controls)
+    return ("<h2 class=appendix id=appendix-d>Appendix D. Run record</h2>"
+            + _table(["item", "value"], rows)
+            + f"<h3>All controls in the scenario</h3><ul>{controls}</ul>")
+
+
+# -- assembly ------------------------------------------------------------------------------
+def _figures(b: Brief, store: ResultsStore) -> dict:
+    names = b.names
+    shares = b.net.production_shares()
+    ranked = exposure(b.assessment, "USA")["commodity"].tolist()
+    have = set(shares["commodity"])
+    order = [c for c in ranked if c in have] + sorted(have - set(ranked))
+    first_stage = shares.groupby("commodity")["stage"].transform(
+        lambda s: min(s, key=lambda x: ("mine", "refining", "metal", "product").index(x)
+                      if x in ("mine", "refining", "metal", "product") else 9))
+    shares = shares[shares["stage"].eq(first_stage) & ~shares["country"].isin(
+        ["OTHER", "WORLD"])]
+    ymax = shares.groupby(["commodity"])["year"].transform("max")
+    shares = shares[shares["year"].eq(ymax)]
+    paths = store.paths(b.run_id)
+    top = impact_table(b.sim)["commodity"].head(FAN_COMMODITIES).tolist()
+    start = b.scenario.start
+    out = {"exposure": [F.production_map(shares, names, order)],
+           "scenario": [
+               F.fan_chart(paths, "price_x", top, start, "Ex-China price vs. pre-scenario "
+                                                         "level", names),
+               F.shortfall_fans(paths, top, start, names)],
+           "portfolio": [], "appendix": [F.concentration_heatmap(b.assessment, names=names)]}
+    if b.frontier is not None and b.portfolio:
+        out["portfolio"].append(F.frontier_chart(b.frontier,
+                                                 sum(b.portfolio["budgets_usd"].values())))
+    return out
+
+
+def render(b: Brief, store: ResultsStore) -> str:
+    """The brief as one HTML document."""
+    figs = _figures(b, store)
+    html_figs: dict[str, list[str]] = {}
+    first = True
+    for key in ("exposure", "scenario", "portfolio", "appendix"):
+        html_figs[key] = []
+        for f in figs[key]:
+            html_figs[key].append(f"<div class=fig>{F.figure_html(f, first)}</div>")
+            first = False
+    inputs = run_inputs(store, b.run_id)
+    now = dt.datetime.now(dt.UTC)
+    sc = b.scenario
+    return (
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>critmin brief — {_e(sc.name)}</title><style>{CSS}</style>{F.GEO_SHIM}"
+        f"</head><body><header><h1>Critical minerals: supply-security brief</h1>"
+        f"<p class=meta>United States and Japan · scenario {_e(sc.id)} · generated "
+        f"{now:%d %b %Y %H:%M} UTC by critmin {__version__}</p></header>"
+        + _summary(b) + _exposure_section(b, html_figs["exposure"])
+        + _scenario_section(b, html_figs["scenario"])
+        + _portfolio_section(b, html_figs["portfolio"]) + _drivers_section(b)
+        + _caveats(b) + _methods(b, inputs)
+        + "<h2 id=sources>Sources</h2><p>Every number cites a source row; the "
+          f"{len(b.net.sources)} sources are listed with links in Appendix C "
+          "(<code>critmin data sources</code> prints them).</p>"
+        + _appendix_supply(b) + _appendix_results(b, html_figs["appendix"])
+        + _appendix_sources(b) + _appendix_run(b, store, inputs) + "</body></html>")
+
+
+def write_report(b: Brief, store: ResultsStore, path: Path) -> None:
+    """Write the brief to ``path`` atomically (temporary file, then rename)."""
+    doc = render(b, store)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(doc, encoding="utf-8")
     tmp.replace(path)

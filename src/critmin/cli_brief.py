@@ -1,0 +1,289 @@
+"""``critmin report`` (the decision brief, HTML or A4 PDF) and ``critmin runs`` (list, show
+and export stored simulations and optimisations). Registered from :mod:`critmin.cli`."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+runs_app = typer.Typer(help="Stored simulations and optimisations: list, show, export.",
+                       no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+Db = Annotated[Path | None, typer.Option(help="results store (default $CRITMIN_DB)")]
+DataPath = Annotated[
+    Path | None,
+    typer.Option("--data", help="directory of tables overriding/extending the shipped data"),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``runs`` to the main command line."""
+    app.command("report")(report_cmd)
+    app.add_typer(runs_app, name="runs")
+
+
+def fail(message: str, code: int = 2):
+    """One line on stderr, then exit."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def check_output(path: Path, what: str) -> None:
+    """Fail fast (before any work) when ``path`` cannot be written."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"{what}: {path} is a directory; give a file name")
+    if not parent.is_dir():
+        fail(f"{what}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        fail(f"{what}: directory {parent} is not writable")
+
+
+def open_store(db: Path | None):
+    """The results store, or a one-line error (busy, unreadable, wrong format)."""
+    from critmin.store import ResultsStore
+
+    try:
+        return ResultsStore(db)
+    except Exception as exc:  # store errors are one line for the user
+        fail(f"store: {exc}", 1)
+
+
+class Steps:
+    """A progress line per step on stderr: '[2/5 3.1 s] simulating ...'."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.n, self.t0, self.quiet = total, 0, time.monotonic(), quiet
+
+    def __call__(self, message: str) -> None:
+        self.n += 1
+        if not self.quiet:
+            err.print(f"[{min(self.n, self.total)}/{self.total} "
+                      f"{time.monotonic() - self.t0:4.1f} s] {message}", highlight=False)
+
+
+def report_cmd(
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="file to write: .html (self-contained) or .pdf (A4)")] =
+        Path("report.html"),
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="also print an A4 PDF next to the HTML (needs Chromium)")] = False,
+    scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
+        "CN_2025_10_full_controls",
+    samples: Annotated[int, typer.Option(min=16, max=200_000,
+                                         help="Monte Carlo samples")] = 4096,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
+    portfolio_samples: Annotated[int, typer.Option(
+        min=16, max=20_000, help="simulated scenarios the optimiser uses")] = 256,
+    budget_usa: Annotated[float, typer.Option(min=0, help="U.S. budget, USD")] = 1e9,
+    budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
+    budget_vehicle: Annotated[float, typer.Option(
+        min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+    db: Db = None,
+    data: DataPath = None,
+) -> None:
+    """Write the decision brief: executive summary, exposure, the scenario's prices and
+    shortfalls, the optimised portfolio, caveats, methods and sources."""
+    from critmin.cli import _load, _scenario
+    from critmin.report.brief import prepare
+    from critmin.report.html import write_report
+    from critmin.report.pdf import PdfError, find_browser, html_to_pdf
+
+    want_pdf = pdf or output.suffix.lower() == ".pdf"
+    check_output(output, "report")
+    if want_pdf:
+        try:
+            find_browser()
+        except PdfError as exc:
+            fail(f"report: {exc}")
+    net = _load(data)
+    sc = _scenario(scenario, net)
+    store = open_store(db)
+    steps = Steps(6 if want_pdf else 5)
+    budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
+    try:
+        brief = prepare(net, sc, store, samples=samples, seed=seed, budgets=budgets,
+                        portfolio_samples=portfolio_samples, progress=steps)
+    except ValueError as exc:
+        fail(f"report: {exc}")
+    html_path = output if output.suffix.lower() != ".pdf" else None
+    with tempfile.TemporaryDirectory(prefix="critmin-report-") as tmp:
+        target = html_path or Path(tmp) / "brief.html"
+        write_report(brief, store, target)
+        written = [str(html_path)] if html_path else []
+        if want_pdf:
+            pdf_path = output if html_path is None else output.with_suffix(".pdf")
+            steps(f"printing {pdf_path} (A4, Chromium)")
+            try:
+                html_to_pdf(target, pdf_path)
+            except PdfError as exc:
+                fail(f"report: {exc}", 1)
+            written.append(str(pdf_path))
+    console.print(f"brief written to {' and '.join(written)} (scenario {sc.id}, "
+                  f"{samples:,} samples)", highlight=False)
+
+
+# -- runs ---------------------------------------------------------------------------------
+def _run_or_fail(store, run_id: str) -> dict:
+    try:
+        return store.run(run_id)
+    except KeyError:
+        ids = store.runs()["run_id"].tolist()
+        near = [i for i in ids if i.startswith(run_id)]
+        if len(near) == 1:
+            return store.run(near[0])
+        fail(f"unknown run {run_id!r}; `critmin runs list` shows the stored runs")
+
+
+def _as_obj(value):
+    """A JSON column as an object (stores keep JSON text)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def run_record(store, run: dict) -> dict:
+    """Public record of a run: metadata with scenario and inputs as objects."""
+    out = {k: (v.isoformat() if hasattr(v, "isoformat") else _as_obj(v))
+           for k, v in run.items()}
+    return out
+
+
+def optimisation_result(store, run_id: str) -> dict:
+    """The stored portfolio record of an optimisation."""
+    return json.loads(store.read_table(run_id, "result")["json"].iloc[0])
+
+
+def export_frame(store, run: dict, table: str) -> pd.DataFrame:
+    """The table to export: per-sample results, summary or paths of a simulation; chosen
+    projects and stockpiles of an optimisation."""
+    run_id = run["run_id"]
+    if run.get("kind") == "optimisation":
+        rec = optimisation_result(store, run_id)
+        proj = pd.DataFrame(rec["selected_projects"]).assign(item="project")
+        stocks = pd.DataFrame(rec["stockpiles"]).assign(item="stockpile")
+        return pd.concat([proj, stocks], ignore_index=True)
+    if table == "summary":
+        from critmin.simulate.summary import summarise
+
+        return summarise(store, run_id)
+    if table == "paths":
+        return store.paths(run_id)
+    return store.samples(run_id)
+
+
+@runs_app.command("list")
+def runs_list(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    db: Db = None,
+) -> None:
+    """Stored runs, newest last: id, kind, scenario, status, created."""
+    store = open_store(db)
+    df = store.runs()
+    if as_json:
+        typer.echo(df.to_json(orient="records", date_format="iso", indent=1))
+        return
+    view = Table(title=f"runs in {store.path} ({len(df)})")
+    for c in ("run", "kind", "scenario", "status", "created"):
+        view.add_column(c, overflow="fold")
+    for r in df.itertuples(index=False):
+        view.add_row(r.run_id, r.kind, r.scenario_id, r.status, str(r.created_at)[:19])
+    console.print(view)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    db: Db = None,
+) -> None:
+    """One run: its inputs, and its results (summary or portfolio)."""
+    from critmin.report.fmt import pct, usd, usd_m
+
+    store = open_store(db)
+    run = _run_or_fail(store, run_id)
+    rec = run_record(store, run)
+    if run.get("kind") == "optimisation":
+        rec["result"] = optimisation_result(store, run["run_id"])
+    elif run.get("status") == "complete":
+        from critmin.simulate.report import simulation_report
+
+        rec["result"] = simulation_report(store, run["run_id"])
+        rec["result"].pop("paths", None)
+        rec["result"]["inputs"] = _as_obj(rec["result"].get("inputs"))
+    if as_json:
+        typer.echo(json.dumps(rec, indent=1, default=str))
+        return
+    console.print(f"[bold]{rec['run_id']}[/] {rec.get('kind')} of {rec['scenario_id']} — "
+                  f"{rec['status']}, created {str(rec.get('created_at'))[:19]}",
+                  highlight=False)
+    inputs = rec.get("inputs") or {}
+    console.print("inputs: " + ", ".join(f"{k} {v}" for k, v in inputs.items()),
+                  highlight=False)
+    res = rec.get("result")
+    if res is None:
+        return
+    if run.get("kind") == "optimisation":
+        view = Table(title="portfolio")
+        for c in ("item", "commodity", "funder / holder", "cost"):
+            view.add_column(c, justify="right" if c == "cost" else "left")
+        for p in res["selected_projects"]:
+            view.add_row(p["name"], p["commodity"], p["funder"], usd_m(p["cost_usd"]))
+        for s in res["stockpiles"]:
+            view.add_row("stockpile", s["commodity"], s["holder"], usd_m(s["cost_usd"]))
+        console.print(view)
+        console.print(f"expected loss {usd(res['risk_before']['expected_loss_usd'])} -> "
+                      f"{usd(res['risk_after']['expected_loss_usd'])}", highlight=False)
+        return
+    from critmin.report.brief import impact_table
+
+    view = Table(title="results (P50, P5–P95), most important first")
+    for c in ("commodity", "price ratio", "U.S. shortfall", "Japan shortfall"):
+        view.add_column(c, justify="left" if c == "commodity" else "right")
+    for r in impact_table(res).head(15).itertuples():
+        view.add_row(r.commodity, f"{r.ratio['p50']:.2f} ({r.ratio['p5']:.2f}–"
+                                  f"{r.ratio['p95']:.2f})",
+                     *(f"{pct(q['p50'], digits=1)} ({pct(q['p95'], digits=1)})"
+                       for q in (r.short_USA, r.short_JPN)))
+    console.print(view)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")],
+    fmt: Annotated[Literal["csv", "parquet", "xlsx"], typer.Option(
+        "--format", help="file format")] = "csv",
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="file to write; default RUN-TABLE.FORMAT here")] = None,
+    table: Annotated[Literal["samples", "summary", "paths"], typer.Option(
+        help="simulations: per-sample results, summary quantiles, or stored paths")] =
+        "samples",
+    db: Db = None,
+) -> None:
+    """Write a run's results to CSV, Parquet or Excel (spreadsheet-safe text cells)."""
+    from critmin.store.export import write_export
+
+    store = open_store(db)
+    run = _run_or_fail(store, run_id)
+    kind = "portfolio" if run.get("kind") == "optimisation" else table
+    path = output or Path(f"{run['run_id']}-{kind}.{fmt}")
+    check_output(path, "runs export")
+    try:
+        df = export_frame(store, run, table)
+    except (KeyError, FileNotFoundError) as exc:
+        fail(f"runs export: run {run['run_id']} has no stored {kind} ({exc})", 1)
+    write_export(df, path, fmt)
+    console.print(f"{len(df):,} rows written to {path}", highlight=False)
