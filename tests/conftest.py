@@ -57,7 +57,8 @@ def server(tmp_path_factory):
                            ).stdout.strip()
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "critmin.cli", "serve", "--port", str(port),
-                             "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--db", str(db), "--request-timeout", "600"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:

@@ -22,8 +22,6 @@ data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
 app.add_typer(data_app, name="data")
 scenarios_app = typer.Typer(help="Disruption scenario presets.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
-token_app = typer.Typer(help="Bearer tokens for API writes.", no_args_is_help=True)
-app.add_typer(token_app, name="token")
 
 console = Console()
 err = Console(stderr=True)
@@ -204,10 +202,9 @@ def assess_cmd(
     result = assess(net, importers, stage)
     records = result.records()
     if csv is not None:
-        flat = pd.json_normalize(records, sep=".")
-        tmp = csv.with_name(csv.name + ".tmp")
-        flat.to_csv(tmp, index=False)
-        tmp.replace(csv)
+        from critmin.store.export import write_export
+
+        write_export(pd.json_normalize(records, sep="."), csv, "csv")  # formula-safe cells
     if plot is not None:
         from critmin.report.figures import concentration_heatmap, ranking_chart, write_html
 
@@ -444,36 +441,14 @@ def optimize_cmd(
                   f"binding: {', '.join(record['binding_constraints']) or 'none'}")
 
 
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Argument(help="who or what the token is for")],
-    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
-) -> None:
-    """Create a token for API writes; it is printed once and stored hashed."""
-    from critmin.api.auth import create_token
-    from critmin.store import ResultsStore
+from critmin.cli_service import serve_cmd, token_app  # noqa: E402  (service commands)
 
-    typer.echo(create_token(ResultsStore(db).path, name))
-
-
-@app.command("serve")
-def serve_cmd(
-    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
-    data: DataPath = None,
-) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /."""
-    import uvicorn
-
-    from critmin.api.app import create_app
-
-    uvicorn.run(create_app(db, data), host=host, port=port, log_level="warning")
-
-
+app.add_typer(token_app, name="token")
+app.command("serve")(serve_cmd)
 from critmin.cli_brief import register as _register_brief  # noqa: E402
 
 _register_brief(app)  # report and runs commands
+import critmin.cli_calibrate  # noqa: E402, F401  (calibrate, backtest, sensitivity)
 
 
 if __name__ == "__main__":  # pragma: no cover

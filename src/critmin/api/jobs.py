@@ -1,80 +1,237 @@
-"""Background jobs (simulations, optimisations) with progress and cancellation.
+"""Background jobs (simulations, optimisations) in worker processes, recorded in the store.
 
-Jobs run in a small thread pool inside the server process; the numerical work is NumPy and
-HiGHS, which release the GIL, so the API keeps answering while they run. Results go to
-the results store; a job's record here is its status, progress and result id.
+The server never computes a job in its own process: :class:`JobManager` submits
+:func:`run_job` to a bounded pool of local worker processes (spawned, each dying with the
+server, see :mod:`critmin.workers`) or, with ``--scheduler``, to a Dask cluster. A job's
+record (owner, request, status, progress, result) lives in the results store, so it
+survives a restart: jobs that were queued or running when the server stopped are marked
+``interrupted`` at the next start and can be resumed (finished chunks are reused).
+
+Cancellation is a status change in the store: the worker checks it after every chunk and
+stops, marking its run ``cancelled``. The queue is bounded (:class:`QueueFull` -> 429) and
+each token may hold a limited number of unfinished jobs (:class:`QuotaExceeded` -> 429).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing as mp
+import os
 import threading
 import uuid
-from dataclasses import dataclass, field
+from pathlib import Path
+
+from critmin.store import ResultsStore
+
+UNFINISHED = ("queued", "running")
+FINAL = ("done", "failed", "cancelled", "interrupted")
+CHUNK = 1024
 
 
 class Cancelled(Exception):
     """Raised inside a job when it was cancelled."""
 
 
-@dataclass
-class Job:
-    id: str
-    kind: str
-    status: str = "queued"  # queued | running | done | failed | cancelled
-    progress: float = 0.0
-    result: dict | None = None
-    error: str | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    def public(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "status": self.status,
-                "progress": round(self.progress, 4), "error": self.error,
-                "has_result": self.result is not None}
+class QueueFull(Exception):
+    """No room in the job queue."""
 
 
+class QuotaExceeded(Exception):
+    """The token already has its quota of unfinished jobs."""
+
+
+# -- in the worker process ----------------------------------------------------------------
+_NETS: dict = {}
+
+
+def _net(data: str | None):
+    from critmin.model.network import load
+
+    if data not in _NETS:
+        _NETS[data] = load(data)
+    return _NETS[data]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def run_job(db: str, data: str | None, job_id: str) -> str:
+    """Run one job to its end; returns its final status. Runs in a worker process."""
+    store = ResultsStore(db)
+    if not store.update_job(job_id, status="running", only_if=("queued",)):
+        return "skipped"
+    job = store.job(job_id)
+    state = {"run_id": None}
+
+    def progress(fraction: float, run_id: str | None = None) -> None:
+        status = store.job(job_id)["status"]
+        if status != "running":
+            raise Cancelled(status)
+        if run_id and state["run_id"] != run_id:
+            state["run_id"] = run_id
+            store.update_job(job_id, run_id=run_id)
+            store.set_run_owner(run_id, job["owner"])
+        store.update_job(job_id, progress=round(min(1.0, fraction), 4), only_if=("running",))
+
+    try:
+        work = _simulation if job["kind"] == "simulation" else _optimisation
+        result = work(_net(data), store, job["request"], progress)
+    except Cancelled as stop:
+        why = "interrupted" if stop.args and stop.args[0] == "interrupted" else "cancelled"
+        if state["run_id"]:
+            store.set_run_status(state["run_id"], why)
+        return why
+    except Exception as exc:  # reported to the client as one line, never a stack trace
+        if state["run_id"]:
+            store.set_run_status(state["run_id"], "interrupted")
+        store.update_job(job_id, status="failed", error=_one_line(exc), only_if=("running",))
+        return "failed"
+    store.update_job(job_id, status="done", progress=1.0, result=result, only_if=("running",))
+    return "done"
+
+
+def _sweep(net, store, req: dict, progress, share: float = 1.0) -> str:
+    from critmin.scenarios.spec import Scenario
+    from critmin.simulate.engine import BLOCK
+    from critmin.simulate.runner import run_key, simulate
+
+    sc = Scenario.model_validate(req["scenario"])
+    h = req.get("horizon_quarters") or sc.horizon_quarters
+    chunk = max(BLOCK, (CHUNK // BLOCK) * BLOCK)
+    rid = run_key(sc, req["samples"], req["seed"], h, chunk, True)
+    return simulate(net, sc, samples=req["samples"], seed=req["seed"], horizon=h,
+                    store=store, chunk_size=CHUNK,
+                    progress=lambda d, t: progress(share * d / max(t, 1), rid))
+
+
+def _simulation(net, store, req: dict, progress) -> dict:
+    from critmin.api.app import clean
+    from critmin.simulate.report import simulation_report
+
+    return clean(simulation_report(store, _sweep(net, store, req, progress)))
+
+
+def _optimisation(net, store, req: dict, progress) -> dict:
+    import json
+
+    from critmin.api.app import clean
+    from critmin.optimize.instance import build_instance
+    from critmin.optimize.portfolio import solve
+    from critmin.optimize.report import frontier, portfolio_record
+
+    run_id = _sweep(net, store, req, progress, share=0.6)
+    inst = build_instance(net, store, run_id, {
+        "USA": req["budget_usa"], "JPN": req["budget_jpn"],
+        "JPN_vehicle": req["budget_vehicle"]}, cvar_weight=req["cvar_weight"])
+    rec = portfolio_record(inst, solve(inst))
+    progress(0.8)
+    rec["frontier"] = frontier(inst, (0.0, 0.5, 1.0, 2.0)).to_dict("records")
+    progress(0.95)
+    return clean(json.loads(json.dumps(rec, default=str)))
+
+
+def _init_worker(parent: int) -> None:
+    from critmin.workers import watch_parent
+
+    watch_parent(parent)
+
+
+# -- in the server process ----------------------------------------------------------------
 class JobManager:
-    def __init__(self, workers: int = 2):
-        self.pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
-        self.jobs: dict[str, Job] = {}
+    """Submits jobs to workers; bounds the queue and each owner's unfinished jobs."""
+
+    def __init__(self, store: ResultsStore, data: str | Path | None, workers: int = 2,
+                 max_queue: int = 16, quota: int = 4, scheduler: str | None = None):
+        self.store = store
+        self.data = None if data is None else str(data)
+        self.max_queue = max_queue
+        self.quota = quota
         self.lock = threading.Lock()
+        self.futures: dict[str, object] = {}
+        self.client = None
+        if scheduler:
+            from distributed import Client
 
-    def submit(self, kind: str, fn) -> Job:
-        """Run ``fn(report_progress)``; report_progress(fraction) raises Cancelled."""
-        job = Job(id=uuid.uuid4().hex[:12], kind=kind)
+            self.client = Client(scheduler)
+            self.pool = None
+        else:
+            self.pool = cf.ProcessPoolExecutor(
+                max_workers=workers, mp_context=mp.get_context("spawn"),
+                initializer=_init_worker, initargs=(os.getpid(),))
+        self.recover()
+
+    def recover(self) -> list[str]:
+        """Mark jobs left queued or running by a previous server ``interrupted``."""
+        left = self.store.jobs(UNFINISHED)
+        for r in left.itertuples():
+            self.store.update_job(r.job_id, status="interrupted", only_if=UNFINISHED)
+            if isinstance(r.run_id, str):
+                self.store.set_run_status(r.run_id, "interrupted")
+        self.store.reap()
+        return list(left["job_id"])
+
+    def _pending(self) -> int:
+        return sum(1 for f in self.futures.values() if not f.done())
+
+    def _check_room(self, owner: str) -> None:
+        mine = self.store.jobs(UNFINISHED)
+        if (mine["owner"] == owner).sum() >= self.quota:
+            raise QuotaExceeded(f"token {owner!r} already has {self.quota} unfinished jobs")
+        if self._pending() >= self.max_queue:
+            raise QueueFull(f"the job queue is full ({self.max_queue} jobs)")
+
+    def submit(self, kind: str, owner: str, request: dict) -> str:
+        """Record and queue a job; returns its id."""
         with self.lock:
-            self.jobs[job.id] = job
+            self._check_room(owner)
+            job_id = uuid.uuid4().hex[:12]
+            self.store.put_job(job_id, kind, owner, request)
+            self._dispatch(job_id)
+        return job_id
 
-        def report(fraction: float) -> None:
-            if job.cancel.is_set():
-                raise Cancelled
-            job.progress = max(job.progress, min(1.0, fraction))
+    def resume(self, job_id: str, owner: str) -> None:
+        """Queue a stopped job again with its stored request."""
+        with self.lock:
+            self._check_room(owner)
+            if not self.store.update_job(job_id, status="queued", error=None,
+                                         only_if=("interrupted", "cancelled", "failed")):
+                raise ValueError("only interrupted, cancelled or failed jobs can be resumed")
+            self._dispatch(job_id)
 
-        def work():
-            job.status = "running"
-            try:
-                job.result = fn(report)
-                job.progress, job.status = 1.0, "done"
-            except Cancelled:
-                job.status = "cancelled"
-            except Exception as exc:  # reported to the client without a stack trace
-                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+    def _dispatch(self, job_id: str) -> None:
+        args = (str(self.store.path), self.data, job_id)
+        if self.client is not None:
+            fut = self.client.submit(run_job, *args, pure=False, key=f"critmin-job-{job_id}")
+        else:
+            fut = self.pool.submit(run_job, *args)
+        self.futures[job_id] = fut
 
-        self.pool.submit(work)
-        return job
-
-    def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
-
-    def cancel(self, job_id: str) -> Job | None:
-        job = self.jobs.get(job_id)
-        if job is not None:
-            job.cancel.set()
-            if job.status == "queued":
-                job.status = "cancelled"
-        return job
+    def cancel(self, job_id: str) -> None:
+        """Stop a queued or running job; its run (if any) becomes ``cancelled``."""
+        self.store.update_job(job_id, status="cancelled", only_if=UNFINISHED)
+        fut = self.futures.get(job_id)
+        if fut is not None:
+            fut.cancel()
+        run_id = self.store.job(job_id)["run_id"]
+        if run_id and fut is not None and fut.done():
+            self.store.set_run_status(run_id, "cancelled")
 
     def shutdown(self) -> None:
-        for job in self.jobs.values():
-            job.cancel.set()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop fast: unfinished jobs become ``interrupted`` (resumable); workers end."""
+        for job_id, fut in list(self.futures.items()):
+            if not fut.done():
+                self.store.update_job(job_id, status="interrupted", only_if=UNFINISHED)
+                run_id = self.store.job(job_id)["run_id"]
+                if run_id:
+                    self.store.set_run_status(run_id, "interrupted")
+        if self.pool is not None:
+            procs = list((self.pool._processes or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                p.kill()
+        if self.client is not None:
+            for fut in self.futures.values():
+                fut.cancel()
+            self.client.close()

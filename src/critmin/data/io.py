@@ -30,11 +30,31 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("critmin.data") / "tables"))
 
 
+def check_csv_syntax(path: Path) -> None:
+    """Raise DataValidationError for malformed CSV: a quoted field cut off by the end of
+    the file (a truncated file) or text after a closing quote; pandas would read both
+    silently as a shortened or merged value."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, strict=True)
+        try:
+            for _ in reader:
+                pass
+        except csv.Error as exc:
+            reason = str(exc)
+            if "unexpected end of data" in reason or "EOF" in reason:
+                reason = "file ends inside a quoted field (truncated file?)"
+            raise DataValidationError([Problem(str(path), reader.line_num, "-",
+                                               f"malformed CSV: {reason}")]) from exc
+
+
 def read_raw(path: Path) -> pd.DataFrame:
     """Read one table file as strings, adding ``_file`` and ``_row`` (header = row 1)."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            check_csv_syntax(path)
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         elif suffix == ".parquet":
             df = pd.read_parquet(path).astype("string").fillna("").astype(str)
@@ -89,9 +109,32 @@ def read_tables(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
         directory = Path(path)
         if not directory.is_dir():
             raise DataValidationError([Problem(str(directory), 0, "-", "not a directory")])
-        for name, p in find_table_files(directory).items():
-            raw[name] = _merge(raw.get(name), read_raw(p), list(TABLES[name].key))
+        problems = unknown_table_files(directory)
+        user = {name: read_raw(p) for name, p in find_table_files(directory).items()}
+        for name, df in user.items():
+            problems += [Problem(str(df["_file"].iloc[0]) if len(df) else name, 1, c.name,
+                                 f"missing column {c.name!r}")
+                         for c in TABLES[name].columns if c.required and c.name not in df]
+        if problems:
+            raise DataValidationError(problems)
+        for name, df in user.items():
+            raw[name] = _merge(raw.get(name), df, list(TABLES[name].key))
     return validate_raw(raw)
+
+
+def unknown_table_files(directory: Path) -> list[Problem]:
+    """Data files whose name is no table (``producton.csv``): an error, not ignored."""
+    import difflib
+
+    problems = []
+    for p in sorted(directory.iterdir()):
+        if p.suffix.lower() not in SUFFIXES or p.stem in TABLES or p.name.startswith("."):
+            continue
+        near = difflib.get_close_matches(p.stem, list(TABLES), n=1)
+        hint = f"did you mean {near[0]}{p.suffix}?" if near else \
+            f"tables: {', '.join(TABLES)}"
+        problems.append(Problem(str(p), 0, "-", f"not a table name ({hint})"))
+    return problems
 
 
 def validate_raw(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

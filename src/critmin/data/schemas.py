@@ -37,6 +37,8 @@ def _qualifier() -> Column:
 
 PRICE_UNITS = ("USD/kg", "USD/t")
 INTENSITY_UNITS = ("kg/t", "kg/kWh")
+COMMODITY_ID = r"[a-z0-9][a-z0-9_]{0,39}"
+"""Pattern of commodity ids (validated on the commodities table)."""
 CONTROL_MEASURES = ("licence_required", "destination_ban", "quota", "export_ban")
 """Kinds of export control, shared by the data and the scenario specs."""
 
@@ -54,6 +56,7 @@ class Column(BaseModel):
     maximum: float | None = None
     country: bool = False
     references: tuple[str, str] | None = None  # (table, column) foreign key
+    pattern: str | None = None  # regular expression every value must match in full
 
 
 class TableSchema(BaseModel):
@@ -145,7 +148,9 @@ COMMODITIES = TableSchema(
     description="Minerals, their rare-earth split and derivative products, with units.",
     key=("commodity",),
     columns=[
-        Column(name="commodity", dtype="str", description="id, lower case"),
+        Column(name="commodity", dtype="str", pattern=COMMODITY_ID,
+               description="id: 1-40 lower-case letters, digits or _, starting with a letter"
+                           " or digit (safe in file names, URLs, scenario ids, spreadsheets)"),
         Column(name="name", dtype="str", description="readable name"),
         Column(name="group", dtype="str", description="family of the commodity",
                allowed=("rare_earths", "battery", "minor_metal", "pgm", "alloying", "product",
@@ -482,7 +487,9 @@ EPISODE_INDEX = TableSchema(
         Column(name="destinations", dtype="str",
                description="ALL, or semicolon-separated ISO3 destinations targeted"),
         Column(name="baseline_date", dtype="date",
-               description="last pre-announcement observation date used as the reference"),
+               description="reference date of the pre-announcement level: the last "
+                           "observation before the news, at latest the first trading day "
+                           "after a weekend announcement"),
         Column(name="role", dtype="str", allowed=("training",),
                description="use in calibration (the two reserved episodes are never listed)"),
         Column(name="scenario", dtype="str",
@@ -584,8 +591,8 @@ BYPRODUCTS = TableSchema(
                            "critmin does not cover it (scandium, rhenium, selenium)"),
         _commodity("host"),
         Column(name="host_stage", dtype="str", required=False, allowed=STAGES,
-               description="stage of the host's `production` rows where the by-product "
-                           "is recovered"),
+               description="stage of the host's `production` rows that give host output "
+                           "(mine content where no smelter series is shipped)"),
         Column(name="host_material", dtype="str",
                description="feed the by-product is recovered from, e.g. Bayer liquor"),
         Column(name="role", dtype="str", allowed=("main", "minor"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pycountry
 
@@ -84,6 +85,10 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
                                errors="coerce")
         bad = present & values.isna()
         problems += _problems(raw, bad, col.name, "not a number: " + text.map(repr))
+        infinite = present & ~bad & ~np.isfinite(values.astype(float))
+        problems += _problems(raw, infinite, col.name,
+                              "not a finite number: " + text.map(repr))
+        bad = bad | infinite
         if col.dtype == "int":
             frac = present & ~bad & (values % 1 != 0)
             problems += _problems(raw, frac, col.name, "not a whole number: " + text.map(repr))
@@ -118,6 +123,10 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
         bad = present & ~values.isin(col.allowed)
         problems += _problems(raw, bad, col.name,
                               values.map(repr) + " is not one of: " + ", ".join(col.allowed))
+    if col.pattern is not None:
+        bad = present & ~values.str.fullmatch(col.pattern)
+        problems += _problems(raw, bad, col.name, values.map(repr)
+                              + f" is not a valid id (pattern {col.pattern})")
     if col.country:
         codes = values[present].unique()
         unknown = {c for c in codes if not _is_country(c)}
@@ -152,8 +161,39 @@ def check_rows(schema: TableSchema, raw: pd.DataFrame) -> tuple[pd.DataFrame, li
     if schema.name == "parameters":
         no_method = typed["status"].eq("estimate") & typed["method"].fillna("").eq("")
         problems += _problems(raw, no_method, "method", "estimate without a method")
+        problems += check_parameter_ranges(raw, typed)
     problems += _check_duplicates(schema, typed)
     return typed, problems
+
+
+PARAMETER_RANGES = {
+    "demand_elasticity_sr": (0.0, 5.0), "demand_elasticity_lr": (0.0, 5.0),
+    "supply_elasticity_sr": (0.0, 5.0), "supply_elasticity_lr": (0.0, 5.0),
+    "sr_elasticity_scale": (0.0, 20.0),
+}
+"""Model parameters and their allowed ranges (exclusive low, inclusive high for ``value``;
+inclusive for ``low``/``high``). Elasticities are magnitudes (|d ln q / d ln p|): 0 would
+freeze a market (no price clears a shortfall) and values past 5 are outside every
+published estimate the model cites; the scale multiplies the short-run elasticities."""
+
+
+def check_parameter_ranges(raw: pd.DataFrame, typed: pd.DataFrame) -> list[Problem]:
+    """Model parameters outside :data:`PARAMETER_RANGES`."""
+    problems: list[Problem] = []
+    for name, (lo, hi) in PARAMETER_RANGES.items():
+        rows = typed["parameter"].eq(name)
+        if not rows.any():
+            continue
+        v = pd.to_numeric(typed["value"], errors="coerce")
+        bad = rows & np.isfinite(v) & ~((v > lo) & (v <= hi))
+        problems += _problems(raw, bad, "value", f"{name} " + v.astype(str)
+                              + f" is outside ({lo:g}, {hi:g}]")
+        for col in ("low", "high"):
+            b = pd.to_numeric(typed[col], errors="coerce")
+            bad = rows & b.notna() & ~((b >= lo) & (b <= hi))
+            problems += _problems(raw, bad, col, f"{name} {col} " + b.astype(str)
+                                  + f" is outside [{lo:g}, {hi:g}]")
+    return problems
 
 
 def _check_duplicates(schema: TableSchema, typed: pd.DataFrame) -> list[Problem]:

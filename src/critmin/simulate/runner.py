@@ -102,7 +102,11 @@ def make_executor(scheduler: str | None = None, workers: int | None = None
         return ex
     if workers == 1:
         return None
-    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count())
+    from critmin.workers import pool_initializer
+
+    init, args = pool_initializer()  # workers die with this process (kill -9 included)
+    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count(), initializer=init,
+                                  initargs=args)
 
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,

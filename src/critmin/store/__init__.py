@@ -1,5 +1,8 @@
-"""Results store: DuckDB manifest with Parquet parts; runs are immutable records."""
+"""Results store: SQLite catalog (WAL) with Parquet parts, shared by many processes."""
 
-from critmin.store.results import ResultsStore, default_db_path
+from critmin.store.export import neutralise_cell, safe_frame
+from critmin.store.lock import StoreBusy
+from critmin.store.results import ResultsStore, StoreError, default_db_path
 
-__all__ = ["ResultsStore", "default_db_path"]
+__all__ = ["ResultsStore", "StoreBusy", "StoreError", "default_db_path", "neutralise_cell",
+           "safe_frame"]

@@ -1,83 +1,186 @@
-"""DuckDB results store. One coordinating process writes; any number may read.
+"""Results store: a SQLite catalog (WAL) with Parquet parts; many processes share one store.
 
-Layout: ``<db>`` holds tables ``runs`` (one immutable record per run: scenario, inputs,
-code version, seed, status) and ``chunks`` (finished chunks); per-sample results live in
-Parquet parts under ``<db>.parts/<run_id>/``, each written to a temporary name and renamed,
-so a crash never leaves a partial part that counts as finished.
+Layout: ``<db>`` is a SQLite database in write-ahead-log mode holding ``runs`` (one record
+per run: scenario, inputs, code version, seed, status, owner), ``chunks`` (finished chunks),
+``jobs`` (API jobs: owner, request, status, progress, result) and ``scenarios`` (scenarios
+created over the API). Per-sample results live in Parquet parts under
+``<db>.parts/<run_id>/``, each written to a temporary name and renamed, so a crash never
+leaves a partial part that counts as finished.
+
+Concurrency: the server, several CLIs and workers may use one store at once. Readers never
+wait (WAL readers see the last commit). Writes are short transactions under a file lock
+(:mod:`critmin.store.lock`) with bounded waiting; a writer kept out longer than the limit
+gets :class:`StoreBusy` with one line naming the process that holds the store.
+
+Run status: ``running`` -> ``complete``; ``cancelled`` when stopped on request;
+``interrupted`` when its process died (found by :meth:`ResultsStore.reap`). A run started
+again with the same inputs resumes from its finished chunks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
-import threading
+import socket
+import sqlite3
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from critmin.store.lock import StoreBusy, lock_for, wait_limit
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
-  run_id VARCHAR PRIMARY KEY, kind VARCHAR, scenario_id VARCHAR, scenario JSON,
-  inputs JSON, commodities JSON, n_chunks INTEGER, status VARCHAR,
-  created_at TIMESTAMP, completed_at TIMESTAMP, code_version VARCHAR);
+  run_id TEXT PRIMARY KEY, kind TEXT, scenario_id TEXT, scenario TEXT, inputs TEXT,
+  commodities TEXT, n_chunks INTEGER, status TEXT, created_at TEXT, completed_at TEXT,
+  code_version TEXT, owner TEXT, pid INTEGER, host TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
-  run_id VARCHAR, chunk_id INTEGER, path VARCHAR, n_rows INTEGER, balance_error DOUBLE,
-  written_at TIMESTAMP, PRIMARY KEY (run_id, chunk_id));
+  run_id TEXT, chunk_id INTEGER, path TEXT, n_rows INTEGER, balance_error REAL,
+  written_at TEXT, PRIMARY KEY (run_id, chunk_id));
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY, kind TEXT, owner TEXT, status TEXT, progress REAL, error TEXT,
+  request TEXT, run_id TEXT, result TEXT, created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS scenarios (
+  scenario_id TEXT PRIMARY KEY, owner TEXT, spec TEXT, created_at TEXT, updated_at TEXT);
 """
 
+RUN_STATUSES = ("running", "complete", "cancelled", "interrupted")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
-_WRITE_LOCK = threading.RLock()
-"""DuckDB takes one writer per file; jobs running in threads of one process take turns."""
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (not a critmin store); one-line message."""
 
 
 def default_db_path() -> Path:
-    """``$CRITMIN_DB``, else ``$XDG_DATA_HOME/critmin/results.duckdb`` (~/.local/share)."""
+    """``$CRITMIN_DB``, else ``$XDG_DATA_HOME/critmin/results.db`` (~/.local/share)."""
     if os.environ.get("CRITMIN_DB"):
         return Path(os.environ["CRITMIN_DB"])
     base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "critmin" / "results.duckdb"
+    return base / "critmin" / "results.db"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def _time(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def _alive(pid: int | None, host: str | None) -> bool:
+    """Whether process ``pid`` on ``host`` still runs (other hosts: assumed alive)."""
+    if pid is None:
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ResultsStore:
-    """Runs, their chunks and their per-sample parts."""
+    """Runs, their chunks and per-sample parts; API jobs and scenarios."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.parts = self.path.with_name(self.path.name + ".parts")
-        with self._write(), self._connect() as con:
-            con.execute(SCHEMA)
+        self._check_format()
+        self._lock = lock_for(self.path.with_name(self.path.name + ".lock"))
+        with self._lock.hold():
+            con = self._connect()
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(SCHEMA)
+            finally:
+                con.close()
 
-    def _connect(self, read_only: bool = False):
-        return duckdb.connect(str(self.path), read_only=read_only)
+    def _check_format(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb") as f:
+            head = f.read(16)
+        if head != SQLITE_MAGIC:
+            raise StoreError(f"{self.path} is not a critmin results store (a SQLite file); "
+                             "stores made by critmin before 0.2 (DuckDB) are not read: give "
+                             "a new --db path")
 
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=wait_limit(), isolation_level=None,
+                              check_same_thread=False)
+        con.execute(f"PRAGMA busy_timeout = {int(1000 * wait_limit())}")
+        return con
+
+    @contextlib.contextmanager
     def _write(self):
-        """Serialise writes from threads of this process."""
-        return _WRITE_LOCK
+        """One write transaction under the store's cross-process lock."""
+        with self._lock.hold():
+            con = self._connect()
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
 
-    # -- writing (coordinator only) ------------------------------------------------------
+    @contextlib.contextmanager
+    def _read(self):
+        con = self._connect()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _one(self, sql: str, args=()) -> dict | None:
+        with self._read() as con:
+            cur = con.execute(sql, args)
+            row = cur.fetchone()
+            cols = [d[0] for d in cur.description]
+        return None if row is None else dict(zip(cols, row, strict=True))
+
+    def _all(self, sql: str, args=()) -> pd.DataFrame:
+        with self._read() as con:
+            cur = con.execute(sql, args)
+            rows = cur.fetchall()
+            cols = [d[0] for d in cur.description]
+        return pd.DataFrame(rows, columns=cols)
+
+    # -- runs: writing -------------------------------------------------------------------
     def begin(self, run_id: str, scenario, inputs: dict, commodities, n_chunks: int,
-              kind: str = "simulation") -> None:
-        """Record a run unless it exists (same id = same inputs: resume)."""
+              kind: str = "simulation", owner: str | None = None) -> None:
+        """Record a run, or mark an unfinished one running again (same id = same inputs)."""
         from critmin import __version__
 
-        with self._write(), self._connect() as con:
-            if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone():
+        with self._write() as con:
+            row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+            if row is not None:
+                if row[0] != "complete":
+                    con.execute("UPDATE runs SET status = 'running', pid = ?, host = ? "
+                                "WHERE run_id = ?", [os.getpid(), socket.gethostname(), run_id])
                 return
             con.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?)",
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, NULL, ?, ?, ?, ?)",
                 [run_id, kind, scenario.id, scenario.model_dump_json(), json.dumps(inputs),
-                 json.dumps(list(commodities)), n_chunks, dt.datetime.now(dt.UTC)
-                 .replace(tzinfo=None), __version__])
+                 json.dumps(list(commodities)), n_chunks, _now(), __version__, owner,
+                 os.getpid(), socket.gethostname()])
 
     def has_chunk(self, run_id: str, chunk_id: int) -> bool:
-        with self._connect() as con:
-            row = con.execute("SELECT path FROM chunks WHERE run_id = ? AND chunk_id = ?",
-                              [run_id, chunk_id]).fetchone()
-        return bool(row) and Path(row[0]).exists()
+        row = self._one("SELECT path FROM chunks WHERE run_id = ? AND chunk_id = ?",
+                        [run_id, chunk_id])
+        return row is not None and Path(row["path"]).exists()
 
     def write_chunk(self, run_id: str, chunk_id: int, frame: pd.DataFrame,
                     paths: dict | None, balance_error: float) -> None:
@@ -85,15 +188,15 @@ class ResultsStore:
         folder = self.parts / run_id
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"chunk-{chunk_id:06d}.parquet"
-        tmp = target.with_suffix(".parquet.tmp")
+        tmp = folder / f".chunk-{chunk_id:06d}.{os.getpid()}.tmp"
         frame.to_parquet(tmp, index=False)
         tmp.replace(target)
         if paths is not None:
             self._write_paths(folder, paths)
-        with self._write(), self._connect() as con:
+        with self._write() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                        [run_id, chunk_id, str(target), len(frame), balance_error,
-                         dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+                        [run_id, chunk_id, str(target), len(frame), float(balance_error),
+                         _now()])
 
     def _write_paths(self, folder: Path, paths: dict) -> None:
         commodities = self.commodities_of(folder.name)
@@ -105,7 +208,7 @@ class ResultsStore:
                                       "commodity": np.array(commodities)[idx[2]],
                                       "metric": name, "value": arr.reshape(-1)}))
         df = pd.concat(rows, ignore_index=True)
-        tmp = folder / "paths.parquet.tmp"
+        tmp = folder / f".paths.{os.getpid()}.tmp"
         df.to_parquet(tmp, index=False)
         tmp.replace(folder / "paths.parquet")
 
@@ -113,7 +216,7 @@ class ResultsStore:
         """Write a named result table of a run atomically (optimisations, reports)."""
         folder = self.parts / run_id
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{name}.parquet.tmp"
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
         frame.to_parquet(tmp, index=False)
         tmp.replace(folder / f"{name}.parquet")
 
@@ -122,35 +225,61 @@ class ResultsStore:
 
     def complete_table(self, run_id: str) -> None:
         """Mark a single-table run (an optimisation) complete."""
-        with self._write(), self._connect() as con:
+        with self._write() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, 0, ?, 1, 0.0, ?)",
-                        [run_id, str(self.parts / run_id),
-                         dt.datetime.now(dt.UTC).replace(tzinfo=None)])
+                        [run_id, str(self.parts / run_id), _now()])
         self.complete(run_id)
 
     def complete(self, run_id: str) -> None:
-        with self._write(), self._connect() as con:
+        with self._write() as con:
             done, total = con.execute(
                 "SELECT (SELECT count(*) FROM chunks WHERE run_id = ?), n_chunks FROM runs "
                 "WHERE run_id = ?", [run_id, run_id]).fetchone()
             if done == total:
                 con.execute("UPDATE runs SET status = 'complete', completed_at = ? "
-                            "WHERE run_id = ? AND status <> 'complete'",
-                            [dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id])
+                            "WHERE run_id = ? AND status <> 'complete'", [_now(), run_id])
 
-    # -- reading -------------------------------------------------------------------------
+    def set_run_status(self, run_id: str, status: str) -> None:
+        """Mark an unfinished run ``cancelled`` or ``interrupted`` (complete runs stay)."""
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
+        with self._write() as con:
+            con.execute("UPDATE runs SET status = ? WHERE run_id = ? AND status <> 'complete'",
+                        [status, run_id])
+
+    def set_run_owner(self, run_id: str, owner: str) -> None:
+        """Record who asked for a run (API jobs set it once the run exists)."""
+        with self._write() as con:
+            con.execute("UPDATE runs SET owner = ? WHERE run_id = ? AND owner IS NULL",
+                        [owner, run_id])
+
+    def reap(self) -> list[str]:
+        """Mark runs whose writing process died ``interrupted``; returns their ids."""
+        running = self._all("SELECT run_id, pid, host FROM runs WHERE status = 'running'")
+        dead = [r.run_id for r in running.itertuples() if not _alive(r.pid, r.host)]
+        for run_id in dead:
+            self.set_run_status(run_id, "interrupted")
+        return dead
+
+    # -- runs: reading -------------------------------------------------------------------
     def run(self, run_id: str) -> dict:
-        with self._connect() as con:
-            row = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchone()
-            cols = [d[0] for d in con.description]
+        row = self._one("SELECT * FROM runs WHERE run_id = ?", [run_id])
         if row is None:
             raise KeyError(f"unknown run {run_id!r}")
-        return dict(zip(cols, row, strict=True))
+        row["created_at"] = _time(row["created_at"])
+        row["completed_at"] = _time(row["completed_at"])
+        return row
 
     def runs(self) -> pd.DataFrame:
-        with self._connect() as con:
-            return con.execute("SELECT run_id, kind, scenario_id, status, n_chunks, created_at,"
-                               " completed_at FROM runs ORDER BY created_at").df()
+        df = self._all("SELECT run_id, kind, scenario_id, status, n_chunks, created_at, "
+                       "completed_at, owner FROM runs ORDER BY created_at")
+        for c in ("created_at", "completed_at"):
+            df[c] = pd.to_datetime(df[c])
+        return df
+
+    def chunks_done(self, run_id: str) -> int:
+        row = self._one("SELECT count(*) AS n FROM chunks WHERE run_id = ?", [run_id])
+        return int(row["n"])
 
     def commodities_of(self, run_id: str) -> list[str]:
         return json.loads(self.run(run_id)["commodities"])
@@ -168,6 +297,77 @@ class ResultsStore:
         return pd.read_parquet(self.parts / run_id / "paths.parquet")
 
     def balance_error(self, run_id: str) -> float:
-        with self._connect() as con:
-            return float(con.execute("SELECT max(balance_error) FROM chunks WHERE run_id = ?",
-                                     [run_id]).fetchone()[0])
+        row = self._one("SELECT max(balance_error) AS e FROM chunks WHERE run_id = ?",
+                        [run_id])
+        return float(row["e"])
+
+    # -- API jobs ------------------------------------------------------------------------
+    def put_job(self, job_id: str, kind: str, owner: str, request: dict) -> None:
+        with self._write() as con:
+            con.execute("INSERT INTO jobs VALUES (?, ?, ?, 'queued', 0.0, NULL, ?, NULL, NULL,"
+                        " ?, ?)", [job_id, kind, owner, json.dumps(request), _now(), _now()])
+
+    def update_job(self, job_id: str, *, only_if: tuple[str, ...] | None = None,
+                   **fields) -> bool:
+        """Set fields of a job (status, progress, error, run_id, result); ``only_if``
+        limits the change to jobs in those statuses. Returns whether a row changed."""
+        if "result" in fields and fields["result"] is not None:
+            fields["result"] = json.dumps(fields["result"])
+        sets = ", ".join(f"{k} = ?" for k in fields) + ", updated_at = ?"
+        sql = f"UPDATE jobs SET {sets} WHERE job_id = ?"
+        args = [*fields.values(), _now(), job_id]
+        if only_if:
+            sql += f" AND status IN ({', '.join('?' * len(only_if))})"
+            args += list(only_if)
+        with self._write() as con:
+            return con.execute(sql, args).rowcount > 0
+
+    def job(self, job_id: str, with_result: bool = False) -> dict | None:
+        cols = "*" if with_result else ("job_id, kind, owner, status, progress, error, "
+                                        "request, run_id, result IS NOT NULL AS has_result, "
+                                        "created_at, updated_at")
+        row = self._one(f"SELECT {cols} FROM jobs WHERE job_id = ?", [job_id])
+        if row is None:
+            return None
+        row["request"] = json.loads(row["request"])
+        if with_result:
+            row["has_result"] = row["result"] is not None
+            row["result"] = None if row["result"] is None else json.loads(row["result"])
+        row["has_result"] = bool(row["has_result"])
+        return row
+
+    def jobs(self, statuses: tuple[str, ...] | None = None) -> pd.DataFrame:
+        sql = "SELECT job_id, kind, owner, status, progress, run_id FROM jobs"
+        if statuses:
+            sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
+        return self._all(sql + " ORDER BY created_at", statuses or ())
+
+    def delete_job(self, job_id: str) -> None:
+        with self._write() as con:
+            con.execute("DELETE FROM jobs WHERE job_id = ?", [job_id])
+
+    # -- API scenarios -------------------------------------------------------------------
+    def put_scenario(self, scenario_id: str, owner: str, spec: dict) -> None:
+        with self._write() as con:
+            con.execute("INSERT INTO scenarios VALUES (?, ?, ?, ?, ?) ON CONFLICT(scenario_id)"
+                        " DO UPDATE SET owner = excluded.owner, spec = excluded.spec, "
+                        "updated_at = excluded.updated_at",
+                        [scenario_id, owner, json.dumps(spec), _now(), _now()])
+
+    def scenario_record(self, scenario_id: str) -> dict | None:
+        row = self._one("SELECT * FROM scenarios WHERE scenario_id = ?", [scenario_id])
+        if row is not None:
+            row["spec"] = json.loads(row["spec"])
+        return row
+
+    def scenario_records(self) -> list[dict]:
+        df = self._all("SELECT scenario_id, owner, spec FROM scenarios ORDER BY created_at")
+        return [{"scenario_id": r.scenario_id, "owner": r.owner, "spec": json.loads(r.spec)}
+                for r in df.itertuples()]
+
+    def delete_scenario(self, scenario_id: str) -> None:
+        with self._write() as con:
+            con.execute("DELETE FROM scenarios WHERE scenario_id = ?", [scenario_id])
+
+
+__all__ = ["ResultsStore", "StoreBusy", "StoreError", "default_db_path"]

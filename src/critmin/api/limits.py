@@ -1,0 +1,117 @@
+"""ASGI guard around the API: body and query limits, request timeout, disconnect cancel.
+
+Every HTTP request passes here before routing:
+
+- a query string longer than the limit gets 414, a body larger than the limit 413 (checked
+  on ``Content-Length`` and again while reading, for chunked bodies);
+- the handler runs as a task; if the client disconnects the task is cancelled, and if it
+  is still unanswered after the timeout the client gets 504 and the task is cancelled.
+  Shared computations (cached reads) are not lost by a cancel: they finish once, for
+  everyone (see :mod:`critmin.api.cache`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+
+def _error(status: int, detail: str, headers: dict | None = None):
+    body = json.dumps({"detail": detail}).encode()
+    hdrs = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    hdrs += [(k.lower().encode(), str(v).encode()) for k, v in (headers or {}).items()]
+    return ({"type": "http.response.start", "status": status, "headers": hdrs},
+            {"type": "http.response.body", "body": body})
+
+
+class Guard:
+    """Limits and time bounds for every HTTP request (see module docstring)."""
+
+    def __init__(self, app, max_body: int, max_query: int, timeout_s: float):
+        self.app = app
+        self.max_body = max_body
+        self.max_query = max_query
+        self.timeout_s = timeout_s
+
+    async def _reply(self, send, status: int, detail: str) -> None:
+        for msg in _error(status, detail):
+            await send(msg)
+
+    async def _read_body(self, receive) -> bytes | None:
+        """The whole body, or None when it passes the limit or the client left."""
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return None
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return b"\0" * (self.max_body + 1)
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                return b"".join(chunks)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query:
+            await self._reply(send, 414, f"query string longer than {self.max_query} bytes")
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._reply(send, 413, f"request body larger than {self.max_body} bytes")
+            return
+        body = await self._read_body(receive)
+        if body is None:
+            return
+        if len(body) > self.max_body:
+            await self._reply(send, 413, f"request body larger than {self.max_body} bytes")
+            return
+        await self._run(scope, body, receive, send)
+
+    async def _run(self, scope, body: bytes, receive, send) -> None:
+        left = asyncio.Event()
+        started = False
+        finished = False
+        sent_body = False
+
+        async def replay():
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        async def guarded_send(msg):
+            nonlocal started
+            if finished:
+                return
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        async def watch():
+            while True:
+                msg = await receive()
+                if msg["type"] == "http.disconnect":
+                    left.set()
+                    return
+
+        handler = asyncio.ensure_future(self.app(scope, replay, guarded_send))
+        watcher = asyncio.ensure_future(watch())
+        try:
+            done, _ = await asyncio.wait({handler, watcher}, timeout=self.timeout_s,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+        if handler in done:
+            handler.result()
+            return
+        finished = True
+        handler.cancel()
+        if watcher not in done and not started:  # timed out, client still there
+            for msg in _error(504, f"no answer within {self.timeout_s:g} s"):
+                await send(msg)

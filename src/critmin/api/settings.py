@@ -1,0 +1,31 @@
+"""Service limits and modes, set by ``critmin serve`` options (defaults suit one machine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits of the HTTP service; every one bounds memory or CPU a client can claim."""
+
+    private: bool = False
+    """Results, runs and jobs need a token with the ``read`` scope."""
+    scheduler: str | None = None
+    """Dask scheduler address for jobs; local worker processes when None."""
+    workers: int = 2
+    """Local job worker processes."""
+    max_queue: int = 16
+    """Jobs waiting for a worker at most; more are answered 429 with Retry-After."""
+    quota: int = 4
+    """Unfinished (queued or running) jobs per token at most."""
+    request_timeout_s: float = 30.0
+    """A request still unanswered after this is answered 504 and its work abandoned."""
+    max_body_bytes: int = 256 * 1024
+    """Largest request body accepted (413 beyond)."""
+    max_query_bytes: int = 2048
+    """Longest query string accepted (414 beyond)."""
+    max_id_chars: int = 64
+    """Longest scenario, job, run or table id accepted in a path or body."""
+    data_check_s: float = 2.0
+    """How often (seconds at most) the data files are checked for changes."""

@@ -1,0 +1,129 @@
+"""``critmin token create|list|revoke`` and ``critmin serve``: the service's command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+token_app = typer.Typer(help="Bearer tokens for the API (name, scopes, expiry).",
+                        no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+Db = Annotated[Path | None, typer.Option(help="results store (SQLite file)")]
+
+
+def _fail(message: str, code: int = 2):
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _store_path(db: Path | None) -> Path:
+    from critmin.store import ResultsStore, StoreBusy, StoreError
+
+    try:
+        return ResultsStore(db).path
+    except (StoreBusy, StoreError, OSError) as exc:
+        _fail(f"store: {exc}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="who or what the token is for")],
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="read, write or admin (repeat); default read and write")] = None,
+    expires_days: Annotated[float, typer.Option(
+        help="days until the token expires")] = 365.0,
+    db: Db = None,
+) -> None:
+    """Create a token; it is printed once and only its SHA-256 is stored (file mode 0600)."""
+    from critmin.api.auth import DEFAULT_SCOPES, TokenError, create_token
+
+    try:
+        typer.echo(create_token(_store_path(db), name, tuple(scope or DEFAULT_SCOPES),
+                                expires_days))
+    except TokenError as exc:
+        _fail(f"token create: {exc}")
+
+
+@token_app.command("list")
+def token_list(
+    db: Db = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+) -> None:
+    """List tokens: name, scopes, created, expires (never the tokens themselves)."""
+    from critmin.api.auth import list_tokens
+
+    rows = list_tokens(_store_path(db))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    view = Table(title=f"tokens ({len(rows)})")
+    for c in ("name", "scopes", "created", "expires"):
+        view.add_column(c)
+    for r in rows:
+        view.add_row(r["name"], ", ".join(r["scopes"]), r["created_at"],
+                     (r["expires_at"] or "never") + (" (expired)" if r["expired"] else ""))
+    console.print(view)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="name of the token to revoke")],
+    db: Db = None,
+) -> None:
+    """Revoke a token at once (a running server sees it on the next request)."""
+    from critmin.api.auth import TokenError, revoke_token
+
+    try:
+        revoke_token(_store_path(db), name)
+    except TokenError as exc:
+        _fail(f"token revoke: {exc}")
+    typer.echo(f"revoked {name}")
+
+
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: Db = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="directory of tables overriding/extending the shipped data")] = None,
+    private: Annotated[bool, typer.Option(
+        help="results, runs and jobs need a token with the read scope")] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786) for jobs; local processes otherwise")]
+        = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="local job worker processes")]
+        = 2,
+    queue: Annotated[int, typer.Option(min=1, max=10_000,
+                                       help="jobs waiting at most; more get 429")] = 16,
+    quota: Annotated[int, typer.Option(min=1, max=1000,
+                                       help="unfinished jobs per token at most")] = 4,
+    request_timeout: Annotated[float, typer.Option(
+        min=1, max=3600, help="seconds before a request is answered 504")] = 30.0,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /."""
+    import uvicorn
+
+    from critmin.api.app import create_app
+    from critmin.api.settings import Settings
+    from critmin.data.validate import DataValidationError
+    from critmin.store import StoreBusy, StoreError
+
+    settings = Settings(private=private, scheduler=scheduler, workers=workers,
+                        max_queue=queue, quota=quota, request_timeout_s=request_timeout)
+    try:
+        app = create_app(db, data, settings)
+    except DataValidationError as exc:
+        for p in exc.problems:
+            typer.echo(str(p), err=True)
+        raise typer.Exit(1) from exc
+    except (StoreBusy, StoreError, OSError, ValueError) as exc:
+        _fail(f"serve: {exc}")
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
+                limit_concurrency=2000)

@@ -1,0 +1,55 @@
+"""Spreadsheet-safe exports: every CSV/XLSX writer goes through :func:`safe_frame`.
+
+A text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) is read
+as a formula by Excel, LibreOffice and Google Sheets; a commodity id such as
+``=cmd|' /C calc'!A0`` would run when the file is opened. Such cells get a leading
+apostrophe, which spreadsheets show as text and do not evaluate (the OWASP "CSV
+injection" advice). Numbers stay numbers: only text cells and column names change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value):
+    """``value`` made inert for spreadsheets: text starting a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names cannot start a formula."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise_cell)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def write_export(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """Write ``df`` as csv, xlsx or parquet (from ``fmt`` or the suffix), atomically
+    (temporary file + rename); CSV and XLSX cells are neutralised."""
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "csv":
+            safe_frame(df).to_csv(tmp, index=False)
+        elif fmt == "xlsx":
+            safe_frame(df).to_excel(tmp, index=False, engine="openpyxl")
+        elif fmt == "parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            raise ValueError(f"unknown export format {fmt!r}; choose csv, xlsx or parquet")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
