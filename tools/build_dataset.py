@@ -289,6 +289,67 @@ def _combine(rows: list[dict], key: list[str]) -> list[dict]:
     return out
 
 
+MCS2025_CHAPTER_URL = "https://pubs.usgs.gov/periodicals/mcs2025/mcs2025-{}.pdf"
+MCS2025_COPY = ("https://github.com/Vanakka/metals-encyclopedia/blob/"
+                "ad87eb5e164ba6cd808f7d3a81be43ea5cf21184/src/data/usgs/text/mcs2025-{}.txt")
+
+
+def mcs2025_world(path: Path):
+    """World production (2023, 2024) and reserves (2024) of USGS MCS 2025 chapters, from
+    the transcription ``raw/usgs_mcs2025_world.csv`` (made by tools/extract_mcs2025.py)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    prod, res, srcs = [], [], []
+    for r in df.to_dict("records"):
+        sid = f"usgs_mcs2025_{r['chapter'].replace('-', '_')}"
+        country, est_mark = iso3(r["label"])
+        v, qual = parse_cell(r["cell"])
+        if est_mark and "e" not in qual:
+            qual += "e"
+        if v is None:
+            continue  # W / NA / Small: the MCS 2024 release rows and gaps cover these
+        est = "e" in qual or (r["measure"] == "production" and r["year"] == "2024")
+        note = f"MCS 2025 prints '{r['cell']}'" + (f"; {r['fix']}" if r["fix"] else "")
+        row = dict(commodity=r["commodity"], country=country, year=int(r["year"]),
+                   value=round(v * float(r["factor"]), 6), unit=unit_of(r["commodity"]),
+                   qualifier=qual, estimated=est or ">" in qual,
+                   method=("published as a lower bound ('>')" if ">" in qual else
+                           "USGS estimate" if est else ""), source_id=sid, note=note)
+        if r["measure"] == "production":
+            prod.append(dict(stage=r["stage"], **row))
+        else:
+            if r["commodity"] == "platinum":
+                row["note"] = ("all platinum-group metals (Pt, Pd, Rh, Ru, Ir, Os), not "
+                               "platinum alone; ") + note
+            res.append(row)
+        srcs.append(dict(source_id=sid, publisher="U.S. Geological Survey",
+                         title=f"Mineral Commodity Summaries 2025 - {r['chapter']}",
+                         table="World Mine/Refinery Production and Reserves", year=2025,
+                         url=MCS2025_CHAPTER_URL.format(r["chapter"]),
+                         licence="public domain",
+                         note="table read from the pdftotext copy "
+                              + MCS2025_COPY.format(r["chapter"])
+                              + "; every table checked against its printed world total"))
+    return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
+
+
+def latest_edition(old: list[dict], new: list[dict], key: list[str]) -> list[dict]:
+    """Rows of the newer edition replace the older edition's rows of the same
+    (commodity, stage, year); a replaced value that differs stays as history in the note
+    ("superseded: MCS 2024 ...")."""
+    groups = {(r["commodity"], r["stage"], r["year"]) for r in new}
+    kept = [r for r in old if (r["commodity"], r["stage"], r["year"]) not in groups]
+    was = {tuple(r[k] for k in key): r for r in old
+           if (r["commodity"], r["stage"], r["year"]) in groups}
+    out = []
+    for r in new:
+        prev = was.get(tuple(r[k] for k in key))
+        if prev is not None and abs(prev["value"] - r["value"]) > 1e-9:
+            r = dict(r, note=f"{r['note']}; superseded: {prev['source_id']} gave "
+                             f"{prev['value']:,.6g} {prev['unit']}")
+        out.append(r)
+    return kept + out
+
+
 def ree_mcs2025():
     """Rare-earth mine production 2023-2024 and reserves, USGS MCS 2025 (footnotes removed)."""
     mine = {  # country: (2023, 2024, reserves) in t REO, cells checked against the world total
@@ -791,6 +852,41 @@ def projects_from_raw(raw_dir: Path, units: dict[str, str]):
     return out, gaps, pd.DataFrame(srcs).drop_duplicates("source_id")
 
 
+SHARES_FROM_PRODUCTION = [  # (scope, parameter, commodity, stage, country, year)
+    ("antimony", "China_share_mine_2023", "antimony", "mine", "CHN", 2023),
+    ("cobalt", "DRC_share_world_2024", "cobalt", "mine", "COD", 2024),
+]
+VALUES_FROM_PRODUCTION = [("cobalt", "DRC_output_2024", "cobalt", "mine", "COD", 2024)]
+DROPPED_PARAMETERS = {  # facts the production table holds; one value per fact
+    ("ndfeb_magnet", "China_production_2024"): "production ndfeb_magnet/product/CHN/2024",
+}
+
+
+def one_value_per_fact(params: pd.DataFrame, prod: pd.DataFrame) -> pd.DataFrame:
+    """Parameters that restate a production fact take the production table's value and
+    source (shares against the published WORLD total); duplicates of production rows go."""
+    p = prod.assign(year=prod["year"].astype(int), value=prod["value"].astype(float))
+    get = p.set_index(["commodity", "stage", "country", "year"])
+    params = params[[(s, n) not in DROPPED_PARAMETERS
+                     for s, n in params[["scope", "parameter"]].itertuples(index=False)]]
+    params = params.set_index(["scope", "parameter"])
+    for scope, name, c, stage, country, year in SHARES_FROM_PRODUCTION:
+        num, den = get.loc[(c, stage, country, year)], get.loc[(c, stage, "WORLD", year)]
+        params.loc[(scope, name), ["value", "low", "high", "unit", "status", "method",
+                                   "source_id", "note"]] = [
+            round(num["value"] / den["value"], 4), None, None, "share", "estimate",
+            f"{country} / WORLD {stage} production {year} as published "
+            f"({num['value']:,.0f} / {den['value']:,.0f} t)", num["source_id"],
+            "derived from the production table (one value per fact)"]
+    for scope, name, c, stage, country, year in VALUES_FROM_PRODUCTION:
+        r = get.loc[(c, stage, country, year)]
+        params.loc[(scope, name), ["value", "low", "high", "unit", "status", "method",
+                                   "source_id", "note"]] = [
+            r["value"], None, None, r["unit"], "fact", "", r["source_id"],
+            "same value as the production table (one value per fact)"]
+    return params.reset_index()
+
+
 def write(name: str, rows, columns: list[str]) -> None:
     df = pd.DataFrame(rows)
     df = df.reindex(columns=columns)
@@ -812,11 +908,18 @@ def main() -> None:
     prod += p25
     res += r25
     t_prod, t_res, t_rel, t_prices, t_shares, t_sources = mcs2025_transcriptions(CURATED / "raw")
+    w_prod, w_res, w_sources = mcs2025_world(CURATED / "raw" / "usgs_mcs2025_world.csv")
+    prod = latest_edition(prod, w_prod, ["commodity", "stage", "country", "year"])
+    covered = {(r["commodity"], r["stage"]) for r in w_prod}
+    t_prod = t_prod[[(c, st) not in covered for c, st in
+                     t_prod[["commodity", "stage"]].itertuples(index=False)]]
     if len(t_prod):
         newer = set(map(tuple, t_prod[["commodity", "stage", "year"]].to_numpy()))
         prod = [p for p in prod if (p["commodity"], p["stage"], p["year"]) not in newer]
         prod += t_prod.to_dict("records")
-    res += t_res.to_dict("records")
+    res_covered = {r["commodity"] for r in w_res}
+    res += [r for r in t_res.to_dict("records") if r["commodity"] not in res_covered] + w_res
+    t_sources = pd.concat([t_sources, w_sources], ignore_index=True)
     curated = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
                for p in sorted(CURATED.glob("*.csv"))}
     prod_df = pd.DataFrame(prod)
@@ -884,7 +987,7 @@ def main() -> None:
     write("sources", all_sources, TABLES["sources"].names)
     params = pd.concat([params, curated["parameters"]], ignore_index=True).drop_duplicates(
         ["scope", "parameter"], keep="last")
-    write("parameters", params, TABLES["parameters"].names)
+    write("parameters", one_value_per_fact(params, prod_df), TABLES["parameters"].names)
     for name in ("bom", "stage_shares", "export_restrictions"):
         if name in curated:
             write(name, curated[name], TABLES[name].names)

@@ -53,3 +53,52 @@ def test_nickel_world_reserves_lower_bound_ships_with_qualifier(net):
 def test_platinum_reserves_say_all_pgm(net):
     r = net.reserves[net.reserves["commodity"] == "platinum"]
     assert len(r) and r["note"].str.contains("platinum-group metals").all()
+
+
+def _prod(net, commodity, stage, year):
+    p = net.production
+    return p[(p["commodity"] == commodity) & (p["stage"] == stage)
+             & (p["year"] == year)].set_index("country")["value"]
+
+
+def test_indium_2023_ships_every_country_of_the_table(net):
+    """Audit: only BEL, RUS and WORLD shipped (countries summed to 24 t of 1,020 t)."""
+    by = _prod(net, "indium", "refining", 2023)
+    assert {"CHN", "KOR", "JPN", "CAN", "FRA", "BEL", "RUS"} <= set(by.index)
+    assert by.drop("WORLD").sum() / by["WORLD"] == pytest.approx(1, abs=0.02)
+
+
+def test_bismuth_laos_2023_footnote_digit_removed(net):
+    """Audit: MCS 2025 prints '81,150' (footnote 8 + 1,150); Laos was missing."""
+    assert _prod(net, "bismuth", "refining", 2023)["LAO"] == 1150
+
+
+@pytest.mark.parametrize("commodity, stage, world", [
+    ("antimony", "mine", 106_000), ("tellurium", "refining", 944)])
+def test_2023_uses_the_latest_edition_and_keeps_the_superseded_value(net, commodity, stage,
+                                                                     world):
+    """Audit: Sb and Te 2023 used superseded MCS 2024 figures (83,000 t and 640 t)."""
+    p = net.production
+    r = _row(p, commodity=commodity, stage=stage, country="WORLD", year=2023)
+    assert r["value"] == world and r["source_id"].startswith("usgs_mcs2025_")
+    assert "superseded: usgs_mcs2024_" in r["note"]
+
+
+def test_2023_production_never_mixes_editions_within_a_commodity(net):
+    p = net.production[net.production["year"] == 2023]
+    p = p[p["source_id"].str.startswith("usgs_mcs")]
+    editions = p.groupby(["commodity", "stage"])["source_id"].agg(
+        lambda s: {x[:12] for x in s})
+    assert (editions.map(len) == 1).all(), editions[editions.map(len) > 1]
+
+
+def test_parameters_restating_production_take_its_value(net):
+    """Audit: antimony China share and cobalt DRC share differed from USGS; NdFeB output
+    2024 had one value in production and another in parameters."""
+    par = net.parameters.set_index(["scope", "parameter"])
+    sb = _prod(net, "antimony", "mine", 2023)
+    assert par.loc[("antimony", "China_share_mine_2023"), "value"] == pytest.approx(
+        sb["CHN"] / sb["WORLD"], abs=1e-4)
+    assert par.loc[("cobalt", "DRC_share_world_2024"), "value"] == pytest.approx(
+        220_000 / 290_000, abs=1e-4)
+    assert ("ndfeb_magnet", "China_production_2024") not in par.index

@@ -88,7 +88,8 @@ def test_user_rows_override_and_extend(tmp_path):
     (tmp_path / "production.csv").write_text(rows)
     net = critmin.load(tmp_path)
     p = net.production
-    usa = p[(p["commodity"] == "ree") & (p["country"] == "USA")].set_index("year")["value"]
+    usa = p[(p["commodity"] == "ree") & (p["stage"] == "mine")
+            & (p["country"] == "USA")].set_index("year")["value"]
     assert usa[2024] == 50000 and usa[2025] == 52000
     assert len(p) == len(critmin.load().production) + 1
 

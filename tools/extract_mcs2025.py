@@ -1,0 +1,125 @@
+"""Transcribe the world production and reserves tables of USGS MCS 2025 chapters.
+
+One-off helper that wrote ``tools/curated/raw/usgs_mcs2025_world.csv`` (the build reads only that
+CSV). Input: the pdftotext extractions of the MCS 2025 chapter PDFs stored in the public
+repository Vanakka/metals-encyclopedia (``src/data/usgs/text/mcs2025-<chapter>.txt``,
+commit ad87eb5e), a secondary copy of https://pubs.usgs.gov/periodicals/mcs2025/.
+
+    python tools/extract_mcs2025.py /path/to/metals-encyclopedia > tools/curated/raw/usgs_mcs2025_world.csv
+
+The PDF conversion splits superscripts onto their own lines and glues footnote numbers
+onto values; FIXES below restore each such row by hand (cell, as printed, and why). Every
+table was checked against its printed world total (see tests/data/test_audit_fixes.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+
+NUM = r"(?:[<>]?e?\d[\d,]*(?:\.\d+)?|—|W|NA|XX|Small|e|\(\d+\))"
+
+# chapter -> (commodity per column pair, stage, unit factor to t, has reserves column)
+CHAPTERS = {
+    "lithium": (["lithium"], "mine", 1.0, True),
+    "cobalt": (["cobalt"], "mine", 1.0, True),
+    "nickel": (["nickel"], "mine", 1.0, True),
+    "graphite": (["graphite"], "mine", 1.0, True),
+    "manganese": (["manganese"], "mine", 1000.0, True),
+    "gallium": (["gallium"], "refining", 0.001, False),
+    "antimony": (["antimony"], "mine", 1.0, True),
+    "tungsten": (["tungsten"], "mine", 1.0, True),
+    "molybdenum": (["molybdenum"], "mine", 1.0, True),
+    "vanadium": (["vanadium"], "mine", 1.0, True),
+    "tellurium": (["tellurium"], "refining", 1.0, True),
+    "bismuth": (["bismuth"], "refining", 1.0, False),
+    "indium": (["indium"], "refining", 1.0, False),
+    "magnesium-metal": (["magnesium"], "metal", 1000.0, False),
+    "platinum-group": (["palladium", "platinum"], "mine", 0.001, True),
+}
+RESERVE_FACTOR = {"manganese": 1000.0, "molybdenum": 1000.0, "vanadium": 1000.0,
+                  "platinum-group": 0.001}
+
+FIXES = {  # (chapter, label) -> cells as printed without footnote marks; why
+    ("lithium", "Australia"): (["91,700", "88,000", "7,000,000"], "reserves line split"),
+    ("lithium", "World total (rounded)"): (["204,000", "240,000", "30,000,000"],
+                                           "footnote 7 split the row"),
+    ("manganese", "Australia"): (["2,860", "2,800", "500,000"], "footnote 11 split the row"),
+    ("gallium", "China"): (["621,000", "750,000", "1,000,000"],
+                           "'4750,000' = footnote 4 + 750,000"),
+    ("gallium", "Other countries"): (["—", "—", "88,000"], "capacity line split"),
+    ("gallium", "World total (rounded)"): (["633,000", "760,000", "1,100,000"],
+                                           "capacity line split"),
+    ("molybdenum", "Australia"): (["660", "1,000", "690"], "footnote 6 split the row"),
+    ("vanadium", "Australia"): (["—", "—", "8,500"], "'128,500' = footnote 12 + 8,500"),
+    ("tellurium", "World total (rounded)"): (["944", "980", "35,000"],
+                                             "footnote 10 split the row"),
+    ("bismuth", "Laos"): (["1,150", "1,100", "NA"], "'81,150' = footnote 8 + 1,150"),
+    ("magnesium-metal", "China"): (["805", "950", "1,800"], "footnote 6 split the row"),
+    ("magnesium-metal", "Israel"): (["17", "20", "34"], "footnote 6 split the row"),
+    ("magnesium-metal", "United States"): (["—", "—", "64"], "footnote 6 split the row"),
+    ("platinum-group", "Russia"): (["87,000", "75,000", "21,000", "18,000", "16,000,000"],
+                                   "footnote 10 split the row"),
+}
+
+
+def section(text: str) -> str:
+    m = re.search(r"^World [^\n]*(?:Production|production)[^\n]*:.*?(?=^World Resources)",
+                  text, re.S | re.M)
+    return m.group(0) if m else ""
+
+
+def rows(sec: str) -> list[tuple[str, str, list[str]]]:
+    """(label as printed incl. a glued 'e', estimate mark on its own line, cells)."""
+    out, pending = [], None
+    only_nums = re.compile(rf"(?:{NUM}\s*)+")
+    for line in sec.splitlines()[1:]:
+        s = line.strip()
+        if not s or re.fullmatch(r"\d{1,2}", s) or re.fullmatch(r"(\d{4}e?\s*)+", s):
+            continue
+        m = re.match(r"^(?P<label>[A-Z][^\d—]*?[a-z\)])\d{0,2}\s{2,}(?P<rest>.*)$", s)
+        if m and only_nums.fullmatch(m.group("rest")) and m.group("rest").strip() != "e":
+            out.append((m.group("label"), "", m.group("rest").split()))
+            pending = None
+            continue
+        m2 = re.match(r"^(?P<label>[A-Z][^\d—]*?[a-z\)])\d{0,2}(?:\s+(?:e|\d{1,2}))?$", s)
+        if m2:
+            pending = (m2.group("label"), "e" if s.endswith(" e") else "")
+            continue
+        if pending and only_nums.fullmatch(s):
+            out.append((pending[0], pending[1], s.split()))
+            pending = None
+    return out
+
+
+def main(repo: str) -> None:
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["chapter", "commodity", "stage", "label", "measure", "year", "cell", "factor",
+                "fix"])
+    for chapter, (commodities, stage, factor, has_res) in CHAPTERS.items():
+        text = subprocess.run(["git", "-C", repo, "show",
+                               f"HEAD:src/data/usgs/text/mcs2025-{chapter}.txt"],
+                              capture_output=True, text=True, check=True).stdout
+        for label, mark, cells in rows(section(text)):
+            label = label.strip()
+            fix = ""
+            for (ch, lab), (fixed, why) in FIXES.items():
+                if ch == chapter and re.sub(r"e$", "", label) == lab or (
+                        ch == chapter and label == lab):
+                    cells, fix = fixed, why
+            cells = [c for c in cells if not re.fullmatch(r"\(\d+\)|e", c)]
+            for i, commodity in enumerate(commodities):
+                pair = cells[2 * i: 2 * i + 2]
+                for year, cell in zip((2023, 2024), pair, strict=False):
+                    w.writerow([chapter, commodity, stage, label, "production", year,
+                                ("e" if mark else "") + cell, factor, fix])
+            if has_res and len(cells) > 2 * len(commodities):
+                w.writerow([chapter, commodities[-1], stage, label, "reserves", 2024,
+                            cells[2 * len(commodities)],
+                            RESERVE_FACTOR.get(chapter, factor), fix])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
