@@ -141,7 +141,19 @@ BACI_HS = {
     "850511": "ndfeb_magnet", "283691": "lithium", "282200": "cobalt", "750210": "nickel",
     "250490": "graphite", "260200": "manganese", "811010": "antimony", "810194": "tungsten",
     "810411": "magnesium", "711011": "platinum", "711021": "palladium", "720292": "vanadium",
+    # list coverage: HS codes of the extract that describe one listed commodity
+    "720293": "niobium", "810820": "titanium", "810320": "tantalum", "811212": "beryllium",
+    "740311": "copper", "260600": "bauxite", "251110": "barite", "252910": "feldspar",
+    "252800": "boron", "251010": "phosphate", "252922": "fluorspar", "283692": "strontium",
+    "280469": "silicon", "280470": "phosphorus", "280480": "arsenic",
 }
+HS_CAVEATS = {  # HS codes broader or narrower than the commodity
+    "720293": "ferroniobium only", "252922": "acid grade (> 97 % CaF2) only",
+    "283692": "strontium carbonate", "280469": "silicon < 99.99 % Si",
+    "740311": "refined copper cathodes", "252800": "natural borates",
+}
+BACI_AREAS = {"S19": "TWN"}
+"""BACI's "Other Asia, nes" (numeric 490, ISO-like S19) is Taiwan in UN trade statistics."""
 
 USGS_ALIASES = {  # USGS labels that pycountry's lookup does not resolve
     "Burma": "MMR", "Congo (Kinshasa)": "COD", "Congo (Brazzaville)": "COG",
@@ -462,6 +474,8 @@ def baci_flows(shared: Path):
             "commodity": df["cmd"].map(BACI_HS), "year": year, "value": df["value"].round(0),
             "source_id": "cepii_baci_v202601"}))
     flows = pd.concat(frames, ignore_index=True)
+    flows["exporter"] = flows["exporter"].replace(BACI_AREAS)
+    flows["importer"] = flows["importer"].replace(BACI_AREAS)
     valid = flows["exporter"].str.fullmatch(r"[A-Z]{3}") & flows["importer"].str.fullmatch(
         r"[A-Z]{3}")
     known = {c.alpha_3 for c in pycountry.countries}
@@ -487,7 +501,9 @@ def import_shares_from_flows(flows: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["importer", "commodity", "period", "exporter", "share", "hs6"])
     df["basis"] = "value"
     df["estimated"] = True
-    df["method"] = "share of import value of HS " + df["hs6"] + " in CEPII BACI 2024"
+    df["method"] = ("share of import value of HS " + df["hs6"] + " in CEPII BACI 2024"
+                    + df["hs6"].map(lambda h: f" ({HS_CAVEATS[h]})" if h in HS_CAVEATS
+                                    else ""))
     df["source_id"] = "cepii_baci_v202601"
     df["note"] = ""
     return df.drop(columns="hs6")

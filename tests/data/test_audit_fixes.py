@@ -102,3 +102,12 @@ def test_parameters_restating_production_take_its_value(net):
     assert par.loc[("cobalt", "DRC_share_world_2024"), "value"] == pytest.approx(
         220_000 / 290_000, abs=1e-4)
     assert ("ndfeb_magnet", "China_production_2024") not in par.index
+
+
+def test_baci_other_asia_is_taiwan_not_dropped(net):
+    """Audit: BACI partner "Other Asia, nes" (S19, Taiwan) was filtered out (658 rows)."""
+    f = net.flows
+    assert ((f["exporter"] == "TWN") | (f["importer"] == "TWN")).sum() >= 658
+    s = _row(net.import_sources, importer="JPN", commodity="cobalt", period="2024",
+             exporter="TWN")
+    assert s["share"] == pytest.approx(0.145, abs=0.005)
