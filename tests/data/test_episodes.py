@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import critmin
 from critmin.data.io import shipped_dir
@@ -54,7 +56,10 @@ def test_every_episode_has_two_observables_and_a_pre_announcement_baseline(net):
     for _, ep in net.episode_index.iterrows():
         rows = obs[obs["episode"] == ep["episode"]]
         assert len(rows.drop_duplicates(SERIES)) >= 2, ep["episode"]
-        assert ep["baseline_date"] <= ep["announced"] <= ep["in_force"], ep["episode"]
+        assert ep["announced"] <= ep["in_force"], ep["episode"]
+        # the reference level is from before the news reached the market: at latest the
+        # first trading day after a weekend announcement
+        assert ep["baseline_date"] <= ep["announced"] + pd.Timedelta(days=3), ep["episode"]
         before = rows[rows["date"] <= ep["baseline_date"]]
         assert len(before), f"{ep['episode']}: no observation on or before the baseline date"
         assert rows["date"].gt(ep["announced"]).any(), f"{ep['episode']}: no outcome"
@@ -107,3 +112,16 @@ def test_unknown_episode_id_is_reported_with_file_row_and_column(user_dir, tmp_p
     with pytest.raises(DataValidationError) as err:
         critmin.load(tmp_path)
     assert "episodes.csv:2: episode: unknown episode 'NO_SUCH_EPISODE'" in str(err.value)
+
+
+@given(st.lists(st.sampled_from("abcdefgh"), unique=True),
+       st.lists(st.sampled_from("defghijk"), unique=True, min_size=1))
+def test_merged_sources_keep_other_rows_and_hold_each_curated_id_once(shipped_ids, mine_ids):
+    build = _build_module()
+    shipped = pd.DataFrame({"source_id": shipped_ids, "note": "old", "primary": ""})
+    mine = pd.DataFrame({"source_id": mine_ids, "note": "new", "primary": "true"})
+    out = build.merged_sources(shipped, mine)
+    assert out["source_id"].is_unique
+    others = [s for s in shipped_ids if s not in mine_ids]
+    assert out["source_id"].tolist() == others + mine_ids
+    assert (out.set_index("source_id").loc[mine_ids, "note"] == "new").all()

@@ -119,6 +119,11 @@ def test_byproduct_hosts_are_commodities(tables):
     for byproduct in ("gallium", "germanium", "indium", "tellurium", "bismuth", "cobalt"):
         assert byproduct in set(b["byproduct"]), byproduct
     assert b["recovery_rate"].dropna().between(0, 1).all()
+    prod = tables["production"]
+    series = set(zip(prod["commodity"], prod["stage"]))
+    staged = b[b["host_stage"].fillna("") != ""]
+    missing = [(h, s) for h, s in zip(staged["host"], staged["host_stage"]) if (h, s) not in series]
+    assert not missing, missing  # host output by country is readable from `production`
 
 
 def test_idle_capacity_never_exceeds_installed(tables):
@@ -130,6 +135,22 @@ def test_idle_capacity_never_exceeds_installed(tables):
     assert (full["output"] + full["idle"] <= full["installed"] + 1e-9).all()
     ex_china = r[(r["byproduct"] == "gallium") & (r["country"] != "CHN")]
     assert ex_china["idle"].fillna(0).sum() > 0
+
+
+SHARED = ROOT.parent / "shared" / "data" / "usgs-mcs2024" / "world" / "mcs2024-galli_world.csv"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="USGS data release not mounted")
+def test_gallium_capacity_matches_the_usgs_release(tables):
+    raw = pd.read_csv(SHARED, dtype=str, encoding="utf-8-sig").dropna(subset=["Country"])
+    names = {"China": "CHN", "Japane": "JPN", "Korea, Republic ofe": "KOR", "Russiae": "RUS",
+             "Other countries4": "OTHER"}
+    r = tables["recovery_capacity"]
+    ga = r[(r["byproduct"] == "gallium") & (r["plant"] == "ALL")].set_index("country")
+    for label, country in names.items():
+        row = raw[raw["Country"] == label].iloc[0]
+        assert ga.at[country, "installed"] * 1000 == float(row["Cap_kg_2023"].replace(",", ""))
+        assert ga.at[country, "output"] * 1000 == float(row["Prod_kg_2022"].replace(",", ""))
 
 
 def test_jogmec_target_as_published(tables):
@@ -176,3 +197,19 @@ def test_cli_lists_producers_as_json():
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert any(r["maker"].startswith("Shin-Etsu") and r["country"] == "JPN" for r in rows)
+
+
+def test_reserved_episode_windows_stay_out(tables):
+    """No Ga/Ge observation for 2023-07..2024-11 and no heavy rare earth or magnet
+    observation for 2025 in the volumes and outputs this build ships."""
+    gage, hree = {"gallium", "germanium"}, {"dy", "tb", "ndfeb_magnet", "scandium"}
+    t = tables["trade_volumes"]
+    year = t["period"].str[:4].astype(int)
+    assert not (t["commodity"].isin(gage) & year.isin([2023, 2024])).any()
+    assert not (t["commodity"].isin(hree) & year.eq(2025)).any()
+    p = tables["producers"]
+    out = p[p["measure"] == "output"]
+    assert not (out["commodity"].isin(gage) & out["year"].isin([2023, 2024])).any()
+    assert not (out["commodity"].isin(hree) & out["year"].eq(2025)).any()
+    r = tables["recovery_capacity"].dropna(subset=["output"])
+    assert not (r["byproduct"].isin(gage) & r["year"].isin([2023, 2024])).any()

@@ -623,7 +623,8 @@ RECOVERY_CAPACITY = TableSchema(
         _commodity("host"),
         Column(name="country", dtype="str", country=True, description="ISO3"),
         Column(name="plant", dtype="str",
-               description="plant name, or ALL for a country total"),
+               description="plant name, or ALL for a country total (OTHER: rest of world); "
+                           "plant rows detail, and must not be added to, a total"),
         _year(),
         Column(name="installed", dtype="float", required=False, minimum=0, unit="t/yr",
                description="installed recovery capacity"),
