@@ -143,12 +143,36 @@ def _simulate_part(job: tuple, theta: dict) -> np.ndarray:
     return _worker_model(*job).simulate(theta)
 
 
+def _proposals(kw: dict, b: int, prior: bool) -> list:
+    """``b`` parameter proposals, vectorised: from the prior (generation 0) or from the
+    transition kernel around the last population, kept where the prior density is
+    positive (what pyabc's generate_valid_proposal does one at a time)."""
+    from pyabc.parameters import Parameter
+
+    if len(kw["parameter_priors"]) != 1:
+        raise ValueError("BatchSampler handles one model")
+    dist = kw["parameter_priors"][0]
+    names = sorted(dist.keys())
+    if prior:
+        cols = {k: np.atleast_1d(dist[k].rvs(size=b)) for k in names}
+    else:
+        tr, parts, got = kw["transitions"][0], [], 0
+        while got < b:
+            df = tr.rvs(size=b - got)
+            dens = np.prod([np.asarray(dist[k].pdf(df[k].to_numpy())) for k in names], axis=0)
+            df = df[dens > 0]
+            parts.append(df)
+            got += len(df)
+        df = pd.concat(parts)
+        cols = {k: df[k].to_numpy() for k in names}
+    return [Parameter({k: float(cols[k][i]) for k in names}) for i in range(b)]
+
+
 def _batch_sampler_class():
     import pyabc
     from pyabc.inference_util.inference_util import (
         _simulate_one_from_prior,
         evaluate_proposal,
-        generate_valid_proposal,
     )
     from pyabc.population import Particle
 
@@ -174,17 +198,7 @@ def _batch_sampler_class():
             while accepted < n:
                 need = (n - accepted) if prior else (n - accepted) / max(self.rate, 0.01)
                 b = int(min(self.max_batch, max(16, math.ceil(1.2 * need))))
-                props = []
-                for _ in range(b):
-                    if prior:
-                        m = int(kw["model_prior"].rvs())
-                        props.append((m, kw["parameter_priors"][m].rvs()))
-                    else:
-                        props.append(generate_valid_proposal(
-                            t=kw["t"], m=kw["m"], p=kw["p"], model_prior=kw["model_prior"],
-                            parameter_priors=kw["parameter_priors"],
-                            model_perturbation_kernel=kw["model_perturbation_kernel"],
-                            transitions=kw["transitions"]))
+                props = [(0, th) for th in _proposals(kw, b, prior or kw["t"] == 0)]
                 self.model.prefill([th for _, th in props], self.executor, self.job)
                 self.simulations += b
                 for m, theta in props:
@@ -244,6 +258,8 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
     targets = load_targets(net, episodes)
     if exclude is not None:
         keep = [e for e in targets.scenarios if e != exclude]
+        if not keep:
+            raise ValueError(f"leaving out {exclude} leaves no training episode")
         targets = load_targets(net, keep)
     if targets.rows.empty:
         raise ValueError("no target observations in the episodes asked")

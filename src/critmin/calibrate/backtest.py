@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.calibrate import scoring
-from critmin.calibrate.episodes import Targets, load_targets, model_values
+from critmin.calibrate.episodes import load_targets, model_values
 from critmin.calibrate.posterior import posterior_theta
 
 VARIANTS = ("priors_v1", "posterior", "loo")

@@ -144,10 +144,8 @@ def scenario_for(net, row: pd.Series) -> Scenario:
         exporter=row["exporter"], commodities=str(row["commodities"]).split(";"),
         measure=measure, destinations=dests, start=start,
         end=None if pd.isna(ended) or ended == "" else _date(ended),
-        # not announced: the prior centre, moved by the latent approval shift
-        approval_rate=0.5 if measure == "licence_required" else 1.0,
-        processing_days=45 if measure == "licence_required" else 0.0,
-        leakage=0.2 if measure != "licence_required" else 0.0)
+        # approval and leakage are not announced: the models' latent inputs decide them
+        approval_rate=None, leakage=None)
     return Scenario(id=row["episode"], name=str(row.get("name", row["episode"])), start=q0,
                     horizon_quarters=MAX_MONTHS // 3,
                     commodities=str(row["commodities"]).split(";"), controls=[ctl])

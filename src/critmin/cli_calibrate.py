@@ -1,0 +1,212 @@
+"""``critmin calibrate``, ``critmin backtest`` and ``critmin sensitivity`` (registered on the
+main app by importing this module from :mod:`critmin.cli`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from critmin.cli import DataPath, _load, _records, _scenario, app, console
+
+Model = Annotated[str, typer.Option(help="market model: v1 (quarterly) or v2")]
+PosteriorDir = Annotated[Path | None, typer.Option(
+    "--posterior", help="directory of posterior.csv/posterior_meta.json (default: shipped)")]
+
+
+def _say(message: str) -> None:
+    """One unwrapped line on stderr."""
+    typer.echo(message, err=True)
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for x in values for v in x.split(",") if v.strip()]
+
+
+def _check_model(model: str) -> None:
+    if model not in ("v1", "v2"):
+        _say(f"unknown model {model!r}; choose v1 or v2")
+        raise typer.Exit(2)
+
+
+def _posterior_env(directory: Path | None) -> None:
+    import os
+
+    from critmin.calibrate.posterior import ENV
+
+    if directory is not None:
+        os.environ[ENV] = str(directory)
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    episodes: Annotated[list[str] | None, typer.Option(
+        "--episodes", help="training episode ids (repeat or comma-separate); default all")]
+        = None,
+    samples: Annotated[int, typer.Option(min=10, help="ABC population size (particles)")]
+        = 400,
+    generations: Annotated[int, typer.Option(min=1, help="most ABC-SMC generations")] = 8,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address: simulate each batch of particles on its workers")]
+        = None,
+    workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 1,
+    model: Model = "v1",
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same posterior)")] = 0,
+    loo: Annotated[bool, typer.Option(
+        "--loo", help="also fit leave-one-episode-out posteriors (for backtest)")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="directory for posterior.csv/posterior_meta.json (default: "
+                         "shipped data)")] = None,
+    data: DataPath = None,
+) -> None:
+    """Joint ABC-SMC calibration of the latent inputs over the training episodes; writes
+    the posterior (weighted draws) and its provenance into the shipped data."""
+    from critmin.calibrate.abc import calibrate
+    from critmin.calibrate.episodes import EpisodeError, check_not_reserved, load_targets
+    from critmin.calibrate.posterior import posterior_dir, write_fits
+    from critmin.simulate.runner import make_executor
+
+    _check_model(model)
+    wanted = _split(episodes)
+    try:
+        check_not_reserved(wanted or [])
+    except EpisodeError as exc:
+        _say(f"calibrate: {exc}")
+        raise typer.Exit(2) from exc
+    net = _load(data)
+    try:
+        targets = load_targets(net, wanted)
+    except (EpisodeError, ValueError) as exc:
+        _say(f"calibrate: {exc}")
+        raise typer.Exit(2) from exc
+    fits = {"all": None}
+    if loo:
+        scored = sorted(set(targets.rows["episode"]))
+        fits.update({f"loo:{e}": e for e in scored if len(scored) > 1})
+        if len(scored) < 2:
+            _say("calibrate: --loo needs at least two episodes with observations")
+    executor = make_executor(scheduler, workers) if (scheduler or workers > 1) else None
+    done = {}
+    try:
+        for fit, held_out in fits.items():
+            _say(f"calibrate {model} {fit}: {samples} particles, up to {generations} "
+                      "generations")
+            draws, w, prov = calibrate(
+                net, episodes=wanted, model=model, population=samples,
+                generations=generations, seed=seed, executor=executor,
+                data=None if data is None else str(data), fit=fit, exclude=held_out)
+            done[fit] = (draws, w, prov)
+    except ValueError as exc:
+        _say(f"calibrate: {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        if executor is not None:
+            executor.shutdown()
+            client = getattr(executor, "_critmin_client", None)
+            if client is not None:
+                client.close()
+    write_fits(done, model, output)
+    where = output or posterior_dir()
+    for fit, (draws, _w, prov) in done.items():
+        s = prov["settings"]
+        console.print(f"{model} {fit}: {len(draws)} draws, {s['generations_run']} "
+                      f"generations, final epsilon {s['epsilons'][-1]:.3f}, "
+                      f"{s['simulations']:,} simulations; episodes "
+                      f"{', '.join(prov['episodes'])}")
+    console.print(f"posterior written to {where}/posterior.csv (+ posterior_meta.json)")
+
+
+@app.command("backtest")
+def backtest_cmd(
+    episode: Annotated[list[str] | None, typer.Option(
+        "--episode", help="episode id (repeat for several); default all training episodes")]
+        = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="write one Plotly figure per episode to this HTML file")] = None,
+    model: Model = "v1",
+    samples: Annotated[int, typer.Option(min=10, help="Monte Carlo samples per run")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    posterior: PosteriorDir = None,
+    data: DataPath = None,
+) -> None:
+    """Model P5/P50/P95 beside every observed value of the training episodes; 50 %/90 %
+    coverage and CRPS for the v1 priors, the posterior and leave-one-episode-out fits."""
+    from critmin.calibrate.backtest import figures, run_backtest, summary
+    from critmin.calibrate.episodes import EpisodeError
+
+    _check_model(model)
+    _posterior_env(posterior)
+    net = _load(data)
+    try:
+        rows, fan = run_backtest(net, episodes=_split(episode), model=model,
+                                 samples=samples, seed=seed, fans=html is not None)
+    except (EpisodeError, ValueError) as exc:
+        _say(f"backtest: {exc}")
+        raise typer.Exit(2) from exc
+    table = summary(rows)
+    if html is not None:
+        from critmin.report.figures import write_html
+
+        write_html(figures(fan, rows), html, "critmin backtest")
+    if as_json:
+        typer.echo(json.dumps({"model": model, "samples": samples, "seed": seed,
+                               "rows": _records(rows), "summary": _records(table)},
+                              indent=1))
+        return
+    view = Table(title=f"critmin backtest ({model}, {samples:,} samples) — per episode")
+    for c in ("variant", "episode", "n", "50 % cover", "90 % cover", "CRPS"):
+        view.add_column(c, justify="left" if c in ("variant", "episode") else "right")
+    for r in table.itertuples(index=False):
+        view.add_row(r.variant, r.episode, str(r.n), f"{r.coverage_50:.0%}",
+                     f"{r.coverage_90:.0%}", f"{r.crps:.3f}")
+    console.print(view)
+    console.print("CRPS on values relative to the episode's baseline (lower is better). "
+                  "Variants: priors_v1 (v1 on its priors), posterior (in-sample), loo "
+                  "(fitted without the episode).")
+    if html is not None:
+        console.print(f"figures written to {html}")
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    scenario: Annotated[str, typer.Option(help="preset id or scenario file")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    samples: Annotated[int, typer.Option(
+        min=8, help="SALib base sample size N (power of 2); runs N x (inputs + 2)")] = 256,
+    model: Model = "v1",
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    top: Annotated[int, typer.Option(min=1, help="drivers shown per output")] = 3,
+    data: DataPath = None,
+) -> None:
+    """Sobol indices (SALib) of the headline outputs to every latent input; top drivers."""
+    from critmin.calibrate.sensitivity import sobol_indices, top_drivers
+
+    _check_model(model)
+    if samples & (samples - 1):
+        _say(f"sensitivity: --samples must be a power of 2 (got {samples})")
+        raise typer.Exit(2)
+    net = _load(data)
+    sc = _scenario(scenario, net)
+    try:
+        idx = sobol_indices(net, sc, model=model, samples=samples, seed=seed)
+    except ValueError as exc:
+        _say(f"sensitivity: {exc}")
+        raise typer.Exit(2) from exc
+    top_df = top_drivers(net, sc, k=top, indices=idx)
+    if as_json:
+        typer.echo(json.dumps({"scenario": sc.id, "model": model, "samples": samples,
+                               "seed": seed, "indices": _records(idx),
+                               "top_drivers": _records(top_df)}, indent=1))
+        return
+    view = Table(title=f"{sc.id}: top drivers (Sobol total-order ST, first-order S1)")
+    for c in ("commodity", "output", "region", "input", "ST", "S1"):
+        view.add_column(c, justify="right" if c in ("ST", "S1") else "left")
+    for r in top_df.itertuples(index=False):
+        view.add_row(r.commodity, r.output, r.region, r.input, f"{r.ST:.2f}", f"{r.S1:.2f}")
+    console.print(view)

@@ -1,0 +1,64 @@
+"""critmin calibrate / backtest / sensitivity end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from critmin.cli import app
+
+runner = CliRunner()
+KEYS = {"episode", "observable", "date", "observed", "p5", "p50", "p95", "crps", "in_90",
+        "in_50", "commodity", "variant", "model"}
+
+
+def test_calibrate_then_backtest(episode_dir, tmp_path):
+    post = tmp_path / "post"
+    res = runner.invoke(app, ["calibrate", "--data", str(episode_dir), "--episodes",
+                              "T_Sb_licence,T_US_ban", "--samples", "30", "--generations",
+                              "1", "--loo", "--seed", "3", "--output", str(post)])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((post / "posterior_meta.json").read_text())
+    assert set(meta["v1"]) == {"all", "loo:T_Sb_licence", "loo:T_US_ban"}
+    assert meta["v1"]["loo:T_US_ban"]["episodes"] == ["T_Sb_licence"]
+    html = tmp_path / "bt.html"
+    res = runner.invoke(app, ["backtest", "--data", str(episode_dir), "--episode",
+                              "T_Sb_licence", "--episode", "T_US_ban", "--json",
+                              "--samples", "100", "--posterior", str(post),
+                              "--html", str(html)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    rows = out["rows"]
+    assert rows and all(set(r) >= KEYS for r in rows)
+    assert {r["variant"] for r in rows} == {"priors_v1", "posterior", "loo"}
+    for r in rows:
+        assert r["p5"] <= r["p50"] <= r["p95"] and r["crps"] >= 0
+    n = {v: sum(r["variant"] == v for r in rows) for v in ("priors_v1", "posterior", "loo")}
+    assert n["priors_v1"] == n["posterior"] == n["loo"]
+    text = html.read_text()
+    assert text.count("<script") >= 2 and "T_Sb_licence" in text and "src=\"http" not in text
+
+
+def test_reserved_episode_is_refused(episode_dir, tmp_path):
+    res = runner.invoke(app, ["calibrate", "--data", str(episode_dir), "--episodes",
+                              "CN_2025_04_heavyREE_licensing", "--output", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "reserved for out-of-sample evaluation" in res.output
+    assert not (tmp_path / "posterior.csv").exists()
+
+
+def test_sensitivity_json_names_drivers():
+    res = runner.invoke(app, ["sensitivity", "--scenario", "DRC_cobalt_ban_then_quota",
+                              "--json", "--samples", "32"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    top = out["top_drivers"]
+    assert top and {"output", "commodity", "input", "ST", "S1"} <= set(top[0])
+    assert {t["output"] for t in top} >= {"peak_price_ex_china", "shortfall"}
+
+
+def test_bad_samples_for_sensitivity_is_a_usage_error():
+    res = runner.invoke(app, ["sensitivity", "--scenario", "DRC_cobalt_ban_then_quota",
+                              "--samples", "30"])
+    assert res.exit_code == 2 and "power of 2" in res.output

@@ -1,0 +1,70 @@
+"""Episode targets: relative to the baseline, on model months; reserved episodes refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import critmin
+from critmin.calibrate.episodes import (
+    EpisodeError,
+    check_not_reserved,
+    check_observations,
+    load_targets,
+)
+from tests.calibrate.conftest import INDEX, write_episodes
+
+MINE = ["T_Sb_licence", "T_US_ban"]
+
+
+def test_targets_are_relative_to_the_baseline_on_scenario_months(ep_net):
+    t = load_targets(ep_net, MINE)
+    r = t.rows.set_index(["episode", "variable", "date"])
+    # scenario starts 2024-07-01 (quarter of the announcement): Dec 2024 is month 5
+    px = r.loc[("T_Sb_licence", "price_ex_china", "2024-12-31")]
+    assert np.isclose(px["observed"], 39750 / 22000) and px["month_to"] == 5
+    ex = r.loc[("T_Sb_licence", "exports_china", "2024-10-15")]
+    assert np.isclose(ex["observed"], 190 / 4075) and ex["month_to"] == 3
+    # an annual total is the mean of its calendar year, baseline = the year before
+    nl = r.loc[("T_Sb_licence", "exports_china_dest", "2024-07-01")]
+    assert np.isclose(nl["observed"], 1017 / 3012)
+    assert (nl["month_from"], nl["month_to"], nl["region"]) == (-6, 5, "EU")
+    # baseline values themselves are not targets
+    assert not ((t.rows["episode"] == "T_Sb_licence") & (t.rows["date"] == "2024-08-15")).any()
+    assert set(t.scenarios) == set(MINE)
+
+
+def test_the_scenario_states_only_announced_terms(ep_net):
+    sc = load_targets(ep_net, MINE).scenarios["T_Sb_licence"]
+    (ctl,) = sc.controls
+    assert ctl.measure == "licence_required" and ctl.approval_rate is None
+    assert str(ctl.start) == "2024-09-15" and ctl.commodities == ["antimony"]
+
+
+@pytest.mark.parametrize("episode", ["CN_2023_GaGe_licensing", "CN_2025_04_heavyREE_licensing"])
+def test_reserved_episodes_are_refused(episode):
+    with pytest.raises(EpisodeError, match="reserved"):
+        check_not_reserved([episode])
+
+
+def test_an_observation_in_a_reserved_window_is_an_error():
+    obs = pd.DataFrame([dict(episode="x", commodity="gallium", observable="price_ex_china",
+                             date="2024-01-15")])
+    with pytest.raises(EpisodeError, match="reserved window"):
+        check_observations(obs)
+    check_observations(obs.assign(date="2024-12-15"))  # after the window: allowed
+
+
+def test_an_index_row_matching_a_reserved_episode_cannot_train(tmp_path):
+    row = dict(INDEX[0], episode="T_GaGe", commodities="gallium;germanium",
+               announced="2023-07-03", in_force="2023-08-01", baseline_date="2023-07-03",
+               scenario="T_GaGe")
+    net = critmin.load(write_episodes(tmp_path, index=[row], obs=[]))
+    with pytest.raises(EpisodeError, match="reserved"):
+        load_targets(net, ["T_GaGe"])
+
+
+def test_unknown_episode_is_a_clear_error(ep_net):
+    with pytest.raises(EpisodeError, match="unknown episodes: nope"):
+        load_targets(ep_net, ["nope"])

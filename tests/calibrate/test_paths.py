@@ -1,0 +1,56 @@
+"""The model-path contract on the v1 engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from critmin.scenarios.spec import ExportControl, Scenario
+from critmin.simulate.paths import latent_priors, simulate_paths
+
+
+def licence(approval, days=45.0):
+    return Scenario(id="t", name="t", start="2024-07-01", commodities=["antimony"],
+                    controls=[ExportControl(exporter="CHN", commodities=["antimony"],
+                                            measure="licence_required", approval_rate=approval,
+                                            processing_days=days, start="2024-07-01")])
+
+
+def test_dims_and_variables(net):
+    ds = simulate_paths(net, licence(None), samples=64, seed=1, months=12, model="v1",
+                        priors_only=True)
+    assert dict(ds.sizes) == {"sample": 64, "month": 12, "commodity": 1, "region": 4}
+    for v in ("price_ex_china", "price_china", "exports_china", "exports_china_dest",
+              "shortfall"):
+        assert v in ds
+    # quarterly engine: months of one quarter share a value
+    px = ds["price_ex_china"].to_numpy()
+    assert np.array_equal(px[:, 0], px[:, 2]) and (px > 0).all()
+
+
+def test_theta_replaces_draws_and_is_deterministic(net):
+    names = latent_priors(net, "v1")
+    shared = names[names["scope"].eq("ALL")]
+    theta = {r["name"]: np.full(8, (r["low"] + r["high"]) / 2) for _, r in shared.iterrows()}
+    theta["approval_logit_shift"] = np.linspace(-3, 3, 8)
+    a = simulate_paths(net, licence(0.5), samples=8, seed=1, months=6, model="v1", theta=theta)
+    b = simulate_paths(net, licence(0.5), samples=8, seed=99, months=6, model="v1",
+                       theta=theta)
+    assert np.allclose(a["price_ex_china"], b["price_ex_china"])  # every draw from theta
+    peak = a["price_ex_china"].max("month").isel(commodity=0).to_numpy()
+    assert np.all(np.diff(peak) <= 1e-12)  # more approval, lower peak price
+
+
+def test_announced_full_approval_without_delay_is_the_baseline(net):
+    theta = {"approval_logit_shift": np.linspace(-3, 3, 16)}
+    free = simulate_paths(net, licence(1.0, 0.0), samples=16, seed=3, months=12, model="v1",
+                          theta=theta)
+    assert np.allclose(free["price_ex_china"], 1.0) and np.allclose(free["price_china"], 1.0)
+
+
+def test_unknown_model_and_latent_names_are_errors(net):
+    with pytest.raises(ValueError, match="unknown model"):
+        simulate_paths(net, licence(None), samples=4, seed=0, model="v9")
+    with pytest.raises(ValueError, match="unknown v1 latent inputs: nope"):
+        simulate_paths(net, licence(None), samples=4, seed=0, model="v1",
+                       theta={"nope": np.zeros(4)})
