@@ -126,6 +126,36 @@ USGS_PRICES = [
     ("molyb", "Price_dkg", "molybdenum", 1.0, "USD/kg", "molybdic oxide, Mo content, annual avg"),
     ("vanad", "Price_V2O5_dlb", "vanadium", 2.20462, "USD/kg",
      "vanadium pentoxide (V2O5), USD/lb x 2.20462"),
+    # list coverage (MCS 2024 salient statistics; column names as USGS gives them)
+    ("arsen", "Price_Mtl_US_dkg", "arsenic", 1.0, "USD/kg", "arsenic metal, U.S. (Price_Mtl_US)"),
+    ("barit", "Price_dt", "barite", 1.0, "USD/t", "barite, USGS annual price (Price_dt)"),
+    ("coppe", "Price_LME_ctslb", "copper", 0.0220462, "USD/kg",
+     "copper, LME grade A cash, US cents/lb x 0.0220462"),
+    ("fluor", "Price_Acid_dt", "fluorspar", 1.0, "USD/t", "acid-grade fluorspar (Price_Acid)"),
+    ("lead", "Price_LME_ctslb", "lead", 0.0220462, "USD/kg",
+     "lead, LME cash, US cents/lb x 0.0220462"),
+    ("niobi", "Price_dkg", "niobium", 1.0, "USD/kg", "niobium, USGS annual price (Price_dkg)"),
+    ("phosp", "Price_dt", "phosphate", 1.0, "USD/t", "phosphate rock, USGS annual price"),
+    ("potas", "Price_Muriate_dt", "potash", 1.0, "USD/t", "muriate of potash (Price_Muriate)"),
+    ("rheni", "Price_Metal_dkg", "rhenium", 1.0, "USD/kg", "rhenium metal pellets"),
+    ("simet", "Price_Si_ctslb", "silicon", 0.0220462, "USD/kg",
+     "silicon metal, US cents/lb x 0.0220462"),
+    ("silve", "Price_Bullion_dtoz", "silver", 32.1507, "USD/kg",
+     "silver bullion, USD/troy oz x 32.1507"),
+    ("tanta", "Price_Ta2O5_dkg", "tantalum", 1.0, "USD/kg", "tantalum, USD per kg Ta2O5 content"),
+    ("tin", "Price_LME_ctslb", "tin", 0.0220462, "USD/kg", "tin, LME cash, US cents/lb x 0.0220462"),
+    ("timin", "Price_Rutile_dt", "rutile", 1.0, "USD/t", "rutile concentrate (Price_Rutile)"),
+    ("timin", "Price_Ilmenite_dt", "ilmenite", 1.0, "USD/t", "ilmenite (Price_Ilmenite)"),
+    ("titan", "Price_Sponge_dkg", "titanium", 1.0, "USD/kg", "titanium sponge (Price_Sponge)"),
+    ("zinc", "Price_LME_ctslb", "zinc", 0.0220462, "USD/kg",
+     "zinc, LME special high grade, US cents/lb x 0.0220462"),
+    ("zirco", "Price_Zircon_imported_t", "zirconium", 1.0, "USD/t",
+     "zircon, imported (Price_Zircon_imported)"),
+    ("felds", "Price_Feldspar_dt", "feldspar", 1.0, "USD/t", "feldspar (Price_Feldspar)"),
+    ("stron", "Price_dt", "strontium", 1.0, "USD/t", "celestite, USGS annual price (Price_dt)"),
+    ("scand", "Price_Cmpds_Oxide_dg", "scandium", 1000.0, "USD/kg",
+     "scandium oxide, USD/g x 1000"),
+    ("yttri", "Price_Y2O3_dkg", "y", 1.0, "USD/kg", "yttrium oxide (Price_Y2O3)"),
 ]
 
 T5_NAMES = {
@@ -135,6 +165,18 @@ T5_NAMES = {
     "Tungsten": "tungsten", "Magnesium": "magnesium", "Platinum": "platinum",
     "Palladium": "palladium", "Indium": "indium", "Tellurium": "tellurium",
     "Bismuth": "bismuth", "Vanadium": "vanadium",
+    "Aluminum (bauxite)": "bauxite", "Arsenic": "arsenic", "Barite": "barite",
+    "Beryllium": "beryllium", "Chromium": "chromium", "Fluorspar": "fluorspar",
+    "Niobium": "niobium", "Scandium": "scandium", "Tantalum": "tantalum", "Tin": "tin",
+    "Titanium (metal)": "titanium", "Yttrium": "y", "Zinc": "zinc",
+    "Zirconium (ores and concentrates)": "zirconium",
+}
+FIG2_NAMES = {  # MCS 2024 Fig. 2 rows for listed commodities that table T5 lacks
+    "CESIUM": ["cesium"], "RUBIDIUM": ["rubidium"], "STRONTIUM": ["strontium"],
+    "POTASH": ["potash"], "SILVER": ["silver"], "RHENIUM": ["rhenium"],
+    "ALUMINA": ["alumina"], "ALUMINUM": ["aluminum"], "COPPER, refined": ["copper"],
+    "LEAD, refined": ["lead"], "SILICON, metal and ferrosilicon": ["silicon"],
+    "TITANIUM MINERAL CONCENTRATES": ["ilmenite", "rutile"],
 }
 
 BACI_HS = {
@@ -408,11 +450,13 @@ def us_reliance(shared: Path):
             unit = "t REO" if commodity == "ree" else "t"
             nir = r["Net_Import_Reliance"].strip()
             qual = nir[0] if nir[:1] in "<>" else ("E" if nir == "E" else "")
-            val = 0.0 if nir == "E" else number(nir.lstrip("<>")) / 100
-            out.append(dict(importer="USA", commodity=commodity, year=2023,
-                            measure="net_import_reliance", value=val, qualifier=qual,
-                            unit="share", estimated=True, method="USGS estimate",
-                            source_id="usgs_mcs2024_t5", note=""))
+            val = 0.0 if nir == "E" else number(nir.lstrip("<>"))
+            if val is not None:  # 'NA' (beryllium): no reliance published
+                out.append(dict(importer="USA", commodity=commodity, year=2023,
+                                measure="net_import_reliance",
+                                value=val if nir == "E" else val / 100, qualifier=qual,
+                                unit="share", estimated=True, method="USGS estimate",
+                                source_id="usgs_mcs2024_t5", note=""))
             cons = number(r["Apparent_Consuption"])
             if cons is not None:
                 out.append(dict(importer="USA", commodity=commodity, year=2023,
@@ -435,6 +479,40 @@ def us_reliance(shared: Path):
                      method="USGS estimate" if est else "", source_id="usgs_mcs2025_ree",
                      note="compounds and metals: production + imports - exports")]
     return out
+
+
+def fig2_reliance(shared: Path, have: set[str]):
+    """U.S. net import reliance 2023 (MCS 2024 Fig. 2) for listed commodities T5 lacks, and
+    the major import sources 2019-22 it names (in order, without shares) as gaps rows."""
+    rel, gaps = [], []
+    path = shared / "usgs-mcs2024" / "trends" / "MCS2024_Fig2_Net_Import_Reliance.csv"
+    with path.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    names = {**FIG2_NAMES, **{k.upper(): [v] for k, v in T5_NAMES.items()}}
+    aliases = {"RARE EARTHS, COMPOUNDS AND METALS": ["ree"], "TITANIUM, SPONGE METAL":
+               ["titanium"], "ANTIMONY, METAL AND OXIDE": ["antimony"], "NIOBIUM (COLUMBIUM)":
+               ["niobium"], "GRAPHITE (NATURAL)": ["graphite"], "MAGNESIUM METAL":
+               ["magnesium"], "ZINC, REFINED": ["zinc"], "TIN, REFINED": ["tin"],
+               "CHROMIUM, ALL FORMS": ["chromium"], "ARSENIC, ALL FORMS": ["arsenic"],
+               "ZIRCONIUM, ORES AND CONCENTRATES": ["zirconium"], "BAUXITE": ["bauxite"]}
+    for r in rows:
+        label = r["Commodity"].strip()
+        commodities = names.get(label) or aliases.get(label.upper()) or names.get(
+            label.upper(), [])
+        for c in commodities:
+            nir = r["Net_Import_Reliance_pct_2023"].strip()
+            v, q = parse_cell(nir)
+            if c not in have and v is not None:
+                rel.append(dict(importer="USA", commodity=c, year=2023,
+                                measure="net_import_reliance", value=v / 100,
+                                qualifier=q.replace("e", ""), unit="share", estimated=True,
+                                method="USGS estimate", source_id="usgs_mcs2024_fig2",
+                                note=f"as '{label}'"))
+            gaps.append(dict(table="import_sources", commodity=c, stage="", country="USA",
+                             year=2022, reason="USGS names the major import sources "
+                             f"2019-2022 in order without shares: {r['Major_Import_Sources_2019_2022']}",
+                             source_id="usgs_mcs2024_fig2"))
+    return rel, gaps
 
 
 def us_prices(shared: Path):
@@ -903,6 +981,117 @@ def one_value_per_fact(params: pd.DataFrame, prod: pd.DataFrame) -> pd.DataFrame
     return params.reset_index()
 
 
+DYTB_GAPS = [  # (table, commodity, stage, country, years, reason, source)
+    ("production", "dy", "mine", "WORLD", (2022, 2023, 2024),
+     "USGS MCS gives rare-earth mine output only as total REO by country; no publisher read "
+     "by critmin gives dysprosium mine output by country for 2022-2024 (the only split "
+     "shipped is JRC RMIS for 2021)", "usgs_mcs2025_ree"),
+    ("production", "tb", "mine", "WORLD", (2022, 2023, 2024),
+     "USGS MCS gives rare-earth mine output only as total REO by country; no publisher read "
+     "by critmin gives terbium mine output by country for 2022-2024", "usgs_mcs2025_ree"),
+    ("reserves", "dy", "", "WORLD", (2024,), "USGS reserves are total REO; no dysprosium "
+     "reserves by country are published in the sources read", "usgs_mcs2025_ree"),
+    ("reserves", "tb", "", "WORLD", (2024,), "USGS reserves are total REO; no terbium "
+     "reserves by country are published in the sources read", "usgs_mcs2025_ree"),
+    *[("import_sources", el, "", imp, (2024,),
+       f"{'Japan' if imp == 'JPN' else 'U.S.'} imports of {name} by origin: HS 2805.30 and "
+       "2846 mix the rare earths (no Dy/Tb line) and are not in the BACI extract; customs "
+       "data by element not found", "cepii_baci_v202601")
+      for el, name in (("dy", "dysprosium"), ("tb", "terbium")) for imp in ("JPN", "USA")],
+]
+NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
+    ("import_sources", "gallium", "", "JPN", 2024, "Japan's gallium imports by origin not "
+     "found (research_b_gaps.md); HS 811292 mixes Ga, Hf, In, Nb, Re, Tl", "cepii_baci_v202601"),
+    ("import_sources", "germanium", "", "JPN", 2024, "Japan's germanium imports by origin not "
+     "found (research_b_gaps.md); HS 8112 (Ge) not in the BACI extract", "cepii_baci_v202601"),
+    *[("import_reliance", c, "", "JPN", 2024, "Japan's net import reliance not published in "
+       "the sources read (research_b_gaps.md; JOGMEC material-flow reports not in the stored "
+       "corpus); critmin ships only a mine-stage 100 % where Japan has no mine output",
+       "usgs_mcs2025_ree") for c in ("ree", "cobalt", "nickel", "gallium", "germanium",
+                                     "tungsten", "antimony")],
+    ("production", "germanium", "refining", "WORLD", 2024, "MCS 2025 germanium chapter gives "
+     "no refinery production table for 2023-2024 (mcs2025_b_gaps.md); 2022-2023 from the "
+     "MCS 2024 release only", "usgs_mcs2024_germa"),
+    ("production", "cobalt", "refining", "WORLD", 2024, "MCS 2025 cobalt chapter has no "
+     "refinery production by country (mcs2025_a_gaps.md)", "usgs_mcs2025_cobalt"),
+    ("import_sources", "gallium", "", "USA", 2024, "MCS 2025 gallium import sources "
+     "(2020-23) not found in the copy read (mcs2025_b_gaps.md)", "usgs_mcs2025_gallium"),
+    ("import_sources", "tungsten", "", "USA", 2024, "MCS 2025 tungsten import sources "
+     "(2020-23) not found in the copy read (mcs2025_b_gaps.md)", "usgs_mcs2025_tungsten"),
+    ("import_reliance", "indium", "", "USA", 2024, "U.S. apparent consumption of indium not "
+     "published (mcs2025_b_gaps.md)", "usgs_mcs2025_indium"),
+    ("import_reliance", "palladium", "", "USA", 2024, "U.S. apparent consumption of "
+     "palladium 2024 not given in the copy read (mcs2025_b_gaps.md)",
+     "usgs_mcs2025_platinum_group"),
+    ("reserves", "platinum", "", "WORLD", 2024, "USGS publishes reserves for all PGMs "
+     "together; platinum-only reserves do not exist in the source", "usgs_mcs2025_platinum_group"),
+    ("stage_shares", "li_ion_cell", "product", "WORLD", 2024, "battery cell output shares of "
+     "Korea, Japan, Poland, Hungary and the U.S. not found (midstream_gaps.md)",
+     "cepii_baci_v202601"),
+    ("bom", "cathode", "", "WORLD", 2024, "kg of Li/Co/Ni/Mn per kWh by chemistry (NMC811, "
+     "NMC622, LFP) not found verbatim (midstream_gaps.md)", "cepii_baci_v202601"),
+    ("projects", "ndfeb_magnet", "product", "JPN", 2025, "Shin-Etsu Takefu (Japan) magnet "
+     "plant: no capacity or capex published in the sources read (projects_ree_gaps.md)",
+     "cepii_baci_v202601"),
+]
+
+
+def narrative_gaps(eu_source: str, eu_commodities: list[str]) -> list[dict]:
+    """Gaps rows for Dy/Tb data, the research notes' open items and the EU study fields."""
+    rows = [dict(table=t, commodity=c, stage=st, country=cc, year=y, reason=why, source_id=src)
+            for t, c, st, cc, years, why, src in DYTB_GAPS for y in years]
+    rows += [dict(table=t, commodity=c, stage=st, country=cc, year=y, reason=why,
+                  source_id=src) for t, c, st, cc, y, why, src in NOTE_GAPS]
+    rows += [dict(table="criticality_studies", commodity=c, stage="", country="WORLD",
+                  year=2023, reason="EU 2023 study: end-of-life recycling input rate (EOL-RIR) "
+                  "and substitution index (SI_SR) not found in a readable copy "
+                  "(research_b_gaps.md); critmin uses its defaults", source_id=eu_source)
+             for c in eu_commodities]
+    return rows
+
+
+def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
+    """One gaps row per listed commodity and missing item: production (none, or none for
+    2024), reserves, 2024 price, U.S. net import reliance, U.S. import sources."""
+    t = {n: pd.read_csv(out / f"{n}.csv", dtype=str, keep_default_na=False) for n in (
+        "commodities", "production", "reserves", "prices", "import_reliance",
+        "import_sources", "gaps")}
+    src = t["commodities"].set_index("commodity")["source_id"]
+    gapped = set(zip(t["gaps"]["table"], t["gaps"]["commodity"]))
+    rows = []
+    for c in sorted(set(lists["commodity"]) & set(src.index)):
+        def gap(table, year, reason, stage="", country="WORLD"):
+            if (table, c) not in gapped:
+                rows.append(dict(table=table, commodity=c, stage=stage, country=country,
+                                 year=year, reason=reason, source_id=src[c]))
+        prod = t["production"][t["production"]["commodity"] == c]
+        parent = t["commodities"].set_index("commodity")["parent"].get(c, "")
+        if prod.empty:
+            gap("production", 2024, NO_PRODUCTION.get(c) or (
+                "rare earths are published as a total (t REO) by country; no source read "
+                "gives this element's output by country, and critmin makes no split without "
+                "a published distribution" if parent == "ree" else "no source transcribed"))
+        elif "2024" not in set(prod["year"]):
+            gap("production", 2024, "2024 (USGS MCS 2025) not transcribed for this commodity; "
+                "latest year shipped is " + max(prod["year"]))
+        if c in LIST_COMMODITIES and c not in NO_PRODUCTION and \
+                t["reserves"]["commodity"].eq(c).sum() == 0:
+            gap("reserves", 2023, "USGS gives no reserves figure for this commodity")
+        if not (t["prices"]["commodity"].eq(c) & t["prices"]["year"].eq("2024")).any():
+            gap("prices", 2024, "2024 price (USGS MCS 2025) not transcribed; latest year "
+                "shipped: " + (max(t["prices"].loc[t["prices"]["commodity"] == c, "year"],
+                                   default="none")))
+        rel = t["import_reliance"]
+        if not (rel["commodity"].eq(c) & rel["importer"].eq("USA")).any() and parent != "ree":
+            gap("import_reliance", 2023, "USGS publishes no U.S. net import reliance for this "
+                "commodity in the MCS 2024 release", country="USA")
+        if not (t["import_sources"]["commodity"].eq(c)
+                & t["import_sources"]["importer"].eq("USA")).any():
+            gap("import_sources", 2024, "no U.S. import shares by origin: not in MCS tables read "
+                "and no matching HS code in the BACI extract", country="USA")
+    return rows
+
+
 def write(name: str, rows, columns: list[str]) -> None:
     df = pd.DataFrame(rows)
     df = df.reindex(columns=columns)
@@ -959,8 +1148,16 @@ def main() -> None:
                         import_shares_from_flows(flows)], ignore_index=True)
     shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
                       & (shares["period"] == "2024"))]
+    reliance = us_reliance(args.shared) + t_rel + jp_reliance
+    have = {r["commodity"] for r in reliance if r["importer"] == "USA"
+            and r["measure"] == "net_import_reliance"}
+    fig2_rel, fig2_gaps = fig2_reliance(args.shared, have)
+    reliance += fig2_rel
+    with_shares = set(shares.loc[shares["importer"] == "USA", "commodity"])
+    gaps_df = pd.concat([gaps_df, pd.DataFrame(
+        [g for g in fig2_gaps if g["commodity"] not in with_shares])], ignore_index=True)
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
-                       ("import_reliance", us_reliance(args.shared) + t_rel + jp_reliance),
+                       ("import_reliance", reliance),
                        ("governance", gov), ("criticality_studies", eu),
                        ("critical_lists", lists),
                        ("prices", us_prices(args.shared) + t_prices), ("flows", flows),
@@ -995,8 +1192,11 @@ def main() -> None:
     units.update({c: u for c, _, _, u, _, _, _ in DERIVED_COMMODITIES})
     projects, project_gaps, project_sources = projects_from_raw(CURATED / "raw", units)
     write("projects", projects, TABLES["projects"].names)
-    gaps_all = pd.concat([pd.read_csv(OUT / "gaps.csv"), pd.DataFrame(project_gaps)],
-                         ignore_index=True)
+    eu_src = eu["source_id"].iloc[0]
+    gaps_all = pd.concat([pd.read_csv(OUT / "gaps.csv"), pd.DataFrame(project_gaps),
+                          pd.DataFrame(narrative_gaps(eu_src, sorted(set(eu["commodity"])))),
+                          pd.DataFrame(coverage_gaps(OUT, lists))],
+                         ignore_index=True).drop_duplicates(list(TABLES["gaps"].key))
     write("gaps", gaps_all, TABLES["gaps"].names)
     all_sources = pd.concat([all_sources, project_sources],
                             ignore_index=True).drop_duplicates("source_id")
@@ -1018,6 +1218,11 @@ def sources():
                      "and Reserves"), year=2025, url=MCS2025_URL, licence="public domain",
                  note="data release https://doi.org/10.5066/P13XCP3R; text read from the "
                       "mirror github.com/NSSAC/dpi.RAG data/marker/mcs2025-rare-earths.md"),
+            dict(source_id="usgs_mcs2024_fig2", publisher="U.S. Geological Survey",
+                 title="Mineral Commodity Summaries 2024 - data release",
+                 table="Figure 2, 2023 U.S. net import reliance and major import sources "
+                       "2019-2022 (MCS2024_Fig2_Net_Import_Reliance.csv)", year=2024,
+                 url=MCS2024_URL, licence="public domain", note=""),
             dict(source_id="usgs_mcs2024_t5", publisher="U.S. Geological Survey",
                  title="Mineral Commodity Summaries 2024 - data release",
                  table="Table 5, Critical minerals salient statistics (MCS2024_T5)", year=2024,

@@ -17,6 +17,7 @@ USGS cell qualifiers are kept, never dropped (MCS "Explanation of symbols"):
 from __future__ import annotations
 
 import csv
+import math
 import re
 from pathlib import Path
 
@@ -47,9 +48,10 @@ def parse_cell(text: str) -> tuple[float | None, str]:
     if t.endswith("e"):
         qual, t = qual + "e", t[:-1].strip()
     try:
-        return float(t), qual
+        value = float(t)
     except ValueError:
         return None, t[:40] or "blank"
+    return (value, qual) if math.isfinite(value) else (None, "NA")
 
 
 # commodity -> (name, group, unit, basis, HS codes)  -- commodities added for list coverage
