@@ -25,6 +25,9 @@ app.add_typer(scenarios_app, name="scenarios")
 
 console = Console()
 err = Console(stderr=True)
+from critmin.cli_checks import quiet_flag_types  # noqa: E402
+
+quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 DataPath = Annotated[
     Path | None,
@@ -152,6 +155,10 @@ def data_schema(
     table: Annotated[str | None, typer.Argument(help="table name; all when omitted")] = None,
 ) -> None:
     """Document the tables: columns, types, units, allowed values."""
+    if table is not None and table not in TABLES:
+        typer.echo(f"data schema: unknown table {table!r}; choose one of: "
+                   f"{', '.join(TABLES)}", err=True)
+        raise typer.Exit(2)
     names = [table] if table else list(TABLES)
     for name in names:
         schema = TABLES[name]
@@ -186,8 +193,11 @@ def assess_cmd(
     data: DataPath = None,
 ) -> None:
     """Vulnerability assessment: concentration, import reliance, chokepoints, criticality."""
+    from critmin.cli_checks import check_output
     from critmin.metrics.assessment import assess
 
+    check_output(csv, "assess --csv")
+    check_output(plot, "assess --plot")
     net = _load(data)
     importers = tuple(c.upper() for c in (country or ["USA", "JPN"]))
     if stage is not None and stage not in (*STAGES, "reserves"):
@@ -257,15 +267,22 @@ def _stored_run(net, sc, samples: int, seed: int, db: Path | None):
             executor.shutdown()
 
 
-def _scenario(id_or_file: str, net):
+def _scenario(id_or_file: str, net, check: str | None = None):
+    """The scenario; with ``check`` (the command's name) also its codes against the data
+    (exit 2) and a warning for commodities it names that cannot be simulated."""
     from critmin.scenarios import ScenarioError, get_scenario
 
     try:
-        return get_scenario(id_or_file, net)
+        sc = get_scenario(id_or_file, net)
     except ScenarioError as exc:
         for line in str(exc).splitlines():
             typer.echo(line, err=True)
         raise typer.Exit(2) from exc
+    if check:
+        from critmin.cli_checks import check_scenario
+
+        check_scenario(net, sc, check)
+    return sc
 
 
 @scenarios_app.command("list")
@@ -311,7 +328,7 @@ def simulate_cmd(
     scenario: Annotated[str, typer.Option(help="preset id, n1:COMMODITY:STAGE, or a "
                                                "YAML/JSON file")],
     samples: Annotated[int, typer.Option(min=1, help="Monte Carlo samples")] = 10_000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
     horizon: Annotated[int | None, typer.Option(min=1, max=80,
                                                 help="quarters to simulate")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON results")] = False,
@@ -319,30 +336,47 @@ def simulate_cmd(
         help="Dask scheduler address (tcp://host:8786); local processes otherwise")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="local worker processes")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="samples per task")] = 8192,
-    db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    db: Annotated[Path | None, typer.Option(help="results store (default $CRITMIN_DB)")] =
+        None,
     compare_response: Annotated[bool, typer.Option(
         help="also run without the Rapid Response Group rules to value them")] = True,
+    rows: Annotated[int, typer.Option(min=1, help="table rows to print, most affected "
+                                                  "first (--json has all)")] = 20,
+    yes: Annotated[bool, typer.Option(
+        "--yes", help="start even when the run is estimated past an hour or half the "
+                      "free disk")] = False,
     data: DataPath = None,
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
+    import os
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from critmin.cli_brief import open_store
+    from critmin.cli_checks import check_scheduler, fail, guard_size, local_executor
     from critmin.simulate.report import simulation_report
     from critmin.simulate.runner import make_executor, simulate
-    from critmin.store import ResultsStore
 
+    if scheduler:
+        check_scheduler(scheduler)
     net = _load(data)
-    sc = _scenario(scenario, net)
-    store = ResultsStore(db)
-    executor = make_executor(scheduler, workers if samples > chunk_size else 1)
+    sc = _scenario(scenario, net, check="simulate")
+    store = open_store(db)
     variants = [True, False] if (compare_response and sc.responses) else [True]
+    n_workers = 1 if samples <= chunk_size else (workers or os.cpu_count() or 1)
+    guard_size(net, samples, n_workers, store.path, len(variants), yes)
+    try:
+        executor = (make_executor(scheduler) if scheduler
+                    else local_executor(workers if samples > chunk_size else 1))
+    except (OSError, TimeoutError) as exc:
+        fail(f"simulate: cannot connect to the Dask scheduler at {scheduler}: {exc}")
     run_ids = {}
     try:
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                       disable=as_json and not err.is_terminal) as bar:
             for responses in variants:
-                label = "with response" if responses else "without response"
+                label = "with rules" if responses else "without rules"
                 task = bar.add_task(f"{sc.id} ({label})", total=None)
                 run_ids[responses] = simulate(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
@@ -350,9 +384,16 @@ def simulate_cmd(
                     responses=responses,
                     progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                    total=total))
+    except KeyboardInterrupt:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+            executor = None
+        fail("simulate: interrupted; finished chunks are stored and the same command "
+             "resumes from them", 130)
     except ValueError as exc:
-        err.print(f"simulate: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"simulate: {exc}")
+    except RuntimeError as exc:  # store busy (another process writing), worker lost
+        fail(f"simulate: {exc}", 1)
     finally:
         if executor is not None:
             executor.shutdown()
@@ -360,25 +401,60 @@ def simulate_cmd(
             if client is not None:
                 client.close()
     report = simulation_report(store, run_ids[True], run_ids.get(False))
+    if isinstance(report.get("inputs"), str):
+        report["inputs"] = json.loads(report["inputs"])
     if as_json:
         typer.echo(json.dumps(report, indent=1))
         return
-    view = Table(title=f"{sc.id}: {samples:,} samples, seed {seed} — P5 / P50 / P95")
-    for c in ("commodity", "region", "peak ex-China/China price", "shortfall (share)",
-              "min cover days"):
-        view.add_column(c, justify="left" if c in ("commodity", "region") else "right")
+    _print_simulation(report, sc.id, samples, seed, rows)
+    console.print(f"run {report['run_id']} stored in {store.path}", highlight=False)
+
+
+def _print_simulation(report: dict, scenario_id: str, samples: int, seed: int,
+                      rows: int) -> None:
+    """One row per commodity, most affected first: peak ex-China/China price ratio and
+    U.S./Japan shortfall as median (P5–P95); the median shortfall without the response
+    rules when they were compared."""
+    from critmin.report.fmt import pct
+
+    def rng(q, fmt):
+        return f"{fmt(q['p50'])} ({fmt(q['p5'])}–{fmt(q['p95'])})"
+
+    def share(v):
+        return pct(v).removesuffix(" %")
+
+    without = {(r["commodity"], r["region"]): r for r in report.get("response_value", [])}
+    by = {}
     for r in report["results"]:
-        if r["region"] == "CHN":
-            continue
-        pr, sh = r["peak_price_ratio"], r["shortfall"]
-        cov = r.get("min_cover_days")
-        view.add_row(r["commodity"], r["region"],
-                     f"{pr['p5']:.2f} / {pr['p50']:.2f} / {pr['p95']:.2f}",
-                     f"{sh['p5']:.1%} / {sh['p50']:.1%} / {sh['p95']:.1%}",
-                     "" if cov is None else f"{cov['p5']:.0f} / {cov['p50']:.0f} / "
-                                            f"{cov['p95']:.0f}")
+        by.setdefault(r["commodity"], {})[r["region"]] = r
+    order = sorted(by, key=lambda c: -max(by[c][g]["shortfall"]["mean"] for g in
+                                          ("USA", "JPN") if g in by[c]))
+    view = Table(title=f"{scenario_id}: {samples:,} samples, seed {seed}", caption=(
+        "median (P5–P95); price ratio: peak ex-China / China price; shortfall: % of "
+        "demand unmet; most affected first"),
+        title_justify="left", caption_justify="left")
+    for c in ("commodity", "price ratio ×", "U.S. short %", "Japan short %"):
+        view.add_column(c, justify="left" if c == "commodity" else "right")
+    if without:
+        view.add_column("no rules US/JP", justify="right")
+    for c in order[:rows]:
+        us, jp = by[c]["USA"], by[c]["JPN"]
+        cells = [c, rng(us["peak_price_ratio"], lambda v: f"{v:.1f}"),
+                 rng(us["shortfall"], share), rng(jp["shortfall"], share)]
+        if without:
+            w = [without.get((c, g)) for g in ("USA", "JPN")]
+            cells.append(" / ".join(share(x["shortfall_p50_without"]) if x else "—"
+                                    for x in w) + " %")
+        view.add_row(*cells)
     console.print(view)
-    console.print(f"run {report['run_id']} stored in {store.path}")
+    more = len(order) - rows
+    if more > 0:
+        console.print(f"{more} more commodities (less affected): --rows {len(order)} or "
+                      "--json", highlight=False)
+    if without:
+        saved = sum(v["shortfall_mean_avoided"] for v in without.values())
+        console.print(f"Response rules: 'no rules' = same draws without them; mean "
+                      f"shortfall avoided, summed: {100 * saved:.1f} pp.", highlight=False)
 
 
 @app.command("optimize")
@@ -390,7 +466,8 @@ def optimize_cmd(
     budget_vehicle: Annotated[float, typer.Option(
         min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
     samples: Annotated[int, typer.Option(min=1, help="disruption scenarios sampled")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed of the simulation")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1,
+                                      help="random seed of the simulation")] = 0,
     cvar_weight: Annotated[float, typer.Option(min=0, help="lambda on CVaR 95 %")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON results")] = False,
     frontier_html: Annotated[Path | None, typer.Option(
@@ -399,13 +476,18 @@ def optimize_cmd(
     data: DataPath = None,
 ) -> None:
     """Choose projects, instruments and stockpiles that buy the most security per dollar."""
+    from critmin.cli_checks import Steps, check_output
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, frontier_figure, portfolio_record, save
 
+    check_output(frontier_html, "optimize --frontier")
     net = _load(data)
-    sc = _scenario(scenario, net)
+    sc = _scenario(scenario, net, check="optimize")
+    steps = Steps(4 if frontier_html else 3, quiet=as_json and not err.is_terminal)
+    steps(f"simulating {sc.id}: {samples:,} samples")
     store, run_id = _stored_run(net, sc, samples, seed, db)
+    steps("building and solving the portfolio (HiGHS)")
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         inst = build_instance(net, store, run_id, budgets, cvar_weight=cvar_weight)
@@ -418,6 +500,7 @@ def optimize_cmd(
     if frontier_html is not None:
         from critmin.report.figures import write_html
 
+        steps("budget–risk frontier (6 budgets)")
         front = frontier(inst)
         record["frontier"] = front.to_dict("records")
         write_html([frontier_figure(front)], frontier_html, "critmin budget-risk frontier")

@@ -4,9 +4,7 @@ and export stored simulations and optimisations). Registered from :mod:`critmin.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +12,8 @@ import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from critmin.cli_checks import Steps, check_output, fail
 
 runs_app = typer.Typer(help="Stored simulations and optimisations: list, show, export.",
                        no_args_is_help=True)
@@ -32,23 +32,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(runs_app, name="runs")
 
 
-def fail(message: str, code: int = 2):
-    """One line on stderr, then exit."""
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def check_output(path: Path, what: str) -> None:
-    """Fail fast (before any work) when ``path`` cannot be written."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        fail(f"{what}: {path} is a directory; give a file name")
-    if not parent.is_dir():
-        fail(f"{what}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        fail(f"{what}: directory {parent} is not writable")
-
-
 def open_store(db: Path | None):
     """The results store, or a one-line error (busy, unreadable, wrong format)."""
     from critmin.store import ResultsStore
@@ -57,19 +40,6 @@ def open_store(db: Path | None):
         return ResultsStore(db)
     except Exception as exc:  # store errors are one line for the user
         fail(f"store: {exc}", 1)
-
-
-class Steps:
-    """A progress line per step on stderr: '[2/5 3.1 s] simulating ...'."""
-
-    def __init__(self, total: int, quiet: bool = False):
-        self.total, self.n, self.t0, self.quiet = total, 0, time.monotonic(), quiet
-
-    def __call__(self, message: str) -> None:
-        self.n += 1
-        if not self.quiet:
-            err.print(f"[{min(self.n, self.total)}/{self.total} "
-                      f"{time.monotonic() - self.t0:4.1f} s] {message}", highlight=False)
 
 
 def report_cmd(
@@ -107,7 +77,7 @@ def report_cmd(
         except PdfError as exc:
             fail(f"report: {exc}")
     net = _load(data)
-    sc = _scenario(scenario, net)
+    sc = _scenario(scenario, net, check="report")
     store = open_store(db)
     steps = Steps(6 if want_pdf else 5)
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}

@@ -89,6 +89,7 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
         problems += _problems(raw, infinite, col.name,
                               "not a finite number: " + text.map(repr))
         bad = bad | infinite
+        values = values.where(~infinite)  # reported here, not again as an inf total
         if col.dtype == "int":
             frac = present & ~bad & (values % 1 != 0)
             problems += _problems(raw, frac, col.name, "not a whole number: " + text.map(repr))

@@ -1,0 +1,189 @@
+"""Checks the command line makes before doing work, so every bad input ends in one line:
+output paths, scenario codes, commodities the model cannot simulate, scheduler addresses,
+run sizes; and worker pools that leave Ctrl-C to the parent."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import shutil
+import signal
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import typer
+
+SECONDS_PER_SAMPLE = 1.5 / 8192
+"""Engine time per sample and worker (measured: 1.5 s per 8,192-sample chunk, see
+:mod:`critmin.simulate.runner`); an estimate for the size guard, not a promise."""
+BYTES_PER_VALUE = 4
+"""Per-sample results are stored as float32."""
+METRICS_PER_COMMODITY = 11
+"""Stored per-sample columns per commodity (peak ratio and price, four shortfalls, two
+covers, two values at risk, the response flag)."""
+MAX_SECONDS = 3600.0
+MAX_DISK_SHARE = 0.5
+"""Without ``--yes``, refuse runs estimated past an hour or half the free disk."""
+
+
+def fail(message: str, code: int = 2):
+    """One line on stderr, then exit."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def check_output(path: Path | None, what: str) -> None:
+    """Fail fast (before any work) when ``path`` cannot be written."""
+    if path is None:
+        return
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"{what}: {path} is a directory; give a file name")
+    if not parent.is_dir():
+        fail(f"{what}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        fail(f"{what}: directory {parent} is not writable")
+
+
+def unsimulated(net, sc) -> list[str]:
+    """Commodities a scenario names (listed or controlled) that have no market data
+    (world output and price), so the simulation leaves them out."""
+    from critmin.market.baseline import build_baseline
+
+    have = set(build_baseline(net).commodities)
+    named = list(sc.commodities)
+    for group in (sc.controls, sc.outages, sc.demand_shocks, sc.capacity):
+        for item in group:
+            named += list(getattr(item, "commodities", None) or [])
+            one = getattr(item, "commodity", None)
+            if one:
+                named.append(one)
+    known = set(net.commodities["commodity"])
+    return sorted({c for c in named if c in known and c not in have})
+
+
+def check_scenario(net, sc, what: str) -> None:
+    """Unknown country or commodity codes: exit 2 with one line each. Commodities without
+    market data: one warning naming them."""
+    from critmin.scenarios.bounds import scenario_problems
+
+    problems = scenario_problems(sc, set(net.commodities["commodity"]))
+    if problems:
+        for path, reason in problems:
+            typer.echo(f"{what}: scenario {sc.id}: {path}: {reason}", err=True)
+        raise typer.Exit(2)
+    missing = unsimulated(net, sc)
+    if missing:
+        warn(f"scenario {sc.id}: no market data (world output and price) for "
+             f"{', '.join(missing)}; not simulated")
+
+
+def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
+    """Fail in seconds, with one line, when a Dask scheduler cannot be reached."""
+    url = urlparse(address if "://" in address else f"tcp://{address}")
+    if not url.hostname or not url.port:
+        fail(f"simulate: --scheduler {address!r} is not host:port (e.g. tcp://host:8786)")
+    try:
+        with socket.create_connection((url.hostname, url.port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        fail(f"simulate: cannot reach the Dask scheduler at {address}: {reason}")
+
+
+def run_estimate(n_commodities: int, samples: int, workers: int) -> tuple[float, float]:
+    """(seconds, bytes) a sweep of ``samples`` is expected to take and write."""
+    seconds = samples * SECONDS_PER_SAMPLE / max(1, workers)
+    size = samples * (n_commodities * METRICS_PER_COMMODITY + 2) * BYTES_PER_VALUE
+    return seconds, float(size)
+
+
+def _human_time(s: float) -> str:
+    for unit, div in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if s >= div:
+            return f"{s / div:,.1f} {unit}"
+    return f"{s:,.0f} s"
+
+
+def _human_bytes(b: float) -> str:
+    for unit, div in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if b >= div:
+            return f"{b / div:,.1f} {unit}"
+    return f"{b / 1e3:,.0f} kB"
+
+
+def guard_size(net, samples: int, workers: int, store_path: Path, runs: int,
+               yes: bool) -> None:
+    """Refuse (exit 2) a run estimated past an hour or half the free disk, unless
+    ``yes``; the message gives both estimates."""
+    from critmin.market.baseline import build_baseline
+
+    seconds, size = run_estimate(len(build_baseline(net).commodities), samples, workers)
+    seconds, size = seconds * runs, size * runs
+    folder = store_path.parent if store_path.parent.exists() else Path(".")
+    free = shutil.disk_usage(folder).free
+    if yes or (seconds <= MAX_SECONDS and size <= MAX_DISK_SHARE * free):
+        return
+    fail(f"simulate: {samples:,} samples would take about {_human_time(seconds)} on "
+         f"{workers} worker(s) and write about {_human_bytes(size)} to {folder} (free "
+         f"{_human_bytes(free)}); use fewer --samples, or --yes to start anyway")
+
+
+def _quiet_worker(init, args) -> None:
+    """Worker start: the parent handles Ctrl-C (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if init is not None:
+        init(*args)
+
+
+def local_executor(workers: int | None) -> cf.Executor | None:
+    """Serial for one worker, else a process pool whose workers ignore SIGINT and die
+    with this process."""
+    if workers == 1:
+        return None
+    try:
+        from critmin.workers import pool_initializer
+
+        init, args = pool_initializer()
+    except ImportError:
+        init, args = None, ()
+    return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                                  initializer=_quiet_worker, initargs=(init, args))
+
+
+class Steps:
+    """A progress line per step on stderr: '[2/5 3.1 s] simulating ...'."""
+
+    def __init__(self, total: int, quiet: bool = False):
+        self.total, self.n, self.t0, self.quiet = total, 0, time.monotonic(), quiet
+
+    def __call__(self, message: str) -> None:
+        self.n += 1
+        if not self.quiet:
+            typer.echo(f"[{min(self.n, self.total)}/{self.total} "
+                       f"{time.monotonic() - self.t0:4.1f} s] {message}", err=True)
+
+
+def quiet_flag_types() -> None:
+    """--help without type noise: nothing after flags (no ``<bool>`` after ``--json``),
+    ``<int>`` rather than ``<int range>`` (the range follows in brackets)."""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption, "_critmin_quiet", False):
+        return
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):
+        if self.is_flag:
+            return None
+        text = shown(self, ctx)
+        return text.replace(" range", "") if isinstance(text, str) else text
+
+    TyperOption.display_type_rich = display_type_rich
+    TyperOption._critmin_quiet = True
