@@ -121,17 +121,23 @@ def add_missing_hosts(tables: dict[str, pd.DataFrame], cur: dict[str, pd.DataFra
 
 
 def without_own(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows not written by an earlier run of this script."""
+    """Rows not written by an earlier run of this script; ``attrs['at']`` is the position of
+    our earlier rows (so a rerun puts ours back in place and other rows keep their order)."""
     if "source_id" not in df:
         return df
-    return df[~df["source_id"].str.startswith(PREFIX)]
+    own = df["source_id"].str.startswith(PREFIX).to_numpy()
+    rest = df[~own].reset_index(drop=True)
+    rest.attrs["at"] = int(own.argmax()) if own.any() else len(rest)
+    return rest
 
 
 def merged(name: str, shipped: pd.DataFrame, rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    """Shipped rows plus ours; a key the main build already ships keeps its row."""
+    """Shipped rows with ours inserted where they were (else appended); a key the main
+    build already ships keeps its row."""
     have = set(_key(shipped, key))
     fresh = rows[~_key(rows, key).isin(have)]
-    return pd.concat([shipped, fresh], ignore_index=True)
+    at = shipped.attrs.get("at", len(shipped))
+    return pd.concat([shipped.iloc[:at], fresh, shipped.iloc[at:]], ignore_index=True)
 
 
 def build_tables(shared: Path, out_dir: Path = OUT) -> dict[str, pd.DataFrame]:
