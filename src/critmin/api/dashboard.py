@@ -112,7 +112,7 @@ def _country_names() -> dict[str, str]:
     return {f["id"]: f["properties"]["name"] for f in geo["features"]}
 
 
-def country_profile(net: Network, iso3: str) -> dict:
+def country_profile(net: Network, iso3: str, exposure: list[dict] | None = None) -> dict:
     """What ``iso3`` mines, refines and makes (share and rank among producers), what it
     imports and from whom, what it exports and to whom, and its exposure ranking where
     import-reliance data exist."""
@@ -134,7 +134,7 @@ def country_profile(net: Network, iso3: str) -> dict:
             "imports_published": _records(imports_published),
             "imports_trade": _records(_trade_partners(net, iso3, "importer", "exporter")),
             "exports_trade": _records(_trade_partners(net, iso3, "exporter", "importer")),
-            "exposure": _records(_exposure(net, iso3)),
+            "exposure": _records(_exposure(net, iso3, exposure)),
             "names": names}
 
 
@@ -153,7 +153,7 @@ def _trade_partners(net: Network, iso3: str, side: str, partner: str, top: int =
     return g[["commodity", "year", "partner", "share", "value"]]
 
 
-def _exposure(net: Network, iso3: str) -> pd.DataFrame:
+def _exposure(net: Network, iso3: str, rows: list[dict] | None = None) -> pd.DataFrame:
     """Criticality scores and ranks of ``iso3`` (EU- and U.S.-style), most exposed first;
     empty where the data hold no import reliance for the country."""
     from critmin.metrics.assessment import assess
@@ -161,7 +161,7 @@ def _exposure(net: Network, iso3: str) -> pd.DataFrame:
     known = set(net.import_reliance["importer"]) | set(net.import_sources["importer"])
     if iso3 not in known:
         return pd.DataFrame(columns=["commodity"])
-    c = assess(net, (iso3,)).countries
+    c = pd.DataFrame(rows) if rows else assess(net, (iso3,)).countries
     cols = ["commodity", "import_reliance", "import_reliance_qualifier", "top_supplier",
             "top_supplier_share", "china_import_share", "eu_supply_risk", "eu_rank",
             "eu_driver", "us_supply_risk", "us_rank", "us_driver"]
@@ -304,7 +304,13 @@ def dashboard_router(net: Network) -> APIRouter:
         iso3 = iso3.upper()
         if iso3 not in {c["iso3"] for c in get_countries()}:
             raise HTTPException(404, f"no data for country {iso3!r}")
-        return cache.get(("country", iso3), lambda: country_profile(net, iso3))
+        def compute():
+            rows = None
+            if iso3 in ("USA", "JPN"):  # the overview's assessment already holds them
+                rows = [r for r in get_overview()["countries"] if r["importer"] == iso3]
+            return country_profile(net, iso3, rows)
+
+        return cache.get(("country", iso3), compute)
 
     @router.get("/api/dashboard/sankey", tags=tag)
     def get_sankey_options() -> list[dict]:

@@ -1,54 +1,211 @@
-// critmin dashboard: small helpers over the HTTP API (no external requests).
+// critmin dashboard: helpers over the HTTP API. No external requests; every value from the
+// data is written with textContent or DOM attributes (never as HTML), see h() and table().
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+// Escape text for the few places a string must become markup (none with data today).
+function esc(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+    '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+// Build an element: h("a", {href: u, class: "x"}, "text", child, ...). Text is text.
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k === "href") el.setAttribute("href", safeHref(v));
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+// Only http(s) and same-site paths become links (no javascript: or data: URLs).
+function safeHref(u) {
+  const s = String(u).trim();
+  if (/^https?:\/\//i.test(s) || /^\/(?!\/)/.test(s) || /^\?/.test(s)) return s;
+  return "#";
+}
+
 const api = async (path, opts = {}) => {
   const r = await fetch(path, opts);
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(`${r.status}: ${JSON.stringify(body.detail ?? body)}`);
+  if (!r.ok) {
+    const err = new Error(`${r.status}: ${describe(body.detail ?? body)}`);
+    err.status = r.status; err.detail = body.detail;
+    throw err;
+  }
   return body;
 };
+function describe(detail) {
+  if (Array.isArray(detail)) return detail.map((d) => `${d.path ?? (d.loc || []).join(".")}: ${d.reason ?? d.msg}`).join("; ");
+  return typeof detail === "string" ? detail : JSON.stringify(detail);
+}
 const token = () => localStorage.getItem("critmin_token") || "";
 const authed = (body) => ({method: "POST", headers: {"Content-Type": "application/json",
   "Authorization": `Bearer ${token()}`}, body: JSON.stringify(body)});
+const query = (name, fallback) => new URLSearchParams(location.search).get(name) || fallback;
+
+const PAGES = [["/", "Overview"], ["/country", "Country"], ["/sankey", "Supply chain"],
+  ["/scenario", "Scenario"], ["/compare", "Compare"], ["/portfolio", "Portfolio"],
+  ["/sources", "Sources"], ["/docs", "API"]];
+
 function nav(active) {
-  const pages = [["/", "Overview"], ["/scenario", "Scenario"], ["/portfolio", "Portfolio"],
-                 ["/sources", "Sources"]];
-  document.querySelector("nav").innerHTML = pages.map(([h, t]) =>
-    `<a href="${h}" class="${t === active ? "on" : ""}">${t}</a>`).join("") +
-    `<label style="color:#fff;float:right">token <input id="tok" size="28" value="${token()}"></label>`;
-  document.getElementById("tok").addEventListener("change", e =>
-    localStorage.setItem("critmin_token", e.target.value.trim()));
+  const n = document.querySelector("nav");
+  n.replaceChildren(...PAGES.map(([href, t]) => h("a", {href, class: t === active ? "on" : ""}, t)));
+  const tok = h("input", {id: "tok", size: 24, type: "password", autocomplete: "off",
+    "aria-label": "API token (needed to run jobs)", placeholder: "token for runs"});
+  tok.value = token();
+  tok.addEventListener("change", (e) => localStorage.setItem("critmin_token", e.target.value.trim()));
+  n.append(h("label", {class: "tok"}, "token ", tok));
 }
-function table(el, rows, cols) {
+
+// -- formatting -------------------------------------------------------------------------
+const PCT = /(^|_)(share|reliance|shortfall)($|_)|_share$|^share/;
+function num(v, digits = 3) {
+  if (!Number.isFinite(v)) return "—";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toLocaleString("en-US", {maximumFractionDigits: 0});
+  if (a < 0.001) return v > 0 ? "< 0.001" : "> −0.001";
+  return String(Number(v.toPrecision(digits)));
+}
+const pct = (v, digits = 1) => Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : "—";
+const usd = (v) => Number.isFinite(v) ? (Math.abs(v) >= 1e9 ? `USD ${(v / 1e9).toFixed(2)} bn`
+  : `USD ${(v / 1e6).toFixed(1)} m`) : "—";
+
+function fmt(col, v) {
+  if (v === null || v === undefined || v === "" || (typeof v === "number" && !Number.isFinite(v))) return "—";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (typeof v !== "number") return String(v);
+  if (/year|rank|producers|quarter/.test(col)) return String(Math.round(v));
+  if (/_usd$|^cost|usd/.test(col)) return usd(v);
+  if (PCT.test(col)) return pct(v);
+  return num(v);
+}
+
+// A table from records; values become text nodes, URLs become links.
+function table(el, rows, cols, labels = {}) {
   cols = cols || Object.keys(rows[0] || {});
-  const fmt = v => v === null || v === undefined ? "—" :
-    typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toLocaleString(undefined, {maximumFractionDigits: 0})
-                              : Number(v.toPrecision(3)).toString()) : String(v);
-  el.innerHTML = `<table><tr>${cols.map(c => `<th>${c}</th>`).join("")}</tr>` +
-    rows.map(r => `<tr>${cols.map(c => `<td>${fmt(r[c])}</td>`).join("")}</tr>`).join("") + "</table>";
+  if (!rows.length) { el.replaceChildren(h("p", {class: "muted"}, "No rows.")); return; }
+  const head = h("tr", {}, cols.map((c) => h("th", {scope: "col"}, labels[c] || human(c))));
+  const body = rows.map((r) => h("tr", {}, cols.map((c) => {
+    const v = r[c];
+    if (typeof v === "string" && /^https?:\/\//i.test(v.trim())) {
+      return h("td", {class: "url"}, h("a", {href: v, rel: "noopener noreferrer"}, v));
+    }
+    return h("td", {class: typeof v === "number" ? "n" : ""}, fmt(c, v));
+  })));
+  el.replaceChildren(h("div", {class: "tablewrap"}, h("table", {}, h("thead", {}, head), h("tbody", {}, body))));
 }
-async function runJob(kind, body, onDone) {
-  const st = document.getElementById("status"), bar = document.getElementById("bar");
+const WORDS = {eu: "EU-style", us: "U.S.-style", usa: "U.S.", jpn: "Japan", hhi: "HHI", usd: "(USD)", p5: "P5", p50: "P50", p95: "P95"};
+const human = (c) => {
+  const s = String(c).split("_").map((w) => WORDS[w] || w).join(" ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
+};
+// "CHN 70 %, MYS 13 %" per commodity from partner share rows.
+function partners(rows, partnerKey, extra = []) {
+  const out = [];
+  for (const r of rows) {
+    let o = out.find((x) => x.commodity === r.commodity);
+    if (!o) { o = {commodity: r.commodity}; extra.forEach((k) => { o[k] = r[k]; }); o.partners = []; out.push(o); }
+    if (r.share >= 0.005) o.partners.push(`${r[partnerKey]} ${pct(r.share, 0)}`);
+  }
+  return out.map((o) => ({...o, partners: o.partners.join(", ")}));
+}
+
+// -- loading and errors -------------------------------------------------------------------
+function loading(el, text = "Loading…") {
+  el.replaceChildren(h("div", {class: "loading", role: "status"}, h("span", {class: "spin"}), text));
+}
+function fail(el, e) {
+  el.replaceChildren(h("p", {class: "err", role: "alert"}, e.message || String(e)));
+}
+
+// -- charts -------------------------------------------------------------------------------
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+  "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#ad494a"];
+// Plotly's geo maps fetch a basemap from its CDN; the dashboard draws every country from the
+// bundled GeoJSON instead, so hand Plotly an empty world basemap (no request leaves).
+const EMPTY = {type: "GeometryCollection", geometries: []};
+window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};
+window.PlotlyGeoAssets.topojson.world_110m = {type: "Topology", arcs: [], objects: Object.fromEntries(
+  ["land", "ocean", "lakes", "rivers", "countries", "subunits", "coastlines"].map((k) => [k, EMPTY]))};
+const CONFIG = {responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"]};
+
+// newPlot with house defaults: a legend whenever more than one named series shows.
+function plot(el, traces, layout = {}) {
+  const node = typeof el === "string" ? $(el) : el;
+  node.replaceChildren();
+  const series = traces.filter((t) => t.showlegend !== false && !["heatmap", "choropleth", "sankey"].includes(t.type));
+  const lay = Object.assign({margin: {l: 60, r: 20, t: 80, b: 60}, font: {size: 12},
+    showlegend: series.length > 1, legend: {orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom"}}, layout);
+  if (series.length > 1) lay.showlegend = true;
+  return Plotly.newPlot(node, traces, lay, CONFIG);
+}
+
+// Quarter index -> first day of that quarter after a scenario start (ISO date string).
+function quarterDates(start, n) {
+  const d0 = new Date(`${start}T00:00:00Z`);
+  return Array.from({length: n}, (_, i) => {
+    const d = new Date(Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + 3 * i, 1));
+    return d.toISOString().slice(0, 10);
+  });
+}
+
+// A fan chart: one P5-P95 band and a P50 line per series (at most a few series).
+function fan(el, series, title, yTitle, start) {
+  const traces = [];
+  series.slice(0, 4).forEach((s, k) => {
+    const color = COLORS[k % COLORS.length];
+    const x = start ? quarterDates(start, s.p50.length) : s.p50.map((_, i) => i);
+    traces.push({x: x.concat([...x].reverse()), y: s.p95.concat([...s.p5].reverse()), fill: "toself",
+      fillcolor: color, opacity: 0.18, line: {width: 0}, showlegend: false, hoverinfo: "skip",
+      legendgroup: s.name, type: "scatter", name: `${s.name} P5–P95`});
+    traces.push({x, y: s.p50, name: `${s.name} (P50, band P5–P95)`, legendgroup: s.name,
+      mode: "lines+markers", line: {color}, type: "scatter"});
+  });
+  return plot(el, traces, {title: {text: title}, yaxis: {title: {text: yTitle}},
+    xaxis: {title: {text: start ? "quarter starting" : "quarter from scenario start"}, type: start ? "date" : "linear"},
+    showlegend: true});
+}
+
+function select(el, options, value) {
+  el.replaceChildren(...options.map((o) => {
+    const [v, t] = Array.isArray(o) ? o : [o, o];
+    return h("option", {value: v}, t);
+  }));
+  if (value !== undefined && options.some((o) => (Array.isArray(o) ? o[0] : o) === value)) el.value = value;
+}
+
+// Run a job with a progress bar; onDone gets its result.
+async function runJob(kind, body, onDone, ids = {status: "status", bar: "bar"}) {
+  const st = $(ids.status), bar = $(ids.bar);
   st.className = ""; st.textContent = "submitting";
   try {
     let job = await api(`/api/jobs/${kind}`, authed(body));
     while (job.status === "queued" || job.status === "running") {
       bar.value = job.progress; st.textContent = `${job.status} ${(100 * job.progress).toFixed(0)} %`;
-      await new Promise(r => setTimeout(r, 400));
+      await new Promise((r) => setTimeout(r, 400));
       job = await api(`/api/jobs/${job.id}`);
     }
     bar.value = job.progress;
     if (job.status !== "done") throw new Error(job.error || job.status);
     st.textContent = "done";
-    onDone(await api(`/api/jobs/${job.id}/result`));
-  } catch (e) { st.className = "err"; st.textContent = e.message; }
-}
-function fan(el, paths, metric, title) {
-  const traces = [];
-  for (const [c, q] of Object.entries(paths)) {
-    const m = q[metric]; if (!m) continue;
-    const x = m.p50.map((_, i) => i);
-    traces.push({x: x.concat([...x].reverse()), y: m.p95.concat([...m.p5].reverse()), fill: "toself",
-                 opacity: 0.2, line: {width: 0}, showlegend: false, hoverinfo: "skip", legendgroup: c, type: "scatter"});
-    traces.push({x, y: m.p50, name: c, legendgroup: c, mode: "lines+markers", type: "scatter"});
+    const result = await api(`/api/jobs/${job.id}/result`);
+    onDone(result);
+    return result;
+  } catch (e) {
+    st.className = "err";
+    st.textContent = e.status === 401 ? "401: paste a token (critmin token create NAME) in the token box" : e.message;
+    return null;
   }
-  Plotly.newPlot(el, traces, {title: {text: title}, xaxis: {title: {text: "quarter"}}}, {responsive: true});
 }
