@@ -152,3 +152,15 @@ def test_data_sources_cli_shows_the_flag_and_counts():
     assert "secondary" in result.output
     tail = " ".join(result.output.split()[-30:])
     assert " primary, " in tail and " secondary " in tail
+
+
+def test_magnet_bom_is_in_oxide_terms_with_tb_and_dy_by_grade(net):
+    """Audit: the NdPr BOM value was metal content while `ndpr` counts oxide; Tb was
+    missing; Dy was one generic grade."""
+    b = net.bom[net.bom["product"] == "ndfeb_magnet"]
+    ndpr = _row(b, variant="sintered typical", input="ndpr")
+    assert ndpr["content_basis"] == "oxide" and ndpr["value"] == pytest.approx(298.5 * 1.177,
+                                                                               rel=0.002)
+    assert (b.loc[b["input"].isin(["ndpr", "dy", "tb"]), "content_basis"] == "oxide").all()
+    assert (b["input"] == "tb").any()
+    assert b.loc[b["input"] == "dy", "variant"].nunique() >= 2

@@ -297,6 +297,10 @@ BOM = TableSchema(
         Column(name="value", dtype="float", minimum=0, description="input per unit of product"),
         Column(name="unit", dtype="str", allowed=INTENSITY_UNITS,
                description="kg of input per t (or per kWh) of product"),
+        Column(name="content_basis", dtype="str", required=False,
+               allowed=("oxide", "metal", "element"),
+               description="what the kg count: oxide (rare earths, matching t REO), metal, "
+                           "or contained element"),
         *_estimated(),
         _source(),
         _note(),
