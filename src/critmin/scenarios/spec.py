@@ -32,15 +32,29 @@ class ExportControl(Spec):
     commodities: list[str] = Field(min_length=1, description="commodity ids")
     stages: list[str] = Field(default_factory=list, description="stages covered; empty = all")
     measure: Measure
-    approval_rate: float = Field(1.0, ge=0, le=1,
-                                 description="share of licence applications approved")
-    processing_days: float = Field(0.0, ge=0, le=365, description="licence processing delay")
+    approval_rate: float | None = Field(
+        None, ge=0, le=1, description="announced share of licence applications approved; "
+                                      "empty = not announced (model v2 samples the latent "
+                                      "licence_approval; v1 uses its prior default)")
+    processing_days: float = Field(0.0, ge=0, le=365,
+                                   description="announced licence processing time, days")
+    general_licence_share: float = Field(
+        0.0, ge=0, le=1, description="share of the flow shipped under general licences "
+                                     "(approved without case review or delay)")
+    refused_end_uses: list[Literal["defence"]] = Field(
+        default_factory=list, description="end uses announced as refused (e.g. defence)")
+    announced: dt.date | None = Field(
+        None, description="announcement date (buyers react from then); empty = start")
     quota_t: float | None = Field(None, ge=0, description="export quota, t per year")
+    quota_share: float | None = Field(
+        None, ge=0, description="export quota as a share of the exporter's pre-control "
+                                "exports (announced quota over the previous period's)")
     destinations: list[str] = Field(default_factory=lambda: ["ALL"],
                                     description="ISO3 destinations targeted, or ALL")
-    leakage: float = Field(0.0, ge=0, le=1,
-                           description="share of blocked flow reaching targets via third "
-                                       "countries")
+    leakage: float | None = Field(
+        None, ge=0, le=1, description="share of blocked flow reaching targets via third "
+                                      "countries; empty = not stated (v2 samples the latent "
+                                      "leakage; v1 uses its prior default)")
     reexport_rule: bool = Field(False, description="extraterritorial re-export control")
     de_minimis: float | None = Field(
         None, ge=0, le=1, description="value share of controlled input above which foreign-"
@@ -52,12 +66,14 @@ class ExportControl(Spec):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.measure == "quota" and self.quota_t is None:
-            raise ValueError("a quota needs quota_t (t per year)")
+        if self.measure == "quota" and self.quota_t is None and self.quota_share is None:
+            raise ValueError("a quota needs quota_t (t per year) or quota_share")
         if self.end is not None and self.end < self.start:
             raise ValueError("end is before start")
         if self.suspended and self.suspended[1] < self.suspended[0]:
             raise ValueError("suspension ends before it starts")
+        if self.announced is not None and self.announced > self.start:
+            raise ValueError("announced after start")
         return self
 
     def active(self, day: dt.date) -> bool:
@@ -130,6 +146,8 @@ class CapacityAddition(Spec):
     name: str
     country: str = Field(pattern=r"^[A-Z]{3}$")
     commodity: str
+    stage: str | None = Field(None, description="stage of the plant; empty = the "
+                                                "commodity's last stage (model v2)")
     capacity_t: float = Field(gt=0, description="t per year at full output")
     online: dt.date
     ramp_quarters: int = Field(4, ge=0)

@@ -14,6 +14,12 @@ from critmin.model.network import Network
 from critmin.scenarios.spec import Scenario
 
 QUARTER_DAYS = 91.3
+V1_DEFAULT_APPROVAL = 0.575
+"""v1's licence approval where a scenario announces none: the midpoint of model v2's
+latent ``licence_approval`` prior U(0.2, 0.95) (a prior, not an observation)."""
+V1_DEFAULT_LEAKAGE = {"destination_ban": 0.2}
+"""v1's leakage where a scenario states none: the parameters table's ALL/leakage prior for
+destination bans (what the presets stated before they dropped it), 0 for other measures."""
 
 
 def _overlap(q0: dt.date, q1: dt.date, start: dt.date, end: dt.date | None) -> float:
@@ -119,12 +125,29 @@ def _controls(cx: _Context) -> list[ControlTerm]:
         out.append(ControlTerm(
             china=ctl.exporter == "CHN", kind=ctl.measure, mask=cx.mask(ctl.commodities),
             weight=weight, exporter_share=cx.share_of(ctl.exporter),
-            approval=ctl.approval_rate, delay_days=ctl.processing_days, leakage=ctl.leakage,
-            quota_t=ctl.quota_t or 0.0, start_day=cx.day(ctl.start), end_day=cx.day(ctl.end),
+            approval=V1_DEFAULT_APPROVAL if ctl.approval_rate is None else ctl.approval_rate,
+            delay_days=ctl.processing_days,
+            leakage=(V1_DEFAULT_LEAKAGE.get(ctl.measure, 0.0) if ctl.leakage is None
+                     else ctl.leakage),
+            quota_t=_quota_t(ctl, cx), start_day=cx.day(ctl.start), end_day=cx.day(ctl.end),
             suspended=None if ctl.suspended is None else (cx.day(ctl.suspended[0]),
                                                           cx.day(ctl.suspended[1])),
             de_minimis=ctl.de_minimis is not None))
     return out
+
+
+def _quota_t(ctl, cx: _Context) -> float | np.ndarray:
+    """Quota in t/yr; a ``quota_share`` applies to China's baseline net exports (export
+    share at its prior midpoint) or to the exporter's output elsewhere."""
+    if ctl.quota_t is not None or ctl.quota_share is None:
+        return ctl.quota_t or 0.0
+    b = cx.baseline
+    if ctl.exporter == "CHN":
+        flow = b.col("world_output_t") * np.nan_to_num(b.col("china_share")) \
+            * b.col("export_share_mid")
+    else:
+        flow = b.col("world_output_t") * cx.share_of(ctl.exporter)
+    return ctl.quota_share * flow
 
 
 def _outages(cx: _Context) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,435 @@
+"""Monthly step of model v2, vectorised over samples (S) x nodes (N) x regions (R).
+
+Equations (docs/model.md gives them in full): per node and price segment (China, ex-China)
+the log price p = ln(P/P0) solves
+
+    a*h(p) + P + (c*exp(-eta*p) - St/tau_s) = M*exp(e_s*p) + F        (orders = supply)
+
+with final use a*h(p), h(p) = exp(-eps*p - kappa/2*max(p,0)^2) (elasticity rising with
+price), processors' input use P (their planned output times the input intensity), a stock
+term (target stocks c*tau_s*exp(-eta*p) less actual stocks St, closed over tau_s), elastic
+mine output M*exp(e_s*p) and fixed processed output F (made last month from inputs then).
+China's exports are free unless a control's allowance binds; then the segments clear apart.
+The only Python loops are over months and over the scenario's control terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork
+from critmin.market.v2.policy import CompiledV2
+from critmin.market.v2.priors import per_commodity
+
+LOG_P_LO, LOG_P_HI = np.log(0.05), np.log(200.0)
+"""Numerical range of the solver (prices 0.05x-200x baseline), not a sampled cap: where
+orders exceed supply even at 200x, buyers are rationed and the shortfall is reported."""
+SOLVER_STEPS = 40
+DT = 1.0 / 12.0
+NEVER = 10_000
+R_ROW = REGIONS.index("ROW")
+
+
+def h_curve(p, eps, kappa):
+    """Demand-destruction factor h(p) and dh/dp for log price p (elementwise)."""
+    pp = np.maximum(p, 0.0)
+    h = np.exp(-eps * p - 0.5 * kappa * pp * pp)
+    return h, -(eps + kappa * pp) * h
+
+
+def solve(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
+    """Root p of a*h(p) + b + c*exp(-eta*p) - m*exp(es*p) = 0 in [LOG_P_LO, LOG_P_HI];
+    f falls in p, so safeguarded Newton (bisection when a step leaves the bracket)
+    converges; a bound is returned where no root lies inside."""
+    lo = np.full_like(a, LOG_P_LO)
+    hi = np.full_like(a, LOG_P_HI)
+    p = np.clip(p0, LOG_P_LO, LOG_P_HI)
+    for _ in range(steps):
+        h, dh = h_curve(p, eps, kappa)
+        e1 = np.exp(-eta * p)
+        e2 = np.exp(es * p)
+        f = a * h + b + c * e1 - m * e2
+        df = a * dh - c * eta * e1 - m * es * e2
+        pos = f > 0
+        lo = np.where(pos, p, lo)
+        hi = np.where(pos, hi, p)
+        step = p - f / np.minimum(df, -1e-12)
+        inside = (step > lo) & (step < hi)
+        p = np.where(inside, step, 0.5 * (lo + hi))
+    return p
+
+
+@dataclass
+class Params:
+    """Latent draws mapped onto nodes: (S, 1) shared, (S, N) per node."""
+
+    eps_sr: np.ndarray
+    eps_lr: np.ndarray
+    es_sr: np.ndarray
+    es_lr: np.ndarray
+    adjust: np.ndarray
+    kappa: np.ndarray
+    eta: np.ndarray
+    tau_s: np.ndarray  # years
+    cover: np.ndarray  # days
+    precaution: np.ndarray
+    approval: np.ndarray
+    refusal: np.ndarray
+    freeze: np.ndarray
+    ramp: np.ndarray
+    leakage: np.ndarray
+    mobility: np.ndarray
+    defence: np.ndarray
+    snap: np.ndarray  # bool
+    restart_months: np.ndarray
+    idle_share: np.ndarray
+    fill_shift: np.ndarray  # (S, R)
+
+
+def params_from(d: dict, m: MarketNetwork) -> Params:
+    col = {k: np.asarray(v, dtype=float)[:, None] for k, v in d.items() if ":" not in k}
+    nc = m.node_commodity
+    el = {k: per_commodity(d, k, m.commodities)[:, nc] for k in
+          ("demand_elasticity_sr", "demand_elasticity_lr", "supply_elasticity_sr",
+           "supply_elasticity_lr")}
+    S = next(iter(d.values())).shape[0]
+    fill = np.zeros((S, len(REGIONS)))
+    for r in ("USA", "JPN"):
+        fill[:, REGIONS.index(r)] = col[f"fill_shift_{r}"][:, 0]
+    return Params(
+        eps_sr=el["demand_elasticity_sr"],
+        eps_lr=np.maximum(el["demand_elasticity_lr"], el["demand_elasticity_sr"]),
+        es_sr=el["supply_elasticity_sr"],
+        es_lr=np.maximum(el["supply_elasticity_lr"], el["supply_elasticity_sr"]),
+        adjust=col["adjustment_months"], kappa=col["destruction_curvature"],
+        eta=col["cover_price_sensitivity"], tau_s=col["stock_adjust_months"] / 12.0,
+        cover=col["cover_days"], precaution=col["precaution"],
+        approval=col["licence_approval"], refusal=col["refusal_factor"],
+        freeze=col["freeze_share"], ramp=col["ramp_share"], leakage=col["leakage"],
+        mobility=col["mobility"], defence=col["defence_share"],
+        snap=col["snapback_draw"] < col["snapback_prob"],
+        restart_months=col["restart_months"], idle_share=col["idle_recovery_share"],
+        fill_shift=fill)
+
+
+@dataclass
+class Links:
+    """Static index arrays derived from the network."""
+
+    raw: np.ndarray  # (N,) nodes without inputs (mines, by-product recovery)
+    user: np.ndarray  # (N,) node processing this node, -1 if none
+    int_user: np.ndarray  # (N,) t of this node per t of the user's output
+    inputs: np.ndarray  # (N, J) input nodes, N (a dummy with ratio 1) where padded
+    dshare: np.ndarray  # (N, R) China's export destination shares
+    cs_in: np.ndarray  # (N,) largest China production share among a node's inputs
+    thrift: np.ndarray  # (N,) input of another commodity's product (use thrifted by price)
+    same_input: np.ndarray  # (N,) input node of the same commodity, N (dummy) if none
+
+
+def links_of(m: MarketNetwork) -> Links:
+    N = m.n
+    user = np.full(N, -1)
+    int_user = np.zeros(N)
+    for d in range(N):
+        for j in range(m.inputs.shape[1]):
+            u = m.inputs[d, j]
+            if u >= 0:
+                user[u], int_user[u] = d, m.intensity[d, j]
+    inputs = np.where(m.inputs >= 0, m.inputs, N)
+    ex_use = np.where(EX_CHINA, m.use0, 0.0)
+    tot = m.dest0.sum(axis=1, keepdims=True)
+    dshare = np.where(tot > 0, m.dest0 / np.maximum(tot, 1e-300),
+                      ex_use / np.maximum(ex_use.sum(axis=1, keepdims=True), 1e-300))
+    cshare = m.prod0[:, R_CHN] / m.world_t
+    cs_in = np.array([max([cshare[u] for u in m.inputs[d] if u >= 0] or [0.0])
+                      for d in range(N)])
+    return Links(raw=~(m.inputs >= 0).any(axis=1), user=user, int_user=int_user,
+                 inputs=inputs, dshare=dshare, cs_in=cs_in,
+                 thrift=np.array([user[u] >= 0 and m.node_commodity[user[u]]
+                                  != m.node_commodity[u] for u in range(N)]),
+                 same_input=np.array([next((u for u in m.inputs[d] if u >= 0 and
+                                            m.node_commodity[u] == m.node_commodity[d]), N)
+                                      for d in range(N)]))
+
+
+def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int):
+    """Pass shares g (S, N, R) of China's exports by destination, China's quota (N,),
+    non-China loss (S, N, R) t/yr, precautionary target factor (S, N, R), de minimis
+    pass of ex-China product makers (S, N, R)."""
+    N, R = m.n, len(REGIONS)
+    g = np.ones((S, N, R))
+    quota = np.full(N, np.inf)
+    loss = np.zeros((S, N, R))
+    tgt = np.ones((S, N, R))
+    demin = np.zeros(N, dtype=bool)
+    alert = np.zeros((S, N), dtype=bool)
+    mid = t + 0.5
+    for c in cp.controls:
+        a = c.in_force[t] - c.suspended[t] - c.after_suspension[t] * (~k.snap)  # (S, 1)
+        ann = c.announced_from[t] - c.suspended[t] - c.after_suspension[t] * (~k.snap)
+        if c.kind == "licence_required":
+            A = k.approval if np.isnan(c.approval) else np.full_like(k.approval, c.approval)
+            A = np.clip(1 - (1 - A) * k.refusal, 0, 1)
+            L = c.processing_months
+            if L > 0:
+                since = mid - c.start_month - (k.freeze + 1) * L
+                ramp = np.clip(since / (k.ramp * L), 0, 1)
+            else:
+                ramp = np.ones_like(A)
+            civil = A * ramp * (1 - k.defence * c.refuse_defence)
+            p = c.general_licence + (1 - c.general_licence) * civil
+            sev = np.clip(1 - A + L / 3, 0, 1) * (1 - c.general_licence) \
+                + k.defence * c.refuse_defence
+        elif c.kind in ("destination_ban", "export_ban"):
+            p = np.zeros_like(k.leakage)
+            sev = np.ones_like(p)
+        else:  # quota
+            p = np.ones_like(k.leakage)
+            sev = np.ones_like(p)
+        p = p + k.leakage * (1 - p)  # leakage through third countries
+        sev = np.clip(sev * (1 - k.leakage), 0, 1)
+        a = np.clip(a, 0, 1)[:, :, None]
+        tr = c.targets[None, None, :]
+        nodes = c.nodes[None, :, None]
+        if c.china:
+            g = g * np.where(nodes & tr, 1 - a * (1 - p[:, :, None]), 1.0)
+            if c.kind == "quota" and c.in_force[t] >= 0.5:
+                quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
+            if c.de_minimis:
+                demin |= c.nodes
+            on = np.clip(ann, 0, 1)[:, :, None] * k.precaution[:, :, None] * sev[:, :, None]
+            tgt = np.maximum(tgt, np.where(nodes & tr, 1 + on, 1.0))
+            alert |= ((np.clip(ann, 0, 1) * sev) > 0) & c.nodes[None, :]
+        else:
+            flow = c.exporter_share * m.world_t  # (N,)
+            if c.kind == "quota":
+                p = np.minimum(1.0, c.quota_t / np.maximum(flow, 1e-9))[None, :] \
+                    * np.ones_like(k.leakage)
+            else:
+                p = p * np.ones((1, m.n))
+            lost = a[:, :, 0] * (1 - p) * flow[None, :] * c.nodes[None, :]
+            loss[:, :, c.exporter_region] += lost
+            alert |= lost > 0
+    return g, quota, loss, tgt, demin, alert
+
+
+@dataclass
+class State:
+    St: np.ndarray  # (S, N, R) commercial stocks, t
+    G: np.ndarray  # (S, N, R) government stocks, t
+    G0: np.ndarray
+    F: np.ndarray  # (S, N, R) processed output available this month, t/yr
+    pX: np.ndarray  # (S, N) last month's log prices
+    pC: np.ndarray
+    ratio: np.ndarray  # (S, N, R) last month's availability ratio
+    restart: np.ndarray  # (S, N) share of idle recovery capacity restarted
+    started: np.ndarray  # (S, N) restart decided
+    gov_first: np.ndarray  # (S, N, R) first month a holder's buyers were short
+    fired: np.ndarray  # (S, C) month the response rules fired
+
+
+def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
+    N, R = m.n, len(REGIONS)
+    St = np.broadcast_to(k.cover[:, :, None] / 365.0 * m.use0[None], (S, N, R)).copy()
+    fill = np.clip(cp.gov_fill[None] + k.fill_shift * (cp.gov_fill[None] > 0), 0, 1)
+    G = cp.gov_days[None] / 365.0 * m.use0[None] * fill[:, None, :]
+    F = np.where(L.raw[None, :, None], 0.0, m.prod0[None]) * np.ones((S, 1, 1))
+    return State(St=St, G=G, G0=G.copy(), F=F, pX=np.zeros((S, N)), pC=np.zeros((S, N)),
+                 ratio=np.ones((S, N, R)), restart=np.zeros((S, N)),
+                 started=np.zeros((S, N), dtype=bool),
+                 gov_first=np.full((S, N, R), NEVER),
+                 fired=np.full((S, len(m.commodities)), NEVER))
+
+
+def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
+         responses: bool = True) -> dict:
+    """Advance ``s`` by month ``t``; returns this month's outputs."""
+    S, N, R = s.St.shape
+    W = m.world_t[None, :]
+    ex = EX_CHINA[None, None, :]
+    grow = 1 - np.exp(-t / k.adjust)
+    eps = k.eps_sr + (k.eps_lr - k.eps_sr) * grow
+    es = k.es_sr + (k.es_lr - k.es_sr) * grow
+    es = np.where(m.byproduct[None, :], 0.0, es)  # by-products follow hosts, not price
+    g, quota, loss, tgt, demin, alert = _control_effects(cp, m, k, t, S)
+    alert |= (cp.outage[t] > 0).any(-1)[None]
+    rules = cp.rules if responses else []
+    acting = (s.fired + max([r.decision_lag_days / 30.44 for r in rules] or [0.0])
+              <= t)  # (S, C)
+    acts = {a for r in rules for a in r.actions}
+    acting_n = acting[:, m.node_commodity]
+    # capacity online (fast-tracked by the response rules where they act)
+    shift = 3 * max([r.fast_track_quarters for r in rules] or [0])
+    added = cp.added_t[t][None]
+    if "fast_track" in acts and shift:
+        added = np.where(acting_n[:, :, None], cp.added_t[min(t + shift, len(cp.added_t) - 1)],
+                         added)
+    qpot = np.maximum(m.prod0[None] * (1 - cp.outage[t][None]) + added - loss, 0.0)
+    # by-products: idle ex-China recovery capacity restarts over restart_months once a
+    # restrictive control is announced or an outage hits (a decision on the event, not
+    # on a price threshold), and stays on
+    idle = k.idle_share * m.world_t[None] * m.byproduct[None]
+    s.started |= alert
+    s.restart = np.where(s.started, np.minimum(1.0, s.restart + 1.0 / k.restart_months),
+                         s.restart)
+    ex_prod = np.where(EX_CHINA, m.prod0, 0.0)
+    split = np.where(ex_prod.sum(1, keepdims=True) > 0,
+                     ex_prod / np.maximum(ex_prod.sum(1, keepdims=True), 1e-300),
+                     np.eye(R)[R_ROW][None])
+    qpot = qpot + (idle * s.restart)[:, :, None] * split[None]
+    if demin.any():  # de minimis: ex-China makers need licences for China-origin inputs
+        g_in = np.concatenate([g, np.ones((S, 1, R))], axis=1)[:, L.inputs].min(axis=2)
+        cut = 1 - (1 - g_in) * L.cs_in[None, :, None]
+        qpot = np.where(demin[None, :, None] & ex, qpot * cut, qpot)
+    # government stock releases into the holders' commercial stocks
+    gov_on = np.zeros((S, N, R), dtype=bool)
+    for r in range(R):
+        rule = cp.gov_rule[r]
+        if rule == "on_shortfall":
+            gov_on[:, :, r] = t >= s.gov_first[:, :, r] + cp.gov_lag[r]
+        elif rule == "on_trigger":
+            gov_on[:, :, r] = acting_n & ("coordinated_release" in acts)
+    rate = cp.gov_rate[None, None, :] * np.where(
+        acting_n[:, :, None] & ("coordinated_release" in acts), 2.0, 1.0)
+    # releases top buyers' stocks up to their normal target, never above (no resale)
+    room = np.maximum(k.cover[:, :, None] / 365.0 * m.use0[None] - s.St, 0.0)
+    rel = np.where(gov_on, np.minimum(np.minimum(s.G, rate * s.G0), room), 0.0)
+    s.G -= rel
+    s.St += rel
+    # supply and orders
+    p_prev = np.where(ex, s.pX[:, :, None], s.pC[:, :, None])
+    planned = qpot * np.exp(es[:, :, None] * p_prev)
+    M = np.where(L.raw[None, :, None], qpot, 0.0)
+    F = np.where(L.raw[None, :, None], 0.0, s.F)
+    if "emergency_offtake" in acts:
+        share = max(r.offtake_share for r in rules)
+        hl = np.zeros(N, dtype=bool)
+        hl[m.headline] = True
+        off = share * ex_prod.sum(1)[None, :] * (acting_n & hl[None] & cp.disrupted[t][
+            m.node_commodity][None])
+        F = F.copy()
+        F[:, :, R_ROW] += off
+    U = m.final0 * cp.demand[t]  # (N, R) final use at baseline price
+    U = np.broadcast_to(U[None], (S, N, R))
+    has_user = L.user >= 0
+    P_all = np.where(has_user[None, :, None],
+                     planned[:, np.maximum(L.user, 0)] * L.int_user[None, :, None], 0.0)
+    # processors' input use falls with the input price like final use: makers of other
+    # commodities' products thrift the input (less per t of output); the next stage of the
+    # same commodity cuts its runs (yield 1: its output falls with its input use)
+    thr = L.thrift[None, :, None]
+    U = U + P_all
+    T = k.cover[:, :, None] / 365.0 * m.use0[None] * tgt
+    tau = k.tau_s[:, :, None]
+    kap = k.kappa
+
+    def seg(mask):
+        w = mask[None, None, :]
+        a = (U * w).sum(-1) / W
+        b = ((-s.St / tau - F) * w).sum(-1) / W
+        c = (T / tau * w).sum(-1) / W
+        mm = (M * w).sum(-1) / W
+        return a, b, c, mm
+
+    allr = np.ones(R, dtype=bool)
+    a, b, c, mm = seg(allr)
+    p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
+
+    def orders(p):  # (S, N, R) at log price p (S, N, R)
+        hh, _ = h_curve(p, eps[:, :, None], kap[:, :, None])
+        return U * hh + (T * np.exp(-k.eta[:, :, None] * p) - s.St) / tau
+
+    def supply(p):
+        return M * np.exp(es[:, :, None] * p) + F
+
+    pw3 = np.broadcast_to(p_w[:, :, None], (S, N, R))
+    n_free = (supply(pw3) - orders(pw3))[:, :, R_CHN]
+    # licences pass a share of the larger of baseline and free-trade exports per
+    # destination (a full pass never binds; buyers' stocks do not shrink the allowance)
+    free_r = np.maximum(n_free, 0.0)[:, :, None] * L.dshare[None]
+    cap_r = g * np.maximum(free_r, m.dest0[None]) * ex
+    n_cap = cap_r.sum(-1)
+    over = n_cap > quota[None]
+    scale = np.where(over, np.minimum(quota[None], n_cap) / np.maximum(n_cap, 1e-300), 1.0)
+    cap_r = cap_r * scale[:, :, None]
+    n_cap = np.minimum(n_cap, quota[None])
+    binding = n_free > n_cap + 1e-9 * W
+    if binding.any():
+        cm = np.arange(R) == R_CHN
+        a1, b1, c1, m1 = seg(cm)
+        p_c = solve(a1, b1 + n_cap / W, c1, m1, eps, kap, k.eta, es, s.pC)
+        a2, b2, c2, m2 = seg(~cm)
+        p_x = solve(a2, b2 - n_cap / W, c2, m2, eps, kap, k.eta, es, s.pX)
+        p_c = np.where(binding, p_c, p_w)
+        p_x = np.where(binding, p_x, p_w)
+    else:
+        p_c = p_x = p_w
+    n = np.where(binding, n_cap, n_free)
+    p3 = np.where(ex, p_x[:, :, None], p_c[:, :, None])
+    O = orders(p3)
+    Q = supply(p3)
+    # deliveries: exactly what each segment's supply (plus China's net exports) allows
+    S_x = (Q * ex).sum(-1) + n
+    S_c = Q[:, :, R_CHN] - n
+    Opos = np.maximum(O, 0.0) * ex
+    w = np.where(Opos.sum(-1, keepdims=True) > 0,
+                 Opos / np.maximum(Opos.sum(-1, keepdims=True), 1e-300),
+                 np.broadcast_to(EX_CHINA / EX_CHINA.sum(), (S, N, R)))
+    excess = (O * ex).sum(-1) - S_x
+    deliv = np.where(ex, O - excess[:, :, None] * w, 0.0)
+    deliv[:, :, R_CHN] = S_c
+    # destinations that lose their Chinese supply get only part of it back from others
+    gap = np.where(binding[:, :, None], np.maximum(
+        L.dshare[None] * np.maximum(n_free, 0.0)[:, :, None] - cap_r, 0.0), 0.0) * ex
+    lossr = np.minimum((1 - k.mobility[:, :, None]) * gap,
+                       np.maximum(deliv, 0.0)) * ex
+    deliv = deliv - lossr + lossr.sum(-1, keepdims=True) * w
+    exports_dest = np.where(binding[:, :, None], cap_r,
+                            np.maximum(n, 0.0)[:, :, None] * L.dshare[None] * ex)
+    # consumption and processing (output available next month)
+    avail = np.maximum(s.St + deliv * DT, 0.0)
+    hh, _ = h_curve(p3, eps[:, :, None], kap[:, :, None])
+    use = U * hh
+    final = (U - P_all) * hh
+    ratio = np.where(use > 0, np.minimum(1.0, avail / np.maximum(use * DT, 1e-300)), 1.0)
+    ratio_pad = np.concatenate([ratio, np.ones((S, 1, R))], axis=1)
+    zmin = ratio_pad[:, L.inputs].min(axis=2)  # (S, N, R)
+    hh_pad = np.concatenate([hh, np.ones((S, 1, R))], axis=1)
+    X = np.where(L.raw[None, :, None], 0.0, planned * zmin * hh_pad[:, L.same_input])
+    proc = np.where(has_user[None, :, None], X[:, np.maximum(L.user, 0)]
+                    * L.int_user[None, :, None], 0.0)
+    proc = np.where(thr, proc * hh, proc)
+    cons = final * ratio + proc
+    s.St = np.maximum(s.St + (deliv - cons) * DT, 0.0)
+    produced = M * np.exp(es[:, :, None] * p3) + F
+    s.F = X
+    s.pX, s.pC, s.ratio = p_x, p_c, ratio
+    # a holder's buyers short (or cover under half its target) starts its release clock
+    short_now = (ratio < 0.999) | (s.St < 0.5 * T)
+    s.gov_first = np.where(short_now & (s.gov_first == NEVER), t + 1, s.gov_first)
+    wanted = m.use0 + m.final0 * (cp.demand[t] - 1)
+    shortfall = np.where(wanted[None] > 0, np.clip(
+        1 - cons / np.maximum(wanted[None], 1e-300), 0.0, 1.0), 0.0)
+    cover = np.where(m.use0[None] > 0, (s.St + s.G) / np.maximum(m.use0[None] / 365.0,
+                                                                  1e-300), np.nan)
+    if rules:
+        hl = m.headline
+        ratio_x = np.exp(p_x[:, hl] - p_c[:, hl])
+        holders = [REGIONS.index(r) for r in ("USA", "JPN")]
+        cmin = cover[:, hl][:, :, holders].min(-1)
+        trig = np.zeros_like(binding[:, hl])
+        for r in rules:
+            if r.price_ratio_above is not None:
+                trig |= ratio_x >= r.price_ratio_above
+            if r.cover_days_below is not None:
+                trig |= (cmin <= r.cover_days_below) & (cp.gov_days[hl].max(-1) > 0)[None]
+            if r.approval_rate_below is not None:
+                trig |= (g[:, hl][:, :, EX_CHINA].min(-1) <= r.approval_rate_below)
+        trig &= cp.disrupted[t][None]
+        s.fired = np.where(trig & (s.fired == NEVER), t + 1, s.fired)
+    return dict(pX=p_x, pC=p_c, exports=n, exports_dest=exports_dest, shortfall=shortfall,
+                short_physical=1.0 - ratio,
+                cover=cover, deliv=deliv, cons=cons, produced=produced, released=rel,
+                processed=X, binding=binding, stocks=s.St + s.G)

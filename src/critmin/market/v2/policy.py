@@ -1,0 +1,210 @@
+"""A Scenario as monthly arrays over nodes and regions for model v2 (no randomness here).
+
+Month 0 starts on the first day of the scenario's start month. Shares of a month are
+day-weighted. Controls keep their announced terms; how a licensing regime behaves
+(approval, freeze, ramp, leakage, snap-back) is applied in the kernel from latent draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork, region_of
+from critmin.scenarios.spec import Scenario
+
+MONTH_DAYS = 30.44
+
+
+def month_bounds(start: dt.date, months: int) -> list[dt.date]:
+    """First days of months 0..months (the last is the horizon's end)."""
+    out = []
+    for m in range(months + 1):
+        k = start.month - 1 + m
+        out.append(dt.date(start.year + k // 12, k % 12 + 1, 1))
+    return out
+
+
+def _share(bounds: list[dt.date], a: dt.date | None, b: dt.date | None) -> np.ndarray:
+    """(H,) share of each month inside [a, b] (None = open)."""
+    out = np.zeros(len(bounds) - 1)
+    for m in range(len(bounds) - 1):
+        lo = bounds[m] if a is None else max(bounds[m], a)
+        hi = bounds[m + 1] if b is None else min(bounds[m + 1], b + dt.timedelta(days=1))
+        out[m] = max(0, (hi - lo).days) / (bounds[m + 1] - bounds[m]).days
+    return out
+
+
+@dataclass
+class ControlV2:
+    """One export control as the kernel needs it."""
+
+    china: bool
+    kind: str
+    nodes: np.ndarray  # (N,) bool, nodes covered
+    targets: np.ndarray  # (R,) bool, destinations targeted (ex-China)
+    approval: float  # announced approval, NaN where not announced
+    processing_months: float
+    general_licence: float
+    refuse_defence: bool
+    quota_t: np.ndarray  # (N,) t/yr, inf where none
+    start_month: float  # months from month 0 (fractional)
+    in_force: np.ndarray  # (H,) share of each month in force, before suspension
+    suspended: np.ndarray  # (H,) share of each month inside the suspension window
+    after_suspension: np.ndarray  # (H,) share in force after the suspension ends
+    announced_from: np.ndarray  # (H,) share of each month after the announcement
+    exporter_share: np.ndarray  # (N,) exporter's share of each node's output (non-China)
+    exporter_region: int
+    de_minimis: bool
+
+
+@dataclass
+class CompiledV2:
+    scenario_id: str
+    months: int
+    controls: list[ControlV2]
+    outage: np.ndarray  # (H, N, R) share of the region's output capacity lost
+    added_t: np.ndarray  # (H + 12, N, R) new capacity online, t/yr
+    demand: np.ndarray  # (H, N, R) factor on final use
+    gov_days: np.ndarray  # (N, R) government stock target, days of use (headline nodes)
+    gov_fill: np.ndarray  # (R,) nominal fill rate
+    gov_rule: list  # (R,) release rule per region ('none' where no holder)
+    gov_lag: np.ndarray  # (R,) decision lag, months
+    gov_rate: np.ndarray  # (R,) max release per month, share of initial holdings
+    rules: list = field(default_factory=list)  # ResponseRule
+    disrupted: np.ndarray = None  # (H, C) any control or outage in force on the commodity
+
+
+def _month_of(bounds: list[dt.date], d: dt.date) -> float:
+    """Fractional month index of date ``d`` (may be negative or past the horizon)."""
+    k = (d.year - bounds[0].year) * 12 + d.month - bounds[0].month
+    return k + (d.day - 1) / MONTH_DAYS
+
+
+def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[ControlV2]:
+    out = []
+    for ctl in sc.controls:
+        bad = sorted(set(ctl.commodities) - known - {"ALL"})
+        if bad:
+            raise ValueError(f"scenario {sc.id}: unknown commodities {', '.join(bad)}")
+        nodes = np.zeros(m.n, dtype=bool)
+        for c in m.commodities:
+            if c in ctl.commodities or "ALL" in ctl.commodities:
+                nodes[m.nodes_of(c, ctl.stages)] = True
+        targets = EX_CHINA.copy() if "ALL" in ctl.destinations else np.array(
+            [r in {region_of(d) for d in ctl.destinations} and r != "CHN" for r in REGIONS])
+        end = ctl.end
+        in_force = _share(bounds, ctl.start, end)
+        susp = np.zeros_like(in_force)
+        after = np.zeros_like(in_force)
+        if ctl.suspended is not None:
+            s0, s1 = ctl.suspended
+            susp = np.minimum(in_force, _share(bounds, s0, s1 - dt.timedelta(days=1)))
+            after = np.minimum(in_force, _share(bounds, s1, None))
+        share = np.array([m.country_share.get((i, ctl.exporter), 0.0) for i in range(m.n)])
+        out.append(ControlV2(
+            china=ctl.exporter == "CHN", kind=ctl.measure, nodes=nodes, targets=targets,
+            approval=np.nan if ctl.approval_rate is None else ctl.approval_rate,
+            processing_months=ctl.processing_days / MONTH_DAYS,
+            general_licence=ctl.general_licence_share,
+            refuse_defence="defence" in ctl.refused_end_uses,
+            quota_t=_quota(m, ctl, share),
+            start_month=_month_of(bounds, ctl.start), in_force=in_force, suspended=susp,
+            after_suspension=after,
+            announced_from=np.maximum(_share(bounds, ctl.announced or ctl.start, end),
+                                      in_force),
+            exporter_share=share, exporter_region=REGIONS.index(region_of(ctl.exporter)),
+            de_minimis=ctl.de_minimis is not None))
+    return out
+
+
+def _quota(m: MarketNetwork, ctl, share: np.ndarray) -> np.ndarray:
+    """(N,) quota in t/yr: ``quota_t``, or ``quota_share`` of the exporter's baseline
+    exports (China: net exports at each node; elsewhere: the exporter's output)."""
+    if ctl.quota_t is not None:
+        return np.full(m.n, float(ctl.quota_t))
+    if ctl.quota_share is None:
+        return np.full(m.n, np.inf)
+    base = m.dest0.sum(axis=1) if ctl.exporter == "CHN" else share * m.world_t
+    return ctl.quota_share * base
+
+
+def _outages(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
+    out = np.zeros((H, m.n, len(REGIONS)))
+    for o in sc.outages:
+        r = REGIONS.index(region_of(o.country))
+        for i in m.nodes_of(o.commodity, [o.stage] if o.stage else None):
+            cs = m.country_share.get((i, o.country), 0.0)
+            if m.prod0[i, r] <= 0 or cs <= 0:
+                continue
+            lost = min(1.0, cs * m.world_t[i] / m.prod0[i, r]) * o.share_lost
+            a = _share(bounds, o.start, o.end)
+            out[:, i, r] = 1 - (1 - out[:, i, r]) * (1 - a * lost)
+    return out
+
+
+def _capacity(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
+    out = np.zeros((H + 12, m.n, len(REGIONS)))
+    for add in sc.capacity:
+        nodes = m.nodes_of(add.commodity, [add.stage] if add.stage else None)
+        if not nodes:
+            continue
+        i = nodes[-1]
+        r = REGIONS.index(region_of(add.country))
+        online = _month_of(bounds, add.online)
+        ramp_m = 3 * add.ramp_quarters
+        t = np.arange(H + 12) + 0.5
+        frac = np.where(t >= online, 1.0 if ramp_m == 0 else
+                        np.clip((t - online) / max(ramp_m, 1e-9), 0, 1), 0.0)
+        out[:, i, r] += frac * add.capacity_t
+    return out
+
+
+def _demand(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
+    out = np.ones((H, m.n, len(REGIONS)))
+    for d in sc.demand_shocks:
+        cols = list(range(len(REGIONS))) if d.region == "WORLD" else [
+            REGIONS.index(region_of(d.region))]
+        a = _share(bounds, d.start, d.end)
+        for i in m.nodes_of(d.commodity):
+            for r in cols:
+                out[:, i, r] *= 1 + a * d.change
+    return out
+
+
+def _stocks(m: MarketNetwork, sc: Scenario) -> dict:
+    R = len(REGIONS)
+    out = dict(gov_days=np.zeros((m.n, R)), gov_fill=np.zeros(R), gov_rule=["none"] * R,
+               gov_lag=np.zeros(R), gov_rate=np.zeros(R))
+    for s in sc.stocks:
+        r = REGIONS.index(region_of(s.holder))
+        if r == R_CHN:
+            continue
+        for k, c in enumerate(m.commodities):
+            if s.commodity in (c, "ALL"):
+                out["gov_days"][m.headline[k], r] = s.target_days
+        out["gov_fill"][r] = s.fill_rate
+        out["gov_rule"][r] = s.release
+        out["gov_lag"][r] = s.decision_lag_days / MONTH_DAYS
+        out["gov_rate"][r] = s.max_release_per_quarter / 3
+    return out
+
+
+def compile_v2(m: MarketNetwork, sc: Scenario, months: int, known: set) -> CompiledV2:
+    """Monthly arrays of ``sc`` over ``months`` months on the nodes of ``m``."""
+    bounds = month_bounds(sc.start.replace(day=1), months)
+    controls = _controls(m, sc, bounds, known)
+    outage = _outages(m, sc, bounds, months)
+    disrupted = np.zeros((months, len(m.commodities)), dtype=bool)
+    for k in range(len(m.commodities)):
+        nodes = m.node_commodity == k
+        disrupted[:, k] = (outage[:, nodes] > 0).any(axis=(1, 2))
+        for c in controls:
+            if c.nodes[nodes].any():
+                disrupted[:, k] |= c.in_force > 0
+    return CompiledV2(
+        scenario_id=sc.id, months=months, controls=controls, outage=outage,
+        added_t=_capacity(m, sc, bounds, months), demand=_demand(m, sc, bounds, months),
+        **_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted)
