@@ -59,6 +59,9 @@ def report_cmd(
     budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
     budget_vehicle: Annotated[float, typer.Option(
         min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+    drivers_samples: Annotated[int, typer.Option(
+        min=0, max=4096, help="Sobol base samples for the drivers section (0 leaves it "
+                              "out)")] = 32,
     db: Db = None,
     data: DataPath = None,
 ) -> None:
@@ -79,11 +82,12 @@ def report_cmd(
     net = _load(data)
     sc = _scenario(scenario, net, check="report")
     store = open_store(db)
-    steps = Steps(6 if want_pdf else 5)
+    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples))
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         brief = prepare(net, sc, store, samples=samples, seed=seed, budgets=budgets,
-                        portfolio_samples=portfolio_samples, progress=steps)
+                        portfolio_samples=portfolio_samples,
+                        drivers_samples=drivers_samples, progress=steps)
     except ValueError as exc:
         fail(f"report: {exc}")
     html_path = output if output.suffix.lower() != ".pdf" else None

@@ -125,9 +125,12 @@ def response_value(sim: dict) -> pd.DataFrame:
     return df.sort_values("shortfall_mean_avoided", ascending=False).reset_index(drop=True)
 
 
-def sensitivity_drivers(net, scenario) -> pd.DataFrame | None:
-    """Top drivers from the Sobol analysis if :mod:`critmin.calibrate.sensitivity`
-    provides ``top_drivers``; None otherwise."""
+def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, seed: int,
+                        ) -> pd.DataFrame | None:
+    """Top drivers of the U.S. shortfall and the peak price ratio of ``commodities`` from
+    the Sobol analysis (:func:`critmin.calibrate.sensitivity.top_drivers`), with each
+    input's description; None when that function is not available.
+    Columns: commodity, output, input, description, ST, ST_conf."""
     try:
         mod = importlib.import_module("critmin.calibrate.sensitivity")
     except ImportError:
@@ -135,8 +138,24 @@ def sensitivity_drivers(net, scenario) -> pd.DataFrame | None:
     fn = getattr(mod, "top_drivers", None)
     if fn is None:
         return None
-    out = fn(net, scenario)
-    return out if isinstance(out, pd.DataFrame) and len(out) else None
+    d = fn(net, scenario, samples=samples, seed=seed)
+    if d is None or d.empty:
+        return None
+    wanted = (d["commodity"].isin(commodities)
+              & ((d["output"].eq("shortfall") & d["region"].eq("USA"))
+                 | d["output"].eq("peak_price_ratio")))
+    d = d[wanted].copy()
+    try:
+        from critmin.simulate.paths import latent_priors
+
+        desc = latent_priors(net, "v1").set_index("name")["description"]
+        d["description"] = d["input"].map(desc).fillna("")
+    except (ImportError, KeyError, ValueError):
+        d["description"] = ""
+    order = {c: i for i, c in enumerate(commodities)}
+    d = d.sort_values(["commodity", "output", "ST"], key=lambda s: s.map(order)
+                      if s.name == "commodity" else s, ascending=[True, True, False])
+    return d[["commodity", "output", "input", "description", "ST", "ST_conf"]]
 
 
 def _scenario_warnings(net, scenario, run_commodities) -> list[str]:
@@ -152,10 +171,11 @@ def _scenario_warnings(net, scenario, run_commodities) -> list[str]:
 
 def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
             budgets: dict | None = None, portfolio_samples: int = PORTFOLIO_SAMPLES,
-            frontier_factors=FRONTIER_FACTORS, executor=None,
+            frontier_factors=FRONTIER_FACTORS, executor=None, drivers_samples: int = 32,
             progress: Progress | None = None) -> Brief:
     """Run what the brief needs: assessment, the scenario with and without the response
-    rules, the optimised portfolio and its frontier."""
+    rules, the optimised portfolio and its frontier, and (``drivers_samples`` > 0) the
+    inputs that drive the results."""
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, portfolio_record
@@ -188,7 +208,14 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
         front = frontier(inst, frontier_factors)
     except InfeasibleError as exc:
         warnings.append(f"portfolio not optimised: {exc}")
-    drivers = sensitivity_drivers(net, scenario)
+    drivers = None
+    if drivers_samples:
+        say(f"sensitivity of the results (Sobol, {drivers_samples} base samples)")
+        top = impact_table(sim)["commodity"].head(3).tolist()
+        try:
+            drivers = sensitivity_drivers(net, scenario, top, drivers_samples, seed)
+        except (ValueError, RuntimeError) as exc:
+            warnings.append(f"sensitivity analysis not run: {exc}")
     return Brief(net=net, scenario=scenario, run_id=run_id, baseline_run_id=base_id,
                  assessment=a, summary=summary, sim=sim, loss_usd=loss, portfolio=record,
                  frontier=front, drivers=drivers, names=names_of(net), warnings=warnings)

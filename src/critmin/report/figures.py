@@ -114,13 +114,18 @@ def production_map(shares: pd.DataFrame, names: dict, order: list[str]) -> go.Fi
     def arrays(c: str):
         s = shares[shares["commodity"].eq(c)]
         by = s.groupby("country")["share"].sum()
-        qual = (s.set_index("country")["qualifier"] if "qualifier" in s
-                else pd.Series(dtype=object))
+        qual = (s.drop_duplicates("country").set_index("country")["qualifier"]
+                if "qualifier" in s else pd.Series(dtype=object))
         z = [100 * float(by.get(i, 0.0)) for i in ids]
         stage = label(s["stage"].iloc[0]) if len(s) else ""
-        txt = [f"{label_of[i]}: {pct(by[i], qual.get(i) if i in qual.index else None)} of "
-               f"world {stage}" if i in by.index else f"{label_of[i]}: no recorded output"
-               for i in ids]
+        def line(i):
+            if i not in by.index:
+                return f"{label_of[i]}: no recorded output"
+            q = qual.get(i) if i in qual.index else None
+            note = " (estimated)" if q == "e" else ""
+            return f"{label_of[i]}: {pct(by[i], q)} of world {stage}{note}"
+
+        txt = [line(i) for i in ids]
         return z, txt, stage
 
     z, txt, stage = arrays(order[0])

@@ -26,6 +26,7 @@ from critmin.report.brief import (
 from critmin.report.fmt import (
     DASH,
     country,
+    date,
     label,
     missing,
     num,
@@ -37,7 +38,6 @@ from critmin.report.fmt import (
     usd,
     usd_m,
 )
-from critmin.report.fmt import date
 from critmin.store.results import ResultsStore
 
 TOP_ROWS = 10
@@ -329,15 +329,20 @@ def _rules_table(b: Brief) -> str:
                          {2, 3, 4})
 
 
+OUTPUT_LABELS = {"shortfall": "U.S. shortfall", "peak_price_ratio": "peak price ratio"}
+
+
 def _drivers_section(b: Brief) -> str:
-    if b.drivers is None:
+    if b.drivers is None or b.drivers.empty:
         return ""
-    d = b.drivers.head(TOP_ROWS)
-    rows = [[_e(v) if not isinstance(v, float) else num(v, 2) for v in r]
-            for r in d.itertuples(index=False)]
-    return ("<h2 id=drivers>4. What drives the results</h2><p>Inputs whose uncertainty "
-            "moves the results most (Sobol sensitivity indices).</p>"
-            + _table([str(c).replace("_", " ") for c in d.columns], rows))
+    rows = [[b.names.get(r.commodity, r.commodity), OUTPUT_LABELS.get(r.output, r.output),
+             r.description or label(r.input), f"{r.ST:.2f} ± {r.ST_conf:.2f}"]
+            for r in b.drivers.itertuples()]
+    return ("<h2 id=drivers>4. What drives the results</h2><p>Uncertain model inputs that "
+            "move the most affected results most: Sobol total-order index (share of the "
+            "result's variance due to the input, with its interactions; ± 95 % "
+            "confidence).</p>"
+            + _table(["commodity", "result", "input", "total-order index"], rows, {3}))
 
 
 def _balance_text(err) -> str:
@@ -498,6 +503,11 @@ def _figures(b: Brief, store: ResultsStore) -> dict:
         ["OTHER", "WORLD"])]
     ymax = shares.groupby(["commodity"])["year"].transform("max")
     shares = shares[shares["year"].eq(ymax)]
+    prod = b.net.production
+    if "qualifier" in prod:  # show values as published (">", estimated)
+        q = prod[["commodity", "stage", "year", "country", "qualifier"]].drop_duplicates(
+            ["commodity", "stage", "year", "country"])
+        shares = shares.merge(q, on=["commodity", "stage", "year", "country"], how="left")
     paths = store.paths(b.run_id)
     top = impact_table(b.sim)["commodity"].head(FAN_COMMODITIES).tolist()
     start = b.scenario.start
