@@ -922,12 +922,14 @@ def projects_from_raw(raw_dir: Path, units: dict[str, str]):
                                  year=int(float(r["source_year"] or 2025)),
                                  reason=f"{r['name']}: capacity not usable "
                                         f"({r['capacity'] or 'not given'} "
-                                        f"{r['capacity_unit']})", source_id=sid))
+                                        f"{r['capacity_unit']}); status {r['status']}"
+                                        + (f"; {r['note'][:160]}" if "Seadrift" in r["name"]
+                                           else ""), source_id=sid))
                 continue
             stage = {"recycling": "refining"}.get(r["stage"], r["stage"])
             capex = number(r["capex_usd_m"])
             first = number(r["first_production_year"])
-            est = abs(factor - 1.0) > 1e-9
+            est = abs(factor - 1.0) > 1e-9 or bool(r.get("capacity_method"))
             pid = re.sub(r"[^a-z0-9]+", "_", r["name"].lower()).strip("_")[:48]
             rows.append(dict(
                 project_id=pid, name=r["name"], sponsor=r["sponsor"] or "unknown",
@@ -938,7 +940,9 @@ def projects_from_raw(raw_dir: Path, units: dict[str, str]):
                 unit_cost_usd_t=None, first_production_year=None if first is None
                 else int(first), status=r["status"] or "announced",
                 public_support=r["public_support"], estimated=est,
-                method="converted to contained content by molar mass" if est else "",
+                method=r.get("capacity_method") or (
+                    "converted to contained content by molar mass" if est else ""),
+                filing_date=r.get("filing_date", ""),
                 source_id=sid,
                 note=("status not given; " if not r["status"] else "")
                 + ("recycling; " if r["stage"] == "recycling" else "")

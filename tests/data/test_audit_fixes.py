@@ -164,3 +164,26 @@ def test_magnet_bom_is_in_oxide_terms_with_tb_and_dy_by_grade(net):
     assert (b.loc[b["input"].isin(["ndpr", "dy", "tb"]), "content_basis"] == "oxide").all()
     assert (b["input"] == "tb").any()
     assert b.loc[b["input"] == "dy", "variant"].nunique() >= 2
+
+
+def _project(net, text):
+    p = net.projects[net.projects["name"].str.contains(text, regex=False)]
+    assert len(p) == 1, text
+    return p.iloc[0]
+
+
+def test_projects_match_the_latest_company_or_government_statement(net):
+    """Audit: Iluka Eneabba 17,500 t/yr REO (not 23,000); Sangdong phase 1 in H2 2025
+    (not 2024); MP's second magnet plant in Northlake, Texas; Perpetua Stibnite only in
+    gaps; no filing date stored."""
+    assert _project(net, "Iluka Eneabba")["capacity"] == 17_500
+    assert _project(net, "Sangdong")["first_production_year"] == 2025
+    tenx = _project(net, "Northlake, Texas")
+    assert tenx["first_production_year"] == 2028 and str(tenx["filing_date"])[:10] == "2026-02-26"
+    sb = _project(net, "Stibnite")
+    assert sb["commodity"] == "antimony" and sb["estimated"] and sb["capacity"] > 0
+    assert net.projects["filing_date"].notna().sum() >= 3
+    g = net.gaps
+    seadrift = g[g["reason"].str.contains("Seadrift")]
+    assert len(seadrift) == 1 and "unlikely" in seadrift.iloc[0]["reason"] or \
+        "uncertainty" in seadrift.iloc[0]["reason"]

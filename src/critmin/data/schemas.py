@@ -457,6 +457,9 @@ PROJECTS = TableSchema(
                         "announced", "trial"), description="development status"),
         Column(name="public_support", dtype="str", required=False,
                description="known public finance, offtake or price support"),
+        Column(name="filing_date", dtype="date", required=False,
+               description="date of the company filing or release the row was checked "
+                           "against, YYYY-MM-DD; empty where not re-checked"),
         *_estimated(),
         _source(),
         _note(),
