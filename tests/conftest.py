@@ -69,6 +69,6 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         raise RuntimeError(proc.stdout.read().decode())
-    yield {"url": url, "token": token}
+    yield {"url": url, "token": token, "db": db}
     proc.terminate()
     proc.wait(timeout=10)

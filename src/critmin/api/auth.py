@@ -103,7 +103,7 @@ def create_token(db_path, name: str, scopes=DEFAULT_SCOPES,
 
 def list_tokens(db_path) -> list[dict]:
     """Every token's name, scopes, creation, expiry and whether it expired (no hashes)."""
-    now = _now()
+    now = dt.datetime.now(dt.UTC)
     out = []
     for t in _read(tokens_path(db_path))["tokens"]:
         exp = t.get("expires_at")
@@ -154,7 +154,7 @@ class TokenBook:
         for h, t in self._by_hash.items():
             if hmac.compare_digest(h, digest):
                 exp = t.get("expires_at")
-                if exp is not None and dt.datetime.fromisoformat(exp) <= _now():
+                if exp is not None and dt.datetime.fromisoformat(exp) <= dt.datetime.now(dt.UTC):
                     return None
                 return Identity(t["name"], tuple(t["scopes"]))
         return None
