@@ -67,16 +67,24 @@ def merged_sources(shipped: pd.DataFrame, mine: pd.DataFrame) -> pd.DataFrame:
     if "primary" not in shipped.columns:
         role = mine["primary"].str.lower().map({"true": "primary", "false": "secondary"})
         mine = mine.assign(note=(role + "; " + mine["note"]).str.rstrip("; "))
-    mine = mine.reindex(columns=shipped.columns, fill_value="")
-    keep = shipped[~shipped["source_id"].isin(mine["source_id"])]
-    return pd.concat([keep, mine], ignore_index=True)
+    mine = mine.reindex(columns=shipped.columns, fill_value="").set_index("source_id")
+    out = shipped.set_index("source_id")
+    present = out.index.intersection(mine.index)
+    out.loc[present] = mine.loc[present]  # in place: a rebuild changes no row order
+    new = mine[~mine.index.isin(out.index)]
+    return pd.concat([out, new]).reset_index()
 
 
 def merged_gaps(shipped: pd.DataFrame, mine: pd.DataFrame) -> pd.DataFrame:
-    """Shipped gaps with the episode gap rows replaced by the curated ones."""
-    keep = shipped[~shipped["table"].isin(GAP_TABLES)]
-    return pd.concat([keep, mine.reindex(columns=shipped.columns, fill_value="")],
-                     ignore_index=True)
+    """Shipped gaps with the episode gap rows replaced by the curated ones, kept where
+    the first of them stood (at the end when there was none)."""
+    ours = shipped["table"].isin(GAP_TABLES)
+    at = int(ours.to_numpy().argmax()) if ours.any() else len(shipped)
+    rest = shipped[~ours]
+    before = rest[rest.index < shipped.index[at]] if at < len(shipped) else rest
+    after = rest.drop(before.index)
+    mine = mine.reindex(columns=shipped.columns, fill_value="")
+    return pd.concat([before, mine, after], ignore_index=True)
 
 
 def build() -> None:

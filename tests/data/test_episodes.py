@@ -122,6 +122,6 @@ def test_merged_sources_keep_other_rows_and_hold_each_curated_id_once(shipped_id
     mine = pd.DataFrame({"source_id": mine_ids, "note": "new", "primary": "true"})
     out = build.merged_sources(shipped, mine)
     assert out["source_id"].is_unique
-    others = [s for s in shipped_ids if s not in mine_ids]
-    assert out["source_id"].tolist() == others + mine_ids
+    new = [s for s in mine_ids if s not in shipped_ids]
+    assert out["source_id"].tolist() == shipped_ids + new  # rows stay where they were
     assert (out.set_index("source_id").loc[mine_ids, "note"] == "new").all()
