@@ -28,6 +28,9 @@ err = Console(stderr=True)
 from critmin.cli_checks import quiet_flag_types  # noqa: E402
 
 quiet_flag_types()  # `--json` in --help, not `--json <bool>`
+from critmin.cli_checks import quiet_flag_types  # noqa: E402
+
+quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 DataPath = Annotated[
     Path | None,
@@ -72,23 +75,59 @@ def data_validate(
 def data_list(
     table: Annotated[str, typer.Argument(help=f"one of: {', '.join(TABLES)}")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    csv: Annotated[bool, typer.Option("--csv", help="CSV: to --output, else stdout")] =
+        False,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Excel: to --output, else "
+                                                      "TABLE.xlsx")] = False,
+    parquet: Annotated[bool, typer.Option("--parquet", help="Parquet: to --output, else "
+                                                            "TABLE.parquet")] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] =
+        None,
+    commodity: Annotated[str | None, typer.Option(help="only this commodity")] = None,
+    country: Annotated[str | None, typer.Option(
+        help="only rows naming this ISO3 country (country, importer, exporter, ...)")] = None,
     data: DataPath = None,
-    limit: Annotated[int, typer.Option(help="rows to show in the table view")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="rows to show in the table view")] = 50,
 ) -> None:
-    """Print one table of the dataset."""
+    """Print one table of the dataset, or write it as CSV, Excel or Parquet (all rows;
+    text cells that would start a spreadsheet formula are neutralised)."""
+    from critmin.cli_checks import check_output, fail
+    from critmin.data.select import FilterError, filter_rows
+
     if table not in TABLES:
-        err.print(f"unknown table {table!r}; choose one of: {', '.join(TABLES)}")
-        raise typer.Exit(2)
-    df = _load(data).tables[table]
+        fail(f"data list: unknown table {table!r}; choose one of: {', '.join(TABLES)}")
+    formats = [f for f, on in (("csv", csv), ("xlsx", xlsx), ("parquet", parquet)) if on]
+    if len(formats) + as_json > 1:
+        fail("data list: choose one of --json, --csv, --xlsx, --parquet")
+    fmt = formats[0] if formats else None
+    if fmt in ("xlsx", "parquet") and output is None:
+        output = Path(f"{table}.{fmt}")
+    check_output(output, "data list")
+    try:
+        df = filter_rows(_load(data).tables[table], table, commodity, country)
+    except FilterError as exc:
+        fail(f"data list: {exc}")
+    if fmt is not None:
+        from critmin.store.export import safe_frame, write_export
+
+        if output is None:
+            typer.echo(safe_frame(df).to_csv(index=False), nl=False)
+            return
+        write_export(df, output, fmt)
+        err.print(f"{len(df):,} rows written to {output}", highlight=False)
+        return
     if as_json:
         typer.echo(json.dumps(_records(df), indent=1))
         return
-    view = Table(title=f"{table} ({len(df):,} rows)")
+    view = Table(title=f"{table} ({len(df):,} rows)", title_justify="left")
     for c in df.columns:
-        view.add_column(c)
+        view.add_column(c, overflow="fold")
     for row in df.head(limit).itertuples(index=False):
         view.add_row(*("" if pd.isna(v) else str(v) for v in row))
     console.print(view)
+    if len(df) > limit:
+        console.print(f"showing {limit:,} of {len(df):,} rows; --limit N, --csv or --json "
+                      "for more", highlight=False)
 
 
 @data_app.command("summary")

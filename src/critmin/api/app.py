@@ -33,6 +33,7 @@ from critmin.api.cache import DataState, ReadCache
 from critmin.api.dashboard import dashboard_router
 from critmin.api.jobs import JobManager, QueueFull, QuotaExceeded
 from critmin.api.limits import Guard
+from critmin.api.runs import runs_router
 from critmin.api.settings import Settings
 from critmin.data.schemas import STAGES, TABLES
 from critmin.scenarios import scenario_catalogue
@@ -285,11 +286,32 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
              responses=_errors(404))
     async def table(name: Annotated[str, PathParam(max_length=64)],
                     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+                    commodity: Annotated[str | None, Query(max_length=64)] = None,
+                    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3,5}$")] = None,
+                    format: Literal["json", "csv"] = "json"):
+        """Rows of a table, filtered like `critmin data list` (commodity, country in any
+        country column); ``format=csv`` answers CSV with formula-safe cells."""
+        from critmin.data.select import FilterError, filter_rows
+
         if name not in TABLES:
             raise HTTPException(404, f"unknown table {name!r}")
-        return cached(await cache.get(("table", name, limit, offset), lambda net: _bytes(
-            _records(net.tables[name].iloc[offset:offset + limit]))))
+        try:
+            df = filter_rows(state.current().tables[name], name, commodity, country)
+        except FilterError as exc:
+            raise Invalid([("query", str(exc))]) from exc
+        page = df.iloc[offset:offset + limit]
+        if format == "csv":
+            from critmin.store.export import safe_frame
+
+            return Response(safe_frame(page).to_csv(index=False),
+                            media_type="text/csv; charset=utf-8",
+                            headers={"X-Total-Count": str(len(df))})
+        if commodity is None and country is None:
+            return cached(await cache.get(("table", name, limit, offset), lambda net: _bytes(
+                _records(net.tables[name].iloc[offset:offset + limit]))))
+        return Response(_bytes(_records(page)), media_type="application/json",
+                        headers={"X-Total-Count": str(len(df))})
 
     @app.get("/api/sources", response_model=list[dict[str, Any]])
     async def sources():
@@ -463,6 +485,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
             return HTMLResponse(DOCS_PAGE)
 
     app.include_router(dashboard_router(net))
+    app.include_router(runs_router(store, reader))  # run results and exports (api/runs.py)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
     for page in ("index", "scenario", "portfolio", "sources"):

@@ -1,0 +1,81 @@
+"""Stored runs over HTTP: results of a simulation or optimisation, and downloads of a run
+as CSV, Parquet or Excel (the same tables as ``critmin runs export``)."""
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from critmin.store import ResultsStore
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+RunId = Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _run(store: ResultsStore, run_id: str) -> dict:
+    try:
+        return store.run(run_id)
+    except KeyError as exc:
+        raise HTTPException(404, f"unknown run {run_id!r}") from exc
+
+
+def run_results(store: ResultsStore, run: dict) -> dict:
+    """A simulation's summary (quantiles per commodity and region, value of the response
+    rules when compared) or an optimisation's portfolio record."""
+    from critmin.cli_brief import optimisation_result
+
+    if run.get("kind") == "optimisation":
+        return optimisation_result(store, run["run_id"])
+    if run.get("status") != "complete":
+        raise HTTPException(409, f"run {run['run_id']} is {run.get('status')}")
+    from critmin.simulate.report import simulation_report
+
+    rep = simulation_report(store, run["run_id"])
+    rep.pop("paths", None)
+    if isinstance(rep.get("inputs"), str):
+        rep["inputs"] = json.loads(rep["inputs"])
+    return json.loads(json.dumps(rep, default=str).replace("NaN", "null"))
+
+
+def runs_router(store: ResultsStore, reader) -> APIRouter:
+    """``GET /api/runs/{id}/results`` and ``GET /api/runs/{id}/export``."""
+    r = APIRouter()
+
+    @r.get("/api/runs/{run_id}/results", response_model=dict[str, Any])
+    def results(run_id: RunId, _: Annotated[Any, Depends(reader)]):
+        """Results of a stored run: simulation summary or optimised portfolio."""
+        return run_results(store, _run(store, run_id))
+
+    @r.get("/api/runs/{run_id}/export")
+    def export(run_id: RunId, _: Annotated[Any, Depends(reader)],
+               format: Annotated[Literal["csv", "parquet", "xlsx"], Query()] = "csv",
+               table: Annotated[Literal["samples", "summary", "paths"], Query(
+                   description="simulations: per-sample results, summary or paths")] =
+               "samples"):
+        """A run as a file (CSV and Excel text cells cannot start a formula)."""
+        from critmin.cli_brief import export_frame
+        from critmin.store.export import write_export
+
+        run = _run(store, run_id)
+        try:
+            df = export_frame(store, run, table)
+        except (KeyError, FileNotFoundError) as exc:
+            raise HTTPException(409, f"run {run_id} has no stored {table}") from exc
+        folder = Path(tempfile.mkdtemp(prefix="critmin-export-"))
+        kind = "portfolio" if run.get("kind") == "optimisation" else table
+        path = write_export(df, folder / f"{run['run_id']}-{kind}.{format}", format)
+
+        def cleanup() -> None:
+            path.unlink(missing_ok=True)
+            folder.rmdir()
+
+        return FileResponse(path, media_type=MEDIA[format], filename=path.name,
+                            background=BackgroundTask(cleanup))
+
+    return r
