@@ -115,7 +115,7 @@ def calibrate_cmd(
     for fit, (draws, _w, prov) in done.items():
         s = prov["settings"]
         console.print(f"{model} {fit}: {len(draws)} draws, {s['generations_run']} "
-                      f"generations, final epsilon {s['epsilons'][-1]:.3f}, "
+                      f"generations, final temperature {s['temperatures'][-1]:.3g}, "
                       f"{s['simulations']:,} simulations; episodes "
                       f"{', '.join(prov['episodes'])}")
     console.print(f"posterior written to {where}/posterior.csv (+ posterior_meta.json)")

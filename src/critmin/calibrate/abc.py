@@ -1,20 +1,21 @@
 """Joint ABC-SMC calibration of the latent inputs over the training episodes (pyabc).
 
+Statistical model: each observation k (a price or export volume relative to the
+episode's baseline) is the model's value times a log-normal observation error,
+``log o_k = log m_k(theta) + e_k``, ``e_k ~ N(0, sigma^2)`` with sigma = ``noise_price``
+or ``noise_exports`` (calibrated with the inputs; relative values floored at 1 %).
+pyabc's stochastic acceptor with an independent normal kernel and a temperature
+schedule ending at 1 makes the ABC-SMC posterior exact under this noise model.
+
 The model of pyabc is :class:`EpisodeModel`: one parameter vector (a particle) gives the
 simulated log-relative value of every target observation. Simulating one particle at a
 time would waste the engine, which is vectorised over samples; :class:`BatchSampler`
-therefore draws a batch of proposals with pyabc's own proposal code, simulates them all in
-one engine call per episode (particles as samples through ``theta``; with an executor
-the batch is split across workers), then lets pyabc's acceptance and weighting run per
-particle in proposal order. The random numbers are pyabc's (NumPy's global state, seeded
-from ``seed``), consumed in the same order as pyabc's single-core sampler, so the same
-seed gives the same posterior whatever the executor or worker count.
-
-Distance: weighted Euclidean over standardised log-relative observations,
-``sqrt(sum_k w_k ((log m_k - log o_k) / s_k)^2)``, relative values floored at 1 % of
-baseline; ``s_k`` is the spread (standard deviation, at least 0.1) of the observed
-log-relative values of k's series, baseline included; each series weighs 1 in total,
-split over its points.
+therefore draws a batch of proposals at once (pyabc's transition ``rvs(size=...)``, the
+prior's RVs with ``size``), simulates them in one engine call per episode (particles as
+samples through ``theta``; with an executor the batch is split across workers), then
+lets pyabc accept and weight each particle in proposal order. All random numbers come
+from NumPy's global state seeded with ``seed`` and are drawn in the coordinating
+process, so the same seed gives the same posterior whatever the executor or worker count.
 """
 
 from __future__ import annotations
@@ -34,23 +35,26 @@ from critmin import __version__
 from critmin.calibrate.episodes import Targets, load_targets, model_values
 
 FLOOR = 0.01
-MIN_SCALE = 0.1
 FIXED = ("fill_shift_USA", "fill_shift_JPN")
 """Latent inputs with no bearing on the episodes (no stockpiles in their scenarios)."""
+NOISE = {"noise_price": (0.02, 1.0), "noise_exports": (0.05, 2.0)}
+"""Observation error (standard deviation of log value) of prices and of export volumes:
+U(low, high) priors, calibrated with the model's inputs. Prices differ by grade, market
+and averaging from the model's price; monthly customs volumes swing with shipments."""
+
+
+def noise_name(variable: str) -> str:
+    return "noise_exports" if variable.startswith("exports") else "noise_price"
+
+
+def add_noise(values: np.ndarray, sigma: np.ndarray, rng) -> np.ndarray:
+    """``values`` (S, ...) times exp(sigma * N(0, 1)), sigma (S,)."""
+    eps = rng.standard_normal(values.shape)
+    return values * np.exp(np.asarray(sigma).reshape((-1,) + (1,) * (values.ndim - 1)) * eps)
 
 
 def log_rel(x: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(np.asarray(x, dtype=float), FLOOR))
-
-
-def weights_and_scales(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per-target weight (1 per series, split over its points) and scale s_k."""
-    key = ["episode", "commodity", "observable", "exporter", "destination", "basis", "unit"]
-    g = rows.groupby(key, dropna=False)
-    n = g["observed"].transform("size").to_numpy(dtype=float)
-    spread = g["observed"].transform(
-        lambda s: np.std(np.append(log_rel(s.to_numpy()), 0.0))).to_numpy(dtype=float)
-    return 1.0 / n, np.maximum(spread, MIN_SCALE)
 
 
 def calibrated_names(priors: pd.DataFrame, targets: Targets) -> list[str]:
@@ -70,8 +74,10 @@ class EpisodeModel:
         self._cache: dict[int, tuple[object, np.ndarray]] = {}
 
     def simulate(self, theta: dict[str, np.ndarray]) -> np.ndarray:
-        """(B, K) log-relative model values, one row per parameter vector."""
+        """(B, K) log-relative model values, one row per parameter vector (no noise)."""
         from critmin.simulate.paths import simulate_paths
+
+        theta = {k: v for k, v in theta.items() if k not in NOISE}
 
         rows = self.targets.rows
         b = len(next(iter(theta.values())))
@@ -116,8 +122,8 @@ class EpisodeModel:
         hit = self._cache.pop(id(pars), None)
         if hit is not None and hit[0] is pars:
             return {"y": hit[1]}
-        names = sorted(pars.keys())
-        return {"y": self.simulate({n: np.array([pars[n]], dtype=float) for n in names})[0]}
+        theta = {n: np.array([pars[n]], dtype=float) for n in sorted(pars.keys())}
+        return {"y": self.simulate(theta)[0]}
 
 
 def _workers(executor) -> int:
@@ -265,28 +271,34 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
         raise ValueError("no target observations in the episodes asked")
     priors = latent_priors(net, model)
     names = calibrated_names(priors, targets)
-    prior = pyabc.Distribution(**{r["name"]: _rv(r) for _, r in
-                                  priors[priors["name"].isin(names)].iterrows()})
+    rvs = {r["name"]: _rv(r) for _, r in priors[priors["name"].isin(names)].iterrows()}
+    for n, (lo, hi) in NOISE.items():
+        rvs[n] = pyabc.RV("uniform", lo, hi - lo)
+    names = [*names, *NOISE]
+    prior = pyabc.Distribution(**rvs)
     em = EpisodeModel(net, targets, model, seed)
-    w, s = weights_and_scales(targets.rows)
     obs = log_rel(targets.rows["observed"].to_numpy())
+    kinds = targets.rows["variable"].map(noise_name).to_numpy()
 
-    def distance(x, x0):
-        return float(np.sqrt(np.sum(w * ((x["y"] - x0["y"]) / s) ** 2)))
+    def variance(par) -> np.ndarray:
+        """Per-target variance of the log observation error (the likelihood's)."""
+        return np.array([par[k] for k in kinds], dtype=float) ** 2
 
     job = (data, tuple(targets.scenarios), model, seed)
     sampler = _batch_sampler_class()(em, executor=executor, job=job)
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
     np.random.seed(seed)
-    abc = pyabc.ABCSMC(em, prior, distance, population_size=population, sampler=sampler)
+    abc = pyabc.ABCSMC(em, prior, pyabc.IndependentNormalKernel(var=variance, keys=["y"]),
+                       population_size=population, sampler=sampler, eps=pyabc.Temperature(),
+                       acceptor=pyabc.StochasticAcceptor())
     with tempfile.TemporaryDirectory() as tmp:
         abc.new("sqlite:///" + str(Path(tmp) / "abc.db"), {"y": obs})
         history = abc.run(max_nr_populations=generations,
                           min_acceptance_rate=min_acceptance_rate)
         draws, weights = history.get_distribution(m=0, t=history.max_t)
         pops = history.get_all_populations()
-        eps = [float(e) for e in pops["epsilon"] if np.isfinite(e)]
+        eps = [float(e) for e in pops["epsilon"] if np.isfinite(e)]  # temperatures
         n_generations = int(history.max_t) + 1
         total = int(history.total_nr_simulations)
     draws = draws[sorted(draws.columns)].reset_index(drop=True)
@@ -296,15 +308,16 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
         "scenarios": {e: sc.id for e, sc in sorted(targets.scenarios.items())},
         "observations": [[r.episode, r.commodity, r.observable, r.destination, r.date]
                          for r in targets.rows.itertuples()],
-        "method": f"ABC-SMC (pyabc {pyabc.__version__}), batched single-process "
-                  "proposals, median epsilon schedule, multivariate normal transitions",
-        "distance": "weighted Euclidean over standardised log-relative observations "
-                    "(critmin.calibrate.abc)",
+        "method": f"ABC-SMC (pyabc {pyabc.__version__}) with a stochastic acceptor "
+                  "(exact under the noise model; temperature schedule to 1), batched "
+                  "proposals, multivariate normal transitions",
+        "likelihood": "independent normal on log relative values, sd noise_price or "
+                      "noise_exports (calibrated), relative values floored at 1 %",
         "settings": {"population": population, "max_generations": generations,
                      "generations_run": n_generations,
-                     "min_acceptance_rate": min_acceptance_rate, "epsilons": eps,
+                     "min_acceptance_rate": min_acceptance_rate, "temperatures": eps,
                      "accepted_simulations": total, "simulations": sampler.simulations,
-                     "parameters": names, "floor": FLOOR, "min_scale": MIN_SCALE},
+                     "parameters": names, "noise_priors": NOISE, "floor": FLOOR},
         "seed": seed,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "critmin_version": __version__,

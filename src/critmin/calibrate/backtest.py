@@ -1,10 +1,13 @@
 """Backtest: the model's P5/P50/P95 beside every observed value of every training episode.
 
-Three variants per observation: ``priors_v1`` (the v1 model on its uncalibrated priors),
+Three variants per observation: ``priors_v1`` (the v1 model on its uncalibrated priors,
+observation error from its prior),
 ``posterior`` (the model on the shipped posterior fitted to all training episodes, so
 in-sample) and ``loo`` (the model on the shipped leave-one-episode-out posterior fitted
 without the episode being scored: out-of-sample). Scores: CRPS (scoringrules) on the
 relative value, and whether the observation lies in the central 50 % and 90 % intervals.
+The forecast of an observation is the model's value times exp(sigma * N(0, 1)), sigma the
+observation error of prices or export volumes (see :data:`critmin.calibrate.abc.NOISE`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.calibrate import scoring
+from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import load_targets, model_values
 from critmin.calibrate.posterior import posterior_theta
 
@@ -23,10 +27,26 @@ FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _theta(variant: str, model: str, episode: str, samples: int, seed: int):
+    """(model theta or None for the priors, observation-error sigmas), or None if the
+    variant has no shipped posterior."""
     if variant == "priors_v1":
-        return None
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(104729,)))
+        return None, {n: rng.uniform(lo, hi, samples) for n, (lo, hi) in NOISE.items()}
     fit = "all" if variant == "posterior" else f"loo:{episode}"
-    return posterior_theta(model, samples, seed, fit=fit)
+    theta = posterior_theta(model, samples, seed, fit=fit)
+    if theta is None:
+        return None
+    noise = {n: theta.pop(n) for n in list(NOISE) if n in theta}
+    return theta, noise
+
+
+def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int) -> np.ndarray:
+    """Model values as observed: with the observation error of the variable's kind."""
+    sigma = noise.get(noise_name(variable))
+    if sigma is None:
+        return v
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
+    return add_noise(v, sigma, rng)
 
 
 def _paths(net, sc, months, samples, seed, model, theta):
@@ -57,14 +77,16 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
             continue
         for variant in variants:
             m = "v1" if variant == "priors_v1" else model
-            theta = _theta(variant, m, ep, samples, seed)
-            if variant != "priors_v1" and theta is None:
+            got = _theta(variant, m, ep, samples, seed)
+            if got is None:
                 continue
+            theta, noise = got
             ds, base = _paths(net, sc, targets.months[ep], samples, seed, m, theta)
-            for _, r in obs.iterrows():
+            for i, r in obs.iterrows():
                 v = model_values(ds, r, base)
                 if v is None:
                     continue
+                v = _observe(v, noise, r["variable"], seed, int(i))
                 q = scoring.quantiles(v, qs=(0.05, 0.5, 0.95))
                 rows.append(dict(
                     episode=ep, commodity=r["commodity"], observable=r["observable"],
@@ -77,7 +99,7 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
                     variant=variant, model=m, source_id=r["source_id"],
                     estimated=bool(r["estimated"])))
             if fans:
-                fan[(variant, ep)] = _fan(ds, base, obs, sc)
+                fan[(variant, ep)] = _fan(ds, base, obs, sc, noise, seed)
     return pd.DataFrame(rows), fan
 
 
@@ -98,8 +120,9 @@ def _month_date(start: dt.date, m: int) -> str:
     return dt.date(start.year + y, mo + 1, 15).isoformat()
 
 
-def _fan(ds, base, obs: pd.DataFrame, sc) -> list[dict]:
-    """Quantile paths of each observed series' variable (relative to baseline)."""
+def _fan(ds, base, obs: pd.DataFrame, sc, noise: dict, seed: int) -> list[dict]:
+    """Quantile paths of each observed series' variable (relative to baseline, with the
+    observation error)."""
     out = []
     months = ds.sizes["month"]
     for (commodity, var, region), g in obs.groupby(["commodity", "variable", "region"]):
@@ -112,7 +135,7 @@ def _fan(ds, base, obs: pd.DataFrame, sc) -> list[dict]:
             v = model_values(ds, row, base)
             if v is None:
                 break
-            paths.append(v)
+            paths.append(_observe(v, noise, var, seed, 10_000 + m))
         if not paths:
             continue
         arr = np.stack(paths, axis=1)  # (S, months)

@@ -104,6 +104,9 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
         from critmin.calibrate.posterior import posterior_theta
 
         theta = posterior_theta(model, samples, seed)
+        if theta is not None:  # the posterior also holds observation-error terms
+            known = set(latent_priors(net, model)["name"])
+            theta = {k: v for k, v in theta.items() if k in known}
     return _simulate_v1(net, scenario, samples, seed, months, theta)
 
 
