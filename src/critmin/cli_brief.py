@@ -39,7 +39,8 @@ def open_store(db: Path | None):
     try:
         return ResultsStore(db)
     except Exception as exc:  # store errors are one line for the user
-        fail(f"store: {exc}", 1)
+        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        fail(text if text.startswith("store ") else f"store: {text}", 1)
 
 
 def report_cmd(

@@ -21,7 +21,7 @@ from tests.test_cli import CLI, run
 def one_line_error(out: subprocess.CompletedProcess, code: int = 2) -> str:
     assert out.returncode == code, (out.returncode, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr
-    lines = [x for x in out.stderr.splitlines() if x.strip()]
+    lines = [x for x in out.stderr.splitlines() if x.strip() and not x.startswith("warning:")]
     assert len(lines) == 1, out.stderr
     return lines[0]
 
