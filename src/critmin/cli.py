@@ -390,6 +390,8 @@ def simulate_cmd(
     yes: Annotated[bool, typer.Option(
         "--yes", help="start even when the run is estimated past an hour or half the "
                       "free disk")] = False,
+    priors: Annotated[bool, typer.Option(
+        "--priors", help="sample the uncalibrated priors, not the shipped posterior")] = False,
     data: DataPath = None,
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
@@ -426,7 +428,7 @@ def simulate_cmd(
                 run_ids[responses] = simulate(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
                     chunk_size=chunk_size, executor=executor, store=store,
-                    responses=responses,
+                    responses=responses, priors=priors,
                     progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                    total=total))
     except KeyboardInterrupt:

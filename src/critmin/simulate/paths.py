@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from importlib import import_module
 
 import numpy as np
@@ -101,13 +102,52 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
                                     model=model, theta=theta, priors_only=priors_only)
     _check_model(model)
     if theta is None and not priors_only:
-        from critmin.calibrate.posterior import posterior_theta
-
-        theta = posterior_theta(model, samples, seed)
-        if theta is not None:  # the posterior also holds observation-error terms
-            known = set(latent_priors(net, model)["name"])
-            theta = {k: v for k, v in theta.items() if k in known}
+        post = posterior_inputs(model)
+        theta = None if post is None else post.theta(seed, 0, samples)
     return _simulate_v1(net, scenario, samples, seed, months, theta)
+
+
+@dataclass(frozen=True)
+class PosteriorInputs:
+    """The shipped posterior's draws of a model's latent inputs (critmin calibrate)."""
+
+    names: tuple[str, ...]
+    values: np.ndarray  # (draws, inputs)
+    weights: np.ndarray  # (draws,) summing to 1
+    key: str  # fingerprint of the fit, part of a run's identity
+
+    def theta(self, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Theta arrays for samples [start, stop): draws resampled by weight in blocks of
+        BLOCK samples, each block from its own stream, so a sample's draw never depends
+        on chunking."""
+        from critmin.simulate.engine import BLOCK
+
+        idx = []
+        for b in range(start // BLOCK, -(-stop // BLOCK)):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b, 7919)))
+            block = rng.choice(len(self.weights), size=BLOCK, p=self.weights)
+            lo, hi = max(start, b * BLOCK) - b * BLOCK, min(stop, (b + 1) * BLOCK) - b * BLOCK
+            idx.append(block[lo:hi])
+        rows = self.values[np.concatenate(idx)]
+        return {n: rows[:, j] for j, n in enumerate(self.names)}
+
+
+def posterior_inputs(model: str = "v1", fit: str = "all") -> PosteriorInputs | None:
+    """The model's shipped posterior of its latent inputs (less the observation-error
+    terms ``noise_*`` of the calibration), or None when none is shipped."""
+    import hashlib
+
+    from critmin.calibrate.posterior import fit_draws
+
+    got = fit_draws(model, fit)
+    if got is None:
+        return None
+    wide, w = got
+    wide = wide[[c for c in wide.columns if not c.startswith("noise_")]]
+    values = wide.to_numpy(dtype=float)
+    key = hashlib.sha256(values.tobytes() + w.tobytes() + ",".join(wide.columns).encode())
+    return PosteriorInputs(tuple(wide.columns), values, w, f"{model}:{fit}:"
+                           f"{key.hexdigest()[:12]}")
 
 
 def _check_model(model: str) -> None:

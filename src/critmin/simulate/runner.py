@@ -43,6 +43,7 @@ class Job:
     priors: object
     seed: int
     responses: bool
+    posterior: object = None  # critmin.simulate.paths.PosteriorInputs, or None (priors)
 
 
 @functools.cache
@@ -65,7 +66,13 @@ def _chunk(job: Job, start: int, stop: int, n_paths: int) -> dict:
     """Run samples [start, stop); returns flat per-sample arrays (float32) and paths."""
     _tune_malloc()
     d = draws_for(job.priors, job.compiled, job.seed, start, stop)
-    out = run(job.compiled, job.baseline, d, responses=job.responses,
+    compiled = job.compiled
+    if job.posterior is not None:  # calibrated latent inputs replace their prior draws
+        from critmin.simulate.paths import apply_theta_v1
+
+        d, compiled = apply_theta_v1(d, job.posterior.theta(job.seed, start, stop), compiled,
+                                     job.baseline, job.priors)
+    out = run(compiled, job.baseline, d, responses=job.responses,
               n_paths=max(0, min(n_paths - start, stop - start)))
     cols = {
         "peak_ratio": out.peak_ratio, "peak_price_x": out.peak_price_x,
@@ -110,11 +117,14 @@ def make_executor(scheduler: str | None = None, workers: int | None = None
 
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
-            responses: bool) -> str:
-    """Identity of a run: same key = same numbers, so finished chunks can be reused."""
+            responses: bool, priors: bool = False) -> str:
+    """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
+    on the shipped posterior (the default, ``priors`` False) carry its fingerprint."""
+    post = None if priors else _posterior()
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
-                          "responses": responses, "version": __version__}, sort_keys=True)
+                          "responses": responses, "version": __version__,
+                          **({"posterior": post.key} if post else {})}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -122,8 +132,10 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
              horizon: int | None = None, chunk_size: int = 8 * BLOCK,
              executor: cf.Executor | None = None, store: ResultsStore | None = None,
              responses: bool = True,
-             progress: Callable[[int, int], None] | None = None) -> str:
-    """Run (or resume) a sweep; returns the run id. Results go to ``store``."""
+             progress: Callable[[int, int], None] | None = None,
+             priors: bool = False) -> str:
+    """Run (or resume) a sweep; returns the run id. Results go to ``store``. The latent
+    inputs come from the shipped posterior (``critmin calibrate``) unless ``priors``."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
@@ -132,13 +144,15 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     wanted = _market_commodities(net, scenario, full.commodities)
     baseline = full if wanted is None else full.select(wanted)
     compiled = compile_scenario(scenario, baseline, net, h)
+    post = None if priors else _posterior()
     job = Job(compiled=compiled, baseline=baseline, priors=priors_from(net, baseline),
-              seed=seed, responses=responses)
+              seed=seed, responses=responses, posterior=post)
     store = store or ResultsStore()
-    run_id = run_key(scenario, samples, seed, h, chunk, responses)
+    run_id = run_key(scenario, samples, seed, h, chunk, responses, priors)
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
     store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
-                                       responses=responses, version=__version__),
+                                       responses=responses, version=__version__,
+                                       inputs=post.key if post else "priors"),
                 commodities=baseline.commodities, n_chunks=len(bounds))
     todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
     done = len(bounds) - len(todo)
@@ -165,6 +179,13 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
                 progress(done, len(bounds))
     store.complete(run_id)
     return run_id
+
+
+def _posterior():
+    """The v1 posterior of the latent inputs, or None when none is shipped."""
+    from critmin.simulate.paths import posterior_inputs
+
+    return posterior_inputs("v1")
 
 
 def _market_commodities(net, scenario: Scenario, have: tuple[str, ...]) -> list[str] | None:
