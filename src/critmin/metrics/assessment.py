@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -18,12 +18,15 @@ class Assessment:
 
     ``stages``: concentration per (commodity, stage) incl. stage 'reserves';
     ``chokepoints``: most concentrated stage of each chain; ``countries``: per importer
-    and commodity: import dependence, EU- and U.S.-style scores, ranks, drivers.
+    and commodity: import dependence, EU- and U.S.-style scores, ranks, drivers;
+    ``lists``: every commodity on an official list or assessed, its list membership and
+    per importer its ranks or why it is unranked (:func:`list_ranking`).
     """
 
     stages: pd.DataFrame
     chokepoints: pd.DataFrame
     countries: pd.DataFrame
+    lists: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def records(self) -> list[dict]:
         """JSON-ready records: one per (commodity, stage), each with per-country values."""
@@ -32,9 +35,12 @@ class Assessment:
             self.countries.set_index(["importer", "commodity"]).iterrows()
         }
         importers = list(self.countries["importer"].unique())
+        member = (self.lists.set_index("commodity")["official_lists"].to_dict()
+                  if len(self.lists) else {})
         out = []
         for r in self.stages.to_dict("records"):
             rec = {k: _clean(v) for k, v in r.items()}
+            rec["official_lists"] = member.get(r["commodity"], [])
             rec["countries"] = {
                 imp: {k: _clean(v) for k, v in per_country[(imp, r["commodity"])].items()}
                 for imp in importers if (imp, r["commodity"]) in per_country
@@ -81,4 +87,38 @@ def assess(net: Network, importers: tuple[str, ...] = ("USA", "JPN"),
         frames.append(table.reset_index().assign(importer=imp))
     countries = pd.concat(frames, ignore_index=True)
     return Assessment(stages=stages.reset_index(drop=True), chokepoints=chokepoints(net),
-                      countries=countries)
+                      countries=countries, lists=list_ranking(net, countries))
+
+
+def list_ranking(net: Network, countries: pd.DataFrame) -> pd.DataFrame:
+    """Every commodity that is on an official list or assessed: ``official_lists`` (list
+    ids, e.g. ['EU_2023', 'USGS_2025']), and per importer ``<ISO3>_eu_rank`` /
+    ``<ISO3>_us_rank`` (1 = most critical) or ``<ISO3>_unranked`` saying which input is
+    missing (production shares, net import reliance, EU economic importance)."""
+    lists = net.critical_lists.groupby("commodity")["list"].agg(lambda s: sorted(set(s)))
+    names = net.commodities.set_index("commodity")["name"]
+    produced = set(net.production["commodity"])
+    out = pd.DataFrame({"commodity": sorted(set(lists.index) | set(countries["commodity"]))})
+    out["name"] = out["commodity"].map(names)
+    out["official_lists"] = out["commodity"].map(lists).apply(
+        lambda v: v if isinstance(v, list) else [])
+    for imp, g in countries.groupby("importer", sort=False):
+        g = g.set_index("commodity")
+        for m in ("eu", "us"):
+            out[f"{imp}_{m}_rank"] = out["commodity"].map(g[f"{m}_rank"])
+        out[f"{imp}_unranked"] = [
+            _why_unranked(c, g, produced) for c in out["commodity"]]
+    return out
+
+
+def _why_unranked(commodity: str, g: pd.DataFrame, produced: set[str]) -> str:
+    if commodity in g.index and pd.notna(g.at[commodity, "eu_rank"]) and pd.notna(
+            g.at[commodity, "us_rank"]):
+        return ""
+    if commodity not in produced:
+        return "no production by country (see gaps)"
+    if commodity not in g.index or pd.isna(g.at[commodity, "import_reliance"]):
+        return "no net import reliance published"
+    if pd.isna(g.at[commodity, "us_rank"]):
+        return "U.S.-style score lacks the EU economic-importance score"
+    return "EU-style score incomplete"

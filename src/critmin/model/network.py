@@ -68,8 +68,10 @@ class Network:
 
         Returns columns commodity, stage, year, country, value (commodity unit, NaN where
         only a share is published), share (0-1) and basis ('tonnage' or 'published share').
-        Tonnage shares are of the larger of the published world total and the sum of
-        country rows (the uncovered remainder shows as OTHER), so shares sum to 1. Where
+        Tonnage shares are of the published world total where there is one (the
+        uncovered remainder shows as OTHER; where USGS's rounded world total is below the
+        sum of country rows, shares sum to a little over 1, by at most the validation
+        tolerance of 5 %), else of the sum of country rows. Where
         ``stage_shares`` holds a newer year for a (commodity, stage) than ``production``,
         the published shares are used.
         """
@@ -116,7 +118,9 @@ def _tonnage_shares(prod: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rest = rest[rest > 0].rename("value").reset_index().assign(country="OTHER")
     rows = pd.concat([rows, rest], ignore_index=True)
     rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
-    total = rows.groupby(keys)["value"].transform("sum")
+    summed = rows.groupby(keys)["value"].transform("sum")
+    published = rows.set_index(keys).index.map(world).to_numpy(dtype=float)
+    total = summed.where(~(published > 0), published)  # the published world total first
     rows["share"] = (rows["value"] / total).where(total > 0, 0.0)
     return rows.assign(basis="tonnage")
 
