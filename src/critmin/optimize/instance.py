@@ -32,12 +32,17 @@ def _online_years(first_year: pd.Series, start: dt.date, quarters: int) -> pd.Se
     return (end - np.maximum(online, begin)).clip(lower=0.0)
 
 
-def candidates(net, commodities: list[str], start: dt.date, quarters: int,
-               price_paths: dict[str, np.ndarray], prices_usd_t: pd.Series) -> pd.DataFrame:
+def candidates(net, commodities: list[str], start: dt.date, quarters: float,
+               price_paths: dict[str, np.ndarray] | None, prices_usd_t: pd.Series,
+               path_of=None, projects: pd.DataFrame | None = None) -> pd.DataFrame:
     """Projects that could be supported, with output inside the horizon, instrument and
     expected fiscal cost. Columns: project_id (index), name, commodity, country,
-    output_t, capacity, first_production_year, capex_usd, cost_usd, instrument, basis."""
-    p = net.projects
+    output_t, capacity, first_production_year, capex_usd, cost_usd, instrument, basis.
+
+    Price paths (USD/t per simulated sample, over the project's life) come from
+    ``price_paths[commodity]`` or, when given, ``path_of(project_row)`` (model v2: the
+    price of the project's own stage). ``projects`` replaces ``net.projects``."""
+    p = net.projects if projects is None else projects
     p = p[p["status"].isin(CANDIDATE_STATUS) & p["commodity"].isin(commodities)].copy()
     basis = []
     first = p["first_production_year"].astype("Float64")
@@ -54,7 +59,11 @@ def candidates(net, commodities: list[str], start: dt.date, quarters: int,
     p = p[capex.notna()]
     price = p["commodity"].map(prices_usd_t).astype(float)
     unit_cost = p["unit_cost_usd_t"].astype(float).fillna(price)
-    paths = np.stack([price_paths[c] for c in p["commodity"]]) if len(p) else np.zeros((0, 1))
+    if path_of is None:
+        def path_of(row):
+            return price_paths[row.commodity]
+    paths = (np.stack([path_of(r) for r in p.itertuples(index=False)]) if len(p)
+             else np.zeros((0, 1)))
     instrument, cost = cheapest_instrument(p["capex_usd"].to_numpy(), p["capacity"].to_numpy(),
                                            unit_cost.to_numpy(), paths)
     p["instrument"], p["cost_usd"] = instrument, cost

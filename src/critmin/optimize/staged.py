@@ -1,0 +1,550 @@
+"""Two-stage portfolio on the outputs of market model v2: needs by commodity, stage and
+importing region (docs/optimisation.md, "Model v2").
+
+Second-stage scenarios are v2 sample paths. A *need* is one (commodity, stage, region):
+the tonnes (t contained, summed over the horizon) that the region's buyers at that stage
+do not get in a sample. First stage: which (project, funder) options to take and the
+stockpiles of each holder; a project delivers at its own stage to the region its offtake
+names (its own region where that is a counted region, else the funder's), times the share
+of its inputs (same-commodity upstream stage, bill of materials) available in the sample::
+
+    min  E_s[L_s] + lambda * CVaR_alpha(L_s) + fiscal cost
+    L_s = sum_n v_n * unmet[s, n] + fixed[s]                   (USD of unmet tonnes)
+    unmet[s, n] >= gap[s, n] - sum_o q[s, o] x[o] 1{o delivers to n}
+                             - sum_k release[s, k] 1{stock k serves n}
+    release[s, k] <= stock[k];  sum_o x[o] 1{o of project p} <= 1
+    sum_o cost[o] x[o] 1{funder f} + sum_k stock_cost[k] stock[k] 1{holder f} <= budget[f]
+
+Needs no option can serve enter as the constant ``fixed[s]`` (they still count in the
+CVaR). Every block is one labelled array; no Python loop over scenarios.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from critmin.data.schemas import STAGES
+from critmin.optimize.instance import CANDIDATE_STATUS, candidates
+from critmin.optimize.instruments import LIFE_YEARS
+from critmin.optimize.portfolio import (
+    FUNDERS,
+    STOCK_CARRY,
+    VEHICLE_NET_COST,
+    InfeasibleError,
+    Solution,
+    _banner_to_stderr,
+    risk,
+)
+
+MEMBERS = ("USA", "JPN")
+"""Regions whose unmet tonnes are counted by default (the framework's two members)."""
+PARTNERS = ("EU", "KOR")
+"""Importing regions that may be counted as well (``regions=``)."""
+COUNTABLE = MEMBERS + PARTNERS
+FUNDER_REGION = {"USA": "USA", "JPN": "JPN", "JPN_vehicle": "USA"}
+
+
+@dataclass
+class StagedInstance:
+    """Everything the v2 program needs, as labelled arrays."""
+
+    projects: pd.DataFrame  # index project_id: name, commodity, stage, country, region,
+    #                        output_t, cost_usd, instrument, basis
+    needs: pd.DataFrame  # index need "c|stage|region": commodity, stage, region,
+    #                     value_usd_t, demand_t (wanted over the horizon), headline
+    gap_t: xr.DataArray  # (scenario, need) t unmet over the horizon
+    options: pd.DataFrame  # index option "project@funder": project_id, funder, need
+    availability: xr.DataArray  # (scenario, project) share of inputs available, 0-1
+    stock_options: pd.DataFrame  # index "holder|commodity": holder, commodity, need,
+    #                             cost_usd_t
+    budgets: dict
+    cvar_alpha: float = 0.95
+    cvar_weight: float = 1.0
+    allow_stocks: bool = True
+    excluded: list = field(default_factory=list)  # projects v2 cannot place, with reason
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def commodities(self) -> list[str]:
+        return list(dict.fromkeys(self.needs["commodity"]))
+
+    def option_supply(self) -> xr.DataArray:
+        """(scenario, option) t an option delivers over the horizon."""
+        q = self.availability * xr.DataArray(
+            self.projects["output_t"].to_numpy(dtype=float),
+            coords=[pd.Index(self.projects.index, name="project")])
+        q = q.sel(project=self.options["project_id"].to_numpy())
+        return xr.DataArray(q.values, coords=[self.gap_t.indexes["scenario"],
+                                              pd.Index(self.options.index, name="option")])
+
+    def added(self, options=(), stocks: pd.Series | None = None) -> np.ndarray:
+        """(S, need) t added by the chosen options and stock (t per stock option)."""
+        add = np.zeros(self.gap_t.shape)
+        col = {n: j for j, n in enumerate(self.gap_t.indexes["need"])}
+        options = list(options)
+        if options:
+            q = self.option_supply().sel(option=options).values
+            for k, o in enumerate(options):
+                add[:, col[self.options.at[o, "need"]]] += q[:, k]
+        if stocks is not None:
+            for k, t in stocks.items():
+                if t > 0:
+                    add[:, col[self.stock_options.at[k, "need"]]] += t
+        return add
+
+    def check(self) -> None:
+        bad = {f: b for f, b in self.budgets.items() if b < 0}
+        if bad:
+            raise InfeasibleError(f"negative budget: {bad}")
+        unknown = set(self.budgets) - set(FUNDERS)
+        if unknown:
+            raise InfeasibleError(f"unknown funders {sorted(unknown)}; use {FUNDERS}")
+        if not 0 < self.cvar_alpha < 1:
+            raise InfeasibleError("cvar_alpha must be in (0, 1)")
+        if (self.gap_t < 0).any():
+            raise InfeasibleError("negative shortfall in the scenario gaps")
+
+
+# --------------------------------------------------------------------------- instance
+
+
+def _regions(regions) -> tuple[str, ...]:
+    regions = tuple(dict.fromkeys(r.strip().upper() for r in (regions or MEMBERS) if r))
+    bad = sorted(set(regions) - set(COUNTABLE))
+    if bad:
+        raise ValueError(f"regions: {', '.join(bad)} not countable; use {', '.join(COUNTABLE)}")
+    return regions
+
+
+def _wanted_t(market, compiled, months: int) -> np.ndarray:
+    """(H, N, R) t wanted per month at the pre-scenario price (baseline use with the
+    scenario's demand shocks on final use)."""
+    return (market.use0[None] + market.final0[None] * (compiled.demand[:months] - 1)) / 12.0
+
+
+def _gaps(ds: xr.Dataset, market, wanted: np.ndarray, regions) -> tuple[np.ndarray, list]:
+    """(S, K) t unmet over the horizon for every node and region in ``regions`` and the
+    K need records. Headline stage: v2 ``shortfall`` (use wanted at baseline prices not
+    met, as v1); other stages: v2 ``shortfall_stage`` (physical shortage)."""
+    from critmin.market.v2.network import REGIONS
+
+    cols, recs = [], []
+    hl = set(market.headline.tolist())
+    for i, nd in enumerate(market.nodes):
+        for r in regions:
+            k = REGIONS.index(r)
+            w = wanted[:, i, k]  # (H,)
+            if w.sum() <= 0:
+                continue
+            if i in hl:
+                share = ds["shortfall"].sel(commodity=nd.commodity, region=r)
+            else:
+                share = ds["shortfall_stage"].sel(commodity=nd.commodity, stage=nd.stage,
+                                                  region=r)
+            share = np.nan_to_num(share.transpose("sample", "month").values.astype(float))
+            cols.append(np.clip(share, 0, 1) @ w)
+            recs.append(dict(need=f"{nd.commodity}|{nd.stage}|{r}", commodity=nd.commodity,
+                             stage=nd.stage, region=r, node=i, headline=i in hl,
+                             demand_t=float(w.sum())))
+    S = ds.sizes["sample"]
+    return (np.stack(cols, axis=1) if cols else np.zeros((S, 0))), recs
+
+
+def _physical(ds: xr.Dataset, market) -> np.ndarray:
+    """(S, N, R) physical shortfall share per node and region, mean over the horizon."""
+    a = ds["shortfall_stage"].transpose("sample", "month", "commodity", "stage",
+                                        "region").values.astype(float)
+    a = np.nan_to_num(a).mean(axis=1)
+    ci = {c: j for j, c in enumerate(ds.indexes["commodity"])}
+    si = {s: j for j, s in enumerate(ds.indexes["stage"])}
+    return np.stack([a[:, ci[nd.commodity], si[nd.stage]] for nd in market.nodes], axis=1)
+
+
+def _availability(market, phys: np.ndarray, nodes: np.ndarray, regions: list[str]
+                  ) -> np.ndarray:
+    """(S, P) share of a plant's inputs it obtains: 1 - physical shortfall of its scarcest
+    input node (same-commodity upstream stage, bill of materials) in its region, or the
+    ex-China use-weighted shortfall where its region has no baseline use of the input."""
+    from critmin.market.v2.network import EX_CHINA, REGIONS
+
+    S = phys.shape[0]
+    out = np.ones((S, len(nodes)))
+    ex_use = np.where(EX_CHINA[None], market.use0, 0.0)
+    for j, (i, r) in enumerate(zip(nodes, regions, strict=True)):
+        k = REGIONS.index(r)
+        for u in market.inputs[i]:
+            if u < 0:
+                continue
+            if market.use0[u, k] > 0:
+                short = phys[:, u, k]
+            else:
+                w = ex_use[u] / max(ex_use[u].sum(), 1e-300)
+                short = phys[:, u] @ w
+            out[:, j] = np.minimum(out[:, j], 1 - short)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _place(projects: pd.DataFrame, market) -> tuple[pd.DataFrame, list]:
+    """Node of each project: its (commodity, stage) where v2 models it, else the
+    commodity's last modelled stage (noted); projects of commodities v2 lacks are
+    excluded with the reason."""
+    from critmin.market.v2.network import region_of
+
+    keep, excluded, node, basis = [], [], [], []
+    for pid, row in projects.iterrows():
+        c, s = row["commodity"], row["stage"]
+        if c not in market.commodities:
+            excluded.append({"project_id": pid, "commodity": c, "stage": s,
+                             "reason": f"{c} has no v2 market baseline"})
+            continue
+        i = market.node_index(c, s)
+        note = ""
+        if i is None:
+            i = int(market.headline[market.commodities.index(c)])
+            note = (f"stage {s} not in the v2 network for {c}; delivers at "
+                    f"{market.nodes[i].stage}")
+        keep.append(pid)
+        node.append(i)
+        basis.append(note)
+    p = projects.loc[keep].copy()
+    p["node"] = node
+    p["stage"] = [market.nodes[i].stage for i in node]
+    p["region"] = [region_of(c) for c in p["country"]]
+    p["basis"] = ["; ".join(x for x in (b, n) if x) for b, n in zip(p.get(
+        "basis", pd.Series("", index=p.index)).fillna(""), basis, strict=True)]
+    return p, excluded
+
+
+def _offtake(row, funder: str, regions) -> str | None:
+    """Region a (project, funder) option delivers to: the project's own region where it
+    is counted, else the funder's region (the funder negotiates the offtake)."""
+    if row["region"] in regions:
+        return row["region"]
+    r = FUNDER_REGION[funder]
+    return r if r in regions else None
+
+
+def _stock_holders(scenario, commodities, regions) -> list[tuple[str, str]]:
+    """(holder, commodity) pairs that may stockpile: the scenario's stock rules (holder
+    region, commodity or ALL), or every member for every commodity when it has none."""
+    from critmin.market.v2.network import region_of
+
+    rules = [(region_of(s.holder), s.commodity) for s in scenario.stocks]
+    if not rules:
+        rules = [(h, "ALL") for h in MEMBERS]
+    pairs = []
+    for h, c in rules:
+        if h not in regions or h not in FUNDERS:
+            continue
+        for k in commodities:
+            if c in (k, "ALL") and (h, k) not in pairs:
+                pairs.append((h, k))
+    return pairs
+
+
+def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
+                          seed: int = 0, regions=MEMBERS, cvar_weight: float = 1.0,
+                          cvar_alpha: float = 0.95, allow_stocks: bool = True,
+                          paths: xr.Dataset | None = None,
+                          projects: pd.DataFrame | None = None) -> StagedInstance:
+    """Instance from model v2 sample paths of ``scenario`` (simulated here unless
+    ``paths`` from :func:`critmin.market.v2.simulate_paths` are given)."""
+    from critmin.market.v2 import prepare, simulate_paths
+
+    regions = _regions(regions)
+    months = 3 * int(scenario.horizon_quarters)
+    prep = prepare(net, scenario, months)
+    market = prep.market
+    if paths is None:
+        paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+    months = min(months, paths.sizes["month"])
+    S = paths.sizes["sample"]
+    if list(paths.indexes["commodity"]) != list(market.commodities):
+        raise ValueError("paths: commodities differ from the scenario's v2 network")
+    wanted = _wanted_t(market, prep.compiled, months)
+    gap, recs = _gaps(paths.isel(month=slice(0, months)), market, wanted, regions)
+    p0 = pd.Series(market.price_usd_t, index=list(market.commodities))
+    needs = pd.DataFrame(recs).set_index("need") if recs else pd.DataFrame(
+        columns=["commodity", "stage", "region", "node", "headline", "demand_t"]).rename_axis(
+        "need")
+    needs["value_usd_t"] = needs["commodity"].map(p0).astype(float)
+    scen = pd.Index(paths.indexes["sample"], name="scenario")
+    gap_t = xr.DataArray(gap, coords=[scen, pd.Index(needs.index, name="need")])
+    # projects and their stage prices (ex-China price of the project's stage)
+    base = (net.projects if projects is None else projects).set_index("project_id")
+    base = base[base["status"].isin(CANDIDATE_STATUS)]
+    placed, excluded = _place(base, market)
+    px = paths["price_ex_china_stage"].isel(month=slice(0, months)).mean("month")
+    years = months / 12
+    life = max(LIFE_YEARS, years)
+    node_of = placed["node"].to_dict()
+
+    def path_of(row):
+        nd = market.nodes[node_of[row.project_id]]
+        ratio = np.nan_to_num(px.sel(commodity=nd.commodity, stage=nd.stage).values,
+                              nan=1.0).astype(float)
+        return (ratio * years + (life - years)) / life * p0[nd.commodity]
+
+    start = dt.date.fromisoformat(str(scenario.start)[:10])
+    cand = candidates(net, list(market.commodities), start, months / 3, None, p0,
+                      path_of=path_of, projects=placed.reset_index())
+    cand = cand.join(placed[["node", "region"]])
+    cand["basis"] = [
+        "; ".join(x for x in (b, placed.at[i, "basis"]) if x)
+        for i, b in cand["basis"].items()]
+    avail = _availability(market, _physical(paths.isel(month=slice(0, months)), market),
+                          cand["node"].to_numpy(), list(cand["region"]))
+    availability = xr.DataArray(avail, coords=[scen, pd.Index(cand.index, name="project")])
+    # options: (project, funder) pairs that deliver to a counted need
+    funders = [f for f in FUNDERS if f in budgets]
+    rows = []
+    for pid, row in cand.iterrows():
+        for f in funders:
+            if f == "JPN_vehicle" and row["country"] != "USA":
+                continue
+            r = _offtake(row, f, regions)
+            if r is None:
+                continue
+            nd = market.nodes[row["node"]]
+            need = f"{nd.commodity}|{nd.stage}|{r}"
+            if need in needs.index:
+                rows.append(dict(option=f"{pid}@{f}", project_id=pid, funder=f, need=need))
+    options = pd.DataFrame(rows, columns=["option", "project_id", "funder", "need"]
+                           ).set_index("option")
+    # stockpiles at the commodity's headline stage, served to the holder's buyers
+    srows = []
+    if allow_stocks:
+        for h, c in _stock_holders(scenario, market.commodities, regions):
+            nd = market.nodes[market.headline[market.commodities.index(c)]]
+            need = f"{c}|{nd.stage}|{h}"
+            if need in needs.index:
+                srows.append(dict(key=f"{h}|{c}", holder=h, commodity=c, need=need,
+                                  cost_usd_t=p0[c] * (1 + STOCK_CARRY * years)))
+    stock_options = pd.DataFrame(srows, columns=["key", "holder", "commodity", "need",
+                                                 "cost_usd_t"]).set_index("key")
+    return StagedInstance(
+        projects=cand, needs=needs, gap_t=gap_t, options=options, availability=availability,
+        stock_options=stock_options, budgets=budgets, cvar_alpha=cvar_alpha,
+        cvar_weight=cvar_weight, allow_stocks=allow_stocks, excluded=excluded,
+        meta={"model": "v2", "scenario": scenario.id, "start": start.isoformat(),
+              "months": months, "samples": S, "seed": int(paths.attrs.get("seed", seed)),
+              "regions": list(regions), "run_id": None})
+
+
+# --------------------------------------------------------------------------- program
+
+
+def losses(inst: StagedInstance, add: np.ndarray | None = None) -> np.ndarray:
+    """Loss per scenario (USD) given t added per need (S, K)."""
+    unmet = unmet_t(inst, add)
+    return unmet @ inst.needs["value_usd_t"].to_numpy(dtype=float)
+
+
+def unmet_t(inst: StagedInstance, add: np.ndarray | None = None) -> np.ndarray:
+    gap = inst.gap_t.values
+    return gap if add is None else np.maximum(gap - add, 0.0)
+
+
+def _actionable(inst: StagedInstance) -> pd.Index:
+    served = set(inst.options["need"])
+    if inst.allow_stocks:
+        served |= set(inst.stock_options["need"])
+    has_gap = inst.gap_t.max("scenario").values > 0
+    keep = [n for n, g in zip(inst.gap_t.indexes["need"], has_gap, strict=True)
+            if g and n in served]
+    return pd.Index(keep, name="need")
+
+
+def build_model(inst: StagedInstance) -> linopy.Model:
+    """The two-stage program on v2 needs as a linopy model (not yet solved)."""
+    inst.check()
+    linopy.options["semantics"] = "v1"
+    scen = inst.gap_t.indexes["scenario"]
+    act = _actionable(inst)
+    value = inst.needs["value_usd_t"]
+    rest = [n for n in inst.gap_t.indexes["need"] if n not in set(act)]
+    fixed = xr.DataArray(inst.gap_t.sel(need=rest).values @ value.loc[rest].to_numpy(float)
+                         if rest else np.zeros(scen.size), coords=[scen])
+    funders = pd.Index([f for f in FUNDERS if f in inst.budgets], name="funder")
+    opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
+    m = linopy.Model()
+    n = scen.size
+    budgets = xr.DataArray([inst.budgets[f] for f in funders], coords=[funders])
+    spend = 0
+    fiscal = 0
+    cover = 0
+    if len(act):
+        unmet = m.add_variables(lower=0, coords=[scen, act], name="unmet")
+        loss = (unmet * xr.DataArray(value.loc[act].to_numpy(float), coords=[act])
+                ).sum("need") + fixed
+        cover = unmet
+    else:
+        loss = None
+    if len(opts) and len(act):
+        o_idx = pd.Index(opts.index, name="option")
+        x = m.add_variables(binary=True, coords=[o_idx], name="support")
+        proj = xr.DataArray(opts["project_id"].to_numpy(), coords=[o_idx], name="project")
+        m.add_constraints(x.groupby(proj).sum() <= 1, name="one_funder")
+        q = inst.option_supply().sel(option=o_idx.values)
+        supplied = (x * q).groupby(
+            xr.DataArray(opts["need"].to_numpy(), coords=[o_idx], name="need")).sum()
+        cover = cover + supplied.reindex(need=act).fillna(0)
+        cost = xr.DataArray(inst.projects.loc[opts["project_id"], "cost_usd"].to_numpy(float),
+                            coords=[o_idx])
+        fund = xr.DataArray(opts["funder"].to_numpy(), coords=[o_idx], name="funder")
+        spend = (x * cost).groupby(fund).sum().reindex(funder=funders.values).fillna(0)
+        weight = xr.DataArray([VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0
+                               for f in opts["funder"]], coords=[o_idx])
+        fiscal = (x * cost * weight).sum()
+    so = inst.stock_options
+    so = so[so["need"].isin(act) & so["holder"].isin(funders)] if inst.allow_stocks else so[:0]
+    if len(so) and len(act):
+        k_idx = pd.Index(so.index, name="stock_option")
+        stock = m.add_variables(lower=0, coords=[k_idx], name="stock")
+        release = m.add_variables(lower=0, coords=[scen, k_idx], name="release")
+        m.add_constraints(release <= stock, name="release_le_stock")
+        cover = cover + release.groupby(
+            xr.DataArray(so["need"].to_numpy(), coords=[k_idx], name="need")).sum().reindex(
+            need=act).fillna(0)
+        scost = xr.DataArray(so["cost_usd_t"].to_numpy(float), coords=[k_idx])
+        held = xr.DataArray(so["holder"].to_numpy(), coords=[k_idx], name="funder")
+        spend = spend + (stock * scost).groupby(held).sum().reindex(
+            funder=funders.values).fillna(0)
+        fiscal = fiscal + (stock * scost).sum()
+    if len(act):
+        m.add_constraints(cover >= inst.gap_t.sel(need=act), name="cover_gap")
+    if not isinstance(spend, int):
+        m.add_constraints(spend <= budgets, name="budget")
+    eta = m.add_variables(name="value_at_risk")
+    excess = m.add_variables(lower=0, coords=[scen], name="excess")
+    if loss is None:
+        m.add_constraints(excess + eta >= fixed, name="cvar_tail")
+        expected = float(fixed.sum()) / n
+    else:
+        m.add_constraints(excess >= loss - eta, name="cvar_tail")
+        expected = loss.sum() / n
+    m.add_objective(expected + inst.cvar_weight * (
+        eta + excess.sum() / ((1 - inst.cvar_alpha) * n)) + fiscal)
+    return m
+
+
+def _solution(inst: StagedInstance, options: list[str], stocks: pd.Series, status: str,
+              mip_gap) -> Solution:
+    """Solution record (risk recomputed from the arrays, not read from the solver)."""
+    opts = inst.options.loc[options]
+    proj = inst.projects
+    sel = pd.DataFrame({
+        "project_id": opts["project_id"].to_numpy(dtype=object),
+        "funder": opts["funder"].to_numpy(dtype=object),
+        "instrument": opts["project_id"].map(proj["instrument"]).to_numpy(dtype=object),
+        "commodity": opts["project_id"].map(proj["commodity"]).to_numpy(dtype=object),
+        "stage": opts["project_id"].map(proj["stage"]).to_numpy(dtype=object),
+        "delivers_to": opts["need"].str.split("|").str[2].to_numpy(dtype=object),
+        "cost_usd": opts["project_id"].map(proj["cost_usd"]).to_numpy(dtype=float),
+        "output_t": opts["project_id"].map(proj["output_t"]).to_numpy(dtype=float)})
+    stocks = stocks[stocks > 1e-6]
+    so = inst.stock_options.loc[stocks.index]
+    st = pd.DataFrame({"holder": so["holder"].to_numpy(dtype=object),
+                       "commodity": so["commodity"].to_numpy(dtype=object),
+                       "stock_t": stocks.to_numpy(dtype=float),
+                       "cost_usd": stocks.to_numpy(dtype=float) * so["cost_usd_t"].to_numpy()})
+    exp, cvar = risk(inst, losses(inst, inst.added(options, stocks)))
+    spend = {f: float(sel.loc[sel["funder"] == f, "cost_usd"].sum()
+                      + st.loc[st["holder"] == f, "cost_usd"].sum()) for f in inst.budgets}
+    fiscal = float(sum(spend[f] * (VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0)
+                       for f in spend))
+    binding = [f for f, b in inst.budgets.items() if spend[f] >= b * 0.98 and b > 0] \
+        if status != "heuristic" else []
+    return Solution(selected=sel, stocks=st, objective_usd=exp + inst.cvar_weight * cvar
+                    + fiscal, expected_loss_usd=exp, cvar_usd=cvar, fiscal_usd=fiscal,
+                    spend_by_funder=spend, binding_budgets=binding, mip_gap=mip_gap,
+                    status=status)
+
+
+def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0,
+          threads: int = 1) -> Solution:
+    """Build and solve with HiGHS; raise InfeasibleError if no solution."""
+    m = build_model(inst)
+    with _banner_to_stderr():
+        status, condition = m.solve(solver_name="highs", io_api="direct",
+                                    mip_rel_gap=mip_gap, time_limit=time_limit,
+                                    threads=threads, output_flag=False)
+    if status != "ok" and condition not in ("optimal", "time_limit"):
+        raise InfeasibleError(f"solver: {status} / {condition}")
+    chosen = []
+    if "support" in m.variables:
+        x = m.variables["support"].solution.to_pandas()
+        chosen = list(x[x > 0.5].index)
+    stocks = pd.Series(dtype=float)
+    if "stock" in m.variables:
+        stocks = m.variables["stock"].solution.to_pandas().astype(float)
+    gap = None
+    try:
+        gap = float(m.solver_model.getInfo().mip_gap)
+    except Exception:
+        gap = None
+    if gap is not None and not np.isfinite(gap):
+        gap = None
+    return _solution(inst, chosen, stocks, condition, gap)
+
+
+def greedy(inst: StagedInstance) -> Solution:
+    """Benefit-per-dollar ranking over (project, funder) options: each option's stand-alone
+    reduction of expected loss + lambda CVaR less its cost, divided by its cost; taken in
+    that order while its funder has budget and its project is not yet taken (no stocks)."""
+    inst.check()
+    base_exp, base_cvar = risk(inst, losses(inst))
+    base = base_exp + inst.cvar_weight * base_cvar
+    opts = inst.options[inst.options["funder"].isin(list(inst.budgets))]
+    q = inst.option_supply().sel(option=list(opts.index)).values if len(opts) else None
+    col = {n: j for j, n in enumerate(inst.gap_t.indexes["need"])}
+    value = inst.needs["value_usd_t"].to_numpy(float)
+    gap = inst.gap_t.values
+    benefit = []
+    for k, (o, row) in enumerate(opts.iterrows()):
+        j = col[row["need"]]
+        loss = gap @ value - (gap[:, j] - np.maximum(gap[:, j] - q[:, k], 0.0)) * value[j]
+        e, c = risk(inst, loss)
+        cost = inst.projects.at[row["project_id"], "cost_usd"]
+        w = VEHICLE_NET_COST if row["funder"] == "JPN_vehicle" else 1.0
+        benefit.append((base - (e + inst.cvar_weight * c) - cost * w) / max(cost, 1.0))
+    ratio = pd.Series(benefit, index=opts.index, dtype=float)
+    left = dict(inst.budgets)
+    chosen, taken = [], set()
+    for o in ratio.sort_values(ascending=False, kind="stable").index:
+        if ratio[o] <= 0:
+            break
+        pid, f = opts.at[o, "project_id"], opts.at[o, "funder"]
+        cost = inst.projects.at[pid, "cost_usd"]
+        if pid in taken or left[f] < cost:
+            continue
+        left[f] -= cost
+        chosen.append(o)
+        taken.add(pid)
+    return _solution(inst, chosen, pd.Series(dtype=float), "heuristic", None)
+
+
+def stage_order(stage: str) -> int:
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+
+
+def optimise_v2(net, scenario, budgets: dict, *, samples: int, seed: int, regions,
+                db=None, cvar_weight: float = 1.0, step=None):
+    """`critmin optimize --model v2`: simulate v2 paths, build and solve; returns the
+    results store (where the optimisation is recorded), the instance and the solution."""
+    from critmin.market.v2 import simulate_paths
+    from critmin.store import ResultsStore
+
+    months = 3 * int(scenario.horizon_quarters)
+    paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+    if step is not None:
+        step("building and solving the portfolio (HiGHS)")
+    inst = build_staged_instance(net, scenario, budgets, samples=samples, seed=seed,
+                                 regions=regions, cvar_weight=cvar_weight, paths=paths)
+    return ResultsStore(db), inst, solve(inst)
