@@ -524,10 +524,15 @@ def optimize_cmd(
     frontier_html: Annotated[Path | None, typer.Option(
         "--frontier", help="write the budget-risk frontier (Plotly HTML)")] = None,
     db: Annotated[Path | None, typer.Option(help="results store (DuckDB file)")] = None,
+    model: Annotated[str, typer.Option(
+        help="market model of the scenarios: v1 (quarterly, U.S.+Japan pooled) or v2 "
+             "(monthly, by stage and region)")] = "v1",
+    regions: Annotated[str, typer.Option(
+        help="model v2: regions whose unmet tonnes count (of USA,JPN,EU,KOR)")] = "USA,JPN",
     data: DataPath = None,
 ) -> None:
     """Choose projects, instruments and stockpiles that buy the most security per dollar."""
-    from critmin.cli_checks import Steps, check_output
+    from critmin.cli_checks import Steps, check_output, fail
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, frontier_figure, portfolio_record, save
@@ -536,13 +541,22 @@ def optimize_cmd(
     net = _load(data)
     sc = _scenario(scenario, net, check="optimize")
     steps = Steps(4 if frontier_html else 3, quiet=as_json and not err.is_terminal)
-    steps(f"simulating {sc.id}: {samples:,} samples")
-    store, run_id = _stored_run(net, sc, samples, seed, db)
-    steps("building and solving the portfolio (HiGHS)")
+    if model not in ("v1", "v2"):
+        fail(f"optimize: --model {model}: use v1 or v2")
+    steps(f"simulating {sc.id}: {samples:,} samples (model {model})")
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
-        inst = build_instance(net, store, run_id, budgets, cvar_weight=cvar_weight)
-        sol = solve(inst)
+        if model == "v2":  # monthly v2 paths, simulated here (not stored as a run)
+            from critmin.optimize.staged import optimise_v2
+
+            store, inst, sol = optimise_v2(net, sc, budgets, samples=samples, seed=seed,
+                                           regions=regions.split(","), db=db,
+                                           cvar_weight=cvar_weight, step=steps)
+        else:
+            store, run_id = _stored_run(net, sc, samples, seed, db)
+            steps("building and solving the portfolio (HiGHS)")
+            inst = build_instance(net, store, run_id, budgets, cvar_weight=cvar_weight)
+            sol = solve(inst)
     except (InfeasibleError, ValueError) as exc:
         err.print(f"optimize: {exc}")
         raise typer.Exit(2) from exc
@@ -562,7 +576,8 @@ def optimize_cmd(
     for c in ("project", "commodity", "funder", "instrument", "cost USD m", "t in horizon"):
         view.add_column(c)
     for r in record["selected_projects"]:
-        view.add_row(r["name"], r["commodity"], r["funder"], r["instrument"],
+        where = f" ({r['stage']} -> {r['delivers_to']})" if "stage" in r else ""
+        view.add_row(r["name"], r["commodity"] + where, r["funder"], r["instrument"],
                      f"{r['cost_usd'] / 1e6:,.1f}", f"{r['output_t']:,.0f}")
     for r in record["stockpiles"]:
         view.add_row(f"stockpile ({r['holder']})", r["commodity"], r["holder"], "stock",
