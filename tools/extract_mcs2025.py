@@ -40,7 +40,25 @@ CHAPTERS = {
     "platinum-group": (["palladium", "platinum"], "mine", 0.001, True),
 }
 RESERVE_FACTOR = {"manganese": 1000.0, "molybdenum": 1000.0, "vanadium": 1000.0,
-                  "platinum-group": 0.001}
+                  "platinum-group": 0.001, "chromium": 1000.0, "copper": 1000.0,
+                  "lead": 1000.0, "potash": 1000.0, "zinc": 1000.0}
+
+# chapters added for list coverage: chapter -> ([(commodity, stage, first column)], unit
+# factor to t, index of the reserves column or None)
+LIST_CHAPTERS = {
+    "aluminum": ([("aluminum", "metal", 0)], 1000.0, None),
+    "arsenic": ([("arsenic", "refining", 0)], 1.0, None),
+    "chromium": ([("chromium", "mine", 0)], 1000.0, 2),
+    "copper": ([("copper", "mine", 0), ("copper", "refining", 2)], 1000.0, 4),
+    "lead": ([("lead", "mine", 0)], 1000.0, 2),
+    "niobium": ([("niobium", "mine", 0)], 1.0, 2),
+    "potash": ([("potash", "mine", 0)], 1000.0, 3),
+    "silicon": ([("silicon", "metal", 2)], 1000.0, None),
+    "silver": ([("silver", "mine", 0)], 1.0, 2),
+    "tantalum": ([("tantalum", "mine", 0)], 1.0, 2),
+    "tin": ([("tin", "mine", 0)], 1.0, 2),
+    "zinc": ([("zinc", "mine", 0)], 1000.0, 2),
+}
 
 FIXES = {  # (chapter, label) -> cells as printed without footnote marks; why
     ("lithium", "Australia"): (["91,700", "88,000", "7,000,000"], "reserves line split"),
@@ -62,6 +80,16 @@ FIXES = {  # (chapter, label) -> cells as printed without footnote marks; why
     ("magnesium-metal", "United States"): (["—", "—", "64"], "footnote 6 split the row"),
     ("platinum-group", "Russia"): (["87,000", "75,000", "21,000", "18,000", "16,000,000"],
                                    "footnote 10 split the row"),
+    ("copper", "Australia"): (["778", "800", "442", "460", "100,000"],
+                              "footnote 7 split the reserves"),
+    ("copper", "Russia"): (["890", "930", "1,000", "960", "80,000"],
+                           "estimate marks split the row"),
+    ("lead", "Australia"): (["430", "430", "35,000"], "footnote 7 split the reserves"),
+    ("silver", "Australia"): (["1,030", "1,000", "94,000"], "footnote 10 split the reserves"),
+    ("tantalum", "Australia"): (["44", "52", "110,000"], "footnote 10 split the reserves"),
+    ("zinc", "Australia"): (["1,090", "1,100", "64,000"], "footnote 11 split the reserves"),
+    ("potash", "Israel"): (["2,330", "2,400", "NA", "Large"], "footnote 6 split the reserves"),
+    ("potash", "Jordan"): (["1,700", "1,800", "NA", "Large"], "footnote 6 split the reserves"),
 }
 
 
@@ -98,7 +126,11 @@ def main(repo: str) -> None:
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["chapter", "commodity", "stage", "label", "measure", "year", "cell", "factor",
                 "fix"])
-    for chapter, (commodities, stage, factor, has_res) in CHAPTERS.items():
+    specs = {ch: ([(c, stage, 2 * i) for i, c in enumerate(cs)], factor,
+                  2 * len(cs) if has_res else None)
+             for ch, (cs, stage, factor, has_res) in CHAPTERS.items()}
+    specs.update(LIST_CHAPTERS)
+    for chapter, (pairs, factor, res_col) in specs.items():
         text = subprocess.run(["git", "-C", repo, "show",
                                f"HEAD:src/data/usgs/text/mcs2025-{chapter}.txt"],
                               capture_output=True, text=True, check=True).stdout
@@ -110,15 +142,14 @@ def main(repo: str) -> None:
                         ch == chapter and label == lab):
                     cells, fix = fixed, why
             cells = [c for c in cells if not re.fullmatch(r"\(\d+\)|e", c)]
-            for i, commodity in enumerate(commodities):
-                pair = cells[2 * i: 2 * i + 2]
+            for commodity, stage, first in pairs:
+                pair = cells[first: first + 2]
                 for year, cell in zip((2023, 2024), pair, strict=False):
                     w.writerow([chapter, commodity, stage, label, "production", year,
                                 ("e" if mark else "") + cell, factor, fix])
-            if has_res and len(cells) > 2 * len(commodities):
-                w.writerow([chapter, commodities[-1], stage, label, "reserves", 2024,
-                            cells[2 * len(commodities)],
-                            RESERVE_FACTOR.get(chapter, factor), fix])
+            if res_col is not None and len(cells) > res_col:
+                w.writerow([chapter, pairs[-1][0], pairs[0][1], label, "reserves", 2024,
+                            cells[res_col], RESERVE_FACTOR.get(chapter, factor), fix])
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_release_values_reappear_in_the_tables(net):
             checked += 1
             if round(v, 6) not in values and round(v, 6) not in sums:
                 mism.append((code, v))
-    assert checked > 800 and not mism, mism[:10]
+    assert checked > 600 and not mism, mism[:10]
     # the superseded release values are still visible as history
     assert len(superseded) >= 100
     res = r[r["source_id"].str.startswith("usgs_mcs2024_")]
