@@ -168,7 +168,7 @@ function fan(el, series, title, yTitle, start) {
     const color = COLORS[k % COLORS.length];
     const x = start ? quarterDates(start, s.p50.length) : s.p50.map((_, i) => i);
     traces.push({x: x.concat([...x].reverse()), y: s.p95.concat([...s.p5].reverse()), fill: "toself",
-      fillcolor: color, opacity: 0.18, line: {width: 0}, showlegend: false, hoverinfo: "skip",
+      fillcolor: color, opacity: 0.18, mode: "lines", line: {width: 0}, showlegend: false, hoverinfo: "skip",
       legendgroup: s.name, type: "scatter", name: `${s.name} P5–P95`});
     traces.push({x, y: s.p50, name: `${s.name} (P50, band P5–P95)`, legendgroup: s.name,
       mode: "lines+markers", line: {color}, type: "scatter"});

@@ -227,7 +227,6 @@ const SCENARIO_START = {};
     $("formstatus").textContent = "";
   };
   sel.addEventListener("change", () => load().catch((e) => fail($("formstatus"), e)));
-  await load();
   const opts = () => ({samples: +$("n").value, seed: +$("seed").value});
   $("run").addEventListener("click", () => runJob("simulate", {scenario_id: sel.value, ...opts()}, show));
   $("validate").addEventListener("click", check);
@@ -238,4 +237,5 @@ const SCENARIO_START = {};
   $("fromjson").addEventListener("click", () => {
     try { renderForm(JSON.parse($("spec").value)); showErrors([]); } catch (e) { showErrors([{path: "", reason: `JSON: ${e.message}`}]); }
   });
+  await load();
 })();
