@@ -382,7 +382,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     if len(act):
         unmet = m.add_variables(lower=0, coords=[scen, act], name="unmet")
         loss = (unmet * xr.DataArray(value.loc[act].to_numpy(float), coords=[act])
-                ).sum("need") + fixed
+                ).sum("need")  # plus the constant fixed[s]
         cover = unmet
     else:
         loss = None
@@ -423,14 +423,12 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         m.add_constraints(spend <= budgets, name="budget")
     eta = m.add_variables(name="value_at_risk")
     excess = m.add_variables(lower=0, coords=[scen], name="excess")
-    if loss is None:
-        m.add_constraints(excess + eta >= fixed, name="cvar_tail")
-        expected = float(fixed.sum()) / n
-    else:
-        m.add_constraints(excess >= loss - eta, name="cvar_tail")
-        expected = loss.sum() / n
-    m.add_objective(expected + inst.cvar_weight * (
-        eta + excess.sum() / ((1 - inst.cvar_alpha) * n)) + fiscal)
+    tail = excess + eta if loss is None else excess + eta - loss
+    m.add_constraints(tail >= fixed, name="cvar_tail")
+    objective = inst.cvar_weight * (eta + excess.sum() / ((1 - inst.cvar_alpha) * n))
+    if loss is not None:  # E[fixed] is a constant, left out of the solver's objective
+        objective = objective + loss.sum() / n
+    m.add_objective(objective + fiscal)
     return m
 
 
