@@ -28,9 +28,6 @@ err = Console(stderr=True)
 from critmin.cli_checks import quiet_flag_types  # noqa: E402
 
 quiet_flag_types()  # `--json` in --help, not `--json <bool>`
-from critmin.cli_checks import quiet_flag_types  # noqa: E402
-
-quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 DataPath = Annotated[
     Path | None,
@@ -142,26 +139,52 @@ def data_summary(
     if as_json:
         typer.echo(json.dumps(_records(df), indent=1))
         return
-    view = Table(title="critmin — supply by commodity (latest year with data)")
-    for c in ("commodity", "year", "world output", "top producer", *[f"China {s}" for s in
-              STAGES], "U.S. NIR", "Japan NIR"):
-        view.add_column(c, justify="left" if c == "commodity" else "right")
-    for r in df.itertuples(index=False):
-        def nir(v, q):
-            if q == "E":
-                return "E (net exporter)"
-            return "—" if v is None or pd.isna(v) else f"{q or ''}{100 * v:.0f} %"
-        view.add_row(
-            r.commodity, str(r.year),
-            "share only" if pd.isna(r.world_output) else f"{r.world_output:,.0f} {r.unit}",
-            f"{r.top_country} {_pct(r.top_share)}",
-            *[_pct(getattr(r, f"china_share_{s}")) for s in STAGES],
-            nir(r.usa_import_reliance, r.usa_reliance_qualifier),
-            nir(r.jpn_import_reliance, r.jpn_reliance_qualifier),
-        )
-    console.print(view)
-    console.print("NIR: net import reliance, share of apparent consumption. Sources: "
-                  "`critmin data sources`.")
+    console.print(_summary_view(df))
+    console.print("CN: China's share of world output by stage, %; NIR: net import reliance, "
+                  "% of apparent consumption (E = net exporter); rare earths in t REO. "
+                  "Sources: `critmin data sources`.", highlight=False)
+
+
+def _compact(value, unit: str) -> str:
+    """1,234,567 t -> '1.2 Mt' (t REO shown as t); shares only -> 'shares'."""
+    if value is None or pd.isna(value):
+        return "shares"
+    unit = {"t REO": "t", "million m3": "Mm3"}.get(unit, unit)
+    for div, prefix in ((1e6, "M"), (1e3, "k")):
+        if value >= div and unit == "t":
+            return f"{value / div:,.{0 if value >= 10 * div else 1}f} {prefix}t"
+    return f"{value:,.0f} {unit}"
+
+
+def _summary_view(df: pd.DataFrame) -> Table:
+    """Commodity supply at a glance; fits 80 columns (China's share per stage in %)."""
+    from rich import box
+
+    from critmin.report.fmt import pct
+
+    def share(v):
+        return "" if v is None or pd.isna(v) else f"{100 * v:.0f}"
+
+    def nir(v, q):
+        return pct(v, q).replace(" %", "").replace(" (net exporter)", "")
+
+    view = Table(title="critmin — supply by commodity (latest year with data)",
+                 box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, show_edge=False,
+                 collapse_padding=True,
+                 title_justify="left")
+    heads = [("commodity", 12), ("year", 4), ("world\noutput", 7), ("top\nprod.", 7),
+             *[(f"CN\n{s[:5]}", 5) for s in STAGES], ("US\nNIR", 4), ("JP\nNIR", 4)]
+    for c, width in heads:
+        view.add_column(c, justify="left" if c == "commodity" else "right", no_wrap=True,
+                        width=width, overflow="ellipsis")
+    order = df.assign(_cn=df[[f"china_share_{s}" for s in STAGES]].max(axis=1))
+    for r in order.sort_values("_cn", ascending=False).itertuples(index=False):
+        view.add_row(r.commodity, str(r.year), _compact(r.world_output, r.unit),
+                     f"{r.top_country} {share(r.top_share)}",
+                     *[share(getattr(r, f"china_share_{s}")) for s in STAGES],
+                     nir(r.usa_import_reliance, r.usa_reliance_qualifier),
+                     nir(r.jpn_import_reliance, r.jpn_reliance_qualifier))
+    return view
 
 
 @data_app.command("sources")
@@ -268,29 +291,58 @@ def assess_cmd(
     if as_json:
         typer.echo(json.dumps(records, indent=1))
         return
-    view = Table(title="critmin assess — concentration by stage and criticality by importer")
-    for c in ("commodity", "lists", "stage", "year", "HHI", "top", "China"):
-        view.add_column(c, justify="left" if c in ("commodity", "lists", "stage") else "right")
+    for view in _assess_views(records, importers):
+        console.print(view)
+    console.print("lists: official critical-mineral lists naming the commodity (EU = EU "
+                  "2023, US22/US25 = USGS 2022/2025). HHI 0-10,000 (rest of world counted as "
+                  "fragmented). NIR: net import reliance. EU SR: EU-style supply risk; US "
+                  "risk: disruption potential x trade exposure x economic vulnerability; "
+                  "(rank). Formulas: critmin.metrics.criticality.", highlight=False)
+
+
+def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table]:
+    """Concentration by stage (highest China share first) and criticality per importer
+    (highest EU-style supply risk first); each fits 80 columns for two importers."""
+    from rich import box
+
+    from critmin.report.fmt import pct
+
+    def table(title: str) -> Table:
+        return Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                     show_edge=False, collapse_padding=True, title_justify="left")
+
+    conc = table("critmin assess — concentration by stage (China's share first)")
+    for c, w in (("commodity", 12), ("lists", 12), ("stage", 8), ("year", 4), ("HHI", 6),
+                 ("top", 9), ("China", 5)):
+        conc.add_column(c, justify="left" if c in ("commodity", "lists", "stage")
+                        else "right", width=w, no_wrap=True, overflow="ellipsis")
+    for r in sorted(records, key=lambda r: (-(r["china_share"] or 0), -(r["hhi"] or 0))):
+        lists = ",".join(x.replace("USGS_20", "US").replace("EU_2023", "EU")
+                         .replace("EU_", "EU") for x in r.get("official_lists", []))
+        conc.add_row(r["commodity"], lists, r["stage"], str(r["year"]),
+                     f"{r['hhi']:,.0f}", f"{r['top_country']} {_pct(r['top_share'])}",
+                     _pct(r["china_share"]))
+    crit = table("criticality by importer (highest EU-style supply risk first)")
+    crit.add_column("commodity", width=12, no_wrap=True, overflow="ellipsis")
     for imp in importers:
-        view.add_column(f"{imp} NIR", justify="right")
-        view.add_column(f"{imp} EU SR (rank)", justify="right")
-        view.add_column(f"{imp} US risk (rank)", justify="right")
-    for r in records:
-        lists = " ".join(x.replace("USGS_", "US").replace("EU_", "EU")
-                         for x in r.get("official_lists", []))
-        cells = [r["commodity"], lists, r["stage"], str(r["year"]), f"{r['hhi']:,.0f}",
-                 f"{r['top_country']} {_pct(r['top_share'])}", _pct(r["china_share"])]
+        crit.add_column(f"{imp}\nNIR", justify="right", width=6, no_wrap=True)
+        crit.add_column(f"{imp}\nEU SR", justify="right", width=9, no_wrap=True)
+        crit.add_column(f"{imp}\nUS risk", justify="right", width=10, no_wrap=True)
+    by_commodity = {r["commodity"]: r["countries"] for r in records}
+
+    def key(item):
+        c = item[1].get(importers[0], {})
+        return -(c.get("eu_supply_risk") or -1)
+
+    for commodity, countries in sorted(by_commodity.items(), key=key):
+        cells = [commodity]
         for imp in importers:
-            c = r["countries"].get(imp, {})
-            cells += [_pct(c.get("import_reliance")), _score(c, "eu", "{:.2f}"),
+            c = countries.get(imp, {})
+            nir = pct(c.get("import_reliance"), c.get("import_reliance_qualifier"))
+            cells += [nir.replace(" (net exporter)", ""), _score(c, "eu", "{:.2f}"),
                       _score(c, "us", "{:.3f}")]
-        view.add_row(*cells)
-    console.print(view)
-    console.print("lists: official critical-mineral lists naming the commodity (EU2023, "
-                  "US2022, US2025). "
-                  "HHI 0-10,000 (rest of world counted as fragmented). EU SR: EU-style supply "
-                  "risk; US risk: disruption potential x trade exposure x economic "
-                  "vulnerability. Formulas: critmin.metrics.criticality.")
+        crit.add_row(*cells)
+    return [conc, crit]
 
 
 def _score(c: dict, method: str, fmt: str) -> str:
