@@ -117,14 +117,15 @@ def make_executor(scheduler: str | None = None, workers: int | None = None
 
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
-            responses: bool, priors: bool = False) -> str:
+            responses: bool, priors: bool = False, model: str = "v1") -> str:
     """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
     on the shipped posterior (the default, ``priors`` False) carry its fingerprint."""
     post = None if priors else _posterior()
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
                           "responses": responses, "version": __version__,
-                          **({"posterior": post.key} if post else {})}, sort_keys=True)
+                          **({"posterior": post.key} if post else {}),
+                          **({"model": model} if model != "v1" else {})}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -133,13 +134,20 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
              executor: cf.Executor | None = None, store: ResultsStore | None = None,
              responses: bool = True,
              progress: Callable[[int, int], None] | None = None,
-             priors: bool = False) -> str:
+             priors: bool = False, model: str = "v1") -> str:
     """Run (or resume) a sweep; returns the run id. Results go to ``store``. The latent
-    inputs come from the shipped posterior (``critmin calibrate``) unless ``priors``."""
+    inputs come from the shipped posterior (``critmin calibrate``) unless ``priors``.
+    ``model`` "v2" runs the multi-stage monthly model (critmin.market.v2) over the same
+    horizon (3 months per quarter) on its priors until a v2 posterior is shipped."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
+    if model not in ("v1", "v2"):
+        raise ValueError(f"unknown model {model!r}; choose v1 or v2")
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
     h = horizon or scenario.horizon_quarters
+    if model == "v2":
+        return _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store,
+                            responses, progress)
     full = build_baseline(net)
     wanted = _market_commodities(net, scenario, full.commodities)
     baseline = full if wanted is None else full.select(wanted)
@@ -177,6 +185,44 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
             done += 1
             if progress:
                 progress(done, len(bounds))
+    store.complete(run_id)
+    return run_id
+
+
+def _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,
+                 progress) -> str:
+    from critmin.simulate.runner_v2 import chunk_v2, make_job
+
+    job = make_job(net, scenario, 3 * h, seed, responses)
+    commodities = job.prep.market.commodities
+    store = store or ResultsStore()
+    run_id = run_key(scenario, samples, seed, h, chunk, responses, True, "v2")
+    bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
+    store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
+                                       responses=responses, version=__version__,
+                                       inputs="priors", model="v2"),
+                commodities=commodities, n_chunks=len(bounds))
+    todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
+    done = len(bounds) - len(todo)
+    if progress:
+        progress(done, len(bounds))
+
+    def finish(i: int, result: dict) -> None:
+        nonlocal done
+        store.write_chunk(run_id, i, _frame(result, commodities),
+                          result["paths"] if result["start"] == 0 else None,
+                          result["balance_error"])
+        done += 1
+        if progress:
+            progress(done, len(bounds))
+
+    if executor is None:
+        for i, (s, e) in todo:
+            finish(i, chunk_v2(job, s, e, N_PATHS))
+    else:
+        futures = {executor.submit(chunk_v2, job, s, e, N_PATHS): i for i, (s, e) in todo}
+        for fut in cf.as_completed(futures):
+            finish(futures[fut], fut.result())
     store.complete(run_id)
     return run_id
 

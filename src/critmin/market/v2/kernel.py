@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork
@@ -39,10 +40,41 @@ def h_curve(p, eps, kappa):
     return h, -(eps + kappa * pp) * h
 
 
+@numba.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, "
+                  "float64, float64)"], nopython=True, cache=True)
+def _solve_one(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
+    lo, hi = LOG_P_LO, LOG_P_HI
+    p = min(max(p0, lo), hi)
+    for _ in range(SOLVER_STEPS):
+        pp = max(p, 0.0)
+        h = np.exp(-eps * p - 0.5 * kappa * pp * pp)
+        e1 = np.exp(-eta * p)
+        e2 = np.exp(es * p)
+        f = a * h + b + c * e1 - m * e2
+        df = -(eps + kappa * pp) * a * h - c * eta * e1 - m * es * e2
+        if f > 0:
+            lo = p
+        else:
+            hi = p
+        step = p - f / min(df, -1e-12)
+        nxt = step if lo < step < hi else 0.5 * (lo + hi)
+        if abs(nxt - p) < 1e-13:
+            return nxt
+        p = nxt
+    return p
+
+
 def solve(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
     """Root p of a*h(p) + b + c*exp(-eta*p) - m*exp(es*p) = 0 in [LOG_P_LO, LOG_P_HI];
     f falls in p, so safeguarded Newton (bisection when a step leaves the bracket)
-    converges; a bound is returned where no root lies inside."""
+    converges; a bound is returned where no root lies inside. Compiled elementwise
+    (Numba ufunc, stops per element once converged); ``solve_numpy`` is the same in
+    NumPy."""
+    return _solve_one(a, b, c, m, eps, kappa, eta, es, p0)
+
+
+def solve_numpy(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
+    """NumPy version of :func:`solve` (fixed number of steps)."""
     lo = np.full_like(a, LOG_P_LO)
     hi = np.full_like(a, LOG_P_HI)
     p = np.clip(p0, LOG_P_LO, LOG_P_HI)
