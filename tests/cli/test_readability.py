@@ -55,3 +55,14 @@ def test_help_has_no_bool_noise():
     for cmd in (["simulate", "--help"], ["report", "--help"], ["data", "list", "--help"]):
         out = run80(*cmd)
         assert out.returncode == 0 and "<bool>" not in out.stdout, out.stdout
+
+
+def test_readme_lists_every_table_and_the_store_variable():
+    from pathlib import Path
+
+    from critmin.data.schemas import TABLES
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [t for t in TABLES if f"`{t}`" not in readme]
+    assert not missing, f"README does not list: {missing}"
+    assert "CRITMIN_DB" in readme
