@@ -247,6 +247,12 @@ def all_series() -> list[tuple[str, str, str | None, str, bool]]:
     return core + SERIES
 
 
+RESERVE_BASIS = {  # reserves published on another basis than the commodity's production
+    "zirconium": "reserves in t ZrO2 content (production is zircon concentrate, gross weight)",
+    "chromium": "reserves in t of shipping-grade chromite ore (45 % Cr2O3 normalised)",
+}
+
+
 def unit_of(commodity: str) -> str:
     if commodity in USGS_WORLD:
         return USGS_WORLD[commodity][3]
@@ -308,6 +314,8 @@ def usgs_world(shared: Path):
             if commodity == "platinum":
                 rnote = ("all platinum-group metals (Pt, Pd, Rh, Ru, Ir, Os), not platinum "
                          "alone; " + rnote).strip("; ")
+            if commodity in RESERVE_BASIS:
+                rnote = f"{RESERVE_BASIS[commodity]}; {rnote}".strip("; ")
             if rv is None:
                 if rq in ("W", "NA") and country not in ("OTHER",):
                     gaps.append(dict(table="reserves", commodity=commodity, stage="",
@@ -374,6 +382,8 @@ def mcs2025_world(path: Path):
             if r["commodity"] == "platinum":
                 row["note"] = ("all platinum-group metals (Pt, Pd, Rh, Ru, Ir, Os), not "
                                "platinum alone; ") + note
+            if r["commodity"] in RESERVE_BASIS:
+                row["note"] = f"{RESERVE_BASIS[r['commodity']]}; {row['note']}"
             res.append(row)
         srcs.append(dict(source_id=sid, publisher="U.S. Geological Survey",
                          title=f"Mineral Commodity Summaries 2025 - {r['chapter']}",

@@ -93,6 +93,60 @@ FIXES = {  # (chapter, label) -> cells as printed without footnote marks; why
 }
 
 
+MANUAL = {  # tables whose layout the parser cannot follow, transcribed by hand from the text:
+    # chapter -> ([(commodity, stage, first column)], factor, reserves column, estimated
+    # header ('e' on the production column), [(label, cells)])
+    "barite": ([("barite", "mine", 0)], 1000.0, 2, True, [
+        ("United States", ["W", "W", "NA"]), ("China", ["2,000", "2,100", "110,000"]),
+        ("India", ["2,600", "2,600", "51,000"]), ("Iran", ["300", "310", "100,000"]),
+        ("Kazakhstan", ["650", "650", "85,000"]), ("Laos", ["300", "300", "NA"]),
+        ("Mexico", ["320", "330", "NA"]), ("Morocco", ["1,000", "1,000", "NA"]),
+        ("Pakistan", ["130", "130", "NA"]), ("Russia", ["250", "250", "12,000"]),
+        ("Turkey", ["216", "220", "34,000"]), ("Other countries", ["314", "320", "NA"]),
+        ("World total (rounded)", ["8,080", "8,200", "NA"])]),
+    "beryllium": ([("beryllium", "mine", 0)], 1.0, None, False, [
+        ("United States", ["185", "180"]), ("Brazil", ["e40", "80"]), ("China", ["e74", "77"]),
+        ("Madagascar", ["e1", "1"]), ("Mozambique", ["23", "24"]), ("Rwanda", ["e1", "1"]),
+        ("Uganda", ["e1", "1"]), ("World total (rounded)", ["325", "360"])]),
+    "rhenium": ([("rhenium", "mine", 0)], 0.001, 2, True, [
+        ("United States", ["9,410", "9,500", "400,000"]),
+        ("Armenia", ["210", "200", "95,000"]), ("Chile", ["30,000", "29,000", "1,300,000"]),
+        ("China", ["5,300", "5,300", "19,000"]), ("Kazakhstan", ["500", "500", "190,000"]),
+        ("Korea, Republic of", ["2,800", "3,000", "NA"]), ("Poland", ["9,380", "9,400", "NA"]),
+        ("Russia", ["NA", "NA", "310,000"]), ("Uzbekistan", ["5,000", "5,000", "NA"]),
+        ("World total (rounded)", ["62,600", "62,000", "Large"])]),
+    "strontium": ([("strontium", "mine", 0)], 1.0, 2, True, [
+        ("United States", ["—", "—", "NA"]), ("Argentina", ["700", "700", "NA"]),
+        ("China", ["80,000", "80,000", "12,000,000"]),
+        ("Iran", ["200,000", "200,000", "7,100,000"]), ("Mexico", ["28,000", "25,000", "NA"]),
+        ("Spain", ["200,000", "200,000", "NA"]),
+        ("World total (rounded)", ["509,000", "510,000", "Large"])]),
+    "titanium": ([("titanium", "metal", 0)], 1.0, None, True, [
+        ("United States", ["W", "W"]), ("Australia", ["—", "—"]), ("Canada", ["—", "—"]),
+        ("China", ["220,000", "220,000"]), ("Germany", ["—", "—"]), ("India", ["300", "300"]),
+        ("Japan", ["57,000", "55,000"]), ("Kazakhstan", ["14,000", "14,000"]),
+        ("Mexico", ["—", "—"]), ("Russia", ["20,000", "20,000"]),
+        ("Saudi Arabia", ["11,000", "15,000"]), ("Ukraine", ["—", "—"]),
+        ("United Kingdom", ["—", "—"]), ("Other countries", ["—", "—"]),
+        ("World total (rounded)", ["320,000", "320,000"])]),
+    "zirconium-hafnium": ([("zirconium", "mine", 0)], 1000.0, 2, True, [
+        ("United States", ["100", "100", "500"]), ("Australia", ["500", "500", "55,000"]),
+        ("China", ["100", "100", "72"]), ("Indonesia", ["95", "95", "NA"]),
+        ("Kenya", ["20", "20", "5"]), ("Madagascar", ["34", "30", "2,100"]),
+        ("Mozambique", ["144", "160", "1,500"]), ("Senegal", ["48", "60", "2,600"]),
+        ("Sierra Leone", ["28", "20", "290"]), ("South Africa", ["289", "300", "5,300"]),
+        ("Other countries", ["86", "110", "5,700"]),
+        ("World total (rounded)", ["1,440", "1,500", ">70,000"])]),
+}
+RESERVE_FACTOR.update({"barite": 1000.0, "rhenium": 0.001, "zirconium-hafnium": 1000.0})
+
+
+def _estimated(cell: str, header_e: bool) -> str:
+    """Mark a production cell estimated when the column header carries USGS's 'e'."""
+    numeric = cell[:1].isdigit()
+    return "e" + cell if header_e and numeric else cell
+
+
 def section(text: str) -> str:
     m = re.search(r"^World [^\n]*(?:Production|production)[^\n]*:.*?(?=^World Resources)",
                   text, re.S | re.M)
@@ -150,6 +204,16 @@ def main(repo: str) -> None:
             if res_col is not None and len(cells) > res_col:
                 w.writerow([chapter, pairs[-1][0], pairs[0][1], label, "reserves", 2024,
                             cells[res_col], RESERVE_FACTOR.get(chapter, factor), fix])
+    for chapter, (pairs, factor, res_col, header_e, table) in MANUAL.items():
+        for label, cells in table:
+            for commodity, stage, first in pairs:
+                for year, cell in zip((2023, 2024), cells[first: first + 2], strict=True):
+                    w.writerow([chapter, commodity, stage, label, "production", year,
+                                _estimated(cell, header_e), factor, "transcribed by hand"])
+            if res_col is not None:
+                w.writerow([chapter, pairs[-1][0], pairs[0][1], label, "reserves", 2024,
+                            cells[res_col], RESERVE_FACTOR.get(chapter, factor),
+                            "transcribed by hand"])
 
 
 if __name__ == "__main__":
