@@ -396,6 +396,24 @@ def mcs2025_world(path: Path):
     return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
 
 
+def mcs2025_prices(path: Path) -> list[dict]:
+    """2023-2024 prices of listed commodities from MCS 2025 salient statistics
+    (raw/usgs_mcs2025_prices.csv, transcribed from the same chapter copies)."""
+    out = []
+    for r in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
+        v, qual = parse_cell(r["value"])
+        factor = float(r["factor"])
+        est = "e" in qual
+        out.append(dict(commodity=r["commodity"], year=int(r["year"]),
+                        value=round(v * factor, 4), unit=r["out_unit"],
+                        basis=r["basis"] + (f" ({r['unit']} x {factor:g})" if factor != 1
+                                            else ""),
+                        estimated=est, method="USGS estimate" if est else "",
+                        source_id=f"usgs_mcs2025_{r['chapter'].replace('-', '_')}",
+                        note=f"MCS 2025 salient statistics, printed '{r['value']}' {r['unit']}"))
+    return out
+
+
 def latest_edition(old: list[dict], new: list[dict], key: list[str]) -> list[dict]:
     """Rows of the newer edition replace the older edition's rows of the same
     (commodity, stage, year); a replaced value that differs stays as history in the note
@@ -1225,7 +1243,8 @@ def main() -> None:
                        ("import_reliance", reliance),
                        ("governance", gov), ("criticality_studies", eu),
                        ("critical_lists", lists),
-                       ("prices", us_prices(args.shared) + t_prices), ("flows", flows),
+                       ("prices", us_prices(args.shared) + t_prices + mcs2025_prices(
+                           CURATED / "raw" / "usgs_mcs2025_prices.csv")), ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
         if name in curated and name != "production":

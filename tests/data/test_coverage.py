@@ -147,3 +147,12 @@ def test_shares_use_the_published_world_total(net):
     sh = net.production_shares()
     mg = sh[(sh["commodity"] == "magnesium") & (sh["country"] == "CHN")]
     assert mg["share"].iloc[0] == pytest.approx(0.95)
+
+
+def test_listed_minerals_have_a_2024_price_or_a_gap(net):
+    pr, g = net.prices, net.gaps
+    have = set(pr.loc[pr["year"] == 2024, "commodity"])
+    gapped = set(g.loc[g["table"] == "prices", "commodity"])
+    missing = sorted(c for c in _listed(net) if c not in have and c not in gapped)
+    assert not missing, missing
+    assert len(have & _listed(net)) >= 40
