@@ -49,7 +49,10 @@ def test_write_and_read_back(tmp_path, tiny):
     assert np.allclose(got.to_numpy(), draws.to_numpy(), rtol=1e-5)
     assert np.allclose(gw, w / w.sum(), rtol=1e-5)
     a = posterior_theta("v1", 100, 1, directory=tmp_path)
-    assert set(a) == set(draws.columns) and len(a["choke"]) == 100
+    assert set(a) == {c for c in draws.columns if not c.startswith("noise_")}
+    assert len(a["choke"]) == 100
+    assert {"noise_price", "noise_exports"} <= set(
+        posterior_theta("v1", 10, 1, directory=tmp_path, noise=True))
     assert np.array_equal(a["choke"], posterior_theta("v1", 100, 1, directory=tmp_path)["choke"])
     assert fit_draws("v2", "all", tmp_path) is None
 

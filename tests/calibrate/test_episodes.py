@@ -68,3 +68,14 @@ def test_an_index_row_matching_a_reserved_episode_cannot_train(tmp_path):
 def test_unknown_episode_is_a_clear_error(ep_net):
     with pytest.raises(EpisodeError, match="unknown episodes: nope"):
         load_targets(ep_net, ["nope"])
+
+
+def test_shipped_episodes_give_the_targets_the_issue_asks(net):
+    """At least 6 training episodes and 20 observations, every one with a source."""
+    t = load_targets(net)
+    scored = t.rows[~t.rows["variable"].str.startswith("exports_") |
+                    t.rows["variable"].isin(["exports_china", "exports_china_dest"])]
+    assert scored["episode"].nunique() >= 6
+    assert len(scored) >= 20
+    assert set(scored["source_id"]) <= set(net.sources["source_id"])
+    assert scored["observed"].ge(0).all() and scored["month_to"].lt(36).all()

@@ -33,7 +33,7 @@ def _theta(variant: str, model: str, episode: str, samples: int, seed: int):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(104729,)))
         return None, {n: rng.uniform(lo, hi, samples) for n, (lo, hi) in NOISE.items()}
     fit = "all" if variant == "posterior" else f"loo:{episode}"
-    theta = posterior_theta(model, samples, seed, fit=fit)
+    theta = posterior_theta(model, samples, seed, fit=fit, noise=True)
     if theta is None:
         return None
     noise = {n: theta.pop(n) for n in list(NOISE) if n in theta}

@@ -256,6 +256,7 @@ def model_values(ds, row, base_ds=None) -> np.ndarray | None:
             base = base_ds[var].sel(sel).isel(month=0).to_numpy()
         else:
             return None
+        base = np.broadcast_to(np.asarray(base, dtype=float), vals.shape[:1])
         vals = vals / np.maximum(base, 1e-12)[:, None]
     n_pre = max(0, -lo)  # months of an annual period before the scenario start
     return (vals.sum(axis=1) + n_pre) / (vals.shape[1] + n_pre)

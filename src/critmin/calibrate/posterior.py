@@ -63,12 +63,15 @@ def resample(wide: pd.DataFrame, weights: np.ndarray, samples: int, seed: int
 
 
 def posterior_theta(model: str, samples: int, seed: int, fit: str = "all",
-                    directory: Path | None = None) -> dict[str, np.ndarray] | None:
-    """Theta arrays drawn from the shipped posterior, or None when none is shipped."""
+                    directory: Path | None = None, noise: bool = False
+                    ) -> dict[str, np.ndarray] | None:
+    """Theta arrays drawn from the shipped posterior, or None when none is shipped. The
+    calibration's observation-error terms (``noise_*``) come along only with ``noise``."""
     got = fit_draws(model, fit, directory)
     if got is None:
         return None
-    return resample(*got, samples, seed)
+    theta = resample(*got, samples, seed)
+    return theta if noise else {k: v for k, v in theta.items() if not k.startswith("noise_")}
 
 
 def write_fits(fits: dict[str, tuple[pd.DataFrame, np.ndarray, dict]], model: str,
