@@ -130,10 +130,10 @@ class OptimisationRequest(Strict):
     scenario_id: str = Field("CN_2025_10_full_controls", pattern=ID)
     samples: int = Field(512, ge=16, le=20_000, strict=True)
     seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
-    budget_usa: float = Field(1e9, ge=0, le=1e13, description="USD")
-    budget_jpn: float = Field(1e9, ge=0, le=1e13, description="USD")
-    budget_vehicle: float = Field(0.0, ge=0, le=1e13, description="USD")
-    cvar_weight: float = Field(1.0, ge=0, le=100)
+    budget_usa: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
+    budget_jpn: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
+    budget_vehicle: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
+    cvar_weight: float = Field(1.0, ge=0, le=100, strict=True)
 
 
 class JobInfo(BaseModel):
@@ -240,8 +240,11 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed(app, request.url.path))
         return JSONResponse(status_code=exc.status_code, content={"detail": str(exc.detail)},
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
 
     @app.exception_handler(StoreBusy)
     async def _busy(request: Request, exc: StoreBusy):
@@ -494,12 +497,63 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         app.add_api_route("/" if page == "index" else f"/{page}", serve, methods=["GET"],
                           include_in_schema=False)
 
+    app.openapi = lambda: _truthful_openapi(app)
     app.state.jobs = jobs
     app.state.cache = cache
     app.state.store = store
     app.add_middleware(Guard, max_body=settings.max_body_bytes,
                        max_query=settings.max_query_bytes, timeout_s=settings.request_timeout_s)
     return app
+
+
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    """Methods of every route matching ``path`` (the Allow header of a 405)."""
+    from starlette.routing import Match
+
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": ""}
+    matched = [r for r in app.router.routes if r.matches(scope)[0] != Match.NONE
+               and getattr(r, "methods", None)]
+    if not matched:
+        return []
+    literal = [r for r in matched if "{" not in r.path]  # /api/jobs/simulate over {job_id}
+    template = (literal or matched)[0].path
+    return sorted({m for r in matched if r.path == template for m in r.methods})
+
+
+FILE_TYPES = {"text/csv": {}, "application/vnd.apache.parquet": {},
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
+
+
+def _truthful_openapi(app: FastAPI) -> dict:
+    """The generated schema, completed so that every answer the service gives is documented:
+    404 wherever a path names an id, 409 for runs that are not finished, file types of
+    exports, and the one error body (routers added by other modules included)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                      routes=app.routes)
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            codes = op.setdefault("responses", {})
+            if "{" in path:
+                codes.setdefault("404", {"description": "unknown id", **ref})
+            if "requestBody" in op:
+                codes.setdefault("400", {"description": "body is not JSON", **ref})
+            if path.startswith("/api/runs/{run_id}/"):
+                codes.setdefault("409", {"description": "run not finished or without that "
+                                                        "table", **ref})
+            if path.endswith("/export"):
+                codes["200"]["content"] = FILE_TYPES
+            if path == "/api/tables/{name}":
+                codes["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
+            for code, body in codes.items():
+                if code >= "400" and "content" not in body:
+                    body.update(ref)
+    app.openapi_schema = doc
+    return doc
 
 
 DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin API</title>

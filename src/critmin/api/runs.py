@@ -69,7 +69,11 @@ def runs_router(store: ResultsStore, reader) -> APIRouter:
             raise HTTPException(409, f"run {run_id} has no stored {table}") from exc
         folder = Path(tempfile.mkdtemp(prefix="critmin-export-"))
         kind = "portfolio" if run.get("kind") == "optimisation" else table
-        path = write_export(df, folder / f"{run['run_id']}-{kind}.{format}", format)
+        try:
+            path = write_export(df, folder / f"{run['run_id']}-{kind}.{format}", format)
+        except ValueError as exc:  # e.g. too many rows for one Excel sheet
+            folder.rmdir()
+            raise HTTPException(409, str(exc)) from exc
 
         def cleanup() -> None:
             path.unlink(missing_ok=True)

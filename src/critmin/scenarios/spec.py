@@ -22,7 +22,19 @@ Measure = Literal[CONTROL_MEASURES]
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data):
+        """``true``/``false`` are not numbers (pydantic would read them as 1 and 0)."""
+        if isinstance(data, dict):
+            for name, f in cls.model_fields.items():
+                kinds = getattr(f.annotation, "__args__", (f.annotation,))
+                if isinstance(data.get(name), bool) and bool not in kinds and \
+                        ({int, float} & set(kinds)):
+                    raise ValueError(f"{name}: true/false is not a number")
+        return data
 
 
 class ExportControl(Spec):

@@ -15,6 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_576
+"""Rows of one Excel sheet, the header included (Excel specifications and limits)."""
+XLSX_MAX_CELLS = 1_000_000
+"""Cells critmin writes to one workbook: openpyxl writes some 10^4-10^5 cells a second, so
+larger tables go to csv or parquet instead of tying up a server for minutes."""
+
+
+class ExportTooLarge(ValueError):
+    """The table does not fit the format (Excel: 1,048,576 rows per sheet)."""
 
 
 def neutralise_cell(value):
@@ -39,6 +48,12 @@ def write_export(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> 
     (temporary file + rename); CSV and XLSX cells are neutralised."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
+    if fmt == "xlsx" and len(df) + 1 > XLSX_MAX_ROWS:
+        raise ExportTooLarge(f"{len(df):,} rows do not fit one Excel sheet "
+                             f"({XLSX_MAX_ROWS - 1:,} at most); export csv or parquet")
+    if fmt == "xlsx" and df.size > XLSX_MAX_CELLS:
+        raise ExportTooLarge(f"{df.size:,} cells are more than critmin writes to Excel "
+                             f"({XLSX_MAX_CELLS:,}); export csv or parquet")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if fmt == "csv":
