@@ -8,7 +8,14 @@ and the objective (expected loss + CVaR + fiscal cost) against a greedy benefit-
 ranking on the same instance (projects only, no stockpiles, so both choose from the same
 set), plus the full optimiser with stockpiles.
 
+Model v2 case (``--model v2`` or ``both``): scenarios are v2 monthly sample paths of the
+same preset (all commodities and stages; needs by commodity, stage and region, U.S. and
+Japan counted); candidates are the shipped pipeline rows of commodities v2 models,
+resampled the same way (capacity and capex x U(0.5, 1.5)). The v2 simulation time is
+printed first; the same ratios against the greedy ranking follow.
+
     python benchmarks/bench_optimize.py [--sizes 50,200,500] [--scenarios 100,1000]
+        [--model v1|v2|both] [--v2-scenarios 100,500]
 """
 
 from __future__ import annotations
@@ -40,12 +47,73 @@ def resample(projects: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return pick
 
 
+def resample_raw(projects: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` rows drawn from the raw projects table with capacity and capex x U(0.5, 1.5)
+    (model v2 builds its own candidates from them)."""
+    rng = np.random.default_rng(seed)
+    pick = projects.sample(n, replace=True, random_state=seed).reset_index(drop=True)
+    pick["capacity"] = pick["capacity"] * rng.uniform(0.5, 1.5, n)
+    pick["capex_usd"] = pick["capex_usd"].astype(float) * rng.uniform(0.5, 1.5, n)
+    pick["project_id"] = [f"{p}_{k}" for k, p in enumerate(pick["project_id"])]
+    return pick
+
+
+def bench_v2(net, sizes: list[int], scenarios: list[int]) -> None:
+    from critmin.market.v2 import prepare, simulate_paths
+    from critmin.optimize import staged
+    from critmin.optimize.instance import CANDIDATE_STATUS
+
+    sc = get_scenario("CN_2025_10_full_controls", net)
+    t = time.perf_counter()
+    paths = simulate_paths(net, sc, samples=max(scenarios), seed=0,
+                           months=3 * sc.horizon_quarters)
+    print(f"model v2: {max(scenarios)} sample paths of {sc.id} "
+          f"({paths.sizes['commodity']} commodities, {paths.sizes['month']} months) "
+          f"in {time.perf_counter() - t:.1f} s")
+    modelled = set(prepare(net, sc).market.commodities)
+    raw = net.projects[net.projects["commodity"].isin(modelled)
+                       & net.projects["status"].isin(CANDIDATE_STATUS)]
+    print(f"{'projects':>8} {'options':>7} {'needs':>5} {'scen':>5} {'build s':>8} "
+          f"{'solve s':>8} {'greedy s':>8} {'gap':>7} {'opt obj $bn':>12} {'greedy $bn':>11} "
+          f"{'opt/greedy':>10} {'w/ stocks $bn':>13}")
+    for n in sizes:
+        for s in scenarios:
+            sub = paths.isel(sample=slice(0, s))
+            t = time.perf_counter()
+            inst = staged.build_staged_instance(net, sc, BUDGETS, paths=sub,
+                                                projects=resample_raw(raw, n, seed=n),
+                                                allow_stocks=False)
+            t_build = time.perf_counter() - t
+            t = time.perf_counter()
+            opt = staged.solve(inst, mip_gap=0.01)
+            t_solve = time.perf_counter() - t
+            t = time.perf_counter()
+            heur = staged.greedy(inst)
+            t_greedy = time.perf_counter() - t
+            import dataclasses
+
+            full = staged.solve(dataclasses.replace(inst, allow_stocks=True), mip_gap=0.01)
+            gap = "n/a" if opt.mip_gap is None else f"{100 * opt.mip_gap:.2f}%"
+            print(f"{n:>8} {len(inst.options):>7} {len(inst.needs):>5} {s:>5} "
+                  f"{t_build:8.2f} {t_solve:8.2f} {t_greedy:8.2f} {gap:>7} "
+                  f"{opt.objective_usd / 1e9:12.3f} {heur.objective_usd / 1e9:11.3f} "
+                  f"{opt.objective_usd / heur.objective_usd:10.3f} "
+                  f"{full.objective_usd / 1e9:13.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="50,200,500")
     ap.add_argument("--scenarios", default="100,1000")
+    ap.add_argument("--model", default="both", choices=("v1", "v2", "both"))
+    ap.add_argument("--v2-scenarios", default="100,500")
     args = ap.parse_args()
     net = critmin.load()
+    if args.model in ("v2", "both"):
+        bench_v2(net, [int(s) for s in args.sizes.split(",")],
+                 [int(s) for s in args.v2_scenarios.split(",")])
+    if args.model == "v2":
+        return
     store = ResultsStore(tempfile.mkdtemp(prefix="critmin-opt-") + "/r.duckdb")
     scenarios = [int(s) for s in args.scenarios.split(",")]
     ex = make_executor(workers=2)

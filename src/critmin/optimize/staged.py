@@ -48,6 +48,8 @@ PARTNERS = ("EU", "KOR")
 """Importing regions that may be counted as well (``regions=``)."""
 COUNTABLE = MEMBERS + PARTNERS
 FUNDER_REGION = {"USA": "USA", "JPN": "JPN", "JPN_vehicle": "USA"}
+HOLDER_NAME = {"USA": "U.S. National Defense Stockpile / Project Vault",
+               "JPN": "JOGMEC national stockpile"}
 
 
 @dataclass
@@ -156,21 +158,29 @@ def _gaps(ds: xr.Dataset, market, wanted: np.ndarray, regions) -> tuple[np.ndarr
     return (np.stack(cols, axis=1) if cols else np.zeros((S, 0))), recs
 
 
-def _physical(ds: xr.Dataset, market) -> np.ndarray:
-    """(S, N, R) physical shortfall share per node and region, mean over the horizon."""
+def _short_share(ds: xr.Dataset, market) -> np.ndarray:
+    """(S, N, R) shortfall share per node and region, mean over the horizon, measured as
+    the gaps are: ``shortfall`` at a commodity's headline stage, ``shortfall_stage``
+    (physical) at the others."""
     a = ds["shortfall_stage"].transpose("sample", "month", "commodity", "stage",
                                         "region").values.astype(float)
     a = np.nan_to_num(a).mean(axis=1)
+    hl = np.nan_to_num(ds["shortfall"].transpose("sample", "month", "commodity",
+                                                 "region").values.astype(float)).mean(axis=1)
     ci = {c: j for j, c in enumerate(ds.indexes["commodity"])}
     si = {s: j for j, s in enumerate(ds.indexes["stage"])}
-    return np.stack([a[:, ci[nd.commodity], si[nd.stage]] for nd in market.nodes], axis=1)
+    heads = set(market.headline.tolist())
+    return np.clip(np.stack([hl[:, ci[nd.commodity]] if i in heads else
+                             a[:, ci[nd.commodity], si[nd.stage]]
+                             for i, nd in enumerate(market.nodes)], axis=1), 0.0, 1.0)
 
 
 def _availability(market, phys: np.ndarray, nodes: np.ndarray, regions: list[str]
                   ) -> np.ndarray:
-    """(S, P) share of a plant's inputs it obtains: 1 - physical shortfall of its scarcest
-    input node (same-commodity upstream stage, bill of materials) in its region, or the
-    ex-China use-weighted shortfall where its region has no baseline use of the input."""
+    """(S, P) share of a plant's inputs it obtains: 1 - shortfall share ``phys`` (S, N, R)
+    of its scarcest input node (same-commodity upstream stage, bill of materials) in its
+    region, or the ex-China use-weighted shortfall where its region has no baseline use
+    of the input."""
     from critmin.market.v2.network import EX_CHINA, REGIONS
 
     S = phys.shape[0]
@@ -298,7 +308,7 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
     cand["basis"] = [
         "; ".join(x for x in (b, placed.at[i, "basis"]) if x)
         for i, b in cand["basis"].items()]
-    avail = _availability(market, _physical(paths.isel(month=slice(0, months)), market),
+    avail = _availability(market, _short_share(paths.isel(month=slice(0, months)), market),
                           cand["node"].to_numpy(), list(cand["region"]))
     availability = xr.DataArray(avail, coords=[scen, pd.Index(cand.index, name="project")])
     # options: (project, funder) pairs that deliver to a counted need
@@ -319,13 +329,12 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
                            ).set_index("option")
     # stockpiles at the commodity's headline stage, served to the holder's buyers
     srows = []
-    if allow_stocks:
-        for h, c in _stock_holders(scenario, market.commodities, regions):
-            nd = market.nodes[market.headline[market.commodities.index(c)]]
-            need = f"{c}|{nd.stage}|{h}"
-            if need in needs.index:
-                srows.append(dict(key=f"{h}|{c}", holder=h, commodity=c, need=need,
-                                  cost_usd_t=p0[c] * (1 + STOCK_CARRY * years)))
+    for h, c in _stock_holders(scenario, market.commodities, regions):
+        nd = market.nodes[market.headline[market.commodities.index(c)]]
+        need = f"{c}|{nd.stage}|{h}"
+        if need in needs.index:
+            srows.append(dict(key=f"{h}|{c}", holder=h, commodity=c, need=need,
+                              cost_usd_t=p0[c] * (1 + STOCK_CARRY * years)))
     stock_options = pd.DataFrame(srows, columns=["key", "holder", "commodity", "need",
                                                  "cost_usd_t"]).set_index("key")
     return StagedInstance(
@@ -449,6 +458,7 @@ def _solution(inst: StagedInstance, options: list[str], stocks: pd.Series, statu
     stocks = stocks[stocks > 1e-6]
     so = inst.stock_options.loc[stocks.index]
     st = pd.DataFrame({"holder": so["holder"].to_numpy(dtype=object),
+                       "holder_name": so["holder"].map(HOLDER_NAME).to_numpy(dtype=object),
                        "commodity": so["commodity"].to_numpy(dtype=object),
                        "stock_t": stocks.to_numpy(dtype=float),
                        "cost_usd": stocks.to_numpy(dtype=float) * so["cost_usd_t"].to_numpy()})
