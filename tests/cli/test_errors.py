@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from critmin.data.io import shipped_dir
 from tests.test_cli import CLI, run
@@ -161,7 +160,7 @@ def test_ctrl_c_in_simulate_stops_cleanly_without_worker_tracebacks(tmp_path):
     time.sleep(1.0)
     assert proc.poll() is None, proc.communicate()
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends: the whole group
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "simulate: interrupted" in err
