@@ -29,6 +29,8 @@ PORTFOLIO_SAMPLES = 256
 """Simulated scenarios the optimiser uses in the brief (the first of the run's draws)."""
 FRONTIER_FACTORS = (0.0, 0.5, 1.0, 2.0)
 """Budget multiples of the frontier."""
+DRIVERS_PER_RESULT = 2
+"""Inputs shown per commodity and result in the drivers section."""
 
 Progress = Callable[[str], None]
 
@@ -50,6 +52,7 @@ class Brief:
     drivers: pd.DataFrame | None
     names: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    drivers_samples: int = 0
 
 
 def names_of(net) -> dict:
@@ -155,6 +158,7 @@ def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, see
     order = {c: i for i, c in enumerate(commodities)}
     d = d.sort_values(["commodity", "output", "ST"], key=lambda s: s.map(order)
                       if s.name == "commodity" else s, ascending=[True, True, False])
+    d = d.groupby(["commodity", "output"], sort=False).head(DRIVERS_PER_RESULT)
     return d[["commodity", "output", "input", "description", "ST", "ST_conf"]]
 
 
@@ -218,7 +222,8 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
             warnings.append(f"sensitivity analysis not run: {exc}")
     return Brief(net=net, scenario=scenario, run_id=run_id, baseline_run_id=base_id,
                  assessment=a, summary=summary, sim=sim, loss_usd=loss, portfolio=record,
-                 frontier=front, drivers=drivers, names=names_of(net), warnings=warnings)
+                 frontier=front, drivers=drivers, names=names_of(net), warnings=warnings,
+                 drivers_samples=drivers_samples)
 
 
 def run_inputs(store: ResultsStore, run_id: str) -> dict:

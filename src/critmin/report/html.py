@@ -215,8 +215,10 @@ def _control_text(ctl, names: dict) -> str:
         country(d) for d in ctl.destinations)
     terms = []
     if ctl.measure == "licence_required":
-        terms.append(f"{pct(ctl.approval_rate)} of licences approved, "
-                     f"{ctl.processing_days:.0f} days processing")
+        rate = getattr(ctl, "approval_rate", None)
+        terms.append((f"{pct(rate)} of licences approved, " if rate is not None else
+                      "approval rate not announced (drawn by the model), ")
+                     + f"{ctl.processing_days:.0f} days processing")
     if ctl.leakage:
         terms.append(f"{pct(ctl.leakage)} leakage via third countries")
     if ctl.quota_t is not None:
@@ -234,7 +236,7 @@ def _scenario_section(b: Brief, figs: list) -> str:
                      times_range(r.price["p5"], r.price["p50"], r.price["p95"])
                      if r.price else DASH,
                      times_range(r.ratio["p5"], r.ratio["p50"], r.ratio["p95"]),
-                     *(pct_range(q["p5"], q["p50"], q["p95"], 1)
+                     *(pct_range(q["p5"], q["p50"], q["p95"])
                        for q in (r.short_USA, r.short_JPN)), usd(r.loss_usd)])
     controls = "".join(f"<li>{_e(_control_text(c, names))}</li>" for c in sc.controls[:8])
     more = len(sc.controls) - 8
@@ -341,7 +343,8 @@ def _drivers_section(b: Brief) -> str:
     return ("<h2 id=drivers>4. What drives the results</h2><p>Uncertain model inputs that "
             "move the most affected results most: Sobol total-order index (share of the "
             "result's variance due to the input, with its interactions; ± 95 % "
-            "confidence).</p>"
+            f"confidence, from {b.drivers_samples} base samples: read the order, not the "
+            "decimals).</p>"
             + _table(["commodity", "result", "input", "total-order index"], rows, {3}))
 
 
@@ -355,9 +358,9 @@ def _balance_text(err) -> str:
 
 def _caveats(b: Brief) -> str:
     items = [
-        "Shortfalls and prices come from a two-segment (China / ex-China) market model with "
-        "constant elasticities; the uncertain inputs are drawn from priors, so the P5–P95 "
-        "bands express input uncertainty, not forecast error.",
+        "Shortfalls and prices come from a market model with constant elasticities; its "
+        "uncertain inputs are drawn from their calibrated distributions (docs/calibration.md),"
+        " so the P5–P95 bands express input uncertainty, not forecast error.",
         "Scenario inputs are announced policy (what, when, whom, licence terms), never "
         "observed outcomes; approval rates and leakage are assumptions stated in the "
         "scenario.",
