@@ -414,6 +414,28 @@ def mcs2025_prices(path: Path) -> list[dict]:
     return out
 
 
+def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
+    """U.S. net import reliance 2023-2024 and import sources 2020-23 of listed commodities
+    from MCS 2025 chapters (raw/usgs_mcs2025_trade.csv)."""
+    rel, shares = [], []
+    for r in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
+        sid = f"usgs_mcs2025_{r['chapter'].replace('-', '_')}"
+        v, qual = (0.0, "E") if r["value"] == "E" else parse_cell(r["value"])
+        est = "e" in qual
+        bound = qual.replace("e", "")
+        base = dict(commodity=r["commodity"], estimated=est or bound in "<>" and bool(bound),
+                    source_id=sid, note=r["note"])
+        base["method"] = ("USGS estimate" if est else
+                          f"published as a bound ('{bound}')" if bound in ("<", ">") else "")
+        if r["measure"] == "us_net_import_reliance":
+            rel.append(dict(importer="USA", year=int(r["year"]), measure="net_import_reliance",
+                            value=v / 100, qualifier=bound, unit="share", **base))
+        else:
+            shares.append(dict(importer="USA", period=r["year"], exporter=r["country"],
+                               share=v / 100, basis="quantity", **base))
+    return rel, shares
+
+
 def latest_edition(old: list[dict], new: list[dict], key: list[str]) -> list[dict]:
     """Rows of the newer edition replace the older edition's rows of the same
     (commodity, stage, year); a replaced value that differs stays as history in the note
@@ -1231,7 +1253,12 @@ def main() -> None:
                         import_shares_from_flows(flows)], ignore_index=True)
     shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
                       & (shares["period"] == "2024"))]
-    reliance = us_reliance(args.shared) + t_rel + jp_reliance
+    m_rel, m_shares = mcs2025_trade(CURATED / "raw" / "usgs_mcs2025_trade.csv")
+    shares = pd.concat([shares, pd.DataFrame(m_shares)], ignore_index=True)
+    newer_rel = {(r["commodity"], r["year"]) for r in m_rel}
+    reliance = [r for r in us_reliance(args.shared) + t_rel + jp_reliance
+                if not (r["importer"] == "USA" and r["measure"] == "net_import_reliance"
+                        and (r["commodity"], r["year"]) in newer_rel)] + m_rel
     have = {r["commodity"] for r in reliance if r["importer"] == "USA"
             and r["measure"] == "net_import_reliance"}
     fig2_rel, fig2_gaps = fig2_reliance(args.shared, have)
