@@ -9,7 +9,26 @@ reserves, U.S. salient statistics, critical-minerals table T5), the USGS MCS 202
 chapter, CEPII BACI bilateral trade, the project's parameter notes, and the curated CSVs in
 ``tools/curated/`` (figures transcribed from cited publications, one source per row).
 Outputs: ``src/critmin/data/tables/*.csv``. The script is the provenance record of every
-shipped number; it needs only the package's own dependencies.
+shipped number; it needs only the package's own dependencies. Two runs give identical bytes.
+
+Data policies (issue 11):
+
+* USGS qualifiers are kept in ``qualifier`` (production, reserves): ``e`` estimated, ``>``/``<``
+  bounds (estimated = true, method says so), ``--`` zero. W/NA/XX cells have no number and
+  become ``gaps`` rows naming the symbol (tools/build_usgs.py).
+* Latest edition first: for every (commodity, stage, year) that USGS MCS 2025 tabulates
+  (raw/usgs_mcs2025_world.csv, made by tools/extract_mcs2025.py and checked against each
+  printed world total) the MCS 2025 rows replace the MCS 2024 release rows as a group, so a
+  year never mixes editions; a replaced value that changed stays as history in the row's
+  note ("superseded: usgs_mcs2024_<code> gave ..."). Reserves are dated by edition (2023 from
+  MCS 2024, 2024 from MCS 2025) and both ship.
+* Parameters that restate a production fact take the production table's value and source
+  (``one_value_per_fact``); shares are of the published WORLD total.
+* ``sources.primary``: true where the cited document is the publisher's own (agency,
+  company, price reporter), false for a copy, quotation or summary (``primary_flag``).
+* Coverage of the U.S. 2025 and EU 2023 lists: every listed commodity has rows or a ``gaps``
+  row per missing item (``coverage_gaps``); open items of the research notes in
+  ``tools/curated/raw/*gaps.md`` are ``gaps`` rows too (``NOTE_GAPS``).
 """
 
 from __future__ import annotations
@@ -1081,8 +1100,9 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
        "usgs_mcs2025_ree") for c in ("ree", "cobalt", "nickel", "gallium", "germanium",
                                      "tungsten", "antimony")],
     ("production", "germanium", "refining", "WORLD", 2024, "MCS 2025 germanium chapter gives "
-     "no refinery production table for 2023-2024 (mcs2025_b_gaps.md); 2022-2023 from the "
-     "MCS 2024 release only", "usgs_mcs2024_germa"),
+     "no refinery production table for 2023-2024 (mcs2025_b_gaps.md) and the MCS 2024 release "
+     "prints NA/W for every country; 2022 volumes are USGS estimates (stage data)",
+     "usgs_mcs2024_germa"),
     ("production", "cobalt", "refining", "WORLD", 2024, "MCS 2025 cobalt chapter has no "
      "refinery production by country (mcs2025_a_gaps.md)", "usgs_mcs2025_cobalt"),
     ("import_sources", "gallium", "", "USA", 2024, "MCS 2025 gallium import sources "
