@@ -102,6 +102,16 @@ def test_release_values_reappear_in_the_tables(net):
     assert len(superseded) >= 100
     res = r[r["source_id"].str.startswith("usgs_mcs2024_")]
     assert len(res) > 200
+    bad = []
+    for code, sub in res.groupby("source_id"):
+        path = next(RAW.glob(f"*{code.removeprefix('usgs_mcs2024_')}*_world.csv"))
+        header, body = _raw_cells(path)
+        cols = [i for i, h in enumerate(header) if h.startswith("Reserves") and "notes" not in h]
+        values = {round(_number(row[i]) * _factor(header[i]), 6) for row in body for i in cols
+                  if i < len(row) and _number(row[i]) is not None}
+        values |= {round(a + b, 6) for a in values for b in values}
+        bad += [(code, v) for v in sub["value"] if round(v, 6) not in values]
+    assert not bad, bad[:10]
 
 
 @pytest.mark.skipif(not RAW.exists(), reason="raw USGS data release not present")
