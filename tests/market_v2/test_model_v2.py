@@ -18,7 +18,7 @@ from critmin.scenarios import get_scenario
 from critmin.scenarios.spec import ExportControl, Outage, Scenario, StockPolicy
 
 START = dt.date(2026, 1, 1)
-FEW = settings(max_examples=6, deadline=None)
+FEW = settings(max_examples=4, deadline=None)
 
 
 def scenario(**kw) -> Scenario:
@@ -83,7 +83,7 @@ def test_destination_ban_hits_its_destination_most(net):
     short = ds["shortfall"].sel(commodity="gallium").mean(("sample", "month"))
     usa = float(short.sel(region="USA"))
     others = [float(short.sel(region=r)) for r in REGIONS if r not in ("USA", "CHN")]
-    assert usa > max(others) + 1e-3
+    assert usa > 1.2 * max(others) > 0
 
 
 @pytest.mark.parametrize("responses", [False, True])
@@ -161,7 +161,8 @@ def test_peak_price_rises_as_announced_approval_falls(net):
 
 
 def test_same_seed_same_result_for_any_chunking(net):
-    sc = get_scenario("CN_2025_10_full_controls", net)
+    sc = get_scenario("CN_2025_10_full_controls", net).model_copy(
+        update={"commodities": ["gallium", "ndfeb_magnet", "graphite"]})
     prep = prepare(net, sc, 6)
 
     def go(start, stop):

@@ -258,6 +258,7 @@ class State:
     ratio: np.ndarray  # (S, N, R) last month's availability ratio
     restart: np.ndarray  # (S, N) share of idle recovery capacity restarted
     started: np.ndarray  # (S, N) restart decided
+    out_ratio: np.ndarray  # (S, N) last month's output / baseline (hosts of by-products)
     gov_first: np.ndarray  # (S, N, R) first month a holder's buyers were short
     fired: np.ndarray  # (S, C) month the response rules fired
 
@@ -270,7 +271,7 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
     F = np.where(L.raw[None, :, None], 0.0, m.prod0[None]) * np.ones((S, 1, 1))
     return State(St=St, G=G, G0=G.copy(), F=F, pX=np.zeros((S, N)), pC=np.zeros((S, N)),
                  ratio=np.ones((S, N, R)), restart=np.zeros((S, N)),
-                 started=np.zeros((S, N), dtype=bool),
+                 started=np.zeros((S, N), dtype=bool), out_ratio=np.ones((S, N)),
                  gov_first=np.full((S, N, R), NEVER),
                  fired=np.full((S, len(m.commodities)), NEVER))
 
@@ -302,7 +303,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     # by-products: idle ex-China recovery capacity restarts over restart_months once a
     # restrictive control is announced or an outage hits (a decision on the event, not
     # on a price threshold), and stays on
-    idle = k.idle_share * m.world_t[None] * m.byproduct[None]
+    idle = np.where(np.isnan(m.idle_t)[None], k.idle_share * m.world_t[None],
+                    np.nan_to_num(m.idle_t)[None]) * m.byproduct[None]
     s.started |= alert
     s.restart = np.where(s.started, np.minimum(1.0, s.restart + 1.0 / k.restart_months),
                          s.restart)
@@ -310,6 +312,13 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     split = np.where(ex_prod.sum(1, keepdims=True) > 0,
                      ex_prod / np.maximum(ex_prod.sum(1, keepdims=True), 1e-300),
                      np.eye(R)[R_ROW][None])
+    # by-product output follows its hosts' output last month (mean over main hosts)
+    host_pad = np.concatenate([s.out_ratio, np.ones((S, 1))], axis=1)
+    has_host = (m.hosts < m.n).any(axis=1)
+    n_host = np.maximum((m.hosts < m.n).sum(axis=1), 1)
+    host_f = np.where(has_host[None], (np.where(m.hosts[None] < m.n, host_pad[:, m.hosts], 0.0)
+                                       .sum(-1)) / n_host[None], 1.0)
+    qpot = qpot * np.where(m.byproduct[None], host_f, 1.0)[:, :, None]
     qpot = qpot + (idle * s.restart)[:, :, None] * split[None]
     if demin.any():  # de minimis: ex-China makers need licences for China-origin inputs
         g_in = np.concatenate([g, np.ones((S, 1, R))], axis=1)[:, L.inputs].min(axis=2)
@@ -437,6 +446,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     s.St = np.maximum(s.St + (deliv - cons) * DT, 0.0)
     produced = M * np.exp(es[:, :, None] * p3) + F
     s.F = X
+    s.out_ratio = produced.sum(-1) / m.world_t[None]
     s.pX, s.pC, s.ratio = p_x, p_c, ratio
     # a holder's buyers short (or cover under half its target) starts its release clock
     short_now = (ratio < 0.999) | (s.St < 0.5 * T)

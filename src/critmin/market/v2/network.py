@@ -82,6 +82,8 @@ class MarketNetwork:
     headline: np.ndarray  # (C,) node index of each commodity's headline (last) stage
     node_commodity: np.ndarray  # (N,) commodity index of each node
     byproduct: np.ndarray  # (N,) True where supply follows host output
+    hosts: np.ndarray  # (N, 2) host nodes of a by-product (main hosts), N where none
+    idle_t: np.ndarray  # (N,) idle ex-China recovery capacity t/yr (NaN: use the prior)
     table: pd.DataFrame  # one row per node: every input and its basis
     notes: list[str] = field(default_factory=list)
 
@@ -159,16 +161,36 @@ def _bom(net: Network, world: pd.Series) -> pd.DataFrame:
                 basis = "magnet_grades: mean of Tb low/high over grades (estimated)"
         rows.append(("ndfeb_magnet", "tb", kg * 1e-3 / OXIDE_METAL["tb"], basis))
     b = pd.DataFrame(rows, columns=["product", "input", "t_per_unit", "basis"])
-    b = b.groupby(["product", "input"], as_index=False).agg(
-        t_per_unit=("t_per_unit", "mean"), basis=("basis", "first"))
+    # the typical variant where the table has one, else the leanest variant listed (grades
+    # rich in an element are a subset of output)
+    b["typical"] = b["basis"].str.contains("typical")
+    b = b.sort_values(["typical", "t_per_unit"], ascending=[False, True])
+    b = b.groupby(["product", "input"], as_index=False).first().drop(columns="typical")
     return b[b["product"].isin(world.index) & b["input"].isin(world.index)]
 
 
-def _byproducts(net: Network) -> set[str]:
+BYPRODUCT_FALLBACK = {"gallium", "germanium", "indium", "tellurium", "bismuth", "cobalt"}
+
+
+def _byproducts(net: Network) -> pd.DataFrame:
+    """(byproduct, host, host_stage) rows of main hosts (the `byproducts` table, else the
+    USGS list of by-products without hosts)."""
     bp = getattr(net, "byproducts", None)
     if bp is None or not len(bp):
-        return {"gallium", "germanium", "indium", "tellurium", "bismuth", "cobalt"}
-    return set(bp["byproduct"])
+        return pd.DataFrame({"byproduct": sorted(BYPRODUCT_FALLBACK), "host": "",
+                             "host_stage": ""})
+    bp = bp[bp["role"].eq("main")]
+    return bp[["byproduct", "host", "host_stage"]].fillna("")
+
+
+def _idle_recovery(net: Network, commodities: list[str]) -> dict:
+    """Idle ex-China recovery capacity per by-product, t/yr (`recovery_capacity`)."""
+    rc = getattr(net, "recovery_capacity", None)
+    if rc is None or not len(rc):
+        return {}
+    rc = rc[~rc["country"].map(region_of).eq("CHN") & rc["byproduct"].isin(commodities)]
+    idle = rc.groupby("byproduct")["idle"].sum(min_count=1)
+    return {c: float(v) for c, v in idle.items() if pd.notna(v)}
 
 
 def build_market_network(net: Network, commodities: list[str] | None = None
@@ -280,7 +302,21 @@ def build_market_network(net: Network, commodities: list[str] | None = None
         s = shares[shares["commodity"].eq(nd.commodity) & shares["stage"].eq(nd.stage)]
         for r in s.itertuples(index=False):
             country_share[(i, r.country)] = float(r.share)
-    bps = _byproducts(net)
+    bp = _byproducts(net)
+    byproduct = np.array([nd.commodity in set(bp["byproduct"]) and not (inputs[i] >= 0).any()
+                          for i, nd in enumerate(nodes)])
+    hosts = np.full((N, 2), N)
+    for i in np.flatnonzero(byproduct):
+        rows = bp[bp["byproduct"].eq(nodes[i].commodity)]
+        found = []
+        for r in rows.itertuples(index=False):
+            cand = [j for j, nd in enumerate(nodes) if nd.commodity == r.host
+                    and (not r.host_stage or nd.stage == r.host_stage)]
+            found += cand[:1]
+        hosts[i, :len(found[:2])] = found[:2]
+    idle = _idle_recovery(net, have)
+    idle_t = np.array([idle.get(nd.commodity, np.nan) if byproduct[i] else 0.0
+                       for i, nd in enumerate(nodes)])
     return MarketNetwork(
         nodes=tuple(nodes), commodities=tuple(have), world_t=world_t, prod0=prod0,
         use0=use0, final0=final0, down=down, inputs=inputs, intensity=intensity, dest0=dest0,
@@ -288,6 +324,5 @@ def build_market_network(net: Network, commodities: list[str] | None = None
         price_usd_t=np.array([float(prices[c]) for c in have]),
         headline=np.array([last[c] for c in have]),
         node_commodity=np.array([ci[nd.commodity] for nd in nodes]),
-        byproduct=np.array([nd.commodity in bps and not (inputs[i] >= 0).any()
-                            for i, nd in enumerate(nodes)]),
+        byproduct=byproduct, hosts=hosts, idle_t=idle_t,
         table=pd.DataFrame(rows), notes=bom_notes)
