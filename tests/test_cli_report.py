@@ -96,3 +96,38 @@ def test_unwritable_output_fails_before_any_work(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == "report: directory /nonexistent/dir does not exist"
     assert not (tmp_path / "r.duckdb").exists()  # failed before opening the store
+
+
+@pytest.mark.skipif(not HAS_CHROMIUM, reason="browser test needs Chromium")
+def test_brief_in_chromium_at_1366(brief):
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.conftest import ARGS, ARTIFACTS, BAD_TEXT, CHARTS, CHROMIUM, TEXT
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    outside, errors = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.on("request", lambda r: outside.append(r.url)
+                if not r.url.startswith(("file://", "data:", "about:", "blob:")) else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((brief["dir"] / "brief.html").as_uri())
+        n = brief["html"].count('class="plotly-graph-div"')
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg')"
+                               f".length >= {n}", timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / "report-brief-1366.png"), full_page=True)
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        text = page.evaluate(TEXT)
+        charts = page.evaluate(CHARTS)
+        drawn = page.evaluate("document.querySelectorAll('path.choroplethlocation').length")
+        browser.close()
+    assert not outside and not errors, (outside, errors)
+    assert width[0] <= width[1], f"horizontal overflow {width}"
+    assert not BAD_TEXT.findall(text), BAD_TEXT.findall(text)[:5]
+    assert [c for c in charts if c["series"] > 1 and not c["legend"]] == []
+    figures = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', brief["html"],
+                         flags=re.S)
+    countries = [len(json.loads(f)[0]["locations"]) for f in figures
+                 if '"type":"choropleth"' in f.replace(" ", "")]
+    assert drawn == countries[0] >= 170  # every country drawn on the map
