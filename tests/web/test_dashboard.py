@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from critmin.api.dashboard import WEB
-from tests.web.conftest import audit
+from tests.web.conftest import ARTIFACTS, audit
 
 FEATURES = {f["id"] for f in json.loads((WEB / "world-110m.geojson").read_text())["features"]}
 
@@ -166,3 +166,11 @@ def test_compare_runs_two_scenarios_side_by_side(server, page):
     names = page.evaluate("document.getElementById('cshort').data.map(t => t.name)")
     assert names == ["A: CN_2024_antimony_licensing", "B: CN_2024_12_US_ban_GaGeSb"]
     audit(page, "compare")
+
+
+def test_api_docs_page_works_offline(server, page):
+    page.goto(server["url"] + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=90_000)
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    page.screenshot(path=str(ARTIFACTS / "api_docs.png"))
+    assert page.external == [] and page.problems == [] and page.dialogs == []
