@@ -415,6 +415,32 @@ def mcs2025_world(path: Path):
     return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
 
 
+def mcs2025_quoted(path: Path):
+    """2024 MCS 2025 values for chapters whose text critmin could not read, as quoted
+    cell by cell in automated verification notes of a public repository (secondary)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    prod, res, srcs = [], [], []
+    for r in df.to_dict("records"):
+        element = r["url"].rsplit("/", 1)[-1].removesuffix(".md")
+        sid = f"periodic_atlas_verification_{element.lower()}"
+        row = dict(commodity=r["commodity"], country=r["country"], year=int(r["year"]),
+                   value=float(r["value_kt"]) * 1000, unit=unit_of(r["commodity"]),
+                   qualifier="e", estimated=True, method="USGS estimate (2024e column)",
+                   source_id=sid, note=r["note"] + "; quoted, not read from the PDF")
+        if r["measure"] == "production":
+            prod.append(dict(stage=r["stage"], **row))
+        else:
+            res.append(dict(row, qualifier="", estimated=False, method=""))
+        srcs.append(dict(source_id=sid, publisher="nwyin/periodic-atlas (automated "
+                         "verification note quoting USGS MCS 2025)",
+                         title=f"Verification: {element} (USGS Mineral Commodity Summaries "
+                               "2025 values quoted cell by cell)", table=r["note"][:60],
+                         year=2026, url=r["url"], licence="",
+                         note="secondary: the verifier quotes the USGS MCS 2025 PDF; "
+                              "critmin could not read the chapter itself"))
+    return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
+
+
 def mcs2025_prices(path: Path) -> list[dict]:
     """2023-2024 prices of listed commodities from MCS 2025 salient statistics
     (raw/usgs_mcs2025_prices.csv, transcribed from the same chapter copies)."""
@@ -1239,6 +1265,9 @@ def main() -> None:
     res += r25
     t_prod, t_res, t_rel, t_prices, t_shares, t_sources = mcs2025_transcriptions(CURATED / "raw")
     w_prod, w_res, w_sources = mcs2025_world(CURATED / "raw" / "usgs_mcs2025_world.csv")
+    q_prod, q_res, q_sources = mcs2025_quoted(CURATED / "raw" / "usgs_mcs2025_quoted.csv")
+    w_prod, w_res = w_prod + q_prod, w_res + q_res
+    w_sources = pd.concat([w_sources, q_sources], ignore_index=True)
     prod = latest_edition(prod, w_prod, ["commodity", "stage", "country", "year"])
     covered = {(r["commodity"], r["stage"]) for r in w_prod}
     t_prod = t_prod[[(c, st) not in covered for c, st in
