@@ -3,7 +3,8 @@ stage is lost for a year (the generated ``n1:COMMODITY:STAGE`` scenarios).
 
 Share met = consumption over the year of the outage / use wanted at pre-scenario prices
 (1 - the ``shortfall`` of :func:`critmin.market.v2.simulate_paths`), at the commodity's
-headline (last) stage, median over samples; the peak ex-China price multiple beside it.
+headline (last) stage, median over samples ("—" where the region uses none at baseline);
+the peak ex-China price multiple beside it.
 
     python -m critmin.market.v2.n1 [--samples 128]   # prints the Markdown table
 """
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.market.v2.network import REGIONS
-from critmin.market.v2.paths import simulate_paths
+from critmin.market.v2.paths import prepare, simulate_paths
 from critmin.scenarios.presets import N1_QUARTERS, n1_scenarios
 
 
@@ -38,7 +39,9 @@ def n1_table(net, samples: int = 128, seed: int = 0) -> pd.DataFrame:
         s = shares[(shares["commodity"] == commodity) & (shares["stage"] == stage)
                    & ~shares["country"].eq("OTHER")].sort_values("share").iloc[-1]
         short = ds["shortfall"].sel(commodity=commodity).values  # (S, H, R)
-        met = 1 - short.mean(axis=1)
+        m = prepare(net, sc, months).market
+        uses = m.use0[m.headline[m.commodities.index(commodity)]] > 0
+        met = np.where(uses[None], 1 - short.mean(axis=1), np.nan)  # NaN: region uses none
         row = dict(commodity=commodity, stage=stage, lost=s["country"],
                    lost_share=float(s["share"]))
         for k, r in enumerate(REGIONS):
@@ -54,7 +57,8 @@ def markdown(t: pd.DataFrame) -> str:
             + " | peak ex-China price |")
     lines = [head, "|" + "---|" * (4 + len(REGIONS))]
     for r in t.itertuples(index=False):
-        met = " | ".join(f"{getattr(r, f'met_{g}'):.0%}" for g in REGIONS)
+        met = " | ".join("—" if np.isnan(getattr(r, f"met_{g}")) else
+                         f"{getattr(r, f'met_{g}'):.0%}" for g in REGIONS)
         lines.append(f"| {r.commodity} | {r.stage} | {r.lost} ({r.lost_share:.0%}) | {met} "
                      f"| {r.peak_price_ex_china:.2f}x |")
     return "\n".join(lines)

@@ -155,6 +155,7 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
                        "scenario's start month"})
     ds["exports_china_base"] = (("commodity",), np.maximum(
         m.prod0[hl, REGIONS.index("CHN")] - m.use0[hl, REGIONS.index("CHN")], 0.0))
+    ds["exports_china_dest_base"] = (("commodity", "region"), m.dest0[hl])
     return ds
 
 
