@@ -424,7 +424,7 @@ def mcs2025_quoted(path: Path):
         element = r["url"].rsplit("/", 1)[-1].removesuffix(".md")
         sid = f"periodic_atlas_verification_{element.lower()}"
         row = dict(commodity=r["commodity"], country=r["country"], year=int(r["year"]),
-                   value=float(r["value_kt"]) * 1000, unit=unit_of(r["commodity"]),
+                   value=float(r["value"]) * float(r["factor"]), unit=unit_of(r["commodity"]),
                    qualifier="e", estimated=True, method="USGS estimate (2024e column)",
                    source_id=sid, note=r["note"] + "; quoted, not read from the PDF")
         if r["measure"] == "production":
