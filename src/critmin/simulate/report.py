@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from critmin.simulate.summary import summarise
 from critmin.store.results import ResultsStore
 
@@ -38,7 +40,8 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
                 rec["value_at_risk_usd"] = _q(s.loc[(commodity, f"var_usd_{region}")])
             results.append(rec)
     out = {"run_id": run_id, "scenario": run["scenario_id"], "status": run["status"],
-           "inputs": run["inputs"], "code_version": run["code_version"],
+           "inputs": (json.loads(run["inputs"]) if isinstance(run["inputs"], str)
+                      else run["inputs"]), "code_version": run["code_version"],
            "samples": int(s.attrs.get("samples", 0)), "results": results,
            "fiscal_cost_usd": _q(s.loc[("ALL", "fiscal_cost_usd")].fillna(0.0)),
            "balance_error": store.balance_error(run_id)}
