@@ -589,12 +589,12 @@ def optimize_cmd(
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, frontier_figure, portfolio_record, save
 
+    if model not in ("v1", "v2"):
+        fail(f"optimize: --model {model}: use v1 or v2")
     check_output(frontier_html, "optimize --frontier")
     net = _load(data)
     sc = _scenario(scenario, net, check="optimize")
     steps = Steps(4 if frontier_html else 3, quiet=as_json and not err.is_terminal)
-    if model not in ("v1", "v2"):
-        fail(f"optimize: --model {model}: use v1 or v2")
     steps(f"simulating {sc.id}: {samples:,} samples (model {model})")
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
