@@ -185,20 +185,27 @@ def test_unknown_region_is_a_clear_error(net, scenario, paths):
 
 def test_cli_optimize_model_v2_json(tmp_path, scenario):
     import yaml
+    from typer.testing import CliRunner
 
-    from tests.test_cli import run
+    from critmin.cli import app
 
     path = tmp_path / "sc.yaml"
     path.write_text(yaml.safe_dump(scenario.model_dump(mode="json")))
-    out = run("optimize", "--model", "v2", "--scenario", str(path), "--samples", "32",
-              "--regions", "USA,JPN,KOR", "--budget-usa", "3e8", "--json",
-              "--db", str(tmp_path / "r.duckdb"))
-    assert out.returncode == 0, out.stderr
+    runner = CliRunner()
+    out = runner.invoke(app, [
+        "optimize", "--model", "v2", "--scenario", str(path), "--samples", "32",
+        "--regions", "USA,JPN,KOR", "--budget-usa", "3e8", "--json",
+        "--db", str(tmp_path / "r.duckdb")])
+    assert out.exit_code == 0, out.output
     rec = json.loads(out.stdout)
     assert rec["model"] == "v2" and rec["regions"] == ["USA", "JPN", "KOR"]
     assert {"risk_by_region", "shortfall_by_stage", "selected_projects", "risk_before",
             "risk_after", "cost_by_funder_usd", "optimisation_id"} <= set(rec)
     assert set(rec["risk_by_region"]) == {"USA", "JPN", "KOR"}
     assert rec["risk_after"]["expected_loss_usd"] <= rec["risk_before"]["expected_loss_usd"]
-    bad = run("optimize", "--model", "v3", "--db", str(tmp_path / "r.duckdb"))
-    assert bad.returncode == 2 and "v1 or v2" in bad.stderr
+    bad = runner.invoke(app, ["optimize", "--model", "v3", "--db", str(tmp_path / "r.duckdb")])
+    assert bad.exit_code == 2 and "v1 or v2" in bad.output
+    bad = runner.invoke(app, ["optimize", "--model", "v2", "--regions", "USA,CHN",
+                              "--scenario", str(path), "--samples", "8",
+                              "--db", str(tmp_path / "r.duckdb")])
+    assert bad.exit_code == 2 and "not countable" in bad.output

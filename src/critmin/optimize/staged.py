@@ -11,8 +11,8 @@ of its inputs (same-commodity upstream stage, bill of materials) available in th
     min  E_s[L_s] + lambda * CVaR_alpha(L_s) + fiscal cost
     L_s = sum_n v_n * unmet[s, n] + fixed[s]                   (USD of unmet tonnes)
     unmet[s, n] >= gap[s, n] - sum_o q[s, o] x[o] 1{o delivers to n}
-                             - sum_k release[s, k] 1{stock k serves n}
-    release[s, k] <= stock[k];  sum_o x[o] 1{o of project p} <= 1
+                             - sum_k stock[k] 1{stock k serves n}
+    sum_o x[o] 1{o of project p} <= 1
     sum_o cost[o] x[o] 1{funder f} + sum_k stock_cost[k] stock[k] 1{holder f} <= budget[f]
 
 Needs no option can serve enter as the constant ``fixed[s]`` (they still count in the
@@ -416,9 +416,9 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     if len(so) and len(act):
         k_idx = pd.Index(so.index, name="stock_option")
         stock = m.add_variables(lower=0, coords=[k_idx], name="stock")
-        release = m.add_variables(lower=0, coords=[scen, k_idx], name="release")
-        m.add_constraints(release <= stock, name="release_le_stock")
-        cover = cover + release.groupby(
+        # releasing is free, so each scenario releases all of a holder's stock that its
+        # need can use: release[s, k] = stock[k] (no per-scenario release variables)
+        cover = cover + stock.groupby(
             xr.DataArray(so["need"].to_numpy(), coords=[k_idx], name="need")).sum().reindex(
             need=act).fillna(0)
         scost = xr.DataArray(so["cost_usd_t"].to_numpy(float), coords=[k_idx])
@@ -549,6 +549,7 @@ def optimise_v2(net, scenario, budgets: dict, *, samples: int, seed: int, region
     from critmin.market.v2 import simulate_paths
     from critmin.store import ResultsStore
 
+    regions = _regions(regions)  # bad input fails before the simulation
     months = 3 * int(scenario.horizon_quarters)
     paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
     if step is not None:
