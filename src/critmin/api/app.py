@@ -307,7 +307,9 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         if format == "csv":
             from critmin.store.export import safe_frame
 
-            return Response(safe_frame(page).to_csv(index=False),
+            from critmin.store.export import CSV_EOL
+
+            return Response(safe_frame(page).to_csv(index=False, lineterminator=CSV_EOL),
                             media_type="text/csv; charset=utf-8",
                             headers={"X-Total-Count": str(len(df))})
         if commodity is None and country is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures as cf
 import hashlib
+import os
 import sys
 import threading
 import time
@@ -91,6 +92,9 @@ class ReadCache:
         self.pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="read")
         self.hits = 0
         self.misses = 0
+        self.enabled = os.environ.get("CRITMIN_READ_CACHE", "1") != "0"
+        """``CRITMIN_READ_CACHE=0`` turns caching off (the uncached baseline of
+        benchmarks/bench_load.py); never needed in service."""
 
     def clear(self) -> None:
         self.entries.clear()
@@ -100,6 +104,9 @@ class ReadCache:
         loop = asyncio.get_running_loop()
         if time.monotonic() - self.state._checked >= self.state.check_s:
             await loop.run_in_executor(self.pool, self.state.current)
+        if not self.enabled:  # baseline for benchmarks: every request computes
+            self.misses += 1
+            return await loop.run_in_executor(self.pool, compute, self.state.net)
         full = (self.state.version, *key)
         hit = self.entries.get(full)
         if hit is not None:

@@ -15,6 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_EOL = "\r\n"
+"""RFC 4180 line end; with it a cell holding a lone CR is quoted too (with "\n" pandas would
+leave it bare, and a spreadsheet would start a new row, and maybe a formula, there)."""
 XLSX_MAX_ROWS = 1_048_576
 """Rows of one Excel sheet, the header included (Excel specifications and limits)."""
 XLSX_MAX_CELLS = 1_000_000
@@ -57,7 +60,7 @@ def write_export(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> 
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if fmt == "csv":
-            safe_frame(df).to_csv(tmp, index=False)
+            safe_frame(df).to_csv(tmp, index=False, lineterminator=CSV_EOL)
         elif fmt == "xlsx":
             safe_frame(df).to_excel(tmp, index=False, engine="openpyxl")
         elif fmt == "parquet":
