@@ -185,3 +185,43 @@ def test_latent_priors_and_theta(net):
     assert (hi["price_ex_china"].max("month") >= lo["price_ex_china"].max("month")).all()
     with pytest.raises(ValueError, match="unknown v2 latent"):
         paths(net, sc, n=8, theta={"nonsense": np.zeros(8)})
+
+
+def test_commodities_no_shock_reaches_stay_at_baseline_and_change_nothing(net):
+    sc = get_scenario("CN_2024_Sb_licence", net)
+    alone = paths(net, sc, n=64)
+    wide = paths(net, sc.model_copy(update={"commodities": ["antimony", "cobalt",
+                                                             "lithium"]}), n=64)
+    for v in ("price_ex_china", "shortfall", "exports_china_dest", "cover_days"):
+        assert np.array_equal(alone[v].sel(commodity="antimony").values,
+                              wide[v].sel(commodity="antimony").values, equal_nan=True), v
+    calm = wide.sel(commodity=["cobalt", "lithium"])
+    assert (calm["price_ex_china"] == 1).all() and (calm["shortfall"] == 0).all()
+    assert wide.attrs["simulated"] == "antimony"
+
+
+def test_runner_v2_same_numbers_for_any_chunking_and_cli(net, tmp_path):
+    from typer.testing import CliRunner
+
+    from critmin.cli import app
+    from critmin.simulate.runner import simulate
+    from critmin.store import ResultsStore
+
+    sc = get_scenario("CN_2024_Sb_licence", net).model_copy(update={"horizon_quarters": 2})
+    store = ResultsStore(tmp_path / "r.db")
+    a = simulate(net, sc, samples=1100, chunk_size=1024, store=store, model="v2")
+    b = simulate(net, sc, samples=1100, chunk_size=2048, store=store, model="v2")
+    fa, fb = store.samples(a), store.samples(b)
+    assert {"shortfall_EU|antimony", "peak_price_x_mine|antimony",
+            "peak_shortfall_physical_KOR|antimony"} <= set(fa.columns)
+    assert fa.sort_values("sample").reset_index(drop=True).equals(
+        fb.sort_values("sample").reset_index(drop=True))
+    out = CliRunner().invoke(app, ["simulate", "--scenario", "CN_2024_Sb_licence",
+                                   "--samples", "200", "--model", "v2", "--json",
+                                   "--db", str(tmp_path / "c.db")])
+    assert out.exit_code == 0, out.output
+    assert '"model": "v2"' in out.output
+    bad = CliRunner().invoke(app, ["simulate", "--scenario", "CN_2024_Sb_licence",
+                                   "--samples", "20", "--model", "v9",
+                                   "--db", str(tmp_path / "c.db")])
+    assert bad.exit_code == 2 and "unknown model" in bad.output

@@ -194,7 +194,7 @@ def _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, respon
     from critmin.simulate.runner_v2 import chunk_v2, make_job
 
     job = make_job(net, scenario, 3 * h, seed, responses)
-    commodities = job.prep.market.commodities
+    commodities = job.prep.full.commodities
     store = store or ResultsStore()
     run_id = run_key(scenario, samples, seed, h, chunk, responses, True, "v2")
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]

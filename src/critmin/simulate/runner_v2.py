@@ -16,7 +16,7 @@ import numpy as np
 from critmin.data.schemas import STAGES
 from critmin.market.v2.kernel import NEVER, initial_state, params_from, step
 from critmin.market.v2.network import REGIONS
-from critmin.market.v2.paths import Prepared, prepare
+from critmin.market.v2.paths import Prepared, baseline_arrays, node_map, prepare
 from critmin.market.v2.policy import month_bounds
 from critmin.market.v2.priors import draws
 
@@ -34,7 +34,7 @@ class JobV2:
 
 def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
     prep = prepare(net, scenario, months)
-    m = prep.market
+    m = prep.full
     bounds = month_bounds(scenario.start.replace(day=1), months)
     floors = np.zeros((months, len(m.commodities), 3))
     for f in scenario.price_floors:
@@ -57,16 +57,23 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     m, L, cp = prep.market, prep.links, prep.compiled
     d = draws(prep.latent, job.seed, start, stop)
     k = params_from(d, m)
-    S, C, H = stop - start, len(m.commodities), cp.months
+    S, H = stop - start, cp.months
     s = initial_state(m, cp, k, L, S)
+    out = _reduce(m, cp, k, L, s, S, H, job, start, n_paths)
+    return _expand(prep, out, d, S, job)
+
+
+def _reduce(m, cp, k, L, s, S, H, job, start, n_paths) -> dict:
+    """Months of the simulated commodities reduced to per-sample arrays."""
+    C = len(m.commodities)
     hl = m.headline
     p0 = m.price_usd_t
     node_stage = np.array([STAGES.index(nd.stage) for nd in m.nodes])
-    acc = dict(peak_ratio=np.ones((S, C)), peak_price_x=np.ones((S, C)),
+    acc = dict(start=start, peak_ratio=np.ones((S, C)), peak_price_x=np.ones((S, C)),
                unmet=np.zeros((S, C, len(REGIONS))), wanted=np.zeros((S, C, len(REGIONS))),
                peak_phys=np.zeros((S, C, len(REGIONS))),
                min_cover=np.full((S, C, len(REGIONS)), np.inf),
-               var=np.zeros((S, C, len(REGIONS))), fiscal=np.zeros(S),
+               var=np.zeros((S, C, len(REGIONS))),
                stage_price=np.ones((S, m.n)), stage_phys=np.zeros((S, m.n)), err=0.0)
     n_p = max(0, min(n_paths - start, S))
     mpaths = {k2: np.zeros((n_p, H, C)) for k2 in
@@ -88,12 +95,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
         use = m.use0[None]
         acc["stage_phys"] += (o["short_physical"] * use).sum(-1) / np.maximum(
             use.sum(-1), 1e-300) / H
-        fl = job.floors[t]
-        p_usd = px * p0
-        floor = fl[:, 0] * p0
-        acc["fiscal"] += (fl[:, 1] / 12.0 * (np.maximum(0, floor - p_usd) - fl[:, 2]
-                                             * np.maximum(0, p_usd - floor)
-                                             * (floor > 0))).sum(axis=1)
+        acc["px"] = acc.get("px", []) + [px]
         acc["err"] = max(acc["err"], float(np.abs(
             (o["deliv"].sum(-1) - o["produced"].sum(-1)) / m.world_t).max()))
         if n_p:
@@ -103,6 +105,53 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
             for r in ("USA", "JPN", "ROW", "CHN"):
                 mpaths[f"shortfall_{r}"][:, t] = short[..., REGIONS.index(r)]
             mpaths["exports_china"][:, t] = np.maximum(o["exports"][:n_p][:, hl], 0.0)
+    acc["fired"] = s.fired < NEVER
+    acc["paths"] = mpaths
+    return acc
+
+
+def _expand(prep: Prepared, acc: dict, d: dict, S: int, job: JobV2) -> dict:
+    """Per-sample columns over every commodity of the run: the simulated ones from
+    ``acc``, the others at their baseline; fiscal cost of price floors on the paths."""
+    m, full = prep.market, prep.full
+    C, H = len(full.commodities), prep.compiled.months
+    cols_ix = prep.cols
+    base = baseline_arrays(prep, d, S)
+    p0 = full.price_usd_t
+
+    def widen(name, fill, shape_tail=()):
+        a = np.full((S, C) + shape_tail, fill, dtype=float)
+        a[:, cols_ix] = acc[name]
+        return a
+
+    for name in ("peak_ratio", "peak_price_x"):
+        acc[name] = widen(name, 1.0)
+    R = len(REGIONS)
+    for name in ("unmet", "var", "peak_phys"):
+        acc[name] = widen(name, 0.0, (R,))
+    acc["wanted"] = widen("wanted", 1.0, (R,))
+    cover = base["cover"].copy()
+    cover[:, cols_ix] = acc["min_cover"]
+    acc["min_cover"] = cover
+    acc["fired"] = widen("fired", 0.0).astype(bool)
+    fiscal = np.zeros(S)
+    for t in range(H):
+        px = np.ones((S, C))
+        px[:, cols_ix] = acc["px"][t]
+        fl = job.floors[t]
+        p_usd = px * p0
+        floor = fl[:, 0] * p0
+        fiscal += (fl[:, 1] / 12.0 * (np.maximum(0, floor - p_usd) - fl[:, 2]
+                                      * np.maximum(0, p_usd - floor)
+                                      * (floor > 0))).sum(axis=1)
+    nodes = node_map(prep)
+    sp = np.ones((S, full.n))
+    sp[:, nodes] = acc["stage_price"]
+    ph = np.zeros((S, full.n))
+    ph[:, nodes] = acc["stage_phys"]
+    acc["stage_price"], acc["stage_phys"] = sp, ph
+    m = full
+    node_stage = np.array([STAGES.index(nd.stage) for nd in m.nodes])
     share = acc["unmet"] / np.maximum(acc["wanted"], 1e-300)
     cols = {"peak_ratio": acc["peak_ratio"], "peak_price_x": acc["peak_price_x"]}
     for r in SHORT_REGIONS:
@@ -113,7 +162,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
         i = REGIONS.index(r)
         cols[f"min_cover_{r}"] = np.nan_to_num(acc["min_cover"][..., i], posinf=0.0)
         cols[f"var_usd_{r}"] = acc["var"][..., i]
-    cols["rrg_fired"] = s.fired < NEVER
+    cols["rrg_fired"] = acc["fired"]
     for j, stage in enumerate(STAGES):
         price = np.full((S, C), np.nan)
         phys = np.full((S, C), np.nan)
@@ -124,10 +173,16 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
         cols[f"shortfall_physical_{stage}"] = phys
     quarters = -(-H // 3)
     paths = {}
-    for name, a in mpaths.items():
+    ex = base["exports"]
+    for name, a in acc["paths"].items():
+        n_p = a.shape[0]
+        wide = np.full((n_p, H, C), 0.0 if name.startswith("shortfall") else 1.0)
+        if name == "exports_china":
+            wide[:] = ex[None, None]
+        wide[:, :, cols_ix] = a
         q = np.zeros((n_p, quarters, C))
         for j in range(quarters):
-            q[:, j] = a[:, 3 * j:3 * j + 3].mean(axis=1)
+            q[:, j] = wide[:, 3 * j:3 * j + 3].mean(axis=1)
         paths[name] = q
-    return {"start": start, "stop": stop, "columns": cols, "fiscal": acc["fiscal"],
-            "balance_error": acc["err"], "paths": paths}
+    return {"start": acc["start"], "stop": acc["start"] + S, "columns": cols,
+            "fiscal": fiscal, "balance_error": acc["err"], "paths": paths}

@@ -24,7 +24,7 @@ import xarray as xr
 from critmin.data.schemas import STAGES
 from critmin.market.v2.kernel import Links, initial_state, links_of, params_from, step
 from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_network
-from critmin.market.v2.policy import CompiledV2, compile_v2
+from critmin.market.v2.policy import CompiledV2, _stocks, compile_v2
 from critmin.market.v2.priors import draws, latent_table
 
 _CACHE: dict = {}
@@ -34,10 +34,13 @@ _CACHE: dict = {}
 class Prepared:
     """Everything deterministic a run needs (small; sent once per chunk to workers)."""
 
-    market: MarketNetwork
+    market: MarketNetwork  # the nodes simulated: commodities a shock reaches
     links: Links
     compiled: CompiledV2
     latent: pd.DataFrame
+    full: MarketNetwork = None  # every commodity of the run (the others stay at baseline)
+    scenario: object = None
+    cols: np.ndarray = None  # (C_market,) index of each simulated commodity in ``full``
 
 
 def _market(net, commodities: tuple[str, ...] | None) -> MarketNetwork:
@@ -58,10 +61,49 @@ def prepare(net, scenario, months: int = 24) -> Prepared:
         if not wanted:
             raise ValueError(f"scenario {scenario.id}: none of "
                              f"{', '.join(scenario.commodities)} has a v2 market baseline")
-    m = full if wanted is None else _market(net, wanted)
+    mw = full if wanted is None else _market(net, wanted)
     known = set(net.commodities["commodity"])
+    compile_v2(mw, scenario, months, known)  # validates every commodity named
+    active = reached(mw, scenario)
+    m = mw if not active or len(active) == len(mw.commodities) else _market(net, active)
     return Prepared(market=m, links=links_of(m), compiled=compile_v2(m, scenario, months, known),
-                    latent=latent_table(net, m.commodities))
+                    latent=latent_table(net, m.commodities), full=mw, scenario=scenario,
+                    cols=np.array([mw.commodities.index(c) for c in m.commodities]))
+
+
+def reached(m: MarketNetwork, scenario) -> tuple[str, ...]:
+    """Commodities of ``m`` that a shock of the scenario reaches: named by a control, outage,
+    capacity addition or demand shock, closed over bills of materials (inputs and products
+    of one product move together) and by-product hosts. The others stay exactly at their
+    baseline (no stock release or response rule acts without a disruption), so a run
+    simulates only these and fills the rest (same draws: per-commodity streams)."""
+    names = set()
+    for c in scenario.controls:
+        names |= set(c.commodities)
+    names |= {o.commodity for o in scenario.outages}
+    names |= {a.commodity for a in scenario.capacity}
+    names |= {d.commodity for d in scenario.demand_shocks}
+    if "ALL" in names:
+        return m.commodities
+    idx = {m.node_commodity[i] for i, nd in enumerate(m.nodes) if nd.commodity in names}
+    links = []
+    for d in range(m.n):
+        for u in m.inputs[d]:
+            if u >= 0:
+                links.append((m.node_commodity[u], m.node_commodity[d], True))
+        for h in m.hosts[d]:
+            if h < m.n:
+                links.append((m.node_commodity[h], m.node_commodity[d], False))
+    grew = True
+    while grew:
+        n0 = len(idx)
+        for a, b, both in links:
+            if a in idx:
+                idx.add(b)
+            if both and b in idx:
+                idx.add(a)
+        grew = len(idx) > n0
+    return tuple(c for k, c in enumerate(m.commodities) if k in idx)
 
 
 def latent_priors(net, model: str = "v2") -> pd.DataFrame:
@@ -108,55 +150,89 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
     if theta is None and not priors_only:
         theta = _posterior(samples, seed)
     d = draws(prep.latent, seed, 0, samples, _restrict(theta, prep.latent))
-    m = prep.market
-    C, N, R = len(m.commodities), m.n, len(REGIONS)
-    hl = m.headline
+    m, full = prep.market, prep.full
+    S, H, R = samples, months, len(REGIONS)
     f32 = np.float32
-    keys = ("pX", "pC", "exports", "exports_dest", "shortfall", "phys", "cover")
-    buf = {k: [] for k in keys}
+    base = baseline_arrays(prep, d, S)
+    hl = m.headline
+    nodes = node_map(prep)  # simulated node -> node of ``full``
+    st = {"pX": np.ones((S, H, full.n), f32), "pC": np.ones((S, H, full.n), f32),
+          "phys": np.zeros((S, H, full.n, R), f32),
+          "exports": np.broadcast_to(base["exports"], (S, H) + base["exports"].shape).copy(),
+          "exports_dest": np.broadcast_to(base["exports_dest"], (S, H) + base[
+              "exports_dest"].shape).copy(),
+          "shortfall": np.zeros((S, H, len(full.commodities), R), f32),
+          "cover": np.repeat(base["cover"][:, None], H, axis=1)}
+    cols = prep.cols
 
     def record(t, out):
-        buf["pX"].append(np.exp(out["pX"]).astype(f32))
-        buf["pC"].append(np.exp(out["pC"]).astype(f32))
-        buf["exports"].append(out["exports"][:, hl].astype(f32))
-        buf["exports_dest"].append(out["exports_dest"][:, hl].astype(f32))
-        buf["shortfall"].append(out["shortfall"][:, hl].astype(f32))
-        buf["phys"].append(out["short_physical"].astype(f32))
-        buf["cover"].append(out["cover"][:, hl].astype(f32))
+        st["pX"][:, t, nodes] = np.exp(out["pX"])
+        st["pC"][:, t, nodes] = np.exp(out["pC"])
+        st["exports"][:, t, cols] = out["exports"][:, hl]
+        st["exports_dest"][:, t, cols] = out["exports_dest"][:, hl]
+        st["shortfall"][:, t, cols] = out["shortfall"][:, hl]
+        st["phys"][:, t, nodes] = out["short_physical"]
+        st["cover"][:, t, cols] = out["cover"][:, hl]
 
     run_samples(prep, d, months, record=record)
-    st = {k: np.stack(v, axis=1) for k, v in buf.items()}  # (S, H, ...)
+    fhl = full.headline
     stage_ix = {s: i for i, s in enumerate(STAGES)}
-    node_stage = np.array([stage_ix[nd.stage] for nd in m.nodes])
+    node_stage = np.array([stage_ix[nd.stage] for nd in full.nodes])
+    C = len(full.commodities)
 
     def by_stage(a):  # (S, H, N, ...) -> (S, H, C, K, ...)
         out = np.full(a.shape[:2] + (C, len(STAGES)) + a.shape[3:], np.nan, dtype=f32)
-        out[:, :, m.node_commodity, node_stage] = a
+        out[:, :, full.node_commodity, node_stage] = a
         return out
 
     dims3 = ("sample", "month", "commodity")
     ds = xr.Dataset(
-        {"price_ex_china": (dims3, st["pX"][:, :, hl]),
-         "price_china": (dims3, st["pC"][:, :, hl]),
-         "exports_china": (dims3, np.maximum(st["exports"], 0)),
-         "exports_china_dest": ((*dims3, "region"), st["exports_dest"]),
+        {"price_ex_china": (dims3, st["pX"][:, :, fhl]),
+         "price_china": (dims3, st["pC"][:, :, fhl]),
+         "exports_china": (dims3, np.maximum(st["exports"], 0).astype(f32)),
+         "exports_china_dest": ((*dims3, "region"), st["exports_dest"].astype(f32)),
          "shortfall": ((*dims3, "region"), st["shortfall"]),
-         "shortfall_physical": ((*dims3, "region"), st["phys"][:, :, hl]),
-         "cover_days": ((*dims3, "region"), st["cover"]),
+         "shortfall_physical": ((*dims3, "region"), st["phys"][:, :, fhl]),
+         "cover_days": ((*dims3, "region"), st["cover"].astype(f32)),
          "price_ex_china_stage": ((*dims3, "stage"), by_stage(st["pX"])),
          "price_china_stage": ((*dims3, "stage"), by_stage(st["pC"])),
          "shortfall_stage": ((*dims3, "stage", "region"), by_stage(st["phys"]))},
         coords={"sample": np.arange(samples), "month": np.arange(months),
-                "commodity": list(m.commodities), "region": list(REGIONS),
+                "commodity": list(full.commodities), "region": list(REGIONS),
                 "stage": list(STAGES)},
         attrs={"model": "v2", "scenario": scenario.id, "seed": seed,
-               "headline_stage": ",".join(m.nodes[i].stage for i in hl),
+               "headline_stage": ",".join(full.nodes[i].stage for i in fhl),
+               "simulated": ",".join(m.commodities),
                "note": "prices relative to baseline; exports t/yr; month 0 = the "
-                       "scenario's start month"})
-    ds["exports_china_base"] = (("commodity",), np.maximum(
-        m.prod0[hl, REGIONS.index("CHN")] - m.use0[hl, REGIONS.index("CHN")], 0.0))
-    ds["exports_china_dest_base"] = (("commodity", "region"), m.dest0[hl])
+                       "scenario's start month; commodities no shock reaches stay at "
+                       "their baseline"})
+    ds["exports_china_base"] = (("commodity",), base["exports"])
+    ds["exports_china_dest_base"] = (("commodity", "region"), base["exports_dest"])
     return ds
+
+
+def node_map(prep: Prepared) -> np.ndarray:
+    """(N_market,) index in ``prep.full`` of each simulated node."""
+    where = {(nd.commodity, nd.stage): i for i, nd in enumerate(prep.full.nodes)}
+    return np.array([where[(nd.commodity, nd.stage)] for nd in prep.market.nodes])
+
+
+def baseline_arrays(prep: Prepared, d: dict, S: int) -> dict:
+    """Baseline values of every commodity of ``prep.full`` at its headline stage: China's
+    net exports (C,), by destination (C, R), and stock cover in days (S, C, R) from the
+    draws (commercial cover plus government stocks at their fill)."""
+    full = prep.full
+    hl = full.headline
+    c_idx = REGIONS.index("CHN")
+    exports = np.maximum(full.prod0[hl, c_idx] - full.use0[hl, c_idx], 0.0)
+    gd = _stocks(full, prep.scenario)
+    gov_days = gd["gov_days"][hl]
+    fill = np.clip(gd["gov_fill"][None] + np.column_stack(
+        [d.get(f"fill_shift_{r}", np.zeros(S)) if r in ("USA", "JPN") else np.zeros(S)
+         for r in REGIONS]) * (gd["gov_fill"][None] > 0), 0, 1)  # (S, R)
+    cover = np.asarray(d["cover_days"])[:, None, None] + gov_days[None] * fill[:, None, :]
+    cover = np.where(full.use0[hl][None] > 0, cover, np.nan)
+    return {"exports": exports, "exports_dest": full.dest0[hl], "cover": cover}
 
 
 def _posterior(samples: int, seed: int) -> dict | None:

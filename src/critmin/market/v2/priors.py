@@ -9,6 +9,8 @@ so the numbers of sample i never depend on chunking or executor.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 
@@ -109,11 +111,18 @@ def latent_table(net, commodities: tuple[str, ...]) -> pd.DataFrame:
 
 
 def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
-    """Draws for samples [block*BLOCK, block*BLOCK + n): name -> (n,) array."""
+    """Draws for samples [block*BLOCK, block*BLOCK + n): name -> (n,) array. Shared inputs
+    come from the block's stream in table order; each per-commodity input from its own
+    stream keyed by its name, so a commodity's draws do not depend on which other
+    commodities a run includes."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
     out = {}
     for r in table.itertuples(index=False):
-        u = rng.random(BLOCK)[:n]
+        if r.scope == "ALL":
+            u = rng.random(BLOCK)[:n]
+        else:
+            own = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(r.name.encode())))
+            u = np.random.default_rng(own).random(BLOCK)[:n]
         if r.dist == "loguniform":
             out[r.name] = np.exp(np.log(r.low) + u * (np.log(r.high) - np.log(r.low)))
         else:
