@@ -57,7 +57,7 @@ def page(browser) -> Page:
     pg.problems = []
     pg.external = []
     pg.dialogs = []
-    pg.on("console", lambda m: pg.problems.append(f"console: {m.text}")
+    pg.on("console", lambda m: pg.problems.append(f"console: {m.text} [{m.location.get('url')}]")
           if m.type == "error" or "Content Security Policy" in m.text else None)
     pg.on("pageerror", lambda e: pg.problems.append(f"page error: {e}"))
     pg.on("request", lambda r: pg.external.append(r.url) if not r.url.startswith(LOCAL)
