@@ -59,7 +59,7 @@ def resample_raw(projects: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
 
 
 def bench_v2(net, sizes: list[int], scenarios: list[int]) -> None:
-    from critmin.market.v2 import prepare, simulate_paths
+    from critmin.market.v2 import simulate_paths
     from critmin.optimize import staged
     from critmin.optimize.instance import CANDIDATE_STATUS
 
@@ -70,7 +70,7 @@ def bench_v2(net, sizes: list[int], scenarios: list[int]) -> None:
     print(f"model v2: {max(scenarios)} sample paths of {sc.id} "
           f"({paths.sizes['commodity']} commodities, {paths.sizes['month']} months) "
           f"in {time.perf_counter() - t:.1f} s")
-    modelled = set(prepare(net, sc).market.commodities)
+    modelled = set(staged.run_network(net, sc, 3 * sc.horizon_quarters)[0].commodities)
     raw = net.projects[net.projects["commodity"].isin(modelled)
                        & net.projects["status"].isin(CANDIDATE_STATUS)]
     print(f"{'projects':>8} {'options':>7} {'needs':>5} {'scen':>5} {'build s':>8} "

@@ -9,7 +9,7 @@ disruption scenario: stock releases and the U.S.+Japan shortfall that remains::
     min  E_s[L_s] + lambda * CVaR_alpha(L_s) + fiscal cost
     L_s = sum_c v_c * unmet[s, c]                          (USD of unmet demand)
     unmet[s, c] >= gap[s, c] - sum_p q[s, p] x[p] 1{p makes c} - sum_h release[s, h, c]
-    release[s, h, c] <= stock[h, c]
+    release[s, h, c] <= stock[h, c]      (free to release, so = stock[h, c] at the optimum)
     sum_p cost[p] x[p, f] + sum_c stock_cost[c] stock[f, c] <= budget[f]
 
 ``gap`` is the tonnage the Monte Carlo says U.S. and Japanese buyers miss over the horizon;
@@ -159,9 +159,9 @@ def build_model(inst: Instance) -> linopy.Model:
     if inst.allow_stocks:
         holders = pd.Index(list(HOLDERS), name="holder")
         stock = m.add_variables(lower=0, coords=[holders, comm], name="stock")
-        release = m.add_variables(lower=0, coords=[scen, holders, comm], name="release")
-        m.add_constraints(release <= stock, name="release_le_stock")
-        m.add_constraints(unmet + supplied + release.sum("holder") >= rhs, name="cover_gap")
+        # releasing is free, so every scenario releases all stock it can use
+        # (release[s, h, c] = stock[h, c]): no per-scenario release variables
+        m.add_constraints(unmet + supplied + stock.sum("holder") >= rhs, name="cover_gap")
     else:
         m.add_constraints(unmet + supplied >= rhs, name="cover_gap")
     loss = (unmet * value).sum("commodity")

@@ -172,7 +172,7 @@ def _by_region(inst: StagedInstance, before: np.ndarray, after: np.ndarray) -> d
 
 def _by_stage(inst: StagedInstance, before: np.ndarray, after: np.ndarray) -> dict:
     out: dict = {}
-    for j, (need, row) in enumerate(inst.needs.iterrows()):
+    for j, (_need, row) in enumerate(inst.needs.iterrows()):
         d = float(row["demand_t"])
         b, a = before[:, j], after[:, j]
         out.setdefault(row["commodity"], {}).setdefault(row["stage"], {})[row["region"]] = {

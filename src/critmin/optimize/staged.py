@@ -124,10 +124,25 @@ def _regions(regions) -> tuple[str, ...]:
     return regions
 
 
-def _wanted_t(market, compiled, months: int) -> np.ndarray:
+def run_network(net, scenario, months: int):
+    """The v2 network whose commodities the paths of ``scenario`` carry (all of the run,
+    also those v2 leaves at baseline because no shock reaches them) and its (H, N, R)
+    demand factors on final use."""
+    from critmin.market.v2 import prepare
+    from critmin.market.v2.policy import compile_v2
+
+    prep = prepare(net, scenario, months)
+    full = getattr(prep, "full", None) or prep.market
+    if full is prep.market:
+        return full, prep.compiled.demand
+    known = set(net.commodities["commodity"])
+    return full, compile_v2(full, scenario, months, known).demand
+
+
+def _wanted_t(market, demand: np.ndarray, months: int) -> np.ndarray:
     """(H, N, R) t wanted per month at the pre-scenario price (baseline use with the
     scenario's demand shocks on final use)."""
-    return (market.use0[None] + market.final0[None] * (compiled.demand[:months] - 1)) / 12.0
+    return (market.use0[None] + market.final0[None] * (demand[:months] - 1)) / 12.0
 
 
 def _gaps(ds: xr.Dataset, market, wanted: np.ndarray, regions) -> tuple[np.ndarray, list]:
@@ -265,19 +280,18 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
                           projects: pd.DataFrame | None = None) -> StagedInstance:
     """Instance from model v2 sample paths of ``scenario`` (simulated here unless
     ``paths`` from :func:`critmin.market.v2.simulate_paths` are given)."""
-    from critmin.market.v2 import prepare, simulate_paths
+    from critmin.market.v2 import simulate_paths
 
     regions = _regions(regions)
     months = 3 * int(scenario.horizon_quarters)
-    prep = prepare(net, scenario, months)
-    market = prep.market
+    market, demand = run_network(net, scenario, months)
     if paths is None:
         paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
     months = min(months, paths.sizes["month"])
     S = paths.sizes["sample"]
     if list(paths.indexes["commodity"]) != list(market.commodities):
         raise ValueError("paths: commodities differ from the scenario's v2 network")
-    wanted = _wanted_t(market, prep.compiled, months)
+    wanted = _wanted_t(market, demand, months)
     gap, recs = _gaps(paths.isel(month=slice(0, months)), market, wanted, regions)
     p0 = pd.Series(market.price_usd_t, index=list(market.commodities))
     needs = pd.DataFrame(recs).set_index("need") if recs else pd.DataFrame(
@@ -515,7 +529,7 @@ def greedy(inst: StagedInstance) -> Solution:
     value = inst.needs["value_usd_t"].to_numpy(float)
     gap = inst.gap_t.values
     benefit = []
-    for k, (o, row) in enumerate(opts.iterrows()):
+    for k, (_o, row) in enumerate(opts.iterrows()):
         j = col[row["need"]]
         loss = gap @ value - (gap[:, j] - np.maximum(gap[:, j] - q[:, k], 0.0)) * value[j]
         e, c = risk(inst, loss)
