@@ -7,6 +7,7 @@ with ``app.include_router(dashboard_router(net))``.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import json
 import math
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path as PathParam
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from critmin.data.schemas import STAGES
@@ -58,25 +60,43 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 class Cache:
-    """Computed answers per (data version, key); one computation per key at a time."""
+    """Computed answers per (data version, key), each computed once; callers wait for an
+    answer, or only up to a deadline (the computation goes on)."""
 
     def __init__(self, net: Network):
         self.net = net
         self.version = data_version(net)
-        self._values: dict[tuple, Any] = {}
+        self._futures: dict[tuple, cf.Future] = {}
         self._lock = threading.Lock()
-        self._key_locks: dict[tuple, threading.Lock] = {}
+
+    def start(self, key: tuple, compute: Callable[[], Any]) -> cf.Future:
+        """The answer's future; starts computing it (in a daemon thread, so that shutdown
+        never waits for it) unless it is done or under way. Failures are retried."""
+        full = (self.version, *key)
+        with self._lock:
+            fut = self._futures.get(full)
+            if fut is not None and not (fut.done() and fut.exception() is not None):
+                return fut
+            fut = self._futures[full] = cf.Future()
+
+        def run() -> None:
+            try:
+                fut.set_result(_json(compute()))
+            except BaseException as exc:  # handed to every waiter
+                fut.set_exception(exc)
+
+        threading.Thread(target=run, daemon=True, name="dashboard-cache").start()
+        return fut
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        full = (self.version, *key)
-        if full in self._values:
-            return self._values[full]
-        with self._lock:
-            lock = self._key_locks.setdefault(full, threading.Lock())
-        with lock:
-            if full not in self._values:
-                self._values[full] = _json(compute())
-        return self._values[full]
+        return self.start(key, compute).result()
+
+    def within(self, key: tuple, compute: Callable[[], Any], seconds: float) -> Any | None:
+        """The answer if ready within ``seconds``, else None (the work goes on)."""
+        try:
+            return self.start(key, compute).result(timeout=seconds)
+        except cf.TimeoutError:
+            return None
 
 
 # -- computations ---------------------------------------------------------------------------
@@ -287,10 +307,18 @@ def dashboard_router(net: Network) -> APIRouter:
     cache = Cache(net)
     tag = ["dashboard"]
 
-    @router.get("/api/dashboard/overview", tags=tag)
     def get_overview() -> dict:
-        """Assessment by stage and importer, commodity summary and country shares (0-1)."""
-        return {"data_version": cache.version, **cache.get(("overview",), lambda: overview(net))}
+        return cache.get(("overview",), lambda: overview(net))
+
+    @router.get("/api/dashboard/overview", tags=tag)
+    def overview_route(wait: Annotated[float, Query(ge=0, le=20)] = 8.0) -> dict:
+        """Assessment by stage and importer, commodity summary and country shares (0-1).
+        The first call after a start computes (seconds); past ``wait`` seconds it answers
+        ``{"computing": true}`` at once and the client asks again."""
+        body = cache.within(("overview",), lambda: overview(net), wait)
+        if body is None:
+            return {"data_version": cache.version, "computing": True}
+        return {"data_version": cache.version, "computing": False, **body}
 
     @router.get("/api/dashboard/countries", tags=tag)
     def get_countries() -> list[dict]:
@@ -343,6 +371,5 @@ def dashboard_router(net: Network) -> APIRouter:
             return FileResponse(WEB / f"{page}.html", media_type="text/html")
         router.add_api_route(f"/{page}", serve, methods=["GET"], include_in_schema=False)
 
-    threading.Thread(target=lambda: cache.get(("overview",), lambda: overview(net)),
-                     daemon=True, name="dashboard-warm").start()
+    cache.start(("overview",), lambda: overview(net))  # warm: computing starts now
     return router

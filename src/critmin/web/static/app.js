@@ -45,6 +45,17 @@ const api = async (path, opts = {}) => {
   }
   return body;
 };
+// A slow first computation (the server answers 504 past its request timeout while the work
+// goes on and is cached) is retried a few times instead of failing the page.
+async function apiPatient(path, onWait, tries = 12) {
+  for (let i = 1; ; i++) {
+    try { return await api(path); } catch (e) {
+      if (![503, 504].includes(e.status) || i >= tries) throw e;
+      if (onWait) onWait(i);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
 function describe(detail) {
   if (Array.isArray(detail)) return detail.map((d) => `${d.path ?? (d.loc || []).join(".")}: ${d.reason ?? d.msg}`).join("; ");
   return typeof detail === "string" ? detail : JSON.stringify(detail);

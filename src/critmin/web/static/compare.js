@@ -25,6 +25,7 @@ function byKey(rep, region) {
 }
 
 function show(a, b) {
+  $("results").hidden = false;
   const names = [`A: ${a.scenario}`, `B: ${b.scenario}`];
   const ua = byKey(a, "USA"), ub = byKey(b, "USA"), ja = byKey(a, "JPN"), jb = byKey(b, "JPN");
   const comms = [...new Set([...Object.keys(ua), ...Object.keys(ub)])].sort((x, y) =>

@@ -9,7 +9,14 @@ const STAGE_LABEL = {mine: "Mine", refining: "Refining", metal: "Metal", product
   charts.forEach((el) => loading(el, "Loading the assessment…"));
   let data;
   try {
-    data = await api("/api/dashboard/overview");
+    const waiting = () => charts.forEach((el) =>
+      loading(el, "The server is computing the assessment (first request since it started)…"));
+    for (let i = 0; i < 60; i++) {
+      data = await apiPatient("/api/dashboard/overview", waiting);
+      if (!data.computing) break;
+      waiting();
+    }
+    if (data.computing) throw new Error("the assessment is taking too long; reload the page");
   } catch (e) { charts.forEach((el) => fail(el, e)); return; }
   const names = data.names;
   const label = (c) => names[c] || c;
@@ -21,40 +28,47 @@ const STAGE_LABEL = {mine: "Mine", refining: "Refining", metal: "Metal", product
   drawMap(data, label).catch((e) => fail($("map"), e));
 
   const allStages = [...stages, "reserves"];
+  const rowsHeight = (n) => Math.max(480, 120 + 17 * n);
+  const cats = (labels) => ({automargin: true, autorange: "reversed", tickmode: "array", tickvals: labels, ticktext: labels});
+  const cNames = comm.map(label);
   const z = comm.map((c) => allStages.map((s) => (data.stages.find((r) => r.commodity === c && r.stage === s) || {}).hhi ?? null));
-  plot("heat", [{type: "heatmap", x: allStages.map((s) => STAGE_LABEL[s]), y: comm.map(label), z, zmin: 0, zmax: 10000,
+  plot("heat", [{type: "heatmap", x: allStages.map((s) => STAGE_LABEL[s]), y: cNames, z, zmin: 0, zmax: 10000,
     colorscale: "YlOrRd", reversescale: true, colorbar: {title: {text: "HHI"}},
     hovertemplate: "%{y}, %{x}: HHI %{z:.0f}<extra></extra>"}],
-  {title: {text: "Concentration (HHI 0–10,000) by stage"}, height: 640, margin: {l: 210, r: 20, t: 50, b: 40},
-    yaxis: {autorange: "reversed", automargin: true}});
+  {title: {text: "Concentration (HHI 0–10,000) by stage"}, height: rowsHeight(comm.length),
+    margin: {l: 20, r: 20, t: 60, b: 40}, yaxis: cats(cNames)});
 
-  plot("china", stages.map((s, k) => ({type: "bar", name: STAGE_LABEL[s], x: comm.map(label), marker: {color: COLORS[k]},
-    y: comm.map((c) => { const r = prod.find((x) => x.commodity === c && x.stage === s); return r && r.china_share !== null ? 100 * r.china_share : null; }),
-    hovertemplate: "%{x}: %{y:.1f} %<extra>" + STAGE_LABEL[s] + "</extra>"})),
-  {title: {text: "China's share of world output by stage"}, barmode: "group", height: 640,
-    yaxis: {title: {text: "% of world output"}, range: [0, 100], ticksuffix: " %"}, xaxis: {automargin: true, tickangle: -45}});
+  plot("china", stages.map((s, k) => ({type: "bar", orientation: "h", name: STAGE_LABEL[s], y: cNames, marker: {color: COLORS[k]},
+    x: comm.map((c) => { const r = prod.find((x) => x.commodity === c && x.stage === s); return r && r.china_share !== null ? 100 * r.china_share : null; }),
+    hovertemplate: "%{y}: %{x:.1f} %<extra>" + STAGE_LABEL[s] + "</extra>"})),
+  {title: {text: "China's share of world output by stage"}, barmode: "group", height: rowsHeight(comm.length) + 200,
+    margin: {l: 20, r: 20, t: 90, b: 50}, bargap: 0.15,
+    xaxis: {title: {text: "% of world output"}, range: [0, 100], ticksuffix: " %"}, yaxis: cats(cNames)});
 
   const sum = data.summary;
-  plot("nir", [["usa", "United States"], ["jpn", "Japan"]].map(([k, n], i) => ({type: "bar", name: n, marker: {color: COLORS[i]},
-    x: sum.map((r) => label(r.commodity)), y: sum.map((r) => r[`${k}_import_reliance`] === null ? null : 100 * r[`${k}_import_reliance`]),
-    hovertemplate: "%{x}: %{y:.0f} %<extra>" + n + "</extra>"})),
-  {title: {text: "Net import reliance (% of apparent consumption)"}, barmode: "group",
-    yaxis: {title: {text: "% of consumption"}, ticksuffix: " %"}, xaxis: {automargin: true, tickangle: -45}});
+  const sumNames = sum.map((r) => label(r.commodity));
+  plot("nir", [["usa", "United States"], ["jpn", "Japan"]].map(([k, n], i) => ({type: "bar", orientation: "h", name: n, marker: {color: COLORS[i]},
+    y: sumNames, x: sum.map((r) => r[`${k}_import_reliance`] === null ? null : 100 * r[`${k}_import_reliance`]),
+    hovertemplate: "%{y}: %{x:.0f} %<extra>" + n + "</extra>"})),
+  {title: {text: "Net import reliance (% of apparent consumption)"}, barmode: "group", height: rowsHeight(sum.length) + 100,
+    margin: {l: 20, r: 20, t: 90, b: 50},
+    xaxis: {title: {text: "% of consumption"}, ticksuffix: " %"}, yaxis: cats(sumNames)});
 
   // stacked production shares: the eight largest producers overall, the rest as "Other"
   const sh = data.shares;
   const keys = [...new Set(sh.map((r) => `${r.commodity}/${r.stage}`))].sort();
+  const keyNames = keys.map((key) => { const [cm, st] = key.split("/"); return `${label(cm)} · ${st}`; });
   const weight = {};
   sh.forEach((r) => { if (r.country !== "OTHER") weight[r.country] = (weight[r.country] || 0) + r.share; });
   const top = Object.entries(weight).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([c]) => c);
   const series = [...top, "Other"];
-  plot("shares", series.map((c, k) => ({type: "bar", name: c, marker: {color: COLORS[k % COLORS.length]},
-    x: keys.map((key) => { const [cm, st] = key.split("/"); return `${label(cm)} · ${st}`; }),
-    y: keys.map((key) => 100 * sh.filter((r) => `${r.commodity}/${r.stage}` === key
+  plot("shares", series.map((c, k) => ({type: "bar", orientation: "h", name: c, marker: {color: COLORS[k % COLORS.length]},
+    y: keyNames, x: keys.map((key) => 100 * sh.filter((r) => `${r.commodity}/${r.stage}` === key
       && (c === "Other" ? !top.includes(r.country) : r.country === c)).reduce((a, r) => a + r.share, 0)),
-    hovertemplate: "%{x}: %{y:.1f} %<extra>" + c + "</extra>"})),
-  {title: {text: "Production shares by country (largest eight producers)"}, barmode: "stack", height: 640,
-    yaxis: {title: {text: "% of world output"}, range: [0, 100], ticksuffix: " %"}, xaxis: {automargin: true, tickangle: -60}});
+    hovertemplate: "%{y}: %{x:.1f} %<extra>" + c + "</extra>"})),
+  {title: {text: "Production shares by country (largest eight producers)"}, barmode: "stack", height: rowsHeight(keys.length) + 100,
+    margin: {l: 20, r: 20, t: 60, b: 50}, legend: {orientation: "v", x: 1.02, xanchor: "left", y: 1, yanchor: "top"},
+    xaxis: {title: {text: "% of world output"}, range: [0, 100], ticksuffix: " %"}, yaxis: cats(keyNames)});
 })();
 
 function pickers(data, comm, label) {

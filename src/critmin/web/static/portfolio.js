@@ -10,6 +10,7 @@ $("run").addEventListener("click", () => runJob("optimize", {scenario_id: $("sid
   budget_vehicle: 1e6 * +$("bv").value, samples: +$("n").value}, show));
 
 function show(rec) {
+  $("results").hidden = false;
   const f = rec.frontier || [];
   plot("front", [
     {x: f.map((r) => r.total_budget_usd / 1e9), y: f.map((r) => r.expected_loss_usd / 1e9), name: "expected loss", mode: "lines+markers", type: "scatter"},

@@ -174,6 +174,7 @@ async function check() {
 
 // -- results ---------------------------------------------------------------------------------
 function show(rep) {
+  $("results").hidden = false;
   LAST = rep;
   const usa = rep.results.filter((x) => x.region === "USA").sort((a, b) => b.shortfall.p50 - a.shortfall.p50);
   const comms = usa.map((x) => x.commodity);
