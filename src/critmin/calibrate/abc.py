@@ -81,7 +81,7 @@ class EpisodeModel:
 
         rows = self.targets.rows
         b = len(next(iter(theta.values())))
-        out = np.full((b, len(rows)), np.log(FLOOR))
+        out = np.full((b, len(rows)), np.nan)  # nan: the model lacks the variable
         for ep, sc in self.targets.scenarios.items():
             sel = rows.index[rows["episode"].eq(ep)]
             if not len(sel):
@@ -90,8 +90,9 @@ class EpisodeModel:
             ds = simulate_paths(self.net, sc, samples=b, seed=self.seed, months=months,
                                 model=self.model, theta=theta)
             base = None
-            need = rows.loc[sel, "variable"].str.startswith("exports").any()
-            if need and not any(v.endswith("_base") for v in ds.data_vars):
+            need = any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
+                       for v in set(rows.loc[sel, "variable"]))
+            if need:  # exports without a baseline variable: a calm run gives it
                 calm = sc.model_copy(update={"controls": [], "outages": [],
                                              "demand_shocks": []})
                 base = simulate_paths(self.net, calm, samples=b, seed=self.seed,
@@ -277,6 +278,13 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
     names = [*names, *NOISE]
     prior = pyabc.Distribution(**rvs)
     em = EpisodeModel(net, targets, model, seed)
+    probe = em.simulate({n: np.atleast_1d(rv.rvs(size=2)) for n, rv in rvs.items()})
+    modelled = np.isfinite(probe).all(axis=0)
+    skipped = targets.rows[~modelled]
+    targets = Targets(rows=targets.rows[modelled].reset_index(drop=True),
+                      scenarios=targets.scenarios, months=targets.months,
+                      skipped=targets.skipped)
+    em = EpisodeModel(net, targets, model, seed)
     obs = log_rel(targets.rows["observed"].to_numpy())
     kinds = targets.rows["variable"].map(noise_name).to_numpy()
 
@@ -308,6 +316,8 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
         "scenarios": {e: sc.id for e, sc in sorted(targets.scenarios.items())},
         "observations": [[r.episode, r.commodity, r.observable, r.destination, r.date]
                          for r in targets.rows.itertuples()],
+        "not_modelled": [[r.episode, r.commodity, r.variable, r.destination, r.date]
+                         for r in skipped.itertuples()],
         "method": f"ABC-SMC (pyabc {pyabc.__version__}) with a stochastic acceptor "
                   "(exact under the noise model; temperature schedule to 1), batched "
                   "proposals, multivariate normal transitions",

@@ -49,13 +49,14 @@ def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int) -> 
     return add_noise(v, sigma, rng)
 
 
-def _paths(net, sc, months, samples, seed, model, theta):
+def _paths(net, sc, months, samples, seed, model, theta, variables=()):
     from critmin.simulate.paths import simulate_paths
 
     ds = simulate_paths(net, sc, samples=samples, seed=seed, months=months, model=model,
                         theta=theta, priors_only=theta is None)
     base = None
-    if not any(v.endswith("_base") for v in ds.data_vars):
+    if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
+           for v in variables):  # exports without a baseline variable: a calm run
         calm = sc.model_copy(update={"controls": [], "outages": [], "demand_shocks": []})
         base = simulate_paths(net, calm, samples=samples, seed=seed, months=1, model=model,
                               theta=theta, priors_only=theta is None)
@@ -81,7 +82,8 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
             if got is None:
                 continue
             theta, noise = got
-            ds, base = _paths(net, sc, targets.months[ep], samples, seed, m, theta)
+            ds, base = _paths(net, sc, targets.months[ep], samples, seed, m, theta,
+                              set(obs["variable"]))
             for i, r in obs.iterrows():
                 v = model_values(ds, r, base)
                 if v is None:
@@ -164,13 +166,15 @@ def figures(fan: dict, rows: pd.DataFrame) -> list:
         for variant in variants:
             for i, s in enumerate(fan[(variant, ep)], start=1):
                 c, q = colours[variant], s["quantiles"]
-                fig.add_trace(go.Scatter(x=s["dates"], y=q["p95"], line={"width": 0},
+                fig.add_trace(go.Scatter(x=s["dates"], y=q["p95"], mode="lines",
+                                         line={"width": 0},
                                          showlegend=False, hoverinfo="skip"), row=i, col=1)
                 fig.add_trace(go.Scatter(x=s["dates"], y=q["p5"], fill="tonexty",
+                                         mode="lines",
                                          fillcolor=f"rgba({c},0.15)", line={"width": 0},
                                          name=f"{variant} P5-P95", legendgroup=variant,
                                          showlegend=i == 1), row=i, col=1)
-                fig.add_trace(go.Scatter(x=s["dates"], y=q["p50"],
+                fig.add_trace(go.Scatter(x=s["dates"], y=q["p50"], mode="lines",
                                          line={"color": f"rgb({c})"},
                                          name=f"{variant} P50", legendgroup=variant,
                                          showlegend=i == 1), row=i, col=1)
