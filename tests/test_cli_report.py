@@ -131,3 +131,9 @@ def test_brief_in_chromium_at_1366(brief):
     countries = [len(json.loads(f)[0]["locations"]) for f in figures
                  if '"type":"choropleth"' in f.replace(" ", "")]
     assert drawn == countries[0] >= 170  # every country drawn on the map
+
+
+def test_brief_runs_are_stored_for_reuse(brief):
+    out = run("runs", "list", "--db", str(brief["dir"] / "r.duckdb"), "--json")
+    kinds = sorted(r["kind"] for r in json.loads(out.stdout))
+    assert kinds == ["optimisation", "simulation", "simulation"]  # with and without rules

@@ -171,11 +171,17 @@ def runs_list(
     if as_json:
         typer.echo(df.to_json(orient="records", date_format="iso", indent=1))
         return
-    view = Table(title=f"runs in {store.path} ({len(df)})")
-    for c in ("run", "kind", "scenario", "status", "created"):
-        view.add_column(c, overflow="fold")
+    from rich import box
+
+    view = Table(title=f"runs in {store.path} ({len(df)})", box=box.SIMPLE_HEAD,
+                 padding=(0, 1), pad_edge=False, show_edge=False, collapse_padding=True,
+                 title_justify="left")
+    for c, width in (("run", 16), ("kind", 12), ("scenario", None), ("status", 8),
+                     ("created (UTC)", 16)):
+        view.add_column(c, no_wrap=c != "scenario", overflow="fold", min_width=width)
     for r in df.itertuples(index=False):
-        view.add_row(r.run_id, r.kind, r.scenario_id, r.status, str(r.created_at)[:19])
+        view.add_row(r.run_id, r.kind, r.scenario_id, r.status,
+                     str(r.created_at)[:16].replace("T", " "))
     console.print(view)
 
 

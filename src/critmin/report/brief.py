@@ -182,7 +182,7 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     inputs that drive the results."""
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
-    from critmin.optimize.report import frontier, portfolio_record
+    from critmin.optimize.report import frontier, portfolio_record, save
     from critmin.simulate.runner import simulate
 
     say = progress or (lambda _msg: None)
@@ -190,12 +190,12 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     say("assessing exposure of the U.S. and Japan")
     a = assess(net, IMPORTERS)
     summary = commodity_summary(net)
-    say(f"simulating {scenario.id}: {samples:,} samples with the response rules")
+    say(f"simulating {scenario.id}: {samples:,} samples, with rules")
     run_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
                       executor=executor)
     base_id = None
     if scenario.responses:
-        say(f"simulating {scenario.id}: {samples:,} samples without the response rules")
+        say(f"simulating {scenario.id}: {samples:,} samples, no rules")
         base_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
                            executor=executor, responses=False)
     sim = simulation_report(store, run_id, base_id)
@@ -208,6 +208,7 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     try:
         inst = build_instance(net, store, run_id, budgets, samples=portfolio_samples)
         record = portfolio_record(inst, solve(inst))
+        record["optimisation_id"] = save(store, inst, record)  # `critmin runs show ID`
         say(f"budget–risk frontier ({len(frontier_factors)} budgets)")
         front = frontier(inst, frontier_factors)
     except InfeasibleError as exc:

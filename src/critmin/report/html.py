@@ -484,6 +484,7 @@ def _appendix_run(b: Brief, store: ResultsStore, inputs: dict) -> str:
             ["code version", __version__]]
     rows += [[k.replace("_", " "), str(v)] for k, v in inputs.items()]
     if b.portfolio:
+        rows.append(["stored optimisation", b.portfolio.get("optimisation_id", DASH)])
         rows.append(["optimiser status", f"{b.portfolio['status']}, MIP gap "
                                          f"{pct(b.portfolio['mip_gap'] or 0, digits=1)}"])
     controls = "".join(f"<li>{_e(_control_text(c, b.names))}</li>" for c in b.scenario.controls)
