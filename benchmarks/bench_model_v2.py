@@ -68,8 +68,9 @@ def compare_reference(net, n_vec: int, n_ref: int) -> None:
     ref = per_sample_reference(prep, sub)
     t_ref = (time.perf_counter() - t) / n_ref
     same = np.allclose(ref, vec[:n_ref], rtol=1e-9, atol=1e-12)
-    print(f"1. kernel: {prep.market.n} nodes ({len(prep.market.commodities)} commodities), "
-          f"{MONTHS} months")
+    print(f"1. kernel: {prep.market.n} simulated nodes ({len(prep.market.commodities)} "
+          f"commodities reached by the preset's shocks; {prep.full.n} nodes and "
+          f"{len(prep.full.commodities)} commodities in all), {MONTHS} months")
     print(f"   vectorised ({n_vec} samples): {t_vec * 1e3:.2f} ms/sample; per-sample loop "
           f"({n_ref} samples): {t_ref * 1e3:.2f} ms/sample; speed-up x{t_ref / t_vec:.1f}; "
           f"same numbers: {same}")

@@ -58,7 +58,7 @@ def _solve_one(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compi
             hi = p
         step = p - f / min(df, -1e-12)
         nxt = step if lo < step < hi else 0.5 * (lo + hi)
-        if abs(nxt - p) < 1e-13:
+        if abs(nxt - p) < 1e-10:
             return nxt
         p = nxt
     return p
