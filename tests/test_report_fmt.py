@@ -1,0 +1,40 @@
+"""Report formatting: human values for any number (no NaN, no e-16 float noise), and
+qualifiers shown as published."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from critmin.report.fmt import country, num, pct, pct_range, times_range, tonnes, usd, usd_m
+
+values = st.one_of(st.floats(allow_infinity=False, min_value=-1e15, max_value=1e15),
+                   st.just(float("nan")), st.none())
+
+
+@given(values)
+def test_no_float_noise_or_nan_in_any_format(x):
+    for text in (num(x), pct(x), usd(x), usd_m(x), tonnes(x)):
+        assert "nan" not in text.lower() and "e-" not in text and "e+" not in text
+        assert text == "—" or any(ch.isdigit() for ch in text)
+    if x is None or math.isnan(x):
+        assert pct(x) == "—"
+
+
+def test_tiny_values_print_as_zero():
+    assert num(1.79e-16) == "0" and pct(-1e-17) == "0 %" and tonnes(3e-13) == "0.00 t"
+
+
+def test_qualifiers_as_published():
+    assert pct(0.5, ">") == ">50 %"
+    assert pct(0.0, "E") == "E (net exporter)"
+    assert pct(0.25, "") == "25 %"
+
+
+def test_ranges_and_names():
+    assert pct_range(0.739, 0.824, 0.897, 1) == "82.4 % (73.9–89.7)"
+    assert times_range(2.18, 3.91, 5.79) == "3.91× (2.18–5.79)"
+    assert usd(3.88e9) == "USD 3.88 bn" and usd_m(20.775e6) == "USD 20.8 m"
+    assert country("CHN") == "China" and country("DEU") == "Germany"
