@@ -268,7 +268,7 @@ def _portfolio_section(b: Brief, figs: list) -> str:
     head += (f" It used {p['samples']:,} simulated scenarios; {p['candidates']} candidate "
              f"projects, {p['candidates_online_in_horizon']} producing within the horizon.</p>")
     proj = sorted(p["selected_projects"], key=lambda r: -r["output_t"])
-    prow = [[r["name"], names.get(r["commodity"], r["commodity"]), label(r["instrument"]),
+    prow = [[r["name"], names.get(r["commodity"], r["commodity"]), _instrument(r),
              country(r["funder"]), usd_m(r["cost_usd"]), tonnes(r["output_t"])] for r in proj]
     body = "<h3>Projects supported</h3>" + (_table(
         ["project", "commodity", "instrument", "funder", "expected fiscal cost",
@@ -302,6 +302,14 @@ def _portfolio_section(b: Brief, figs: list) -> str:
     body += "".join(figs[:1])
     body += _rules_table(b)
     return head + body
+
+
+def _instrument(r: dict) -> str:
+    """The instrument, or why none costs anything: a project whose viability gap is
+    closed by the scenario's prices needs no public money (expected cost zero)."""
+    if r["cost_usd"] < 5e4:
+        return "none needed: viable at the scenario's prices"
+    return label(r["instrument"])
 
 
 def _binding(items: list[str]) -> str:
