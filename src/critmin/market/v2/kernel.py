@@ -354,6 +354,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
         F[:, :, R_ROW] += off
     U = m.final0 * cp.demand[t]  # (N, R) final use at baseline price
     U = np.broadcast_to(U[None], (S, N, R))
+    if cp.tariff[t].any():  # importers facing a tariff buy less at the same world price
+        U = U * (1 + cp.tariff[t][None]) ** (-eps[:, :, None])
     has_user = L.user >= 0
     P_all = np.where(has_user[None, :, None],
                      planned[:, np.maximum(L.user, 0)] * L.int_user[None, :, None], 0.0)

@@ -83,6 +83,7 @@ def reached(m: MarketNetwork, scenario) -> tuple[str, ...]:
     names |= {o.commodity for o in scenario.outages}
     names |= {a.commodity for a in scenario.capacity}
     names |= {d.commodity for d in scenario.demand_shocks}
+    names |= {t.commodity for t in scenario.tariffs}
     if "ALL" in names:
         return m.commodities
     idx = {m.node_commodity[i] for i, nd in enumerate(m.nodes) if nd.commodity in names}

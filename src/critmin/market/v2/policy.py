@@ -68,6 +68,7 @@ class CompiledV2:
     outage: np.ndarray  # (H, N, R) share of the region's output capacity lost
     added_t: np.ndarray  # (H + 12, N, R) new capacity online, t/yr
     demand: np.ndarray  # (H, N, R) factor on final use
+    tariff: np.ndarray  # (H, N, R) ad-valorem wedge on importers' final use
     gov_days: np.ndarray  # (N, R) government stock target, days of use (headline nodes)
     gov_fill: np.ndarray  # (R,) nominal fill rate
     gov_rule: list  # (R,) release rule per region ('none' where no holder)
@@ -174,6 +175,22 @@ def _demand(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
     return out
 
 
+def _tariffs(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
+    """(H, N, R) wedges at each commodity's headline stage; a tariff on Chinese supply
+    weighs by China's share of the importer's baseline use."""
+    out = np.zeros((H, m.n, len(REGIONS)))
+    for tf in sc.tariffs:
+        reg = region_of(tf.importer)
+        if tf.commodity not in m.commodities or reg == "CHN":
+            continue
+        r = REGIONS.index(reg)
+        i = m.headline[m.commodities.index(tf.commodity)]
+        w = (m.dest0[i, r] / m.use0[i, r] if m.use0[i, r] > 0 else 0.0) \
+            if tf.exporter == "CHN" else 1.0
+        out[:, i, r] += _share(bounds, tf.start, tf.end) * tf.rate * min(w, 1.0)
+    return out
+
+
 def _stocks(m: MarketNetwork, sc: Scenario) -> dict:
     R = len(REGIONS)
     out = dict(gov_days=np.zeros((m.n, R)), gov_fill=np.zeros(R), gov_rule=["none"] * R,
@@ -207,4 +224,5 @@ def compile_v2(m: MarketNetwork, sc: Scenario, months: int, known: set) -> Compi
     return CompiledV2(
         scenario_id=sc.id, months=months, controls=controls, outage=outage,
         added_t=_capacity(m, sc, bounds, months), demand=_demand(m, sc, bounds, months),
+        tariff=_tariffs(m, sc, bounds, months),
         **_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted)
