@@ -226,3 +226,21 @@ def test_writes_from_threads_of_many_stores_do_not_collide(tmp_path):
     assert errors == []
     jobs = stores[0].jobs()
     assert len(jobs) == 100 and np.allclose(jobs["progress"], 0.5)
+
+
+def test_sigterm_stops_the_server_fast_and_marks_running_jobs_interrupted(tmp_path):
+    db = tmp_path / "term.db"
+    token = create_token(db, "alice")
+    proc, url = start_server(db)
+    r = httpx.post(f"{url}/api/jobs/simulate", timeout=60,
+                   headers={"Authorization": f"Bearer {token}"},
+                   json={"scenario": spec(), "samples": 100 * 1024, "seed": 4})
+    job_id = r.json()["id"]
+    wait_for(lambda: httpx.get(f"{url}/api/jobs/{job_id}").json()["progress"] > 0)
+    workers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)  # graceful shutdown is bounded (3 s for open requests)
+    assert gone(workers)
+    job = ResultsStore(db).job(job_id)
+    assert job["status"] == "interrupted"
+    assert ResultsStore(db).run(job["run_id"])["status"] == "interrupted"

@@ -180,6 +180,8 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     jobs = JobManager(store, data, workers=settings.workers, max_queue=settings.max_queue,
                       quota=settings.quota, scheduler=settings.scheduler)
     user: dict[str, tuple[Scenario, str]] = {}
+    user_version = [0]  # bumped when a user scenario is created or overwritten
+    listing: list = [None, b""]  # (key, bytes) of the last /api/scenarios answer
     for rec in store.scenario_records():
         with contextlib.suppress(ValueError):
             user[rec["scenario_id"]] = (Scenario.model_validate(rec["spec"]), rec["owner"])
@@ -352,14 +354,17 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     # -- scenarios -----------------------------------------------------------------------
     @app.get("/api/scenarios", response_model=list[ScenarioRow])
     async def scenarios():
-        presets = json.loads(await cache.get(("scenarios",), lambda net: _bytes([
+        presets = await cache.get(("scenarios",), lambda net: _bytes([
             {"id": s.id, "name": s.name, "start": s.start.isoformat(),
              "horizon_quarters": s.horizon_quarters, "commodities": s.commodities,
-             "user": False, "owner": None} for s in scenario_catalogue(net).values()])))
-        mine = [{"id": s.id, "name": s.name, "start": s.start.isoformat(),
-                 "horizon_quarters": s.horizon_quarters, "commodities": s.commodities,
-                 "user": True, "owner": owner} for s, owner in user.values()]
-        return cached(_bytes(presets + mine))
+             "user": False, "owner": None} for s in scenario_catalogue(net).values()]))
+        key = (state.version, user_version[0], id(presets))
+        if listing[0] != key:  # presets (cached per data version) + user scenarios
+            mine = [{"id": s.id, "name": s.name, "start": s.start.isoformat(),
+                     "horizon_quarters": s.horizon_quarters, "commodities": s.commodities,
+                     "user": True, "owner": owner} for s, owner in user.values()]
+            listing[:] = [key, _bytes(json.loads(presets) + mine)]
+        return cached(listing[1])
 
     @app.get("/api/scenarios/{sid}", response_model=dict[str, Any], responses=_errors(404))
     def scenario(sid: Annotated[str, PathParam(max_length=64)]):
@@ -381,6 +386,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         owner = user[spec.id][1] if spec.id in user else who.name
         store.put_scenario(spec.id, owner, spec.model_dump(mode="json"))
         user[spec.id] = (spec, owner)
+        user_version[0] += 1
         return {"id": spec.id, "created_by": who.name}
 
     # -- jobs ----------------------------------------------------------------------------
