@@ -48,6 +48,9 @@ PARTNERS = ("EU", "KOR")
 """Importing regions that may be counted as well (``regions=``)."""
 COUNTABLE = MEMBERS + PARTNERS
 FUNDER_REGION = {"USA": "USA", "JPN": "JPN", "JPN_vehicle": "USA"}
+MONEY = 1e6
+"""Money inside the solver is in USD million (losses reach 1e10 USD while tonnes and
+prices are 1e0-1e6: scaling keeps HiGHS's coefficient range narrow)."""
 HOLDER_NAME = {"USA": "U.S. National Defense Stockpile / Project Vault",
                "JPN": "JOGMEC national stockpile"}
 
@@ -390,7 +393,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     linopy.options["semantics"] = "v1"
     scen = inst.gap_t.indexes["scenario"]
     act = _actionable(inst)
-    value = inst.needs["value_usd_t"]
+    value = inst.needs["value_usd_t"] / MONEY
     rest = [n for n in inst.gap_t.indexes["need"] if n not in set(act)]
     fixed = xr.DataArray(inst.gap_t.sel(need=rest).values @ value.loc[rest].to_numpy(float)
                          if rest else np.zeros(scen.size), coords=[scen])
@@ -398,7 +401,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
     m = linopy.Model()
     n = scen.size
-    budgets = xr.DataArray([inst.budgets[f] for f in funders], coords=[funders])
+    budgets = xr.DataArray([inst.budgets[f] / MONEY for f in funders], coords=[funders])
     spend = 0
     fiscal = 0
     cover = 0
@@ -418,7 +421,8 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         supplied = (x * q).groupby(
             xr.DataArray(opts["need"].to_numpy(), coords=[o_idx], name="need")).sum()
         cover = cover + supplied.reindex(need=act).fillna(0)
-        cost = xr.DataArray(inst.projects.loc[opts["project_id"], "cost_usd"].to_numpy(float),
+        cost = xr.DataArray(inst.projects.loc[opts["project_id"], "cost_usd"].to_numpy(float)
+                            / MONEY,
                             coords=[o_idx])
         fund = xr.DataArray(opts["funder"].to_numpy(), coords=[o_idx], name="funder")
         spend = (x * cost).groupby(fund).sum().reindex(funder=funders.values).fillna(0)
@@ -435,7 +439,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         cover = cover + stock.groupby(
             xr.DataArray(so["need"].to_numpy(), coords=[k_idx], name="need")).sum().reindex(
             need=act).fillna(0)
-        scost = xr.DataArray(so["cost_usd_t"].to_numpy(float), coords=[k_idx])
+        scost = xr.DataArray(so["cost_usd_t"].to_numpy(float) / MONEY, coords=[k_idx])
         held = xr.DataArray(so["holder"].to_numpy(), coords=[k_idx], name="funder")
         spend = spend + (stock * scost).groupby(held).sum().reindex(
             funder=funders.values).fillna(0)
@@ -493,11 +497,16 @@ def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0
           threads: int = 1) -> Solution:
     """Build and solve with HiGHS; raise InfeasibleError if no solution."""
     m = build_model(inst)
-    with _banner_to_stderr():
-        status, condition = m.solve(solver_name="highs", io_api="direct",
-                                    mip_rel_gap=mip_gap, time_limit=time_limit,
-                                    threads=threads, output_flag=False)
-    if status != "ok" and condition not in ("optimal", "time_limit"):
+    # doing nothing is always feasible (budgets >= 0), so an infeasible verdict is
+    # numerical: solve once more without presolve before giving up
+    for extra in ({}, {"presolve": "off"}):
+        with _banner_to_stderr():
+            status, condition = m.solve(solver_name="highs", io_api="direct",
+                                        mip_rel_gap=mip_gap, time_limit=time_limit,
+                                        threads=threads, output_flag=False, **extra)
+        if status == "ok" or condition in ("optimal", "time_limit"):
+            break
+    else:
         raise InfeasibleError(f"solver: {status} / {condition}")
     chosen = []
     if "support" in m.variables:
