@@ -27,9 +27,10 @@ document.addEventListener('securitypolicyviolation',
 # Every Plotly chart: its id, traces, and whether it shows a legend.
 CHARTS = """[...document.querySelectorAll('.js-plotly-plot')].map(e => ({
   id: e.id || e.className,
-  series: (e.data || []).filter(t => t.showlegend !== false &&
-    !['heatmap', 'choropleth', 'choroplethmap', 'sankey', 'pie'].includes(t.type || 'scatter')).length,
-  legend: !!(e._fullLayout && e._fullLayout.showlegend) && e.querySelectorAll('g.legend').length > 0,
+  series: (e.data || []).filter(t => t.showlegend !== false && !['heatmap', 'choropleth',
+    'choroplethmap', 'sankey', 'pie'].includes(t.type || 'scatter')).length,
+  legend: !!(e._fullLayout && e._fullLayout.showlegend)
+    && e.querySelectorAll('g.legend').length > 0,
 }))"""
 
 # All visible text, including chart text drawn as SVG.
@@ -83,7 +84,8 @@ def audit(page: Page, name: str) -> None:
     assert not bad, f"{name}: unreadable text {bad}"
     for chart in page.evaluate(CHARTS):
         if chart["series"] > 1:
-            assert chart["legend"], f"{name}: chart {chart['id']} has {chart['series']} series, no legend"
+            assert chart["legend"], \
+                f"{name}: chart {chart['id']} has {chart['series']} series, no legend"
     assert page.evaluate("window.__csp || []") == [], f"{name}: CSP violations"
     assert page.problems == [], f"{name}: {page.problems}"
     assert page.external == [], f"{name}: requests outside the server {page.external}"

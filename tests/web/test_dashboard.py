@@ -54,8 +54,9 @@ def test_overview_reads_are_cached(server):
 @pytest.mark.parametrize("iso3", ["JPN", "USA", "DEU", "COD"])
 def test_country_profile(server, page, iso3):
     page.goto(f"{server['url']}/country?iso3={iso3}")
-    page.wait_for_function(f"() => document.getElementById('title').textContent.includes('({iso3})')",
-                           timeout=90_000)
+    page.wait_for_function(
+        f"() => document.getElementById('title').textContent.includes('({iso3})')",
+        timeout=90_000)
     page.wait_for_selector("#exports table, #exports p", timeout=90_000)
     if iso3 in ("JPN", "USA"):  # importers with published reliance have a ranking
         assert page.locator("#exposure tbody tr").count() >= 5
@@ -91,7 +92,8 @@ def test_sources_page_links_urls(server, page):
     page.wait_for_selector("#src table", timeout=90_000)
     hrefs = page.eval_on_selector_all("#src td.url a", "as => as.map(a => a.href)")
     assert len(hrefs) > 10 and all(h.startswith(("http://", "https://")) for h in hrefs)
-    years = page.eval_on_selector_all("#src tbody tr td:nth-child(5)", "t => t.map(x => x.textContent)")
+    years = page.eval_on_selector_all("#src tbody tr td:nth-child(5)",
+                                      "t => t.map(x => x.textContent)")
     assert not any("," in y for y in years)  # 2025, never "2,025"
     audit(page, "sources")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import itertools
 import json
 import math
 import threading
@@ -233,7 +234,7 @@ def sankey(net: Network, commodity: str, via: str | None = None, top: int = 8) -
             g = upstream[upstream["stage"].eq(s)]
         columns.append((s, _top(g.groupby("country")["share"].sum(), top)))
     links = []
-    for (s_up, up), (s_down, down) in zip(columns, columns[1:], strict=False):
+    for (s_up, up), (s_down, down) in itertools.pairwise(columns):
         weights = _trade_weights(net, {via, commodity}, s_up)
         for (i, j), v in _allocate(up, down, weights).items():
             if v >= 5e-4:  # drop slivers under 0.05 % of the stage
