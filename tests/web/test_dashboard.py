@@ -96,6 +96,11 @@ def test_sources_page_links_urls(server, page):
                                       "t => t.map(x => x.textContent)")
     assert not any("," in y for y in years)  # 2025, never "2,025"
     audit(page, "sources")
+    page.fill("#q", "usgs")
+    shown = page.locator("#src tbody tr").count()
+    hit, total = (int(n) for n in page.inner_text("#count").split()[0:3:2])
+    assert 0 < shown == hit < total
+    assert all("usgs" in t.lower() for t in page.locator("#src tbody tr").all_inner_texts())
 
 
 def test_portfolio_page_loads(server, page):
