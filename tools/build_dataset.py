@@ -40,6 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 import pycountry
+
 from build_usgs import (
     LIST_COMMODITIES,
     NO_PRODUCTION,
@@ -161,8 +162,10 @@ USGS_PRICES = [
      "silicon metal, US cents/lb x 0.0220462"),
     ("silve", "Price_Bullion_dtoz", "silver", 32.1507, "USD/kg",
      "silver bullion, USD/troy oz x 32.1507"),
-    ("tanta", "Price_Ta2O5_dkg", "tantalum", 1.0, "USD/kg", "tantalum, USD per kg Ta2O5 content"),
-    ("tin", "Price_LME_ctslb", "tin", 0.0220462, "USD/kg", "tin, LME cash, US cents/lb x 0.0220462"),
+    ("tanta", "Price_Ta2O5_dkg", "tantalum", 1.0, "USD/kg",
+     "tantalum, USD per kg Ta2O5 content"),
+    ("tin", "Price_LME_ctslb", "tin", 0.0220462, "USD/kg",
+     "tin, LME cash, US cents/lb x 0.0220462"),
     ("timin", "Price_Rutile_dt", "rutile", 1.0, "USD/t", "rutile concentrate (Price_Rutile)"),
     ("timin", "Price_Ilmenite_dt", "ilmenite", 1.0, "USD/t", "ilmenite (Price_Ilmenite)"),
     ("titan", "Price_Sponge_dkg", "titanium", 1.0, "USD/kg", "titanium sponge (Price_Sponge)"),
@@ -468,7 +471,7 @@ def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
         v, qual = (0.0, "E") if r["value"] == "E" else parse_cell(r["value"])
         est = "e" in qual
         bound = qual.replace("e", "")
-        base = dict(commodity=r["commodity"], estimated=est or bound in "<>" and bool(bound),
+        base = dict(commodity=r["commodity"], estimated=est or (bound in "<>" and bool(bound)),
                     source_id=sid, note=r["note"])
         base["method"] = ("USGS estimate" if est else
                           f"published as a bound ('{bound}')" if bound in ("<", ">") else "")
@@ -522,7 +525,8 @@ def ree_mcs2025():
             method = ("USGS estimate from Chinese import data (Zen Innovations, Global Trade "
                       "Tracker)" if c in est_2024 else "USGS estimate") if est else ""
             prod.append(dict(commodity="ree", stage="mine", country=c, year=year, value=v,
-                             unit="t REO", estimated=est, qualifier="e" if est else "", method=method,
+                             unit="t REO", estimated=est,
+                             qualifier="e" if est else "", method=method,
                              source_id="usgs_mcs2025_ree", note=notes.get(c, "")))
         if r is not None:
             bound = ">" if c == "WORLD" else ""
@@ -604,8 +608,9 @@ def fig2_reliance(shared: Path, have: set[str]):
                                 method="USGS estimate", source_id="usgs_mcs2024_fig2",
                                 note=f"as '{label}'"))
             gaps.append(dict(table="import_sources", commodity=c, stage="", country="USA",
-                             year=2022, reason="USGS names the major import sources "
-                             f"2019-2022 in order without shares: {r['Major_Import_Sources_2019_2022']}",
+                             year=2022, reason="USGS names the major import sources 2019-2022 "
+                             "in order without shares: "
+                             + r["Major_Import_Sources_2019_2022"],
                              source_id="usgs_mcs2024_fig2"))
     return rel, gaps
 
@@ -1174,10 +1179,10 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
         "commodities", "production", "reserves", "prices", "import_reliance",
         "import_sources", "gaps")}
     src = t["commodities"].set_index("commodity")["source_id"]
-    gapped = set(zip(t["gaps"]["table"], t["gaps"]["commodity"]))
+    gapped = set(zip(t["gaps"]["table"], t["gaps"]["commodity"], strict=True))
     rows = []
     for c in sorted(set(lists["commodity"]) & set(src.index)):
-        def gap(table, year, reason, stage="", country="WORLD"):
+        def gap(table, year, reason, stage="", country="WORLD", c=c):
             if (table, c) not in gapped:
                 rows.append(dict(table=table, commodity=c, stage=stage, country=country,
                                  year=year, reason=reason, source_id=src[c]))
@@ -1221,7 +1226,8 @@ PRIMARY_HOSTS = (  # the publisher's own site: statistics offices, agencies, com
     "almonty.com", "perpetuaresources.com", "wa.gov.au", "federalregister.gov",
     "pubs.usgs.gov", "whitehouse.gov", "energy.gov", "meti.go.jp", "mofcom.gov.cn",
 )
-SECONDARY_MARKERS = ("quoted", "copy", "copied", "via ", "summarised", "summary on", "mirror", "derived",
+SECONDARY_MARKERS = ("quoted", "copy", "copied", "via ", "summarised", "summary on", "mirror",
+                     "derived",
                      "research notes", "third-party", "as reproduced", "transcribed in")
 
 

@@ -5,7 +5,8 @@ CSV). Input: the pdftotext extractions of the MCS 2025 chapter PDFs stored in th
 repository Vanakka/metals-encyclopedia (``src/data/usgs/text/mcs2025-<chapter>.txt``,
 commit ad87eb5e), a secondary copy of https://pubs.usgs.gov/periodicals/mcs2025/.
 
-    python tools/extract_mcs2025.py /path/to/metals-encyclopedia > tools/curated/raw/usgs_mcs2025_world.csv
+    python tools/extract_mcs2025.py /path/to/metals-encyclopedia \
+        > tools/curated/raw/usgs_mcs2025_world.csv
 
 The PDF conversion splits superscripts onto their own lines and glues footnote numbers
 onto values; FIXES below restore each such row by hand (cell, as printed, and why). Every
@@ -192,7 +193,7 @@ def main(repo: str) -> None:
             label = label.strip()
             fix = ""
             for (ch, lab), (fixed, why) in FIXES.items():
-                if ch == chapter and re.sub(r"e$", "", label) == lab or (
+                if (ch == chapter and re.sub(r"e$", "", label) == lab) or (
                         ch == chapter and label == lab):
                     cells, fix = fixed, why
             cells = [c for c in cells if not re.fullmatch(r"\(\d+\)|e", c)]

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-from build_usgs import parse_cell  # noqa: E402
+from build_usgs import parse_cell
 
 
 def _row(df, **key):

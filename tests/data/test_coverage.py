@@ -117,7 +117,7 @@ def test_release_values_reappear_in_the_tables(net):
 @pytest.mark.skipif(not RAW.exists(), reason="raw USGS data release not present")
 def test_vanadium_and_indium_rows_match_the_raw_file_cell_by_cell(net):
     p = net.production
-    header, body = _raw_cells(next(RAW.glob("*vanad_world.csv")))
+    _, body = _raw_cells(next(RAW.glob("*vanad_world.csv")))
     rus = next(r for r in body if r[1] == "Russia")
     shipped = p[(p["commodity"] == "vanadium") & (p["country"] == "RUS") & (p["year"] == 2022)]
     assert shipped["value"].iloc[0] == _number(rus[3]) == 20000
