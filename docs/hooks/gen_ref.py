@@ -2,7 +2,8 @@
 
 `reference/cli.md` lists every `critmin` command with its help, arguments and options (read
 from the Typer app); `reference/http.md` lists every route of the OpenAPI schema with its
-parameters and answers. Pages hold a marker comment that this hook replaces.
+parameters and answers; `reference/python.md` the signatures and docstrings of the main
+Python entry points. Pages hold a marker comment that this hook replaces.
 """
 
 from __future__ import annotations
@@ -11,6 +12,20 @@ import tempfile
 
 CLI_MARK = "<!-- cli-reference -->"
 HTTP_MARK = "<!-- http-reference -->"
+PY_MARK = "<!-- python-reference -->"
+
+# The Python entry points the tutorials and guides use, documented from their docstrings.
+PYTHON_API = [
+    "critmin.load", "critmin.Network", "critmin.Network.production_shares",
+    "critmin.metrics.assessment.assess", "critmin.metrics.concentration.concentration",
+    "critmin.metrics.concentration.chain_stages", "critmin.metrics.trade.import_dependence",
+    "critmin.metrics.criticality.eu_supply_risk", "critmin.metrics.criticality.us_supply_risk",
+    "critmin.scenarios.spec.Scenario", "critmin.scenarios.spec.parse_scenario",
+    "critmin.simulate.runner.simulate", "critmin.simulate.report.simulation_report",
+    "critmin.store.ResultsStore", "critmin.optimize.instance.build_instance",
+    "critmin.optimize.portfolio.solve", "critmin.optimize.report.portfolio_record",
+    "critmin.optimize.report.frontier",
+]
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -18,7 +33,41 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         markdown = markdown.replace(CLI_MARK, cli_reference())
     if HTTP_MARK in markdown:
         markdown = markdown.replace(HTTP_MARK, http_reference())
+    if PY_MARK in markdown:
+        markdown = markdown.replace(PY_MARK, python_reference())
     return markdown
+
+
+def _resolve(dotted: str):
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(dotted)
+
+
+def python_reference() -> str:
+    import inspect
+
+    lines = []
+    for dotted in PYTHON_API:
+        obj = _resolve(dotted)
+        try:
+            sig = str(inspect.signature(obj))
+        except (TypeError, ValueError):
+            sig = ""
+        kind = "class" if inspect.isclass(obj) else "function"
+        doc = inspect.cleandoc(obj.__doc__ or "(no docstring)")
+        lines += [f"### `{dotted}`", "", f"*{kind}*", "", "```python",
+                  f"{dotted.rsplit('.', 1)[-1]}{sig}", "```", "", "```text", doc, "```", ""]
+    return "\n".join(lines)
 
 
 def _cell(text) -> str:
