@@ -115,6 +115,7 @@ class Params:
     mobility: np.ndarray
     defence: np.ndarray
     snap: np.ndarray  # bool
+    snap_delay: np.ndarray  # months
     restart_months: np.ndarray
     idle_share: np.ndarray
     fill_shift: np.ndarray  # (S, R)
@@ -142,6 +143,7 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         freeze=col["freeze_share"], ramp=col["ramp_share"], leakage=col["leakage"],
         mobility=col["mobility"], defence=col["defence_share"],
         snap=col["snapback_draw"] < col["snapback_prob"],
+        snap_delay=col["snapback_delay_months"],
         restart_months=col["restart_months"], idle_share=col["idle_recovery_share"],
         fill_shift=fill)
 
@@ -199,8 +201,12 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     alert = np.zeros((S, N), dtype=bool)
     mid = t + 0.5
     for c in cp.controls:
-        a = c.in_force[t] - c.suspended[t] - c.after_suspension[t] * (~k.snap)  # (S, 1)
-        ann = c.announced_from[t] - c.suspended[t] - c.after_suspension[t] * (~k.snap)
+        # after a suspension the control returns (snap-back) with probability
+        # snapback_prob, snapback_delay months after the window closes
+        back = k.snap & (mid >= c.suspension_end + k.snap_delay)
+        off = c.suspended[t] + c.after_suspension[t] * (~back)
+        a = c.in_force[t] - off  # (S, 1)
+        ann = c.announced_from[t] - off
         if c.kind == "licence_required":
             A = k.approval if np.isnan(c.approval) else np.full_like(k.approval, c.approval)
             A = np.clip(1 - (1 - A) * k.refusal, 0, 1)

@@ -54,6 +54,7 @@ class ControlV2:
     in_force: np.ndarray  # (H,) share of each month in force, before suspension
     suspended: np.ndarray  # (H,) share of each month inside the suspension window
     after_suspension: np.ndarray  # (H,) share in force after the suspension ends
+    suspension_end: float  # month (fractional) the suspension window closes, inf if none
     announced_from: np.ndarray  # (H,) share of each month after the announcement
     exporter_share: np.ndarray  # (N,) exporter's share of each node's output (non-China)
     exporter_region: int
@@ -114,6 +115,8 @@ def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[Contro
             quota_t=_quota(m, ctl, share),
             start_month=_month_of(bounds, ctl.start), in_force=in_force, suspended=susp,
             after_suspension=after,
+            suspension_end=(np.inf if ctl.suspended is None
+                            else _month_of(bounds, ctl.suspended[1])),
             announced_from=np.maximum(_share(bounds, ctl.announced or ctl.start, end),
                                       in_force),
             exporter_share=share, exporter_region=REGIONS.index(region_of(ctl.exporter)),

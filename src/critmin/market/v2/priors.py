@@ -43,6 +43,8 @@ SHARED = (
     ("snapback_prob", "uniform", 0.3, 0.9,
      "probability that a suspended control returns at the end of its suspension",
      "prior"),
+    ("snapback_delay_months", "uniform", 0.0, 6.0,
+     "months after a suspension window closes until a snap-back takes effect", "prior"),
     ("snapback_draw", "uniform", 0.0, 1.0,
      "uniform draw: a suspended control snaps back where it is below snapback_prob",
      "auxiliary draw"),
