@@ -1,7 +1,7 @@
 """Backtest: the model's P5/P50/P95 beside every observed value of every training episode.
 
-Three variants per observation: ``priors_v1`` (the v1 model on its uncalibrated priors,
-observation error from its prior),
+Variants per observation: ``priors_v1`` (the v1 model on its uncalibrated priors,
+observation error from its prior), ``priors`` (the same for the model asked, v2),
 ``posterior`` (the model on the shipped posterior fitted to all training episodes, so
 in-sample) and ``loo`` (the model on the shipped leave-one-episode-out posterior fitted
 without the episode being scored: out-of-sample). Scores: CRPS (scoringrules) on the
@@ -22,14 +22,14 @@ from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import load_targets, model_values
 from critmin.calibrate.posterior import posterior_theta
 
-VARIANTS = ("priors_v1", "posterior", "loo")
+VARIANTS = ("priors_v1", "priors", "posterior", "loo")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _theta(variant: str, model: str, episode: str, samples: int, seed: int):
     """(model theta or None for the priors, observation-error sigmas), or None if the
     variant has no shipped posterior."""
-    if variant == "priors_v1":
+    if variant in ("priors_v1", "priors"):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(104729,)))
         return None, {n: rng.uniform(lo, hi, samples) for n, (lo, hi) in NOISE.items()}
     fit = "all" if variant == "posterior" else f"loo:{episode}"
@@ -78,6 +78,8 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
             continue
         for variant in variants:
             m = "v1" if variant == "priors_v1" else model
+            if variant == "priors" and model == "v1":
+                continue  # the same as priors_v1
             got = _theta(variant, m, ep, samples, seed)
             if got is None:
                 continue
@@ -157,14 +159,20 @@ def figures(fan: dict, rows: pd.DataFrame) -> list:
 
     figs = []
     for ep in dict.fromkeys(e for _, e in fan):
-        variants = [v for v in ("loo", "posterior", "priors_v1") if (v, ep) in fan]
+        variants = [v for v in ("loo", "posterior", "priors", "priors_v1") if (v, ep) in fan]
         series = fan[(variants[0], ep)]
         titles = [f"{s['commodity']} {s['variable']} {s['region']}".strip() for s in series]
         fig = make_subplots(rows=len(series), cols=1, subplot_titles=titles,
                             vertical_spacing=0.12 / max(1, len(series) - 1) + 0.04)
-        colours = {"loo": "31,119,180", "posterior": "44,160,44", "priors_v1": "214,39,40"}
+        colours = {"loo": "31,119,180", "posterior": "44,160,44", "priors": "148,103,189",
+                   "priors_v1": "214,39,40"}
+        pos = {(s["commodity"], s["variable"], s["region"]): i
+               for i, s in enumerate(series, start=1)}
         for variant in variants:
-            for i, s in enumerate(fan[(variant, ep)], start=1):
+            for s in fan[(variant, ep)]:
+                i = pos.get((s["commodity"], s["variable"], s["region"]))
+                if i is None:
+                    continue
                 c, q = colours[variant], s["quantiles"]
                 fig.add_trace(go.Scatter(x=s["dates"], y=q["p95"], mode="lines",
                                          line={"width": 0},
