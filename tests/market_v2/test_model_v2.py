@@ -4,6 +4,7 @@ licensing, chunking."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
@@ -110,7 +111,7 @@ def test_larger_stocks_never_raise_a_shortfall(net, responses):
         return [ds[v].sel(region=holders).fillna(0).mean("month").values
                 for v in ("shortfall_stage", "shortfall")]
     small, large = run(0.2), run(0.9)
-    for a, b in zip(small, large):
+    for a, b in zip(small, large, strict=True):
         assert (b <= a + 1e-6).all()
         assert (b < a - 1e-6).any()
 
@@ -166,7 +167,7 @@ def test_peak_price_rises_as_announced_approval_falls(net):
         ds = paths(net, sc, n=256, months=18)
         ratio = (ds["price_ex_china"] / ds["price_china"]).sel(commodity="antimony")
         p50.append(float(np.median(ratio.values.max(axis=1))))
-    assert all(b > a for a, b in zip(p50, p50[1:])), p50
+    assert all(b > a for a, b in itertools.pairwise(p50)), p50
 
 
 def test_same_seed_same_result_for_any_chunking(net):

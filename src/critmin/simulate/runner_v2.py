@@ -68,7 +68,6 @@ def _reduce(m, cp, k, L, s, S, H, job, start, n_paths) -> dict:
     C = len(m.commodities)
     hl = m.headline
     p0 = m.price_usd_t
-    node_stage = np.array([STAGES.index(nd.stage) for nd in m.nodes])
     acc = dict(start=start, peak_ratio=np.ones((S, C)), peak_price_x=np.ones((S, C)),
                unmet=np.zeros((S, C, len(REGIONS))), wanted=np.zeros((S, C, len(REGIONS))),
                peak_phys=np.zeros((S, C, len(REGIONS))),
@@ -95,7 +94,7 @@ def _reduce(m, cp, k, L, s, S, H, job, start, n_paths) -> dict:
         use = m.use0[None]
         acc["stage_phys"] += (o["short_physical"] * use).sum(-1) / np.maximum(
             use.sum(-1), 1e-300) / H
-        acc["px"] = acc.get("px", []) + [px]
+        acc["px"] = [*acc.get("px", []), px]
         acc["err"] = max(acc["err"], float(np.abs(
             (o["deliv"].sum(-1) - o["produced"].sum(-1)) / m.world_t).max()))
         if n_p:
@@ -120,7 +119,7 @@ def _expand(prep: Prepared, acc: dict, d: dict, S: int, job: JobV2) -> dict:
     p0 = full.price_usd_t
 
     def widen(name, fill, shape_tail=()):
-        a = np.full((S, C) + shape_tail, fill, dtype=float)
+        a = np.full((S, C, *shape_tail), fill, dtype=float)
         a[:, cols_ix] = acc[name]
         return a
 

@@ -417,17 +417,17 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
         p_c = p_x = p_w
     n = np.where(binding, n_cap, n_free)
     p3 = np.where(ex, p_x[:, :, None], p_c[:, :, None])
-    O = orders(p3)
+    orders_r = orders(p3)
     Q = supply(p3)
     # deliveries: exactly what each segment's supply (plus China's net exports) allows
     S_x = (Q * ex).sum(-1) + n
     S_c = Q[:, :, R_CHN] - n
-    Opos = np.maximum(O, 0.0) * ex
+    Opos = np.maximum(orders_r, 0.0) * ex
     w = np.where(Opos.sum(-1, keepdims=True) > 0,
                  Opos / np.maximum(Opos.sum(-1, keepdims=True), 1e-300),
                  np.broadcast_to(EX_CHINA / EX_CHINA.sum(), (S, N, R)))
-    excess = (O * ex).sum(-1) - S_x
-    deliv = np.where(ex, O - excess[:, :, None] * w, 0.0)
+    excess = (orders_r * ex).sum(-1) - S_x
+    deliv = np.where(ex, orders_r - excess[:, :, None] * w, 0.0)
     deliv[:, :, R_CHN] = S_c
     # destinations that lose their Chinese supply get only part of it back from others
     gap = np.where(binding[:, :, None], np.maximum(

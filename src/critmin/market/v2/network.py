@@ -33,8 +33,9 @@ from critmin.model.network import Network
 REGIONS = ("USA", "JPN", "EU", "KOR", "CHN", "ROW")
 R_CHN = REGIONS.index("CHN")
 EX_CHINA = np.array([r != "CHN" for r in REGIONS])
-EU27 = frozenset("AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX "
-                 "MLT NLD POL PRT ROU SVK SVN ESP SWE".split())
+EU27 = frozenset(("AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU",
+                 "GRC", "HUN", "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT",
+                 "ROU", "SVK", "SVN", "ESP", "SWE"))
 
 # metal content of the oxide a rare-earth commodity is counted in (t metal per t oxide),
 # from standard atomic weights: Nd2O3 (2*144.242/(2*144.242+3*15.999)), Dy2O3, Tb4O7

@@ -159,9 +159,9 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
     nodes = node_map(prep)  # simulated node -> node of ``full``
     st = {"pX": np.ones((S, H, full.n), f32), "pC": np.ones((S, H, full.n), f32),
           "phys": np.zeros((S, H, full.n, R), f32),
-          "exports": np.broadcast_to(base["exports"], (S, H) + base["exports"].shape).copy(),
-          "exports_dest": np.broadcast_to(base["exports_dest"], (S, H) + base[
-              "exports_dest"].shape).copy(),
+          "exports": np.broadcast_to(base["exports"], (S, H, *base["exports"].shape)).copy(),
+          "exports_dest": np.broadcast_to(base["exports_dest"],
+                                          (S, H, *base["exports_dest"].shape)).copy(),
           "shortfall": np.zeros((S, H, len(full.commodities), R), f32),
           "cover": np.repeat(base["cover"][:, None], H, axis=1)}
     cols = prep.cols
@@ -182,7 +182,7 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
     C = len(full.commodities)
 
     def by_stage(a):  # (S, H, N, ...) -> (S, H, C, K, ...)
-        out = np.full(a.shape[:2] + (C, len(STAGES)) + a.shape[3:], np.nan, dtype=f32)
+        out = np.full((*a.shape[:2], C, len(STAGES), *a.shape[3:]), np.nan, dtype=f32)
         out[:, :, full.node_commodity, node_stage] = a
         return out
 
