@@ -307,9 +307,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
             raise Invalid([("query", str(exc))]) from exc
         page = df.iloc[offset:offset + limit]
         if format == "csv":
-            from critmin.store.export import safe_frame
-
-            from critmin.store.export import CSV_EOL
+            from critmin.store.export import CSV_EOL, safe_frame
 
             return Response(safe_frame(page).to_csv(index=False, lineterminator=CSV_EOL),
                             media_type="text/csv; charset=utf-8",
@@ -544,7 +542,7 @@ def _truthful_openapi(app: FastAPI) -> dict:
                       routes=app.routes)
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for path, ops in doc["paths"].items():
-        for method, op in ops.items():
+        for op in ops.values():
             codes = op.setdefault("responses", {})
             if "{" in path:
                 codes.setdefault("404", {"description": "unknown id", **ref})

@@ -132,10 +132,16 @@ def _optimisation(net, store, req: dict, progress) -> dict:
     return clean(json.loads(json.dumps(rec, default=str)))
 
 
-def _init_worker(parent: int) -> None:
+def _init_worker(parent: int, data: str | None = None) -> None:
+    """Worker start: die with the server, load the network once (jobs then start at once)."""
     from critmin.workers import watch_parent
 
     watch_parent(parent)
+    _net(data)
+
+
+def _ready() -> int:
+    return os.getpid()
 
 
 # -- in the server process ----------------------------------------------------------------
@@ -159,7 +165,9 @@ class JobManager:
         else:
             self.pool = cf.ProcessPoolExecutor(
                 max_workers=workers, mp_context=mp.get_context("spawn"),
-                initializer=_init_worker, initargs=(os.getpid(),))
+                initializer=_init_worker, initargs=(os.getpid(), self.data))
+            for _ in range(workers):  # start the workers now, not at the first job
+                self.pool.submit(_ready)
         self.recover()
 
     def recover(self) -> list[str]:
