@@ -136,11 +136,15 @@ def _workers(executor) -> int:
 
 
 @functools.cache
-def _worker_model(data: str | None, episodes: tuple[str, ...], model: str, seed: int):
+def _worker_model(data: str | None, episodes: tuple[str, ...], model: str, seed: int,
+                  keep: tuple[int, ...]):
     from critmin.model.network import load
 
     net = load(data)
-    return EpisodeModel(net, load_targets(net, list(episodes)), model, seed)
+    t = load_targets(net, list(episodes))
+    t = Targets(rows=t.rows.iloc[list(keep)].reset_index(drop=True), scenarios=t.scenarios,
+                months=t.months, skipped=t.skipped)
+    return EpisodeModel(net, t, model, seed)
 
 
 def _simulate_part(job: tuple, theta: dict) -> np.ndarray:
@@ -292,7 +296,8 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
         """Per-target variance of the log observation error (the likelihood's)."""
         return np.array([par[k] for k in kinds], dtype=float) ** 2
 
-    job = (data, tuple(targets.scenarios), model, seed)
+    job = (data, tuple(targets.scenarios), model, seed,
+           tuple(int(i) for i in np.flatnonzero(modelled)))
     sampler = _batch_sampler_class()(em, executor=executor, job=job)
     logging.getLogger("ABC").setLevel(logging.WARNING)
     logging.getLogger("pyabc").setLevel(logging.WARNING)
