@@ -57,12 +57,14 @@ def log_rel(x: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(np.asarray(x, dtype=float), FLOOR))
 
 
-def calibrated_names(priors: pd.DataFrame, targets: Targets) -> list[str]:
-    """Latent inputs fitted: shared ones (less FIXED) and the per-commodity deviations of
-    commodities with targets."""
+def calibrated_names(priors: pd.DataFrame, targets: Targets, model: str = "v1") -> list[str]:
+    """Latent inputs fitted: shared ones (less FIXED) and, for v1, the per-commodity
+    deviations of commodities with targets. v2's per-commodity inputs (dozens for these
+    episodes) stay at their prior draws: too many for the data and for ABC."""
     commodities = set(targets.rows["commodity"])
-    keep = priors["scope"].eq("ALL") & ~priors["name"].isin(FIXED) | \
-        priors["scope"].isin(commodities)
+    keep = priors["scope"].eq("ALL") & ~priors["name"].isin(FIXED)
+    if model == "v1":
+        keep |= priors["scope"].isin(commodities)
     return list(priors.loc[keep, "name"])
 
 
@@ -275,7 +277,7 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
     if targets.rows.empty:
         raise ValueError("no target observations in the episodes asked")
     priors = latent_priors(net, model)
-    names = calibrated_names(priors, targets)
+    names = calibrated_names(priors, targets, model)
     rvs = {r["name"]: _rv(r) for _, r in priors[priors["name"].isin(names)].iterrows()}
     for n, (lo, hi) in NOISE.items():
         rvs[n] = pyabc.RV("uniform", lo, hi - lo)
