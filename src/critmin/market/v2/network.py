@@ -148,7 +148,9 @@ def _bom(net: Network, world: pd.Series) -> pd.DataFrame:
     for r in net.bom.itertuples(index=False):
         if r.unit not in BOM_UNIT:
             continue
-        t = r.value * BOM_UNIT[r.unit] / OXIDE_METAL.get(r.input, 1.0)
+        # rows in metal/element content convert to the commodity's oxide basis (t REO)
+        oxide = getattr(r, "content_basis", "") == "oxide"
+        t = r.value * BOM_UNIT[r.unit] / (1.0 if oxide else OXIDE_METAL.get(r.input, 1.0))
         rows.append((r.product, r.input, t, f"bom: {r.variant} ({r.source_id})"))
     have = {(p, i) for p, i, _, _ in rows}
     grades = getattr(net, "magnet_grades", None)
