@@ -31,6 +31,7 @@ SOLVER_STEPS = 40
 DT = 1.0 / 12.0
 NEVER = 10_000
 R_ROW = REGIONS.index("ROW")
+EX_IDX = np.flatnonzero(EX_CHINA)
 
 
 def h_curve(p, eps, kappa):
@@ -38,6 +39,12 @@ def h_curve(p, eps, kappa):
     pp = np.maximum(p, 0.0)
     h = np.exp(-eps * p - 0.5 * kappa * pp * pp)
     return h, -(eps + kappa * pp) * h
+
+
+def h_only(p, eps, kappa):
+    """h(p) alone (as :func:`h_curve`)."""
+    pp = np.maximum(p, 0.0)
+    return np.exp(-eps * p - 0.5 * kappa * pp * pp)
 
 
 @numba.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, "
@@ -229,16 +236,16 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
         p = p + k.leakage * (1 - p)  # leakage through third countries
         sev = np.clip(sev * (1 - k.leakage), 0, 1)
         a = np.clip(a, 0, 1)[:, :, None]
-        tr = c.targets[None, None, :]
-        nodes = c.nodes[None, :, None]
         if c.china:
-            g = g * np.where(nodes & tr, 1 - a * (1 - p[:, :, None]), 1.0)
+            # only the targeted node x destination cells change (factor 1 elsewhere)
+            cells = c.nodes[:, None] & c.targets[None, :]
+            g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p))
             if c.kind == "quota" and c.in_force[t] >= 0.5:
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
             if c.de_minimis:
                 demin |= c.nodes
             on = np.clip(ann, 0, 1)[:, :, None] * k.precaution[:, :, None] * sev[:, :, None]
-            tgt = np.maximum(tgt, np.where(nodes & tr, 1 + on, 1.0))
+            tgt[:, cells] = np.maximum(tgt[:, cells], 1 + on[:, :, 0])
             alert |= ((np.clip(ann, 0, 1) * sev) > 0) & c.nodes[None, :]
         else:
             flow = c.exporter_share * m.world_t  # (N,)
@@ -374,27 +381,34 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     tau = k.tau_s[:, :, None]
     kap = k.kappa
 
-    def seg(mask):
-        w = mask[None, None, :]
-        a = (U * w).sum(-1) / W
-        b = ((-s.St / tau - F) * w).sum(-1) / W
-        c = (T / tau * w).sum(-1) / W
-        mm = (M * w).sum(-1) / W
-        return a, b, c, mm
+    # per-region terms of the clearing condition, formed once (segments sum them)
+    Bt = -s.St / tau - F
+    Ct = T / tau
 
-    allr = np.ones(R, dtype=bool)
-    a, b, c, mm = seg(allr)
+    def seg_all():
+        return U.sum(-1) / W, Bt.sum(-1) / W, Ct.sum(-1) / W, M.sum(-1) / W
+
+    def seg_china():
+        return (U[:, :, R_CHN] / W, Bt[:, :, R_CHN] / W, Ct[:, :, R_CHN] / W,
+                M[:, :, R_CHN] / W)
+
+    def seg_ex():
+        return tuple(x[:, :, EX_IDX].sum(-1) / W for x in (U, Bt, Ct, M))
+
+    a, b, c, mm = seg_all()
     p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
 
-    def orders(p):  # (S, N, R) at log price p (S, N, R)
-        hh, _ = h_curve(p, eps[:, :, None], kap[:, :, None])
+    def orders(p, hh):  # (S, N, R) at log price p (S, N, R), h(p) given
         return U * hh + (T * np.exp(-k.eta[:, :, None] * p) - s.St) / tau
 
     def supply(p):
         return M * np.exp(es[:, :, None] * p) + F
 
-    pw3 = np.broadcast_to(p_w[:, :, None], (S, N, R))
-    n_free = (supply(pw3) - orders(pw3))[:, :, R_CHN]
+    # China's net exports at the world price (its own segment only)
+    tc = tau[:, :, 0]
+    h_w = h_only(p_w, eps, kap)
+    n_free = (M[:, :, R_CHN] * np.exp(es * p_w) + F[:, :, R_CHN]) - (
+        U[:, :, R_CHN] * h_w + (T[:, :, R_CHN] * np.exp(-k.eta * p_w) - s.St[:, :, R_CHN]) / tc)
     # licences pass a share of the larger of baseline and free-trade exports per
     # destination (a full pass never binds; buyers' stocks do not shrink the allowance)
     free_r = np.maximum(n_free, 0.0)[:, :, None] * L.dshare[None]
@@ -406,18 +420,26 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     n_cap = np.minimum(n_cap, quota[None])
     binding = n_free > n_cap + 1e-9 * W
     if binding.any():
-        cm = np.arange(R) == R_CHN
-        a1, b1, c1, m1 = seg(cm)
-        p_c = solve(a1, b1 + n_cap / W, c1, m1, eps, kap, k.eta, es, s.pC)
-        a2, b2, c2, m2 = seg(~cm)
-        p_x = solve(a2, b2 - n_cap / W, c2, m2, eps, kap, k.eta, es, s.pX)
-        p_c = np.where(binding, p_c, p_w)
-        p_x = np.where(binding, p_x, p_w)
+        # the segments clear apart only where the allowance binds (elementwise solver)
+        a1, b1, c1, m1 = seg_china()
+        cap_w = n_cap / W
+        a2, b2, c2, m2 = seg_ex()
+
+        def sel(x):
+            return np.broadcast_to(x, (S, N))[binding]
+
+        p_c = p_w.copy()
+        p_c[binding] = solve(sel(a1), sel(b1 + cap_w), sel(c1), sel(m1), sel(eps), sel(kap),
+                             sel(k.eta), sel(es), sel(s.pC))
+        p_x = p_w.copy()
+        p_x[binding] = solve(sel(a2), sel(b2 - cap_w), sel(c2), sel(m2), sel(eps), sel(kap),
+                             sel(k.eta), sel(es), sel(s.pX))
     else:
         p_c = p_x = p_w
     n = np.where(binding, n_cap, n_free)
     p3 = np.where(ex, p_x[:, :, None], p_c[:, :, None])
-    orders_r = orders(p3)
+    hh = h_only(p3, eps[:, :, None], kap[:, :, None])
+    orders_r = orders(p3, hh)
     Q = supply(p3)
     # deliveries: exactly what each segment's supply (plus China's net exports) allows
     S_x = (Q * ex).sum(-1) + n
@@ -439,7 +461,6 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
                             np.maximum(n, 0.0)[:, :, None] * L.dshare[None] * ex)
     # consumption and processing (output available next month)
     avail = np.maximum(s.St + deliv * DT, 0.0)
-    hh, _ = h_curve(p3, eps[:, :, None], kap[:, :, None])
     use = U * hh
     final = (U - P_all) * hh
     ratio = np.where(use > 0, np.minimum(1.0, avail / np.maximum(use * DT, 1e-300)), 1.0)
