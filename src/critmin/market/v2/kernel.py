@@ -100,6 +100,110 @@ def solve_numpy(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
     return p
 
 
+@numba.njit(cache=True)
+def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, planned, cap_r,
+             n, n_free, binding, dshare, ex, inputs, same_input, raw, user, int_user,
+             thrift):  # pragma: no cover - compiled
+    """Deliveries, consumption and processing of one month at the cleared log prices
+    (p_x ex-China, p_c China), fused over samples x nodes x regions: returns deliveries,
+    China's exports by destination, availability ratio, processed output (next month's
+    F), consumption, end stocks and output (all (S, N, R)). Sums run over regions in
+    order, as NumPy's do, so results equal the array form bit for bit."""
+    S, N, R = U.shape
+    deliv = np.empty((S, N, R))
+    exd = np.empty((S, N, R))
+    ratio = np.empty((S, N, R))
+    X = np.empty((S, N, R))
+    cons = np.empty((S, N, R))
+    St1 = np.empty((S, N, R))
+    Q = np.empty((S, N, R))
+    hh = np.empty((N, R))
+    final = np.empty((N, R))
+    orders = np.empty(R)
+    w = np.empty(R)
+    n_ex = 0.0
+    for r in range(R):
+        n_ex += ex[r]
+    for s in range(S):
+        ks, et, ts, mb = kap[s, 0], eta[s, 0], tau[s, 0], mob[s, 0]
+        for i in range(N):
+            e, e_s, ni = eps[s, i], es[s, i], n[s, i]
+            for r in range(R):
+                p = p_x[s, i] if ex[r] else p_c[s, i]
+                pp = max(p, 0.0)
+                h = np.exp(-e * p - 0.5 * ks * pp * pp)
+                hh[i, r] = h
+                orders[r] = U[s, i, r] * h + (T[s, i, r] * np.exp(-et * p) - St[s, i, r]) / ts
+                Q[s, i, r] = M[s, i, r] * np.exp(e_s * p) + F[s, i, r]
+            s_x = Q[s, i, 0] * ex[0]
+            osum = max(orders[0], 0.0) * ex[0]
+            ord_x = orders[0] * ex[0]
+            for r in range(1, R):
+                s_x += Q[s, i, r] * ex[r]
+                osum += max(orders[r], 0.0) * ex[r]
+                ord_x += orders[r] * ex[r]
+            s_x = s_x + ni
+            for r in range(R):
+                if osum > 0:
+                    w[r] = max(orders[r], 0.0) * ex[r] / max(osum, 1e-300)
+                else:
+                    w[r] = ex[r] / n_ex
+            excess = ord_x - s_x
+            for r in range(R):
+                deliv[s, i, r] = orders[r] - excess * w[r] if ex[r] else 0.0
+                if not ex[r]:
+                    deliv[s, i, r] = Q[s, i, r] - ni
+            lsum = 0.0
+            for r in range(R):
+                gap = 0.0
+                if binding[s, i]:
+                    gap = max(dshare[i, r] * max(n_free[s, i], 0.0) - cap_r[s, i, r], 0.0)
+                gap = gap * ex[r]
+                lr = min((1 - mb) * gap, max(deliv[s, i, r], 0.0)) * ex[r]
+                orders[r] = lr  # reused: losses by region
+                if r == 0:
+                    lsum = lr
+                else:
+                    lsum += lr
+            for r in range(R):
+                d = deliv[s, i, r] - orders[r] + lsum * w[r]
+                deliv[s, i, r] = d
+                if binding[s, i]:
+                    exd[s, i, r] = cap_r[s, i, r]
+                else:
+                    exd[s, i, r] = max(ni, 0.0) * dshare[i, r] * ex[r]
+                avail = max(St[s, i, r] + d * DT, 0.0)
+                use = U[s, i, r] * hh[i, r]
+                final[i, r] = (U[s, i, r] - P_all[s, i, r]) * hh[i, r]
+                ratio[s, i, r] = min(1.0, avail / max(use * DT, 1e-300)) if use > 0 else 1.0
+        for i in range(N):
+            for r in range(R):
+                if raw[i]:
+                    X[s, i, r] = 0.0
+                    continue
+                z = 1.0
+                first = True
+                for j in range(inputs.shape[1]):
+                    u = inputs[i, j]
+                    v = ratio[s, u, r] if u < N else 1.0
+                    if first or v < z:
+                        z = v
+                        first = False
+                hs = hh[same_input[i], r] if same_input[i] < N else 1.0
+                X[s, i, r] = planned[s, i, r] * z * hs
+        for i in range(N):
+            for r in range(R):
+                pr = 0.0
+                if user[i] >= 0:
+                    pr = X[s, user[i], r] * int_user[i]
+                if thrift[i]:
+                    pr = pr * hh[i, r]
+                c = final[i, r] * ratio[s, i, r] + pr
+                cons[s, i, r] = c
+                St1[s, i, r] = max(St[s, i, r] + (deliv[s, i, r] - c) * DT, 0.0)
+    return deliv, exd, ratio, X, cons, St1, Q
+
+
 @dataclass
 class Params:
     """Latent draws mapped onto nodes: (S, 1) shared, (S, N) per node."""
@@ -375,7 +479,6 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     # processors' input use falls with the input price like final use: makers of other
     # commodities' products thrift the input (less per t of output); the next stage of the
     # same commodity cuts its runs (yield 1: its output falls with its input use)
-    thr = L.thrift[None, :, None]
     U = U + P_all
     T = k.cover[:, :, None] / 365.0 * m.use0[None] * tgt
     tau = k.tau_s[:, :, None]
@@ -397,12 +500,6 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
 
     a, b, c, mm = seg_all()
     p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
-
-    def orders(p, hh):  # (S, N, R) at log price p (S, N, R), h(p) given
-        return U * hh + (T * np.exp(-k.eta[:, :, None] * p) - s.St) / tau
-
-    def supply(p):
-        return M * np.exp(es[:, :, None] * p) + F
 
     # China's net exports at the world price (its own segment only)
     tc = tau[:, :, 0]
@@ -437,43 +534,11 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     else:
         p_c = p_x = p_w
     n = np.where(binding, n_cap, n_free)
-    p3 = np.where(ex, p_x[:, :, None], p_c[:, :, None])
-    hh = h_only(p3, eps[:, :, None], kap[:, :, None])
-    orders_r = orders(p3, hh)
-    Q = supply(p3)
-    # deliveries: exactly what each segment's supply (plus China's net exports) allows
-    S_x = (Q * ex).sum(-1) + n
-    S_c = Q[:, :, R_CHN] - n
-    Opos = np.maximum(orders_r, 0.0) * ex
-    w = np.where(Opos.sum(-1, keepdims=True) > 0,
-                 Opos / np.maximum(Opos.sum(-1, keepdims=True), 1e-300),
-                 np.broadcast_to(EX_CHINA / EX_CHINA.sum(), (S, N, R)))
-    excess = (orders_r * ex).sum(-1) - S_x
-    deliv = np.where(ex, orders_r - excess[:, :, None] * w, 0.0)
-    deliv[:, :, R_CHN] = S_c
-    # destinations that lose their Chinese supply get only part of it back from others
-    gap = np.where(binding[:, :, None], np.maximum(
-        L.dshare[None] * np.maximum(n_free, 0.0)[:, :, None] - cap_r, 0.0), 0.0) * ex
-    lossr = np.minimum((1 - k.mobility[:, :, None]) * gap,
-                       np.maximum(deliv, 0.0)) * ex
-    deliv = deliv - lossr + lossr.sum(-1, keepdims=True) * w
-    exports_dest = np.where(binding[:, :, None], cap_r,
-                            np.maximum(n, 0.0)[:, :, None] * L.dshare[None] * ex)
-    # consumption and processing (output available next month)
-    avail = np.maximum(s.St + deliv * DT, 0.0)
-    use = U * hh
-    final = (U - P_all) * hh
-    ratio = np.where(use > 0, np.minimum(1.0, avail / np.maximum(use * DT, 1e-300)), 1.0)
-    ratio_pad = np.concatenate([ratio, np.ones((S, 1, R))], axis=1)
-    zmin = ratio_pad[:, L.inputs].min(axis=2)  # (S, N, R)
-    hh_pad = np.concatenate([hh, np.ones((S, 1, R))], axis=1)
-    X = np.where(L.raw[None, :, None], 0.0, planned * zmin * hh_pad[:, L.same_input])
-    proc = np.where(has_user[None, :, None], X[:, np.maximum(L.user, 0)]
-                    * L.int_user[None, :, None], 0.0)
-    proc = np.where(thr, proc * hh, proc)
-    cons = final * ratio + proc
-    s.St = np.maximum(s.St + (deliv - cons) * DT, 0.0)
-    produced = M * np.exp(es[:, :, None] * p3) + F
+    deliv, exports_dest, ratio, X, cons, St, produced = _deliver(
+        p_x, p_c, eps, kap, k.eta, es, k.tau_s, k.mobility, U, T, s.St, M, F, P_all,
+        planned, cap_r, n, n_free, binding, L.dshare, EX_CHINA, L.inputs, L.same_input,
+        L.raw, L.user, L.int_user, L.thrift)
+    s.St = St
     s.F = X
     s.out_ratio = produced.sum(-1) / m.world_t[None]
     s.pX, s.pC, s.ratio = p_x, p_c, ratio
