@@ -191,6 +191,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         warm = asyncio.ensure_future(asyncio.gather(
             tables(), sources(), summary(), scenarios(), assessment(None, None),
             return_exceptions=True))  # fill the read cache before the first clients come
+        warm.add_done_callback(lambda f: f.cancelled() or f.exception())
         yield
         warm.cancel()
         jobs.shutdown()
@@ -341,8 +342,8 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         importers = tuple(sorted({c.upper() for c in (country or ["USA", "JPN"])}))
         if len(importers) > MAX_COUNTRIES:
             raise Invalid([("query.country", f"at most {MAX_COUNTRIES} distinct countries")])
-        net = state.current()
-        known = set(net.import_reliance["importer"]) | set(net.import_sources["importer"])
+        known = set(json.loads(await cache.get(("importers",), lambda net: _bytes(sorted(
+            set(net.import_reliance["importer"]) | set(net.import_sources["importer"]))))))
         if set(importers) - known:
             raise HTTPException(404, f"no import data for {sorted(set(importers) - known)}")
         order = tuple(dict.fromkeys(c.upper() for c in (country or ["USA", "JPN"])))
