@@ -31,7 +31,6 @@ SOLVER_STEPS = 40
 DT = 1.0 / 12.0
 NEVER = 10_000
 R_ROW = REGIONS.index("ROW")
-EX_IDX = np.flatnonzero(EX_CHINA)
 
 
 def h_curve(p, eps, kappa):
@@ -202,6 +201,52 @@ def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, plann
                 cons[s, i, r] = c
                 St1[s, i, r] = max(St[s, i, r] + (deliv[s, i, r] - c) * DT, 0.0)
     return deliv, exd, ratio, X, cons, St1, Q
+
+
+@numba.njit(cache=True)
+def _segments(U, St, F, T, M, tau, W, ex, chn):  # pragma: no cover - compiled
+    """Per-node terms of the clearing condition (a, b, c, m of :func:`solve`, each
+    (S, N), per t/yr of world output) for the world market, China's segment and the
+    ex-China segment; region sums in NumPy's order (bit-identical to the array form)."""
+    S, N, R = U.shape
+    out = np.empty((3, 4, S, N))
+    for s in range(S):
+        ts = tau[s, 0]
+        for i in range(N):
+            w = W[i]
+            tot = np.zeros(4)
+            exs = np.zeros(4)
+            first_ex = True
+            for r in range(R):
+                u = U[s, i, r]
+                bt = -St[s, i, r] / ts - F[s, i, r]
+                ct = T[s, i, r] / ts
+                mm = M[s, i, r]
+                if r == 0:
+                    tot[0], tot[1], tot[2], tot[3] = u, bt, ct, mm
+                else:
+                    tot[0] += u
+                    tot[1] += bt
+                    tot[2] += ct
+                    tot[3] += mm
+                if r == chn:
+                    out[1, 0, s, i], out[1, 1, s, i] = u / w, bt / w
+                    out[1, 2, s, i], out[1, 3, s, i] = ct / w, mm / w
+                elif ex[r]:
+                    if first_ex:
+                        exs[0], exs[1], exs[2], exs[3] = u, bt, ct, mm
+                        first_ex = False
+                    else:
+                        exs[0] += u
+                        exs[1] += bt
+                        exs[2] += ct
+                        exs[3] += mm
+            for j in range(4):
+                out[0, j, s, i] = tot[j] / w
+                out[2, j, s, i] = exs[j] / w
+    return ((out[0, 0], out[0, 1], out[0, 2], out[0, 3]),
+            (out[1, 0], out[1, 1], out[1, 2], out[1, 3]),
+            (out[2, 0], out[2, 1], out[2, 2], out[2, 3]))
 
 
 @dataclass
@@ -484,21 +529,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     tau = k.tau_s[:, :, None]
     kap = k.kappa
 
-    # per-region terms of the clearing condition, formed once (segments sum them)
-    Bt = -s.St / tau - F
-    Ct = T / tau
-
-    def seg_all():
-        return U.sum(-1) / W, Bt.sum(-1) / W, Ct.sum(-1) / W, M.sum(-1) / W
-
-    def seg_china():
-        return (U[:, :, R_CHN] / W, Bt[:, :, R_CHN] / W, Ct[:, :, R_CHN] / W,
-                M[:, :, R_CHN] / W)
-
-    def seg_ex():
-        return tuple(x[:, :, EX_IDX].sum(-1) / W for x in (U, Bt, Ct, M))
-
-    a, b, c, mm = seg_all()
+    # clearing terms per segment (world, China, ex-China), region sums in one pass
+    (a, b, c, mm), china, exch = _segments(U, s.St, F, T, M, k.tau_s, m.world_t, EX_CHINA,
+                                           R_CHN)
     p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
 
     # China's net exports at the world price (its own segment only)
@@ -518,9 +551,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     binding = n_free > n_cap + 1e-9 * W
     if binding.any():
         # the segments clear apart only where the allowance binds (elementwise solver)
-        a1, b1, c1, m1 = seg_china()
+        a1, b1, c1, m1 = china
         cap_w = n_cap / W
-        a2, b2, c2, m2 = seg_ex()
+        a2, b2, c2, m2 = exch
 
         def sel(x):
             return np.broadcast_to(x, (S, N))[binding]
