@@ -448,6 +448,9 @@ def simulate_cmd(
                       "free disk")] = False,
     priors: Annotated[bool, typer.Option(
         "--priors", help="sample the uncalibrated priors, not the shipped posterior")] = False,
+    model: Annotated[str, typer.Option(
+        help="market model: v1 (quarterly, two segments) or v2 (monthly, stages and "
+             "regions)")] = "v1",
     data: DataPath = None,
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
@@ -460,6 +463,8 @@ def simulate_cmd(
     from critmin.simulate.report import simulation_report
     from critmin.simulate.runner import make_executor, simulate
 
+    if model not in ("v1", "v2"):
+        fail(f"simulate: --model {model}: unknown model; use v1 or v2")
     if scheduler:
         check_scheduler(scheduler)
     net = _load(data)
@@ -484,7 +489,7 @@ def simulate_cmd(
                 run_ids[responses] = simulate(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
                     chunk_size=chunk_size, executor=executor, store=store,
-                    responses=responses, priors=priors,
+                    responses=responses, priors=priors, model=model,
                     progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                    total=total))
     except KeyboardInterrupt:
