@@ -120,6 +120,7 @@ def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, plann
     final = np.empty((N, R))
     orders = np.empty(R)
     w = np.empty(R)
+    ex3 = np.empty((2, 3))
     n_ex = 0.0
     for r in range(R):
         n_ex += ex[r]
@@ -127,13 +128,19 @@ def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, plann
         ks, et, ts, mb = kap[s, 0], eta[s, 0], tau[s, 0], mob[s, 0]
         for i in range(N):
             e, e_s, ni = eps[s, i], es[s, i], n[s, i]
-            for r in range(R):
-                p = p_x[s, i] if ex[r] else p_c[s, i]
+            # the two segment prices' exponentials, shared by their regions
+            for q in range(2):
+                p = p_x[s, i] if q == 0 else p_c[s, i]
                 pp = max(p, 0.0)
-                h = np.exp(-e * p - 0.5 * ks * pp * pp)
+                ex3[q, 0] = np.exp(-e * p - 0.5 * ks * pp * pp)
+                ex3[q, 1] = np.exp(-et * p)
+                ex3[q, 2] = np.exp(e_s * p)
+            for r in range(R):
+                q = 0 if ex[r] else 1
+                h = ex3[q, 0]
                 hh[i, r] = h
-                orders[r] = U[s, i, r] * h + (T[s, i, r] * np.exp(-et * p) - St[s, i, r]) / ts
-                Q[s, i, r] = M[s, i, r] * np.exp(e_s * p) + F[s, i, r]
+                orders[r] = U[s, i, r] * h + (T[s, i, r] * ex3[q, 1] - St[s, i, r]) / ts
+                Q[s, i, r] = M[s, i, r] * ex3[q, 2] + F[s, i, r]
             s_x = Q[s, i, 0] * ex[0]
             osum = max(orders[0], 0.0) * ex[0]
             ord_x = orders[0] * ex[0]
