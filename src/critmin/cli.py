@@ -494,6 +494,9 @@ def simulate_cmd(
                                                                    total=total))
     except KeyboardInterrupt:
         if executor is not None:
+            # stop at once: chunks are written atomically, so a killed chunk is just redone
+            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+                proc.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
             executor = None
         fail("simulate: interrupted; finished chunks are stored and the same command "
