@@ -89,7 +89,7 @@ def token_revoke(
 
 def serve_cmd(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on")] = 8000,
     db: Db = None,
     data: Annotated[Path | None, typer.Option(
         "--data", help="directory of tables overriding/extending the shipped data")] = None,

@@ -66,3 +66,16 @@ def test_readme_lists_every_table_and_the_store_variable():
     missing = [t for t in TABLES if f"`{t}`" not in readme]
     assert not missing, f"README does not list: {missing}"
     assert "CRITMIN_DB" in readme
+
+
+def test_every_serve_option_has_help():
+    """`serve --port` had no help text (issue 12 §5)."""
+    import click
+    import typer.main
+
+    from critmin.cli import app
+
+    group = typer.main.get_command(app)
+    serve = group.commands["serve"]
+    bare = [p.name for p in serve.params if isinstance(p, click.Option) and not p.help]
+    assert not bare, f"serve options without help: {bare}"
