@@ -30,6 +30,8 @@ WEB = Path(str(resources.files("critmin.web") / "static"))
 PAGES = ("country", "compare", "sankey")
 ISO3 = r"^[A-Za-z]{3}$"
 COMMODITY = r"^[a-z0-9_]{1,40}$"
+PRESET_ID = r"^[A-Za-z0-9_:.-]{1,64}$"
+DRIVER_BASE_SAMPLES = 32  # SALib base sample size N for the dashboard's top drivers
 
 
 def data_version(net: Network) -> str:
@@ -115,6 +117,21 @@ def overview(net: Network) -> dict:
             "shares": _records(shares[["commodity", "stage", "year", "country", "share",
                                        "basis"]]),
             "names": names, "stage_order": list(STAGES)}
+
+
+def drivers(net: Network, scenario_id: str, k: int = 3) -> dict:
+    """Top drivers of a preset's headline outputs (peak price ratio, peak ex-China price,
+    shortfall per importer): per output and commodity, the ``k`` sampled inputs with the
+    largest Sobol total-order index (SALib), from ``DRIVER_BASE_SAMPLES`` base samples."""
+    from critmin.calibrate.sensitivity import top_drivers
+
+    df = top_drivers(net, scenario_id, samples=DRIVER_BASE_SAMPLES, k=k)
+    if df.empty:
+        return {"samples": DRIVER_BASE_SAMPLES, "drivers": []}
+    df = df[df["ST"] >= 0.01].sort_values("ST", ascending=False, kind="stable")
+    cols = [c for c in ("output", "commodity", "region", "input", "ST") if c in df]
+    df = df[cols].assign(ST=df["ST"].clip(upper=1.0).round(3))
+    return {"samples": DRIVER_BASE_SAMPLES, "drivers": _records(df.head(30))}
 
 
 def country_list(net: Network) -> list[dict]:
@@ -357,6 +374,22 @@ def dashboard_router(net: Network) -> APIRouter:
         if via is not None and via not in options[commodity]["inputs"]:
             raise HTTPException(404, f"{via!r} is not an input of {commodity!r}")
         return cache.get(("sankey", commodity, via), lambda: sankey(net, commodity, via))
+
+    @router.get("/api/dashboard/drivers/{scenario_id}", tags=tag,
+                responses={404: {"description": "unknown preset scenario"}})
+    def get_drivers(scenario_id: Annotated[str, PathParam(pattern=PRESET_ID)],
+                    wait: Annotated[float, Query(ge=0, le=20)] = 8.0) -> dict:
+        """Which sampled inputs drive a preset's answers (Sobol total-order index, top 3
+        per output and commodity). Computed once per data version (a minute or more);
+        past ``wait`` seconds it answers ``{"computing": true}`` and the client asks again."""
+        from critmin.scenarios.presets import presets
+
+        if scenario_id not in presets():
+            raise HTTPException(404, f"no preset scenario {scenario_id!r}")
+        body = cache.within(("drivers", scenario_id), lambda: drivers(net, scenario_id), wait)
+        if body is None:
+            return {"data_version": cache.version, "computing": True}
+        return {"data_version": cache.version, "computing": False, **body}
 
     @router.get("/api/dashboard/scenario-schema", tags=tag)
     def get_scenario_schema() -> dict:

@@ -210,6 +210,24 @@ function fans(rep, c) {
   if (sf.length) fan("fans", sf, `${c}: shortfall, % of demand`, "% of demand", start);
 }
 
+// Top drivers of a preset (the server computes Sobol indices once and caches them).
+async function explain(id) {
+  const status = $("driverstatus");
+  loading(status, "Computing the Sobol indices (a minute or more the first time)…");
+  try {
+    for (let i = 0; i < 60; i++) {
+      const r = await api(`/api/dashboard/drivers/${encodeURIComponent(id)}?wait=15`);
+      if (!r.computing) {
+        status.textContent = `Total-order Sobol index of each input (share of the output's variance it explains with its interactions), ${r.samples} base samples, model v1.`;
+        table($("drivers"), r.drivers, ["output", "commodity", "region", "input", "ST"],
+          {ST: "Total-order index"});
+        return;
+      }
+    }
+    status.textContent = "Still computing; try again later.";
+  } catch (e) { fail(status, e); }
+}
+
 // -- page --------------------------------------------------------------------------------------
 const SCENARIO_START = {};
 (async () => {
@@ -230,6 +248,7 @@ const SCENARIO_START = {};
   sel.addEventListener("change", () => load().catch((e) => fail($("formstatus"), e)));
   const opts = () => ({samples: +$("n").value, seed: +$("seed").value});
   $("run").addEventListener("click", () => runJob("simulate", {scenario_id: sel.value, ...opts()}, show));
+  $("explain").addEventListener("click", () => explain(sel.value));
   $("validate").addEventListener("click", check);
   $("runspec").addEventListener("click", async () => {
     const spec = await check();

@@ -1,0 +1,35 @@
+"""Issue 9 §5: the dashboard's scenario page shows which sampled inputs drive a preset's
+answers (Sobol total-order indices, computed once per data version on the server)."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.web.conftest import audit
+
+
+def test_drivers_endpoint_ranks_inputs_and_refuses_unknown_presets(server):
+    url = server["url"]
+    body = httpx.get(f"{url}/api/dashboard/drivers/CN_2024_Sb_licence?wait=20",
+                     timeout=60).json()
+    for _ in range(10):
+        if not body["computing"]:
+            break
+        body = httpx.get(f"{url}/api/dashboard/drivers/CN_2024_Sb_licence?wait=20",
+                         timeout=60).json()
+    rows = body["drivers"]
+    assert rows and {r["commodity"] for r in rows} == {"antimony"}
+    st = [r["ST"] for r in rows]
+    assert st == sorted(st, reverse=True) and all(0.01 <= v <= 1 for v in st)
+    assert httpx.get(f"{url}/api/dashboard/drivers/NOPE", timeout=30).status_code == 404
+
+
+def test_scenario_page_shows_top_drivers_on_request(server, page):
+    page.goto(server["url"] + "/scenario?scenario=CN_2024_Sb_licence")
+    page.wait_for_selector("#sid option", state="attached")
+    page.click("#driversbox summary")
+    page.click("#explain")
+    page.wait_for_selector("#drivers table", timeout=180_000)
+    text = page.text_content("#drivers")
+    assert "Total-order index" in text and "antimony" in text
+    audit(page, "scenario_drivers")
