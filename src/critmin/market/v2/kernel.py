@@ -509,8 +509,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     s.G -= rel
     s.St += rel
     # supply and orders
-    p_prev = np.where(ex, s.pX[:, :, None], s.pC[:, :, None])
-    planned = qpot * np.exp(es[:, :, None] * p_prev)
+    # planned output at last month's segment price (exponential once per segment)
+    planned = qpot * np.where(ex, np.exp(es * s.pX)[:, :, None], np.exp(es * s.pC)[:, :, None])
     M = np.where(L.raw[None, :, None], qpot, 0.0)
     F = np.where(L.raw[None, :, None], 0.0, s.F)
     if "emergency_offtake" in acts:
