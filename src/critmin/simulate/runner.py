@@ -153,7 +153,9 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     baseline = full if wanted is None else full.select(wanted)
     compiled = compile_scenario(scenario, baseline, net, h)
     post = None if priors else _posterior()
-    job = Job(compiled=compiled, baseline=baseline, priors=priors_from(net, baseline),
+    # --priors means the uncalibrated priors: no per-episode short-run scales either
+    job = Job(compiled=compiled, baseline=baseline,
+              priors=priors_from(net, baseline, calibrated=False),
               seed=seed, responses=responses, posterior=post)
     store = store or ResultsStore()
     run_id = run_key(scenario, samples, seed, h, chunk, responses, priors)
