@@ -86,16 +86,7 @@ class Instance:
         return out
 
     def check(self) -> None:
-        bad = {f: b for f, b in self.budgets.items() if b < 0}
-        if bad:
-            raise InfeasibleError(f"negative budget: {bad}")
-        unknown = set(self.budgets) - set(FUNDERS)
-        if unknown:
-            raise InfeasibleError(f"unknown funders {sorted(unknown)}; use {FUNDERS}")
-        if not 0 < self.cvar_alpha < 1:
-            raise InfeasibleError("cvar_alpha must be in (0, 1)")
-        if (self.gap_t < 0).any():
-            raise InfeasibleError("negative shortfall in the scenario gaps")
+        check_inputs(self)
 
 
 @dataclass
@@ -296,3 +287,18 @@ def greedy(inst: Instance) -> Solution:
                     expected_loss_usd=exp, cvar_usd=cvar, fiscal_usd=fiscal,
                     spend_by_funder=spend, binding_budgets=[], mip_gap=None,
                     status="heuristic")
+
+
+def check_inputs(inst) -> None:
+    """Raise InfeasibleError for an instance (v1 or v2) with a negative or unknown budget,
+    a CVaR level outside (0, 1) or a negative scenario gap (t)."""
+    bad = {f: b for f, b in inst.budgets.items() if b < 0}
+    if bad:
+        raise InfeasibleError(f"negative budget: {bad}")
+    unknown = set(inst.budgets) - set(FUNDERS)
+    if unknown:
+        raise InfeasibleError(f"unknown funders {sorted(unknown)}; use {FUNDERS}")
+    if not 0 < inst.cvar_alpha < 1:
+        raise InfeasibleError("cvar_alpha must be in (0, 1)")
+    if (inst.gap_t < 0).any():
+        raise InfeasibleError("negative shortfall in the scenario gaps")

@@ -39,6 +39,7 @@ from critmin.optimize.portfolio import (
     InfeasibleError,
     Solution,
     _banner_to_stderr,
+    check_inputs,
     risk,
 )
 
@@ -104,16 +105,7 @@ class StagedInstance:
         return add
 
     def check(self) -> None:
-        bad = {f: b for f, b in self.budgets.items() if b < 0}
-        if bad:
-            raise InfeasibleError(f"negative budget: {bad}")
-        unknown = set(self.budgets) - set(FUNDERS)
-        if unknown:
-            raise InfeasibleError(f"unknown funders {sorted(unknown)}; use {FUNDERS}")
-        if not 0 < self.cvar_alpha < 1:
-            raise InfeasibleError("cvar_alpha must be in (0, 1)")
-        if (self.gap_t < 0).any():
-            raise InfeasibleError("negative shortfall in the scenario gaps")
+        check_inputs(self)
 
 
 # --------------------------------------------------------------------------- instance
