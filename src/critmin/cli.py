@@ -194,12 +194,7 @@ def data_sources(
 ) -> None:
     """List every source with the number of rows that cite it."""
     net = _load(data)
-    counts: dict[str, int] = {}
-    for df in net.tables.values():
-        if "source_id" in df and df is not net.sources:
-            for k, v in df["source_id"].value_counts().items():
-                counts[k] = counts.get(k, 0) + int(v)
-    src = net.sources.assign(rows=net.sources["source_id"].map(counts).fillna(0).astype(int))
+    src = net.sources.assign(rows=net.citations())
     if as_json:
         typer.echo(json.dumps(_records(src), indent=1))
         return
@@ -355,7 +350,7 @@ def _score(c: dict, method: str, fmt: str) -> str:
 
 def _stored_run(net, sc, samples: int, seed: int, db: Path | None):
     """Simulate (or reuse the stored run of) ``sc``; local processes for large runs."""
-    from critmin.simulate.runner import make_executor, simulate
+    from critmin.simulate.runner import close_executor, make_executor, simulate
     from critmin.store import ResultsStore
 
     store = ResultsStore(db)
@@ -364,8 +359,7 @@ def _stored_run(net, sc, samples: int, seed: int, db: Path | None):
         return store, simulate(net, sc, samples=samples, seed=seed, store=store,
                                executor=executor)
     finally:
-        if executor is not None:
-            executor.shutdown()
+        close_executor(executor)
 
 
 def _scenario(id_or_file: str, net, check: str | None = None):
@@ -461,7 +455,7 @@ def simulate_cmd(
     from critmin.cli_brief import open_store
     from critmin.cli_checks import check_scheduler, fail, guard_size, local_executor
     from critmin.simulate.report import simulation_report
-    from critmin.simulate.runner import make_executor, simulate
+    from critmin.simulate.runner import close_executor, make_executor, simulate
 
     if model not in ("v1", "v2"):
         fail(f"simulate: --model {model}: unknown model; use v1 or v2")
@@ -506,11 +500,7 @@ def simulate_cmd(
     except RuntimeError as exc:  # store busy (another process writing), worker lost
         fail(f"simulate: {exc}", 1)
     finally:
-        if executor is not None:
-            executor.shutdown()
-            client = getattr(executor, "_critmin_client", None)
-            if client is not None:
-                client.close()
+        close_executor(executor)
     report = simulation_report(store, run_ids[True], run_ids.get(False))
     if isinstance(report.get("inputs"), str):
         report["inputs"] = json.loads(report["inputs"])

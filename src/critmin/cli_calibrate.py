@@ -69,7 +69,7 @@ def calibrate_cmd(
     from critmin.calibrate.abc import calibrate
     from critmin.calibrate.episodes import EpisodeError, check_not_reserved, load_targets
     from critmin.calibrate.posterior import posterior_dir, write_fits
-    from critmin.simulate.runner import make_executor
+    from critmin.simulate.runner import close_executor, make_executor
 
     _check_model(model)
     wanted = _split(episodes)
@@ -105,11 +105,7 @@ def calibrate_cmd(
         _say(f"calibrate: {exc}")
         raise typer.Exit(2) from exc
     finally:
-        if executor is not None:
-            executor.shutdown()
-            client = getattr(executor, "_critmin_client", None)
-            if client is not None:
-                client.close()
+        close_executor(executor)
     write_fits(done, model, output)
     where = output or posterior_dir()
     for fit, (draws, _w, prov) in done.items():

@@ -63,6 +63,15 @@ class Network:
         """Unit of every quantity of ``commodity`` (e.g. 't REO')."""
         return self.commodities.set_index("commodity").at[commodity, "unit"]
 
+    def citations(self) -> pd.Series:
+        """Rows citing each source, by ``source_id`` (0 for sources no row cites)."""
+        counts: dict[str, int] = {}
+        for df in self.tables.values():
+            if "source_id" in df and df is not self.sources:
+                for k, v in df["source_id"].value_counts().items():
+                    counts[k] = counts.get(k, 0) + int(v)
+        return self.sources["source_id"].map(counts).fillna(0).astype(int)
+
     def production_shares(self, year: int | None = None) -> pd.DataFrame:
         """Producer shares per (commodity, stage), for ``year`` or each pair's latest year.
 

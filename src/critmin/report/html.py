@@ -464,12 +464,7 @@ def _appendix_results(b: Brief, figs: list) -> str:
 
 def _appendix_sources(b: Brief) -> str:
     net = b.net
-    counts: dict[str, int] = {}
-    for df in net.tables.values():
-        if "source_id" in df and df is not net.sources:
-            for k, v in df["source_id"].value_counts().items():
-                counts[k] = counts.get(k, 0) + int(v)
-    src = net.sources.assign(rows=net.sources["source_id"].map(counts).fillna(0).astype(int))
+    src = net.sources.assign(rows=net.citations())
     src = src.sort_values(["rows", "publisher"], ascending=[False, True])
     rows = [[_e(r.publisher), _link(r.url, r.title), _e("" if missing(r.table) else r.table),
              str(r.year), f"{r.rows:,}", _e(r.source_id)] for r in src.itertuples()]

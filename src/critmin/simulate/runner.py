@@ -116,6 +116,16 @@ def make_executor(scheduler: str | None = None, workers: int | None = None
                                   initargs=args)
 
 
+def close_executor(executor: cf.Executor | None) -> None:
+    """Shut an executor down, and the Dask client behind it if there is one."""
+    if executor is None:
+        return
+    executor.shutdown()
+    client = getattr(executor, "_critmin_client", None)
+    if client is not None:
+        client.close()
+
+
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
             responses: bool, priors: bool = False, model: str = "v1") -> str:
     """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
