@@ -159,28 +159,58 @@ def month_dates(start: dt.date, steps, per_step_months: int) -> list[str]:
     return out
 
 
-def fan_chart(paths: pd.DataFrame, metric: str, commodities: list[str], start: dt.date,
-              title: str, names: dict, percent: bool = False) -> go.Figure:
-    """P5-P95 band and median over time (dates on the axis) for the given commodities.
-    ``paths``: stored paths (sample, quarter or month, commodity, metric, value)."""
-    step = "month" if "month" in paths.columns else "quarter"
+STEP_MONTHS = {"month": 1, "quarter": 3}
+"""Months per step of a stored path table, by the name of its step column."""
+
+
+def path_step(paths: pd.DataFrame) -> str:
+    """The time step of a stored path table: 'month' or 'quarter'."""
+    return "month" if "month" in paths.columns else "quarter"
+
+
+def fan_quantiles(paths: pd.DataFrame, metric: str, commodities: list[str]) -> pd.DataFrame:
+    """P5/P50/P95 per (commodity, step) of one path metric (columns 0.05, 0.5, 0.95)."""
+    step = path_step(paths)
     p = paths[(paths["metric"] == metric) & paths["commodity"].isin(commodities)]
-    q = p.groupby(["commodity", step])["value"].quantile([0.05, 0.5, 0.95]).unstack()
-    scale = 100.0 if percent else 1.0
-    fig = go.Figure()
+    return p.groupby(["commodity", step])["value"].quantile([0.05, 0.5, 0.95]).unstack()
+
+
+def add_fan(fig: go.Figure, x: list[str], d: pd.DataFrame, name: str, colour: str,
+            scale: float = 1.0, showlegend: bool = True, mode: str = "lines",
+            **cell) -> None:
+    """One series: its P5-P95 band (no legend entry) and its median line, grouped so the
+    legend toggles both. ``d``: columns 0.05, 0.5, 0.95 over the steps of ``x``;
+    ``cell``: row/col of a subplot."""
+    fig.add_trace(go.Scatter(
+        x=x + x[::-1], y=list(scale * d[0.95]) + list(scale * d[0.05])[::-1],
+        fill="toself", fillcolor=colour, opacity=0.15, line={"width": 0},
+        legendgroup=name, showlegend=False, hoverinfo="skip"), **cell)
+    fig.add_trace(go.Scatter(x=x, y=list(scale * d[0.5]), mode=mode, name=name,
+                             legendgroup=name, showlegend=showlegend,
+                             line={"color": colour}), **cell)
+
+
+def _commodity_fans(fig: go.Figure, paths: pd.DataFrame, metric: str,
+                    commodities: list[str], start: dt.date, names: dict, scale: float,
+                    mode: str = "lines", showlegend: bool = True, **cell) -> None:
+    """A fan per commodity of one path metric, dated from ``start`` by the run's step."""
+    q = fan_quantiles(paths, metric, commodities)
+    months = STEP_MONTHS[path_step(paths)]
     for i, c in enumerate(commodities):
         if c not in q.index.get_level_values(0):
             continue
         d = q.loc[c]
-        x = month_dates(start, d.index, 1 if step == "month" else 3)
-        colour = PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Scatter(
-            x=x + x[::-1], y=list(scale * d[0.95]) + list(scale * d[0.05])[::-1],
-            fill="toself", fillcolor=colour, opacity=0.15, line={"width": 0},
-            legendgroup=c, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=list(scale * d[0.5]), mode="lines+markers",
-                                 name=names.get(c, c), legendgroup=c,
-                                 line={"color": colour}))
+        add_fan(fig, month_dates(start, d.index, months), d, names.get(c, c),
+                PALETTE[i % len(PALETTE)], scale, showlegend, mode, **cell)
+
+
+def fan_chart(paths: pd.DataFrame, metric: str, commodities: list[str], start: dt.date,
+              title: str, names: dict, percent: bool = False) -> go.Figure:
+    """P5-P95 band and median over time (dates on the axis) for the given commodities.
+    ``paths``: stored paths (sample, quarter or month, commodity, metric, value)."""
+    fig = go.Figure()
+    _commodity_fans(fig, paths, metric, commodities, start, names,
+                    100.0 if percent else 1.0, mode="lines+markers")
     fig.update_xaxes(title_text=None, tickformat="%b %Y")
     fig.update_yaxes(ticksuffix=" %" if percent else "×", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.15})
@@ -190,27 +220,11 @@ def fan_chart(paths: pd.DataFrame, metric: str, commodities: list[str], start: d
 def shortfall_fans(paths: pd.DataFrame, commodities: list[str], start: dt.date,
                    names: dict) -> go.Figure:
     """U.S. and Japan shortfall (% of demand) side by side: median and P5-P95 band."""
-    step = "month" if "month" in paths.columns else "quarter"
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=["United States", "Japan"])
     for col, region in enumerate(("USA", "JPN"), start=1):
-        p = paths[(paths["metric"] == f"shortfall_{region}")
-                  & paths["commodity"].isin(commodities)]
-        q = p.groupby(["commodity", step])["value"].quantile([0.05, 0.5, 0.95]).unstack()
-        for i, c in enumerate(commodities):
-            if c not in q.index.get_level_values(0):
-                continue
-            d = q.loc[c]
-            x = month_dates(start, d.index, 1 if step == "month" else 3)
-            colour = PALETTE[i % len(PALETTE)]
-            fig.add_trace(go.Scatter(
-                x=x + x[::-1], y=list(100 * d[0.95]) + list(100 * d[0.05])[::-1],
-                fill="toself", fillcolor=colour, opacity=0.15, line={"width": 0},
-                legendgroup=c, showlegend=False, hoverinfo="skip"), row=1, col=col)
-            fig.add_trace(go.Scatter(x=x, y=list(100 * d[0.5]), mode="lines",
-                                     name=names.get(c, c), legendgroup=c,
-                                     showlegend=col == 1, line={"color": colour}),
-                          row=1, col=col)
+        _commodity_fans(fig, paths, f"shortfall_{region}", commodities, start, names,
+                        100.0, showlegend=col == 1, row=1, col=col)
     fig.update_xaxes(tickformat="%b %Y", nticks=5)
     fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.18})
