@@ -127,3 +127,30 @@ def test_fuzzed_cells_either_load_or_fail_cleanly(user_dir, row, column, value):
         for p in exc.problems:
             assert LINE.match(str(p)), str(p)
             assert p.file == str(path) or p.row >= 1
+
+
+def test_one_benchmark_price_per_commodity():
+    """The models price each commodity at its declared grade, not at whichever row a
+    sort left last (graphite once came out as Sri Lankan lump, 2,900 USD/t)."""
+    from critmin.data.benchmark import benchmark_usd_t
+    from critmin.market.baseline import build_baseline
+
+    net = critmin.load()
+    p = benchmark_usd_t(net.prices)
+    assert p.index.is_unique and set(p.index) == set(net.prices["commodity"])
+    assert p["graphite"] == 1070.0  # USGS MCS 2025, flake, U.S. import unit value 2024
+    assert p["gallium"] == 220_000.0  # low-purity primary, as production counts
+    assert build_baseline(net).table.set_index("commodity").at["graphite", "price_usd_t"] \
+        == 1070.0
+
+
+def test_several_latest_prices_without_a_benchmark_grade_is_an_error(tmp_path):
+    rows = ("commodity,year,value,unit,basis,estimated,method,source_id,note\n"
+            "antimony,2030,30,USD/kg,Rotterdam spot,false,,usgs_mcs2025_ree,\n"
+            "antimony,2030,32,USD/kg,New York dealer,false,,usgs_mcs2025_ree,\n")
+    (tmp_path / "prices.csv").write_text(rows)
+    problems = problems_of(tmp_path)
+    assert {(p.file.endswith("prices.csv"), p.row, p.column) for p in problems} == {
+        (True, 2, "basis"), (True, 3, "basis")}
+    assert all("no benchmark grade" in p.reason and "'antimony'" in p.reason
+               for p in problems)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import critmin
@@ -157,14 +157,13 @@ def test_optimiser_beats_or_equals_greedy(net, scenario, paths):
 
 
 @settings(max_examples=4, deadline=None)
+@example(usa=0.75, jpn=0.0)  # seen: the solver spent 1.5 USD of a 0.75 USD budget
 @given(usa=st.floats(0, 4e8), jpn=st.floats(0, 4e8))
 def test_budgets_hold_on_v2(net, scenario, paths, usa, jpn):
     inst = build(net, scenario, paths, {"USA": usa, "JPN": jpn})
     sol = staged.solve(inst)
     for f, b in inst.budgets.items():
-        # solver units are USD m under HiGHS feasibility tolerance: a few USD over a tiny
-        # budget is tolerance, not spending (seen: 1.5 USD on a 0.75 USD budget)
-        assert sol.spend_by_funder[f] <= b * (1 + 1e-6) + 10.0
+        assert sol.spend_by_funder[f] <= b * (1 + 1e-6) + 1e-3
     assert set(sol.stocks["holder"]) <= {"USA", "JPN"}
 
 

@@ -17,6 +17,7 @@ from critmin.data.validate import (
     BOOK,
     DataValidationError,
     Problem,
+    check_benchmark_prices,
     check_references,
     check_rows,
     check_totals,
@@ -146,6 +147,7 @@ def validate_raw(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         problems += found
     problems += check_references(typed)
     problems += check_totals(typed)
+    problems += check_benchmark_prices(typed)
     if problems:
         raise DataValidationError(problems)
     return {

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pycountry
 
+from critmin.data.benchmark import candidates
 from critmin.data.schemas import SPECIAL_COUNTRIES, TABLES, Column, TableSchema
 
 BOOK = ["_file", "_row"]
@@ -262,3 +263,19 @@ def check_totals(tables: dict[str, pd.DataFrame]) -> list[Problem]:
                 f"{100 * ratio[k]:.1f} % of the WORLD total {world[k]:,.0f} "
                 f"(shares sum past 100 %)"))
     return problems
+
+
+def check_benchmark_prices(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """A commodity whose latest year has several price rows needs a declared benchmark
+    grade (``critmin.data.benchmark.BENCHMARK_GRADE``) matching exactly one of them."""
+    prices = tables.get("prices")
+    if prices is None or not len(prices):
+        return []
+    rows = candidates(prices)
+    left = rows.groupby("commodity").size()
+    latest = prices[prices["year"].eq(prices.groupby("commodity")["year"].transform("max"))]
+    bad = latest["commodity"].isin(left[left > 1].index) | ~latest["commodity"].isin(left.index)
+    return _problems(latest, bad, "basis",
+                     "several " + latest["year"].astype(str) + " prices for "
+                     + latest["commodity"].map(repr) + " and no benchmark grade matching "
+                     "exactly one of them (declare one in BENCHMARK_GRADE)")

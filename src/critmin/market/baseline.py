@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from critmin.data.benchmark import benchmark_rows, benchmark_usd_t
 from critmin.metrics.concentration import chokepoints
 from critmin.model.network import Network
 
@@ -58,11 +59,10 @@ class MarketBaseline:
 
 
 def _price_usd_t(net: Network) -> pd.DataFrame:
-    """Latest price per commodity in USD/t, with its basis and source; parents' prices for
+    """Benchmark price per commodity in USD/t, with its basis and source; parents' prices for
     rare-earth elements lacking one is not assumed: those stay NaN."""
-    p = net.prices.sort_values("year").groupby("commodity").tail(1).set_index("commodity")
-    usd_t = p["value"] * np.where(p["unit"].eq("USD/kg"), 1000.0, 1.0)
-    return pd.DataFrame({"price_usd_t": usd_t, "price_year": p["year"],
+    p = benchmark_rows(net.prices)
+    return pd.DataFrame({"price_usd_t": benchmark_usd_t(net.prices), "price_year": p["year"],
                          "price_basis": p["basis"], "price_source": p["source_id"]})
 
 

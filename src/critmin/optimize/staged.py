@@ -507,6 +507,7 @@ def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0
     stocks = pd.Series(dtype=float)
     if "stock" in m.variables:
         stocks = m.variables["stock"].solution.to_pandas().astype(float)
+    stocks = _within_budgets(inst, chosen, stocks)
     gap = None
     try:
         gap = float(m.solver_model.getInfo().mip_gap)
@@ -515,6 +516,26 @@ def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0
     if gap is not None and not np.isfinite(gap):
         gap = None
     return _solution(inst, chosen, stocks, condition, gap)
+
+
+def _within_budgets(inst: StagedInstance, chosen: list[str], stocks: pd.Series) -> pd.Series:
+    """Stock tonnages (t) scaled down where the solver's feasibility tolerance let a
+    holder's spending pass its budget (USD; seen: 1.5 USD on a 0.75 USD budget, since
+    the solver works in USD m)."""
+    stocks = stocks.clip(lower=0.0)
+    if stocks.empty:
+        return stocks
+    so = inst.stock_options.loc[stocks.index]
+    opts = inst.options.loc[chosen]
+    for holder, budget in inst.budgets.items():
+        mine = (so["holder"] == holder).to_numpy()
+        cost = float((stocks[mine] * so.loc[mine, "cost_usd_t"]).sum())
+        projects = float(inst.projects.loc[opts.loc[opts["funder"] == holder, "project_id"],
+                                           "cost_usd"].sum())
+        room = max(budget - projects, 0.0)
+        if cost > room:
+            stocks[mine] = stocks[mine] * (room / cost)
+    return stocks
 
 
 def greedy(inst: StagedInstance) -> Solution:

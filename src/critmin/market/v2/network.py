@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from critmin.data.benchmark import benchmark_usd_t
 from critmin.data.schemas import STAGES
 from critmin.market.baseline import CHINA_EXPORT_SHARE, EXPORT_SHARE_PRIOR
 from critmin.model.network import Network
@@ -109,11 +110,6 @@ def _world_t(net: Network) -> pd.Series:
     w = net.production[net.production["country"].eq("WORLD")]
     w = w.sort_values(["year", "value"]).groupby("commodity").tail(1)
     return w.set_index("commodity")["value"].astype(float)
-
-
-def _prices(net: Network) -> pd.Series:
-    p = net.prices.sort_values("year").groupby("commodity").tail(1).set_index("commodity")
-    return p["value"] * np.where(p["unit"].eq("USD/kg"), 1000.0, 1.0)
 
 
 def _producer_regions(shares: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +197,7 @@ def build_market_network(net: Network, commodities: list[str] | None = None
     """Nodes of every commodity with world tonnage, a price and producer shares (or those
     asked, plus the inputs of products asked)."""
     world = _world_t(net)
-    prices = _prices(net)
+    prices = benchmark_usd_t(net.prices)
     shares = net.production_shares()
     regions = _producer_regions(shares)
     have = sorted(set(world.index) & set(prices.index)
