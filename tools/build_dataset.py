@@ -1069,8 +1069,11 @@ SHARES_FROM_PRODUCTION = [  # (scope, parameter, commodity, stage, country, year
     ("cobalt", "DRC_share_world_2024", "cobalt", "mine", "COD", 2024),
 ]
 VALUES_FROM_PRODUCTION = [("cobalt", "DRC_output_2024", "cobalt", "mine", "COD", 2024)]
-DROPPED_PARAMETERS = {  # facts the production table holds; one value per fact
+DROPPED_PARAMETERS = {  # facts another table holds; one value per fact
     ("ndfeb_magnet", "China_production_2024"): "production ndfeb_magnet/product/CHN/2024",
+    ("stockpile_JP", "target_days"): "stockpiles JOGMEC target_days 60 (42 + 18, max 180)",
+    ("stockpile_US_Vault", "target_days"): "stockpiles Project Vault target_days 60",
+    ("stockpile_US_Vault", "financing"): "stockpiles Project Vault budget USD 11.67 bn",
 }
 
 
@@ -1152,6 +1155,16 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
      "cepii_baci_v202601"),
     ("bom", "cathode", "", "WORLD", 2024, "kg of Li/Co/Ni/Mn per kWh by chemistry (NMC811, "
      "NMC622, LFP) not found verbatim (midstream_gaps.md)", "cepii_baci_v202601"),
+    ("production", "ndpr", "", "WORLD", 2024, "NdPr balance 2024: 288,900 t of "
+     "magnets (WORLD row) x 351.3 kg NdPr oxide per t (bom, sintered typical) = 101,490 t, "
+     "above the 75,000 t WORLD row. The WORLD row counts primary oxide only (quotas, imported "
+     "feed, Lynas, MP); it leaves out oxide recovered from magnet scrap: 26,504 t PrNd oxide "
+     "in China in 2024 (31,730 t in 2023), scrap being 25-30 % of China's magnet output "
+     "(Argus, citing Ji'an Xintai). 75,000 + 26,504 = 101,504 t: the two agree if the magnet "
+     "tonnage counts blanks whose machining swarf is recycled. No recycled-oxide row is "
+     "shipped and no scrap estimate is added; the 288,900 t (SMM forecast / ~90 % China "
+     "share) and 351.3 kg/t (29-32.5 wt % RE) are themselves approximate",
+     "argus_2025_ree_recycling"),
     ("projects", "ndfeb_magnet", "product", "JPN", 2025, "Shin-Etsu Takefu (Japan) magnet "
      "plant: no capacity or capex published in the sources read (projects_ree_gaps.md)",
      "cepii_baci_v202601"),
@@ -1225,6 +1238,7 @@ PRIMARY_HOSTS = (  # the publisher's own site: statistics offices, agencies, com
     "seaisi.org", "mmta.co.uk", "mpmaterials.com", "lynasrareearths.com", "iluka.com",
     "almonty.com", "perpetuaresources.com", "wa.gov.au", "federalregister.gov",
     "pubs.usgs.gov", "whitehouse.gov", "energy.gov", "meti.go.jp", "mofcom.gov.cn",
+    "issuu.com/apmgraphics/docs/lyc_",  # Lynas annual reports as published by their designer
 )
 SECONDARY_MARKERS = ("quoted", "copy", "copied", "via ", "summarised", "summary on", "mirror",
                      "derived",

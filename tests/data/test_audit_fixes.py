@@ -186,3 +186,46 @@ def test_projects_match_the_latest_company_or_government_statement(net):
     g = net.gaps
     seadrift = g[g["reason"].str.contains("Seadrift")]
     assert len(seadrift) == 1 and "uncertainty" in seadrift.iloc[0]["reason"]
+
+
+def test_lynas_fy2024_ndpr_is_the_annual_report_value(net):
+    """Conflict: 5,655 t (Lynas Annual Report 2024) vs 5,500 t (midpoint of a 5-6 kt range)."""
+    r = _row(net.production, commodity="ndpr", stage="refining", country="MYS", year=2024)
+    assert r["value"] == 5655 and r["source_id"] == "lynas_ar2024"
+    assert "5,000-6,000" in r["note"]
+    prod = net.producers[(net.producers["producer_id"] == "lynas_malaysia")
+                         & (net.producers["commodity"] == "ndpr")]
+    assert (prod["value"] == r["value"]).all()
+
+
+def test_china_2023_ndfeb_is_the_industry_association_value(net):
+    """Conflict: CSRE 255,200 t sintered NdFeB vs SMM 240,000 t vs JSNM 267,000 t."""
+    r = _row(net.production, commodity="ndfeb_magnet", stage="product", country="CHN",
+             year=2023)
+    assert r["value"] == 255_200 and r["source_id"] == "csre_2023_ndfeb"
+    assert "240,000" in r["note"] and "267,000" in r["note"]
+
+
+def test_stockpile_targets_live_only_in_the_stockpiles_table(net):
+    """Conflict: parameters stockpile_JP target_days restated the stockpiles table."""
+    par = net.parameters
+    assert not ((par["scope"] == "stockpile_JP") & (par["parameter"] == "target_days")).any()
+    assert not (par["scope"] == "stockpile_US_Vault").any()
+    s = net.stockpiles
+    assert ((s["country"] == "JPN") & (s["measure"] == "target_days") & (s["value"] == 60)).any()
+
+
+def test_ndpr_balance_gap_names_the_recycled_feed(net):
+    """Conflict: 288,900 t magnets x 351.3 kg/t oxide is ~101 kt, above the 75 kt NdPr WORLD
+    row; the gap is China's oxide from magnet scrap (26,504 t PrNd oxide in 2024, Argus)."""
+    magnets = _row(net.production, commodity="ndfeb_magnet", stage="product", country="WORLD",
+                   year=2024)["value"]
+    per_t = _row(net.bom, product="ndfeb_magnet", variant="sintered typical", input="ndpr")
+    primary = _row(net.production, commodity="ndpr", stage="refining", country="WORLD",
+                   year=2024)["value"]
+    in_magnets = magnets * per_t["value"] / 1000
+    assert in_magnets > primary
+    g = net.gaps[(net.gaps["commodity"] == "ndpr") & (net.gaps["reason"].str.contains(
+        "NdPr balance"))]
+    assert len(g) == 1 and g.iloc[0]["source_id"] == "argus_2025_ree_recycling"
+    assert in_magnets == pytest.approx(primary + 26_504, rel=0.01)
