@@ -64,8 +64,8 @@ LIST_COMMODITIES = {
                 "280480"),
     "barite": ("Barite", "industrial", "t", "barite, gross weight", "251110"),
     "beryllium": ("Beryllium", "minor_metal", "t", "beryllium content (4 % of ore)", "811212"),
-    "boron": ("Boron (borates)", "industrial", "t", "borates in the form each country reports",
-              "252800"),
+    "boron": ("Boron (borates)", "industrial", "t", "borates in the form each country reports "
+              "(crude ore, ulexite, B2O3 equivalent, refined borates): not additive", "252800"),
     "chromium": ("Chromium (chromite)", "alloying", "t", "marketable chromite ore, gross weight",
                  "261000"),
     "copper": ("Copper", "base_metal", "t", "copper content (mine: recoverable; refinery: "
@@ -99,7 +99,8 @@ LIST_COMMODITIES = {
     "scandium": ("Scandium", "rare_earths", "t", "scandium oxide", "280530"),
     "cesium": ("Cesium", "minor_metal", "t", "cesium content", ""),
     "rubidium": ("Rubidium", "minor_metal", "t", "rubidium content", ""),
-    "uranium": ("Uranium", "energy", "t", "uranium (U3O8) content", "261210"),
+    "uranium": ("Uranium", "energy", "t", "uranium metal content (t U) of mine output",
+                "261210"),
     "met_coal": ("Metallurgical (coking) coal", "energy", "t", "coking coal, gross weight",
                  "270112"),
     "phosphorus": ("Phosphorus (elemental)", "industrial", "t", "elemental phosphorus",
@@ -146,29 +147,56 @@ SERIES = [
     ("feldspar", "felds", None, "mine", True),
     ("helium", "heliu", None, "mine", True),
     ("strontium", "stron", None, "mine", True),
+    ("boron", "boron", None, "mine", True),
 ]
 
-NO_PRODUCTION = {  # list minerals without a country production table in the data release
-    "boron": "USGS reports boron in a different form per country (crude ore, ulexite, boric "
-             "oxide, refined borates) and gives no world total (XX, not applicable)",
-    "hafnium": "USGS MCS gives no hafnium production by country (co-product of zirconium; "
-               "data not available)",
-    "scandium": "USGS MCS gives no scandium production by country (small by-product output, "
-                "mostly China; not reported)",
-    "cesium": "USGS MCS gives no cesium production by country (world data not available)",
-    "rubidium": "USGS MCS gives no rubidium production by country (world data not available)",
-    "uranium": "uranium is not covered by the USGS MCS data release (a DOE/EIA and OECD-NEA "
-               "series); not transcribed in critmin",
-    "met_coal": "metallurgical coal is not covered by the USGS MCS data release (an EIA/IEA "
-                "series); not transcribed in critmin",
-    "phosphorus": "USGS MCS gives phosphate rock, not elemental phosphorus, by country",
-    "iridium": "USGS MCS gives mine output for platinum and palladium only; iridium is "
-               "included in the all-PGM reserves",
-    "rhodium": "USGS MCS gives mine output for platinum and palladium only; rhodium is "
-               "included in the all-PGM reserves",
-    "ruthenium": "USGS MCS gives mine output for platinum and palladium only; ruthenium is "
-                 "included in the all-PGM reserves",
+FORM_BY_COUNTRY = {"boron"}
+"""Commodities whose USGS rows each carry their own form (the Type column / label suffix):
+the form is kept in the row's note, and no world total exists (USGS prints XX)."""
+
+NO_PRODUCTION = {  # list minerals without country production in any source read (gaps rows)
+    "hafnium": "USGS MCS 2025 (Zirconium and Hafnium): 'World primary hafnium production data "
+               "and quantitative estimates of hafnium reserves were not available'",
+    "scandium": "USGS MCS 2025 (Scandium): 'Foreign mine production data for 2023 and 2024 were "
+                "not available'; by-product output named only qualitatively (China, Philippines "
+                "nickel HPAL, Russia, Kazakhstan, Ukraine)",
+    "cesium": "USGS MCS 2025 (Cesium): 'There were no official sources for cesium production "
+              "data in 2024'; producers named only as Canada (Tanco) and China",
+    "rubidium": "USGS MCS 2025 (Rubidium): 'no rubidium production was reported globally' in "
+                "2024; China may have produced some",
+    "met_coal": "metallurgical coal is outside the USGS MCS; IEA Coal 2023/2024 report coking "
+                "coal by country but no copy of those tables was found in the sources read",
+    "phosphorus": "USGS MCS gives phosphate rock, not elemental phosphorus, by country; no "
+                  "elemental-phosphorus production table found in the sources read",
+    "iridium": "USGS MCS gives mine output for platinum and palladium only (iridium is in the "
+               "all-PGM reserves); Johnson Matthey publishes iridium demand, not supply by "
+               "country, and no copy of a supply table was found",
+    "rhodium": "USGS MCS gives mine output for platinum and palladium only (rhodium is in the "
+               "all-PGM reserves); Johnson Matthey's rhodium supply by region was not found in "
+               "the sources read",
+    "ruthenium": "USGS MCS gives mine output for platinum and palladium only (ruthenium is in "
+                 "the all-PGM reserves); Johnson Matthey publishes ruthenium demand, not supply "
+                 "by country",
 }
+PRICE_GAPS = {  # why no 2024 price ships (coverage gaps)
+    "helium": "MCS 2025 gives about 14 USD per cubic metre (Grade-A, 2024; as quoted in "
+              "nwyin/periodic-atlas verification/He.md); critmin prices are per mass and the "
+              "volume basis (temperature, pressure) is not stated, so it is not converted",
+    "uranium": "USGS Fact Sheet 2025-3057 gives only the January 2024 spot high (106 USD/lb "
+               "U3O8), not an annual average; no annual price series found in the sources read",
+    "feldspar": "the MCS 2025 feldspar chapter is not in the stored copies read",
+    "met_coal": "coking coal is outside the USGS MCS; no annual price series found in the "
+                "sources read",
+    "phosphorus": "USGS MCS prices phosphate rock, not elemental phosphorus; no price found",
+    "ree": "no price is published for mixed rare-earth oxide; element oxide prices ship under "
+           "ndpr, dy, tb, ce, la, eu, nd and y",
+}
+REE_PRICE_GAP = ("the MCS 2025 rare-earths chapter prices only Ce, Dy, Eu, La and Nd oxides, Tb "
+                 "oxide and mischmetal; no primary price for this element was found")
+REE_SPLIT_GAP = ("rare earths are published as a total (t REO) by country (USGS MCS 2025); no "
+                 "source read gives this element's mine output by country or a per-country "
+                 "oxide distribution for 2022-2024 (a split from deposit assays would need each "
+                 "country's mine mix, which is not published), so critmin makes no split")
 
 HEADER_FACTORS = ((r"_kt", 1000.0), (r"_kg", 0.001), (r"_mcm", 1.0), (r"_t(_|$)", 1.0))
 

@@ -139,7 +139,16 @@ MANUAL = {  # tables whose layout the parser cannot follow, transcribed by hand 
         ("Other countries", ["86", "110", "5,700"]),
         ("World total (rounded)", ["1,440", "1,500", ">70,000"])]),
 }
-RESERVE_FACTOR.update({"barite": 1000.0, "rhenium": 0.001, "zirconium-hafnium": 1000.0})
+MANUAL["boron"] = ([("boron", "mine", 0)], 1000.0, 2, True, [  # "Production—All forms" + e
+    ("United States", ["W", "W", "48,000"]), ("Argentina, crude ore", ["160", "160", "NA"]),
+    ("Bolivia, ulexite", ["140", "230", "NA"]), ("Chile, ulexite", ["420", "420", "35,000"]),
+    ("China, boric oxide equivalent", ["300", "340", "9,100"]),
+    ("Germany, compounds", ["38", "40", "NA"]), ("Peru, crude borates", ["300", "300", "4,000"]),
+    ("Russia, datolite ore", ["80", "80", "40,000"]),
+    ("Turkey, refined borates", ["2,500", "3,000", "950,000"]),
+    ("World total", ["XX", "XX", "XX"])])
+RESERVE_FACTOR.update({"barite": 1000.0, "rhenium": 0.001, "zirconium-hafnium": 1000.0,
+                       "boron": 1000.0})
 
 
 def _estimated(cell: str, header_e: bool) -> str:

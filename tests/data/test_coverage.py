@@ -166,3 +166,72 @@ def test_listed_minerals_have_a_2024_price_or_a_gap(net):
     missing = sorted(c for c in _listed(net) if c not in have and c not in gapped)
     assert not missing, missing
     assert len(have & _listed(net)) >= 40
+
+
+BACI = RAW.parents[1] / "trade-baci"
+
+
+def test_boron_ships_each_countrys_form_with_a_world_gap(net):
+    """MCS 2025 Boron, World Production: 'Production—All forms', Turkey refined borates
+    3,000 kt and China B2O3 equivalent 340 kt in 2024; world total XX."""
+    p = net.production
+    b = p[(p["commodity"] == "boron") & (p["year"] == 2024)].set_index("country")
+    assert b.loc["TUR", "value"] == 3_000_000 and "refined borates" in b.loc["TUR", "note"]
+    assert b.loc["CHN", "value"] == 340_000 and "boric oxide" in b.loc["CHN", "note"]
+    assert "WORLD" not in b.index
+    g = net.gaps
+    world = g[(g["commodity"] == "boron") & (g["table"] == "production")
+              & (g["country"] == "WORLD") & (g["year"] == 2024)]
+    assert world["reason"].str.contains("XX").all() and len(world) == 1
+
+
+def test_uranium_is_the_wna_table_in_tonnes_u(net):
+    """World Nuclear Association, Production from mines (tonnes U): Kazakhstan 23,270 and
+    world 60,213 t U in 2024; the copy read is flagged secondary."""
+    p = net.production
+    u = p[(p["commodity"] == "uranium") & (p["year"] == 2024)].set_index("country")["value"]
+    assert u["KAZ"] == 23_270 and u["CAN"] == 14_309 and u["WORLD"] == 60_213
+    assert abs(u.drop("WORLD").sum() / u["WORLD"] - 1) < 0.001
+    src = net.sources.set_index("source_id").loc["wna_uranium_mining_2025"]
+    assert str(src["primary"]).lower() == "false"
+
+
+@pytest.mark.skipif(not BACI.exists(), reason="BACI extract not present")
+def test_baci_extract_lacks_the_rare_earth_cobalt_and_germanium_codes(net):
+    """HS 280530, 2846, 8105, 811299, 282520 are not in the extract (811292 is, but mixes
+    Ga, Ge, Hf, In, Nb, Re, Tl), so Japan's Dy/Tb and Ge sources are gaps rows."""
+    codes = set()
+    for name in ("baci_2022.csv", "baci_2024.csv"):
+        codes |= set(pd.read_csv(BACI / name, dtype=str, usecols=["cmd"])["cmd"])
+    assert "811292" in codes
+    for prefix in ("280530", "2846", "8105", "811299", "282520"):
+        assert not any(c.startswith(prefix) for c in codes), prefix
+    g = net.gaps
+    jpn = g[(g["table"] == "import_sources") & (g["country"] == "JPN")]
+    assert {"dy", "tb", "germanium"} <= set(jpn["commodity"])
+
+
+def test_listed_minerals_without_country_output_say_why(net):
+    """Hafnium, scandium, cesium, rubidium: MCS 2025 says no production data; single rare
+    earths: no published split, and none is made."""
+    g = net.gaps[(net.gaps["table"] == "production") & (net.gaps["year"] == 2024)]
+    reason = g.set_index("commodity")["reason"]
+    for c in ("hafnium", "scandium", "cesium", "rubidium"):
+        assert "MCS 2025" in reason[c], c
+    for el in ("la", "ce", "nd", "pr", "sm", "eu", "gd", "ho", "er", "tm", "yb", "lu", "y"):
+        assert "no split" in reason[el], el
+        assert net.production["commodity"].ne(el).all(), el
+
+
+def test_list_sources_are_the_official_notices(net):
+    """U.S. 2025 list: Federal Register 2025-19813; EU 2023 list: Regulation (EU) 2024/1252
+    Annex II; the EU SR/EI scores remain an unofficial transcription (secondary)."""
+    s = net.sources.set_index("source_id")
+    cl = net.critical_lists
+    for lst, host in (("USGS_2025", "federalregister.gov/documents/2025/11/07/2025-19813"),
+                      ("USGS_2022", "federalregister.gov"), ("EU_2023", "europa.eu")):
+        sid = cl.loc[cl["list"] == lst, "source_id"].unique()
+        assert len(sid) == 1
+        assert host in s.loc[sid[0], "url"] and str(s.loc[sid[0], "primary"]).lower() == "true"
+    eu = net.criticality_studies["source_id"].unique()
+    assert all(str(s.loc[x, "primary"]).lower() == "false" for x in eu)

@@ -50,3 +50,53 @@ def test_import_shares_sum_to_at_most_one(net):
     s = net.import_sources.groupby(["importer", "commodity", "period"])["share"].sum()
     assert (s <= 1.005).all()
     assert (s > 0).all()
+
+
+def _price(net, commodity, year, source_prefix=""):
+    pr = net.prices
+    rows = pr[(pr["commodity"] == commodity) & (pr["year"] == year)
+              & pr["source_id"].str.startswith(source_prefix)]
+    return sorted(rows["value"])
+
+
+def test_2024_prices_read_from_mcs2025_chapters(net):
+    """MCS 2025 Salient Statistics: borates c.i.f. 560 USD/t; scandium oxide 1.20 USD/g;
+    hafnium 4,600 USD/kg; cesium 1-g ampoule 98.00 USD/g; germanium metal 2,100 USD/kg."""
+    assert _price(net, "boron", 2024, "usgs_mcs2025_boron") == [560]
+    assert _price(net, "scandium", 2024, "usgs_mcs2025_scandium") == [1200]
+    assert _price(net, "hafnium", 2024, "usgs_mcs2025_zirconium") == [4600]
+    assert _price(net, "cesium", 2024, "usgs_mcs2025_cesium") == [98_000]
+    assert _price(net, "rubidium", 2023, "usgs_mcs2025_rubidium") == [121_000]
+    # one value per fact: the chapter reading replaces the quoted copy for germanium 2024
+    assert _price(net, "germanium", 2024) == [1400, 2100]
+    assert _price(net, "germanium", 2024, "usgs_mcs2025_germanium") == [1400, 2100]
+
+
+def test_2024_prices_quoted_from_mcs2025_are_flagged_secondary(net):
+    """Bauxite 30, alumina 570, acid fluorspar 470, phosphate rock 100, ilmenite 340,
+    rutile 1,310 USD/t, Y2O3 6 USD/kg (MCS 2025 as quoted, chapters not read)."""
+    expected = {"bauxite": 30, "alumina": 570, "fluorspar": 470, "phosphate": 100,
+                "ilmenite": 340, "rutile": 1310, "y": 6}
+    primary = net.sources.set_index("source_id")["primary"].astype(str).str.lower()
+    for c, v in expected.items():
+        assert _price(net, c, 2024, "periodic_atlas_verification_") == [v], c
+        pr = net.prices
+        sid = pr.loc[(pr["commodity"] == c) & (pr["year"] == 2024), "source_id"].iloc[0]
+        assert primary[sid] == "false", c
+
+
+def test_us_trade_from_mcs2025_chapters(net):
+    """Boron: net exporter (E), imports Turkey 90 %; hafnium unwrought: Germany 50 %;
+    germanium combined: Belgium 42 %; scandium reliance 100 % in 2024."""
+    rel = net.import_reliance.set_index(["importer", "commodity", "year", "measure"])
+    boron = rel.loc[("USA", "boron", 2024, "net_import_reliance")]
+    assert boron["qualifier"] == "E" and boron["value"] == 0
+    assert rel.loc[("USA", "scandium", 2024, "net_import_reliance"), "value"] == 1.0
+    ge = rel.loc[("USA", "germanium", 2024, "net_import_reliance")]
+    assert ge["qualifier"] == ">" and ge["value"] == 0.5
+    s = net.import_sources
+    s = s[(s["importer"] == "USA") & (s["period"] == "2020-2023")]
+    share = s.set_index(["commodity", "exporter"])["share"]
+    assert share[("boron", "TUR")] == 0.9
+    assert share[("hafnium", "DEU")] == 0.5
+    assert share[("germanium", "BEL")] == 0.42
