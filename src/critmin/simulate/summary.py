@@ -25,8 +25,10 @@ from critmin.store.results import ResultsStore
 
 QUANTILES = (0.05, 0.5, 0.95)
 CVAR_ALPHA = 0.95
-BATCH_BYTES = 64 * 2**20
+BATCH_BYTES = 32 * 2**20
 """Bytes of sample values one DuckDB query holds (8 per sample and column)."""
+MAX_COLUMNS = 128
+"""Most columns a query summarises (longer select lists take DuckDB longer to plan)."""
 COLUMNS = ["commodity", "metric", "p5", "p50", "p95", "mean", "cvar95", "prob_below"]
 
 
@@ -42,7 +44,9 @@ def _connect(threads: int = 1):
     chunking of the run)."""
     import duckdb
 
-    return duckdb.connect(config={"threads": threads})
+    con = duckdb.connect(config={"threads": threads})
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _tail_sizes(n: int) -> tuple[int, int]:
@@ -51,33 +55,36 @@ def _tail_sizes(n: int) -> tuple[int, int]:
 
 
 def _column_sql(col: str, n: int, cover_days: float) -> str:
-    """Select list of one metric column: quantiles, mean, tail mean, cover, NaN count."""
+    """Select list of one metric column: quantiles, mean, values, tail mean (and, for
+    cover metrics, samples under ``cover_days``)."""
     x = f'"{col}"::DOUBLE'
     upper, lower = _tail_sizes(n)
-    tail = f"min({x}, {lower})" if col.startswith("min_cover") else f"max({x}, {upper})"
+    cover = col.startswith("min_cover")
+    tail = f"min({x}, {lower})" if cover else f"max({x}, {upper})"
     qs = ", ".join(repr(q) for q in QUANTILES)
-    return (f"quantile_cont({x}, [{qs}]), avg({x}), list_avg({tail}), "
-            f"count_if({x} < {float(cover_days)!r}), count_if({x} IS NULL OR isnan({x}))")
+    below = f"count_if({x} < {float(cover_days)!r})" if cover else "NULL"
+    return f"quantile_cont({x}, [{qs}]), avg({x}), count({x}), list_avg({tail}), {below}"
 
 
 def _batches(cols: list[str], n: int) -> list[list[str]]:
-    size = max(1, BATCH_BYTES // (8 * max(n, 1)))
+    size = max(1, min(MAX_COLUMNS, BATCH_BYTES // (8 * max(n, 1))))
     return [cols[i:i + size] for i in range(0, len(cols), size)]
 
 
 def _metric_rows(con, files: list[str], cols: list[str], n: int, cover_days: float
                  ) -> dict[str, dict]:
-    """Column -> summary row, one query per batch of columns."""
+    """Column -> summary row, one query per batch of columns. A column with nulls or NaN
+    (NaN makes the mean NaN) reports NaN."""
     out = {}
     for batch in _batches(cols, n):
         sql = ", ".join(_column_sql(c, n, cover_days) for c in batch)
         got = con.execute(f"SELECT {sql} FROM read_parquet(?)", [files]).fetchone()
         for k, col in enumerate(batch):
-            q, mean, cvar, below, missing = got[5 * k:5 * k + 5]
+            q, mean, count, cvar, below = got[5 * k:5 * k + 5]
             row = dict(p5=np.nan, p50=np.nan, p95=np.nan, mean=np.nan, cvar95=np.nan)
-            if not missing:
+            if count == n and not math.isnan(mean):
                 row.update(p5=q[0], p50=q[1], p95=q[2], mean=mean, cvar95=cvar)
-            if col.startswith("min_cover"):
+            if below is not None:
                 row["prob_below"] = below / n
             out[col] = row
     return out
