@@ -42,13 +42,9 @@ import pandas as pd
 import pycountry
 
 from build_usgs import (
-    FORM_BY_COUNTRY,
     LIST_COMMODITIES,
     NO_PRODUCTION,
-    PRICE_GAPS,
     REE_ELEMENTS,
-    REE_PRICE_GAP,
-    REE_SPLIT_GAP,
     SERIES,
     header_factor,
     parse_cell,
@@ -276,8 +272,6 @@ def all_series() -> list[tuple[str, str, str | None, str, bool]]:
 RESERVE_BASIS = {  # reserves published on another basis than the commodity's production
     "zirconium": "reserves in t ZrO2 content (production is zircon concentrate, gross weight)",
     "chromium": "reserves in t of shipping-grade chromite ore (45 % Cr2O3 normalised)",
-    "boron": "reserves as USGS prints them (thousand t, basis not stated per country; "
-             "no world total, XX)",
 }
 
 
@@ -316,8 +310,6 @@ def usgs_world(shared: Path):
                 continue
             country, est_mark = iso3(r[1])
             notes = "" if r[5].strip() in ("NA", "") else r[5].strip()
-            if commodity in FORM_BY_COUNTRY:
-                notes = f"form: {r[2].strip()}; {notes}".strip("; ")
             for i, year in enumerate(years):
                 v, qual = parse_cell(r[3 + i])
                 if est_mark and "e" not in qual:
@@ -401,9 +393,6 @@ def mcs2025_world(path: Path):
             continue  # W / NA / Small: the MCS 2024 release rows and gaps cover these
         est = "e" in qual or (r["measure"] == "production" and r["year"] == "2024")
         note = f"MCS 2025 prints '{r['cell']}'" + (f"; {r['fix']}" if r["fix"] else "")
-        if r["commodity"] in FORM_BY_COUNTRY and "," in r["label"] and \
-                r["measure"] == "production":
-            note = f"form: {r['label'].split(',', 1)[1].strip()}; {note}"
         row = dict(commodity=r["commodity"], country=country, year=int(r["year"]),
                    value=round(v * float(r["factor"]), 6), unit=unit_of(r["commodity"]),
                    qualifier=qual, estimated=est or ">" in qual,
@@ -418,28 +407,15 @@ def mcs2025_world(path: Path):
             if r["commodity"] in RESERVE_BASIS:
                 row["note"] = f"{RESERVE_BASIS[r['commodity']]}; {row['note']}"
             res.append(row)
-        srcs.append(mcs2025_chapter_source(r["chapter"]))
+        srcs.append(dict(source_id=sid, publisher="U.S. Geological Survey",
+                         title=f"Mineral Commodity Summaries 2025 - {r['chapter']}",
+                         table="World Mine/Refinery Production and Reserves", year=2025,
+                         url=MCS2025_CHAPTER_URL.format(r["chapter"]),
+                         licence="public domain",
+                         note="table read from the pdftotext copy "
+                              + MCS2025_COPY.format(r["chapter"])
+                              + "; every table checked against its printed world total"))
     return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
-
-
-def mcs2025_chapter_source(chapter: str, table: str = "World Mine/Refinery Production and "
-                           "Reserves") -> dict:
-    """The sources row of one USGS MCS 2025 chapter (read from the pdftotext copy)."""
-    return dict(source_id=f"usgs_mcs2025_{chapter.replace('-', '_')}",
-                publisher="U.S. Geological Survey",
-                title=f"Mineral Commodity Summaries 2025 - {chapter}", table=table, year=2025,
-                url=MCS2025_CHAPTER_URL.format(chapter), licence="public domain",
-                note="table read from the pdftotext copy " + MCS2025_COPY.format(chapter)
-                     + "; every production table checked against its printed world total")
-
-
-def mcs2025_side_sources(raw: Path) -> pd.DataFrame:
-    """Sources rows for chapters read only for prices or U.S. trade (no world table)."""
-    chapters = set()
-    for name in ("usgs_mcs2025_prices.csv", "usgs_mcs2025_trade.csv"):
-        chapters |= set(pd.read_csv(raw / name, dtype=str, keep_default_na=False)["chapter"])
-    return pd.DataFrame([mcs2025_chapter_source(c, "Salient Statistics; Import Sources")
-                         for c in sorted(chapters)])
 
 
 def mcs2025_quoted(path: Path):
@@ -484,14 +460,6 @@ def mcs2025_prices(path: Path) -> list[dict]:
                         source_id=f"usgs_mcs2025_{r['chapter'].replace('-', '_')}",
                         note=f"MCS 2025 salient statistics, printed '{r['value']}' {r['unit']}"))
     return out
-
-
-def primary_prices(quoted: list[dict]) -> list[dict]:
-    """MCS 2025 prices read from the chapter text replace quoted copies of the same
-    (commodity, year) (one value per fact, the primary reading)."""
-    read = mcs2025_prices(CURATED / "raw" / "usgs_mcs2025_prices.csv")
-    covered = {(r["commodity"], r["year"]) for r in read}
-    return [r for r in quoted if (r["commodity"], r["year"]) not in covered] + read
 
 
 def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
@@ -883,11 +851,6 @@ LIST_NAMES = {  # lower-case list wording -> covered commodities
 }
 
 
-LIST_TABLES = {"EU_2023": "Regulation (EU) 2024/1252, Annex II, Section 1 (critical raw materials)",
-               "USGS_2025": "Final 2025 List of Critical Minerals (Federal Register 2025-19813)",
-               "USGS_2022": "2022 Final List of Critical Minerals (87 FR 10381)"}
-
-
 def criticality_inputs(raw_dir: Path):
     """WGI governance estimates, EU 2023 SR/EI, official lists (transcribed in raw/)."""
     ids: dict[str, str] = {}
@@ -934,8 +897,7 @@ def criticality_inputs(raw_dir: Path):
                               source_id=sid))
         srcs.append(dict(source_id=sid, publisher={"EU_2023": "European Commission"}.get(
             r["list"], "U.S. Geological Survey"), title=f"{r['list']} critical minerals list",
-            table=LIST_TABLES.get(r["list"], ""), year=int(r["list"][-4:]), url=r["url"],
-            licence="", note=r["note"][:800]))
+            table="", year=int(r["list"][-4:]), url=r["url"], licence="", note=r["note"][:200]))
     lists_df = pd.DataFrame(lists).drop_duplicates(["list", "commodity"])
     return (pd.DataFrame(gov), pd.DataFrame(eu).drop_duplicates(["study", "commodity"]),
             lists_df, pd.DataFrame(srcs).drop_duplicates("source_id"))
@@ -1050,6 +1012,19 @@ def _capacity(unit: str, commodity: str) -> tuple[float | None, str]:
     return None, commodity
 
 
+ENDED_STATUS = ("cancelled", "suspended")  # company says the project stopped: not a candidate
+
+
+def _ended_project(r: dict, commodity: str, units: dict[str, str], sid: str) -> dict:
+    """Gaps row for a project its sponsor cancelled or suspended (kept out of `projects`)."""
+    return dict(table="projects", commodity=commodity if commodity in units else "ree",
+                stage="", country=r["country"] or "OTHER",
+                year=int(float(r["source_year"] or 2025)),
+                reason=f"{r['name']}: {r['status']} per the sponsor"
+                       + (f" (filing {r['filing_date']})" if r["filing_date"] else "")
+                       + f"; not a candidate project; {r['note'][:200]}", source_id=sid)
+
+
 def projects_from_raw(raw_dir: Path, units: dict[str, str]):
     """Candidate projects from the researched lists (raw/projects_*.csv)."""
     rows, gaps, srcs = [], [], []
@@ -1062,6 +1037,9 @@ def projects_from_raw(raw_dir: Path, units: dict[str, str]):
                              _publisher(r["source_url"]), title=r["source_title"] or r["name"],
                              table="", year=int(float(r["source_year"] or 2025)),
                              url=r["source_url"], licence="", note="project data"))
+            if r["status"] in ENDED_STATUS:
+                gaps.append(_ended_project(r, commodity, units, sid))
+                continue
             factor, commodity = _capacity(r["capacity_unit"], commodity)
             cap = number(r["capacity"])
             unit = units.get(commodity)
@@ -1107,8 +1085,11 @@ SHARES_FROM_PRODUCTION = [  # (scope, parameter, commodity, stage, country, year
     ("cobalt", "DRC_share_world_2024", "cobalt", "mine", "COD", 2024),
 ]
 VALUES_FROM_PRODUCTION = [("cobalt", "DRC_output_2024", "cobalt", "mine", "COD", 2024)]
-DROPPED_PARAMETERS = {  # facts the production table holds; one value per fact
+DROPPED_PARAMETERS = {  # facts another table holds; one value per fact
     ("ndfeb_magnet", "China_production_2024"): "production ndfeb_magnet/product/CHN/2024",
+    ("stockpile_JP", "target_days"): "stockpiles JOGMEC target_days 60 (42 + 18, max 180)",
+    ("stockpile_US_Vault", "target_days"): "stockpiles Project Vault target_days 60",
+    ("stockpile_US_Vault", "financing"): "stockpiles Project Vault budget USD 11.67 bn",
 }
 
 
@@ -1190,6 +1171,16 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
      "cepii_baci_v202601"),
     ("bom", "cathode", "", "WORLD", 2024, "kg of Li/Co/Ni/Mn per kWh by chemistry (NMC811, "
      "NMC622, LFP) not found verbatim (midstream_gaps.md)", "cepii_baci_v202601"),
+    ("production", "ndpr", "", "WORLD", 2024, "NdPr balance 2024: 288,900 t of "
+     "magnets (WORLD row) x 351.3 kg NdPr oxide per t (bom, sintered typical) = 101,490 t, "
+     "above the 75,000 t WORLD row. The WORLD row counts primary oxide only (quotas, imported "
+     "feed, Lynas, MP); it leaves out oxide recovered from magnet scrap: 26,504 t PrNd oxide "
+     "in China in 2024 (31,730 t in 2023), scrap being 25-30 % of China's magnet output "
+     "(Argus, citing Ji'an Xintai). 75,000 + 26,504 = 101,504 t: the two agree if the magnet "
+     "tonnage counts blanks whose machining swarf is recycled. No recycled-oxide row is "
+     "shipped and no scrap estimate is added; the 288,900 t (SMM forecast / ~90 % China "
+     "share) and 351.3 kg/t (29-32.5 wt % RE) are themselves approximate",
+     "argus_2025_ree_recycling"),
     ("projects", "ndfeb_magnet", "product", "JPN", 2025, "Shin-Etsu Takefu (Japan) magnet "
      "plant: no capacity or capex published in the sources read (projects_ree_gaps.md)",
      "cepii_baci_v202601"),
@@ -1218,38 +1209,29 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
         "import_sources", "gaps")}
     src = t["commodities"].set_index("commodity")["source_id"]
     gapped = set(zip(t["gaps"]["table"], t["gaps"]["commodity"], strict=True))
-    exact = set(zip(t["gaps"]["table"], t["gaps"]["commodity"], t["gaps"]["country"],
-                    t["gaps"]["year"], strict=True))
     rows = []
     for c in sorted(set(lists["commodity"]) & set(src.index)):
-        def gap(table, year, reason, stage="", country="WORLD", c=c, each_year=False):
-            if (table, c) not in gapped or (
-                    each_year and (table, c, country, str(year)) not in exact):
+        def gap(table, year, reason, stage="", country="WORLD", c=c):
+            if (table, c) not in gapped:
                 rows.append(dict(table=table, commodity=c, stage=stage, country=country,
                                  year=year, reason=reason, source_id=src[c]))
         prod = t["production"][t["production"]["commodity"] == c]
         parent = t["commodities"].set_index("commodity")["parent"].get(c, "")
         if prod.empty:
             gap("production", 2024, NO_PRODUCTION.get(c) or (
-                REE_SPLIT_GAP if parent == "ree" else "no source transcribed"))
+                "rare earths are published as a total (t REO) by country; no source read "
+                "gives this element's output by country, and critmin makes no split without "
+                "a published distribution" if parent == "ree" else "no source transcribed"))
         elif "2024" not in set(prod["year"]):
             gap("production", 2024, "2024 (USGS MCS 2025) not transcribed for this commodity; "
                 "latest year shipped is " + max(prod["year"]))
-        else:
-            latest = prod[prod["year"].eq(max(prod["year"]))]
-            if not latest["country"].eq("WORLD").any():
-                gap("production", int(max(prod["year"])), "no published world total for the "
-                    "latest year" + (": USGS prints XX because countries report different "
-                                     "forms; shares over the country sum mix forms"
-                                     if c in FORM_BY_COUNTRY else ""), each_year=True)
         if c in LIST_COMMODITIES and c not in NO_PRODUCTION and \
                 t["reserves"]["commodity"].eq(c).sum() == 0:
             gap("reserves", 2023, "USGS gives no reserves figure for this commodity")
         if not (t["prices"]["commodity"].eq(c) & t["prices"]["year"].eq("2024")).any():
-            gap("prices", 2024, PRICE_GAPS.get(c) or (REE_PRICE_GAP if parent == "ree" else
-                "2024 price (USGS MCS 2025) not transcribed")
-                + "; latest year shipped: " + (max(t["prices"].loc[
-                    t["prices"]["commodity"] == c, "year"], default="none")))
+            gap("prices", 2024, "2024 price (USGS MCS 2025) not transcribed; latest year "
+                "shipped: " + (max(t["prices"].loc[t["prices"]["commodity"] == c, "year"],
+                                   default="none")))
         rel = t["import_reliance"]
         if not (rel["commodity"].eq(c) & rel["importer"].eq("USA")).any() and parent != "ree":
             gap("import_reliance", 2023, "USGS publishes no U.S. net import reliance for this "
@@ -1272,6 +1254,8 @@ PRIMARY_HOSTS = (  # the publisher's own site: statistics offices, agencies, com
     "seaisi.org", "mmta.co.uk", "mpmaterials.com", "lynasrareearths.com", "iluka.com",
     "almonty.com", "perpetuaresources.com", "wa.gov.au", "federalregister.gov",
     "pubs.usgs.gov", "whitehouse.gov", "energy.gov", "meti.go.jp", "mofcom.gov.cn",
+    "newswire.ca", "albemarle.com", "ucore.com", "arultd.com",  # company releases and pages
+    "issuu.com/apmgraphics/docs/lyc_",  # Lynas annual reports as published by their designer
 )
 SECONDARY_MARKERS = ("quoted", "copy", "copied", "via ", "summarised", "summary on", "mirror",
                      "derived",
@@ -1320,8 +1304,7 @@ def main() -> None:
     w_prod, w_res, w_sources = mcs2025_world(CURATED / "raw" / "usgs_mcs2025_world.csv")
     q_prod, q_res, q_sources = mcs2025_quoted(CURATED / "raw" / "usgs_mcs2025_quoted.csv")
     w_prod, w_res = w_prod + q_prod, w_res + q_res
-    w_sources = pd.concat([w_sources, q_sources, mcs2025_side_sources(CURATED / "raw")],
-                          ignore_index=True).drop_duplicates("source_id")
+    w_sources = pd.concat([w_sources, q_sources], ignore_index=True)
     prod = latest_edition(prod, w_prod, ["commodity", "stage", "country", "year"])
     covered = {(r["commodity"], r["stage"]) for r in w_prod}
     t_prod = t_prod[[(c, st) not in covered for c, st in
@@ -1373,8 +1356,8 @@ def main() -> None:
                        ("import_reliance", reliance),
                        ("governance", gov), ("criticality_studies", eu),
                        ("critical_lists", lists),
-                       ("prices", us_prices(args.shared) + primary_prices(t_prices)),
-                       ("flows", flows),
+                       ("prices", us_prices(args.shared) + t_prices + mcs2025_prices(
+                           CURATED / "raw" / "usgs_mcs2025_prices.csv")), ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
         if name in curated and name != "production":

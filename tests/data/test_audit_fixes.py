@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -186,6 +187,53 @@ def test_projects_match_the_latest_company_or_government_statement(net):
     g = net.gaps
     seadrift = g[g["reason"].str.contains("Seadrift")]
     assert len(seadrift) == 1 and "uncertainty" in seadrift.iloc[0]["reason"]
+
+
+RECHECK_MARKERS = ("re-checked", "no company filing found", "not re-checked", "company release")
+
+
+def test_every_project_says_how_it_was_checked_against_the_company(net):
+    """Issue 11: every project row carries the filing date it was checked against, or a note
+    saying which company document was read or that none was found."""
+    p = net.projects
+    dated = p["filing_date"].notna()
+    said = p["note"].str.contains("|".join(RECHECK_MARKERS), regex=True)
+    assert (dated | said).all(), p.loc[~(dated | said), "name"].tolist()
+    assert dated.sum() >= 25
+    dates = pd.to_datetime(p.loc[dated, "filing_date"])
+    assert dates.min() >= pd.Timestamp("2017-01-01") and dates.max() <= pd.Timestamp("2026-12-31")
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("Panasonic Energy De Soto", "capacity", 32.0),
+    ("Panasonic Energy De Soto", "status", "operating"),
+    ("Mountain Pass mine", "capacity", 50_692.0),
+    ("Mountain Pass separation", "capacity", 2_599.0),
+    ("Naraha lithium hydroxide", "status", "operating"),
+    ("Naraha lithium hydroxide", "first_production_year", 2022),
+    ("Olaroz lithium facility Stage 2", "first_production_year", 2023),
+    ("Thompson Falls", "first_production_year", 2026),
+])
+def test_projects_follow_the_latest_company_statement(net, text, field, value):
+    """Re-check against company filings: Panasonic Kansas opened 2025-07-14 at ~32 GWh/yr;
+    MP's 2025 output (release 2026-02-26); Naraha and Olaroz Stage 2 produce; USAC's
+    Thompson Falls expansion finishes in 2026."""
+    assert _project(net, text)[field] == value
+
+
+def test_stale_project_dates_are_dropped_not_kept(net):
+    """Arafura's end-2026 start predates the FID delay to 1H 2026; no company date is kept."""
+    assert pd.isna(_project(net, "Arafura Nolans")["first_production_year"])
+
+
+@pytest.mark.parametrize("text, status", [("Tennessee Lithium", "cancelled"),
+                                          ("Li-Cycle Rochester", "suspended")])
+def test_cancelled_or_suspended_projects_leave_the_candidates(net, text, status):
+    """Piedmont cancelled Tennessee Lithium (Q2 2024 report); Li-Cycle's Rochester Hub was
+    paused and sold in creditor protection (2025): gaps rows, not candidate projects."""
+    assert not net.projects["name"].str.contains(text, regex=False).any()
+    g = net.gaps[net.gaps["reason"].str.contains(text, regex=False)]
+    assert len(g) == 1 and f"{status} per the sponsor" in g.iloc[0]["reason"]
 
 
 def test_lynas_fy2024_ndpr_is_the_annual_report_value(net):
