@@ -42,9 +42,13 @@ import pandas as pd
 import pycountry
 
 from build_usgs import (
+    FORM_BY_COUNTRY,
     LIST_COMMODITIES,
     NO_PRODUCTION,
+    PRICE_GAPS,
     REE_ELEMENTS,
+    REE_PRICE_GAP,
+    REE_SPLIT_GAP,
     SERIES,
     header_factor,
     parse_cell,
@@ -272,6 +276,8 @@ def all_series() -> list[tuple[str, str, str | None, str, bool]]:
 RESERVE_BASIS = {  # reserves published on another basis than the commodity's production
     "zirconium": "reserves in t ZrO2 content (production is zircon concentrate, gross weight)",
     "chromium": "reserves in t of shipping-grade chromite ore (45 % Cr2O3 normalised)",
+    "boron": "reserves as USGS prints them (thousand t, basis not stated per country; "
+             "no world total, XX)",
 }
 
 
@@ -310,6 +316,8 @@ def usgs_world(shared: Path):
                 continue
             country, est_mark = iso3(r[1])
             notes = "" if r[5].strip() in ("NA", "") else r[5].strip()
+            if commodity in FORM_BY_COUNTRY:
+                notes = f"form: {r[2].strip()}; {notes}".strip("; ")
             for i, year in enumerate(years):
                 v, qual = parse_cell(r[3 + i])
                 if est_mark and "e" not in qual:
@@ -393,6 +401,9 @@ def mcs2025_world(path: Path):
             continue  # W / NA / Small: the MCS 2024 release rows and gaps cover these
         est = "e" in qual or (r["measure"] == "production" and r["year"] == "2024")
         note = f"MCS 2025 prints '{r['cell']}'" + (f"; {r['fix']}" if r["fix"] else "")
+        if r["commodity"] in FORM_BY_COUNTRY and "," in r["label"] and \
+                r["measure"] == "production":
+            note = f"form: {r['label'].split(',', 1)[1].strip()}; {note}"
         row = dict(commodity=r["commodity"], country=country, year=int(r["year"]),
                    value=round(v * float(r["factor"]), 6), unit=unit_of(r["commodity"]),
                    qualifier=qual, estimated=est or ">" in qual,
@@ -407,15 +418,28 @@ def mcs2025_world(path: Path):
             if r["commodity"] in RESERVE_BASIS:
                 row["note"] = f"{RESERVE_BASIS[r['commodity']]}; {row['note']}"
             res.append(row)
-        srcs.append(dict(source_id=sid, publisher="U.S. Geological Survey",
-                         title=f"Mineral Commodity Summaries 2025 - {r['chapter']}",
-                         table="World Mine/Refinery Production and Reserves", year=2025,
-                         url=MCS2025_CHAPTER_URL.format(r["chapter"]),
-                         licence="public domain",
-                         note="table read from the pdftotext copy "
-                              + MCS2025_COPY.format(r["chapter"])
-                              + "; every table checked against its printed world total"))
+        srcs.append(mcs2025_chapter_source(r["chapter"]))
     return prod, res, pd.DataFrame(srcs).drop_duplicates("source_id")
+
+
+def mcs2025_chapter_source(chapter: str, table: str = "World Mine/Refinery Production and "
+                           "Reserves") -> dict:
+    """The sources row of one USGS MCS 2025 chapter (read from the pdftotext copy)."""
+    return dict(source_id=f"usgs_mcs2025_{chapter.replace('-', '_')}",
+                publisher="U.S. Geological Survey",
+                title=f"Mineral Commodity Summaries 2025 - {chapter}", table=table, year=2025,
+                url=MCS2025_CHAPTER_URL.format(chapter), licence="public domain",
+                note="table read from the pdftotext copy " + MCS2025_COPY.format(chapter)
+                     + "; every production table checked against its printed world total")
+
+
+def mcs2025_side_sources(raw: Path) -> pd.DataFrame:
+    """Sources rows for chapters read only for prices or U.S. trade (no world table)."""
+    chapters = set()
+    for name in ("usgs_mcs2025_prices.csv", "usgs_mcs2025_trade.csv"):
+        chapters |= set(pd.read_csv(raw / name, dtype=str, keep_default_na=False)["chapter"])
+    return pd.DataFrame([mcs2025_chapter_source(c, "Salient Statistics; Import Sources")
+                         for c in sorted(chapters)])
 
 
 def mcs2025_quoted(path: Path):
@@ -460,6 +484,14 @@ def mcs2025_prices(path: Path) -> list[dict]:
                         source_id=f"usgs_mcs2025_{r['chapter'].replace('-', '_')}",
                         note=f"MCS 2025 salient statistics, printed '{r['value']}' {r['unit']}"))
     return out
+
+
+def primary_prices(quoted: list[dict]) -> list[dict]:
+    """MCS 2025 prices read from the chapter text replace quoted copies of the same
+    (commodity, year) (one value per fact, the primary reading)."""
+    read = mcs2025_prices(CURATED / "raw" / "usgs_mcs2025_prices.csv")
+    covered = {(r["commodity"], r["year"]) for r in read}
+    return [r for r in quoted if (r["commodity"], r["year"]) not in covered] + read
 
 
 def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
@@ -851,6 +883,11 @@ LIST_NAMES = {  # lower-case list wording -> covered commodities
 }
 
 
+LIST_TABLES = {"EU_2023": "Regulation (EU) 2024/1252, Annex II, Section 1 (critical raw materials)",
+               "USGS_2025": "Final 2025 List of Critical Minerals (Federal Register 2025-19813)",
+               "USGS_2022": "2022 Final List of Critical Minerals (87 FR 10381)"}
+
+
 def criticality_inputs(raw_dir: Path):
     """WGI governance estimates, EU 2023 SR/EI, official lists (transcribed in raw/)."""
     ids: dict[str, str] = {}
@@ -897,7 +934,8 @@ def criticality_inputs(raw_dir: Path):
                               source_id=sid))
         srcs.append(dict(source_id=sid, publisher={"EU_2023": "European Commission"}.get(
             r["list"], "U.S. Geological Survey"), title=f"{r['list']} critical minerals list",
-            table="", year=int(r["list"][-4:]), url=r["url"], licence="", note=r["note"][:200]))
+            table=LIST_TABLES.get(r["list"], ""), year=int(r["list"][-4:]), url=r["url"],
+            licence="", note=r["note"][:800]))
     lists_df = pd.DataFrame(lists).drop_duplicates(["list", "commodity"])
     return (pd.DataFrame(gov), pd.DataFrame(eu).drop_duplicates(["study", "commodity"]),
             lists_df, pd.DataFrame(srcs).drop_duplicates("source_id"))
@@ -1209,29 +1247,38 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
         "import_sources", "gaps")}
     src = t["commodities"].set_index("commodity")["source_id"]
     gapped = set(zip(t["gaps"]["table"], t["gaps"]["commodity"], strict=True))
+    exact = set(zip(t["gaps"]["table"], t["gaps"]["commodity"], t["gaps"]["country"],
+                    t["gaps"]["year"], strict=True))
     rows = []
     for c in sorted(set(lists["commodity"]) & set(src.index)):
-        def gap(table, year, reason, stage="", country="WORLD", c=c):
-            if (table, c) not in gapped:
+        def gap(table, year, reason, stage="", country="WORLD", c=c, each_year=False):
+            if (table, c) not in gapped or (
+                    each_year and (table, c, country, str(year)) not in exact):
                 rows.append(dict(table=table, commodity=c, stage=stage, country=country,
                                  year=year, reason=reason, source_id=src[c]))
         prod = t["production"][t["production"]["commodity"] == c]
         parent = t["commodities"].set_index("commodity")["parent"].get(c, "")
         if prod.empty:
             gap("production", 2024, NO_PRODUCTION.get(c) or (
-                "rare earths are published as a total (t REO) by country; no source read "
-                "gives this element's output by country, and critmin makes no split without "
-                "a published distribution" if parent == "ree" else "no source transcribed"))
+                REE_SPLIT_GAP if parent == "ree" else "no source transcribed"))
         elif "2024" not in set(prod["year"]):
             gap("production", 2024, "2024 (USGS MCS 2025) not transcribed for this commodity; "
                 "latest year shipped is " + max(prod["year"]))
+        else:
+            latest = prod[prod["year"].eq(max(prod["year"]))]
+            if not latest["country"].eq("WORLD").any():
+                gap("production", int(max(prod["year"])), "no published world total for the "
+                    "latest year" + (": USGS prints XX because countries report different "
+                                     "forms; shares over the country sum mix forms"
+                                     if c in FORM_BY_COUNTRY else ""), each_year=True)
         if c in LIST_COMMODITIES and c not in NO_PRODUCTION and \
                 t["reserves"]["commodity"].eq(c).sum() == 0:
             gap("reserves", 2023, "USGS gives no reserves figure for this commodity")
         if not (t["prices"]["commodity"].eq(c) & t["prices"]["year"].eq("2024")).any():
-            gap("prices", 2024, "2024 price (USGS MCS 2025) not transcribed; latest year "
-                "shipped: " + (max(t["prices"].loc[t["prices"]["commodity"] == c, "year"],
-                                   default="none")))
+            gap("prices", 2024, PRICE_GAPS.get(c) or (REE_PRICE_GAP if parent == "ree" else
+                "2024 price (USGS MCS 2025) not transcribed")
+                + "; latest year shipped: " + (max(t["prices"].loc[
+                    t["prices"]["commodity"] == c, "year"], default="none")))
         rel = t["import_reliance"]
         if not (rel["commodity"].eq(c) & rel["importer"].eq("USA")).any() and parent != "ree":
             gap("import_reliance", 2023, "USGS publishes no U.S. net import reliance for this "
@@ -1304,7 +1351,8 @@ def main() -> None:
     w_prod, w_res, w_sources = mcs2025_world(CURATED / "raw" / "usgs_mcs2025_world.csv")
     q_prod, q_res, q_sources = mcs2025_quoted(CURATED / "raw" / "usgs_mcs2025_quoted.csv")
     w_prod, w_res = w_prod + q_prod, w_res + q_res
-    w_sources = pd.concat([w_sources, q_sources], ignore_index=True)
+    w_sources = pd.concat([w_sources, q_sources, mcs2025_side_sources(CURATED / "raw")],
+                          ignore_index=True).drop_duplicates("source_id")
     prod = latest_edition(prod, w_prod, ["commodity", "stage", "country", "year"])
     covered = {(r["commodity"], r["stage"]) for r in w_prod}
     t_prod = t_prod[[(c, st) not in covered for c, st in
@@ -1356,8 +1404,8 @@ def main() -> None:
                        ("import_reliance", reliance),
                        ("governance", gov), ("criticality_studies", eu),
                        ("critical_lists", lists),
-                       ("prices", us_prices(args.shared) + t_prices + mcs2025_prices(
-                           CURATED / "raw" / "usgs_mcs2025_prices.csv")), ("flows", flows),
+                       ("prices", us_prices(args.shared) + primary_prices(t_prices)),
+                       ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
         if name in curated and name != "production":
