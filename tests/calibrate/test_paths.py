@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -54,3 +57,39 @@ def test_unknown_model_and_latent_names_are_errors(net):
     with pytest.raises(ValueError, match="unknown v1 latent inputs: nope"):
         simulate_paths(net, licence(None), samples=4, seed=0, model="v1",
                        theta={"nope": np.zeros(4)})
+
+
+def test_one_prior_table_serves_both_models(net):
+    """Shared inputs of v1 and v2 come from latent_priors.csv, each with a source."""
+    from critmin.simulate.paths import PRIOR_COLUMNS
+
+    for model in ("v1", "v2"):
+        t = latent_priors(net, model)
+        assert list(t.columns) == PRIOR_COLUMNS and t["name"].is_unique
+        shared = t[t["scope"].eq("ALL")]
+        assert len(shared) >= 14 and (shared["low"] < shared["high"]).all()
+        assert shared["source"].str.strip().ne("").all()
+        assert len(t) > len(shared)  # and per-commodity inputs after them
+        assert t["scope"].ne("ALL").to_numpy()[len(shared):].all()
+    assert "choke" in set(latent_priors(net, "v1")["name"])
+    assert "choke" not in set(latent_priors(net, "v2")["name"])
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("dist", "triangular", "dist: 'triangular' is not one of"),
+    ("low", "9", "low/high: low 9 is not below high"),
+    ("high", "x", "low/high: not numbers"),
+    ("source", " ", "source: empty"),
+])
+def test_a_bad_prior_row_names_file_row_and_field(tmp_path, field, value, reason):
+    import pandas as pd
+
+    from critmin.simulate.paths import read_prior_table
+
+    src = pd.read_csv(Path(str(resources.files("critmin.data") / "tables"
+                               / "latent_priors.csv")), dtype=str, keep_default_na=False)
+    src.loc[3, field] = value
+    bad = tmp_path / "latent_priors.csv"
+    src.to_csv(bad, index=False)
+    with pytest.raises(ValueError, match=f"^latent_priors.csv:5: {reason}"):
+        read_prior_table(bad)

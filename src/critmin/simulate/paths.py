@@ -19,9 +19,11 @@ value is repeated over its three months. model="v2" hands over to
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
-from importlib import import_module
+from importlib import import_module, resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,49 +32,47 @@ import xarray as xr
 MODELS = ("v1", "v2")
 V1_REGIONS = ("USA", "JPN", "ROW", "CHN")
 
-# latent inputs of the v1 engine: name, dist, low, high, description, source
-_V1_LATENT = (
-    ("demand_lr_scale", "loguniform", 0.5, 2.0,
-     "factor on each commodity's long-run demand elasticity (prior midpoint)",
-     "parameters table (critmin_research_notes); range is a prior"),
-    ("demand_sr_share", "uniform", 0.05, 1.0,
-     "short-run demand elasticity as a share of the long-run one (keeps SR <= LR)",
-     "prior"),
-    ("supply_lr_scale", "loguniform", 0.5, 2.0,
-     "factor on each commodity's long-run supply elasticity (prior midpoint)",
-     "parameters table (critmin_research_notes); range is a prior"),
-    ("supply_sr_share", "uniform", 0.05, 1.0,
-     "short-run supply elasticity as a share of the long-run one (keeps SR <= LR)",
-     "prior"),
-    ("demand_lr_spread", "uniform", 0.0, 0.7,
-     "spread of commodities' log demand factors around the shared one (hierarchical)",
-     "prior"),
-    ("adjustment_months", "uniform", 12.0, 48.0,
-     "time constant from short- to long-run elasticities, months",
-     "parameters table adjustment_quarters 4-16"),
-    ("approval_logit_shift", "uniform", -3.0, 3.0,
-     "licence approval in force = logistic(logit(announced approval) + shift); an "
-     "announced 100 % stays 100 %", "prior"),
-    ("leakage_scale", "uniform", 0.5, 1.5,
-     "factor on the announced leakage of bans through third countries", "prior"),
-    ("duration_scale", "uniform", 0.75, 1.25, "factor on the length of dated controls",
-     "prior"),
-    ("choke", "uniform", 2.0, 6.0,
-     "price multiple above which ex-China buyers are rationed (v1 only)",
-     "parameters table choke_price_multiple"),
-    ("china_floor", "uniform", 0.8, 0.95,
-     "price multiple below which Chinese producers stockpile",
-     "parameters table china_price_floor_multiple"),
-    ("export_share_q", "uniform", 0.0, 1.0,
-     "quantile of China's net export share within each commodity's prior range",
-     "market baseline export_share_low/high"),
-    ("fill_shift_USA", "uniform", -0.3, 0.3, "shift of the U.S. stockpile fill rate",
-     "prior"),
-    ("fill_shift_JPN", "uniform", -0.3, 0.3, "shift of Japan's stockpile fill rate",
-     "prior"),
-)
 Z_PREFIX = "demand_lr_z:"
 """Per-commodity standard-normal deviation of the log demand factor (hierarchical)."""
+
+
+PRIOR_COLUMNS = ["name", "dist", "low", "high", "scope", "description", "source"]
+DISTS = ("uniform", "loguniform", "normal")
+
+
+def read_prior_table(path: Path) -> pd.DataFrame:
+    """A table of shared latent inputs (model, name, dist, low, high, description,
+    source), checked: one-line ValueError naming file, row, field and reason."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for i, r in df.iterrows():
+        where = f"{path.name}:{i + 2}"
+        if r["dist"] not in DISTS:
+            raise ValueError(f"{where}: dist: {r['dist']!r} is not one of {', '.join(DISTS)}")
+        try:
+            low, high = float(r["low"]), float(r["high"])
+        except ValueError as exc:
+            raise ValueError(f"{where}: low/high: not numbers ({exc})") from None
+        if not low < high:
+            raise ValueError(f"{where}: low/high: low {r['low']} is not below high {r['high']}")
+        if not r["source"].strip():
+            raise ValueError(f"{where}: source: empty (every prior names its source)")
+    return df.astype({"low": float, "high": float})
+
+
+@functools.cache
+def _shared_priors() -> pd.DataFrame:
+    return read_prior_table(Path(str(resources.files("critmin.data") / "tables"
+                                     / "latent_priors.csv")))
+
+
+def prior_table(model: str, per_commodity: list[dict] = ()) -> pd.DataFrame:
+    """Latent inputs of ``model`` and their priors (columns :data:`PRIOR_COLUMNS`): the
+    shared ones (scope ALL) in the order of latent_priors.csv, then ``per_commodity``
+    rows (dicts with those columns). The order fixes the order of the draws."""
+    shared = _shared_priors()
+    rows = shared[shared["model"].eq(model)].assign(scope="ALL")[PRIOR_COLUMNS]
+    return pd.concat([rows, pd.DataFrame(list(per_commodity), columns=PRIOR_COLUMNS)],
+                     ignore_index=True)
 
 
 def latent_priors(net, model: str = "v2") -> pd.DataFrame:
@@ -82,13 +82,11 @@ def latent_priors(net, model: str = "v2") -> pd.DataFrame:
     if model == "v2":
         return _v2().latent_priors(net, model)
     _check_model(model)
-    rows = [dict(name=n, dist=d, low=lo, high=hi, scope="ALL", description=desc, source=s)
-            for n, d, lo, hi, desc, s in _V1_LATENT]
-    for c in _baseline(net).commodities:
-        rows.append(dict(name=Z_PREFIX + c, dist="normal", low=-1.96, high=1.96, scope=c,
-                         description=f"{c}: deviation of the log demand factor, in units "
-                                     "of demand_lr_spread", source="prior"))
-    return pd.DataFrame(rows)
+    return prior_table("v1", [
+        dict(name=Z_PREFIX + c, dist="normal", low=-1.96, high=1.96, scope=c,
+             description=f"{c}: deviation of the log demand factor, in units of "
+                         "demand_lr_spread", source="prior")
+        for c in _baseline(net).commodities])
 
 
 def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,

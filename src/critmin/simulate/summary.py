@@ -51,7 +51,7 @@ def _connect(threads: int = 1):
 
 def _tail_sizes(n: int) -> tuple[int, int]:
     """(upper tail size, lower tail size) of CVaR95 over ``n`` samples."""
-    return n - int(math.floor(CVAR_ALPHA * n)), max(1, int(math.ceil((1 - CVAR_ALPHA) * n)))
+    return n - math.floor(CVAR_ALPHA * n), max(1, math.ceil((1 - CVAR_ALPHA) * n))
 
 
 def _column_sql(col: str, n: int, cover_days: float) -> str:

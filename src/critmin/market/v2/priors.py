@@ -3,8 +3,9 @@
 Every sampled input is either shared (scope ALL: one value per sample for every commodity
 and episode, e.g. how Chinese licensing behaves) or per commodity (``name:commodity``).
 Draws come in blocks of ``BLOCK`` samples, block b from ``SeedSequence(seed,
-spawn_key=(b,))``, drawn in the fixed order of :data:`SHARED` then :data:`PER_COMMODITY`,
-so the numbers of sample i never depend on chunking or executor.
+spawn_key=(b,))``, drawn in the fixed order of the shared inputs (data table
+``latent_priors.csv``, model v2, with their sources) then :data:`PER_COMMODITY`, so the
+numbers of sample i never depend on chunking or executor.
 """
 
 from __future__ import annotations
@@ -16,66 +17,6 @@ import pandas as pd
 
 from critmin.simulate.engine import BLOCK
 
-# name, dist, low, high, description, source
-SHARED = (
-    ("licence_approval", "uniform", 0.2, 0.95,
-     "long-run share of civilian licence applications approved where the regime announces "
-     "no rate (shared across commodities and episodes)",
-     "prior; learned by critmin calibrate from the training episodes"),
-    ("refusal_factor", "uniform", 0.6, 1.4,
-     "factor on refusals: approval in force = 1 - (1 - announced approval) x factor, so "
-     "an announced 100 % stays 100 %", "prior"),
-    ("freeze_share", "uniform", 0.0, 1.5,
-     "freeze after a licensing regime starts, in units of the announced processing time",
-     "prior; MOFCOM's statutory review time is 45 working days"),
-    ("ramp_share", "uniform", 0.5, 4.0,
-     "time for approvals to ramp to their long-run share after the first processing "
-     "time, in units of the announced processing time", "prior"),
-    ("leakage", "uniform", 0.0, 0.4,
-     "share of blocked Chinese flow reaching its target through third countries",
-     "prior (v1 presets used 0.2)"),
-    ("mobility", "uniform", 0.2, 0.9,
-     "share of a destination's lost Chinese supply that other ex-China supply re-routes "
-     "to it within the month", "prior"),
-    ("defence_share", "uniform", 0.02, 0.12,
-     "share of each importer's demand from defence end users (refused where announced)",
-     "prior"),
-    ("snapback_prob", "uniform", 0.3, 0.9,
-     "probability that a suspended control returns at the end of its suspension",
-     "prior"),
-    ("snapback_delay_months", "uniform", 0.0, 6.0,
-     "months after a suspension window closes until a snap-back takes effect", "prior"),
-    ("snapback_draw", "uniform", 0.0, 1.0,
-     "uniform draw: a suspended control snaps back where it is below snapback_prob",
-     "auxiliary draw"),
-    ("cover_days", "uniform", 20.0, 75.0,
-     "commercial stocks held by buyers at every stage, days of use at baseline",
-     "prior: industry holds weeks to a few months of minor metals and concentrates"),
-    ("stock_adjust_months", "uniform", 2.0, 6.0,
-     "months over which buyers close the gap between target and actual stocks", "prior"),
-    ("cover_price_sensitivity", "uniform", 0.5, 3.0,
-     "eta: target stocks scale with price^-eta (buyers run stocks down when prices jump)",
-     "prior"),
-    ("precaution", "uniform", 0.0, 0.6,
-     "extra target cover (share) ex-China buyers seek once a restrictive control is "
-     "announced", "prior"),
-    ("destruction_curvature", "uniform", 0.1, 0.8,
-     "kappa: demand elasticity rises by kappa per unit of log price above baseline "
-     "(thrifting, substitution)", "prior"),
-    ("adjustment_months", "uniform", 12.0, 48.0,
-     "time constant from short- to long-run elasticities, months",
-     "parameters table adjustment_quarters (4-16 quarters)"),
-    ("restart_months", "uniform", 3.0, 12.0,
-     "months to restart idle by-product recovery capacity once a restrictive control is "
-     "announced or an outage hits", "prior"),
-    ("idle_recovery_share", "uniform", 0.0, 0.15,
-     "idle ex-China by-product recovery capacity as a share of world output, where the "
-     "recovery_capacity table gives none", "prior"),
-    ("fill_shift_USA", "uniform", -0.3, 0.3, "shift of the U.S. stockpile fill rate",
-     "prior"),
-    ("fill_shift_JPN", "uniform", -0.3, 0.3, "shift of Japan's stockpile fill rate",
-     "prior"),
-)
 PER_COMMODITY = ("demand_elasticity_sr", "demand_elasticity_lr", "supply_elasticity_sr",
                  "supply_elasticity_lr")
 
@@ -97,19 +38,18 @@ def elasticity_ranges(net, commodities: tuple[str, ...]) -> dict[str, tuple]:
 
 
 def latent_table(net, commodities: tuple[str, ...]) -> pd.DataFrame:
-    """name, dist, low, high, scope, description, source for every latent input."""
-    rows = [dict(name=n, dist=d, low=lo, high=hi, scope="ALL", description=desc, source=s)
-            for n, d, lo, hi, desc, s in SHARED]
+    """name, dist, low, high, scope, description, source for every latent input: the
+    shared ones of latent_priors.csv (model v2), then the per-commodity elasticities."""
+    from critmin.simulate.paths import prior_table
+
     el = elasticity_ranges(net, commodities)
-    for name in PER_COMMODITY:
-        lo, hi = el[name]
-        for k, c in enumerate(commodities):
-            rows.append(dict(name=f"{name}:{c}", dist="uniform", low=float(lo[k]),
-                             high=float(hi[k]), scope=c,
-                             description=f"{c}: {name.replace('_', ' ')} (long-run values "
-                                         "below the short-run draw are raised to it)",
-                             source="parameters table (commodity row, else ALL)"))
-    return pd.DataFrame(rows)
+    return prior_table("v2", [
+        dict(name=f"{name}:{c}", dist="uniform", low=float(el[name][0][k]),
+             high=float(el[name][1][k]), scope=c,
+             description=f"{c}: {name.replace('_', ' ')} (long-run values below the "
+                         "short-run draw are raised to it)",
+             source="parameters table (commodity row, else ALL)")
+        for name in PER_COMMODITY for k, c in enumerate(commodities)])
 
 
 def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
