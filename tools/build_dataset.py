@@ -495,8 +495,8 @@ def primary_prices(quoted: list[dict]) -> list[dict]:
 
 
 def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
-    """U.S. net import reliance 2023-2024 and import sources 2020-23 of listed commodities
-    from MCS 2025 chapters (raw/usgs_mcs2025_trade.csv)."""
+    """U.S. net import reliance and apparent consumption 2023-2024 and import sources
+    2020-23 of listed commodities from MCS 2025 chapters (raw/usgs_mcs2025_trade.csv)."""
     rel, shares = [], []
     for r in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records"):
         sid = f"usgs_mcs2025_{r['chapter'].replace('-', '_')}"
@@ -510,6 +510,10 @@ def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
         if r["measure"] == "us_net_import_reliance":
             rel.append(dict(importer="USA", year=int(r["year"]), measure="net_import_reliance",
                             value=v / 100, qualifier=bound, unit="share", **base))
+        elif r["measure"] == "us_apparent_consumption":
+            rel.append(dict(importer="USA", year=int(r["year"]), measure="apparent_consumption",
+                            value=round(v * UNIT_TO_T[r["unit"]], 6), qualifier="",
+                            unit=unit_of(r["commodity"]), **base))
         else:
             shares.append(dict(importer="USA", period=r["year"], exporter=r["country"],
                                share=v / 100, basis="quantity", **base))
@@ -824,6 +828,8 @@ def mcs2025_transcriptions(raw_dir: Path):
                                    basis=f"{basis} ({r['unit']} x {factor:g})"
                                    if factor != 1 else basis, **base))
             publisher, table = r["publisher"], r["table"]
+            if "periodic-atlas" in r["url"]:
+                publisher += " (MCS 2025 as quoted by nwyin/periodic-atlas)"
             pdf = re.search(r"\((https://pubs\.usgs\.gov/[^)\s]+\.pdf)\)", r["note"])
             src_rows.append(dict(source_id=sid, publisher=publisher, title=r["title"],
                                  table=table, year=int(r["source_year"] or 2025),
@@ -1193,15 +1199,9 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
      "usgs_mcs2024_germa"),
     ("production", "cobalt", "refining", "WORLD", 2024, "MCS 2025 cobalt chapter has no "
      "refinery production by country (mcs2025_a_gaps.md)", "usgs_mcs2025_cobalt"),
-    ("import_sources", "gallium", "", "USA", 2024, "MCS 2025 gallium import sources "
-     "(2020-23) not found in the copy read (mcs2025_b_gaps.md)", "usgs_mcs2025_gallium"),
-    ("import_sources", "tungsten", "", "USA", 2024, "MCS 2025 tungsten import sources "
-     "(2020-23) not found in the copy read (mcs2025_b_gaps.md)", "usgs_mcs2025_tungsten"),
-    ("import_reliance", "indium", "", "USA", 2024, "U.S. apparent consumption of indium not "
-     "published (mcs2025_b_gaps.md)", "usgs_mcs2025_indium"),
-    ("import_reliance", "palladium", "", "USA", 2024, "U.S. apparent consumption of "
-     "palladium 2024 not given in the copy read (mcs2025_b_gaps.md)",
-     "usgs_mcs2025_platinum_group"),
+    ("import_reliance", "indium", "", "USA", 2024, "MCS 2025 gives U.S. indium consumption "
+     "as an estimate (219 t in 2023, 250 t in 2024e, the reliance base), not apparent "
+     "consumption; critmin ships the reliance only", "usgs_mcs2025_indium"),
     ("reserves", "platinum", "", "WORLD", 2024, "USGS publishes reserves for all PGMs "
      "together; platinum-only reserves do not exist in the source", "usgs_mcs2025_platinum_group"),
     ("stage_shares", "li_ion_cell", "product", "WORLD", 2024, "battery cell output shares of "
@@ -1388,11 +1388,14 @@ def main() -> None:
     shares = shares[~((shares["importer"] == "USA") & (shares["commodity"] == "ree")
                       & (shares["period"] == "2024"))]
     m_rel, m_shares = mcs2025_trade(CURATED / "raw" / "usgs_mcs2025_trade.csv")
+    read = {(r["commodity"], r["period"]) for r in m_shares}  # the chapter text wins
+    shares = shares[[not (i == "USA" and (c, p) in read) for i, c, p in
+                     shares[["importer", "commodity", "period"]].itertuples(index=False)]]
     shares = pd.concat([shares, pd.DataFrame(m_shares)], ignore_index=True)
-    newer_rel = {(r["commodity"], r["year"]) for r in m_rel}
+    newer_rel = {(r["commodity"], r["year"], r["measure"]) for r in m_rel}
     reliance = [r for r in us_reliance(args.shared) + t_rel + jp_reliance
-                if not (r["importer"] == "USA" and r["measure"] == "net_import_reliance"
-                        and (r["commodity"], r["year"]) in newer_rel)] + m_rel
+                if not (r["importer"] == "USA"
+                        and (r["commodity"], r["year"], r["measure"]) in newer_rel)] + m_rel
     have = {r["commodity"] for r in reliance if r["importer"] == "USA"
             and r["measure"] == "net_import_reliance"}
     fig2_rel, fig2_gaps = fig2_reliance(args.shared, have)

@@ -100,3 +100,31 @@ def test_us_trade_from_mcs2025_chapters(net):
     assert share[("boron", "TUR")] == 0.9
     assert share[("hafnium", "DEU")] == 0.5
     assert share[("germanium", "BEL")] == 0.42
+
+
+def test_us_trade_for_by_products_read_from_the_chapter_text(net):
+    """MCS 2025 Import Sources (2020-23) and Salient Statistics: gallium metal Japan 24 %;
+    tungsten China 27 %; tellurium net exporter in 2023 and '<25' in 2024; palladium
+    apparent consumption 83,000 kg in 2024; antimony 24,000 t."""
+    s = net.import_sources
+    s = s[(s["importer"] == "USA") & (s["period"] == "2020-2023")]
+    share = s.set_index(["commodity", "exporter"])
+    assert share.loc[("gallium", "JPN"), "share"] == 0.24
+    assert share.loc[("gallium", "JPN"), "source_id"] == "usgs_mcs2025_gallium"
+    assert share.loc[("tungsten", "CHN"), "share"] == 0.27
+    assert not s.duplicated(["commodity", "exporter"]).any()
+    rel = net.import_reliance.set_index(["importer", "commodity", "year", "measure"])
+    te23 = rel.loc[("USA", "tellurium", 2023, "net_import_reliance")]
+    te24 = rel.loc[("USA", "tellurium", 2024, "net_import_reliance")]
+    assert te23["qualifier"] == "E" and (te24["qualifier"], te24["value"]) == ("<", 0.25)
+    assert rel.loc[("USA", "palladium", 2024, "apparent_consumption"), "value"] == 83.0
+    assert rel.loc[("USA", "antimony", 2024, "apparent_consumption"), "value"] == 24_000
+
+
+def test_values_quoted_by_a_verifier_are_flagged_secondary(net):
+    """Rows transcribed from nwyin/periodic-atlas verification notes (not the chapter text)
+    cite a secondary source."""
+    s = net.sources
+    quoted = s[s["url"].str.contains("periodic-atlas", na=False)]
+    assert len(quoted) >= 5
+    assert quoted["primary"].astype(str).str.lower().eq("false").all()
