@@ -49,6 +49,7 @@ from build_usgs import (
     REE_ELEMENTS,
     REE_PRICE_GAP,
     REE_SPLIT_GAP,
+    RESERVE_GAPS,
     SERIES,
     header_factor,
     parse_cell,
@@ -1271,9 +1272,11 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
                     "latest year" + (": USGS prints XX because countries report different "
                                      "forms; shares over the country sum mix forms"
                                      if c in FORM_BY_COUNTRY else ""), each_year=True)
-        if c in LIST_COMMODITIES and c not in NO_PRODUCTION and \
-                t["reserves"]["commodity"].eq(c).sum() == 0:
-            gap("reserves", 2023, "USGS gives no reserves figure for this commodity")
+        if t["reserves"]["commodity"].eq(c).sum() == 0:
+            gap("reserves", 2024, RESERVE_GAPS.get(c) or (
+                "USGS publishes rare-earth reserves as total REO only" if parent == "ree" else
+                "USGS MCS 2025 gives no reserves for this commodity (quantitative reserve "
+                "estimates not available)"), each_year=True)
         if not (t["prices"]["commodity"].eq(c) & t["prices"]["year"].eq("2024")).any():
             gap("prices", 2024, PRICE_GAPS.get(c) or (REE_PRICE_GAP if parent == "ree" else
                 "2024 price (USGS MCS 2025) not transcribed")
@@ -1363,6 +1366,7 @@ def main() -> None:
         prod += t_prod.to_dict("records")
     res_covered = {r["commodity"] for r in w_res}
     res += [r for r in t_res.to_dict("records") if r["commodity"] not in res_covered] + w_res
+    transcribed = set(t_sources["source_id"])  # raw/mcs2025_*.csv: cited only where used
     t_sources = pd.concat([t_sources, w_sources], ignore_index=True)
     curated = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False)
                for p in sorted(CURATED.glob("*.csv"))}
@@ -1433,6 +1437,10 @@ def main() -> None:
                                 basis=oxide, parent="ree", hs_codes="280530",
                                 source_id=list_src[c]))
     write("commodities", commodities, TABLES["commodities"].names)
+    cited = set().union(*(set(pd.DataFrame(t).get("source_id", pd.Series(dtype=str)))
+                          for t in (prod_df, res, reliance, shares, params, flows,
+                                    us_prices(args.shared) + primary_prices(t_prices))))
+    t_sources = t_sources[~t_sources["source_id"].isin(transcribed - cited)]
     all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
                             ignore_index=True).drop_duplicates("source_id")
     write("sources", all_sources, TABLES["sources"].names)
@@ -1442,8 +1450,13 @@ def main() -> None:
     write("projects", projects, TABLES["projects"].names)
     eu_src = eu["source_id"].iloc[0]
     gaps_all = pd.concat([pd.read_csv(OUT / "gaps.csv"), pd.DataFrame(project_gaps),
-                          pd.DataFrame(narrative_gaps(eu_src, sorted(set(eu["commodity"])))),
-                          pd.DataFrame(coverage_gaps(OUT, lists))],
+                          pd.DataFrame(narrative_gaps(eu_src, sorted(set(eu["commodity"]))))],
+                         ignore_index=True)
+    said = set(map(tuple, gaps_all[["table", "commodity", "country", "year"]].astype(str)
+                   .to_numpy()))
+    coverage = [g for g in coverage_gaps(OUT, lists)  # where no other row says why already
+                if (g["table"], g["commodity"], g["country"], str(g["year"])) not in said]
+    gaps_all = pd.concat([gaps_all, pd.DataFrame(coverage)],
                          ignore_index=True).drop_duplicates(list(TABLES["gaps"].key))
     write("gaps", gaps_all, TABLES["gaps"].names)
     all_sources = pd.concat([all_sources, project_sources],

@@ -193,6 +193,17 @@ PRICE_GAPS = {  # why no 2024 price ships (coverage gaps)
 }
 REE_PRICE_GAP = ("the MCS 2025 rare-earths chapter prices only Ce, Dy, Eu, La and Nd oxides, Tb "
                  "oxide and mischmetal; no primary price for this element was found")
+RESERVE_GAPS = {  # listed commodities without reserves rows: why (coverage gaps)
+    "alumina": "reserves are counted as bauxite (ore), not as alumina",
+    "aluminum": "reserves are counted as bauxite (ore), not as aluminium metal",
+    "titanium": "reserves are counted as titanium mineral concentrates (ilmenite, rutile)",
+    "magnesium": "USGS gives no reserves for magnesium metal (resources in brines, dolomite "
+                 "and magnesite are described as large)",
+    "silicon": "USGS gives no silicon reserves figure (quartz resources described as ample)",
+    "cesium": "MCS 2025: no reliable country reserves; Australia, Canada, China and Namibia "
+              "together estimated at less than 200,000 t Cs2O",
+    "uranium": "uranium reserves (NEA/IAEA Red Book resource categories) not transcribed",
+}
 REE_SPLIT_GAP = ("rare earths are published as a total (t REO) by country (USGS MCS 2025); no "
                  "source read gives this element's mine output by country or a per-country "
                  "oxide distribution for 2022-2024 (a split from deposit assays would need each "

@@ -235,3 +235,26 @@ def test_list_sources_are_the_official_notices(net):
         assert host in s.loc[sid[0], "url"] and str(s.loc[sid[0], "primary"]).lower() == "true"
     eu = net.criticality_studies["source_id"].unique()
     assert all(str(s.loc[x, "primary"]).lower() == "false" for x in eu)
+
+
+def test_listed_minerals_have_reserves_or_a_gap(net):
+    """Reserves by country or a gaps row saying why (e.g. aluminium counted as bauxite)."""
+    r, g = net.reserves, net.gaps
+    gapped = set(g.loc[g["table"] == "reserves", "commodity"])
+    missing = sorted(c for c in _listed(net) if c not in set(r["commodity"]) | gapped)
+    assert not missing, missing
+    why = g[(g["table"] == "reserves") & (g["commodity"] == "aluminum")]["reason"]
+    assert why.str.contains("bauxite").any()
+
+
+def test_every_cited_mcs2025_transcription_is_used(net):
+    """Transcription sources that no shipped row cites are not listed (they only inflated
+    the secondary count)."""
+    s = net.sources
+    ids = s.loc[s["source_id"].str.match(r"t0\d\d_mineral_commodity_summaries_2025"),
+                "source_id"]
+    used = set()
+    for name, df in net.tables.items():
+        if "source_id" in df and name != "sources":
+            used |= set(df["source_id"])
+    assert len(ids) > 0 and set(ids) <= used

@@ -128,3 +128,13 @@ def test_values_quoted_by_a_verifier_are_flagged_secondary(net):
     quoted = s[s["url"].str.contains("periodic-atlas", na=False)]
     assert len(quoted) >= 5
     assert quoted["primary"].astype(str).str.lower().eq("false").all()
+
+
+def test_reliance_for_zircon_and_phosphate_rock(net):
+    """MCS 2025: zirconium ores and concentrates '<25' (chapter text); phosphate rock 13 %
+    in 2024 (as quoted, secondary)."""
+    rel = net.import_reliance.set_index(["importer", "commodity", "year", "measure"])
+    zr = rel.loc[("USA", "zirconium", 2024, "net_import_reliance")]
+    assert (zr["qualifier"], zr["value"]) == ("<", 0.25)
+    ph = rel.loc[("USA", "phosphate", 2024, "net_import_reliance")]
+    assert ph["value"] == 0.13 and ph["source_id"] == "periodic_atlas_verification_p"
