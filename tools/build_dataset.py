@@ -1194,15 +1194,19 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
        "corpus); critmin ships only a mine-stage 100 % where Japan has no mine output",
        "usgs_mcs2025_ree") for c in ("ree", "cobalt", "nickel", "gallium", "germanium",
                                      "tungsten", "antimony")],
-    ("production", "germanium", "refining", "WORLD", 2024, "MCS 2025 germanium chapter gives "
-     "no refinery production table for 2023-2024 (mcs2025_b_gaps.md) and the MCS 2024 release "
-     "prints NA/W for every country; 2022 volumes are USGS estimates (stage data)",
-     "usgs_mcs2024_germa"),
+    ("production", "germanium", "refining", "WORLD", 2024, "MCS 2025 (Germanium) prints no "
+     "refinery table: 'Because most producers do not publicly report germanium production, "
+     "global production data were limited'; the MCS 2024 release prints NA/W for every "
+     "country; 2022 volumes are USGS estimates (stage data); no other publisher's 2023-2024 "
+     "volumes found (market-research figures only; mcs2025_b_gaps.md)", "usgs_mcs2025_germanium"),
+    ("production", "nickel", "refining", "WORLD", 2024, "MCS 2025 (Nickel) tabulates mine "
+     "output only; refined nickel by country (USGS Minerals Yearbook, INSG) not found in the "
+     "sources read", "usgs_mcs2025_nickel"),
     ("production", "cobalt", "refining", "WORLD", 2024, "MCS 2025 cobalt chapter has no "
      "refinery production by country (mcs2025_a_gaps.md)", "usgs_mcs2025_cobalt"),
     ("import_reliance", "indium", "", "USA", 2024, "MCS 2025 gives U.S. indium consumption "
      "as an estimate (219 t in 2023, 250 t in 2024e, the reliance base), not apparent "
-     "consumption; critmin ships the reliance only", "usgs_mcs2025_indium"),
+     "consumption; critmin ships the reliance only (mcs2025_b_gaps.md)", "usgs_mcs2025_indium"),
     ("reserves", "platinum", "", "WORLD", 2024, "USGS publishes reserves for all PGMs "
      "together; platinum-only reserves do not exist in the source", "usgs_mcs2025_platinum_group"),
     ("stage_shares", "li_ion_cell", "product", "WORLD", 2024, "battery cell output shares of "
