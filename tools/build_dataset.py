@@ -43,6 +43,7 @@ import pycountry
 
 from build_usgs import (
     FORM_BY_COUNTRY,
+    IMPORT_SOURCE_GAPS,
     LIST_COMMODITIES,
     NO_PRODUCTION,
     PRICE_GAPS,
@@ -1292,8 +1293,9 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
                 "commodity in the MCS 2024 release", country="USA")
         if not (t["import_sources"]["commodity"].eq(c)
                 & t["import_sources"]["importer"].eq("USA")).any():
-            gap("import_sources", 2024, "no U.S. import shares by origin: not in MCS tables read "
-                "and no matching HS code in the BACI extract", country="USA")
+            gap("import_sources", 2024, IMPORT_SOURCE_GAPS.get(c) or (
+                "no U.S. import shares by origin: not in MCS tables read and no matching HS "
+                "code in the BACI extract"), country="USA")
     return rows
 
 

@@ -204,6 +204,24 @@ RESERVE_GAPS = {  # listed commodities without reserves rows: why (coverage gaps
               "together estimated at less than 200,000 t Cs2O",
     "uranium": "uranium reserves (NEA/IAEA Red Book resource categories) not transcribed",
 }
+IMPORT_SOURCE_GAPS = {  # listed commodities without U.S. import shares: why (coverage gaps)
+    "cesium": "MCS 2025: 'No reliable data have been available to determine the source of "
+              "cesium ore imported by the United States since 1988'",
+    "rubidium": "MCS 2025: no reliable data on the source of rubidium ore or compounds since "
+                "1988",
+    "scandium": "MCS 2025 names Japan, China and the Philippines from shipping records but "
+                "gives no shares (no trade code for scandium alone)",
+    "met_coal": "BACI HS 270112 (bituminous coal) mixes coking and thermal coal; no coking-coal "
+                "origin shares in the sources read",
+    "helium": "BACI HS 280429 (rare gases other than argon) mixes helium with neon, krypton "
+              "and xenon; MCS 2025 helium chapter not read",
+    "alumina": "HS 281820 (alumina) is not in the BACI extract; MCS 2025 bauxite-alumina "
+               "chapter not read",
+    "ilmenite": "HS 261400 (titanium ores) is not in the BACI extract; MCS 2025 titanium "
+                "mineral concentrates chapter not read",
+    "rutile": "HS 261400 (titanium ores) is not in the BACI extract; MCS 2025 titanium "
+              "mineral concentrates chapter not read",
+}
 REE_SPLIT_GAP = ("rare earths are published as a total (t REO) by country (USGS MCS 2025); no "
                  "source read gives this element's mine output by country or a per-country "
                  "oxide distribution for 2022-2024 (a split from deposit assays would need each "
