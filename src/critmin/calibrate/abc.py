@@ -159,7 +159,10 @@ def _simulate_part(job: tuple, theta: dict) -> np.ndarray:
 def _proposals(kw: dict, b: int, prior: bool) -> list:
     """``b`` parameter proposals, vectorised: from the prior (generation 0) or from the
     transition kernel around the last population, kept where the prior density is
-    positive (what pyabc's generate_valid_proposal does one at a time)."""
+    positive (what pyabc's generate_valid_proposal does one at a time) and where the
+    kernel's own density is a positive number: a population whose weight sits on a few
+    particles gives a near-singular kernel whose density can underflow to 0 at its own
+    draws, and pyabc's importance weight (prior / kernel density) would be infinite."""
     from pyabc.parameters import Parameter
 
     if len(kw["parameter_priors"]) != 1:
@@ -174,6 +177,8 @@ def _proposals(kw: dict, b: int, prior: bool) -> list:
             df = tr.rvs(size=b - got)
             dens = np.prod([np.asarray(dist[k].pdf(df[k].to_numpy())) for k in names], axis=0)
             df = df[dens > 0]
+            kernel = np.atleast_1d(np.asarray(tr.pdf(df), dtype=float)) if len(df) else []
+            df = df[np.isfinite(kernel) & (np.asarray(kernel) > 0)]
             parts.append(df)
             got += len(df)
         df = pd.concat(parts)
