@@ -133,6 +133,62 @@ def test_brief_in_chromium_at_1366(brief):
     assert drawn == countries[0] >= 170  # every country drawn on the map
 
 
+def _traces(doc: str) -> list[dict]:
+    figures = re.findall(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', doc, flags=re.S)
+    return [t for f in figures for t in json.loads(f)]
+
+
+def _section(text: str, heading: str, n: int = 700) -> str:
+    return text[text.index(heading):text.index(heading) + n]
+
+
+def test_brief_shows_model_v2_regions_stages_and_monthly_fans(brief):
+    text = visible_text(brief["html"])
+    assert "market model v2 (monthly, by stage and region)" in text
+    regions = _section(text, "Shortfall by region")
+    for name in ("United States", "Japan", "EU", "South Korea", "China", "rest of world"):
+        assert name in regions, name
+    assert re.search(r"\d+ % \(\d+–\d+\)", regions)
+    stages = _section(text, "Prices and shortfalls along the supply chain", 3000)
+    assert re.search(r"refining\s+\d+\.\d\d× \([\d.]+–[\d.]+\)", stages)
+    names = {t.get("name") for t in _traces(brief["html"])}
+    assert {"EU", "South Korea"} <= names  # series per region ...
+    assert names & {"mining", "refining", "metal", "products"}  # ... and per stage
+    titles = " ".join(re.findall(r'"text":"([^"]+)"', brief["html"]))
+    for what in ("ex-China price by stage", "exports by destination",
+                 "stock cover by region", "shortfall by region"):
+        assert what in titles, what
+    # the fans follow the run's monthly step: 24 dated months from the scenario's start
+    fan = next(t for t in _traces(brief["html"]) if t.get("mode") == "lines+markers")
+    assert fan["x"][:3] == ["2025-10-01", "2025-11-01", "2025-12-01"]
+    assert len(fan["x"]) == 24 and fan["x"][-1] == "2027-09-01"
+
+
+def test_brief_on_model_v1_keeps_v1_regions_and_quarters(tmp_path):
+    out = tmp_path / "v1.html"
+    done = run("report", "-o", str(out), "--model", "v1", "--samples", "64",
+               "--portfolio-samples", "16", "--drivers-samples", "0",
+               "--db", str(tmp_path / "r.duckdb"))
+    assert done.returncode == 0, done.stderr
+    assert "model v1" in done.stdout
+    doc = out.read_text(encoding="utf-8")
+    text = visible_text(doc)
+    assert "8 quarters, market model v1" in text
+    regions = _section(text, "Shortfall by region", 400)
+    assert "rest of world" in regions and "South Korea" not in regions
+    assert "Prices and shortfalls along the supply chain" not in text
+    fan = next(t for t in _traces(doc) if t.get("mode") == "lines+markers")
+    assert fan["x"][:2] == ["2025-10-01", "2026-01-01"] and len(fan["x"]) == 8
+
+
+def test_unknown_model_fails_before_any_work(tmp_path):
+    out = run("report", "--model", "v3", "-o", str(tmp_path / "r.html"),
+              "--db", str(tmp_path / "r.duckdb"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == "report: --model v3: unknown model; use v1 or v2"
+    assert not (tmp_path / "r.duckdb").exists()
+
+
 def test_brief_runs_are_stored_for_reuse(brief):
     out = run("runs", "list", "--db", str(brief["dir"] / "r.duckdb"), "--json")
     kinds = sorted(r["kind"] for r in json.loads(out.stdout))

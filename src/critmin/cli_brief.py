@@ -60,6 +60,9 @@ def report_cmd(
     budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
     budget_vehicle: Annotated[float, typer.Option(
         min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+    model: Annotated[str, typer.Option(
+        help="market model: v2 (monthly, stages and regions; the default) or v1 "
+             "(quarterly, two segments)")] = "v2",
     drivers_samples: Annotated[int, typer.Option(
         min=0, max=4096, help="Sobol base samples for the drivers section (0 leaves it "
                               "out)")] = 32,
@@ -74,6 +77,8 @@ def report_cmd(
     from critmin.report.pdf import PdfError, find_browser, html_to_pdf
 
     want_pdf = pdf or output.suffix.lower() == ".pdf"
+    if model not in ("v1", "v2"):
+        fail(f"report: --model {model}: unknown model; use v1 or v2")
     check_output(output, "report")
     if want_pdf:
         try:
@@ -83,12 +88,12 @@ def report_cmd(
     net = _load(data)
     sc = _scenario(scenario, net, check="report")
     store = open_store(db)
-    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples))
+    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples) + (model == "v2"))
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         brief = prepare(net, sc, store, samples=samples, seed=seed, budgets=budgets,
                         portfolio_samples=portfolio_samples,
-                        drivers_samples=drivers_samples, progress=steps)
+                        drivers_samples=drivers_samples, model=model, progress=steps)
     except ValueError as exc:
         fail(f"report: {exc}")
     html_path = output if output.suffix.lower() != ".pdf" else None
@@ -105,7 +110,7 @@ def report_cmd(
                 fail(f"report: {exc}", 1)
             written.append(str(pdf_path))
     console.print(f"brief written to {' and '.join(written)} (scenario {sc.id}, "
-                  f"{samples:,} samples)", highlight=False)
+                  f"{samples:,} samples, model {model})", highlight=False)
 
 
 # -- runs ---------------------------------------------------------------------------------

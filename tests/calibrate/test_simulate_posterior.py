@@ -41,9 +41,10 @@ def test_posterior_inputs_drop_the_observation_error(posterior_dir):
 def test_simulate_uses_the_posterior_unless_priors(net, posterior_dir, tmp_path):
     sc = get_scenario("CN_2024_antimony_licensing", net)
     store = ResultsStore(tmp_path / "runs.sqlite")
-    post = simulate(net, sc, samples=1500, seed=2, store=store, chunk_size=1024)
-    again = simulate(net, sc, samples=1500, seed=2, store=store, chunk_size=2048)
-    prior = simulate(net, sc, samples=1500, seed=2, store=store, chunk_size=1024, priors=True)
+    v1 = {"store": store, "model": "v1"}  # the sweep samples the v1 posterior only
+    post = simulate(net, sc, samples=1500, seed=2, chunk_size=1024, **v1)
+    again = simulate(net, sc, samples=1500, seed=2, chunk_size=2048, **v1)
+    prior = simulate(net, sc, samples=1500, seed=2, chunk_size=1024, priors=True, **v1)
     assert len({post, again, prior}) == 3
     col = "peak_price_x|antimony"
     p, a, q = (store.samples(r)[col].to_numpy() for r in (post, again, prior))

@@ -45,8 +45,8 @@ def test_simulate_table_sorted_with_rules_comparison(tmp_path):
     assert out.returncode == 0, out.stderr
     assert_fits(out.stdout)
     assert "no rules" in out.stdout and "Response rules:" in out.stdout
-    rows = re.findall(r"^│ \S+\s+│ [\d.]+ \([\d.]+–[\d.]+\) │\s+(\d+) \(", out.stdout,
-                      re.M)
+    rows = re.findall(r"^│ \S+\s+│\s+[\d.]+ \([\d.]+–[\d.]+\) │\s+(\d+) \(", out.stdout,
+                      re.M)  # cells right-aligned: widths follow the widest value
     us = [int(x) for x in rows]
     assert len(us) >= 5 and us[0] >= us[-1]
 

@@ -53,6 +53,8 @@ class Brief:
     names: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     drivers_samples: int = 0
+    model: str = "v2"
+    monthly: object = None  # xarray Dataset: monthly v2 paths of the run's first samples
 
 
 def names_of(net) -> dict:
@@ -129,7 +131,7 @@ def response_value(sim: dict) -> pd.DataFrame:
 
 
 def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, seed: int,
-                        ) -> pd.DataFrame | None:
+                        model: str = "v2") -> pd.DataFrame | None:
     """Top drivers of the U.S. shortfall and the peak price ratio of ``commodities`` from
     the Sobol analysis (:func:`critmin.calibrate.sensitivity.top_drivers`), with each
     input's description; None when that function is not available.
@@ -141,7 +143,7 @@ def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, see
     fn = getattr(mod, "top_drivers", None)
     if fn is None:
         return None
-    d = fn(net, scenario, samples=samples, seed=seed)
+    d = fn(net, scenario, model=model, samples=samples, seed=seed)
     if d is None or d.empty:
         return None
     wanted = (d["commodity"].isin(commodities)
@@ -151,7 +153,7 @@ def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, see
     try:
         from critmin.simulate.paths import latent_priors
 
-        desc = latent_priors(net, "v1").set_index("name")["description"]
+        desc = latent_priors(net, model).set_index("name")["description"]
         d["description"] = d["input"].map(desc).fillna("")
     except (ImportError, KeyError, ValueError):
         d["description"] = ""
@@ -176,13 +178,15 @@ def _scenario_warnings(net, scenario, run_commodities) -> list[str]:
 def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
             budgets: dict | None = None, portfolio_samples: int = PORTFOLIO_SAMPLES,
             frontier_factors=FRONTIER_FACTORS, executor=None, drivers_samples: int = 32,
-            progress: Progress | None = None) -> Brief:
+            model: str = "v2", progress: Progress | None = None) -> Brief:
     """Run what the brief needs: assessment, the scenario with and without the response
-    rules, the optimised portfolio and its frontier, and (``drivers_samples`` > 0) the
-    inputs that drive the results."""
+    rules through market ``model``, (v2) the monthly paths of the run's first samples,
+    the optimised portfolio and its frontier, and (``drivers_samples`` > 0) the inputs
+    that drive the results."""
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import InfeasibleError, solve
     from critmin.optimize.report import frontier, portfolio_record, save
+    from critmin.report.outputs import MONTHLY_SAMPLES, monthly_paths
     from critmin.simulate.runner import simulate
 
     say = progress or (lambda _msg: None)
@@ -190,15 +194,20 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     say("assessing exposure of the U.S. and Japan")
     a = assess(net, IMPORTERS)
     summary = commodity_summary(net)
-    say(f"simulating {scenario.id}: {samples:,} samples, with rules")
+    say(f"simulating {scenario.id}: {samples:,} samples, with rules (model {model})")
     run_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                      executor=executor)
+                      executor=executor, model=model)
     base_id = None
     if scenario.responses:
-        say(f"simulating {scenario.id}: {samples:,} samples, no rules")
+        say(f"simulating {scenario.id}: {samples:,} samples, no rules (model {model})")
         base_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                           executor=executor, responses=False)
+                           executor=executor, responses=False, model=model)
     sim = simulation_report(store, run_id, base_id)
+    monthly = None
+    if model == "v2":
+        say(f"monthly paths of the first {min(samples, MONTHLY_SAMPLES):,} samples "
+            "(stages, exports by destination, stock cover)")
+        monthly = monthly_paths(net, scenario, run_inputs(store, run_id))
     loss = {"with": loss_quantiles(store, run_id)}
     if base_id:
         loss["without"] = loss_quantiles(store, base_id)
@@ -218,13 +227,13 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
         say(f"sensitivity of the results (Sobol, {drivers_samples} base samples)")
         top = impact_table(sim)["commodity"].head(3).tolist()
         try:
-            drivers = sensitivity_drivers(net, scenario, top, drivers_samples, seed)
+            drivers = sensitivity_drivers(net, scenario, top, drivers_samples, seed, model)
         except (ValueError, RuntimeError) as exc:
             warnings.append(f"sensitivity analysis not run: {exc}")
     return Brief(net=net, scenario=scenario, run_id=run_id, baseline_run_id=base_id,
                  assessment=a, summary=summary, sim=sim, loss_usd=loss, portfolio=record,
                  frontier=front, drivers=drivers, names=names_of(net), warnings=warnings,
-                 drivers_samples=drivers_samples)
+                 drivers_samples=drivers_samples, model=model, monthly=monthly)
 
 
 def run_inputs(store: ResultsStore, run_id: str) -> dict:

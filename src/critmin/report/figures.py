@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from critmin.data.schemas import STAGES
 from critmin.metrics.assessment import Assessment
 from critmin.report.fmt import country, label, missing, pct
+from critmin.report.outputs import STEP_MONTHS, month_dates, path_step
 
 WIDTH = 680
 """Figure width in px: fits an A4 page (186 mm printable) and a 1366 px screen."""
@@ -150,24 +151,6 @@ def production_map(shares: pd.DataFrame, names: dict, order: list[str]) -> go.Fi
     return fig
 
 
-def month_dates(start: dt.date, steps, per_step_months: int) -> list[str]:
-    """ISO dates of each step from ``start`` (quarters: 3 months a step)."""
-    out = []
-    for s in steps:
-        m = start.month - 1 + per_step_months * int(s)
-        out.append(dt.date(start.year + m // 12, m % 12 + 1, 1).isoformat())
-    return out
-
-
-STEP_MONTHS = {"month": 1, "quarter": 3}
-"""Months per step of a stored path table, by the name of its step column."""
-
-
-def path_step(paths: pd.DataFrame) -> str:
-    """The time step of a stored path table: 'month' or 'quarter'."""
-    return "month" if "month" in paths.columns else "quarter"
-
-
 def fan_quantiles(paths: pd.DataFrame, metric: str, commodities: list[str]) -> pd.DataFrame:
     """P5/P50/P95 per (commodity, step) of one path metric (columns 0.05, 0.5, 0.95)."""
     step = path_step(paths)
@@ -214,6 +197,26 @@ def fan_chart(paths: pd.DataFrame, metric: str, commodities: list[str], start: d
     fig.update_xaxes(title_text=None, tickformat="%b %Y")
     fig.update_yaxes(ticksuffix=" %" if percent else "×", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.15})
+    return _base(fig, title + " — median and P5–P95 band", 300)
+
+
+def series_fans(paths: pd.DataFrame, commodity: str, series: list[tuple[str, str]],
+                start: dt.date, title: str, suffix: str, scale: float = 1.0) -> go.Figure:
+    """Fans of several path metrics of one commodity (one per region or stage): median
+    and P5-P95 band each, dated by the paths' step. ``series``: (metric, legend name)."""
+    fig = go.Figure()
+    p = paths[paths["commodity"].eq(commodity)]
+    months = STEP_MONTHS[path_step(paths)]
+    for i, (metric, name) in enumerate(series):
+        q = fan_quantiles(p, metric, [commodity])
+        if q.empty:
+            continue
+        d = q.loc[commodity]
+        add_fan(fig, month_dates(start, d.index, months), d, name,
+                PALETTE[i % len(PALETTE)], scale)
+    fig.update_xaxes(title_text=None, tickformat="%b %Y")
+    fig.update_yaxes(ticksuffix=suffix, rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.15}, showlegend=True)
     return _base(fig, title + " — median and P5–P95 band", 300)
 
 

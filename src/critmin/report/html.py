@@ -13,6 +13,7 @@ import pandas as pd
 
 from critmin import __version__
 from critmin.report import figures as F
+from critmin.report import sections_v2 as V2
 from critmin.report.brief import (
     DEFAULT_BUDGETS,
     IMPORTERS,
@@ -38,6 +39,10 @@ from critmin.report.fmt import (
     usd,
     usd_m,
 )
+from critmin.report.markup import Markup
+from critmin.report.markup import esc as _e
+from critmin.report.markup import table as _table
+from critmin.report.outputs import long_paths
 from critmin.store.results import ResultsStore
 
 TOP_ROWS = 10
@@ -71,25 +76,10 @@ table.t{font-size:8pt}}
 """
 
 
-def _e(x) -> str:
-    return html.escape(str(x))
-
-
-def _table(headers: list[str], rows: list[list], numeric: set[int] | None = None) -> str:
-    """An HTML table of already formatted cells; ``numeric``: right-aligned columns."""
-    numeric = numeric or set()
-    head = "".join(f"<th{' class=n' if i in numeric else ''}>{_e(h)}</th>"
-                   for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(
-        f"<td{' class=n' if i in numeric else ''}>{c if str(c).startswith('<a ') else _e(c)}"
-        "</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table class=t><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _link(url, text) -> str:
     if missing(url) or not str(url).startswith(("http://", "https://")):
         return _e(text)
-    return f'<a href="{html.escape(str(url), quote=True)}">{_e(text)}</a>'
+    return Markup(f'<a href="{html.escape(str(url), quote=True)}">{_e(text)}</a>')
 
 
 # -- executive summary -------------------------------------------------------------------
@@ -119,6 +109,9 @@ def _headline_findings(b: Brief) -> list[str]:
                 f"(mean {pct(r[col]['mean'])})" for _, r in s.iterrows()) + ".")
         else:
             out.append(f"{_e(country(reg))}: no shortfall above 0.05 % of demand in the mean.")
+    regional = V2.region_finding(b, imp["commodity"].iloc[0]) if len(imp) else None
+    if regional:
+        out.append(regional)
     loss = b.loss_usd["with"]
     out.append(f"The value of U.S. and Japanese demand left unmet over the horizon is "
                f"{usd(loss['p50'])} (P5–P95 {usd(loss['p5'])} to {usd(loss['p95'])}; mean "
@@ -177,9 +170,10 @@ def _summary(b: Brief) -> str:
     box = "".join(f"<div><b>{_e(v)}</b><span>{_e(t)}</span></div>" for v, t in kpis)
     intro = (f"This brief assesses how exposed the United States and Japan are to supply "
              f"disruptions of critical minerals and rare earths, simulates the scenario "
-             f"<b>{_e(sc.name)}</b> (from {date(sc.start)}, {sc.horizon_quarters} "
-             f"quarters, {sim['samples']:,} Monte Carlo samples) and recommends what the two "
-             f"governments should fund and stockpile within a stated budget.")
+             f"<b>{_e(sc.name)}</b> (from {date(sc.start)}, {_e(V2.horizon_text(b))}, "
+             f"{_e(V2.model_text(b))}, {sim['samples']:,} Monte Carlo samples) and "
+             f"recommends what the two governments should fund and stockpile within a "
+             f"stated budget.")
     items = "".join(f"<li>{x}</li>" for x in _headline_findings(b))
     warn = "".join(f"<p class=warn>Note: {_e(w)}</p>" for w in b.warnings)
     return (f"<h2 id=summary>Executive summary</h2><p>{intro}</p><div class=kpi>{box}</div>"
@@ -252,7 +246,9 @@ def _scenario_section(b: Brief, figs: list) -> str:
             f"B).</p>"
             + _table(["commodity", "peak ex-China price vs. before", "peak ex-China/China "
                       "price", "U.S. shortfall", "Japan shortfall", "expected unmet demand"],
-                     rows, {1, 2, 3, 4, 5}) + "".join(figs[:3]))
+                     rows, {1, 2, 3, 4, 5})
+            + V2.region_table(b, imp["commodity"].head(TOP_ROWS).tolist())
+            + "".join(figs[:3]) + f"<p class=note>{_e(V2.fan_note(b))}</p>")
 
 
 def _portfolio_section(b: Brief, figs: list) -> str:
@@ -352,7 +348,7 @@ def _drivers_section(b: Brief) -> str:
             "move the most affected results most: Sobol total-order index (share of the "
             "result's variance due to the input, with its interactions; ± 95 % "
             f"confidence, from {b.drivers_samples} base samples: read the order, not the "
-            "decimals).</p>"
+            f"decimals; market model {_e(b.model)}).</p>"
             + _table(["commodity", "result", "input", "total-order index"], rows, {3}))
 
 
@@ -366,9 +362,7 @@ def _balance_text(err) -> str:
 
 def _caveats(b: Brief) -> str:
     items = [
-        "Shortfalls and prices come from a market model with constant elasticities; its "
-        "uncertain inputs are drawn from their calibrated distributions (docs/calibration.md),"
-        " so the P5–P95 bands express input uncertainty, not forecast error.",
+        V2.model_caveat(b),
         "Scenario inputs are announced policy (what, when, whom, licence terms), never "
         "observed outcomes; approval rates and leakage are assumptions stated in the "
         "scenario.",
@@ -404,10 +398,8 @@ def _methods(b: Brief, inputs: dict) -> str:
         "a U.S.-style score (disruption potential × trade exposure × economic "
         "vulnerability); formulas in <code>critmin.metrics.criticality</code>.</p>"
         f"<p><b>Simulation.</b> {b.sim['samples']:,} Monte Carlo samples, seed "
-        f"{_e(inputs.get('seed', DASH))}, horizon {_e(inputs.get('horizon', DASH))} quarters; "
-        "export controls cut China's exports by licence approval and delay; ex-China "
-        "supply, stocks and demand respond with short- and long-run elasticities; "
-        "response rules fire on simulated triggers. Run "
+        f"{_e(inputs.get('seed', DASH))}, horizon {_e(V2.horizon_text(b))}; "
+        f"{_e(V2.simulation_method(b))} Run "
         f"<code>{_e(b.run_id)}</code>, reproducible with the same seed.</p>"
         "<p><b>Portfolio.</b> Two-stage stochastic mixed-integer programme (linopy, HiGHS): "
         "first stage projects by funder and stockpiles by holder within budgets; second "
@@ -458,6 +450,7 @@ def _appendix_results(b: Brief, figs: list) -> str:
             + _table(["commodity", "peak ex-China/China price", "U.S. shortfall",
                       "Japan shortfall", "response fired", "expected unmet demand"], rows,
                      {1, 2, 3, 4, 5})
+            + V2.stage_table(b, imp["commodity"].head(TOP_ROWS).tolist())
             + "".join(figs) + _table(["importer", "commodity", "EU supply risk", "rank",
                                       "U.S. score", "rank", "driver"], rank, {2, 3, 4, 5}))
 
@@ -515,15 +508,18 @@ def _figures(b: Brief, store: ResultsStore) -> dict:
         q = prod[["commodity", "stage", "year", "country", "qualifier"]].drop_duplicates(
             ["commodity", "stage", "year", "country"])
         shares = shares.merge(q, on=["commodity", "stage", "year", "country"], how="left")
-    paths = store.paths(b.run_id)
-    top = impact_table(b.sim)["commodity"].head(FAN_COMMODITIES).tolist()
+    ranked_sim = impact_table(b.sim)["commodity"].tolist()
+    top = ranked_sim[:FAN_COMMODITIES]
+    paths = (store.paths(b.run_id) if b.monthly is None
+             else long_paths(b.monthly, top))
     start = b.scenario.start
     out = {"exposure": [F.production_map(shares, names, order)],
            "scenario": [
                F.fan_chart(paths, "price_x", top, start, "Ex-China price vs. pre-scenario "
                                                          "level", names),
                F.shortfall_fans(paths, top, start, names)],
-           "portfolio": [], "appendix": [F.concentration_heatmap(b.assessment, names=names)]}
+           "portfolio": [], "appendix": [*V2.detail_figures(b, ranked_sim),
+                                         F.concentration_heatmap(b.assessment, names=names)]}
     if b.frontier is not None and b.portfolio:
         out["portfolio"].append(F.frontier_chart(b.frontier,
                                                  sum(b.portfolio["budgets_usd"].values())))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from critmin.report.outputs import path_step, v2_keys
 from critmin.simulate.summary import summarise
 from critmin.store.results import ResultsStore
 
@@ -45,7 +46,9 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
            "samples": int(s.attrs.get("samples", 0)), "results": results,
            "fiscal_cost_usd": _q(s.loc[("ALL", "fiscal_cost_usd")].fillna(0.0)),
            "balance_error": store.balance_error(run_id)}
-    out["paths"] = path_quantiles(store, run_id)
+    paths = store.paths(run_id)
+    out["paths"] = path_quantiles(store, run_id, paths)
+    out.update(v2_keys(store, run_id, s, paths))  # model, regions, stages, path dates
     if baseline_run:
         b = summarise(store, baseline_run).set_index(["commodity", "metric"])
         out["response_value"] = [
@@ -59,11 +62,12 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
     return out
 
 
-def path_quantiles(store: ResultsStore, run_id: str) -> dict:
-    """Per commodity and path metric: quarterly P5/P50/P95 lists (fan charts), from the
-    stored paths of the run's first samples."""
-    paths = store.paths(run_id)
-    q = paths.groupby(["commodity", "metric", "quarter"])["value"].quantile(
+def path_quantiles(store: ResultsStore, run_id: str, paths=None) -> dict:
+    """Per commodity and path metric: P5/P50/P95 lists per step (quarter or month, as
+    stored; ``paths_step`` and ``path_dates`` of the report date them), from the stored
+    paths of the run's first samples."""
+    paths = store.paths(run_id) if paths is None else paths
+    q = paths.groupby(["commodity", "metric", path_step(paths)])["value"].quantile(
         [0.05, 0.5, 0.95]).unstack()
     out: dict = {}
     for (commodity, metric), g in q.groupby(level=[0, 1]):

@@ -1,0 +1,85 @@
+"""Model v2's outputs in the simulation report and the brief: regions, stages, dated paths,
+and monthly paths that are the stored run's own samples."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from critmin.report.outputs import long_paths, month_dates, monthly_paths, path_dates
+from critmin.scenarios import get_scenario
+from critmin.simulate.report import simulation_report
+from critmin.simulate.runner import simulate
+from critmin.store import ResultsStore
+
+
+@pytest.fixture(scope="module")
+def v2_run(net, tmp_path_factory):
+    store = ResultsStore(tmp_path_factory.mktemp("v2") / "r.sqlite")
+    sc = get_scenario("CN_2024_antimony_licensing", net)
+    return store, sc, simulate(net, sc, samples=300, seed=4, store=store, chunk_size=1024)
+
+
+def test_dates_follow_the_step():
+    assert month_dates(dt.date(2025, 11, 15), range(3), 1) == [
+        "2025-11-01", "2025-12-01", "2026-01-01"]
+    assert month_dates(dt.date(2025, 10, 1), [0, 1, 5], 3) == [
+        "2025-10-01", "2026-01-01", "2027-01-01"]
+    quarterly = pd.DataFrame({"sample": 0, "quarter": [0, 1], "value": 1.0})
+    monthly = pd.DataFrame({"sample": 0, "month": [0, 1, 2], "value": 1.0})
+    assert path_dates(quarterly, dt.date(2024, 7, 1)) == ("quarter", ["2024-07-01",
+                                                                      "2024-10-01"])
+    assert path_dates(monthly, dt.date(2024, 7, 1))[1][-1] == "2024-09-01"
+
+
+def test_default_run_is_v2_with_every_region_and_stage(v2_run):
+    store, _, rid = v2_run
+    rep = simulation_report(store, rid)
+    assert rep["model"] == "v2" and rep["inputs"]["model"] == "v2"
+    regions = {r["region"] for r in rep["shortfall_by_region"]
+               if r["commodity"] == "antimony"}
+    assert regions == {"USA", "JPN", "EU", "KOR", "CHN", "ROW"}
+    for r in rep["shortfall_by_region"]:
+        q = r["shortfall"]
+        assert 0 <= q["p5"] <= q["p50"] <= q["p95"] <= 1
+        assert 0 <= r["peak_shortfall_physical"]["p50"] <= 1
+    sb = [s for s in rep["stages"] if s["commodity"] == "antimony"]
+    assert sb and all(s["stage"] in ("mine", "refining", "metal", "product") for s in sb)
+    assert all(s["peak_price_x"]["p5"] >= 1 - 1e-6 for s in sb)  # peaks never below 1
+    assert max(s["peak_price_x"]["p95"] for s in sb) > 1.01  # the control moves a stage
+    assert {r["region"] for r in rep["results"]} == {"USA", "JPN", "ROW", "CHN"}  # as before
+    n = len(next(iter(rep["paths"]["antimony"].values()))["p50"])
+    assert len(rep["path_dates"]) == n and rep["path_dates"][0] == "2024-07-01"
+
+
+def test_v1_run_reports_v1_regions_and_no_stages(net, tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    sc = get_scenario("CN_2024_antimony_licensing", net)
+    rep = simulation_report(store, simulate(net, sc, samples=64, seed=4, store=store,
+                                            model="v1"))
+    assert rep["model"] == "v1" and rep["stages"] == [] and rep["paths_step"] == "quarter"
+    assert {r["region"] for r in rep["shortfall_by_region"]} == {"USA", "JPN", "ROW", "CHN"}
+
+
+def test_monthly_paths_are_the_runs_own_samples(net, v2_run):
+    """The brief's monthly fans: their quarterly means are the run's stored paths."""
+    store, sc, rid = v2_run
+    inputs = simulation_report(store, rid)["inputs"]
+    ds = monthly_paths(net, sc, inputs, samples=100)
+    assert ds.sizes["sample"] == 100 and ds.sizes["month"] == 3 * inputs["horizon"]
+    long = long_paths(ds, ["antimony"])
+    stored = store.paths(rid)
+    for metric in ("price_x", "shortfall_USA"):
+        m = long[long["metric"].eq(metric)].pivot(index="sample", columns="month",
+                                                  values="value").to_numpy()
+        quarterly = m.reshape(len(m), -1, 3).mean(axis=2)
+        s = stored[stored["metric"].eq(metric) & stored["commodity"].eq("antimony")
+                   & stored["sample"].lt(100)]
+        want = s.pivot(index="sample", columns="quarter", values="value").to_numpy()
+        np.testing.assert_allclose(quarterly, want, rtol=1e-5, atol=1e-6)
+    assert {"exports_USA", "cover_JPN", "shortfall_KOR"} <= set(long["metric"])
+    assert any(m.startswith("price_x_") for m in long["metric"])
+    assert np.isfinite(long["value"]).all()
