@@ -159,8 +159,22 @@ def test_scenario_page_runs_a_simulation_with_a_readable_fan(server, page):
     assert page.inner_text("#status") == "done", page.inner_text("#status")
     page.wait_for_selector("#fans .main-svg", timeout=90_000)
     bands = page.evaluate("document.getElementById('fans').data.filter(t => t.fill).length")
-    assert 1 <= bands <= 4
+    assert 1 <= bands <= 6
     assert page.locator("#short .legend").count() == 1
+    # the default model (v2): shortfall in all six regions, prices by stage, dated fans
+    assert "market model v2" in page.inner_text("#model")
+    regions = page.evaluate("document.getElementById('regions').data.map(t => t.name)")
+    assert regions == ["United States", "Japan", "EU", "South Korea", "China",
+                       "Rest of world"]
+    assert page.locator("#regions .legend").count() == 1
+    assert page.locator("#regiontab tbody tr").count() >= 6
+    assert page.is_visible("#stages .main-svg") and page.locator("#stagetab tbody tr").count()
+    stages = page.evaluate("document.getElementById('stages').data.map(t => t.name)")
+    assert set(stages) <= {"mine", "refining", "metal", "product"} and stages
+    x = page.evaluate("document.getElementById('fanp').data[1].x")
+    step = page.evaluate("document.getElementById('fanp').layout.xaxis.title.text")
+    first = {"month starting": "2024-08-01", "quarter starting": "2024-10-01"}[step]
+    assert x[:2] == ["2024-07-01", first]  # dated from the scenario's start by its step
     audit(page, "scenario_run")
 
 

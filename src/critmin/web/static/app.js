@@ -163,21 +163,30 @@ function plot(el, traces, layout = {}) {
   return Plotly.newPlot(node, traces, lay, CONFIG);
 }
 
-// Quarter index -> first day of that quarter after a scenario start (ISO date string).
-function quarterDates(start, n) {
+// Step index -> first day of that step after a scenario start (ISO date strings); a step
+// is 3 months (quarterly paths) or 1 (monthly paths).
+function stepDates(start, n, months = 3) {
   const d0 = new Date(`${start}T00:00:00Z`);
   return Array.from({length: n}, (_, i) => {
-    const d = new Date(Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + 3 * i, 1));
+    const d = new Date(Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() + months * i, 1));
     return d.toISOString().slice(0, 10);
   });
 }
+const STEP_MONTHS = {month: 1, quarter: 3};
 
-// A fan chart: one P5-P95 band and a P50 line per series (at most a few series).
-function fan(el, series, title, yTitle, start) {
+// A fan chart: one P5-P95 band and a P50 line per series (at most a few series). ``axis``:
+// {dates, step} (a run's path dates and step, "month" or "quarter"), or a start date
+// (quarterly steps), or nothing (step numbers).
+function fan(el, series, title, yTitle, axis) {
+  const ax = typeof axis === "string" ? {start: axis, step: "quarter"} : (axis || {});
+  const step = ax.step || "quarter";
+  const dated = !!(ax.dates || ax.start);
   const traces = [];
-  series.slice(0, 4).forEach((s, k) => {
+  series.slice(0, 6).forEach((s, k) => {
     const color = COLORS[k % COLORS.length];
-    const x = start ? quarterDates(start, s.p50.length) : s.p50.map((_, i) => i);
+    const n = s.p50.length;
+    const x = ax.dates && ax.dates.length >= n ? ax.dates.slice(0, n)
+      : ax.start ? stepDates(ax.start, n, STEP_MONTHS[step] || 3) : s.p50.map((_, i) => i);
     traces.push({x: x.concat([...x].reverse()), y: s.p95.concat([...s.p5].reverse()), fill: "toself",
       fillcolor: color, opacity: 0.18, mode: "lines", line: {width: 0}, showlegend: false, hoverinfo: "skip",
       legendgroup: s.name, type: "scatter", name: `${s.name} P5–P95`});
@@ -185,8 +194,19 @@ function fan(el, series, title, yTitle, start) {
       mode: "lines+markers", line: {color}, type: "scatter"});
   });
   return plot(el, traces, {title: {text: title}, yaxis: {title: {text: yTitle}},
-    xaxis: {title: {text: start ? "quarter starting" : "quarter from scenario start"}, type: start ? "date" : "linear"},
+    xaxis: {title: {text: dated ? `${step} starting` : `${step} from scenario start`}, type: dated ? "date" : "linear"},
     showlegend: true});
+}
+
+// Bars of P50 with P5-P95 whiskers, one trace per series: series [{name, q: [quantiles|null per x]}].
+function qbars(el, x, series, title, yTitle, scale = 1, suffix = "") {
+  const val = (q, k) => (q && Number.isFinite(q[k]) ? scale * q[k] : null);
+  plot(el, series.map((s, k) => ({type: "bar", name: s.name, x, marker: {color: COLORS[k % COLORS.length]},
+    y: s.q.map((q) => val(q, "p50")),
+    error_y: {type: "data", symmetric: false,
+      array: s.q.map((q) => (q ? val(q, "p95") - val(q, "p50") : null)),
+      arrayminus: s.q.map((q) => (q ? val(q, "p50") - val(q, "p5") : null))}})),
+  {title: {text: title}, barmode: "group", yaxis: {title: {text: yTitle}, ticksuffix: suffix}});
 }
 
 function select(el, options, value) {

@@ -188,6 +188,7 @@ function show(rep) {
       error_y: {type: "data", symmetric: false, array: q.map((x) => 100 * (x.shortfall.p95 - x.shortfall.p50)),
         arrayminus: q.map((x) => 100 * (x.shortfall.p50 - x.shortfall.p5))}};
   }), {title: {text: "Peak shortfall, % of demand (P50, bars P5–P95)"}, barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}});
+  regionsAndStages(rep, comms);
   const fc = $("fancommodity");
   select(fc, Object.keys(rep.paths || {}), comms.find((c) => (rep.paths || {})[c]) );
   fc.onchange = () => fans(rep, fc.value);
@@ -199,15 +200,51 @@ function show(rep) {
   null, {price_ratio_p50: "Price ratio P50", shortfall_p5: "Shortfall P5", shortfall_p50: "Shortfall P50", shortfall_p95: "Shortfall P95"});
 }
 
+// Fans follow the run's time step: the report dates every step (path_dates, paths_step).
 function fans(rep, c) {
   const q = (rep.paths || {})[c];
   if (!q) return;
   const start = (rep.inputs && rep.inputs.scenario && rep.inputs.scenario.start) || (SCENARIO_START[rep.scenario]);
+  const axis = rep.path_dates ? {dates: rep.path_dates, step: rep.paths_step || "quarter"} : start;
   const pct = (m) => m && {p5: m.p5.map((v) => 100 * v), p50: m.p50.map((v) => 100 * v), p95: m.p95.map((v) => 100 * v)};
-  if (q.price_ratio) fan("fanp", [{name: "price ratio", ...q.price_ratio}], `${c}: ex-China / China price ratio`, "ratio", start);
-  const sf = [["USA", "United States"], ["JPN", "Japan"]].filter(([r]) => q[`shortfall_${r}`])
+  if (q.price_ratio) fan("fanp", [{name: "price ratio", ...q.price_ratio}], `${c}: ex-China / China price ratio`, "ratio", axis);
+  const sf = REGIONS.filter(([r]) => q[`shortfall_${r}`])
     .map(([r, n]) => ({name: n, ...pct(q[`shortfall_${r}`])}));
-  if (sf.length) fan("fans", sf, `${c}: shortfall, % of demand`, "% of demand", start);
+  if (sf.length) fan("fans", sf, `${c}: shortfall, % of demand`, "% of demand", axis);
+}
+
+// Model v2's outputs: shortfall in every region, peak prices and physical shortfall by stage.
+const REGIONS = [["USA", "United States"], ["JPN", "Japan"], ["EU", "EU"], ["KOR", "South Korea"],
+  ["CHN", "China"], ["ROW", "Rest of world"]];
+const STAGES = ["mine", "refining", "metal", "product"];
+const MODEL_WORDS = {v1: "market model v1 (quarterly, two price segments)",
+  v2: "market model v2 (monthly, by stage and region)"};
+function regionsAndStages(rep, comms) {
+  $("model").textContent = `${MODEL_WORDS[rep.model] || `market model ${rep.model || "v1"}`}, ${rep.samples} samples; fans by ${rep.paths_step || "quarter"}.`;
+  const byRegion = rep.shortfall_by_region || [];
+  const regions = REGIONS.filter(([r]) => byRegion.some((x) => x.region === r));
+  const top = comms.slice(0, 8);
+  const find = (c, r) => byRegion.find((x) => x.commodity === c && x.region === r);
+  qbars("regions", top, regions.map(([r, n]) => ({name: n, q: top.map((c) => (find(c, r) || {}).shortfall)})),
+    "Shortfall by region, % of demand (P50, bars P5–P95)", "% of demand", 100, " %");
+  table($("regiontab"), byRegion.filter((x) => top.includes(x.commodity)).map((x) => ({commodity: x.commodity,
+    region: x.region, shortfall_p5: x.shortfall.p5, shortfall_p50: x.shortfall.p50, shortfall_p95: x.shortfall.p95,
+    peak_physical_shortfall_p50: x.peak_shortfall_physical ? x.peak_shortfall_physical.p50 : null})),
+  null, {peak_physical_shortfall_p50: "Peak physical shortfall P50"});
+  const st = rep.stages || [];
+  $("stagebox").hidden = !st.length;
+  if (!st.length) return;
+  const peak = (c) => Math.max(...st.filter((x) => x.commodity === c).map((x) => x.peak_price_x.p50));
+  const sc = [...new Set(st.map((x) => x.commodity))].sort((a, b) => peak(b) - peak(a)).slice(0, 8);
+  const stages = STAGES.filter((g) => st.some((x) => x.stage === g && sc.includes(x.commodity)));
+  const at = (c, g) => st.find((x) => x.commodity === c && x.stage === g);
+  qbars("stages", sc, stages.map((g) => ({name: g, q: sc.map((c) => (at(c, g) || {}).peak_price_x)})),
+    "Peak ex-China price by stage vs. before (P50, bars P5–P95)", "× pre-scenario price", 1, "×");
+  table($("stagetab"), st.filter((x) => sc.includes(x.commodity)).map((x) => ({commodity: x.commodity, stage: x.stage,
+    peak_price_p5: x.peak_price_x.p5, peak_price_p50: x.peak_price_x.p50, peak_price_p95: x.peak_price_x.p95,
+    physical_shortfall_p50: x.shortfall_physical ? x.shortfall_physical.p50 : null})),
+  null, {peak_price_p5: "Peak price × P5", peak_price_p50: "Peak price × P50", peak_price_p95: "Peak price × P95",
+    physical_shortfall_p50: "Physical shortfall P50 (mean over months)"});
 }
 
 // Top drivers of a preset (the server computes Sobol indices once and caches them).
