@@ -190,12 +190,14 @@ function fan(el, series, title, yTitle, axis) {
     traces.push({x: x.concat([...x].reverse()), y: s.p95.concat([...s.p5].reverse()), fill: "toself",
       fillcolor: color, opacity: 0.18, mode: "lines", line: {width: 0}, showlegend: false, hoverinfo: "skip",
       legendgroup: s.name, type: "scatter", name: `${s.name} P5–P95`});
-    traces.push({x, y: s.p50, name: `${s.name} (P50, band P5–P95)`, legendgroup: s.name,
+    traces.push({x, y: s.p50, name: `${s.name} (P50)`, legendgroup: s.name,
       mode: "lines+markers", line: {color}, type: "scatter"});
   });
-  return plot(el, traces, {title: {text: title}, yaxis: {title: {text: yTitle}},
+  // legend under the axis: several series would cover the title above the plot
+  return plot(el, traces, {title: {text: `${title} (P50, band P5–P95)`}, yaxis: {title: {text: yTitle}},
     xaxis: {title: {text: dated ? `${step} starting` : `${step} from scenario start`}, type: dated ? "date" : "linear"},
-    showlegend: true});
+    showlegend: true, margin: {l: 60, r: 20, t: 60, b: 120},
+    legend: {orientation: "h", x: 0, xanchor: "left", y: -0.22, yanchor: "top"}});
 }
 
 // Bars of P50 with P5-P95 whiskers, one trace per series: series [{name, q: [quantiles|null per x]}].
@@ -206,7 +208,8 @@ function qbars(el, x, series, title, yTitle, scale = 1, suffix = "") {
     error_y: {type: "data", symmetric: false,
       array: s.q.map((q) => (q ? val(q, "p95") - val(q, "p50") : null)),
       arrayminus: s.q.map((q) => (q ? val(q, "p50") - val(q, "p5") : null))}})),
-  {title: {text: title}, barmode: "group", yaxis: {title: {text: yTitle}, ticksuffix: suffix}});
+  {title: {text: title}, barmode: "group", yaxis: {title: {text: yTitle}, ticksuffix: suffix},
+    showlegend: true});  // a legend even for one series: it names the region or stage
 }
 
 function select(el, options, value) {
