@@ -100,6 +100,8 @@ def serve_cmd(
         = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="local job worker processes")]
         = 2,
+    job_nice: Annotated[int, typer.Option(
+        min=0, max=19, help="CPU niceness of job workers (higher yields more to reads)")] = 10,
     queue: Annotated[int, typer.Option(min=1, max=10_000,
                                        help="jobs waiting at most; more get 429")] = 16,
     quota: Annotated[int, typer.Option(min=1, max=1000,
@@ -115,7 +117,7 @@ def serve_cmd(
     from critmin.data.validate import DataValidationError
     from critmin.store import StoreBusy, StoreError
 
-    settings = Settings(private=private, scheduler=scheduler, workers=workers,
+    settings = Settings(private=private, scheduler=scheduler, workers=workers, job_nice=job_nice,
                         max_queue=queue, quota=quota, request_timeout_s=request_timeout)
     try:
         app = create_app(db, data, settings)
@@ -125,5 +127,5 @@ def serve_cmd(
         raise typer.Exit(1) from exc
     except (StoreBusy, StoreError, OSError, ValueError) as exc:
         _fail(f"serve: {exc}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3,
-                limit_concurrency=2000)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=3, limit_concurrency=2000)

@@ -115,3 +115,13 @@ def test_jobs_can_be_cancelled_and_their_run_is_marked_cancelled(api, server):
         time.sleep(0.1)
     assert api.get(f"/api/runs/{job['run_id']}").json()["status"] == "cancelled"
     assert api.get(f"/api/jobs/{job['id']}/result").status_code == 409
+
+
+def test_cached_reads_carry_an_etag_and_answer_304_to_a_client_holding_it(api):
+    r = api.get("/api/summary")
+    assert r.status_code == 200 and r.headers["server-timing"].startswith("app;dur=")
+    tag = r.headers["etag"]
+    again = api.get("/api/summary", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    other = api.get("/api/summary", headers={"If-None-Match": '"elsewhere"'})
+    assert other.status_code == 200 and other.json() == r.json()

@@ -1,28 +1,34 @@
 """The server's data and its computed reads, cached per data version.
 
 :class:`DataState` holds the loaded network and a version: a hash of the name, size and
-modification time of every table file (shipped and ``--data``). At most every few seconds
-a request re-stats the files; when they changed and still validate, the network is
-reloaded, the version changes and every cached read is dropped (invalid new data is
-reported on stderr and the last valid data kept).
+modification time of every table file (shipped and ``--data``). A background task of the
+server (:meth:`DataState.watch`) re-stats the files every few seconds in a thread of its
+own; when they changed and still validate, the network is reloaded, the version changes
+and every cached read is dropped (invalid new data is reported on stderr and the last valid
+data kept). Requests never wait for that check, and the most recently asked reads are
+computed for the new data before it is served.
 
 :class:`ReadCache` computes each read (summary, assessment, scenarios, ...) at most once
 per key and data version, in a small thread pool of its own: concurrent requests for the
 same key wait for the one computation ("single flight"), and a request that is cancelled
 (client gone, timeout) leaves the computation to finish for the others. Keys are bounded
-(validated parameters), so the work a client can cause is bounded too.
+(validated parameters), so the work a client can cause is bounded too. An answer is kept
+as encoded JSON bytes with an ETag (a hash of the bytes), so a hit costs no encoding and a
+client holding the same ETag gets 304 (see :mod:`critmin.api.limits`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import os
 import sys
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from critmin.data.io import SUFFIXES, shipped_dir
@@ -46,6 +52,18 @@ def fingerprint(data: Path | None) -> str:
     return h.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A computed read: JSON bytes and their ETag (quoted, as sent)."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Encoded:
+        return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
 class DataState:
     """The network served, reloaded when its files change."""
 
@@ -57,56 +75,107 @@ class DataState:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.listeners: list = []
+        """Called (no arguments, on the loop) after a new network is served."""
+        self.preparers: list = []
+        """Called with (network, version) in the data-check thread before it is served."""
+        self.watched = False
 
-    def current(self):
-        """The network, after reloading it if its files changed (checked every check_s)."""
-        if time.monotonic() - self._checked < self.check_s:
-            return self.net
+    def check(self) -> bool:
+        """Re-stat the files now; reload when they changed. True when a new network came."""
         with self._lock:
-            if time.monotonic() - self._checked < self.check_s:
-                return self.net
             self._checked = time.monotonic()
             version = fingerprint(self.data)
-            if version != self.version:
-                try:
-                    net = load(self.data)
-                except DataValidationError as exc:
-                    print(f"critmin serve: changed data not loaded, kept the last valid "
-                          f"version: {exc.problems[0]}", file=sys.stderr)
-                    self.version = version
-                    return self.net
-                self.net, self.version = net, version
-                for fn in self.listeners:
-                    fn()
+            if version == self.version:
+                return False
+            try:
+                net = load(self.data)
+            except DataValidationError as exc:
+                print(f"critmin serve: changed data not loaded, kept the last valid "
+                      f"version: {exc.problems[0]}", file=sys.stderr)
+                self.version = version
+                return False
+            for fn in self.preparers:  # e.g. compute the busiest reads for the new data
+                fn(net, version)
+            self.net, self.version = net, version
+        return True
+
+    def _changed(self) -> None:
+        for fn in self.listeners:
+            fn()
+
+    def current(self):
+        """The network; without a running :meth:`watch`, re-checked here every check_s."""
+        if not self.watched and time.monotonic() - self._checked >= self.check_s \
+                and self.check():
+            self._changed()
         return self.net
+
+    async def watch(self) -> None:
+        """Re-check the files every check_s in a thread of its own (runs until cancelled)."""
+        loop = asyncio.get_running_loop()
+        pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-check")
+        self.watched = True
+        try:
+            while True:
+                await asyncio.sleep(self.check_s)
+                if await loop.run_in_executor(pool, self.check):
+                    self._changed()  # on the loop, like every reader of the cache
+        finally:
+            self.watched = False
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class ReadCache:
-    """Single-flight, per-version cache of computed reads (bytes of JSON)."""
+    """Single-flight, per-version cache of computed reads (encoded JSON with ETag)."""
 
     def __init__(self, state: DataState, max_entries: int = 512, threads: int = 2):
         self.state = state
         self.max_entries = max_entries
-        self.entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self.entries: OrderedDict[tuple, Encoded] = OrderedDict()
+        self.recipes: OrderedDict[tuple, object] = OrderedDict()
+        """How each recently asked key is computed (for :meth:`prepare`), newest last."""
         self.flights: dict[tuple, asyncio.Future] = {}
         self.pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="read")
         self.hits = 0
         self.misses = 0
+        self.started = 0
+        """Computations begun (a queued one whose clients all left never begins)."""
+        self.dropped = 0
+        """Queued computations dropped because every client waiting for them left."""
+        self.waiters: dict[tuple, int] = {}
+        self.work: dict[tuple, cf.Future] = {}
         self.enabled = os.environ.get("CRITMIN_READ_CACHE", "1") != "0"
         """``CRITMIN_READ_CACHE=0`` turns caching off (the uncached baseline of
         benchmarks/bench_load.py); never needed in service."""
 
     def clear(self) -> None:
-        self.entries.clear()
+        """Drop answers of other data versions (called after the data changed)."""
+        for full in [k for k in self.entries if k[0] != self.state.version]:
+            del self.entries[full]
 
-    async def get(self, key: tuple, compute) -> bytes:
-        """Bytes for ``key`` (plus the data version); ``compute(net) -> bytes`` on a miss."""
+    def prepare(self, net, version: str, limit: int = 16) -> None:
+        """Compute the ``limit`` most recently asked reads for a new network before it is
+        served, so that a data change does not send every client into a recomputation."""
+        for key, compute in list(self.recipes.items())[-limit:]:
+            with contextlib.suppress(Exception):  # a read the new data cannot answer
+                self.entries[(version, *key)] = Encoded.of(compute(net))
+
+    def _compute(self, compute, net) -> Encoded:
+        self.started += 1
+        return Encoded.of(compute(net))
+
+    async def get(self, key: tuple, compute) -> Encoded:
+        """The answer for ``key`` (plus the data version); ``compute(net) -> bytes`` on a
+        miss, in the pool."""
         loop = asyncio.get_running_loop()
-        if time.monotonic() - self.state._checked >= self.state.check_s:
-            await loop.run_in_executor(self.pool, self.state.current)
+        net = self.state.current()
         if not self.enabled:  # baseline for benchmarks: every request computes
             self.misses += 1
-            return await loop.run_in_executor(self.pool, compute, self.state.net)
+            return await loop.run_in_executor(self.pool, self._compute, compute, net)
+        self.recipes[key] = compute
+        self.recipes.move_to_end(key)
+        if len(self.recipes) > self.max_entries:
+            self.recipes.popitem(last=False)
         full = (self.state.version, *key)
         hit = self.entries.get(full)
         if hit is not None:
@@ -116,19 +185,39 @@ class ReadCache:
         flight = self.flights.get(full)
         if flight is None:
             self.misses += 1
-            net = self.state.net
-            flight = loop.run_in_executor(self.pool, compute, net)
-            self.flights[full] = flight
+            flight = self._submit(full, compute, net)
+        return await self._wait(full, flight)
 
-            def store(fut, full=full):
-                self.flights.pop(full, None)
-                if not fut.cancelled() and fut.exception() is None:
-                    self.entries[full] = fut.result()
-                    while len(self.entries) > self.max_entries:
-                        self.entries.popitem(last=False)
+    def _submit(self, full: tuple, compute, net) -> asyncio.Future:
+        work = self.pool.submit(self._compute, compute, net)
+        flight = asyncio.wrap_future(work)
+        self.flights[full] = flight
+        self.work[full] = work
 
-            flight.add_done_callback(store)
-        return await asyncio.shield(flight)
+        def store(fut):
+            if self.flights.get(full) is fut:
+                del self.flights[full], self.work[full]
+            if not fut.cancelled() and fut.exception() is None:
+                self.entries[full] = fut.result()
+                while len(self.entries) > self.max_entries:
+                    self.entries.popitem(last=False)
+
+        flight.add_done_callback(store)
+        return flight
+
+    async def _wait(self, full: tuple, flight: asyncio.Future) -> Encoded:
+        """Wait for a computation; when its last waiter leaves before it began, drop it
+        (one that is running finishes and is kept for later requests)."""
+        self.waiters[full] = self.waiters.get(full, 0) + 1
+        try:
+            return await asyncio.shield(flight)
+        finally:
+            self.waiters[full] -= 1
+            if not self.waiters[full]:
+                del self.waiters[full]
+                if not flight.done() and self.work[full].cancel():
+                    del self.flights[full], self.work[full]
+                    self.dropped += 1
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,7 @@ each token may hold a limited number of unfinished jobs (:class:`QuotaExceeded` 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing as mp
 import os
 import threading
@@ -132,11 +133,14 @@ def _optimisation(net, store, req: dict, progress) -> dict:
     return clean(json.loads(json.dumps(rec, default=str)))
 
 
-def _init_worker(parent: int, data: str | None = None) -> None:
-    """Worker start: die with the server, load the network once (jobs then start at once)."""
+def _init_worker(parent: int, data: str | None = None, nice: int = 0) -> None:
+    """Worker start: die with the server, yield the CPU to it, load the network once (jobs
+    then start at once)."""
     from critmin.workers import watch_parent
 
     watch_parent(parent)
+    with contextlib.suppress(OSError):
+        os.nice(nice)
     _net(data)
 
 
@@ -146,10 +150,13 @@ def _ready() -> int:
 
 # -- in the server process ----------------------------------------------------------------
 class JobManager:
-    """Submits jobs to workers; bounds the queue and each owner's unfinished jobs."""
+    """Submits jobs to workers; bounds the queue and each owner's unfinished jobs. Local
+    workers run at CPU priority ``nice`` (lower than the server's), so reads stay fast
+    while jobs take the CPU the server leaves."""
 
     def __init__(self, store: ResultsStore, data: str | Path | None, workers: int = 2,
-                 max_queue: int = 16, quota: int = 4, scheduler: str | None = None):
+                 max_queue: int = 16, quota: int = 4, scheduler: str | None = None,
+                 nice: int = 10):
         self.store = store
         self.data = None if data is None else str(data)
         self.max_queue = max_queue
@@ -165,7 +172,7 @@ class JobManager:
         else:
             self.pool = cf.ProcessPoolExecutor(
                 max_workers=workers, mp_context=mp.get_context("spawn"),
-                initializer=_init_worker, initargs=(os.getpid(), self.data))
+                initializer=_init_worker, initargs=(os.getpid(), self.data, nice))
             for _ in range(workers):  # start the workers now, not at the first job
                 self.pool.submit(_ready)
         self.recover()

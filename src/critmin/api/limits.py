@@ -7,13 +7,18 @@ Every HTTP request passes here before routing:
 - the handler runs as a task; if the client disconnects the task is cancelled, and if it
   is still unanswered after the timeout the client gets 504 and the task is cancelled.
   Shared computations (cached reads) are not lost by a cancel: they finish once, for
-  everyone (see :mod:`critmin.api.cache`).
+  everyone, unless every client waiting for one left before it began (see
+  :mod:`critmin.api.cache`);
+- every answer carries ``Server-Timing: app;dur=MS`` (time in the server, so a load test
+  can tell the server's share of latency from the client's), and a 200 with an ``ETag``
+  the client sent in ``If-None-Match`` becomes a bodyless 304.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 
 def _error(status: int, detail: str, headers: dict | None = None):
@@ -22,6 +27,27 @@ def _error(status: int, detail: str, headers: dict | None = None):
     hdrs += [(k.lower().encode(), str(v).encode()) for k, v in (headers or {}).items()]
     return ({"type": "http.response.start", "status": status, "headers": hdrs},
             {"type": "http.response.body", "body": body})
+
+
+def _if_none_match(scope) -> set[bytes]:
+    for k, v in scope.get("headers", []):
+        if k == b"if-none-match":
+            return {t.strip() for t in v.split(b",")}
+    return set()
+
+
+def _stamp(start: dict, t0: float, tags: set[bytes]) -> tuple[dict, bool]:
+    """The response start with a ``Server-Timing`` header (ms from arrival to answer); a
+    200 whose ETag the client already holds becomes 304 (True: drop the body)."""
+    headers = list(start.get("headers", []))
+    unchanged = start["status"] == 200 and bool(tags) and any(
+        k == b"etag" and v in tags for k, v in headers)
+    if unchanged:
+        headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
+    dur = 1000 * (time.perf_counter() - t0)
+    headers.append((b"server-timing", f"app;dur={dur:.2f}".encode()))
+    return {**start, "status": 304 if unchanged else start["status"],
+            "headers": headers}, unchanged
 
 
 class Guard:
@@ -85,12 +111,21 @@ class Guard:
             await left.wait()
             return {"type": "http.disconnect"}
 
+        t0 = time.perf_counter()
+        tags = _if_none_match(scope)
+        unchanged = False
+
         async def guarded_send(msg):
-            nonlocal started
+            nonlocal started, unchanged
             if finished:
                 return
             if msg["type"] == "http.response.start":
                 started = True
+                msg, unchanged = _stamp(msg, t0, tags)
+            elif unchanged:  # a 304 carries no body
+                if msg.get("more_body", False):
+                    return
+                msg = {"type": "http.response.body", "body": b""}
             await send(msg)
 
         async def watch():

@@ -15,6 +15,8 @@ class Settings:
     """Dask scheduler address for jobs; local worker processes when None."""
     workers: int = 2
     """Local job worker processes."""
+    job_nice: int = 10
+    """CPU niceness of local job workers (0-19): jobs yield the CPU to reads."""
     max_queue: int = 16
     """Jobs waiting for a worker at most; more are answered 429 with Retry-After."""
     quota: int = 4
