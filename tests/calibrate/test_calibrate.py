@@ -40,6 +40,16 @@ def test_posterior_respects_short_run_below_long_run_and_prior_bounds(ep_net, ti
     assert (draws["demand_sr_share"] <= 1).all()  # SR elasticity = share x LR <= LR
     assert prov["episodes"] == MINE and prov["seed"] == 5
     assert prov["settings"]["generations_run"] == 2
+    ess = prov["settings"]["effective_sample_size"]
+    assert 1.0 <= ess <= 40 and ess == pytest.approx(1 / np.sum((w / w.sum()) ** 2))
+
+
+def test_effective_sample_size():
+    from critmin.calibrate.abc import effective_sample_size
+
+    assert effective_sample_size(np.full(8, 3.0)) == pytest.approx(8.0)
+    assert effective_sample_size([1.0, 1e-12, 1e-12]) == pytest.approx(1.0)
+    assert effective_sample_size([2.0, 1.0, 1.0]) == pytest.approx(16 / 6)
 
 
 def test_write_and_read_back(tmp_path, tiny):

@@ -53,6 +53,14 @@ def add_noise(values: np.ndarray, sigma: np.ndarray, rng) -> np.ndarray:
     return values * np.exp(np.asarray(sigma).reshape((-1,) + (1,) * (values.ndim - 1)) * eps)
 
 
+def effective_sample_size(weights) -> float:
+    """Kish's effective number of draws of a weighted population: 1 / sum(w^2), w
+    normalised (equal weights give the population size; one dominant draw gives 1)."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w**2))
+
+
 def log_rel(x: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(np.asarray(x, dtype=float), FLOOR))
 
@@ -339,6 +347,7 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
                      "generations_run": n_generations,
                      "min_acceptance_rate": min_acceptance_rate, "temperatures": eps,
                      "accepted_simulations": total, "simulations": sampler.simulations,
+                     "effective_sample_size": effective_sample_size(weights),
                      "parameters": names, "noise_priors": NOISE, "floor": FLOOR},
         "seed": seed,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
