@@ -6,9 +6,9 @@ Three phases, each against a real server process on 127.0.0.1 with a fresh store
    keep-alive connection, waiting for the answer, pausing about THINK seconds (a dashboard
    user: uniform in [0.5, 1.5] x THINK, first request within THINK, so the clients do not
    act in lock step), and again;
-2. the same while two simulation jobs run in the server's worker processes; the jobs are
-   sized to outlast the phase and their progress at its start and end is reported (they
-   must keep moving);
+2. the same while two simulation jobs run in the server's worker processes; the phase
+   starts once both have finished a chunk, the jobs are sized to outlast it, and their
+   progress at its start and end is reported (they must keep moving);
 3. baseline: the same clients against a server with the read cache off
    (``CRITMIN_READ_CACHE=0``: every request recomputes, as before issue 13), for a
    shorter window, with the client timeout TIMEOUT.
@@ -182,7 +182,9 @@ def with_jobs(url: str, token: str, args) -> dict:
     head = {"Authorization": f"Bearer {token}"}
     ids = [httpx.post(f"{url}/api/jobs/simulate", headers=head, timeout=60,
                       json={**JOB, "seed": JOB["seed"] + k}).json()["id"] for k in range(2)]
-    time.sleep(5)
+    end = time.monotonic() + 300  # until both have finished a chunk (workers warmed up)
+    while time.monotonic() < end and not all(p > 0 for p, _ in job_progress(url, ids)):
+        time.sleep(1)
     before = job_progress(url, ids)
     t0, avg = time.monotonic(), loadavg()
     result = stats("cached reads + 2 simulation jobs", load(
