@@ -257,6 +257,27 @@ def _batch_sampler_class():
     return BatchSampler
 
 
+DEFENSIVE = 0.2
+"""Share of the transition kernel's mixture weight spread evenly over the population."""
+
+
+def _kernel_class():
+    import pyabc
+
+    class DefensiveKernel(pyabc.MultivariateNormalTransition):
+        """pyabc's multivariate normal kernel around the last population, its mixture
+        weights (1 - DEFENSIVE) w + DEFENSIVE / N (a defensive mixture): where the
+        importance weights w sit on one particle the kernel still has a covariance and
+        proposes around the whole population. Any kernel keeps ABC-SMC exact, since
+        pyabc weights each particle by prior / kernel density."""
+
+        def fit(self, X, w):
+            w = np.asarray(w, dtype=float)
+            super().fit(X, (1 - DEFENSIVE) * w / w.sum() + DEFENSIVE / len(w))
+
+    return DefensiveKernel
+
+
 def _rv(row):
     from pyabc import RV
 
@@ -319,6 +340,7 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
     np.random.seed(seed)
     abc = pyabc.ABCSMC(em, prior, pyabc.IndependentNormalKernel(var=variance, keys=["y"]),
                        population_size=population, sampler=sampler, eps=pyabc.Temperature(),
+                       transitions=_kernel_class()(),
                        acceptor=pyabc.StochasticAcceptor())
     with tempfile.TemporaryDirectory() as tmp:
         abc.new("sqlite:///" + str(Path(tmp) / "abc.db"), {"y": obs})
@@ -340,7 +362,8 @@ def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
                          for r in skipped.itertuples()],
         "method": f"ABC-SMC (pyabc {pyabc.__version__}) with a stochastic acceptor "
                   "(exact under the noise model; temperature schedule to 1), batched "
-                  "proposals, multivariate normal transitions",
+                  f"proposals, multivariate normal transitions (defensive mixture, "
+                  f"{DEFENSIVE:.0%} of the weight even)",
         "likelihood": "independent normal on log relative values, sd noise_price or "
                       "noise_exports (calibrated), relative values floored at 1 %",
         "settings": {"population": population, "max_generations": generations,
