@@ -178,6 +178,25 @@ def test_scenario_page_runs_a_simulation_with_a_readable_fan(server, page):
     audit(page, "scenario_run")
 
 
+def test_fans_follow_a_monthly_step(server, page):
+    """A run stored by month (model v2's step) gets monthly dates, a quarterly one quarters."""
+    page.goto(server["url"] + "/scenario")
+    page.wait_for_selector("#sid option", state="attached")
+    got = page.evaluate("""() => {
+        const q = {p5: [1, 1, 1], p50: [1, 2, 1.5], p95: [2, 3, 2]};
+        const box = h("div", {id: "monthly", class: "chart"});
+        document.querySelector("main").append(box);
+        fan(box, [{name: "EU", ...q}, {name: "South Korea", ...q}], "test", "ratio",
+            {dates: stepDates("2025-10-01", 3, 1), step: "month"});
+        return [box.data[1].x, box.layout.xaxis.title.text, stepDates("2025-10-01", 3, 3)];
+    }""")
+    assert got[0] == ["2025-10-01", "2025-11-01", "2025-12-01"]
+    assert got[1] == "month starting"
+    assert got[2] == ["2025-10-01", "2026-01-01", "2026-04-01"]
+    page.wait_for_selector("#monthly .legend")
+    audit(page, "fan_monthly")
+
+
 def test_compare_runs_two_scenarios_side_by_side(server, page):
     page.goto(server["url"] + "/compare")
     page.evaluate(f"localStorage.setItem('critmin_token', '{server['token']}')")
