@@ -4,7 +4,9 @@ Its own server (one job worker, quota 2) so generated jobs cannot crowd other te
 server and its workers end with the test. Configuration (schemathesis.toml beside this
 file): semantic 422s are expected answers to schema-valid data (codes unknown to the loaded
 data, dates outside 1990-2100 cannot be told by a JSON schema), and the response-time
-limit is 120 s because this shared test machine runs many suites at once.
+limit is 120 s because this shared test machine runs many suites at once. The stateful
+phase follows the schema's OpenAPI links (and those schemathesis infers): create a job or
+scenario, then read, cancel, resume it, read its run.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def test_schemathesis_all_checks_pass(tmp_path):
             [str(ST), "--config-file", str(HERE / "schemathesis.toml"), "run",
              f"{url}/openapi.json", "--checks", "all", "--max-examples", EXAMPLES,
              "--header", f"Authorization: Bearer {token}", "--generation-deterministic",
-             "--phases", "examples,coverage,fuzzing", "--request-timeout", "120"],
+             "--phases", "examples,coverage,fuzzing,stateful", "--request-timeout", "120"],
             capture_output=True, text=True, timeout=1800, cwd=tmp_path)
     finally:
         proc.terminate()

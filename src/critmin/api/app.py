@@ -119,6 +119,9 @@ ID = r"^[A-Za-z0-9_:.\-]{1,64}$"
 
 
 class SimulationRequest(Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
+        "examples": [{"scenario_id": "CN_2024_antimony_licensing", "samples": 1024,
+                      "seed": 0}]})
     scenario_id: str | None = Field(None, pattern=ID, description="preset, n1:... or created "
                                                                   "scenario id")
     scenario: Scenario | None = Field(None, description="inline scenario spec")
@@ -576,8 +579,37 @@ def _truthful_openapi(app: FastAPI) -> dict:
             for code, body in codes.items():
                 if code >= "400" and "content" not in body:
                     body.update(ref)
+    _add_links(doc)
     app.openapi_schema = doc
     return doc
+
+
+JOB = {"job_id": "$response.body#/id"}
+LINKS = {  # (path, method, status) -> what the answer leads to: (path, method, parameters)
+    **{(p, "post", "202"): [("/api/jobs/{job_id}", m, JOB) for m in ("get", "delete")]
+       + [("/api/jobs/{job_id}/resume", "post", JOB), ("/api/jobs/{job_id}/result", "get", JOB)]
+       for p in ("/api/jobs/simulate", "/api/jobs/optimize")},
+    ("/api/jobs/{job_id}", "get", "200"): [
+        (p, "get", {"run_id": "$response.body#/run_id"})
+        for p in ("/api/runs/{run_id}", "/api/runs/{run_id}/results", "/api/runs/{run_id}/export")],
+    ("/api/scenarios", "post", "201"): [
+        ("/api/scenarios/{sid}", "get", {"sid": "$response.body#/id"})],
+}
+
+
+def _add_links(doc: dict) -> None:
+    """OpenAPI links: ids an answer returns and the operations that take them (clients and
+    stateful testers follow them: create a job, then read, cancel or resume it)."""
+    paths = doc["paths"]
+    for (path, method, status), targets in LINKS.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for target, verb, params in targets:
+            if verb in paths.get(target, {}):
+                op = paths[target][verb]["operationId"]
+                links[op] = {"operationId": op, "parameters": params}
 
 
 DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin API</title>
