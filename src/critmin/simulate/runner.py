@@ -28,6 +28,7 @@ from critmin.scenarios.spec import Scenario
 from critmin.simulate.compile import compile_scenario
 from critmin.simulate.engine import BLOCK, draws_for, priors_from, run
 from critmin.store.results import ResultsStore
+from critmin.store.version import data_version
 
 METRICS = ("peak_ratio", "peak_price_x", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
            "shortfall_CHN", "min_cover_USA", "min_cover_JPN", "var_usd_USA", "var_usd_JPN")
@@ -133,16 +134,20 @@ docs/calibration.md); v1 stays available with ``model="v1"``."""
 
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
-            responses: bool, priors: bool = False, model: str = DEFAULT_MODEL) -> str:
+            responses: bool, priors: bool = False, model: str = DEFAULT_MODEL,
+            data: str | None = None) -> str:
     """Identity of a run: same key = same numbers, so finished chunks can be reused. v1
     runs on the shipped posterior (the default, ``priors`` False) carry its fingerprint;
-    v2 runs sample their priors (the sweep's v2 chunks take no posterior yet)."""
+    v2 runs sample their priors (the sweep's v2 chunks take no posterior yet). ``data`` is
+    the loaded data's version (:func:`critmin.store.data_version`): a run resumed after
+    the data changed starts afresh under a new key instead of mixing chunks."""
     post = None if priors or model == "v2" else _posterior()
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
                           "responses": responses, "version": __version__,
                           **({"posterior": post.key} if post else {}),
-                          **({"model": model} if model != "v1" else {})}, sort_keys=True)
+                          **({"model": model} if model != "v1" else {}),
+                          **({"data": data} if data else {})}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -176,7 +181,8 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
               priors=priors_from(net, baseline, calibrated=False),
               seed=seed, responses=responses, posterior=post)
     store = store or ResultsStore()
-    run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, "v1")
+    run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, "v1",
+                     data_version(net))
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
     store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
                                        responses=responses, version=__version__,
@@ -216,7 +222,8 @@ def _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, respon
     job = make_job(net, scenario, 3 * h, seed, responses)
     commodities = job.prep.full.commodities
     store = store or ResultsStore()
-    run_id = run_key(scenario, samples, seed, h, chunk, responses, True, "v2")
+    run_id = run_key(scenario, samples, seed, h, chunk, responses, True, "v2",
+                     data_version(net))
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
     store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
                                        responses=responses, version=__version__,
