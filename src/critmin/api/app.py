@@ -184,7 +184,6 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
                settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     state = DataState(data, settings.data_check_s)
-    net = state.net
     store = ResultsStore(db)
     tokens = TokenBook(store.path)
     cache = ReadCache(state)
@@ -410,8 +409,9 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
 
     # -- jobs ----------------------------------------------------------------------------
     def submit(kind: str, who: Identity, request: dict) -> dict:
+        state.current()
         try:
-            job_id = jobs.submit(kind, who.name, request)
+            job_id = jobs.submit(kind, who.name, {**request, "data_version": state.content})
         except (QueueFull, QuotaExceeded) as exc:
             raise HTTPException(429, str(exc),
                                 headers={"Retry-After": str(RETRY_AFTER_S)}) from exc
@@ -461,9 +461,15 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     @app.post("/api/jobs/{job_id}/resume", status_code=202, response_model=JobInfo,
               responses=_errors(401, 403, 404, 409, 429, 503))
     def job_resume(job_id: JobId, who: Annotated[Identity, Depends(writer)]):
-        """Queue an interrupted, cancelled or failed job again; finished chunks are reused."""
+        """Queue an interrupted, cancelled or failed job again; finished chunks are reused.
+        Refused (409) when the data changed since the job was submitted."""
         rec = job_or_404(job_id)
         owner_or_admin(who, rec["owner"], f"job {job_id}")
+        state.current()
+        was = rec["request"].get("data_version")
+        if was is not None and was != state.content:
+            raise HTTPException(409, f"job {job_id} ran on data version {was}; the data is "
+                                     f"now {state.content}: submit it again to run afresh")
         try:
             jobs.resume(job_id, rec["owner"])
         except (QueueFull, QuotaExceeded) as exc:
@@ -514,7 +520,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
         def docs():
             return HTMLResponse(DOCS_PAGE)
 
-    app.include_router(dashboard_router(net))
+    app.include_router(dashboard_router(state.current))  # follows data reloads
     app.include_router(runs_router(store, reader))  # run results and exports (api/runs.py)
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 

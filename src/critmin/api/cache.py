@@ -35,6 +35,7 @@ from critmin.data.io import SUFFIXES, shipped_dir
 from critmin.data.schemas import TABLES
 from critmin.data.validate import DataValidationError
 from critmin.model.network import load
+from critmin.store.version import data_version
 
 
 def _files(data: Path | None) -> list[Path]:
@@ -72,6 +73,8 @@ class DataState:
         self.check_s = check_s
         self.version = fingerprint(self.data)
         self.net = load(self.data)
+        self.content = data_version(self.net)
+        """Version of the loaded tables' content (what runs and jobs record)."""
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.listeners: list = []
@@ -96,7 +99,7 @@ class DataState:
                 return False
             for fn in self.preparers:  # e.g. compute the busiest reads for the new data
                 fn(net, version)
-            self.net, self.version = net, version
+            self.net, self.version, self.content = net, version, data_version(net)
         return True
 
     def _changed(self) -> None:

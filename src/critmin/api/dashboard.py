@@ -8,7 +8,6 @@ with ``app.include_router(dashboard_router(net))``.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import itertools
 import json
 import math
@@ -25,6 +24,7 @@ from fastapi.responses import FileResponse
 
 from critmin.data.schemas import STAGES
 from critmin.model.network import Network
+from critmin.store.version import data_version
 
 WEB = Path(str(resources.files("critmin.web") / "static"))
 PAGES = ("country", "compare", "sankey")
@@ -32,15 +32,6 @@ ISO3 = r"^[A-Za-z]{3}$"
 COMMODITY = r"^[a-z0-9_]{1,40}$"
 PRESET_ID = r"^[A-Za-z0-9_:.-]{1,64}$"
 DRIVER_BASE_SAMPLES = 32  # SALib base sample size N for the dashboard's top drivers
-
-
-def data_version(net: Network) -> str:
-    """Short hash of every table's content: the cache key of computed reads."""
-    h = hashlib.sha256()
-    for name, df in net.tables.items():
-        h.update(name.encode())
-        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return h.hexdigest()[:16]
 
 
 def _json(obj: Any) -> Any:
@@ -66,11 +57,26 @@ class Cache:
     """Computed answers per (data version, key), each computed once; callers wait for an
     answer, or only up to a deadline (the computation goes on)."""
 
-    def __init__(self, net: Network):
-        self.net = net
-        self.version = data_version(net)
+    def __init__(self, current: Callable[[], Network]):
+        self.current = current
+        self._seen: tuple = (None, "")  # (network, its data version)
         self._futures: dict[tuple, cf.Future] = {}
         self._lock = threading.Lock()
+
+    @property
+    def net(self) -> Network:
+        return self.current()
+
+    @property
+    def version(self) -> str:
+        """Data version of the current network; answers of older versions are dropped."""
+        net = self.current()
+        if self._seen[0] is not net:
+            version = data_version(net)
+            with self._lock:
+                self._seen = (net, version)
+                self._futures = {k: f for k, f in self._futures.items() if k[0] == version}
+        return self._seen[1]
 
     def start(self, key: tuple, compute: Callable[[], Any]) -> cf.Future:
         """The answer's future; starts computing it (in a daemon thread, so that shutdown
@@ -319,21 +325,23 @@ def _allocate(up: pd.Series, down: pd.Series, weights: pd.Series) -> dict[tuple,
 
 
 # -- the router -----------------------------------------------------------------------------
-def dashboard_router(net: Network) -> APIRouter:
-    """Routes under /api/dashboard (cached per data version) and the extra dashboard pages."""
+def dashboard_router(net: Network | Callable[[], Network]) -> APIRouter:
+    """Routes under /api/dashboard (cached per data version) and the extra dashboard pages.
+    ``net`` is a network or a function giving the current one (the server's, which follows
+    data reloads)."""
     router = APIRouter()
-    cache = Cache(net)
+    cache = Cache(net if callable(net) else lambda: net)
     tag = ["dashboard"]
 
     def get_overview() -> dict:
-        return cache.get(("overview",), lambda: overview(net))
+        return cache.get(("overview",), lambda: overview(cache.net))
 
     @router.get("/api/dashboard/overview", tags=tag)
     def overview_route(wait: Annotated[float, Query(ge=0, le=20)] = 8.0) -> dict:
         """Assessment by stage and importer, commodity summary and country shares (0-1).
         The first call after a start computes (seconds); past ``wait`` seconds it answers
         ``{"computing": true}`` at once and the client asks again."""
-        body = cache.within(("overview",), lambda: overview(net), wait)
+        body = cache.within(("overview",), lambda: overview(cache.net), wait)
         if body is None:
             return {"data_version": cache.version, "computing": True}
         return {"data_version": cache.version, "computing": False, **body}
@@ -341,7 +349,7 @@ def dashboard_router(net: Network) -> APIRouter:
     @router.get("/api/dashboard/countries", tags=tag)
     def get_countries() -> list[dict]:
         """Countries with data: ISO3 code and name."""
-        return cache.get(("countries",), lambda: country_list(net))
+        return cache.get(("countries",), lambda: country_list(cache.net))
 
     @router.get("/api/dashboard/country/{iso3}", tags=tag,
                 responses={404: {"description": "no data for the country"}})
@@ -354,14 +362,14 @@ def dashboard_router(net: Network) -> APIRouter:
             rows = None
             if iso3 in ("USA", "JPN"):  # the overview's assessment already holds them
                 rows = [r for r in get_overview()["countries"] if r["importer"] == iso3]
-            return country_profile(net, iso3, rows)
+            return country_profile(cache.net, iso3, rows)
 
         return cache.get(("country", iso3), compute)
 
     @router.get("/api/dashboard/sankey", tags=tag)
     def get_sankey_options() -> list[dict]:
         """Commodities a Sankey can show, with the inputs of products."""
-        return cache.get(("sankey_options",), lambda: sankey_options(net))
+        return cache.get(("sankey_options",), lambda: sankey_options(cache.net))
 
     @router.get("/api/dashboard/sankey/{commodity}", tags=tag,
                 responses={404: {"description": "unknown commodity or input"}})
@@ -373,7 +381,7 @@ def dashboard_router(net: Network) -> APIRouter:
             raise HTTPException(404, f"no multi-stage data for commodity {commodity!r}")
         if via is not None and via not in options[commodity]["inputs"]:
             raise HTTPException(404, f"{via!r} is not an input of {commodity!r}")
-        return cache.get(("sankey", commodity, via), lambda: sankey(net, commodity, via))
+        return cache.get(("sankey", commodity, via), lambda: sankey(cache.net, commodity, via))
 
     @router.get("/api/dashboard/drivers/{scenario_id}", tags=tag,
                 responses={404: {"description": "unknown preset scenario"}})
@@ -386,7 +394,7 @@ def dashboard_router(net: Network) -> APIRouter:
 
         if scenario_id not in presets():
             raise HTTPException(404, f"no preset scenario {scenario_id!r}")
-        body = cache.within(("drivers", scenario_id), lambda: drivers(net, scenario_id), wait)
+        body = cache.within(("drivers", scenario_id), lambda: drivers(cache.net, scenario_id), wait)
         if body is None:
             return {"data_version": cache.version, "computing": True}
         return {"data_version": cache.version, "computing": False, **body}
@@ -398,12 +406,12 @@ def dashboard_router(net: Network) -> APIRouter:
 
         return cache.get(("schema",), lambda: {
             "schema": Scenario.model_json_schema(),
-            "commodities": sorted(net.commodities["commodity"])})
+            "commodities": sorted(cache.net.commodities["commodity"])})
 
     for page in PAGES:
         def serve(page=page):
             return FileResponse(WEB / f"{page}.html", media_type="text/html")
         router.add_api_route(f"/{page}", serve, methods=["GET"], include_in_schema=False)
 
-    cache.start(("overview",), lambda: overview(net))  # warm: computing starts now
+    cache.start(("overview",), lambda: overview(cache.net))  # warm: computing starts now
     return router

@@ -46,11 +46,15 @@ _NETS: dict = {}
 
 
 def _net(data: str | None):
+    """The network of ``data``, loaded again when its files changed since."""
+    from critmin.api.cache import fingerprint
     from critmin.model.network import load
 
-    if data not in _NETS:
-        _NETS[data] = load(data)
-    return _NETS[data]
+    key = (data, fingerprint(Path(data) if data else None))
+    if key not in _NETS:
+        _NETS.clear()
+        _NETS[key] = load(data)
+    return _NETS[key]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -97,11 +101,12 @@ def _sweep(net, store, req: dict, progress, share: float = 1.0) -> str:
     from critmin.scenarios.spec import Scenario
     from critmin.simulate.engine import BLOCK
     from critmin.simulate.runner import run_key, simulate
+    from critmin.store import data_version
 
     sc = Scenario.model_validate(req["scenario"])
     h = req.get("horizon_quarters") or sc.horizon_quarters
     chunk = max(BLOCK, (CHUNK // BLOCK) * BLOCK)
-    rid = run_key(sc, req["samples"], req["seed"], h, chunk, True)
+    rid = run_key(sc, req["samples"], req["seed"], h, chunk, True, data=data_version(net))
     return simulate(net, sc, samples=req["samples"], seed=req["seed"], horizon=h,
                     store=store, chunk_size=CHUNK,
                     progress=lambda d, t: progress(share * d / max(t, 1), rid))
