@@ -57,8 +57,8 @@ class Cache:
     """Computed answers per (data version, key), each computed once; callers wait for an
     answer, or only up to a deadline (the computation goes on)."""
 
-    def __init__(self, current: Callable[[], Network]):
-        self.current = current
+    def __init__(self, net: Network | Callable[[], Network]):
+        self.current = net if callable(net) else lambda: net
         self._seen: tuple = (None, "")  # (network, its data version)
         self._futures: dict[tuple, cf.Future] = {}
         self._lock = threading.Lock()
@@ -330,7 +330,7 @@ def dashboard_router(net: Network | Callable[[], Network]) -> APIRouter:
     ``net`` is a network or a function giving the current one (the server's, which follows
     data reloads)."""
     router = APIRouter()
-    cache = Cache(net if callable(net) else lambda: net)
+    cache = Cache(net)
     tag = ["dashboard"]
 
     def get_overview() -> dict:
