@@ -1,22 +1,27 @@
 """Benchmark of market model v2 (issue 10): Oct 2025 preset, all commodities and stages,
 24 monthly steps.
 
-Prints, measured in one run so ratios compare like with like:
-  1. the vectorised v2 kernel vs a plain per-sample loop (the same model run one sample at
-     a time: the reference implementation) on the same draws, per-sample times and ratio,
-     and a check that both give the same numbers;
+Prints, measured in one run so ratios compare like with like (with the machine's load
+average beside each figure; timings on a shared machine are noisy, ratios less so):
+  1. the compiled kernel (the runner's chunk: one Numba loop over samples and months with
+     the per-sample reductions) against the NumPy array form run on all samples at once
+     and against the per-sample reference (that array form run one sample at a time):
+     microseconds per sample, speed-ups, and the largest difference in monthly prices
+     between the compiled and the reference paths on the same draws;
   2. a sweep of ``--samples`` samples with ``--workers`` local processes through the runner
      (Parquet parts in a temporary store): wall time, samples/s, coordinator and worker
-     peak memory, and the time to the 10^6 target extrapolated from the measured rate;
+     peak memory, and the time for 10^6 samples extrapolated from the measured rate
+     (``--samples 1000000`` runs them);
   3. out-of-core summaries: DuckDB quantiles over the Parquet parts (no pandas frame of
      all samples), with the coordinator's peak memory after them.
 
-    python benchmarks/bench_model_v2.py [--samples 1e6] [--workers 2] [--reference 16]
+    python benchmarks/bench_model_v2.py [--samples 65536] [--workers 2] [--reference 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -24,10 +29,11 @@ import time
 import numpy as np
 
 import critmin
-from critmin.market.v2.paths import prepare, run_samples
+from critmin.market.v2.paths import prepare, run_reference, run_samples
 from critmin.market.v2.priors import draws
 from critmin.scenarios import get_scenario
 from critmin.simulate.runner import make_executor, simulate
+from critmin.simulate.runner_v2 import chunk_v2, make_job
 from critmin.store import ResultsStore
 
 PRESET = "CN_2025_10_full_controls"
@@ -42,38 +48,57 @@ def rss_mb() -> tuple[float, float]:
     return me, kids
 
 
-def _run(prep, d) -> np.ndarray:
+def load() -> str:
+    return "load " + "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _prices(run, prep, d) -> np.ndarray:
     out = []
-    run_samples(prep, d, MONTHS, record=lambda t, o: out.append(o["pX"].copy()))
+    run(prep, d, MONTHS, record=lambda t, o: out.append(np.array(o["pX"])))
     return np.stack(out, axis=1)
 
 
-def per_sample_reference(prep, d) -> np.ndarray:
-    """The reference: a plain loop over samples, each run alone through every month."""
+def _per_sample(prep, d) -> np.ndarray:
+    """The reference: the NumPy array form, one sample at a time through every month."""
     n = next(iter(d.values())).shape[0]
-    return np.concatenate([_run(prep, {k: v[i:i + 1] for k, v in d.items()})
+    return np.concatenate([_prices(run_reference, prep, {k: v[i:i + 1] for k, v in d.items()})
                            for i in range(n)])
 
 
-def compare_reference(net, n_vec: int, n_ref: int) -> None:
+def _timed(f, *args) -> tuple[float, object]:
+    t = time.perf_counter()
+    out = f(*args)
+    return time.perf_counter() - t, out
+
+
+def compare_kernels(net, n: int, n_ref: int) -> None:
     sc = get_scenario(PRESET, net)
     prep = prepare(net, sc, MONTHS)
-    d = draws(prep.latent, 1, 0, n_vec)
-    _run(prep, {k: v[:8] for k, v in d.items()})  # compile the solver once
-    t = time.perf_counter()
-    vec = _run(prep, d)
-    t_vec = (time.perf_counter() - t) / n_vec
-    sub = {k: v[:n_ref] for k, v in d.items()}
-    t = time.perf_counter()
-    ref = per_sample_reference(prep, sub)
-    t_ref = (time.perf_counter() - t) / n_ref
-    same = np.allclose(ref, vec[:n_ref], rtol=1e-9, atol=1e-12)
+    job = make_job(net, sc, MONTHS, 1, True)
+    d = draws(prep.latent, 1, 0, n)
+    sub = {k: v[:8] for k, v in d.items()}
+    _prices(run_samples, prep, sub), _prices(run_reference, prep, sub)  # compile once
+    chunk_v2(job, 0, 64, 0)
+    t_chunk, _ = _timed(chunk_v2, job, 0, n, 0)
+    t_fused, fused = _timed(_prices, run_samples, prep, d)
+    t_array, array = _timed(_prices, run_reference, prep, d)
+    ref_d = {k: v[:n_ref] for k, v in d.items()}
+    t_ref, ref = _timed(_per_sample, prep, ref_d)
+    us = [1e6 * t / k for t, k in ((t_chunk, n), (t_fused, n), (t_array, n), (t_ref, n_ref))]
+    diff = float(np.abs(fused - array).max())
+    same = np.allclose(array[:n_ref], ref, rtol=1e-9, atol=1e-12)
     print(f"1. kernel: {prep.market.n} simulated nodes ({len(prep.market.commodities)} "
           f"commodities reached by the preset's shocks; {prep.full.n} nodes and "
-          f"{len(prep.full.commodities)} commodities in all), {MONTHS} months")
-    print(f"   vectorised ({n_vec} samples): {t_vec * 1e3:.2f} ms/sample; per-sample loop "
-          f"({n_ref} samples): {t_ref * 1e3:.2f} ms/sample; speed-up x{t_ref / t_vec:.1f}; "
-          f"same numbers: {same}")
+          f"{len(prep.full.commodities)} commodities in all), {MONTHS} months; {load()}")
+    print(f"   compiled runner chunk ({n} samples, reductions included): {us[0]:,.0f} us/sample")
+    print(f"   compiled month by month (paths interface): {us[1]:,.0f} us/sample")
+    print(f"   NumPy array form, {n} samples at once: {us[2]:,.0f} us/sample "
+          f"(compiled chunk x{us[2] / us[0]:.1f} faster)")
+    print(f"   per-sample reference ({n_ref} samples one at a time): {us[3]:,.0f} us/sample "
+          f"(compiled chunk x{us[3] / us[0]:.0f} faster)")
+    print(f"   largest difference in monthly log prices, compiled vs array form ({n} "
+          f"samples): {diff:.1e} (solver tolerance 1e-8; libm's exponentials vs NumPy's); "
+          f"array form one sample at a time gives the same numbers: {same}")
 
 
 def sweep(net, samples: int, workers: int, chunk: int) -> None:
@@ -93,14 +118,14 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
         rate = samples / wall
         print(f"2. sweep: {samples:,} samples, {workers} processes, chunks of {chunk}: "
               f"{wall:.1f} s, {rate:,.0f} samples/s; peak memory coordinator {me:.0f} MiB, "
-              f"workers {kids:.0f} MiB")
+              f"workers {kids:.0f} MiB; {load()}")
         print(f"   10^6 samples at this rate: {TARGET_SAMPLES / rate:,.0f} s "
               f"(target {TARGET_S:.0f} s: ratio x{TARGET_SAMPLES / rate / TARGET_S:.1f})")
         t = time.perf_counter()
         q = summarise_duckdb(store.parts / rid)
         me2, _ = rss_mb()
         print(f"3. DuckDB quantiles over the Parquet parts: {len(q)} metrics in "
-              f"{time.perf_counter() - t:.1f} s; coordinator peak {me2:.0f} MiB")
+              f"{time.perf_counter() - t:.1f} s; coordinator peak {me2:.0f} MiB; {load()}")
         for row in q[:6]:
             print("   ", row)
 
@@ -123,14 +148,14 @@ def summarise_duckdb(folder) -> list[tuple]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--samples", type=float, default=1e6)
+    ap.add_argument("--samples", type=float, default=65536)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--chunk", type=int, default=8192)
-    ap.add_argument("--vectorised", type=int, default=1024)
-    ap.add_argument("--reference", type=int, default=16)
+    ap.add_argument("--chunk", type=int, default=16384)
+    ap.add_argument("--kernel", type=int, default=2048, help="samples of the kernel timing")
+    ap.add_argument("--reference", type=int, default=8)
     a = ap.parse_args()
     net = critmin.load()
-    compare_reference(net, a.vectorised, a.reference)
+    compare_kernels(net, a.kernel, a.reference)
     sweep(net, int(a.samples), a.workers, a.chunk)
 
 

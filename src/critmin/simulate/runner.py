@@ -217,41 +217,12 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
 
 def _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,
                  progress) -> str:
-    from critmin.simulate.runner_v2 import chunk_v2, make_job
+    from critmin.simulate.runner_v2 import simulate_v2
 
-    job = make_job(net, scenario, 3 * h, seed, responses)
-    commodities = job.prep.full.commodities
-    store = store or ResultsStore()
-    run_id = run_key(scenario, samples, seed, h, chunk, responses, True, "v2",
-                     data_version(net))
-    bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
-    store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
-                                       responses=responses, version=__version__,
-                                       inputs="priors", model="v2"),
-                commodities=commodities, n_chunks=len(bounds))
-    todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
-    done = len(bounds) - len(todo)
-    if progress:
-        progress(done, len(bounds))
-
-    def finish(i: int, result: dict) -> None:
-        nonlocal done
-        store.write_chunk(run_id, i, _frame(result, commodities),
-                          result["paths"] if result["start"] == 0 else None,
-                          result["balance_error"])
-        done += 1
-        if progress:
-            progress(done, len(bounds))
-
-    if executor is None:
-        for i, (s, e) in todo:
-            finish(i, chunk_v2(job, s, e, N_PATHS))
-    else:
-        futures = {executor.submit(chunk_v2, job, s, e, N_PATHS): i for i, (s, e) in todo}
-        for fut in cf.as_completed(futures):
-            finish(futures[fut], fut.result())
-    store.complete(run_id)
-    return run_id
+    return simulate_v2(scenario, net, samples, seed, h, chunk, executor,
+                       store or ResultsStore(), responses, progress,
+                       run_key(scenario, samples, seed, h, chunk, responses, True, "v2",
+                               data_version(net)))
 
 
 def _posterior():

@@ -1,27 +1,49 @@
 """Model v2 chunks for the sweep runner: per-sample summaries of the monthly paths.
 
 Each chunk runs samples [start, stop) of model v2 (block-seeded draws, so numbers never
-depend on chunking or executor) and reduces the months to the runner's per-sample columns
-(the v1 keys, plus new keys for the regions EU and KOR, physical shortfall and stages).
-Paths of the first samples are stored as quarterly means (the store's path table is
-quarterly, as v1's).
+depend on chunking or executor) in one compiled loop over samples and months
+(:func:`critmin.market.v2.fused.month`), reducing the months inside it to the runner's
+per-sample columns (the v1 keys, plus new keys for the regions EU and KOR, physical
+shortfall and stages), written straight into a float32 column block (one row per stored
+column, commodities no shock reaches prefilled at their baseline). Paths of the first
+samples are stored as quarterly means (the store's path table is quarterly, as v1's).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
+import pyarrow as pa
 
 from critmin.data.schemas import STAGES
-from critmin.market.v2.kernel import NEVER, initial_state, params_from, step
+from critmin.market.v2 import fused
+from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
-from critmin.market.v2.paths import Prepared, baseline_arrays, node_map, prepare
+from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
+from critmin.market.v2.paths import Prepared, baseline_arrays, prepare
 from critmin.market.v2.policy import month_bounds
 from critmin.market.v2.priors import draws
 
 SHORT_REGIONS = ("USA", "JPN", "EU", "KOR", "ROW", "CHN")
 COVER_REGIONS = ("USA", "JPN")
+PATH_NAMES = ("price_x", "price_ratio", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
+              "shortfall_CHN", "exports_china")
+PATH_REGIONS = np.array([REGIONS.index(r) for r in ("USA", "JPN", "ROW", "CHN")])
+
+
+def metric_names() -> list[str]:
+    """Per-commodity metrics in stored column order."""
+    out = ["peak_ratio", "peak_price_x"]
+    for r in SHORT_REGIONS:
+        out += [f"shortfall_{r}", f"peak_shortfall_physical_{r}"]
+    for r in COVER_REGIONS:
+        out += [f"min_cover_{r}", f"var_usd_{r}"]
+    out.append("rrg_fired")
+    for stage in STAGES:
+        out += [f"peak_price_x_{stage}", f"shortfall_physical_{stage}"]
+    return out
 
 
 @dataclass
@@ -30,6 +52,12 @@ class JobV2:
     seed: int
     responses: bool
     floors: np.ndarray  # (H, C, 3): floor / P0, covered t/yr, upside share
+    net_a: NetA = None
+    scen_a: ScenA = None
+    rows: tuple = None  # row indices of the kernel's outputs in the column block
+    fill: np.ndarray = None  # (n_rows,) baseline of each stored row (NaN: no such stage)
+    fiscal_rest: np.ndarray = None  # (H,) fiscal cost of the commodities not simulated
+    wanted: np.ndarray = None  # (C_sim, R) use wanted over the months, headline stage
 
 
 def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
@@ -48,140 +76,260 @@ def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
             if a:
                 floors[t, k] = (f.floor_usd_kg * 1000.0 / m.price_usd_t[k], f.covered_t,
                                 f.upside_share)
-    return JobV2(prep=prep, seed=seed, responses=responses, floors=floors)
+    job = JobV2(prep=prep, seed=seed, responses=responses, floors=floors,
+                net_a=net_arrays(prep.market, prep.links),
+                scen_a=scen_arrays(prep.market, prep.compiled, responses))
+    job.rows, job.fill = _layout(prep)
+    job.fiscal_rest = _fiscal_rest(prep, floors)
+    mk, cp = prep.market, prep.compiled
+    wanted = np.zeros((len(mk.commodities), len(REGIONS)))
+    for t in range(months):
+        wanted += (mk.use0 + mk.final0 * (cp.demand[t] - 1))[mk.headline]
+    job.wanted = wanted
+    return job
+
+
+def _layout(prep: Prepared) -> tuple[tuple, np.ndarray]:
+    """Row of each kernel output in the column block (metric-major, commodities of the
+    run in order) and the baseline value of every row."""
+    full, m = prep.full, prep.market
+    C, R = len(full.commodities), len(REGIONS)
+    names = metric_names()
+    ix = {n: i * C for i, n in enumerate(names)}
+    cols = prep.cols
+    reg = [REGIONS[r] for r in range(R)]
+    short = np.array([[ix[f"shortfall_{r}"] + c for r in reg] for c in cols])
+    phys = np.array([[ix[f"peak_shortfall_physical_{r}"] + c for r in reg] for c in cols])
+    cover = np.array([[ix[f"min_cover_{r}"] + c if r in COVER_REGIONS else -1 for r in reg]
+                      for c in cols])
+    var = np.array([[ix[f"var_usd_{r}"] + c if r in COVER_REGIONS else -1 for r in reg]
+                    for c in cols])
+    stage_of = [STAGES.index(nd.stage) for nd in m.nodes]
+    sp = np.array([ix[f"peak_price_x_{STAGES[stage_of[i]]}"] + cols[m.node_commodity[i]]
+                   for i in range(m.n)])
+    sph = np.array([ix[f"shortfall_physical_{STAGES[stage_of[i]]}"] + cols[m.node_commodity[i]]
+                    for i in range(m.n)])
+    rows = (ix["peak_ratio"] + cols, ix["peak_price_x"] + cols, short, phys, cover, var,
+            ix["rrg_fired"] + cols, sp, sph)
+    fill = np.zeros(len(names) * C)
+    for n in ("peak_ratio", "peak_price_x"):
+        fill[ix[n]:ix[n] + C] = 1.0
+    has = np.zeros((len(STAGES), C), dtype=bool)
+    for nd, k in zip(full.nodes, full.node_commodity, strict=True):
+        has[STAGES.index(nd.stage), k] = True
+    for j, stage in enumerate(STAGES):
+        fill[ix[f"peak_price_x_{stage}"]:][:C] = np.where(has[j], 1.0, np.nan)
+        fill[ix[f"shortfall_physical_{stage}"]:][:C] = np.where(has[j], 0.0, np.nan)
+    return tuple(np.ascontiguousarray(r, dtype=np.int64) for r in rows), fill
+
+
+def _fiscal_rest(prep: Prepared, floors: np.ndarray) -> np.ndarray:
+    """(H,) fiscal cost per month of price floors on commodities not simulated (at their
+    baseline price)."""
+    p0 = prep.full.price_usd_t
+    rest = np.ones(len(p0), dtype=bool)
+    rest[prep.cols] = False
+    fl = floors[:, rest]
+    floor = fl[:, :, 0] * p0[rest]
+    return (fl[:, :, 1] / 12.0 * (np.maximum(0, floor - p0[rest]) - fl[:, :, 2]
+                                  * np.maximum(0, p0[rest] - floor) * (floor > 0))).sum(-1)
 
 
 def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
-    """Run samples [start, stop) and reduce them (see the module notes)."""
+    """Run samples [start, stop) and reduce them (see the module notes): a pyarrow table
+    of the stored columns, the first samples' quarterly paths and the balance error."""
     prep = job.prep
-    m, L, cp = prep.market, prep.links, prep.compiled
     d = draws(prep.latent, job.seed, start, stop)
-    k = params_from(d, m)
-    S, H = stop - start, cp.months
-    s = initial_state(m, cp, k, L, S)
-    out = _reduce(m, cp, k, L, s, S, H, job, start, n_paths)
-    return _expand(prep, out, d, S, job)
-
-
-def _reduce(m, cp, k, L, s, S, H, job, start, n_paths) -> dict:
-    """Months of the simulated commodities reduced to per-sample arrays."""
-    C = len(m.commodities)
-    hl = m.headline
-    p0 = m.price_usd_t
-    acc = dict(start=start, peak_ratio=np.ones((S, C)), peak_price_x=np.ones((S, C)),
-               unmet=np.zeros((S, C, len(REGIONS))), wanted=np.zeros((S, C, len(REGIONS))),
-               peak_phys=np.zeros((S, C, len(REGIONS))),
-               min_cover=np.full((S, C, len(REGIONS)), np.inf),
-               var=np.zeros((S, C, len(REGIONS))),
-               stage_price=np.ones((S, m.n)), stage_phys=np.zeros((S, m.n)), err=0.0)
+    k = params_from(d, prep.market)
+    S, H = stop - start, prep.compiled.months
     n_p = max(0, min(n_paths - start, S))
-    mpaths = {k2: np.zeros((n_p, H, C)) for k2 in
-              ("price_x", "price_ratio", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
-               "shortfall_CHN", "exports_china")}
-    for t in range(H):
-        o = step(m, cp, k, L, s, t, job.responses)
-        px, pc = np.exp(o["pX"][:, hl]), np.exp(o["pC"][:, hl])
-        acc["peak_ratio"] = np.maximum(acc["peak_ratio"], px / pc)
-        acc["peak_price_x"] = np.maximum(acc["peak_price_x"], px)
-        wanted = (m.use0 + m.final0 * (cp.demand[t] - 1))[hl]
-        unmet = o["shortfall"][:, hl] * wanted[None]
-        acc["unmet"] += unmet
-        acc["wanted"] += wanted[None]
-        acc["peak_phys"] = np.maximum(acc["peak_phys"], o["short_physical"][:, hl])
-        acc["min_cover"] = np.fmin(acc["min_cover"], o["cover"][:, hl])
-        acc["var"] += unmet / 12.0 * p0[None, :, None]
-        acc["stage_price"] = np.maximum(acc["stage_price"], np.exp(o["pX"]))
-        use = m.use0[None]
-        acc["stage_phys"] += (o["short_physical"] * use).sum(-1) / np.maximum(
-            use.sum(-1), 1e-300) / H
-        acc["px"] = [*acc.get("px", []), px]
-        acc["err"] = max(acc["err"], float(np.abs(
-            (o["deliv"].sum(-1) - o["produced"].sum(-1)) / m.world_t).max()))
-        if n_p:
-            short = o["shortfall"][:n_p][:, hl]
-            mpaths["price_x"][:, t] = px[:n_p]
-            mpaths["price_ratio"][:, t] = (px / pc)[:n_p]
-            for r in ("USA", "JPN", "ROW", "CHN"):
-                mpaths[f"shortfall_{r}"][:, t] = short[..., REGIONS.index(r)]
-            mpaths["exports_china"][:, t] = np.maximum(o["exports"][:n_p][:, hl], 0.0)
-    acc["fired"] = s.fired < NEVER
-    acc["paths"] = mpaths
-    return acc
-
-
-def _expand(prep: Prepared, acc: dict, d: dict, S: int, job: JobV2) -> dict:
-    """Per-sample columns over every commodity of the run: the simulated ones from
-    ``acc``, the others at their baseline; fiscal cost of price floors on the paths."""
-    m, full = prep.market, prep.full
-    C, H = len(full.commodities), prep.compiled.months
-    cols_ix = prep.cols
+    full = prep.full
+    C, Cs = len(full.commodities), len(prep.market.commodities)
+    block = np.empty((len(job.fill), S), dtype=np.float32)
+    block[:] = job.fill[:, None]
     base = baseline_arrays(prep, d, S)
-    p0 = full.price_usd_t
-
-    def widen(name, fill, shape_tail=()):
-        a = np.full((S, C, *shape_tail), fill, dtype=float)
-        a[:, cols_ix] = acc[name]
-        return a
-
-    for name in ("peak_ratio", "peak_price_x"):
-        acc[name] = widen(name, 1.0)
-    R = len(REGIONS)
-    for name in ("unmet", "var", "peak_phys"):
-        acc[name] = widen(name, 0.0, (R,))
-    acc["wanted"] = widen("wanted", 1.0, (R,))
-    cover = base["cover"].copy()
-    cover[:, cols_ix] = acc["min_cover"]
-    acc["min_cover"] = cover
-    acc["fired"] = widen("fired", 0.0).astype(bool)
+    names = metric_names()
+    for r in COVER_REGIONS:  # baseline cover of every commodity (simulated rows follow)
+        i0 = names.index(f"min_cover_{r}") * C
+        block[i0:i0 + C] = np.nan_to_num(base["cover"][:, :, REGIONS.index(r)].T, posinf=0.0)
+    paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
     fiscal = np.zeros(S)
-    for t in range(H):
-        px = np.ones((S, C))
-        px[:, cols_ix] = acc["px"][t]
-        fl = job.floors[t]
-        p_usd = px * p0
-        floor = fl[:, 0] * p0
-        fiscal += (fl[:, 1] / 12.0 * (np.maximum(0, floor - p_usd) - fl[:, 2]
-                                      * np.maximum(0, p_usd - floor)
-                                      * (floor > 0))).sum(axis=1)
-    nodes = node_map(prep)
-    sp = np.ones((S, full.n))
-    sp[:, nodes] = acc["stage_price"]
-    ph = np.zeros((S, full.n))
-    ph[:, nodes] = acc["stage_phys"]
-    acc["stage_price"], acc["stage_phys"] = sp, ph
-    m = full
-    node_stage = np.array([STAGES.index(nd.stage) for nd in m.nodes])
-    share = acc["unmet"] / np.maximum(acc["wanted"], 1e-300)
-    cols = {"peak_ratio": acc["peak_ratio"], "peak_price_x": acc["peak_price_x"]}
-    for r in SHORT_REGIONS:
-        i = REGIONS.index(r)
-        cols[f"shortfall_{r}"] = share[..., i]
-        cols[f"peak_shortfall_physical_{r}"] = acc["peak_phys"][..., i]
-    for r in COVER_REGIONS:
-        i = REGIONS.index(r)
-        cols[f"min_cover_{r}"] = np.nan_to_num(acc["min_cover"][..., i], posinf=0.0)
-        cols[f"var_usd_{r}"] = acc["var"][..., i]
-    cols["rrg_fired"] = acc["fired"]
-    for j, stage in enumerate(STAGES):
-        price = np.full((S, C), np.nan)
-        phys = np.full((S, C), np.nan)
-        at = node_stage == j
-        price[:, m.node_commodity[at]] = acc["stage_price"][:, at]
-        phys[:, m.node_commodity[at]] = acc["stage_phys"][:, at]
-        cols[f"peak_price_x_{stage}"] = price
-        cols[f"shortfall_physical_{stage}"] = phys
+    N, R = prep.market.n, len(REGIONS)
+    st, out, wk = fused.new_state(1, N, R, Cs), fused.new_out(1, N, R), fused.new_work(N, R, Cs)
+    e = np.empty
+    acc = (e(Cs), e(Cs), e((Cs, R)), e((Cs, R)), e((Cs, R)), e((Cs, R)), e(N), e(N), e(1))
+    run_chunk(job.net_a, job.scen_a, par_arrays(k), st, out, wk, H, prep.market.price_usd_t,
+              job.floors[:, prep.cols], job.fiscal_rest, job.wanted, *job.rows, block, fiscal,
+              paths, acc)
+    err = float(acc[-1][0])
+    return {"start": start, "stop": stop,
+            "table": _table(block, fiscal, start, full.commodities, names),
+            "paths": _quarterly(job, paths, base) if n_p else {}, "balance_error": err}
+
+
+def _table(block, fiscal, start, commodities, names) -> pa.Table:
+    """Stored columns: sample, fiscal_cost_usd, METRIC|COMMODITY (rrg_fired bool)."""
+    S = block.shape[1]
+    arrays = [pa.array(np.arange(start, start + S)), pa.array(fiscal)]
+    cols = ["sample", "fiscal_cost_usd"]
+    C = len(commodities)
+    for i, name in enumerate(names):
+        for j, c in enumerate(commodities):
+            row = block[i * C + j]
+            arrays.append(pa.array(row > 0.5) if name == "rrg_fired" else pa.array(row))
+            cols.append(f"{name}|{c}")
+    return pa.Table.from_arrays(arrays, names=cols)
+
+
+def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
+    """Paths of the first samples over every commodity, quarterly means."""
+    prep = job.prep
+    C, H = len(prep.full.commodities), prep.compiled.months
     quarters = -(-H // 3)
-    paths = {}
-    ex = base["exports"]
-    for name, a in acc["paths"].items():
+    out = {}
+    for name, a in zip(PATH_NAMES, paths, strict=True):
         n_p = a.shape[0]
         wide = np.full((n_p, H, C), 0.0 if name.startswith("shortfall") else 1.0)
         if name == "exports_china":
-            wide[:] = ex[None, None]
-        wide[:, :, cols_ix] = a
+            wide[:] = base["exports"][None, None]
+        wide[:, :, prep.cols] = a
         q = np.zeros((n_p, quarters, C))
         for j in range(quarters):
             q[:, j] = wide[:, 3 * j:3 * j + 3].mean(axis=1)
-        paths[name] = q
-    return {"start": acc["start"], "stop": acc["start"] + S, "columns": cols,
-            "fiscal": fiscal, "balance_error": acc["err"], "paths": paths}
+        out[name] = q
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
+              r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block, fiscal,
+              paths, acc):  # pragma: no cover - compiled
+    """Every sample of the chunk through ``H`` months (state row 0 reused), reduced to
+    the stored columns in ``block`` and ``fiscal``; paths of the first samples; the
+    largest relative mass-balance error in acc[-1][0] (acc: per-sample scratch)."""
+    S = block.shape[1]
+    C, R = wanted.shape
+    N = net.W.shape[0]
+    n_p = paths.shape[1]
+    err = 0.0
+    pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, err_out = acc
+    for s in range(S):
+        fused.init(net, sc, par, s, st, 0)
+        pk_ratio[:] = 1.0
+        pk_px[:] = 1.0
+        unmet[:] = 0.0
+        pk_phys[:] = 0.0
+        mcover[:] = np.inf
+        var[:] = 0.0
+        sp[:] = 1.0
+        sph[:] = 0.0
+        fc = 0.0
+        for t in range(H):
+            fused.month(net, sc, par, s, t, st, 0, out, 0, wk)
+            fc += fiscal_rest[t]
+            for k in range(C):
+                i = net.hl[k]
+                px, pc = np.exp(st.pX[0, i]), np.exp(st.pC[0, i])
+                pk_ratio[k] = max(pk_ratio[k], px / pc)
+                pk_px[k] = max(pk_px[k], px)
+                for r in range(R):
+                    u = out.shortfall[0, i, r] * sc.wanted[t, i, r]
+                    unmet[k, r] += u
+                    pk_phys[k, r] = max(pk_phys[k, r], 1.0 - st.ratio[0, i, r])
+                    cv = out.cover[0, i, r]
+                    if not (cv >= mcover[k, r]) and not np.isnan(cv):
+                        mcover[k, r] = cv
+                    var[k, r] += u / 12.0 * p0[k]
+                fl0, fl1, fl2 = floors[t, k, 0], floors[t, k, 1], floors[t, k, 2]
+                if fl1 != 0.0:
+                    p_usd = px * p0[k]
+                    floor = fl0 * p0[k]
+                    fc += fl1 / 12.0 * (max(0.0, floor - p_usd) - fl2 * max(0.0, p_usd - floor)
+                                        * (1.0 if floor > 0 else 0.0))
+                if s < n_p:
+                    paths[0, s, t, k] = px
+                    paths[1, s, t, k] = px / pc
+                    for q in range(4):
+                        paths[2 + q, s, t, k] = out.shortfall[0, i, PATH_REGIONS[q]]
+                    paths[6, s, t, k] = max(out.n[0, i], 0.0)
+            for i in range(N):
+                sp[i] = max(sp[i], np.exp(st.pX[0, i]))
+                ph = 0.0
+                d_sum = 0.0
+                q_sum = 0.0
+                for r in range(R):
+                    ph = ((1.0 - st.ratio[0, i, r]) * net.use0[i, r] if r == 0
+                          else ph + (1.0 - st.ratio[0, i, r]) * net.use0[i, r])
+                    d_sum = out.deliv[0, i, r] if r == 0 else d_sum + out.deliv[0, i, r]
+                    q_sum = out.Q[0, i, r] if r == 0 else q_sum + out.Q[0, i, r]
+                sph[i] += ph / max(net.use_sum[i], 1e-300) / H
+                err = max(err, abs((d_sum - q_sum) / net.W[i]))
+        fiscal[s] = fc
+        for k in range(C):
+            block[r_ratio[k], s] = pk_ratio[k]
+            block[r_px[k], s] = pk_px[k]
+            block[r_fired[k], s] = 1.0 if st.fired[0, k] < NEVER else 0.0
+            for r in range(R):
+                block[r_short[k, r], s] = unmet[k, r] / max(wanted[k, r], 1e-300)
+                block[r_phys[k, r], s] = pk_phys[k, r]
+                if r_cover[k, r] >= 0:
+                    cv = mcover[k, r]
+                    block[r_cover[k, r], s] = 0.0 if (np.isnan(cv) or np.isinf(cv)) else cv
+                    block[r_var[k, r], s] = var[k, r]
+        for i in range(N):
+            block[r_sp[i], s] = sp[i]
+            block[r_sph[i], s] = sph[i]
+    err_out[0] = err
+
+
+def simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,
+                progress, run_id) -> str:
+    """The v2 sweep of :func:`critmin.simulate.runner.simulate` (same chunks, store and
+    resume rules; each chunk's table is written as it arrives)."""
+    import concurrent.futures as cf
+
+    from critmin import __version__
+    from critmin.simulate.runner import N_PATHS
+
+    job = make_job(net, scenario, 3 * h, seed, responses)
+    commodities = job.prep.full.commodities
+    bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
+    store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
+                                       responses=responses, version=__version__,
+                                       inputs="priors", model="v2"),
+                commodities=commodities, n_chunks=len(bounds))
+    todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
+    done = len(bounds) - len(todo)
+    if progress:
+        progress(done, len(bounds))
+
+    def finish(i: int, result: dict) -> None:
+        nonlocal done
+        store.write_chunk(run_id, i, result["table"],
+                          result["paths"] if result["start"] == 0 else None,
+                          result["balance_error"])
+        done += 1
+        if progress:
+            progress(done, len(bounds))
+
+    if executor is None:
+        for i, (s, e) in todo:
+            finish(i, chunk_v2(job, s, e, N_PATHS))
+    else:  # a bounded window of chunks in flight: finished tables are not kept
+        window = 2 * (getattr(executor, "_max_workers", None) or 32)
+        queue, pending = iter(todo), {}
+
+        def submit() -> None:
+            for i, (s, e) in queue:
+                pending[executor.submit(chunk_v2, job, s, e, N_PATHS)] = i
+                if len(pending) >= window:
+                    break
+
+        submit()
+        while pending:
+            ready, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in ready:
+                finish(pending.pop(fut), fut.result())
+            submit()
+    store.complete(run_id)
+    return run_id

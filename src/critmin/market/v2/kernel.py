@@ -28,6 +28,7 @@ LOG_P_LO, LOG_P_HI = np.log(0.05), np.log(200.0)
 """Numerical range of the solver (prices 0.05x-200x baseline), not a sampled cap: where
 orders exceed supply even at 200x, buyers are rationed and the shortfall is reported."""
 SOLVER_STEPS = 40
+SOLVER_TOL = 1e-8  # log price: prices within about 1e-8 (relative) of the clearing price
 DT = 1.0 / 12.0
 NEVER = 10_000
 R_ROW = REGIONS.index("ROW")
@@ -46,36 +47,59 @@ def h_only(p, eps, kappa):
     return np.exp(-eps * p - 0.5 * kappa * pp * pp)
 
 
-@numba.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, "
-                  "float64, float64)"], nopython=True, cache=True)
-def _solve_one(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
+@numba.njit(cache=True, error_model="numpy")
+def solve_at(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
+    """One root of :func:`solve` by safeguarded Halley steps (Newton where Halley's step
+    leaves the bracket, bisection where both do); returns the last evaluated point p
+    (its next step under SOLVER_TOL: within about that of the root) with h(p),
+    exp(-eta*p) and exp(es*p) there (the last 1 where m is 0: its term vanishes)."""
     lo, hi = LOG_P_LO, LOG_P_HI
     p = min(max(p0, lo), hi)
     for _ in range(SOLVER_STEPS):
         pp = max(p, 0.0)
+        g = eps + kappa * pp
         h = np.exp(-eps * p - 0.5 * kappa * pp * pp)
         e1 = np.exp(-eta * p)
-        e2 = np.exp(es * p)
-        f = a * h + b + c * e1 - m * e2
-        df = -(eps + kappa * pp) * a * h - c * eta * e1 - m * es * e2
+        e2 = np.exp(es * p) if m != 0.0 else 1.0
+        ah, ce, me = a * h, c * e1, m * e2
+        f = ah + b + ce - me
+        df = min(-g * ah - eta * ce - es * me, -1e-12)
         if f > 0:
             lo = p
         else:
             hi = p
-        step = p - f / min(df, -1e-12)
-        nxt = step if lo < step < hi else 0.5 * (lo + hi)
-        if abs(nxt - p) < 1e-10:
-            return nxt
+        newton = p - f / df
+        d2 = (g * g - (kappa if p > 0 else 0.0)) * ah + eta * eta * ce - es * es * me
+        den = 2 * df * df - f * d2
+        nxt = p - 2 * f * df / den if den > df * df else newton
+        if not lo < nxt < hi:
+            nxt = newton if lo < newton < hi else 0.5 * (lo + hi)
+        if abs(nxt - p) < SOLVER_TOL:
+            return p, h, e1, e2
         p = nxt
-    return p
+    pp = max(p, 0.0)
+    return (p, np.exp(-eps * p - 0.5 * kappa * pp * pp), np.exp(-eta * p),
+            np.exp(es * p) if m != 0.0 else 1.0)
+
+
+@numba.njit(cache=True)
+def solve_scalar(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
+    """The root alone (:func:`solve_at`)."""
+    return solve_at(a, b, c, m, eps, kappa, eta, es, p0)[0]
+
+
+@numba.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, "
+                  "float64, float64)"], nopython=True, cache=True)
+def _solve_one(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
+    return solve_scalar(a, b, c, m, eps, kappa, eta, es, p0)
 
 
 def solve(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
     """Root p of a*h(p) + b + c*exp(-eta*p) - m*exp(es*p) = 0 in [LOG_P_LO, LOG_P_HI];
-    f falls in p, so safeguarded Newton (bisection when a step leaves the bracket)
-    converges; a bound is returned where no root lies inside. Compiled elementwise
-    (Numba ufunc, stops per element once converged); ``solve_numpy`` is the same in
-    NumPy."""
+    f falls in p, so safeguarded Halley/Newton steps (bisection when a step leaves the
+    bracket) converge; a bound is returned where no root lies inside. Compiled
+    elementwise (Numba ufunc, stops per element once converged); ``solve_numpy`` is
+    Newton in NumPy with a fixed number of steps."""
     return _solve_one(a, b, c, m, eps, kappa, eta, es, p0)
 
 

@@ -22,8 +22,10 @@ import pandas as pd
 import xarray as xr
 
 from critmin.data.schemas import STAGES
+from critmin.market.v2.fused import run_months
 from critmin.market.v2.kernel import Links, initial_state, links_of, params_from, step
 from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_network
+from critmin.market.v2.packed import net_arrays, par_arrays, scen_arrays
 from critmin.market.v2.policy import CompiledV2, _stocks, compile_v2
 from critmin.market.v2.priors import draws, latent_table
 
@@ -115,12 +117,22 @@ def latent_priors(net, model: str = "v2") -> pd.DataFrame:
 
 def run_samples(prep: Prepared, d: dict, months: int, responses: bool = True,
                 record=None) -> None:
-    """Run the samples of draws ``d`` month by month; ``record(t, out)`` receives each
-    month's outputs (see kernel.step)."""
+    """Run the samples of draws ``d`` month by month through the compiled month
+    (:mod:`critmin.market.v2.fused`); ``record(t, out)`` receives each month's outputs
+    (the keys of kernel.step; arrays are reused between months, copy what you keep)."""
+    m = prep.market
+    k = params_from(d, m)
+    run_months(net_arrays(m, prep.links), scen_arrays(m, prep.compiled, responses),
+               par_arrays(k), k.cover.shape[0], months, record)
+
+
+def run_reference(prep: Prepared, d: dict, months: int, responses: bool = True,
+                  record=None) -> None:
+    """As :func:`run_samples` through the NumPy array form (kernel.step): the reference
+    the benchmark and the tests compare the compiled month against."""
     m, L, cp = prep.market, prep.links, prep.compiled
     k = params_from(d, m)
-    S = k.cover.shape[0]
-    s = initial_state(m, cp, k, L, S)
+    s = initial_state(m, cp, k, L, k.cover.shape[0])
     for t in range(months):
         out = step(m, cp, k, L, s, t, responses)
         if record is not None:
