@@ -65,10 +65,16 @@ def _per_sample(prep, d) -> np.ndarray:
                            for i in range(n)])
 
 
-def _timed(f, *args) -> tuple[float, object]:
-    t = time.perf_counter()
+def _timed(f, *args) -> tuple[tuple[float, float], object]:
+    """(wall s, CPU s of this process) and the result of ``f(*args)``."""
+    t, c = time.perf_counter(), time.process_time()
     out = f(*args)
-    return time.perf_counter() - t, out
+    return (time.perf_counter() - t, time.process_time() - c), out
+
+
+def cpu_s(who) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def compare_kernels(net, n: int, n_ref: int) -> None:
@@ -84,18 +90,22 @@ def compare_kernels(net, n: int, n_ref: int) -> None:
     t_array, array = _timed(_prices, run_reference, prep, d)
     ref_d = {k: v[:n_ref] for k, v in d.items()}
     t_ref, ref = _timed(_per_sample, prep, ref_d)
-    us = [1e6 * t / k for t, k in ((t_chunk, n), (t_fused, n), (t_array, n), (t_ref, n_ref))]
+    pairs = ((t_chunk, n), (t_fused, n), (t_array, n), (t_ref, n_ref))
+    us = [1e6 * t[0] / k for t, k in pairs]  # wall
+    cu = [1e6 * t[1] / k for t, k in pairs]  # CPU of this process (less sensitive to load)
     diff = float(np.abs(fused - array).max())
     same = np.allclose(array[:n_ref], ref, rtol=1e-9, atol=1e-12)
     print(f"1. kernel: {prep.market.n} simulated nodes ({len(prep.market.commodities)} "
           f"commodities reached by the preset's shocks; {prep.full.n} nodes and "
           f"{len(prep.full.commodities)} commodities in all), {MONTHS} months; {load()}")
-    print(f"   compiled runner chunk ({n} samples, reductions included): {us[0]:,.0f} us/sample")
-    print(f"   compiled month by month (paths interface): {us[1]:,.0f} us/sample")
-    print(f"   NumPy array form, {n} samples at once: {us[2]:,.0f} us/sample "
-          f"(compiled chunk x{us[2] / us[0]:.1f} faster)")
-    print(f"   per-sample reference ({n_ref} samples one at a time): {us[3]:,.0f} us/sample "
-          f"(compiled chunk x{us[3] / us[0]:.0f} faster)")
+    print("   us/sample, wall (CPU):")
+    print(f"   compiled runner chunk ({n} samples, reductions included): {us[0]:,.0f} "
+          f"({cu[0]:,.0f})")
+    print(f"   compiled month by month (paths interface): {us[1]:,.0f} ({cu[1]:,.0f})")
+    print(f"   NumPy array form, {n} samples at once: {us[2]:,.0f} ({cu[2]:,.0f}); compiled "
+          f"chunk x{us[2] / us[0]:.1f} (x{cu[2] / cu[0]:.1f}) faster")
+    print(f"   per-sample reference ({n_ref} samples one at a time): {us[3]:,.0f} "
+          f"({cu[3]:,.0f}); compiled chunk x{us[3] / us[0]:,.0f} (x{cu[3] / cu[0]:,.0f}) faster")
     print(f"   largest difference in monthly log prices, compiled vs array form ({n} "
           f"samples): {diff:.1e} (solver tolerance 1e-8; libm's exponentials vs NumPy's); "
           f"array form one sample at a time gives the same numbers: {same}")
@@ -107,6 +117,7 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
         store = ResultsStore(f"{tmp}/bench.db")
         ex = make_executor(None, workers)
         t = time.perf_counter()
+        c0, k0 = cpu_s(resource.RUSAGE_SELF), cpu_s(resource.RUSAGE_CHILDREN)
         try:
             rid = simulate(net, sc, samples=samples, seed=2, horizon=MONTHS // 3,
                            chunk_size=chunk, executor=ex, store=store, model="v2")
@@ -114,6 +125,8 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
             if ex is not None:
                 ex.shutdown()
         wall = time.perf_counter() - t
+        coord = cpu_s(resource.RUSAGE_SELF) - c0
+        kids_cpu = cpu_s(resource.RUSAGE_CHILDREN) - k0
         me, kids = rss_mb()
         rate = samples / wall
         print(f"2. sweep: {samples:,} samples, {workers} processes, chunks of {chunk}: "
@@ -121,6 +134,10 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
               f"workers {kids:.0f} MiB; {load()}")
         print(f"   10^6 samples at this rate: {TARGET_SAMPLES / rate:,.0f} s "
               f"(target {TARGET_S:.0f} s: ratio x{TARGET_SAMPLES / rate / TARGET_S:.1f})")
+        idle = max((kids_cpu + coord) / 2, kids_cpu / max(workers, 1)) * TARGET_SAMPLES / samples
+        print(f"   CPU: workers {kids_cpu:.1f} s ({1e6 * kids_cpu / samples:,.0f} us/sample), "
+              f"coordinator {coord:.1f} s; 10^6 samples on 2 otherwise idle cores at this "
+              f"CPU cost: about {idle:,.0f} s")
         t = time.perf_counter()
         q = summarise_duckdb(store.parts / rid)
         me2, _ = rss_mb()
