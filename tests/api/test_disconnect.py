@@ -74,3 +74,27 @@ def test_read_shared_by_a_client_that_stays_is_kept(live):
     assert cache.misses == misses + 1  # one computation served both
     for f in busy:
         f.result(timeout=60)
+
+
+def test_reads_waiting_for_computation_are_bounded(live):
+    app, url, port = live
+    cache = app.state.cache
+    gate = threading.Event()
+    busy = [cache.pool.submit(gate.wait) for _ in range(cache.pool._max_workers)]
+    cache.max_flights = 2
+    waiting = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+    for k, s in enumerate(waiting):  # two distinct reads queue behind the busy threads
+        s.sendall(f"GET /api/tables/production?limit={k + 1} HTTP/1.1\r\nHost: x\r\n\r\n"
+                  .encode())
+    wait_for(lambda: len(cache.flights) == 2)
+    r = httpx.get(url + "/api/tables/production?limit=3", timeout=60)
+    assert r.status_code == 503 and r.headers["retry-after"]
+    assert "\n" not in r.json()["detail"] and len(cache.flights) == 2
+    assert httpx.get(url + "/api/health", timeout=60).status_code == 200
+    gate.set()
+    for s in waiting:
+        with s:
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+    for f in busy:
+        f.result(timeout=60)
+    assert httpx.get(url + "/api/tables/production?limit=3", timeout=60).status_code == 200

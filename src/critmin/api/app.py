@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from critmin import __version__
 from critmin.api.auth import Identity, TokenBook
-from critmin.api.cache import DataState, Encoded, ReadCache
+from critmin.api.cache import DataState, Encoded, ReadCache, ReadsBusy
 from critmin.api.dashboard import dashboard_router
 from critmin.api.jobs import JobManager, QueueFull, QuotaExceeded
 from critmin.api.limits import Guard
@@ -48,6 +48,7 @@ PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js
 MAX_COUNTRIES = 16
 MAX_COUNTRY_PARAMS = 64
 RETRY_AFTER_S = 15
+READS_RETRY_S = 2
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -101,6 +102,7 @@ def _errors(*codes: int) -> dict:
 COMMON = {c: {"model": Error, "description": d} for c, d in (
     (413, "request body too large"), (414, "query string too long"),
     (422, "invalid input (fields and reasons)"), (500, "internal error (no details)"),
+    (503, "busy: the store is held, or too many reads are being computed (Retry-After)"),
     (504, "not answered within the request timeout"))}
 
 
@@ -186,7 +188,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     state = DataState(data, settings.data_check_s)
     store = ResultsStore(db)
     tokens = TokenBook(store.path)
-    cache = ReadCache(state)
+    cache = ReadCache(state, max_flights=settings.max_computing_reads)
     state.listeners.append(cache.clear)
     state.preparers.append(cache.prepare)
     jobs = JobManager(store, data, workers=settings.workers, max_queue=settings.max_queue,
@@ -270,6 +272,11 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     async def _busy(request: Request, exc: StoreBusy):
         return JSONResponse(status_code=503, content={"detail": str(exc)},
                             headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    @app.exception_handler(ReadsBusy)
+    async def _reads_busy(request: Request, exc: ReadsBusy):
+        return JSONResponse(status_code=503, content={"detail": str(exc)},
+                            headers={"Retry-After": str(READS_RETRY_S)})
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):

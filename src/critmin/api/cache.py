@@ -12,7 +12,8 @@ computed for the new data before it is served.
 per key and data version, in a small thread pool of its own: concurrent requests for the
 same key wait for the one computation ("single flight"), and a request that is cancelled
 (client gone, timeout) leaves the computation to finish for the others. Keys are bounded
-(validated parameters), so the work a client can cause is bounded too. An answer is kept
+(validated parameters) and at most ``max_flights`` computations wait at once (more are
+refused, 503), so the work clients can cause is bounded too. An answer is kept
 as encoded JSON bytes with an ETag (a hash of the bytes), so a hit costs no encoding and a
 client holding the same ETag gets 304 (see :mod:`critmin.api.limits`).
 """
@@ -128,12 +129,19 @@ class DataState:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+class ReadsBusy(Exception):
+    """Too many distinct reads are being computed already (answered 503)."""
+
+
 class ReadCache:
     """Single-flight, per-version cache of computed reads (encoded JSON with ETag)."""
 
-    def __init__(self, state: DataState, max_entries: int = 512, threads: int = 2):
+    def __init__(self, state: DataState, max_entries: int = 512, threads: int = 2,
+                 max_flights: int = 32):
         self.state = state
         self.max_entries = max_entries
+        self.max_flights = max_flights
+        """Distinct computations queued or running at most; more are refused at once."""
         self.entries: OrderedDict[tuple, Encoded] = OrderedDict()
         self.recipes: OrderedDict[tuple, object] = OrderedDict()
         """How each recently asked key is computed (for :meth:`prepare`), newest last."""
@@ -187,6 +195,9 @@ class ReadCache:
             return hit
         flight = self.flights.get(full)
         if flight is None:
+            if len(self.flights) >= self.max_flights:
+                raise ReadsBusy(f"{len(self.flights)} reads are being computed; ask again "
+                                "shortly")
             self.misses += 1
             flight = self._submit(full, compute, net)
         return await self._wait(full, flight)

@@ -29,5 +29,7 @@ class Settings:
     """Longest query string accepted (414 beyond)."""
     max_id_chars: int = 64
     """Longest scenario, job, run or table id accepted in a path or body."""
+    max_computing_reads: int = 32
+    """Distinct reads computed or queued at once at most (503 with Retry-After beyond)."""
     data_check_s: float = 2.0
     """How often (seconds at most) the data files are checked for changes."""
