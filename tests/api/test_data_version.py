@@ -109,3 +109,20 @@ def test_a_job_is_not_resumed_on_changed_data(reloading):
     assert r.status_code == 409
     detail = r.json()["detail"]
     assert "data" in detail and before in detail and "\n" not in detail
+
+
+def test_recent_reads_are_ready_for_new_data_before_it_is_served(reloading):
+    app, client, csv, _ = reloading
+    cache = app.state.cache
+    old = client.get("/api/summary")
+    assert old.status_code == 200
+    before = cache.state.content
+    first = cache.state.net.production.iloc[0]
+    _halve_production(csv, first["commodity"], first["stage"], first["country"],
+                      int(first["year"]))
+    wait_for(lambda: _reloaded(app, before), 120)
+    assert (cache.state.version, "summary") in cache.entries  # computed before the switch
+    started = cache.started
+    new = client.get("/api/summary")
+    assert new.status_code == 200 and cache.started == started
+    assert new.headers["etag"] == cache.entries[(cache.state.version, "summary")].etag
