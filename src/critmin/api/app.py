@@ -171,7 +171,8 @@ class ScenarioRow(BaseModel):
 def settle() -> None:
     """Collect once, then move every object alive now (the network, cached answers) out of
     the garbage collector's generations: a full collection then scans only what requests
-    allocate (on the loaded network one took 0.2 s, stalling every request meanwhile)."""
+    allocate (measured under load: 1-2 ms each, against 0.1-0.24 s with the network
+    scanned, every request stalled meanwhile)."""
     gc.collect()
     gc.freeze()
 
