@@ -177,6 +177,13 @@ def settle() -> None:
     gc.freeze()
 
 
+def resettle() -> None:
+    """After a data reload: let the old network be collected, then settle the new one (one
+    pause of about 0.5 s per data change)."""
+    gc.unfreeze()
+    settle()
+
+
 def _job_info(rec: dict) -> dict:
     return {"id": rec["job_id"], "kind": rec["kind"], "status": rec["status"],
             "progress": rec["progress"], "error": rec["error"],
@@ -192,6 +199,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     cache = ReadCache(state, max_flights=settings.max_computing_reads)
     state.listeners.append(cache.clear)
     state.preparers.append(cache.prepare)
+    state.listeners.append(resettle)
     jobs = JobManager(store, data, workers=settings.workers, max_queue=settings.max_queue,
                       quota=settings.quota, scheduler=settings.scheduler,
                       nice=settings.job_nice)
