@@ -216,12 +216,12 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
     for s in range(S):
         fused.init(net, sc, par, s, st, 0)
         pk_ratio[:] = 1.0
-        pk_px[:] = 1.0
+        pk_px[:] = 0.0  # log price until the end of the months
         unmet[:] = 0.0
         pk_phys[:] = 0.0
         mcover[:] = np.inf
         var[:] = 0.0
-        sp[:] = 1.0
+        sp[:] = 0.0  # log price until the end of the months
         sph[:] = 0.0
         fc = 0.0
         for t in range(H):
@@ -229,9 +229,10 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
             fc += fiscal_rest[t]
             for k in range(C):
                 i = net.hl[k]
-                px, pc = np.exp(st.pX[0, i]), np.exp(st.pC[0, i])
-                pk_ratio[k] = max(pk_ratio[k], px / pc)
-                pk_px[k] = max(pk_px[k], px)
+                lx, lc = st.pX[0, i], st.pC[0, i]
+                if lx != lc:  # exponentials only where the segments split (else ratio 1)
+                    pk_ratio[k] = max(pk_ratio[k], np.exp(lx) / np.exp(lc))
+                pk_px[k] = max(pk_px[k], lx)  # exp is monotone: exp of the largest
                 for r in range(R):
                     u = out.shortfall[0, i, r] * sc.wanted[t, i, r]
                     unmet[k, r] += u
@@ -242,18 +243,19 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
                     var[k, r] += u / 12.0 * p0[k]
                 fl0, fl1, fl2 = floors[t, k, 0], floors[t, k, 1], floors[t, k, 2]
                 if fl1 != 0.0:
-                    p_usd = px * p0[k]
+                    p_usd = np.exp(lx) * p0[k]
                     floor = fl0 * p0[k]
                     fc += fl1 / 12.0 * (max(0.0, floor - p_usd) - fl2 * max(0.0, p_usd - floor)
                                         * (1.0 if floor > 0 else 0.0))
                 if s < n_p:
+                    px = np.exp(lx)
                     paths[0, s, t, k] = px
-                    paths[1, s, t, k] = px / pc
+                    paths[1, s, t, k] = px / np.exp(lc)
                     for q in range(4):
                         paths[2 + q, s, t, k] = out.shortfall[0, i, PATH_REGIONS[q]]
                     paths[6, s, t, k] = max(out.n[0, i], 0.0)
             for i in range(N):
-                sp[i] = max(sp[i], np.exp(st.pX[0, i]))
+                sp[i] = max(sp[i], st.pX[0, i])
                 ph = 0.0
                 d_sum = 0.0
                 q_sum = 0.0
@@ -267,7 +269,7 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
         fiscal[s] = fc
         for k in range(C):
             block[r_ratio[k], s] = pk_ratio[k]
-            block[r_px[k], s] = pk_px[k]
+            block[r_px[k], s] = max(1.0, np.exp(pk_px[k]))
             block[r_fired[k], s] = 1.0 if st.fired[0, k] < NEVER else 0.0
             for r in range(R):
                 block[r_short[k, r], s] = unmet[k, r] / max(wanted[k, r], 1e-300)
@@ -277,7 +279,7 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
                     block[r_cover[k, r], s] = 0.0 if (np.isnan(cv) or np.isinf(cv)) else cv
                     block[r_var[k, r], s] = var[k, r]
         for i in range(N):
-            block[r_sp[i], s] = sp[i]
+            block[r_sp[i], s] = max(1.0, np.exp(sp[i]))
             block[r_sph[i], s] = sph[i]
     err_out[0] = err
 
