@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from typer.testing import CliRunner
 
 from critmin.cli import app
@@ -62,3 +63,21 @@ def test_bad_samples_for_sensitivity_is_a_usage_error():
     res = runner.invoke(app, ["sensitivity", "--scenario", "DRC_cobalt_ban_then_quota",
                               "--samples", "30"])
     assert res.exit_code == 2 and "power of 2" in res.output
+
+
+def test_limited_sobol_outputs_equal_the_full_analysis():
+    """The brief analyses only the outputs it shows; their indices are the full run's."""
+    import critmin
+    from critmin.calibrate.sensitivity import sobol_indices
+    from critmin.scenarios import get_scenario
+
+    net = critmin.load()
+    sc = get_scenario("DRC_cobalt_ban_then_quota", net)
+    full = sobol_indices(net, sc, samples=8, seed=3)
+    part = sobol_indices(net, sc, samples=8, seed=3, commodities=["cobalt"],
+                         outputs=("shortfall",), regions=("USA",))
+    assert not part.empty and set(part["output"]) == {"shortfall"}
+    assert set(part["commodity"]) == {"cobalt"} and set(part["region"]) == {"USA"}
+    same = full.merge(part, on=["output", "commodity", "region", "input"], suffixes=("", "_p"))
+    assert len(same) == len(part)
+    np.testing.assert_array_equal(same["ST"], same["ST_p"])

@@ -34,26 +34,42 @@ def _problem(priors: pd.DataFrame) -> dict:
     return {"num_vars": len(names), "names": names, "bounds": bounds, "dists": dists}
 
 
-def _outputs(ds) -> dict[tuple[str, str, str], np.ndarray]:
-    """(output, commodity, region) -> (S,) headline values."""
+OUTPUTS = ("peak_price_ratio", "peak_price_ex_china", "shortfall")
+
+
+def _outputs(ds, commodities=None, outputs=OUTPUTS,
+             regions=IMPORTERS) -> dict[tuple[str, str, str], np.ndarray]:
+    """(output, commodity, region) -> (S,) headline values, for the ``commodities``
+    (default all), ``outputs`` and shortfall ``regions`` asked."""
+    names = [str(c) for c in ds["commodity"].values]
+    wanted = [i for i, c in enumerate(names) if commodities is None or c in commodities]
+    table = {}
+    if "peak_price_ratio" in outputs:
+        table["peak_price_ratio"] = (ds["price_ex_china"] / ds["price_china"]).max("month")
+    if "peak_price_ex_china" in outputs:
+        table["peak_price_ex_china"] = ds["price_ex_china"].max("month")
     out = {}
-    ratio = (ds["price_ex_china"] / ds["price_china"]).max("month")
-    peak = ds["price_ex_china"].max("month")
-    for c in ds["commodity"].values:
-        out[("peak_price_ratio", str(c), "")] = ratio.sel(commodity=c).to_numpy()
-        out[("peak_price_ex_china", str(c), "")] = peak.sel(commodity=c).to_numpy()
-        if "shortfall" in ds:
-            sh = ds["shortfall"].mean("month").sel(commodity=c)
-            for r in IMPORTERS:
-                if r in ds["region"].values:
-                    out[("shortfall", str(c), r)] = sh.sel(region=r).to_numpy()
+    for name, da in table.items():
+        values = da.transpose("commodity", ...).to_numpy()
+        for i in wanted:
+            out[(name, names[i], "")] = values[i]
+    if "shortfall" in outputs and "shortfall" in ds:
+        present = [str(r) for r in ds["region"].values]
+        sh = ds["shortfall"].mean("month").transpose("commodity", "region", ...).to_numpy()
+        for i in wanted:
+            for r in regions:
+                if r in present:
+                    out[("shortfall", names[i], r)] = sh[i, present.index(r)]
     return out
 
 
 def sobol_indices(net, scenario, *, model: str = "v1", samples: int = 256, seed: int = 0,
-                  months: int = 24) -> pd.DataFrame:
+                  months: int = 24, commodities=None, outputs=OUTPUTS,
+                  regions=IMPORTERS) -> pd.DataFrame:
     """Rows: output, commodity, region, input, S1, S1_conf, ST, ST_conf. ``samples`` is
-    SALib's base sample size N (a power of 2); the model runs N * (D + 2) samples."""
+    SALib's base sample size N (a power of 2); the model runs N * (D + 2) samples.
+    ``commodities`` (default all), ``outputs`` and ``regions`` limit the outputs analysed
+    (the model still runs the whole network)."""
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
@@ -72,7 +88,7 @@ def sobol_indices(net, scenario, *, model: str = "v1", samples: int = 256, seed:
     ds = simulate_paths(net, scenario, samples=len(x), seed=seed, months=months,
                         model=model, theta=theta)
     rows = []
-    for (output, commodity, region), y in _outputs(ds).items():
+    for (output, commodity, region), y in _outputs(ds, commodities, outputs, regions).items():
         if not np.all(np.isfinite(y)) or np.ptp(y) < 1e-9 * max(1.0, abs(float(y.mean()))):
             continue  # no variance: the input cannot move this output
         res = analyze.analyze(problem, y, calc_second_order=False, seed=seed,
@@ -86,15 +102,17 @@ def sobol_indices(net, scenario, *, model: str = "v1", samples: int = 256, seed:
 
 
 def top_drivers(net, scenario, *, model: str = "v1", samples: int = 256, seed: int = 0,
-                k: int = 3, indices: pd.DataFrame | None = None) -> pd.DataFrame:
+                k: int = 3, indices: pd.DataFrame | None = None,
+                **limits) -> pd.DataFrame:
     """The ``k`` inputs with the largest total-order index per output, commodity and
-    region (``scenario`` a Scenario or a preset id); pass ``indices`` to reuse a run."""
+    region (``scenario`` a Scenario or a preset id); pass ``indices`` to reuse a run;
+    ``limits`` (commodities, outputs, regions) go to :func:`sobol_indices`."""
     if isinstance(scenario, str):
         from critmin.scenarios import get_scenario
 
         scenario = get_scenario(scenario, net)
     df = indices if indices is not None else sobol_indices(
-        net, scenario, model=model, samples=samples, seed=seed)
+        net, scenario, model=model, samples=samples, seed=seed, **limits)
     if df.empty:
         return df
     df = df.sort_values("ST", ascending=False, kind="stable")

@@ -143,7 +143,9 @@ def sensitivity_drivers(net, scenario, commodities: list[str], samples: int, see
     fn = getattr(mod, "top_drivers", None)
     if fn is None:
         return None
-    d = fn(net, scenario, model=model, samples=samples, seed=seed)
+    d = fn(net, scenario, model=model, samples=samples, seed=seed,
+           commodities=list(commodities), outputs=("peak_price_ratio", "shortfall"),
+           regions=("USA",))
     if d is None or d.empty:
         return None
     wanted = (d["commodity"].isin(commodities)
