@@ -45,7 +45,10 @@ def _connect(threads: int = 1):
     import duckdb
 
     con = duckdb.connect(config={"threads": threads})
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass  # a Jupyter kernel without ipywidgets: DuckDB draws no bar there anyway
     return con
 
 
