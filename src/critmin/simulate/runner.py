@@ -129,7 +129,7 @@ def close_executor(executor: cf.Executor | None) -> None:
 
 DEFAULT_MODEL = "v2"
 """Market model of a run unless one is named: v2 backtests better than v1 (leave-one-
-episode-out CRPS 0.608 vs 0.679, lower on 39 of 64 observables, 90 % coverage 88 %;
+episode-out CRPS 0.582 vs 0.679, lower on 45 of 64 observables, 90 % coverage 81 %;
 docs/calibration.md); v1 stays available with ``model="v1"``."""
 
 
