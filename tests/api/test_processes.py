@@ -25,6 +25,7 @@ from ..conftest import free_port
 from .test_http import spec
 
 SCENARIO = "CN_2024_antimony_licensing"
+SAMPLES = 48 * 1024  # 48 chunks of 1,024
 
 
 def critmin(*args: str, **kw) -> subprocess.Popen:
@@ -67,9 +68,13 @@ def gone(pids: list[int], limit_s: float = 10.0) -> bool:
 
 
 def test_sigkill_of_simulate_leaves_no_worker_and_resumes_to_identical_bytes(tmp_path):
+    # The compiled kernel sweeps a chunk in a fraction of a second: the CLI is frozen
+    # (SIGSTOP; it alone writes chunks) the moment two are stored, so it cannot finish the
+    # sweep between that check and the kill. Its workers keep running until it dies.
     db = tmp_path / "killed.db"
-    proc = critmin(*simulate_args(db, 12 * 1024))
-    wait_for(lambda: chunks(db) >= 2)
+    proc = critmin(*simulate_args(db, SAMPLES))
+    wait_for(lambda: chunks(db) >= 2, step=0.02)
+    proc.send_signal(signal.SIGSTOP)
     workers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
     assert workers
     proc.send_signal(signal.SIGKILL)
@@ -80,17 +85,17 @@ def test_sigkill_of_simulate_leaves_no_worker_and_resumes_to_identical_bytes(tmp
     done_before = store.chunks_done(run_id)
     assert 0 < done_before < store.run(run_id)["n_chunks"]
     assert store.reap() == [run_id] and store.run(run_id)["status"] == "interrupted"
-    again = critmin(*simulate_args(db, 12 * 1024))
+    again = critmin(*simulate_args(db, SAMPLES))
     _, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert store.run(run_id)["status"] == "complete"
     fresh = tmp_path / "fresh.db"
-    ref = critmin(*simulate_args(fresh, 12 * 1024))
+    ref = critmin(*simulate_args(fresh, SAMPLES))
     _, err = ref.communicate(timeout=600)
     assert ref.returncode == 0, err
     a = store.samples(run_id)
     b = ResultsStore(fresh).samples(run_id)
-    assert list(a.columns) == list(b.columns) and len(a) == len(b) == 12 * 1024
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) == SAMPLES
     for col in a.columns:  # byte for byte, column by column (each has one numeric dtype)
         assert a[col].dtype == b[col].dtype
         assert a[col].to_numpy().tobytes() == b[col].to_numpy().tobytes(), col
