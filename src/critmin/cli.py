@@ -441,7 +441,11 @@ def simulate_cmd(
         "--yes", help="start even when the run is estimated past an hour or half the "
                       "free disk")] = False,
     priors: Annotated[bool, typer.Option(
-        "--priors", help="sample the uncalibrated priors, not the shipped posterior")] = False,
+        "--priors", help="v1: sample the uncalibrated priors, not the shipped posterior "
+                         "(v2 samples its priors by default)")] = False,
+    posterior: Annotated[bool, typer.Option(
+        "--posterior", help="v2: sample the shipped v2 posterior, not the priors (out of "
+                            "sample it backtests worse: docs/calibration.md)")] = False,
     model: Annotated[str, typer.Option(
         help="market model: v2 (monthly, stages and regions; the default) or v1 "
              "(quarterly, two segments)")] = "v2",
@@ -459,6 +463,11 @@ def simulate_cmd(
 
     if model not in ("v1", "v2"):
         fail(f"simulate: --model {model}: unknown model; use v1 or v2")
+    if priors and posterior:
+        fail("simulate: --priors and --posterior exclude each other; choose one")
+    if posterior and model != "v2":
+        fail("simulate: --posterior applies to --model v2 (v1 samples its posterior "
+             "unless --priors)")
     if scheduler:
         check_scheduler(scheduler)
     net = _load(data)
@@ -483,7 +492,7 @@ def simulate_cmd(
                 run_ids[responses] = simulate(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
                     chunk_size=chunk_size, executor=executor, store=store,
-                    responses=responses, priors=priors, model=model,
+                    responses=responses, priors=priors, model=model, posterior=posterior,
                     progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                    total=total))
     except KeyboardInterrupt:
@@ -648,7 +657,6 @@ from critmin.cli_brief import register as _register_brief  # noqa: E402
 
 _register_brief(app)  # report and runs commands
 import critmin.cli_calibrate  # noqa: E402, F401  (calibrate, backtest, sensitivity)
-
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -25,7 +25,8 @@ UPSTREAM = {"refining": "mine", "metal": "refining"}
 
 def _build_module():
     sys.path.insert(0, str(ROOT / "tools"))
-    spec = importlib.util.spec_from_file_location("build_stages", ROOT / "tools" / "build_stages.py")
+    spec = importlib.util.spec_from_file_location("build_stages",
+                                                  ROOT / "tools" / "build_stages.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -120,9 +121,10 @@ def test_byproduct_hosts_are_commodities(tables):
         assert byproduct in set(b["byproduct"]), byproduct
     assert b["recovery_rate"].dropna().between(0, 1).all()
     prod = tables["production"]
-    series = set(zip(prod["commodity"], prod["stage"]))
+    series = set(zip(prod["commodity"], prod["stage"], strict=True))
     staged = b[b["host_stage"].fillna("") != ""]
-    missing = [(h, s) for h, s in zip(staged["host"], staged["host_stage"]) if (h, s) not in series]
+    pairs = zip(staged["host"], staged["host_stage"], strict=True)
+    missing = [(h, s) for h, s in pairs if (h, s) not in series]
     assert not missing, missing  # host output by country is readable from `production`
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 
 def test_production_shares_sum_to_one(net):
     s = net.production_shares()

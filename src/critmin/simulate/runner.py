@@ -135,13 +135,13 @@ docs/calibration.md); v1 stays available with ``model="v1"``."""
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
             responses: bool, priors: bool = False, model: str = DEFAULT_MODEL,
-            data: str | None = None) -> str:
-    """Identity of a run: same key = same numbers, so finished chunks can be reused. v1
-    runs on the shipped posterior (the default, ``priors`` False) carry its fingerprint;
-    v2 runs sample their priors (the sweep's v2 chunks take no posterior yet). ``data`` is
-    the loaded data's version (:func:`critmin.store.data_version`): a run resumed after
-    the data changed starts afresh under a new key instead of mixing chunks."""
-    post = None if priors or model == "v2" else _posterior()
+            data: str | None = None, posterior: bool = False) -> str:
+    """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
+    on a shipped posterior (v1 unless ``priors``; v2 with ``posterior``) carry its
+    fingerprint. ``data`` is the loaded data's version (:func:`critmin.store.data_version`):
+    a run resumed after the data changed starts afresh under a new key instead of mixing
+    chunks."""
+    post = run_inputs(model, priors, posterior)
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
                           "responses": responses, "version": __version__,
@@ -156,26 +156,32 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
              executor: cf.Executor | None = None, store: ResultsStore | None = None,
              responses: bool = True,
              progress: Callable[[int, int], None] | None = None,
-             priors: bool = False, model: str = DEFAULT_MODEL) -> str:
+             priors: bool = False, model: str = DEFAULT_MODEL,
+             posterior: bool = False) -> str:
     """Run (or resume) a sweep; returns the run id. Results go to ``store``. ``model``
     "v2" (the default) runs the multi-stage monthly model (critmin.market.v2) over the
-    horizon (3 months per quarter) on its priors; "v1" the quarterly two-segment model,
-    whose latent inputs come from the shipped posterior (``critmin calibrate``) unless
-    ``priors``."""
+    horizon (3 months per quarter) on its priors, or on its shipped posterior with
+    ``posterior``; "v1" the quarterly two-segment model, whose latent inputs come from
+    the shipped posterior (``critmin calibrate``) unless ``priors``. Why these defaults:
+    :data:`critmin.simulate.paths.DEFAULT_INPUTS`."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
     if model not in ("v1", "v2"):
         raise ValueError(f"unknown model {model!r}; choose v1 or v2")
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
     h = horizon or scenario.horizon_quarters
+    post = run_inputs(model, priors, posterior)
     if model == "v2":
-        return _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store,
-                            responses, progress)
+        from critmin.simulate.runner_v2 import simulate_v2
+
+        return simulate_v2(scenario, net, samples, seed, h, chunk, executor,
+                           store or ResultsStore(), responses, progress,
+                           run_key(scenario, samples, seed, h, chunk, responses, priors,
+                                   "v2", data_version(net), posterior), post)
     full = build_baseline(net)
     wanted = _market_commodities(net, scenario, full.commodities)
     baseline = full if wanted is None else full.select(wanted)
     compiled = compile_scenario(scenario, baseline, net, h)
-    post = None if priors else _posterior()
     # --priors means the uncalibrated priors: no per-episode short-run scales either
     job = Job(compiled=compiled, baseline=baseline,
               priors=priors_from(net, baseline, calibrated=False),
@@ -215,21 +221,20 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     return run_id
 
 
-def _simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,
-                 progress) -> str:
-    from critmin.simulate.runner_v2 import simulate_v2
+def run_inputs(model: str, priors: bool = False, posterior: bool = False):
+    """The shipped posterior a run of ``model`` samples (a
+    :class:`critmin.simulate.paths.PosteriorInputs`), or None for its priors: v1 its
+    posterior unless ``priors``, v2 its priors unless ``posterior``
+    (:data:`critmin.simulate.paths.DEFAULT_INPUTS`); either falls back to the priors where
+    no posterior is shipped."""
+    from critmin.simulate.paths import posterior_inputs, use_posterior
 
-    return simulate_v2(scenario, net, samples, seed, h, chunk, executor,
-                       store or ResultsStore(), responses, progress,
-                       run_key(scenario, samples, seed, h, chunk, responses, True, "v2",
-                               data_version(net)))
-
-
-def _posterior():
-    """The v1 posterior of the latent inputs, or None when none is shipped."""
-    from critmin.simulate.paths import posterior_inputs
-
-    return posterior_inputs("v1")
+    if priors and posterior:
+        raise ValueError("priors and posterior exclude each other: choose one")
+    if model not in ("v1", "v2"):
+        raise ValueError(f"unknown model {model!r}; choose v1 or v2")
+    wanted = use_posterior(model, True if priors else (False if posterior else None))
+    return posterior_inputs(model) if wanted else None
 
 
 def _market_commodities(net, scenario: Scenario, have: tuple[str, ...]) -> list[str] | None:

@@ -22,7 +22,7 @@ from critmin.market.v2 import fused
 from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
 from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
-from critmin.market.v2.paths import Prepared, baseline_arrays, prepare
+from critmin.market.v2.paths import Prepared, baseline_arrays, prepare, restrict_theta
 from critmin.market.v2.policy import month_bounds
 from critmin.market.v2.priors import draws
 
@@ -58,6 +58,7 @@ class JobV2:
     fill: np.ndarray = None  # (n_rows,) baseline of each stored row (NaN: no such stage)
     fiscal_rest: np.ndarray = None  # (H,) fiscal cost of the commodities not simulated
     wanted: np.ndarray = None  # (C_sim, R) use wanted over the months, headline stage
+    posterior: object = None  # critmin.simulate.paths.PosteriorInputs, or None (priors)
 
 
 def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
@@ -139,7 +140,8 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     """Run samples [start, stop) and reduce them (see the module notes): a pyarrow table
     of the stored columns, the first samples' quarterly paths and the balance error."""
     prep = job.prep
-    d = draws(prep.latent, job.seed, start, stop)
+    theta = None if job.posterior is None else job.posterior.theta(job.seed, start, stop)
+    d = draws(prep.latent, job.seed, start, stop, restrict_theta(theta, prep.latent))
     k = params_from(d, prep.market)
     S, H = stop - start, prep.compiled.months
     n_p = max(0, min(n_paths - start, S))
@@ -285,20 +287,23 @@ def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_r
 
 
 def simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,
-                progress, run_id) -> str:
+                progress, run_id, posterior=None) -> str:
     """The v2 sweep of :func:`critmin.simulate.runner.simulate` (same chunks, store and
-    resume rules; each chunk's table is written as it arrives)."""
+    resume rules; each chunk's table is written as it arrives); latent inputs from the
+    priors, or from ``posterior`` (:class:`critmin.simulate.paths.PosteriorInputs`)."""
     import concurrent.futures as cf
 
     from critmin import __version__
     from critmin.simulate.runner import N_PATHS
 
     job = make_job(net, scenario, 3 * h, seed, responses)
+    job.posterior = posterior
     commodities = job.prep.full.commodities
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
     store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
                                        responses=responses, version=__version__,
-                                       inputs="priors", model="v2"),
+                                       inputs=posterior.key if posterior else "priors",
+                                       model="v2"),
                 commodities=commodities, n_chunks=len(bounds))
     todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
     done = len(bounds) - len(todo)

@@ -15,6 +15,7 @@ A column holding NaN or nulls (a metric the model lacks for a commodity) reports
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -45,10 +46,9 @@ def _connect(threads: int = 1):
     import duckdb
 
     con = duckdb.connect(config={"threads": threads})
-    try:
+    # refused in a Jupyter kernel without ipywidgets, where DuckDB draws no bar anyway
+    with contextlib.suppress(duckdb.InvalidInputException):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        pass  # a Jupyter kernel without ipywidgets: DuckDB draws no bar there anyway
     return con
 
 

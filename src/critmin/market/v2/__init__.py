@@ -2,7 +2,7 @@
 licensing as a monthly process (docs/model.md).
 
 Entry points (the model-path contract of :mod:`critmin.simulate.paths`):
-``simulate_paths(net, scenario, *, samples, seed, months=24, theta=None, priors_only=False)``
+``simulate_paths(net, scenario, *, samples, seed, months=24, theta=None, priors_only=None)``
 and ``latent_priors(net)``.
 """
 

@@ -139,7 +139,7 @@ def run_reference(prep: Prepared, d: dict, months: int, responses: bool = True,
             record(t, out)
 
 
-def _restrict(theta: dict | None, table: pd.DataFrame) -> dict | None:
+def restrict_theta(theta: dict | None, table: pd.DataFrame) -> dict | None:
     """theta entries of this run's latent inputs (others belong to commodities not in it)."""
     if not theta:
         return theta
@@ -153,16 +153,20 @@ def _restrict(theta: dict | None, table: pd.DataFrame) -> dict | None:
 
 def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
                    model: str = "v2", theta: dict | None = None,
-                   priors_only: bool = False) -> xr.Dataset:
+                   priors_only: bool | None = None) -> xr.Dataset:
     """Monthly paths of ``scenario`` for ``samples`` samples (module notes list the
-    variables). Without ``theta``, draws come from the priors (model v2 ships no posterior
-    until ``critmin calibrate`` writes one; then it is used unless ``priors_only``)."""
+    variables). Without ``theta``, draws come from the priors (v2's default inputs,
+    :data:`critmin.simulate.paths.DEFAULT_INPUTS`) or, with ``priors_only`` False, from
+    the shipped v2 posterior resampled as a sweep's chunks resample it (the same samples
+    as ``critmin simulate --posterior``)."""
     if samples < 1 or months < 1:
         raise ValueError("samples and months must be at least 1")
     prep = prepare(net, scenario, months)
-    if theta is None and not priors_only:
-        theta = _posterior(samples, seed)
-    d = draws(prep.latent, seed, 0, samples, _restrict(theta, prep.latent))
+    from critmin.simulate.paths import use_posterior
+
+    if theta is None and use_posterior("v2", priors_only):
+        theta = posterior_theta(seed, 0, samples)
+    d = draws(prep.latent, seed, 0, samples, restrict_theta(theta, prep.latent))
     m, full = prep.market, prep.full
     S, H, R = samples, months, len(REGIONS)
     f32 = np.float32
@@ -248,13 +252,10 @@ def baseline_arrays(prep: Prepared, d: dict, S: int) -> dict:
     return {"exports": exports, "exports_dest": full.dest0[hl], "cover": cover}
 
 
-def _posterior(samples: int, seed: int) -> dict | None:
-    """Posterior draws for v2 where critmin calibrate has shipped them, else None."""
-    try:
-        from critmin.calibrate.posterior import posterior_theta
-    except ImportError:
-        return None
-    try:
-        return posterior_theta("v2", samples, seed)
-    except (FileNotFoundError, KeyError, ValueError, LookupError):
-        return None
+def posterior_theta(seed: int, start: int, stop: int) -> dict | None:
+    """Draws of samples [start, stop) from the shipped v2 posterior, resampled per block
+    of samples (a sample's draw does not depend on chunking); None when none is shipped."""
+    from critmin.simulate.paths import posterior_inputs
+
+    post = posterior_inputs("v2")
+    return None if post is None else post.theta(seed, start, stop)
