@@ -234,17 +234,30 @@ def runs_show(
         console.print(f"expected loss {usd(res['risk_before']['expected_loss_usd'])} -> "
                       f"{usd(res['risk_after']['expected_loss_usd'])}", highlight=False)
         return
+    console.print(_results_view(res, pct))
+
+
+SHOWN_REGIONS = {"USA": "U.S.", "JPN": "Japan", "EU": "EU", "KOR": "Korea"}
+"""Importers whose shortfall `runs show` prints (a v1 run has the U.S. and Japan only)."""
+
+
+def _results_view(res: dict, pct) -> Table:
+    """Most important commodities first: peak price ratio and each importer's shortfall
+    (P50, with P95), from a run's simulation report."""
     from critmin.report.brief import impact_table
 
-    view = Table(title="results (P50, P5–P95), most important first")
-    for c in ("commodity", "price ratio", "U.S. shortfall", "Japan shortfall"):
+    short = {(r["commodity"], r["region"]): r["shortfall"]
+             for r in res.get("shortfall_by_region") or res["results"]}
+    regions = [r for r in SHOWN_REGIONS if any(k[1] == r for k in short)]
+    view = Table(title="results (P50, P5–P95; shortfall P50 with P95), most important first")
+    for c in ("commodity", "price ratio", *(f"{SHOWN_REGIONS[r]} shortfall" for r in regions)):
         view.add_column(c, justify="left" if c == "commodity" else "right")
     for r in impact_table(res).head(15).itertuples():
+        cells = [f"{pct(q['p50'], digits=1)} ({pct(q['p95'], digits=1)})" if q else "–"
+                 for q in (short.get((r.commodity, g)) for g in regions)]
         view.add_row(r.commodity, f"{r.ratio['p50']:.2f} ({r.ratio['p5']:.2f}–"
-                                  f"{r.ratio['p95']:.2f})",
-                     *(f"{pct(q['p50'], digits=1)} ({pct(q['p95'], digits=1)})"
-                       for q in (r.short_USA, r.short_JPN)))
-    console.print(view)
+                                  f"{r.ratio['p95']:.2f})", *cells)
+    return view
 
 
 @runs_app.command("export")

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 
 import pandas as pd
 import pytest
 
 from critmin.data.io import shipped_dir
-from tests.test_cli import run
+from tests.test_cli import CLI, run
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,16 @@ def test_runs_list_show_export_round_trip(stored):
     assert run("runs", "export", stored["opt"]["optimisation_id"], "-o", str(opt), "--db",
                db).returncode == 0
     assert set(pd.read_csv(opt)["item"]) <= {"project", "stockpile"}
+
+
+def test_runs_show_prints_every_importer_of_a_v2_run(stored):
+    out = subprocess.run([*CLI, "runs", "show", stored["sim"]["run_id"], "--db", stored["db"]],
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COLUMNS": "200"})  # a wide terminal: no wrap
+    assert out.returncode == 0, out.stderr
+    header = " ".join(out.stdout.split())
+    for region in ("U.S.", "Japan", "EU", "Korea"):
+        assert f"{region} shortfall" in header, region
 
 
 def test_runs_show_unknown_is_one_line(stored):
