@@ -208,6 +208,10 @@ def test_compare_runs_two_scenarios_side_by_side(server, page):
     assert page.locator("#cshort .legend").count() == 1
     names = page.evaluate("document.getElementById('cshort').data.map(t => t.name)")
     assert names == ["A: CN_2024_antimony_licensing", "B: CN_2024_12_US_ban_GaGeSb"]
+    heads = page.locator("#ta th").all_inner_texts()  # v2 runs: every importer, not 2
+    for region in ("U.S.", "Japan", "EU", "Korea"):
+        assert f"{region} shortfall P50" in heads, heads
+    assert "EU shortfall B − A" in page.locator("#diff th").all_inner_texts()
     audit(page, "compare")
 
 

@@ -20,33 +20,48 @@ async function run() {
   show(a, b);
 }
 
+// Importers whose shortfall the tables show, where the runs have them (v1: U.S. and Japan).
+const IMPORTERS = [["USA", "U.S."], ["JPN", "Japan"], ["EU", "EU"], ["KOR", "Korea"]];
+
 function byKey(rep, region) {
-  return Object.fromEntries(rep.results.filter((x) => x.region === region).map((x) => [x.commodity, x]));
+  const rows = rep.shortfall_by_region || rep.results;
+  return Object.fromEntries(rows.filter((x) => x.region === region).map((x) => [x.commodity, x]));
 }
 
 function show(a, b) {
   $("results").hidden = false;
   const names = [`A: ${a.scenario}`, `B: ${b.scenario}`];
-  const ua = byKey(a, "USA"), ub = byKey(b, "USA"), ja = byKey(a, "JPN"), jb = byKey(b, "JPN");
-  const comms = [...new Set([...Object.keys(ua), ...Object.keys(ub)])].sort((x, y) =>
+  const ua = byKey(a, "USA"), ub = byKey(b, "USA");
+  const pa = Object.fromEntries(a.results.filter((x) => x.region === "USA").map((x) => [x.commodity, x]));
+  const pb = Object.fromEntries(b.results.filter((x) => x.region === "USA").map((x) => [x.commodity, x]));
+  const regions = IMPORTERS.filter(([r]) => Object.keys(byKey(a, r)).length || Object.keys(byKey(b, r)).length);
+  const sa = Object.fromEntries(regions.map(([r]) => [r, byKey(a, r)]));
+  const sb = Object.fromEntries(regions.map(([r]) => [r, byKey(b, r)]));
+  const comms = [...new Set([...Object.keys(pa), ...Object.keys(pb)])].sort((x, y) =>
     Math.max(ub[y]?.shortfall.p50 ?? 0, ua[y]?.shortfall.p50 ?? 0) - Math.max(ub[x]?.shortfall.p50 ?? 0, ua[x]?.shortfall.p50 ?? 0));
   const bars = (m, f, scale) => m.map((rep, k) => ({type: "bar", name: names[k], marker: {color: COLORS[k]}, x: comms,
     y: comms.map((c) => rep[c] ? scale * f(rep[c]).p50 : null),
     error_y: {type: "data", symmetric: false, array: comms.map((c) => rep[c] ? scale * (f(rep[c]).p95 - f(rep[c]).p50) : null),
       arrayminus: comms.map((c) => rep[c] ? scale * (f(rep[c]).p50 - f(rep[c]).p5) : null)}}));
-  plot("cshort", bars([ua, ub], (r) => r.shortfall, 100), {title: {text: "U.S. peak shortfall, % of demand (P50, bars P5–P95)"},
+  plot("cshort", bars([ua, ub], (r) => r.shortfall, 100), {title: {text: "U.S. shortfall, % of demand (P50, bars P5–P95)"},
     barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}});
-  plot("cratio", bars([ua, ub], (r) => r.peak_price_ratio, 1), {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"},
+  plot("cratio", bars([pa, pb], (r) => r.peak_price_ratio, 1), {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"},
     barmode: "group", yaxis: {title: {text: "ratio"}}});
   $("ha").textContent = names[0]; $("hb").textContent = names[1];
-  const rows = (u, j) => comms.filter((c) => u[c]).map((c) => ({commodity: c, price_ratio_p50: u[c].peak_price_ratio.p50,
-    usa_shortfall_p50: u[c].shortfall.p50, jpn_shortfall_p50: j[c] ? j[c].shortfall.p50 : null}));
-  const labels = {price_ratio_p50: "Price ratio P50", usa_shortfall_p50: "U.S. shortfall P50", jpn_shortfall_p50: "Japan shortfall P50"};
-  table($("ta"), rows(ua, ja), null, labels);
-  table($("tb"), rows(ub, jb), null, labels);
-  table($("diff"), comms.map((c) => ({commodity: c,
-    usa_shortfall_change: ub[c] && ua[c] ? ub[c].shortfall.p50 - ua[c].shortfall.p50 : null,
-    jpn_shortfall_change: jb[c] && ja[c] ? jb[c].shortfall.p50 - ja[c].shortfall.p50 : null,
-    price_ratio_change: ub[c] && ua[c] ? ub[c].peak_price_ratio.p50 - ua[c].peak_price_ratio.p50 : null})),
-  null, {usa_shortfall_change: "U.S. shortfall B − A", jpn_shortfall_change: "Japan shortfall B − A", price_ratio_change: "Price ratio B − A"});
+  const labels = {price_ratio_p50: "Price ratio P50"};
+  for (const [r, n] of regions) {
+    labels[`${r}_shortfall_p50`] = `${n} shortfall P50`;
+    labels[`${r}_shortfall_change`] = `${n} shortfall B − A`;
+  }
+  labels.price_ratio_change = "Price ratio B − A";
+  const rows = (p, s) => comms.filter((c) => p[c]).map((c) => Object.fromEntries([["commodity", c],
+    ["price_ratio_p50", p[c].peak_price_ratio.p50],
+    ...regions.map(([r]) => [`${r}_shortfall_p50`, s[r][c] ? s[r][c].shortfall.p50 : null])]));
+  table($("ta"), rows(pa, sa), null, labels);
+  table($("tb"), rows(pb, sb), null, labels);
+  table($("diff"), comms.map((c) => Object.fromEntries([["commodity", c],
+    ...regions.map(([r]) => [`${r}_shortfall_change`,
+      sb[r][c] && sa[r][c] ? sb[r][c].shortfall.p50 - sa[r][c].shortfall.p50 : null]),
+    ["price_ratio_change", pb[c] && pa[c] ? pb[c].peak_price_ratio.p50 - pa[c].peak_price_ratio.p50 : null]])),
+  null, labels);
 }
