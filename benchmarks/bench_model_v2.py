@@ -3,11 +3,12 @@
 
 Prints, measured in one run so ratios compare like with like (with the machine's load
 average beside each figure; timings on a shared machine are noisy, ratios less so):
-  1. the compiled kernel (the runner's chunk: one Numba loop over samples and months with
-     the per-sample reductions) against the NumPy array form run on all samples at once
-     and against the per-sample reference (that array form run one sample at a time):
-     microseconds per sample, speed-ups, and the largest difference in monthly prices
-     between the compiled and the reference paths on the same draws;
+  1. the compiled kernel (the runner's chunk: one Numba loop over blocks of samples as
+     SIMD lanes and months, with the per-sample reductions) against the NumPy array form
+     run on all samples at once and against the per-sample reference (that array form
+     run one sample at a time): microseconds per sample, speed-ups, and the largest
+     difference in monthly prices between the compiled and the reference paths on the
+     same draws;
   2. a sweep of ``--samples`` samples with ``--workers`` local processes through the runner
      (Parquet parts in a temporary store): wall time, samples/s, coordinator and worker
      peak memory, and the time for 10^6 samples extrapolated from the measured rate
@@ -86,14 +87,14 @@ def compare_kernels(net, n: int, n_ref: int) -> None:
     _prices(run_samples, prep, sub), _prices(run_reference, prep, sub)  # compile once
     chunk_v2(job, 0, 64, 0)
     t_chunk, _ = _timed(chunk_v2, job, 0, n, 0)
-    t_fused, fused = _timed(_prices, run_samples, prep, d)
+    t_months, months = _timed(_prices, run_samples, prep, d)
     t_array, array = _timed(_prices, run_reference, prep, d)
     ref_d = {k: v[:n_ref] for k, v in d.items()}
     t_ref, ref = _timed(_per_sample, prep, ref_d)
-    pairs = ((t_chunk, n), (t_fused, n), (t_array, n), (t_ref, n_ref))
+    pairs = ((t_chunk, n), (t_months, n), (t_array, n), (t_ref, n_ref))
     us = [1e6 * t[0] / k for t, k in pairs]  # wall
     cu = [1e6 * t[1] / k for t, k in pairs]  # CPU of this process (less sensitive to load)
-    diff = float(np.abs(fused - array).max())
+    diff = float(np.abs(months - array).max())
     same = np.allclose(array[:n_ref], ref, rtol=1e-9, atol=1e-12)
     print(f"1. kernel: {prep.market.n} simulated nodes ({len(prep.market.commodities)} "
           f"commodities reached by the preset's shocks; {prep.full.n} nodes and "

@@ -1,5 +1,5 @@
-"""The compiled month (market.v2.fused) against the NumPy array form it replaces, and the
-runner's compiled reductions against the paths they summarise."""
+"""The compiled month (market.v2.lanes, samples as SIMD lanes) against the NumPy array form
+it replaces, and the runner's compiled reductions against the paths they summarise."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Model v2 chunks for the sweep runner: per-sample summaries of the monthly paths.
 
 Each chunk runs samples [start, stop) of model v2 (block-seeded draws, so numbers never
-depend on chunking or executor) in one compiled loop over samples and months
-(:func:`critmin.market.v2.fused.month`), reducing the months inside it to the runner's
-per-sample columns (the v1 keys, plus new keys for the regions EU and KOR, physical
+depend on chunking or executor) in one compiled loop over blocks of samples (SIMD lanes)
+and months (:func:`critmin.market.v2.lanes.month`), reducing the months inside it to the
+runner's per-sample columns (the v1 keys, plus new keys for the regions EU and KOR, physical
 shortfall and stages), written straight into a float32 column block (one row per stored
 column, commodities no shock reaches prefilled at their baseline). Paths of the first
 samples are stored as quarterly means (the store's path table is quarterly, as v1's).
@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from critmin.data.schemas import STAGES
-from critmin.market.v2 import fused
+from critmin.market.v2 import lanes
 from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
 from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
@@ -156,11 +156,14 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
         block[i0:i0 + C] = np.nan_to_num(base["cover"][:, :, REGIONS.index(r)].T, posinf=0.0)
     paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
     fiscal = np.zeros(S)
-    N, R = prep.market.n, len(REGIONS)
-    st, out, wk = fused.new_state(1, N, R, Cs), fused.new_out(1, N, R), fused.new_work(N, R, Cs)
+    N, R, B = prep.market.n, len(REGIONS), lanes.LANES
+    st, out = lanes.new_state(N, R, Cs, B), lanes.new_out(N, R, B)
+    wk, pl = lanes.new_work(N, R, Cs, B), lanes.new_par(N, R, B)
     e = np.empty
-    acc = (e(Cs), e(Cs), e((Cs, R)), e((Cs, R)), e((Cs, R)), e((Cs, R)), e(N), e(N), e(1))
-    run_chunk(job.net_a, job.scen_a, par_arrays(k), st, out, wk, H, prep.market.price_usd_t,
+    acc = (e((Cs, B)), e((Cs, B)), e((Cs, R, B)), e((Cs, R, B)), e((Cs, R, B)),
+           e((Cs, R, B)), e((N, B)), e((N, B)), e(B), e(B), e(1))
+    run_chunk(job.net_a, job.scen_a, par_arrays(k), pl, st, out, wk, H,
+              prep.market.price_usd_t,
               job.floors[:, prep.cols], job.fiscal_rest, job.wanted, *job.rows, block, fiscal,
               paths, acc)
     err = float(acc[-1][0])
@@ -203,87 +206,131 @@ def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
 
 
 @numba.njit(cache=True, error_model="numpy", _nrt=False)
-def run_chunk(net, sc, par, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
+def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
               r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block, fiscal,
               paths, acc):  # pragma: no cover - compiled
-    """Every sample of the chunk through ``H`` months (state row 0 reused), reduced to
-    the stored columns in ``block`` and ``fiscal``; paths of the first samples; the
-    largest relative mass-balance error in acc[-1][0] (acc: per-sample scratch)."""
+    """Every sample of the chunk through ``H`` months, a block of lanes at a time, reduced
+    to the stored columns in ``block`` and ``fiscal``; paths of the first samples; the
+    largest relative mass-balance error in acc[-1][0] (acc: per-lane scratch)."""
     S = block.shape[1]
-    C, R = wanted.shape
+    B = pl.adjust.shape[0]
+    err_all = 0.0
+    for s0 in range(0, S, B):
+        n = min(B, S - s0)
+        lanes.load_par(par, s0, n, pl)
+        lanes.init(net, sc, pl, st)
+        _reset(acc)
+        for t in range(H):
+            lanes.month(net, sc, pl, t, st, out, wk)
+            _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
+                          acc)
+        _store(st, acc, wanted, r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired,
+               r_sp, r_sph, block, fiscal, s0, n)
+        err = acc[9]
+        for ln in range(n):
+            err_all = max(err_all, err[ln])
+    acc[10][0] = err_all
+
+
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def _reset(acc):  # pragma: no cover - compiled
+    pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, err, _ = acc
+    pk_ratio[:] = 1.0
+    pk_px[:] = 0.0  # log price until the end of the months
+    unmet[:] = 0.0
+    pk_phys[:] = 0.0
+    mcover[:] = np.inf
+    var[:] = 0.0
+    sp[:] = 0.0  # log price until the end of the months
+    sph[:] = 0.0
+    fc[:] = 0.0
+    err[:] = 0.0
+
+
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths, acc
+                  ):  # pragma: no cover - compiled
+    """Fold month ``t`` of every lane into the per-sample accumulators ``acc``."""
+    pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, err, _ = acc
+    C, R, B = unmet.shape
     N = net.W.shape[0]
     n_p = paths.shape[1]
-    err = 0.0
-    pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, err_out = acc
-    for s in range(S):
-        fused.init(net, sc, par, s, st, 0)
-        pk_ratio[:] = 1.0
-        pk_px[:] = 0.0  # log price until the end of the months
-        unmet[:] = 0.0
-        pk_phys[:] = 0.0
-        mcover[:] = np.inf
-        var[:] = 0.0
-        sp[:] = 0.0  # log price until the end of the months
-        sph[:] = 0.0
-        fc = 0.0
-        for t in range(H):
-            fused.month(net, sc, par, s, t, st, 0, out, 0, wk)
-            fc += fiscal_rest[t]
-            for k in range(C):
-                i = net.hl[k]
-                lx, lc = st.pX[0, i], st.pC[0, i]
-                if lx != lc:  # exponentials only where the segments split (else ratio 1)
-                    pk_ratio[k] = max(pk_ratio[k], np.exp(lx) / np.exp(lc))
-                pk_px[k] = max(pk_px[k], lx)  # exp is monotone: exp of the largest
-                for r in range(R):
-                    u = out.shortfall[0, i, r] * sc.wanted[t, i, r]
-                    unmet[k, r] += u
-                    pk_phys[k, r] = max(pk_phys[k, r], 1.0 - st.ratio[0, i, r])
-                    cv = out.cover[0, i, r]
-                    if not (cv >= mcover[k, r]) and not np.isnan(cv):
-                        mcover[k, r] = cv
-                    var[k, r] += u / 12.0 * p0[k]
-                fl0, fl1, fl2 = floors[t, k, 0], floors[t, k, 1], floors[t, k, 2]
-                if fl1 != 0.0:
-                    p_usd = np.exp(lx) * p0[k]
-                    floor = fl0 * p0[k]
-                    fc += fl1 / 12.0 * (max(0.0, floor - p_usd) - fl2 * max(0.0, p_usd - floor)
-                                        * (1.0 if floor > 0 else 0.0))
-                if s < n_p:
-                    px = np.exp(lx)
-                    paths[0, s, t, k] = px
-                    paths[1, s, t, k] = px / np.exp(lc)
-                    for q in range(4):
-                        paths[2 + q, s, t, k] = out.shortfall[0, i, PATH_REGIONS[q]]
-                    paths[6, s, t, k] = max(out.n[0, i], 0.0)
-            for i in range(N):
-                sp[i] = max(sp[i], st.pX[0, i])
-                ph = 0.0
-                d_sum = 0.0
-                q_sum = 0.0
-                for r in range(R):
-                    ph = ((1.0 - st.ratio[0, i, r]) * net.use0[i, r] if r == 0
-                          else ph + (1.0 - st.ratio[0, i, r]) * net.use0[i, r])
-                    d_sum = out.deliv[0, i, r] if r == 0 else d_sum + out.deliv[0, i, r]
-                    q_sum = out.Q[0, i, r] if r == 0 else q_sum + out.Q[0, i, r]
-                sph[i] += ph / max(net.use_sum[i], 1e-300) / H
-                err = max(err, abs((d_sum - q_sum) / net.W[i]))
-        fiscal[s] = fc
-        for k in range(C):
-            block[r_ratio[k], s] = pk_ratio[k]
-            block[r_px[k], s] = max(1.0, np.exp(pk_px[k]))
-            block[r_fired[k], s] = 1.0 if st.fired[0, k] < NEVER else 0.0
+    exp = lanes.lane_exp
+    for ln in range(B):
+        fc[ln] += fiscal_rest[t]
+    for k in range(C):
+        i = net.hl[k]
+        pk = p0[k]
+        for ln in range(B):
+            lx, lc = st.pX[i, ln], st.pC[i, ln]
+            split = exp(lx) / exp(lc) if lx != lc else 1.0  # 1 where the segments agree
+            pk_ratio[k, ln] = max(pk_ratio[k, ln], split)
+            pk_px[k, ln] = max(pk_px[k, ln], lx)  # exp is monotone: exp of the largest
+        for r in range(R):
+            wt = sc.wanted[t, i, r]
+            for ln in range(B):
+                u = out.shortfall[i, r, ln] * wt
+                unmet[k, r, ln] += u
+                pk_phys[k, r, ln] = max(pk_phys[k, r, ln], 1.0 - st.ratio[i, r, ln])
+                cv = out.cover[i, r, ln]
+                mcover[k, r, ln] = cv if cv < mcover[k, r, ln] else mcover[k, r, ln]
+                var[k, r, ln] += u / 12.0 * pk
+        fl0, fl1, fl2 = floors[t, k, 0], floors[t, k, 1], floors[t, k, 2]
+        if fl1 != 0.0:
+            floor = fl0 * pk
+            up = 1.0 if floor > 0 else 0.0
+            for ln in range(B):
+                p_usd = exp(st.pX[i, ln]) * pk
+                fc[ln] += fl1 / 12.0 * (max(0.0, floor - p_usd)
+                                       - fl2 * max(0.0, p_usd - floor) * up)
+        for ln in range(min(n, n_p - s0)):
+            s = s0 + ln
+            px = np.exp(st.pX[i, ln])
+            paths[0, s, t, k] = px
+            paths[1, s, t, k] = px / np.exp(st.pC[i, ln])
+            for q in range(4):
+                paths[2 + q, s, t, k] = out.shortfall[i, PATH_REGIONS[q], ln]
+            paths[6, s, t, k] = max(out.n[i, ln], 0.0)
+    for i in range(N):
+        use = max(net.use_sum[i], 1e-300)
+        w = net.W[i]
+        for ln in range(B):
+            sp[i, ln] = max(sp[i, ln], st.pX[i, ln])
+            ph = 0.0
+            d_sum = 0.0
+            q_sum = 0.0
             for r in range(R):
-                block[r_short[k, r], s] = unmet[k, r] / max(wanted[k, r], 1e-300)
-                block[r_phys[k, r], s] = pk_phys[k, r]
+                ph += (1.0 - st.ratio[i, r, ln]) * net.use0[i, r]
+                d_sum += out.deliv[i, r, ln]
+                q_sum += out.Q[i, r, ln]
+            sph[i, ln] += ph / use / H
+            err[ln] = max(err[ln], abs((d_sum - q_sum) / w))
+
+
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def _store(st, acc, wanted, r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp,
+           r_sph, block, fiscal, s0, n):  # pragma: no cover - compiled
+    """The first ``n`` lanes' reductions into columns s0.. of ``block`` and ``fiscal``."""
+    pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, _, _ = acc
+    C, R, _ = unmet.shape
+    N = sp.shape[0]
+    for ln in range(n):
+        s = s0 + ln
+        fiscal[s] = fc[ln]
+        for k in range(C):
+            block[r_ratio[k], s] = pk_ratio[k, ln]
+            block[r_px[k], s] = max(1.0, np.exp(pk_px[k, ln]))
+            block[r_fired[k], s] = 1.0 if st.fired[k, ln] < NEVER else 0.0
+            for r in range(R):
+                block[r_short[k, r], s] = unmet[k, r, ln] / max(wanted[k, r], 1e-300)
+                block[r_phys[k, r], s] = pk_phys[k, r, ln]
                 if r_cover[k, r] >= 0:
-                    cv = mcover[k, r]
+                    cv = mcover[k, r, ln]
                     block[r_cover[k, r], s] = 0.0 if (np.isnan(cv) or np.isinf(cv)) else cv
-                    block[r_var[k, r], s] = var[k, r]
+                    block[r_var[k, r], s] = var[k, r, ln]
         for i in range(N):
-            block[r_sp[i], s] = max(1.0, np.exp(sp[i]))
-            block[r_sph[i], s] = sph[i]
-    err_out[0] = err
+            block[r_sp[i], s] = max(1.0, np.exp(sp[i, ln]))
+            block[r_sph[i], s] = sph[i, ln]
 
 
 def simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, responses,

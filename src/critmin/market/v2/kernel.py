@@ -48,14 +48,34 @@ def h_only(p, eps, kappa):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _fallback(newton, lo, hi):  # pragma: no cover - compiled
+    """Next point where the Newton step leaves the bracket: the solver's bound itself
+    where the step heads past it (the root lies at or beyond it: one evaluation there
+    settles it, not 40 halvings), else the bracket's midpoint."""
+    if newton >= hi and hi == LOG_P_HI:
+        return LOG_P_HI
+    if newton <= lo and lo == LOG_P_LO:
+        return LOG_P_LO
+    return 0.5 * (lo + hi)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def solve_at(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
     """One root of :func:`solve` by safeguarded Halley steps (Newton where Halley's step
     leaves the bracket, bisection where both do); returns the last evaluated point p
     (its next step under SOLVER_TOL: within about that of the root) with h(p),
     exp(-eta*p) and exp(es*p) there (the last 1 where m is 0: its term vanishes)."""
-    lo, hi = LOG_P_LO, LOG_P_HI
-    p = min(max(p0, lo), hi)
-    for _ in range(SOLVER_STEPS):
+    return solve_from(a, b, c, m, eps, kappa, eta, es, min(max(p0, LOG_P_LO), LOG_P_HI),
+                      LOG_P_LO, LOG_P_HI, SOLVER_STEPS)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def solve_from(a, b, c, m, eps, kappa, eta, es, p, lo, hi, steps
+               ):  # pragma: no cover - compiled
+    """:func:`solve_at` from point ``p`` inside the bracket (lo, hi), at most ``steps``
+    evaluations: the iteration's whole state, so a solve interrupted after some steps
+    continues here exactly as it would have gone on."""
+    for _ in range(steps):
         pp = max(p, 0.0)
         g = eps + kappa * pp
         h = np.exp(-eps * p - 0.5 * kappa * pp * pp)
@@ -73,7 +93,7 @@ def solve_at(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compile
         den = 2 * df * df - f * d2
         nxt = p - 2 * f * df / den if den > df * df else newton
         if not lo < nxt < hi:
-            nxt = newton if lo < newton < hi else 0.5 * (lo + hi)
+            nxt = newton if lo < newton < hi else _fallback(newton, lo, hi)
         if abs(nxt - p) < SOLVER_TOL:
             return p, h, e1, e2
         p = nxt

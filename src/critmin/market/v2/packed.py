@@ -1,4 +1,4 @@
-"""Model v2 inputs as flat arrays for the compiled month (:mod:`critmin.market.v2.fused`).
+"""Model v2 inputs as flat arrays for the compiled month (:mod:`critmin.market.v2.lanes`).
 
 Three named tuples of NumPy arrays: the network and its links (:class:`NetA`), the compiled
 scenario with its controls and response rules (:class:`ScenA`, months H) and the latent

@@ -22,8 +22,8 @@ import pandas as pd
 import xarray as xr
 
 from critmin.data.schemas import STAGES
-from critmin.market.v2.fused import run_months
 from critmin.market.v2.kernel import Links, initial_state, links_of, params_from, step
+from critmin.market.v2.lanes import run_months
 from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_network
 from critmin.market.v2.packed import net_arrays, par_arrays, scen_arrays
 from critmin.market.v2.policy import CompiledV2, _stocks, compile_v2
@@ -118,7 +118,7 @@ def latent_priors(net, model: str = "v2") -> pd.DataFrame:
 def run_samples(prep: Prepared, d: dict, months: int, responses: bool = True,
                 record=None) -> None:
     """Run the samples of draws ``d`` month by month through the compiled month
-    (:mod:`critmin.market.v2.fused`); ``record(t, out)`` receives each month's outputs
+    (:mod:`critmin.market.v2.lanes`); ``record(t, out)`` receives each month's outputs
     (the keys of kernel.step; arrays are reused between months, copy what you keep)."""
     m = prep.market
     k = params_from(d, m)

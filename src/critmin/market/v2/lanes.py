@@ -1,0 +1,810 @@
+"""Model v2's monthly step compiled across samples (Numba, SIMD lanes): the production kernel.
+
+The same equations as the NumPy array form :func:`critmin.market.v2.kernel.step` (kept as
+the reference the benchmark and the tests compare against), laid out for the vector units:
+every state and work array ends in a lane axis of LANES samples, and each equation is an
+innermost loop over lanes with no per-sample branch (selects, not jumps), so the compiler
+turns it into AVX/AVX-512 arithmetic. The network is the same for every lane, so node and
+region indices stay scalar. The price solver steps all lanes together (VECTOR_STEPS
+steps, in a buffer with fixed row offsets); lanes not yet converged then finish in the
+scalar solver from where they stand, so every lane takes exactly the steps of
+:func:`critmin.market.v2.kernel.solve_at`.
+
+Exponentials are :func:`lane_exp` (inlined, vectorisable, within 1 ulp of libm's), so the
+results agree with the array form to rounding. :func:`month` advances all lanes by month
+``t``; :func:`run_months` runs samples month by month for the paths interface; the
+runner's chunk loop with its per-sample reductions lives in
+:mod:`critmin.simulate.runner_v2`.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import llvmlite.binding
+import numba
+import numpy as np
+
+from critmin.market.v2.kernel import (
+    DT,
+    LOG_P_HI,
+    LOG_P_LO,
+    NEVER,
+    SOLVER_STEPS,
+    SOLVER_TOL,
+    solve_from,
+)
+from critmin.market.v2.network import R_CHN
+from critmin.market.v2.packed import HOLDERS, R_ROW
+
+if llvmlite.binding.llvm_version_info >= (14,):
+    # A loop over lanes reads and writes a dozen arrays; LLVM vectorises it behind runtime
+    # checks that the arrays do not overlap, but by default gives up past 128 such checks
+    # (this raises the limit for code compiled in this process; the checks stay).
+    llvmlite.binding.set_option("critmin", "-vectorize-memory-check-threshold=4096")
+
+LANES = 32
+"""Samples per block of lanes (a compile-time constant: the solver's buffer offsets). 32,
+64 and 128 measured 153, 154 and 168 us/sample for the runner's chunk (Oct 2025 preset)."""
+
+State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
+                             "started", "out_ratio", "gov_first", "fired"))
+Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
+                         "shortfall", "cover", "g"))
+Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
+                           "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
+                           "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x"))
+ParL = namedtuple("ParL", (
+    "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
+    "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
+    "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift"))
+jit = numba.njit(cache=True, error_model="numpy", _nrt=False)
+"""Compiled without reference counting (nothing here allocates; callers own every array)."""
+inline = numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+"""Inlined at the call site by Numba (a call inside a loop over lanes stops vectorisation)."""
+
+_POW2 = np.ldexp(1.0, np.arange(-1000, 1001))
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_INV_FACT = 1.0 / np.cumprod(np.arange(1.0, 14.0))  # 1/1!, ..., 1/13!
+
+
+@inline
+def lane_exp(x):  # pragma: no cover - compiled
+    """exp(x) for |x| <= 690 (clamped there), within 1 ulp of libm's: x = k ln2 + r with
+    |r| <= ln2/2, exp(r) by its Taylor series to r^13 (truncation below 2e-16), times 2**k
+    from a table. No branch and no call, so loops over lanes vectorise."""
+    x = min(max(x, -690.0), 690.0)
+    k = np.floor(x * 1.4426950408889634 + 0.5)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    c = _INV_FACT
+    q = c[12] * r + c[11]
+    q = q * r + c[10]
+    q = q * r + c[9]
+    q = q * r + c[8]
+    q = q * r + c[7]
+    q = q * r + c[6]
+    q = q * r + c[5]
+    q = q * r + c[4]
+    q = q * r + c[3]
+    q = q * r + c[2]
+    q = q * r + c[1]
+    q = q * r + c[0]
+    return (q * r + 1.0) * _POW2[int(k) + 1000]
+
+
+def new_state(N: int, R: int, C: int, B: int) -> State:
+    f = np.zeros
+    return State(St=f((N, R, B)), G=f((N, R, B)), G0=f((N, R, B)), F=f((N, R, B)),
+                 pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
+                 started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
+                 fired=f((C, B)))
+
+
+def new_out(N: int, R: int, B: int) -> Out:
+    f = np.zeros
+    return Out(n=f((N, B)), exd=f((N, R, B)), deliv=f((N, R, B)), cons=f((N, R, B)),
+               Q=f((N, R, B)), rel=f((N, R, B)), X=f((N, R, B)), binding=f((N, B)),
+               shortfall=f((N, R, B)), cover=f((N, R, B)), g=f((N, R, B)))
+
+
+def new_work(N: int, R: int, C: int, B: int) -> Work:
+    f = np.zeros
+    return Work(loss=f((N, R, B)), tgt=f((N, R, B)), qpot=f((N, R, B)),
+                planned=f((N, R, B)), M=f((N, R, B)), F=f((N, R, B)), U=f((N, R, B)),
+                P=f((N, R, B)), T=f((N, R, B)), cap=f((N, R, B)), hh=f((N, R, B)),
+                final=f((N, R, B)), orders=f((R, B)), w=f((R, B)), alert=f((N, B)),
+                eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
+                acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((8, B)),
+                sol=f((12, B)), x=f(X_ROWS * B))
+
+
+def new_par(N: int, R: int, B: int) -> ParL:
+    f = np.zeros
+    return ParL(eps_sr=f((N, B)), eps_lr=f((N, B)), es_sr=f((N, B)), es_lr=f((N, B)),
+                adjust=f(B), kappa=f(B), eta=f(B), tau_s=f(B), cover=f(B),
+                precaution=f(B), approval=f(B), refusal=f(B), freeze=f(B), ramp=f(B),
+                leakage=f(B), mobility=f(B), defence=f(B), snap=f(B), snap_delay=f(B),
+                restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)))
+
+
+@jit
+def load_par(par, s0, n, pl):  # pragma: no cover - compiled
+    """Draws of samples s0 .. s0+n-1 (a :class:`~critmin.market.v2.packed.ParA`) into the
+    lanes of ``pl``; lanes past ``n`` repeat the last sample (their results are unused)."""
+    B = pl.adjust.shape[0]
+    N = pl.eps_sr.shape[0]
+    R = pl.fill_shift.shape[0]
+    for ln in range(B):
+        s = s0 + min(ln, n - 1)
+        for i in range(N):
+            pl.eps_sr[i, ln] = par.eps_sr[s, i]
+            pl.eps_lr[i, ln] = par.eps_lr[s, i]
+            pl.es_sr[i, ln] = par.es_sr[s, i]
+            pl.es_lr[i, ln] = par.es_lr[s, i]
+        for r in range(R):
+            pl.fill_shift[r, ln] = par.fill_shift[s, r]
+        pl.adjust[ln] = par.adjust[s]
+        pl.kappa[ln] = par.kappa[s]
+        pl.eta[ln] = par.eta[s]
+        pl.tau_s[ln] = par.tau_s[s]
+        pl.cover[ln] = par.cover[s]
+        pl.precaution[ln] = par.precaution[s]
+        pl.approval[ln] = par.approval[s]
+        pl.refusal[ln] = par.refusal[s]
+        pl.freeze[ln] = par.freeze[s]
+        pl.ramp[ln] = par.ramp[s]
+        pl.leakage[ln] = par.leakage[s]
+        pl.mobility[ln] = par.mobility[s]
+        pl.defence[ln] = par.defence[s]
+        pl.snap[ln] = 1.0 if par.snap[s] else 0.0
+        pl.snap_delay[ln] = par.snap_delay[s]
+        pl.restart_months[ln] = par.restart_months[s]
+        pl.idle_share[ln] = par.idle_share[s]
+
+
+@jit
+def init(net, sc, pl, st):  # pragma: no cover - compiled
+    """Initial state of every lane (as kernel.initial_state)."""
+    N, R = net.use0.shape
+    B = pl.adjust.shape[0]
+    for i in range(N):
+        for r in range(R):
+            gf = sc.gov_fill[r]
+            on = 1.0 if gf > 0 else 0.0
+            day = sc.gov_days[i, r] / 365.0 * net.use0[i, r]
+            f0 = 0.0 if net.raw[i] else net.prod0[i, r]
+            u = net.use0[i, r]
+            for ln in range(B):
+                st.St[i, r, ln] = pl.cover[ln] / 365.0 * u
+                g = day * min(max(gf + pl.fill_shift[r, ln] * on, 0.0), 1.0)
+                st.G[i, r, ln] = g
+                st.G0[i, r, ln] = g
+                st.F[i, r, ln] = f0
+                st.ratio[i, r, ln] = 1.0
+                st.gov_first[i, r, ln] = NEVER
+        for ln in range(B):
+            st.pX[i, ln] = 0.0
+            st.pC[i, ln] = 0.0
+            st.restart[i, ln] = 0.0
+            st.started[i, ln] = 0.0
+            st.out_ratio[i, ln] = 1.0
+    for k in range(st.fired.shape[0]):
+        for ln in range(B):
+            st.fired[k, ln] = NEVER
+
+
+@inline
+def _clip01(x):  # pragma: no cover - compiled
+    return min(max(x, 0.0), 1.0)
+
+
+@jit
+def controls(sc, pl, t, g, wk):  # pragma: no cover - compiled
+    """China's pass shares g (N, R, B), non-China losses, precautionary targets and alerts
+    in month ``t`` (as kernel._control_effects)."""
+    N, R, B = g.shape
+    for i in range(N):
+        for ln in range(B):
+            wk.alert[i, ln] = 0.0
+        for r in range(R):
+            for ln in range(B):
+                g[i, r, ln] = 1.0
+                wk.loss[i, r, ln] = 0.0
+                wk.tgt[i, r, ln] = 1.0
+    mid = t + 0.5
+    pass_f, on, warn, a_v = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
+    p_v, sev_v = wk.v[4], wk.v[5]
+    for c in range(sc.k_kind.shape[0]):
+        kind, L, gl = sc.k_kind[c], sc.k_L[c], sc.k_gl[c]
+        fixed_a = sc.k_approval[c]
+        refdef = sc.k_refdef[c]
+        for ln in range(B):
+            back = pl.snap[ln] > 0.5 and mid >= sc.k_susp_end[c] + pl.snap_delay[ln]
+            off = sc.k_susp[c, t] + sc.k_after[c, t] * (0.0 if back else 1.0)
+            ann = sc.k_ann[c, t] - off
+            if kind == 0:
+                A = pl.approval[ln] if np.isnan(fixed_a) else fixed_a
+                A = _clip01(1 - (1 - A) * pl.refusal[ln])
+                since = mid - sc.k_start[c] - (pl.freeze[ln] + 1) * L
+                ramp = _clip01(since / (pl.ramp[ln] * L)) if L > 0 else 1.0
+                civil = A * ramp * (1 - pl.defence[ln] * refdef)
+                p = gl + (1 - gl) * civil
+                sev = _clip01(1 - A + L / 3) * (1 - gl) + pl.defence[ln] * refdef
+            elif kind == 1:
+                p = 0.0
+                sev = 1.0
+            else:
+                p = 1.0
+                sev = 1.0
+            lk = pl.leakage[ln]
+            p_v[ln] = p + lk * (1 - p)
+            sev_v[ln] = _clip01(sev * (1 - lk))
+            a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
+            pass_f[ln] = 1 - a_v[ln] * (1 - p_v[ln])
+            on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln]
+            warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
+        if sc.k_china[c]:
+            for i in range(N):
+                if not sc.k_nodes[c, i]:
+                    continue
+                for r in range(R):
+                    if sc.k_targets[c, r]:
+                        for ln in range(B):
+                            g[i, r, ln] = g[i, r, ln] * pass_f[ln]
+                            wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
+                for ln in range(B):
+                    wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
+        else:
+            reg = sc.k_region[c]
+            for i in range(N):
+                flow = sc.k_flow[c, i]
+                node = 1.0 if sc.k_nodes[c, i] else 0.0
+                quota_share = min(1.0, sc.k_quota_t[c, i] / max(flow, 1e-9))
+                for ln in range(B):
+                    pi = quota_share if kind == 2 else p_v[ln]
+                    lost = a_v[ln] * (1 - pi) * flow * node
+                    wk.loss[i, reg, ln] += lost
+                    wk.alert[i, ln] = max(wk.alert[i, ln], 1.0 if lost > 0 else 0.0)
+
+
+@jit
+def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
+    """Output capacity online qpot (N, R, B) after outages, losses, additions, by-product
+    hosts, idle restarts and the de minimis cut; government releases (as kernel.step)."""
+    N, R, B = g.shape
+    for k in range(wk.acting.shape[0]):
+        for ln in range(B):
+            wk.acting[k, ln] = 1.0 if st.fired[k, ln] + sc.max_lag <= t else 0.0
+    ft = sc.fast_track and sc.shift > 0
+    t_ft = min(t + sc.shift, sc.added.shape[0] - 1)
+    host_f, ir = wk.v[0], wk.v[1]
+    for i in range(N):
+        act = wk.acting[net.ncom[i]]
+        out_any = sc.outage_any[t, i]
+        byp = 1.0 if net.byp[i] else 0.0
+        idle_fixed = net.idle_t[i]
+        for ln in range(B):
+            start = max(st.started[i, ln], wk.alert[i, ln], 1.0 if out_any else 0.0)
+            st.started[i, ln] = start
+            rs = min(1.0, st.restart[i, ln] + 1.0 / pl.restart_months[ln])
+            st.restart[i, ln] = rs if start > 0.5 else st.restart[i, ln]
+            idle = pl.idle_share[ln] * net.W[i] if np.isnan(idle_fixed) else idle_fixed
+            ir[ln] = idle * byp * st.restart[i, ln]
+            host_f[ln] = 1.0
+        if net.has_host[i]:
+            for ln in range(B):
+                hs = 0.0
+                for q in range(2):
+                    h = net.hosts[i, q]
+                    hs += st.out_ratio[h, ln] if h < N else 0.0
+                host_f[ln] = hs / net.n_host[i]
+        for r in range(R):
+            base = net.prod0[i, r] * (1 - sc.outage[t, i, r])
+            add_now, add_ft = sc.added[t, i, r], sc.added[t_ft, i, r]
+            split = net.split[i, r]
+            for ln in range(B):
+                added = add_ft if (ft and act[ln] > 0.5) else add_now
+                q = max(base + added - wk.loss[i, r, ln], 0.0)
+                q = q * host_f[ln] if byp > 0 else q
+                wk.qpot[i, r, ln] = q + ir[ln] * split
+    if sc.demin_any:
+        z = wk.v[2]
+        for i in range(N):
+            if not sc.demin[i]:
+                continue
+            for r in range(R):
+                if not net.ex[r]:
+                    continue
+                for ln in range(B):
+                    z[ln] = 1.0  # pass shares are at most 1
+                for q in range(net.inputs.shape[1]):
+                    u = net.inputs[i, q]
+                    for ln in range(B):
+                        z[ln] = min(z[ln], g[u, r, ln] if u < N else 1.0)
+                for ln in range(B):
+                    wk.qpot[i, r, ln] = wk.qpot[i, r, ln] * (1 - (1 - z[ln]) * net.cs_in[i])
+    _releases(net, sc, pl, t, st, wk, out)
+
+
+@jit
+def _releases(net, sc, pl, t, st, wk, out):  # pragma: no cover - compiled
+    """Government stock releases by each region's rule (as kernel.step)."""
+    N, R, B = out.rel.shape
+    for i in range(N):
+        act = wk.acting[net.ncom[i]]
+        for r in range(R):
+            rule, lag, rate0 = sc.gov_rule[r], sc.gov_lag[r], sc.gov_rate[r]
+            u = net.use0[i, r]
+            for ln in range(B):
+                a = act[ln] > 0.5 and sc.coord
+                on = (t >= st.gov_first[i, r, ln] + lag) if rule == 1 else (
+                    a if rule == 2 else False)
+                rate = rate0 * (2.0 if a else 1.0)
+                room = max(pl.cover[ln] / 365.0 * u - st.St[i, r, ln], 0.0)
+                rel = min(min(st.G[i, r, ln], rate * st.G0[i, r, ln]), room)
+                rel = rel if on else 0.0
+                st.G[i, r, ln] -= rel
+                st.St[i, r, ln] += rel
+                out.rel[i, r, ln] = rel
+
+
+@jit
+def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
+    """Planned output, elastic (M) and fixed (F) supply, use U at baseline price with
+    processors' input use, and target stocks T (as kernel.step)."""
+    N, R, B = wk.U.shape
+    ex_x, ex_c = wk.v[0], wk.v[1]
+    for i in range(N):
+        raw = net.raw[i]
+        for ln in range(B):
+            es = wk.es[i, ln]
+            ex_x[ln] = lane_exp(es * st.pX[i, ln])
+            ex_c[ln] = lane_exp(es * st.pC[i, ln])
+        for r in range(R):
+            ex_r = net.ex[r]
+            for ln in range(B):
+                q = wk.qpot[i, r, ln]
+                wk.planned[i, r, ln] = q * (ex_x[ln] if ex_r else ex_c[ln])
+                wk.M[i, r, ln] = q if raw else 0.0
+                wk.F[i, r, ln] = 0.0 if raw else st.F[i, r, ln]
+        if sc.offtake and net.is_hl[i] and sc.disrupted[t, net.ncom[i]]:
+            act = wk.acting[net.ncom[i]]
+            add = sc.offtake_share * net.ex_prod_sum[i]
+            for ln in range(B):
+                wk.F[i, R_ROW, ln] += add * act[ln]
+    tariff = sc.tariff_any[t]
+    for i in range(N):
+        u = net.user[i]
+        iu = net.int_user[i]
+        for r in range(R):
+            x0 = sc.U0[t, i, r]
+            lg = np.log1p(sc.tariff[t, i, r]) if tariff else 0.0
+            u0 = net.use0[i, r]
+            for ln in range(B):
+                x = x0 * lane_exp(-wk.eps[i, ln] * lg) if tariff else x0
+                pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
+                wk.P[i, r, ln] = pa
+                wk.U[i, r, ln] = x + pa
+                wk.T[i, r, ln] = pl.cover[ln] / 365.0 * u0 * wk.tgt[i, r, ln]
+
+
+# Rows of the solver's buffer (LANES values each; constant offsets, so the compiler sees
+# that the rows never overlap and vectorises the step without run-time alias checks).
+XA, XB, XC, XM, XEPS, XKAP, XETA, XES, XP, XLO, XHI, XGO, XRP, XRH, XR1, XR2 = range(16)
+X_ROWS = 16
+VECTOR_STEPS = 4
+"""Solver steps taken for all lanes together (3.4 evaluations per solve on average); the
+lanes still stepping after them finish one by one in the scalar solver, from where they
+stand (kernel.solve_from), so one slow lane does not hold up the rest."""
+
+
+@jit
+def solve(x):  # pragma: no cover - compiled
+    """Roots of a*h(p) + b + c*exp(-eta*p) - m*exp(es*p) = 0 for the LANES lanes of the
+    buffer ``x`` (rows XA..XES the terms, XP the starting point): each lane takes the
+    safeguarded Halley steps of kernel.solve_at and stops where it stops. Results in rows
+    XRP (p), XRH (h(p)), XR1 (exp(-eta p)), XR2 (exp(es p))."""
+    L = LANES
+    for ln in range(L):
+        x[XLO * L + ln] = LOG_P_LO
+        x[XHI * L + ln] = LOG_P_HI
+        x[XP * L + ln] = min(max(x[XP * L + ln], LOG_P_LO), LOG_P_HI)
+        x[XGO * L + ln] = 1.0
+    for _ in range(VECTOR_STEPS):
+        left = 0  # lanes still stepping (an integer sum: it vectorises)
+        for ln in range(L):  # "&", not "and": no branch in the loop
+            p = x[XP * L + ln]
+            ep, kp, et, e_s = x[XEPS * L + ln], x[XKAP * L + ln], x[XETA * L + ln], x[XES * L + ln]
+            m = x[XM * L + ln]
+            pp = max(p, 0.0)
+            g = ep + kp * pp
+            h = lane_exp(-ep * p - 0.5 * kp * pp * pp)
+            e1 = lane_exp(-et * p)
+            e2 = lane_exp(e_s * p) if m != 0.0 else 1.0
+            ah, ce, me = x[XA * L + ln] * h, x[XC * L + ln] * e1, m * e2
+            f = ah + x[XB * L + ln] + ce - me
+            df = min(-g * ah - et * ce - e_s * me, -1e-12)
+            lo = p if f > 0 else x[XLO * L + ln]
+            hi = x[XHI * L + ln] if f > 0 else p
+            newton = p - f / df
+            d2 = (g * g - (kp if p > 0 else 0.0)) * ah + et * et * ce - e_s * e_s * me
+            den = 2 * df * df - f * d2
+            nxt = p - 2 * f * df / den if den > df * df else newton
+            fall = 0.5 * (lo + hi)
+            fall = LOG_P_LO if (newton <= lo) & (lo == LOG_P_LO) else fall
+            fall = LOG_P_HI if (newton >= hi) & (hi == LOG_P_HI) else fall
+            inside = (lo < nxt) & (nxt < hi)
+            n_in = (lo < newton) & (newton < hi)
+            nxt = nxt if inside else (newton if n_in else fall)
+            conv = abs(nxt - p) < SOLVER_TOL
+            live = x[XGO * L + ln] > 0.5
+            stop = live & conv
+            go = live & (not conv)
+            x[XRP * L + ln] = p if stop else x[XRP * L + ln]
+            x[XRH * L + ln] = h if stop else x[XRH * L + ln]
+            x[XR1 * L + ln] = e1 if stop else x[XR1 * L + ln]
+            x[XR2 * L + ln] = e2 if stop else x[XR2 * L + ln]
+            x[XGO * L + ln] = 1.0 if go else 0.0
+            x[XP * L + ln] = nxt if go else p
+            x[XLO * L + ln] = lo if go else x[XLO * L + ln]
+            x[XHI * L + ln] = hi if go else x[XHI * L + ln]
+            left += 1 if go else 0
+        if left == 0:
+            return
+    for ln in range(L):
+        if x[XGO * L + ln] > 0.5:
+            p, h, e1, e2 = solve_from(
+                x[XA * L + ln], x[XB * L + ln], x[XC * L + ln], x[XM * L + ln], x[XEPS * L + ln],
+                x[XKAP * L + ln], x[XETA * L + ln], x[XES * L + ln], x[XP * L + ln],
+                x[XLO * L + ln], x[XHI * L + ln], SOLVER_STEPS - VECTOR_STEPS)
+            x[XRP * L + ln] = p
+            x[XRH * L + ln] = h
+            x[XR1 * L + ln] = e1
+            x[XR2 * L + ln] = e2
+
+
+@jit
+def _solve_segment(x, seg, q, eps, pl, es, p0, res):  # pragma: no cover - compiled
+    """Solve segment row ``q`` of ``seg`` (3, 4, LANES) from ``p0``; results into the
+    rows of ``res`` (4, LANES): p, h, exp(-eta p), exp(es p)."""
+    L = LANES
+    for ln in range(L):
+        x[XA * L + ln] = seg[q, 0, ln]
+        x[XB * L + ln] = seg[q, 1, ln]
+        x[XC * L + ln] = seg[q, 2, ln]
+        x[XM * L + ln] = seg[q, 3, ln]
+        x[XEPS * L + ln] = eps[ln]
+        x[XKAP * L + ln] = pl.kappa[ln]
+        x[XETA * L + ln] = pl.eta[ln]
+        x[XES * L + ln] = es[ln]
+        x[XP * L + ln] = p0[ln]
+    solve(x)
+    for ln in range(L):
+        res[0, ln] = x[XRP * L + ln]
+        res[1, ln] = x[XRH * L + ln]
+        res[2, ln] = x[XR1 * L + ln]
+        res[3, ln] = x[XR2 * L + ln]
+
+
+@jit
+def segments(wk, st, net, pl, i):  # pragma: no cover - compiled
+    """Clearing terms a, b, c, m of node ``i`` per lane (rows: world, China, ex-China),
+    per t/yr of world output, region sums in order (as kernel._segments)."""
+    R, B = wk.orders.shape
+    seg = wk.seg
+    for q in range(3):
+        for x in range(4):
+            for ln in range(B):
+                seg[q, x, ln] = 0.0
+    for r in range(R):
+        row = 1 if r == R_CHN else (2 if net.ex[r] else -1)
+        for ln in range(B):
+            u = wk.U[i, r, ln]
+            bt = -st.St[i, r, ln] / pl.tau_s[ln] - wk.F[i, r, ln]
+            ct = wk.T[i, r, ln] / pl.tau_s[ln]
+            mm = wk.M[i, r, ln]
+            seg[0, 0, ln] += u
+            seg[0, 1, ln] += bt
+            seg[0, 2, ln] += ct
+            seg[0, 3, ln] += mm
+            if row >= 0:
+                seg[row, 0, ln] += u
+                seg[row, 1, ln] += bt
+                seg[row, 2, ln] += ct
+                seg[row, 3, ln] += mm
+    w = net.W[i]
+    for q in range(3):
+        for x in range(4):
+            for ln in range(B):
+                seg[q, x, ln] = seg[q, x, ln] / w
+
+
+@jit
+def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
+    """World price, China's free exports (wk.n_free), allowances by destination (wk.cap)
+    and the split segment prices where the allowance binds; the new prices replace
+    last month's in the state (as kernel.step)."""
+    N, R, B = wk.U.shape
+    seg, sol, buf = wk.seg, wk.sol, wk.x
+    pw, hw, e1w, e2w = sol[0], sol[1], sol[2], sol[3]
+    pc, hc, e1c, e2c = sol[4], sol[5], sol[6], sol[7]
+    px, hx, e1x, e2x = sol[8], sol[9], sol[10], sol[11]
+    n_cap, bv = wk.v[6], wk.v[7]
+    for i in range(N):
+        eps, es = wk.eps[i], wk.es[i]
+        segments(wk, st, net, pl, i)
+        _solve_segment(buf, seg, 0, eps, pl, es, st.pX[i], sol[0:4])
+        w = net.W[i]
+        quota = sc.quota[t, i]
+        for ln in range(B):
+            nf = (wk.M[i, R_CHN, ln] * e2w[ln] + wk.F[i, R_CHN, ln]) - (
+                wk.U[i, R_CHN, ln] * hw[ln]
+                + (wk.T[i, R_CHN, ln] * e1w[ln] - st.St[i, R_CHN, ln]) / pl.tau_s[ln])
+            wk.n_free[i, ln] = nf
+            n_cap[ln] = 0.0
+        for r in range(R):
+            x = 1.0 if net.ex[r] else 0.0
+            ds, d0 = net.dshare[i, r], net.dest0[i, r]
+            for ln in range(B):
+                c = g[i, r, ln] * max(max(wk.n_free[i, ln], 0.0) * ds, d0) * x
+                wk.cap[i, r, ln] = c
+                n_cap[ln] += c
+        any_bind = False
+        for ln in range(B):
+            scale = quota / max(n_cap[ln], 1e-300) if n_cap[ln] > quota else 1.0
+            n_cap[ln] = min(n_cap[ln], quota)
+            bind = wk.n_free[i, ln] > n_cap[ln] + 1e-9 * w
+            bv[ln] = 1.0 if bind else 0.0
+            any_bind |= bind
+            seg[1, 1, ln] += n_cap[ln] / w  # the allowance moves between the segments
+            seg[2, 1, ln] -= n_cap[ln] / w
+            out.binding[i, ln] = bv[ln]
+            out.n[i, ln] = n_cap[ln] if bind else wk.n_free[i, ln]
+            wk.v[5, ln] = scale
+        for r in range(R):
+            for ln in range(B):
+                wk.cap[i, r, ln] = wk.cap[i, r, ln] * wk.v[5, ln]
+        if any_bind:
+            _solve_segment(buf, seg, 1, eps, pl, es, st.pC[i], sol[4:8])
+            _solve_segment(buf, seg, 2, eps, pl, es, st.pX[i], sol[8:12])
+        for ln in range(B):
+            b = any_bind and bv[ln] > 0.5
+            st.pX[i, ln] = px[ln] if b else pw[ln]
+            st.pC[i, ln] = pc[ln] if b else pw[ln]
+            wk.ex3[i, 0, 0, ln] = hx[ln] if b else hw[ln]
+            wk.ex3[i, 0, 1, ln] = e1x[ln] if b else e1w[ln]
+            wk.ex3[i, 0, 2, ln] = e2x[ln] if b else e2w[ln]
+            wk.ex3[i, 1, 0, ln] = hc[ln] if b else hw[ln]
+            wk.ex3[i, 1, 1, ln] = e1c[ln] if b else e1w[ln]
+            wk.ex3[i, 1, 2, ln] = e2c[ln] if b else e2w[ln]
+
+
+@jit
+def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
+    """Deliveries, China's exports by destination, availability ratio, processed output,
+    consumption and end stocks (wk.St1) at the cleared prices (as kernel._deliver)."""
+    N, R, B = wk.U.shape
+    orders, w = wk.orders, wk.w
+    s_x, osum, ord_x, lsum = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
+    n_ex = 0.0
+    for r in range(R):
+        n_ex += 1.0 if net.ex[r] else 0.0
+    for i in range(N):
+        for ln in range(B):
+            s_x[ln] = 0.0
+            osum[ln] = 0.0
+            ord_x[ln] = 0.0
+            lsum[ln] = 0.0
+        for r in range(R):
+            q = 0 if net.ex[r] else 1
+            x = 1.0 if net.ex[r] else 0.0
+            for ln in range(B):
+                h = wk.ex3[i, q, 0, ln]
+                wk.hh[i, r, ln] = h
+                o = wk.U[i, r, ln] * h + (wk.T[i, r, ln] * wk.ex3[i, q, 1, ln]
+                                         - st.St[i, r, ln]) / pl.tau_s[ln]
+                orders[r, ln] = o
+                qq = wk.M[i, r, ln] * wk.ex3[i, q, 2, ln] + wk.F[i, r, ln]
+                out.Q[i, r, ln] = qq
+                osum[ln] += max(o, 0.0) * x
+                ord_x[ln] += o * x
+        for r in range(R):  # ex-China output in region order (China's exports follow)
+            x = 1.0 if net.ex[r] else 0.0
+            for ln in range(B):
+                s_x[ln] += out.Q[i, r, ln] * x
+        for r in range(R):
+            ex_r = net.ex[r]
+            x = 1.0 if ex_r else 0.0
+            ds = net.dshare[i, r]
+            for ln in range(B):
+                ni = out.n[i, ln]
+                sx = s_x[ln] + ni
+                wr = max(orders[r, ln], 0.0) * x / max(osum[ln], 1e-300) if osum[ln] > 0 else (
+                    x / n_ex)
+                w[r, ln] = wr
+                d = orders[r, ln] - (ord_x[ln] - sx) * wr if ex_r else out.Q[i, r, ln] - ni
+                out.deliv[i, r, ln] = d
+                gap = max(ds * max(wk.n_free[i, ln], 0.0) - wk.cap[i, r, ln], 0.0)
+                gap = gap * x if out.binding[i, ln] > 0.5 else 0.0
+                lr = min((1 - pl.mobility[ln]) * gap, max(d, 0.0)) * x
+                orders[r, ln] = lr  # reused: losses by region
+                lsum[ln] += lr
+        for r in range(R):
+            x = 1.0 if net.ex[r] else 0.0
+            ds = net.dshare[i, r]
+            for ln in range(B):
+                d = out.deliv[i, r, ln] - orders[r, ln] + lsum[ln] * w[r, ln]
+                out.deliv[i, r, ln] = d
+                ni = out.n[i, ln]
+                out.exd[i, r, ln] = (wk.cap[i, r, ln] if out.binding[i, ln] > 0.5
+                                    else max(ni, 0.0) * ds * x)
+                avail = max(st.St[i, r, ln] + d * DT, 0.0)
+                hh = wk.hh[i, r, ln]
+                use = wk.U[i, r, ln] * hh
+                wk.final[i, r, ln] = (wk.U[i, r, ln] - wk.P[i, r, ln]) * hh
+                st.ratio[i, r, ln] = (min(1.0, avail / max(use * DT, 1e-300)) if use > 0
+                                     else 1.0)
+    _processed(net, st, wk, out)
+
+
+@jit
+def _processed(net, st, wk, out):  # pragma: no cover - compiled
+    """Processed output from the scarcest input, consumption and end stocks."""
+    N, R, B = wk.U.shape
+    z = wk.v[4]
+    for i in range(N):
+        raw = net.raw[i]
+        si = net.same_input[i]
+        for r in range(R):
+            for ln in range(B):
+                z[ln] = 1.0  # availability ratios are at most 1
+            for q in range(net.inputs.shape[1]):
+                u = net.inputs[i, q]
+                for ln in range(B):
+                    z[ln] = min(z[ln], st.ratio[u, r, ln] if u < N else 1.0)
+            for ln in range(B):
+                hs = wk.hh[si, r, ln] if si < N else 1.0
+                out.X[i, r, ln] = 0.0 if raw else wk.planned[i, r, ln] * z[ln] * hs
+    for i in range(N):
+        u = net.user[i]
+        iu = net.int_user[i]
+        thrift = net.thrift[i]
+        for r in range(R):
+            for ln in range(B):
+                pr = out.X[u, r, ln] * iu if u >= 0 else 0.0
+                pr = pr * wk.hh[i, r, ln] if thrift else pr
+                c = wk.final[i, r, ln] * st.ratio[i, r, ln] + pr
+                out.cons[i, r, ln] = c
+                wk.St1[i, r, ln] = max(st.St[i, r, ln] + (out.deliv[i, r, ln] - c) * DT, 0.0)
+
+
+@jit
+def finish(net, sc, t, st, wk, out):  # pragma: no cover - compiled
+    """New stocks and processed output into the state; release clocks, shortfall, cover
+    and the response rules' triggers (as kernel.step)."""
+    N, R, B = wk.U.shape
+    qs = wk.v[0]
+    for i in range(N):
+        for ln in range(B):
+            qs[ln] = 0.0
+        for r in range(R):
+            wanted = sc.wanted[t, i, r]
+            u0 = net.use0[i, r]
+            for ln in range(B):
+                qs[ln] += out.Q[i, r, ln]
+                st.St[i, r, ln] = wk.St1[i, r, ln]
+                st.F[i, r, ln] = out.X[i, r, ln]
+                short_now = st.ratio[i, r, ln] < 0.999 or st.St[i, r, ln] < 0.5 * wk.T[i, r, ln]
+                first = short_now and st.gov_first[i, r, ln] == NEVER
+                st.gov_first[i, r, ln] = t + 1.0 if first else st.gov_first[i, r, ln]
+                sf = min(max(1 - out.cons[i, r, ln] / max(wanted, 1e-300), 0.0), 1.0)
+                out.shortfall[i, r, ln] = sf if wanted > 0 else 0.0
+                cv = (st.St[i, r, ln] + st.G[i, r, ln]) / max(u0 / 365.0, 1e-300)
+                out.cover[i, r, ln] = cv if u0 > 0 else np.nan
+        for ln in range(B):
+            st.out_ratio[i, ln] = qs[ln] / net.W[i]
+    if sc.n_rules > 0:
+        _rules(net, sc, t, st, out)
+
+
+@jit
+def _rules(net, sc, t, st, out):  # pragma: no cover - compiled
+    """The response rules' triggers: first month each commodity's rules fire."""
+    R, B = out.g.shape[1], out.g.shape[2]
+    for k in range(net.hl.shape[0]):
+        i = net.hl[k]
+        if not sc.disrupted[t, k]:
+            continue
+        for ln in range(B):
+            ratio_x = lane_exp(st.pX[i, ln] - st.pC[i, ln])
+            a, b = out.cover[i, HOLDERS[0], ln], out.cover[i, HOLDERS[1], ln]
+            cmin = np.nan if (np.isnan(a) or np.isnan(b)) else min(a, b)
+            gmin = np.inf
+            for r in range(R):
+                gmin = min(gmin, out.g[i, r, ln]) if net.ex[r] else gmin
+            trig = False
+            for q in range(sc.n_rules):
+                if not np.isnan(sc.r_price[q]):
+                    trig |= ratio_x >= sc.r_price[q]
+                if not np.isnan(sc.r_cover[q]):
+                    trig |= (cmin <= sc.r_cover[q]) and sc.gov_hl_any[k]
+                if not np.isnan(sc.r_appr[q]):
+                    trig |= gmin <= sc.r_appr[q]
+            if trig and st.fired[k, ln] == NEVER:
+                st.fired[k, ln] = t + 1.0
+
+
+@jit
+def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
+    """Advance every lane by month ``t``: outputs to ``out``, cleared prices to the state."""
+    N, B = wk.eps.shape
+    for ln in range(B):
+        grow = 1 - np.exp(-t / pl.adjust[ln])
+        for i in range(N):
+            wk.eps[i, ln] = pl.eps_sr[i, ln] + (pl.eps_lr[i, ln] - pl.eps_sr[i, ln]) * grow
+            es = pl.es_sr[i, ln] + (pl.es_lr[i, ln] - pl.es_sr[i, ln]) * grow
+            wk.es[i, ln] = 0.0 if net.byp[i] else es
+    controls(sc, pl, t, out.g, wk)
+    supply(net, sc, pl, t, st, out.g, wk, out)
+    orders(net, sc, pl, t, st, wk)
+    prices(net, sc, pl, t, st, out.g, wk, out)
+    deliver(net, pl, st, wk, out)
+    finish(net, sc, t, st, wk, out)
+
+
+@jit
+def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
+    """Month ``t`` for every block of lanes (arrays with a leading block axis)."""
+    for b in range(sts.St.shape[0]):
+        st = State(
+            sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
+            sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b])
+        out = Out(
+            outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
+            outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b])
+        pl = ParL(
+            pls.eps_sr[b], pls.eps_lr[b], pls.es_sr[b], pls.es_lr[b], pls.adjust[b],
+            pls.kappa[b], pls.eta[b], pls.tau_s[b], pls.cover[b], pls.precaution[b],
+            pls.approval[b], pls.refusal[b], pls.freeze[b], pls.ramp[b], pls.leakage[b],
+            pls.mobility[b], pls.defence[b], pls.snap[b], pls.snap_delay[b],
+            pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b])
+        month(net, sc, pl, t, st, out, wk)
+
+
+def _blocks(make, nb: int, *shape):
+    """A named tuple like ``make(*shape)`` whose arrays have a leading block axis."""
+    one = make(*shape)
+    return type(one)(*(np.zeros((nb, *a.shape), dtype=a.dtype) for a in one))
+
+
+def _block(tup, b: int):
+    return type(tup)(*(a[b] for a in tup))
+
+
+def run_months(net_a, sc_a, par_a, S: int, months: int, record=None) -> None:
+    """Run ``S`` samples month by month in blocks of LANES lanes; ``record(t, out)`` gets
+    each month's outputs under kernel.step's keys, sample axis first (arrays rebuilt each
+    month)."""
+    N, R = net_a.use0.shape
+    C = net_a.hl.shape[0]
+    L = LANES
+    nb = -(-S // L)
+    sts, outs = _blocks(new_state, nb, N, R, C, L), _blocks(new_out, nb, N, R, L)
+    pls, wk = _blocks(new_par, nb, N, R, L), new_work(N, R, C, L)
+    for b in range(nb):
+        load_par(par_a, b * L, min(L, S - b * L), _block(pls, b))
+        init(net_a, sc_a, _block(pls, b), _block(sts, b))
+
+    def samples_first(a):  # (blocks, ..., lanes) -> (samples, ...)
+        return np.moveaxis(a, -1, 1).reshape(nb * L, *a.shape[1:-1])[:S]
+
+    for t in range(months):
+        step_blocks(net_a, sc_a, pls, sts, outs, wk, t)
+        if record is not None:
+            o = {k: samples_first(v) for k, v in dict(
+                pX=sts.pX, pC=sts.pC, exports=outs.n, exports_dest=outs.exd,
+                shortfall=outs.shortfall, short_physical=1.0 - sts.ratio, cover=outs.cover,
+                deliv=outs.deliv, cons=outs.cons, produced=outs.Q, released=outs.rel,
+                processed=outs.X, binding=outs.binding > 0.5,
+                stocks=sts.St + sts.G).items()}
+            record(t, o)
