@@ -7,8 +7,9 @@ innermost loop over lanes with no per-sample branch (selects, not jumps), so the
 turns it into AVX/AVX-512 arithmetic. The network is the same for every lane, so node and
 region indices stay scalar. The price solver steps all lanes together (VECTOR_STEPS
 steps, in a buffer with fixed row offsets); lanes not yet converged then finish in the
-scalar solver from where they stand, so every lane takes exactly the steps of
-:func:`critmin.market.v2.kernel.solve_at`.
+scalar solver from where they stand, so every lane takes the steps of
+:func:`critmin.market.v2.kernel.solve_at` (with exponentials an ulp apart, a lane may stop
+a step earlier or later, both within the solver's 1e-8 of the root).
 
 Exponentials are :func:`lane_exp` (inlined, vectorisable, within 1 ulp of libm's), so the
 results agree with the array form to rounding. :func:`month` advances all lanes by month
