@@ -149,19 +149,22 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
 
 
 def summarise_duckdb(folder) -> list[tuple]:
-    """P5/P50/P95 of a few columns straight from the Parquet parts."""
+    """P5/P50/P95 of a few columns straight from the Parquet parts, in one scan. (The
+    schema query lists each part's columns: DISTINCT, or every column is summarised once
+    per part.)"""
     import duckdb
 
     con = duckdb.connect()
     cols = [c for (c,) in con.execute(
-        f"SELECT name FROM parquet_schema('{folder}/chunk-*.parquet') "
-        "WHERE name LIKE 'peak_ratio|%' OR name LIKE 'shortfall_USA|%'").fetchall()]
-    out = []
-    for c in cols:
-        q = con.execute(f'SELECT quantile_cont("{c}", [0.05, 0.5, 0.95]) '
-                        f"FROM read_parquet('{folder}/chunk-*.parquet')").fetchone()[0]
-        out.append((c, *[round(float(x), 3) for x in q]))
-    return out
+        f"SELECT DISTINCT name FROM parquet_schema('{folder}/chunk-*.parquet') "
+        "WHERE name LIKE 'peak_ratio|%' OR name LIKE 'shortfall_USA|%' ORDER BY name"
+    ).fetchall()]
+    if not cols:
+        return []
+    terms = ", ".join(f'quantile_cont("{c}", [0.05, 0.5, 0.95])' for c in cols)
+    row = con.execute(f"SELECT {terms} FROM read_parquet('{folder}/chunk-*.parquet')"
+                      ).fetchone()
+    return [(c, *[round(float(x), 3) for x in q]) for c, q in zip(cols, row, strict=True)]
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ main app by importing this module from :mod:`critmin.cli`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -34,13 +35,24 @@ def _check_model(model: str) -> None:
         raise typer.Exit(2)
 
 
-def _posterior_env(directory: Path | None) -> None:
+@contextlib.contextmanager
+def _posterior_env(directory: Path | None):
+    """Read and write the posterior in ``directory`` for this command only: the previous
+    setting comes back when the command ends (an in-process caller keeps its own)."""
     import os
 
     from critmin.calibrate.posterior import ENV
 
+    before = os.environ.get(ENV)
     if directory is not None:
         os.environ[ENV] = str(directory)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV, None)
+        else:
+            os.environ[ENV] = before
 
 
 @app.command("calibrate")
@@ -133,11 +145,15 @@ def backtest_cmd(
 ) -> None:
     """Model P5/P50/P95 beside every observed value of the training episodes; 50 %/90 %
     coverage and CRPS for the v1 priors, the posterior and leave-one-episode-out fits."""
+    _check_model(model)
+    with _posterior_env(posterior):
+        _backtest(episode, as_json, html, model, samples, seed, data)
+
+
+def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
     from critmin.calibrate.backtest import figures, run_backtest, summary
     from critmin.calibrate.episodes import EpisodeError
 
-    _check_model(model)
-    _posterior_env(posterior)
     net = _load(data)
     try:
         rows, fan = run_backtest(net, episodes=_split(episode), model=model,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 from typer.testing import CliRunner
 
+from critmin.calibrate.posterior import ENV
 from critmin.cli import app
 
 runner = CliRunner()
@@ -39,6 +41,9 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     assert n["priors_v1"] == n["posterior"] == n["loo"]
     text = html.read_text()
     assert text.count("<script") >= 2 and "T_Sb_licence" in text and "src=\"http" not in text
+    # --posterior applied to that command only: later callers in this process read the
+    # shipped posterior again (the setting once leaked into every later test)
+    assert ENV not in os.environ
 
 
 def test_reserved_episode_is_refused(episode_dir, tmp_path):
