@@ -453,6 +453,7 @@ def simulate_cmd(
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
     import os
+    import sys
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -496,14 +497,25 @@ def simulate_cmd(
                     progress=lambda done, total, t=task: bar.update(t, completed=done,
                                                                    total=total))
     except KeyboardInterrupt:
+        message = ("simulate: interrupted; finished chunks are stored and the same command "
+                   "resumes from them")
+        workers = list((getattr(executor, "_processes", None) or {}).values())
         if executor is not None:
             # stop at once: chunks are written atomically, so a killed chunk is just redone
-            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+            for proc in workers:
                 proc.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
             executor = None
-        fail("simulate: interrupted; finished chunks are stored and the same command "
-             "resumes from them", 130)
+        if workers:
+            # A worker killed while sending its chunk's table leaves the pool's result
+            # reader waiting for the rest forever, and the interpreter's exit joins that
+            # thread (it hung, or printed a traceback). Stored chunks and the store are
+            # closed by now; leave without the exit hooks.
+            typer.echo(message, err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        fail(message, 130)
     except ValueError as exc:
         fail(f"simulate: {exc}")
     except RuntimeError as exc:  # store busy (another process writing), worker lost
