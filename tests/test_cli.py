@@ -55,3 +55,11 @@ def test_summary_and_sources_json():
     src = json.loads(run("data", "sources", "--json").stdout)
     assert all(s["rows"] >= 0 for s in src)
     assert any(s["source_id"] == "usgs_mcs2025_ree" and s["rows"] > 0 for s in src)
+
+
+def test_module_entry_point_has_every_command():
+    """`python -m critmin.cli` runs the same app as the `critmin` script: the commands
+    registered by the command modules (calibrate, backtest, sensitivity) included."""
+    for command in ("backtest", "calibrate", "sensitivity", "report", "serve"):
+        out = run(command, "--help")
+        assert out.returncode == 0, (command, out.stderr)

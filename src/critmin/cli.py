@@ -671,4 +671,8 @@ _register_brief(app)  # report and runs commands
 import critmin.cli_calibrate  # noqa: E402, F401  (calibrate, backtest, sensitivity)
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    # `python -m critmin.cli`: this module runs as __main__, and the command modules above
+    # registered their commands on the importable critmin.cli; run that app
+    from critmin.cli import app as _app
+
+    _app()
