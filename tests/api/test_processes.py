@@ -26,6 +26,7 @@ from .test_http import spec
 
 SCENARIO = "CN_2024_antimony_licensing"
 SAMPLES = 48 * 1024  # 48 chunks of 1,024
+JOB_CHUNKS = 64  # the server job's chunks of 1,024 samples
 
 
 def critmin(*args: str, **kw) -> subprocess.Popen:
@@ -125,11 +126,19 @@ def test_server_sigkill_mid_job_then_restart_shows_interrupted_and_resumes(tmp_p
     proc, url = start_server(db)
     try:
         r = httpx.post(f"{url}/api/jobs/simulate", headers=head, timeout=60,
-                       json={"scenario": spec(), "samples": 16 * 1024, "seed": 2})
+                       json={"scenario": spec(), "samples": JOB_CHUNKS * 1024, "seed": 2})
         assert r.status_code == 202, r.text
         job_id = r.json()["id"]
-        wait_for(lambda: httpx.get(f"{url}/api/jobs/{job_id}").json()["progress"] > 0)
-        workers = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+        wait_for(lambda: httpx.get(f"{url}/api/jobs/{job_id}").json()["progress"] > 0,
+                 step=0.02)
+        # freeze the server (its job's worker is its child) so the job cannot finish
+        # between that check and the kill: the compiled kernel runs a chunk in ~0.2 s
+        frozen = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(True))]
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        workers = frozen[1:]
+        for pid in workers:  # running again when the server dies, as in a real crash
+            os.kill(pid, signal.SIGCONT)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -146,7 +155,8 @@ def test_server_sigkill_mid_job_then_restart_shows_interrupted_and_resumes(tmp_p
                         in ("done", "failed") and j, 600, 0.25)
         assert done["status"] == "done", done
         run = httpx.get(f"{url}/api/runs/{job['run_id']}").json()
-        assert run["status"] == "complete" and run["chunks_done"] == run["n_chunks"] == 16
+        assert run["status"] == "complete" and run["chunks_done"] == run["n_chunks"] == \
+            JOB_CHUNKS
         assert httpx.post(f"{url}/api/jobs/{job_id}/resume", headers=head).status_code == 409
     finally:
         proc.terminate()
