@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from critmin.data.schemas import STAGES
 from critmin.market.v2 import lanes
@@ -137,8 +138,11 @@ def _fiscal_rest(prep: Prepared, floors: np.ndarray) -> np.ndarray:
 
 
 def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
-    """Run samples [start, stop) and reduce them (see the module notes): a pyarrow table
-    of the stored columns, the first samples' quarterly paths and the balance error."""
+    """Run samples [start, stop) and reduce them (see the module notes): the stored
+    columns as an encoded Parquet file (``parquet``), the first samples' quarterly paths
+    and the balance error. The worker encodes its chunk: a chunk's ~1,200 float32 columns
+    travel to the coordinator as ~17 MB of Parquet instead of ~79 MB of pickled table, and
+    the coordinator only writes the bytes."""
     prep = job.prep
     theta = None if job.posterior is None else job.posterior.theta(job.seed, start, stop)
     d = draws(prep.latent, job.seed, start, stop, restrict_theta(theta, prep.latent))
@@ -168,7 +172,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
               paths, acc)
     err = float(acc[-1][0])
     return {"start": start, "stop": stop,
-            "table": _table(block, fiscal, start, full.commodities, names),
+            "parquet": _encode(_table(block, fiscal, start, full.commodities, names)),
             "paths": _quarterly(job, paths, base) if n_p else {}, "balance_error": err}
 
 
@@ -184,6 +188,15 @@ def _table(block, fiscal, start, commodities, names) -> pa.Table:
             arrays.append(pa.array(row > 0.5) if name == "rrg_fired" else pa.array(row))
             cols.append(f"{name}|{c}")
     return pa.Table.from_arrays(arrays, names=cols)
+
+
+def _encode(table: pa.Table) -> pa.Buffer:
+    """A chunk's table as a Parquet file in memory: plain pages (dictionary encoding of the
+    ~1,200 float columns took 2.4x the time), Snappy (the constant columns of commodities
+    no shock reaches shrink to almost nothing)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, use_dictionary=False)
+    return sink.getvalue()
 
 
 def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
@@ -359,7 +372,7 @@ def simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, respons
 
     def finish(i: int, result: dict) -> None:
         nonlocal done
-        store.write_chunk(run_id, i, result["table"],
+        store.write_chunk(run_id, i, result["parquet"],
                           result["paths"] if result["start"] == 0 else None,
                           result["balance_error"])
         done += 1

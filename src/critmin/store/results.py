@@ -182,26 +182,33 @@ class ResultsStore:
                         [run_id, chunk_id])
         return row is not None and Path(row["path"]).exists()
 
-    def write_chunk(self, run_id: str, chunk_id: int, frame: pd.DataFrame,
-                    paths: dict | None, balance_error: float) -> None:
-        """Write a finished chunk atomically, then record it."""
+    def write_chunk(self, run_id: str, chunk_id: int, frame, paths: dict | None,
+                    balance_error: float) -> None:
+        """Write a finished chunk atomically, then record it. ``frame``: a DataFrame, a
+        pyarrow Table, or a chunk already encoded as Parquet (bytes or a pyarrow Buffer:
+        model v2's workers encode their own chunks, so the coordinator only writes them)."""
         folder = self.parts / run_id
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"chunk-{chunk_id:06d}.parquet"
         tmp = folder / f".chunk-{chunk_id:06d}.{os.getpid()}.tmp"
         if isinstance(frame, pd.DataFrame):
             frame.to_parquet(tmp, index=False)
-        else:  # a pyarrow Table (model v2's chunks); plain pages: dictionary encoding of
-            # ~1,200 float columns took 2.4x the time for larger files
+            rows = len(frame)
+        else:
             import pyarrow.parquet as pq
 
-            pq.write_table(frame, tmp, use_dictionary=False)
+            if isinstance(frame, bytes | memoryview) or hasattr(frame, "to_pybytes"):
+                tmp.write_bytes(frame)
+                rows = pq.ParquetFile(tmp).metadata.num_rows
+            else:  # a pyarrow Table
+                pq.write_table(frame, tmp, use_dictionary=False)
+                rows = frame.num_rows
         tmp.replace(target)
         if paths is not None:
             self._write_paths(folder, paths)
         with self._write() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
-                        [run_id, chunk_id, str(target), len(frame), float(balance_error),
+                        [run_id, chunk_id, str(target), rows, float(balance_error),
                          _now()])
 
     def _write_paths(self, folder: Path, paths: dict) -> None:
