@@ -72,3 +72,42 @@ def test_lane_solver_reproduces_the_scalar_solver(seed):
         assert abs(out[lanes.XRP, ln] - p) < 5e-8, ln
         assert np.allclose(out[[lanes.XRH, lanes.XR1, lanes.XR2], ln], [h, e1, e2],
                            rtol=1e-7), ln
+
+
+def _f(p, a, b, c, m, eps, kap, eta, es):
+    pp = max(p, 0.0)
+    return a * np.exp(-eps * p - 0.5 * kap * pp * pp) + b + c * np.exp(-eta * p) - m * np.exp(
+        es * p)
+
+
+def _root(args) -> float:
+    """The root by bisection to the last bit (f falls in p), or the bound beyond it."""
+    lo, hi = LOG_P_LO, LOG_P_HI
+    if _f(hi, *args) > 0:
+        return hi
+    if _f(lo, *args) < 0:
+        return lo
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _f(mid, *args) > 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10**6))
+def test_scalar_solver_ends_near_the_root_with_the_terms_of_its_end_point(seed):
+    """Solves that end on a short Halley step (kernel.ACCEPT_STEP) return its end point,
+    whose terms come from a series, not from exponentials: the point lies within the
+    solver's tolerance of the root and the terms equal the exponentials there."""
+    rows = _random_terms(seed)
+    for ln in range(L):
+        a, b, c, m, eps, kap, eta, es, p0 = rows[:9, ln]
+        p, h, e1, e2 = solve_at(a, b, c, m, eps, kap, eta, es, p0)
+        assert abs(p - _root((a, b, c, m, eps, kap, eta, es))) < 1e-8, ln
+        pp = max(p, 0.0)
+        want = [np.exp(-eps * p - 0.5 * kap * pp * pp), np.exp(-eta * p),
+                np.exp(es * p) if m != 0.0 else 1.0]
+        assert np.allclose([h, e1, e2], want, rtol=1e-12, atol=0), ln

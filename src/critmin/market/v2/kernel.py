@@ -29,6 +29,12 @@ LOG_P_LO, LOG_P_HI = np.log(0.05), np.log(200.0)
 orders exceed supply even at 200x, buyers are rationed and the shortfall is reported."""
 SOLVER_STEPS = 40
 SOLVER_TOL = 1e-8  # log price: prices within about 1e-8 (relative) of the clearing price
+ACCEPT_STEP = 2e-4
+"""A Halley step shorter than this ends the solve at its end point: Halley converges
+cubically, so that point lies within about K*step**3 of the root (K ~ g**2/3 for the
+steepest term's rate g <= ~6: under 1e-9, inside SOLVER_TOL), and its terms follow from
+the evaluated point's by a short series (:func:`shift_exp`) instead of three more
+exponentials. Saves about one evaluation per solve."""
 DT = 1.0 / 12.0
 NEVER = 10_000
 R_ROW = REGIONS.index("ROW")
@@ -59,12 +65,30 @@ def _fallback(newton, lo, hi):  # pragma: no cover - compiled
     return 0.5 * (lo + hi)
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def shift_exp(v, d):  # pragma: no cover - compiled
+    """v*exp(d) for |d| <= ~2e-3 by its series to d**4 (relative error below 1e-13)."""
+    return v * (1.0 + d * (1.0 + d * (0.5 + d * (1.0 / 6.0 + d * (1.0 / 24.0)))))
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def accepted_terms(p, nxt, h, e1, e2, m, eps, kappa, eta, es):  # pragma: no cover - compiled
+    """h, exp(-eta*p) and exp(es*p) at ``nxt`` from their values at ``p`` close by (the
+    last stays 1 where m is 0)."""
+    pp, qq = max(p, 0.0), max(nxt, 0.0)
+    d = nxt - p
+    dh = -eps * d - 0.5 * kappa * (qq * qq - pp * pp)
+    return (shift_exp(h, dh), shift_exp(e1, -eta * d),
+            shift_exp(e2, es * d) if m != 0.0 else 1.0)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def solve_at(a, b, c, m, eps, kappa, eta, es, p0):  # pragma: no cover - compiled
     """One root of :func:`solve` by safeguarded Halley steps (Newton where Halley's step
     leaves the bracket, bisection where both do); returns the last evaluated point p
-    (its next step under SOLVER_TOL: within about that of the root) with h(p),
-    exp(-eta*p) and exp(es*p) there (the last 1 where m is 0: its term vanishes)."""
+    (its next step under SOLVER_TOL: within about that of the root), or the end of a
+    Halley step shorter than ACCEPT_STEP, with h(p), exp(-eta*p) and exp(es*p) there
+    (the last 1 where m is 0: its term vanishes)."""
     return solve_from(a, b, c, m, eps, kappa, eta, es, min(max(p0, LOG_P_LO), LOG_P_HI),
                       LOG_P_LO, LOG_P_HI, SOLVER_STEPS)
 
@@ -91,11 +115,16 @@ def solve_from(a, b, c, m, eps, kappa, eta, es, p, lo, hi, steps
         newton = p - f / df
         d2 = (g * g - (kappa if p > 0 else 0.0)) * ah + eta * eta * ce - es * es * me
         den = 2 * df * df - f * d2
-        nxt = p - 2 * f * df / den if den > df * df else newton
+        halley = den > df * df
+        nxt = p - 2 * f * df / den if halley else newton
         if not lo < nxt < hi:
+            halley = False
             nxt = newton if lo < newton < hi else _fallback(newton, lo, hi)
         if abs(nxt - p) < SOLVER_TOL:
             return p, h, e1, e2
+        if halley and abs(nxt - p) < ACCEPT_STEP:
+            h, e1, e2 = accepted_terms(p, nxt, h, e1, e2, m, eps, kappa, eta, es)
+            return nxt, h, e1, e2
         p = nxt
     pp = max(p, 0.0)
     return (p, np.exp(-eps * p - 0.5 * kappa * pp * pp), np.exp(-eta * p),
