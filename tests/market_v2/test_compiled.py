@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from critmin.market.v2 import simulate_paths
+from critmin.market.v2.network import REGIONS
 from critmin.market.v2.paths import prepare, run_reference, run_samples
 from critmin.market.v2.priors import draws
 from critmin.scenarios import get_scenario
@@ -66,3 +67,31 @@ def test_runner_reductions_match_the_paths(net, tmp_path):
     short = ds["shortfall"].sel(commodity="antimony", region="USA").values
     # the run's shortfall weighs months by use wanted; antimony's is flat over the year
     assert np.allclose(got["shortfall_USA|antimony"], short.mean(axis=1), atol=1e-5)
+
+
+def test_runner_stores_the_baseline_of_commodities_no_shock_reaches(net, tmp_path):
+    """The Oct 2025 preset reaches 14 of 46 commodities; the others' columns are their
+    baseline (shared arrays in the chunk's table): no price move, no shortfall, no rule
+    fired, and stock cover drawn per sample."""
+    from critmin.market.v2.paths import baseline_arrays
+    from critmin.simulate.runner import simulate
+    from critmin.store import ResultsStore
+
+    sc = get_scenario("CN_2025_10_full_controls", net).model_copy(
+        update={"horizon_quarters": 1})
+    store = ResultsStore(tmp_path / "r.db")
+    run = simulate(net, sc, samples=100, seed=5, chunk_size=1024, store=store, model="v2")
+    got = store.samples(run)
+    prep = prepare(net, sc, 3)
+    quiet = [c for c in prep.full.commodities if c not in prep.market.commodities]
+    assert len(quiet) > 10
+    base = baseline_arrays(prep, draws(prep.latent, 5, 0, 100), 100)["cover"]
+    for c in quiet:
+        assert (got[f"peak_price_x|{c}"] == 1.0).all()
+        assert (got[f"peak_ratio|{c}"] == 1.0).all()
+        assert (got[f"shortfall_USA|{c}"] == 0.0).all()
+        assert not got[f"rrg_fired|{c}"].any()
+        for r in ("USA", "JPN"):
+            want = np.nan_to_num(base[:, prep.full.commodities.index(c), REGIONS.index(r)])
+            assert np.allclose(got[f"min_cover_{r}|{c}"], want, rtol=1e-6), (c, r)
+    assert got[f"min_cover_USA|{quiet[0]}"].nunique() > 1

@@ -24,7 +24,7 @@ from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
 from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
 from critmin.market.v2.paths import Prepared, baseline_arrays, prepare, restrict_theta
-from critmin.market.v2.policy import month_bounds
+from critmin.market.v2.policy import gov_stocks, month_bounds
 from critmin.market.v2.priors import draws
 
 SHORT_REGIONS = ("USA", "JPN", "EU", "KOR", "ROW", "CHN")
@@ -57,6 +57,7 @@ class JobV2:
     scen_a: ScenA = None
     rows: tuple = None  # row indices of the kernel's outputs in the column block
     fill: np.ndarray = None  # (n_rows,) baseline of each stored row (NaN: no such stage)
+    varying: np.ndarray = None  # (n_rows,) bool: rows that vary by sample (the others: fill)
     fiscal_rest: np.ndarray = None  # (H,) fiscal cost of the commodities not simulated
     wanted: np.ndarray = None  # (C_sim, R) use wanted over the months, headline stage
     posterior: object = None  # critmin.simulate.paths.PosteriorInputs, or None (priors)
@@ -82,6 +83,7 @@ def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
                 net_a=net_arrays(prep.market, prep.links),
                 scen_a=scen_arrays(prep.market, prep.compiled, responses))
     job.rows, job.fill = _layout(prep)
+    job.varying = _varying(job.rows, len(job.fill), len(prep.full.commodities))
     job.fiscal_rest = _fiscal_rest(prep, floors)
     mk, cp = prep.market, prep.compiled
     wanted = np.zeros((len(mk.commodities), len(REGIONS)))
@@ -125,6 +127,37 @@ def _layout(prep: Prepared) -> tuple[tuple, np.ndarray]:
     return tuple(np.ascontiguousarray(r, dtype=np.int64) for r in rows), fill
 
 
+def _varying(rows: tuple, n_rows: int, C: int) -> np.ndarray:
+    """Rows the kernel writes, and every commodity's baseline cover rows (drawn per
+    sample); every other row of a chunk is its baseline, the same for all samples."""
+    out = np.zeros(n_rows, dtype=bool)
+    for r in rows:
+        out[r[r >= 0]] = True
+    names = metric_names()
+    for r in COVER_REGIONS:
+        i0 = names.index(f"min_cover_{r}") * C
+        out[i0:i0 + C] = True
+    return out
+
+
+def _base_cover(prep: Prepared, d: dict, S: int) -> np.ndarray:
+    """(len(COVER_REGIONS), C, S) baseline stock cover in days of every commodity at its
+    headline stage (as :func:`critmin.market.v2.paths.baseline_arrays`; 0 where a region
+    uses none)."""
+    full = prep.full
+    hl = full.headline
+    gd = gov_stocks(full, prep.scenario)
+    out = np.empty((len(COVER_REGIONS), len(full.commodities), S), dtype=np.float32)
+    days = np.asarray(d["cover_days"])
+    for j, r in enumerate(COVER_REGIONS):
+        ri = REGIONS.index(r)
+        gf = gd["gov_fill"][ri]
+        fill = np.clip(gf + d.get(f"fill_shift_{r}", np.zeros(S)) * (gf > 0), 0, 1)  # (S,)
+        cover = days[None] + gd["gov_days"][hl, ri][:, None] * fill[None]
+        out[j] = np.where(full.use0[hl, ri][:, None] > 0, cover, 0.0)
+    return out
+
+
 def _fiscal_rest(prep: Prepared, floors: np.ndarray) -> np.ndarray:
     """(H,) fiscal cost per month of price floors on commodities not simulated (at their
     baseline price)."""
@@ -151,13 +184,12 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     n_p = max(0, min(n_paths - start, S))
     full = prep.full
     C, Cs = len(full.commodities), len(prep.market.commodities)
-    block = np.empty((len(job.fill), S), dtype=np.float32)
-    block[:] = job.fill[:, None]
-    base = baseline_arrays(prep, d, S)
+    block = np.empty((len(job.fill), S), dtype=np.float32)  # rows not varying: not read
     names = metric_names()
-    for r in COVER_REGIONS:  # baseline cover of every commodity (simulated rows follow)
+    cover = _base_cover(prep, d, S)
+    for j, r in enumerate(COVER_REGIONS):  # every commodity's (simulated rows follow)
         i0 = names.index(f"min_cover_{r}") * C
-        block[i0:i0 + C] = np.nan_to_num(base["cover"][:, :, REGIONS.index(r)].T, posinf=0.0)
+        block[i0:i0 + C] = cover[j]
     paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
     fiscal = np.zeros(S)
     N, R, B = prep.market.n, len(REGIONS), lanes.LANES
@@ -172,20 +204,33 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
               paths, acc)
     err = float(acc[-1][0])
     return {"start": start, "stop": stop,
-            "parquet": _encode(_table(block, fiscal, start, full.commodities, names)),
-            "paths": _quarterly(job, paths, base) if n_p else {}, "balance_error": err}
+            "parquet": _encode(_table(job, block, fiscal, start, names)),
+            "paths": _quarterly(job, paths, baseline_arrays(prep, d, S)) if n_p else {},
+            "balance_error": err}
 
 
-def _table(block, fiscal, start, commodities, names) -> pa.Table:
-    """Stored columns: sample, fiscal_cost_usd, METRIC|COMMODITY (rrg_fired bool)."""
+def _table(job: JobV2, block, fiscal, start, names) -> pa.Table:
+    """Stored columns: sample, fiscal_cost_usd, METRIC|COMMODITY (rrg_fired bool); rows
+    that do not vary share one array per baseline value."""
     S = block.shape[1]
     arrays = [pa.array(np.arange(start, start + S)), pa.array(fiscal)]
     cols = ["sample", "fiscal_cost_usd"]
+    commodities = job.prep.full.commodities
     C = len(commodities)
+    same = {}
     for i, name in enumerate(names):
+        flag = name == "rrg_fired"
         for j, c in enumerate(commodities):
-            row = block[i * C + j]
-            arrays.append(pa.array(row > 0.5) if name == "rrg_fired" else pa.array(row))
+            row = i * C + j
+            if job.varying[row]:
+                v = block[row]
+                arrays.append(pa.array(v > 0.5) if flag else pa.array(v))
+            else:
+                key = (flag, float(job.fill[row]) if flag else job.fill[row].tobytes())
+                if key not in same:
+                    v = np.full(S, job.fill[row], dtype=np.float32)
+                    same[key] = pa.array(v > 0.5) if flag else pa.array(v)
+                arrays.append(same[key])
             cols.append(f"{name}|{c}")
     return pa.Table.from_arrays(arrays, names=cols)
 

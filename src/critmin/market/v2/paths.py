@@ -26,7 +26,7 @@ from critmin.market.v2.kernel import Links, initial_state, links_of, params_from
 from critmin.market.v2.lanes import run_months
 from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_network
 from critmin.market.v2.packed import net_arrays, par_arrays, scen_arrays
-from critmin.market.v2.policy import CompiledV2, _stocks, compile_v2
+from critmin.market.v2.policy import CompiledV2, compile_v2, gov_stocks
 from critmin.market.v2.priors import draws, latent_table
 
 _CACHE: dict = {}
@@ -242,7 +242,7 @@ def baseline_arrays(prep: Prepared, d: dict, S: int) -> dict:
     hl = full.headline
     c_idx = REGIONS.index("CHN")
     exports = np.maximum(full.prod0[hl, c_idx] - full.use0[hl, c_idx], 0.0)
-    gd = _stocks(full, prep.scenario)
+    gd = gov_stocks(full, prep.scenario)
     gov_days = gd["gov_days"][hl]
     fill = np.clip(gd["gov_fill"][None] + np.column_stack(
         [d.get(f"fill_shift_{r}", np.zeros(S)) if r in ("USA", "JPN") else np.zeros(S)

@@ -194,7 +194,9 @@ def _tariffs(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
     return out
 
 
-def _stocks(m: MarketNetwork, sc: Scenario) -> dict:
+def gov_stocks(m: MarketNetwork, sc: Scenario) -> dict:
+    """Government stocks of each importing region (China excluded): target days of use per
+    node, fill rate, release rule, decision lag (months) and release rate (per month)."""
     R = len(REGIONS)
     out = dict(gov_days=np.zeros((m.n, R)), gov_fill=np.zeros(R), gov_rule=["none"] * R,
                gov_lag=np.zeros(R), gov_rate=np.zeros(R))
@@ -228,4 +230,4 @@ def compile_v2(m: MarketNetwork, sc: Scenario, months: int, known: set) -> Compi
         scenario_id=sc.id, months=months, controls=controls, outage=outage,
         added_t=_capacity(m, sc, bounds, months), demand=_demand(m, sc, bounds, months),
         tariff=_tariffs(m, sc, bounds, months),
-        **_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted)
+        **gov_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted)
