@@ -60,7 +60,8 @@ Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P",
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
-    "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift"))
+    "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
+    "inv_tau", "cover_y"))
 jit = numba.njit(cache=True, error_model="numpy", _nrt=False)
 """Compiled without reference counting (nothing here allocates; callers own every array)."""
 inline = numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")
@@ -127,7 +128,8 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 adjust=f(B), kappa=f(B), eta=f(B), tau_s=f(B), cover=f(B),
                 precaution=f(B), approval=f(B), refusal=f(B), freeze=f(B), ramp=f(B),
                 leakage=f(B), mobility=f(B), defence=f(B), snap=f(B), snap_delay=f(B),
-                restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)))
+                restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
+                cover_y=f(B))
 
 
 @jit
@@ -150,6 +152,8 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.kappa[ln] = par.kappa[s]
         pl.eta[ln] = par.eta[s]
         pl.tau_s[ln] = par.tau_s[s]
+        pl.inv_tau[ln] = 1.0 / par.tau_s[s]  # stock terms multiply: no division per node
+        pl.cover_y[ln] = par.cover[s] / 365.0  # commercial cover, years of use
         pl.cover[ln] = par.cover[s]
         pl.precaution[ln] = par.precaution[s]
         pl.approval[ln] = par.approval[s]
@@ -178,7 +182,7 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
             f0 = 0.0 if net.raw[i] else net.prod0[i, r]
             u = net.use0[i, r]
             for ln in range(B):
-                st.St[i, r, ln] = pl.cover[ln] / 365.0 * u
+                st.St[i, r, ln] = pl.cover_y[ln] * u
                 g = day * min(max(gf + pl.fill_shift[r, ln] * on, 0.0), 1.0)
                 st.G[i, r, ln] = g
                 st.G0[i, r, ln] = g
@@ -343,7 +347,7 @@ def _releases(net, sc, pl, t, st, wk, out):  # pragma: no cover - compiled
                 on = (t >= st.gov_first[i, r, ln] + lag) if rule == 1 else (
                     a if rule == 2 else False)
                 rate = rate0 * (2.0 if a else 1.0)
-                room = max(pl.cover[ln] / 365.0 * u - st.St[i, r, ln], 0.0)
+                room = max(pl.cover_y[ln] * u - st.St[i, r, ln], 0.0)
                 rel = min(min(st.G[i, r, ln], rate * st.G0[i, r, ln]), room)
                 rel = rel if on else 0.0
                 st.G[i, r, ln] -= rel
@@ -388,7 +392,7 @@ def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
                 pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
                 wk.P[i, r, ln] = pa
                 wk.U[i, r, ln] = x + pa
-                wk.T[i, r, ln] = pl.cover[ln] / 365.0 * u0 * wk.tgt[i, r, ln]
+                wk.T[i, r, ln] = pl.cover_y[ln] * u0 * wk.tgt[i, r, ln]
 
 
 # Rows of the solver's buffer (LANES values each; constant offsets, so the compiler sees
@@ -509,8 +513,8 @@ def segments(wk, st, net, pl, i):  # pragma: no cover - compiled
         row = 1 if r == R_CHN else (2 if net.ex[r] else -1)
         for ln in range(B):
             u = wk.U[i, r, ln]
-            bt = -st.St[i, r, ln] / pl.tau_s[ln] - wk.F[i, r, ln]
-            ct = wk.T[i, r, ln] / pl.tau_s[ln]
+            bt = -st.St[i, r, ln] * pl.inv_tau[ln] - wk.F[i, r, ln]
+            ct = wk.T[i, r, ln] * pl.inv_tau[ln]
             mm = wk.M[i, r, ln]
             seg[0, 0, ln] += u
             seg[0, 1, ln] += bt
@@ -521,11 +525,11 @@ def segments(wk, st, net, pl, i):  # pragma: no cover - compiled
                 seg[row, 1, ln] += bt
                 seg[row, 2, ln] += ct
                 seg[row, 3, ln] += mm
-    w = net.W[i]
+    iw = 1.0 / net.W[i]  # multiplies: a division per lane costs ~16x a product
     for q in range(3):
         for x in range(4):
             for ln in range(B):
-                seg[q, x, ln] = seg[q, x, ln] / w
+                seg[q, x, ln] = seg[q, x, ln] * iw
 
 
 @jit
@@ -544,11 +548,12 @@ def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
         segments(wk, st, net, pl, i)
         _solve_segment(buf, seg, 0, eps, pl, es, st.pX[i], sol[0:4])
         w = net.W[i]
+        iw = 1.0 / w
         quota = sc.quota[t, i]
         for ln in range(B):
             nf = (wk.M[i, R_CHN, ln] * e2w[ln] + wk.F[i, R_CHN, ln]) - (
                 wk.U[i, R_CHN, ln] * hw[ln]
-                + (wk.T[i, R_CHN, ln] * e1w[ln] - st.St[i, R_CHN, ln]) / pl.tau_s[ln])
+                + (wk.T[i, R_CHN, ln] * e1w[ln] - st.St[i, R_CHN, ln]) * pl.inv_tau[ln])
             wk.n_free[i, ln] = nf
             n_cap[ln] = 0.0
         for r in range(R):
@@ -565,8 +570,8 @@ def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             bind = wk.n_free[i, ln] > n_cap[ln] + 1e-9 * w
             bv[ln] = 1.0 if bind else 0.0
             any_bind |= bind
-            seg[1, 1, ln] += n_cap[ln] / w  # the allowance moves between the segments
-            seg[2, 1, ln] -= n_cap[ln] / w
+            seg[1, 1, ln] += n_cap[ln] * iw  # the allowance moves between the segments
+            seg[2, 1, ln] -= n_cap[ln] * iw
             out.binding[i, ln] = bv[ln]
             out.n[i, ln] = n_cap[ln] if bind else wk.n_free[i, ln]
             wk.v[5, ln] = scale
@@ -594,10 +599,11 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
     consumption and end stocks (wk.St1) at the cleared prices (as kernel._deliver)."""
     N, R, B = wk.U.shape
     orders, w = wk.orders, wk.w
-    s_x, osum, ord_x, lsum = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
+    s_x, osum, ord_x, lsum, inv_o = wk.v[0], wk.v[1], wk.v[2], wk.v[3], wk.v[5]
     n_ex = 0.0
     for r in range(R):
         n_ex += 1.0 if net.ex[r] else 0.0
+    inv_ex = 1.0 / n_ex
     for i in range(N):
         for ln in range(B):
             s_x[ln] = 0.0
@@ -611,12 +617,14 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
                 h = wk.ex3[i, q, 0, ln]
                 wk.hh[i, r, ln] = h
                 o = wk.U[i, r, ln] * h + (wk.T[i, r, ln] * wk.ex3[i, q, 1, ln]
-                                         - st.St[i, r, ln]) / pl.tau_s[ln]
+                                         - st.St[i, r, ln]) * pl.inv_tau[ln]
                 orders[r, ln] = o
                 qq = wk.M[i, r, ln] * wk.ex3[i, q, 2, ln] + wk.F[i, r, ln]
                 out.Q[i, r, ln] = qq
                 osum[ln] += max(o, 0.0) * x
                 ord_x[ln] += o * x
+        for ln in range(B):
+            inv_o[ln] = 1.0 / max(osum[ln], 1e-300)
         for r in range(R):  # ex-China output in region order (China's exports follow)
             x = 1.0 if net.ex[r] else 0.0
             for ln in range(B):
@@ -628,8 +636,7 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
             for ln in range(B):
                 ni = out.n[i, ln]
                 sx = s_x[ln] + ni
-                wr = max(orders[r, ln], 0.0) * x / max(osum[ln], 1e-300) if osum[ln] > 0 else (
-                    x / n_ex)
+                wr = max(orders[r, ln], 0.0) * x * inv_o[ln] if osum[ln] > 0 else x * inv_ex
                 w[r, ln] = wr
                 d = orders[r, ln] - (ord_x[ln] - sx) * wr if ex_r else out.Q[i, r, ln] - ni
                 out.deliv[i, r, ln] = d
@@ -699,6 +706,8 @@ def finish(net, sc, t, st, wk, out):  # pragma: no cover - compiled
         for r in range(R):
             wanted = sc.wanted[t, i, r]
             u0 = net.use0[i, r]
+            i_want = 1.0 / max(wanted, 1e-300)
+            i_day = 1.0 / max(u0 / 365.0, 1e-300)
             for ln in range(B):
                 qs[ln] += out.Q[i, r, ln]
                 st.St[i, r, ln] = wk.St1[i, r, ln]
@@ -706,12 +715,13 @@ def finish(net, sc, t, st, wk, out):  # pragma: no cover - compiled
                 short_now = st.ratio[i, r, ln] < 0.999 or st.St[i, r, ln] < 0.5 * wk.T[i, r, ln]
                 first = short_now and st.gov_first[i, r, ln] == NEVER
                 st.gov_first[i, r, ln] = t + 1.0 if first else st.gov_first[i, r, ln]
-                sf = min(max(1 - out.cons[i, r, ln] / max(wanted, 1e-300), 0.0), 1.0)
+                sf = min(max(1 - out.cons[i, r, ln] * i_want, 0.0), 1.0)
                 out.shortfall[i, r, ln] = sf if wanted > 0 else 0.0
-                cv = (st.St[i, r, ln] + st.G[i, r, ln]) / max(u0 / 365.0, 1e-300)
+                cv = (st.St[i, r, ln] + st.G[i, r, ln]) * i_day
                 out.cover[i, r, ln] = cv if u0 > 0 else np.nan
+        i_w = 1.0 / net.W[i]
         for ln in range(B):
-            st.out_ratio[i, ln] = qs[ln] / net.W[i]
+            st.out_ratio[i, ln] = qs[ln] * i_w
     if sc.n_rules > 0:
         _rules(net, sc, t, st, out)
 
@@ -776,7 +786,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.kappa[b], pls.eta[b], pls.tau_s[b], pls.cover[b], pls.precaution[b],
             pls.approval[b], pls.refusal[b], pls.freeze[b], pls.ramp[b], pls.leakage[b],
             pls.mobility[b], pls.defence[b], pls.snap[b], pls.snap_delay[b],
-            pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b])
+            pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
+            pls.cover_y[b])
         month(net, sc, pl, t, st, out, wk)
 
 
