@@ -321,9 +321,10 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
         pk = p0[k]
         for ln in range(B):
             lx, lc = st.pX[i, ln], st.pC[i, ln]
-            split = exp(lx) / exp(lc) if lx != lc else 1.0  # 1 where the segments agree
+            split = exp(lx - lc) if lx != lc else 1.0  # 1 where the segments agree
             pk_ratio[k, ln] = max(pk_ratio[k, ln], split)
             pk_px[k, ln] = max(pk_px[k, ln], lx)  # exp is monotone: exp of the largest
+        pk12 = pk / 12.0
         for r in range(R):
             wt = sc.wanted[t, i, r]
             for ln in range(B):
@@ -332,7 +333,7 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
                 pk_phys[k, r, ln] = max(pk_phys[k, r, ln], 1.0 - st.ratio[i, r, ln])
                 cv = out.cover[i, r, ln]
                 mcover[k, r, ln] = cv if cv < mcover[k, r, ln] else mcover[k, r, ln]
-                var[k, r, ln] += u / 12.0 * pk
+                var[k, r, ln] += u * pk12
         fl0, fl1, fl2 = floors[t, k, 0], floors[t, k, 1], floors[t, k, 2]
         if fl1 != 0.0:
             floor = fl0 * pk
@@ -350,8 +351,8 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
                 paths[2 + q, s, t, k] = out.shortfall[i, PATH_REGIONS[q], ln]
             paths[6, s, t, k] = max(out.n[i, ln], 0.0)
     for i in range(N):
-        use = max(net.use_sum[i], 1e-300)
-        w = net.W[i]
+        i_use = 1.0 / (max(net.use_sum[i], 1e-300) * H)
+        i_w = 1.0 / net.W[i]
         for ln in range(B):
             sp[i, ln] = max(sp[i, ln], st.pX[i, ln])
             ph = 0.0
@@ -361,8 +362,8 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
                 ph += (1.0 - st.ratio[i, r, ln]) * net.use0[i, r]
                 d_sum += out.deliv[i, r, ln]
                 q_sum += out.Q[i, r, ln]
-            sph[i, ln] += ph / use / H
-            err[ln] = max(err[ln], abs((d_sum - q_sum) / w))
+            sph[i, ln] += ph * i_use
+            err[ln] = max(err[ln], abs(d_sum - q_sum) * i_w)
 
 
 @numba.njit(cache=True, error_model="numpy", _nrt=False)
