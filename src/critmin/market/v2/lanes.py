@@ -9,10 +9,14 @@ region indices stay scalar. The price solver steps all lanes together (VECTOR_ST
 steps, in a buffer with fixed row offsets); lanes not yet converged then finish in the
 scalar solver from where they stand, so every lane takes the steps of
 :func:`critmin.market.v2.kernel.solve_at` (with exponentials an ulp apart, a lane may stop
-a step earlier or later, both within the solver's 1e-8 of the root).
+a step earlier or later, both within the solver's 1e-8 of the root). One difference in
+where a solve starts: the world segment starts from last month's world price (state
+``pW``), the array form from last month's ex-China price, which lies far from it where an
+allowance binds (measured on the Oct 2025 preset: 2.01 instead of 2.23 evaluations per
+solve). Both end within the solver's tolerance of the same root.
 
 Exponentials are :func:`lane_exp` (inlined, vectorisable, within 1 ulp of libm's), so the
-results agree with the array form to rounding. :func:`month` advances all lanes by month
+results agree with the array form to the solver's tolerance. :func:`month` advances all lanes by month
 ``t``; :func:`run_months` runs samples month by month for the paths interface; the
 runner's chunk loop with its per-sample reductions lives in
 :mod:`critmin.simulate.runner_v2`.
@@ -51,7 +55,7 @@ LANES = 32
 64 and 128 measured 153, 154 and 168 us/sample for the runner's chunk (Oct 2025 preset)."""
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
-                             "started", "out_ratio", "gov_first", "fired"))
+                             "started", "out_ratio", "gov_first", "fired", "pW"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
@@ -101,7 +105,7 @@ def new_state(N: int, R: int, C: int, B: int) -> State:
     return State(St=f((N, R, B)), G=f((N, R, B)), G0=f((N, R, B)), F=f((N, R, B)),
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
-                 fired=f((C, B)))
+                 fired=f((C, B)), pW=f((N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -192,6 +196,7 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
         for ln in range(B):
             st.pX[i, ln] = 0.0
             st.pC[i, ln] = 0.0
+            st.pW[i, ln] = 0.0
             st.restart[i, ln] = 0.0
             st.started[i, ln] = 0.0
             st.out_ratio[i, ln] = 1.0
@@ -399,11 +404,13 @@ def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
 # that the rows never overlap and vectorises the step without run-time alias checks).
 XA, XB, XC, XM, XEPS, XKAP, XETA, XES, XP, XLO, XHI, XGO, XRP, XRH, XR1, XR2 = range(16)
 X_ROWS = 16
-VECTOR_STEPS = 3
+VECTOR_STEPS = 2
 """Solver steps taken for all lanes together; the lanes still stepping after them finish
 one by one in the scalar solver, from where they stand (kernel.solve_from), so one slow
-lane does not hold up the rest. With Halley steps ending early (kernel.ACCEPT_STEP), 2, 3
-and 4 measured 133, 136 and 135 us/sample for the runner's chunk: the same within noise."""
+lane does not hold up the rest. With Halley steps ending early (kernel.ACCEPT_STEP) and
+world solves starting from last month's world price, a solve takes 2.0 evaluations on
+average and 2 steps measured 110-112 us/sample for the runner's chunk against 117-119
+for 3 (Oct 2025 preset, alternating runs)."""
 
 
 @jit
@@ -546,7 +553,7 @@ def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
     for i in range(N):
         eps, es = wk.eps[i], wk.es[i]
         segments(wk, st, net, pl, i)
-        _solve_segment(buf, seg, 0, eps, pl, es, st.pX[i], sol[0:4])
+        _solve_segment(buf, seg, 0, eps, pl, es, st.pW[i], sol[0:4])  # from last month's
         w = net.W[i]
         iw = 1.0 / w
         quota = sc.quota[t, i]
@@ -585,6 +592,7 @@ def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             b = any_bind and bv[ln] > 0.5
             st.pX[i, ln] = px[ln] if b else pw[ln]
             st.pC[i, ln] = pc[ln] if b else pw[ln]
+            st.pW[i, ln] = pw[ln]
             wk.ex3[i, 0, 0, ln] = hx[ln] if b else hw[ln]
             wk.ex3[i, 0, 1, ln] = e1x[ln] if b else e1w[ln]
             wk.ex3[i, 0, 2, ln] = e2x[ln] if b else e2w[ln]
@@ -777,7 +785,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
     for b in range(sts.St.shape[0]):
         st = State(
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
-            sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b])
+            sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
+            sts.pW[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b])
