@@ -648,12 +648,9 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
                 out.Q[i, r, ln] = qq
                 osum[ln] += max(o, 0.0) * x
                 ord_x[ln] += o * x
+                s_x[ln] += qq * x  # ex-China output in region order (China's exports follow)
         for ln in range(B):
             inv_o[ln] = 1.0 / max(osum[ln], 1e-300)
-        for r in range(R):  # ex-China output in region order (China's exports follow)
-            x = 1.0 if net.ex[r] else 0.0
-            for ln in range(B):
-                s_x[ln] += out.Q[i, r, ln] * x
         for r in range(R):
             ex_r = net.ex[r]
             x = 1.0 if ex_r else 0.0
