@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -263,7 +262,7 @@ def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
     return out
 
 
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@lanes.jit
 def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
               r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block, fiscal,
               paths, acc):  # pragma: no cover - compiled
@@ -290,7 +289,7 @@ def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted,
     acc[10][0] = err_all
 
 
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@lanes.jit
 def _reset(acc):  # pragma: no cover - compiled
     pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, err, _ = acc
     pk_ratio[:] = 1.0
@@ -305,7 +304,7 @@ def _reset(acc):  # pragma: no cover - compiled
     err[:] = 0.0
 
 
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@lanes.jit
 def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths, acc
                   ):  # pragma: no cover - compiled
     """Fold month ``t`` of every lane into the per-sample accumulators ``acc``."""
@@ -366,7 +365,7 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
             err[ln] = max(err[ln], abs(d_sum - q_sum) * i_w)
 
 
-@numba.njit(cache=True, error_model="numpy", _nrt=False)
+@lanes.jit
 def _store(st, acc, wanted, r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp,
            r_sph, block, fiscal, s0, n):  # pragma: no cover - compiled
     """The first ``n`` lanes' reductions into columns s0.. of ``block`` and ``fiscal``."""

@@ -69,9 +69,32 @@ ParL = namedtuple("ParL", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y"))
-jit = numba.njit(cache=True, error_model="numpy", _nrt=False)
-"""Compiled without reference counting (nothing here allocates; callers own every array)."""
-inline = numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+
+
+def _register_noalias() -> dict:
+    """``noalias=True`` for Numba's decorators where this Numba has the flag: every array
+    argument then carries LLVM's ``noalias``, so loops over lanes vectorise without
+    run-time overlap checks (with them, LLVM's cost model left the loops of deliveries
+    scalar). Numba sets this flag only for its own parallel kernels and maps no decorator
+    option to it; this adds the mapping. Valid because no kernel here writes an array that
+    another of its arguments also reaches (callers pass distinct arrays). Measured on the
+    runner's chunk: 109-117 -> 85-92 us/sample, identical outputs."""
+    from numba.core import cpu, options
+    from numba.core.compiler import Flags
+
+    if not hasattr(Flags, "noalias"):  # pragma: no cover - other Numba versions
+        return {}
+    if not isinstance(getattr(cpu.CPUTargetOptions, "noalias", None),
+                      options.TargetOptions.Mapping):
+        cpu.CPUTargetOptions.noalias = options.TargetOptions.Mapping("noalias")
+    return {"noalias": True}
+
+
+NOALIAS = _register_noalias()
+jit = numba.njit(cache=True, error_model="numpy", _nrt=False, **NOALIAS)
+"""Compiled without reference counting (nothing here allocates; callers own every array),
+arrays not aliasing each other (:func:`_register_noalias`)."""
+inline = numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always", **NOALIAS)
 """Inlined at the call site by Numba (a call inside a loop over lanes stops vectorisation)."""
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
