@@ -5,8 +5,10 @@ depend on chunking or executor) in one compiled loop over blocks of samples (SIM
 and months (:func:`critmin.market.v2.lanes.month`), reducing the months inside it to the
 runner's per-sample columns (the v1 keys, plus new keys for the regions EU and KOR, physical
 shortfall and stages), written straight into a float32 column block (one row per stored
-column, commodities no shock reaches prefilled at their baseline). Paths of the first
-samples are stored as quarterly means (the store's path table is quarterly, as v1's).
+column; the columns of commodities no shock reaches share one array per baseline value).
+The worker encodes the chunk as Parquet, so the coordinator only writes bytes. Paths of
+the first samples are stored as quarterly means (the store's path table is quarterly, as
+v1's).
 """
 
 from __future__ import annotations
