@@ -24,8 +24,14 @@ from critmin.market.v2 import lanes
 from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
 from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
-from critmin.market.v2.paths import Prepared, baseline_arrays, prepare, restrict_theta
-from critmin.market.v2.policy import gov_stocks, month_bounds
+from critmin.market.v2.paths import (
+    Prepared,
+    baseline_arrays,
+    baseline_cover,
+    prepare,
+    restrict_theta,
+)
+from critmin.market.v2.policy import month_bounds
 from critmin.market.v2.priors import draws
 
 SHORT_REGIONS = ("USA", "JPN", "EU", "KOR", "ROW", "CHN")
@@ -141,24 +147,6 @@ def _varying(rows: tuple, n_rows: int, C: int) -> np.ndarray:
     return out
 
 
-def _base_cover(prep: Prepared, d: dict, S: int) -> np.ndarray:
-    """(len(COVER_REGIONS), C, S) baseline stock cover in days of every commodity at its
-    headline stage (as :func:`critmin.market.v2.paths.baseline_arrays`; 0 where a region
-    uses none)."""
-    full = prep.full
-    hl = full.headline
-    gd = gov_stocks(full, prep.scenario)
-    out = np.empty((len(COVER_REGIONS), len(full.commodities), S), dtype=np.float32)
-    days = np.asarray(d["cover_days"])
-    for j, r in enumerate(COVER_REGIONS):
-        ri = REGIONS.index(r)
-        gf = gd["gov_fill"][ri]
-        fill = np.clip(gf + d.get(f"fill_shift_{r}", np.zeros(S)) * (gf > 0), 0, 1)  # (S,)
-        cover = days[None] + gd["gov_days"][hl, ri][:, None] * fill[None]
-        out[j] = np.where(full.use0[hl, ri][:, None] > 0, cover, 0.0)
-    return out
-
-
 def _fiscal_rest(prep: Prepared, floors: np.ndarray) -> np.ndarray:
     """(H,) fiscal cost per month of price floors on commodities not simulated (at their
     baseline price)."""
@@ -187,10 +175,10 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     C, Cs = len(full.commodities), len(prep.market.commodities)
     block = np.empty((len(job.fill), S), dtype=np.float32)  # rows not varying: not read
     names = metric_names()
-    cover = _base_cover(prep, d, S)
+    cover = np.nan_to_num(baseline_cover(prep, d, S, COVER_REGIONS))  # (S, C, 2)
     for j, r in enumerate(COVER_REGIONS):  # every commodity's (simulated rows follow)
         i0 = names.index(f"min_cover_{r}") * C
-        block[i0:i0 + C] = cover[j]
+        block[i0:i0 + C] = cover[:, :, j].T
     paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
     fiscal = np.zeros(S)
     N, R, B = prep.market.n, len(REGIONS), lanes.LANES

@@ -237,19 +237,30 @@ def node_map(prep: Prepared) -> np.ndarray:
 def baseline_arrays(prep: Prepared, d: dict, S: int) -> dict:
     """Baseline values of every commodity of ``prep.full`` at its headline stage: China's
     net exports (C,), by destination (C, R), and stock cover in days (S, C, R) from the
-    draws (commercial cover plus government stocks at their fill)."""
+    draws (:func:`baseline_cover`)."""
     full = prep.full
     hl = full.headline
     c_idx = REGIONS.index("CHN")
     exports = np.maximum(full.prod0[hl, c_idx] - full.use0[hl, c_idx], 0.0)
+    return {"exports": exports, "exports_dest": full.dest0[hl],
+            "cover": baseline_cover(prep, d, S, REGIONS)}
+
+
+def baseline_cover(prep: Prepared, d: dict, S: int, regions) -> np.ndarray:
+    """(S, C, len(regions)) stock cover in days of every commodity of ``prep.full`` at its
+    headline stage: commercial cover plus government stocks at their drawn fill; NaN where
+    a region uses none."""
+    full = prep.full
+    hl = full.headline
     gd = gov_stocks(full, prep.scenario)
-    gov_days = gd["gov_days"][hl]
-    fill = np.clip(gd["gov_fill"][None] + np.column_stack(
-        [d.get(f"fill_shift_{r}", np.zeros(S)) if r in ("USA", "JPN") else np.zeros(S)
-         for r in REGIONS]) * (gd["gov_fill"][None] > 0), 0, 1)  # (S, R)
-    cover = np.asarray(d["cover_days"])[:, None, None] + gov_days[None] * fill[:, None, :]
-    cover = np.where(full.use0[hl][None] > 0, cover, np.nan)
-    return {"exports": exports, "exports_dest": full.dest0[hl], "cover": cover}
+    ri = [REGIONS.index(r) for r in regions]
+    gf = gd["gov_fill"][ri][None]
+    shift = np.column_stack([d.get(f"fill_shift_{r}", np.zeros(S)) if r in ("USA", "JPN")
+                             else np.zeros(S) for r in regions])  # (S, len(regions))
+    fill = np.clip(gf + shift * (gf > 0), 0, 1)
+    cover = (np.asarray(d["cover_days"])[:, None, None]
+             + gd["gov_days"][hl][:, ri][None] * fill[:, None, :])
+    return np.where(full.use0[hl][:, ri][None] > 0, cover, np.nan)
 
 
 def posterior_theta(seed: int, start: int, stop: int) -> dict | None:
