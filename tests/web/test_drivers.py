@@ -18,6 +18,7 @@ def test_drivers_endpoint_ranks_inputs_and_refuses_unknown_presets(server):
         body = httpx.get(f"{url}/api/dashboard/drivers/CN_2024_Sb_licence?wait=20",
                          timeout=60).json()
     rows = body["drivers"]
+    assert body["model"] == "v2"  # the runs' model (critmin.simulate.runner.DEFAULT_MODEL)
     assert rows and {r["commodity"] for r in rows} == {"antimony"}
     st = [r["ST"] for r in rows]
     assert st == sorted(st, reverse=True) and all(0.01 <= v <= 1 for v in st)
@@ -32,4 +33,5 @@ def test_scenario_page_shows_top_drivers_on_request(server, page):
     page.wait_for_selector("#drivers table", timeout=180_000)
     text = page.text_content("#drivers")
     assert "Total-order index" in text and "antimony" in text
+    assert "model v2" in page.text_content("#driverstatus")
     audit(page, "scenario_drivers")

@@ -255,7 +255,7 @@ async function explain(id) {
     for (let i = 0; i < 60; i++) {
       const r = await api(`/api/dashboard/drivers/${encodeURIComponent(id)}?wait=15`);
       if (!r.computing) {
-        status.textContent = `Total-order Sobol index of each input (share of the output's variance it explains with its interactions), ${r.samples} base samples, model v1.`;
+        status.textContent = `Total-order Sobol index of each input (share of the output's variance it explains with its interactions), ${r.samples} base samples, model ${r.model}.`;
         table($("drivers"), r.drivers, ["output", "commodity", "region", "input", "ST"],
           {ST: "Total-order index"});
         return;
