@@ -184,9 +184,9 @@ class ResultsStore:
 
     def write_chunk(self, run_id: str, chunk_id: int, frame, paths: dict | None,
                     balance_error: float) -> None:
-        """Write a finished chunk atomically, then record it. ``frame``: a DataFrame, a
-        pyarrow Table, or a chunk already encoded as Parquet (bytes or a pyarrow Buffer:
-        model v2's workers encode their own chunks, so the coordinator only writes them)."""
+        """Write a finished chunk atomically, then record it. ``frame``: a DataFrame (v1),
+        or a chunk already encoded as Parquet (bytes or a pyarrow Buffer: model v2's
+        workers encode their own chunks, so the coordinator only writes them)."""
         folder = self.parts / run_id
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"chunk-{chunk_id:06d}.parquet"
@@ -197,12 +197,8 @@ class ResultsStore:
         else:
             import pyarrow.parquet as pq
 
-            if isinstance(frame, bytes | memoryview) or hasattr(frame, "to_pybytes"):
-                tmp.write_bytes(frame)
-                rows = pq.ParquetFile(tmp).metadata.num_rows
-            else:  # a pyarrow Table
-                pq.write_table(frame, tmp, use_dictionary=False)
-                rows = frame.num_rows
+            tmp.write_bytes(frame)
+            rows = pq.ParquetFile(tmp).metadata.num_rows
         tmp.replace(target)
         if paths is not None:
             self._write_paths(folder, paths)
