@@ -137,21 +137,33 @@ def backtest_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     html: Annotated[Path | None, typer.Option(
         "--html", help="write one Plotly figure per episode to this HTML file")] = None,
-    model: Model = "v1",
+    model: Annotated[str | None, typer.Option(
+        help="market model: v1 (quarterly) or v2; default: the default model")] = None,
     samples: Annotated[int, typer.Option(min=10, help="Monte Carlo samples per run")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     posterior: PosteriorDir = None,
     data: DataPath = None,
 ) -> None:
-    """Model P5/P50/P95 beside every observed value of the training episodes; 50 %/90 %
-    coverage and CRPS for the v1 priors, the posterior and leave-one-episode-out fits."""
+    """Model P5/P25/P50/P75/P95 beside every observed value of the training episodes;
+    CRPS, CRPS skill against "no change" and a random walk, sharpness and 50/80/90 %
+    coverage per episode, horizon band and observable kind, for the v1 priors, the
+    model's priors, its posterior and its leave-one-episode-out fits."""
+    from critmin.simulate.runner import DEFAULT_MODEL
+
+    model = model or DEFAULT_MODEL
     _check_model(model)
     with _posterior_env(posterior):
         _backtest(episode, as_json, html, model, samples, seed, data)
 
 
 def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
-    from critmin.calibrate.backtest import figures, run_backtest, summary
+    from critmin.calibrate.backtest import (
+        default_variant,
+        figures,
+        run_backtest,
+        score_figures,
+        summary,
+    )
     from critmin.calibrate.episodes import EpisodeError
 
     net = _load(data)
@@ -165,24 +177,41 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
     if html is not None:
         from critmin.report.figures import write_html
 
-        write_html(figures(fan, rows), html, "critmin backtest")
+        write_html(score_figures(table) + figures(fan, rows), html, "critmin backtest")
     if as_json:
-        typer.echo(json.dumps({"model": model, "samples": samples, "seed": seed,
+        typer.echo(json.dumps({"model": model, "default_variant": default_variant(model),
+                               "samples": samples, "seed": seed,
                                "rows": _records(rows), "summary": _records(table)},
                               indent=1))
         return
-    view = Table(title=f"critmin backtest ({model}, {samples:,} samples) — per episode")
-    for c in ("variant", "episode", "n", "50 % cover", "90 % cover", "CRPS"):
-        view.add_column(c, justify="left" if c in ("variant", "episode") else "right")
-    for r in table.itertuples(index=False):
-        view.add_row(r.variant, r.episode, str(r.n), f"{r.coverage_50:.0%}",
-                     f"{r.coverage_90:.0%}", f"{r.crps:.3f}")
-    console.print(view)
-    console.print("CRPS on values relative to the episode's baseline (lower is better). "
-                  "Variants: priors_v1 (v1 on its priors), posterior (in-sample), loo "
-                  "(fitted without the episode).")
+    print_scores(table, f"critmin backtest ({model}, {samples:,} samples; default "
+                        f"inputs: {default_variant(model)})")
     if html is not None:
         console.print(f"figures written to {html}")
+
+
+def print_scores(table, title: str) -> None:
+    """The score table per variant and episode, then per variant and horizon band."""
+    cols = ("variant", "episode", "band", "n", "CRPS", "skill nc", "skill rw", "cov50",
+            "cov80", "cov90", "P95/P5", "w50")
+    view = Table(title=title)
+    for c in cols:
+        view.add_column(c, justify="left" if c in cols[:3] else "right")
+    sel = table[table["kind"].eq("ALL") & (table["band"].eq("ALL")
+                                           | table["episode"].eq("ALL"))]
+    for r in sel.itertuples(index=False):
+        view.add_row(r.variant, r.episode, r.band, str(r.n), f"{r.crps:.3f}",
+                     f"{r.skill_no_change:+.2f}", f"{r.skill_random_walk:+.2f}",
+                     f"{r.coverage_50:.0%}", f"{r.coverage_80:.0%}", f"{r.coverage_90:.0%}",
+                     f"{r.p95_p5:.1f}", f"{r.width_50:.2f}")
+    console.print(view)
+    console.print("CRPS on values relative to the pre-announcement value (lower is "
+                  "better); skill = 1 - CRPS / reference CRPS (1 perfect, 0 no better, "
+                  "< 0 worse) against no change (nc) and a random walk (rw); cov: "
+                  "coverage of the central 50/80/90 % intervals; w50: the 50 % "
+                  "interval's width (x baseline); bands: months after the announcement. Variants: "
+                  "priors_v1 (v1 on its priors), priors (the model's priors), posterior "
+                  "(in-sample), loo (fitted without the episode).")
 
 
 @app.command("sensitivity")

@@ -6,6 +6,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from critmin.calibrate.posterior import ENV
@@ -29,9 +30,17 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     res = runner.invoke(app, ["backtest", "--data", str(episode_dir), "--episode",
                               "T_Sb_licence", "--episode", "T_US_ban", "--json",
                               "--samples", "100", "--posterior", str(post),
-                              "--html", str(html)])
+                              "--html", str(html), "--model", "v1"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
+    assert (out["model"], out["default_variant"]) == ("v1", "posterior")
+    every = [s for s in out["summary"] if (s["episode"], s["band"], s["kind"]) ==
+             ("ALL", "ALL", "ALL")]
+    assert {s["variant"] for s in every} == {"priors_v1", "posterior", "loo"}
+    for s in every:
+        assert s["n"] == len(out["rows"]) // 3 and sum(s["pit_histogram"]) == s["n"]
+        assert s["coverage_50"] <= s["coverage_80"] <= s["coverage_90"]
+        assert s["skill_no_change"] == pytest.approx(1 - s["crps"] / s["crps_no_change"])
     rows = out["rows"]
     assert rows and all(set(r) >= KEYS for r in rows)
     assert {r["variant"] for r in rows} == {"priors_v1", "posterior", "loo"}
@@ -41,6 +50,7 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     assert n["priors_v1"] == n["posterior"] == n["loo"]
     text = html.read_text()
     assert text.count("<script") >= 2 and "T_Sb_licence" in text and "src=\"http" not in text
+    assert "PIT histogram" in text and "skill_no_change" in text
     # --posterior applied to that command only: later callers in this process read the
     # shipped posterior again (the setting once leaked into every later test)
     assert ENV not in os.environ

@@ -79,3 +79,39 @@ def test_shipped_episodes_give_the_targets_the_issue_asks(net):
     assert len(scored) >= 20
     assert set(scored["source_id"]) <= set(net.sources["source_id"])
     assert scored["observed"].ge(0).all() and scored["month_to"].lt(36).all()
+
+
+def test_reserved_commodities_are_exact_ids_of_the_data():
+    from critmin.calibrate.episodes import RESERVED
+
+    ids = set(critmin.load().commodities["commodity"])
+    for r in RESERVED:
+        assert set(r.commodities) <= ids, r.name
+    # scandium is one of the seven (its id is `scandium`, not `sc`)
+    obs = pd.DataFrame([dict(episode="x", commodity="scandium", observable="price_china",
+                             date="2025-06-15")])
+    with pytest.raises(EpisodeError, match="reserved window"):
+        check_observations(obs)
+
+
+def test_targets_carry_horizon_band_kind_and_pre_volatility(ep_net):
+    r = load_targets(ep_net, MINE).rows.set_index(["episode", "variable", "date"])
+    ex = r.loc[("T_Sb_licence", "exports_china", "2024-10-15")]
+    assert (ex["horizon"], ex["band"], ex["kind"]) == (2, "0-3", "exports")
+    late = r.loc[("T_Sb_licence", "exports_china", "2024-12-15")]
+    assert (late["horizon"], late["band"]) == (4, "4-9")
+    assert np.isclose(late["rw_months"], 122 / 30.4375)
+    nl = r.loc[("T_Sb_licence", "exports_china_dest", "2024-07-01")]
+    assert nl["kind"] == "exports_by_destination" and np.isnan(nl["pre_sigma"])
+    # T_US_ban's Rotterdam series has one value on the baseline date: no own volatility
+    us = r.loc[("T_US_ban", "price_ex_china", "2025-06-17")]
+    assert us["band"] == "4-9" and np.isnan(us["pre_sigma"])
+
+
+@pytest.mark.parametrize(("months", "band"), [(-2, "before"), (0, "0-3"), (3, "0-3"),
+                                               (4, "4-9"), (9, "4-9"), (10, "10-24"),
+                                               (24, "10-24"), (25, "25+")])
+def test_horizon_bands(months, band):
+    from critmin.calibrate.episodes import horizon_band
+
+    assert horizon_band(months) == band

@@ -19,8 +19,9 @@ import pandas as pd
 
 from critmin.calibrate import scoring
 from critmin.calibrate.abc import NOISE, add_noise, noise_name
-from critmin.calibrate.episodes import load_targets, model_values
+from critmin.calibrate.episodes import BANDS, KINDS, load_targets, model_values
 from critmin.calibrate.posterior import posterior_theta
+from critmin.simulate.paths import DEFAULT_INPUTS
 
 VARIANTS = ("priors_v1", "priors", "posterior", "loo")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -91,32 +92,114 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
                 if v is None:
                     continue
                 v = _observe(v, noise, r["variable"], seed, int(i))
-                q = scoring.quantiles(v, qs=(0.05, 0.5, 0.95))
-                rows.append(dict(
-                    episode=ep, commodity=r["commodity"], observable=r["observable"],
-                    destination=r["destination"], variable=r["variable"],
-                    region=r["region"], basis=r["basis"], unit=r["unit"], date=r["date"],
-                    observed=float(r["observed"]), p5=float(q[0]), p50=float(q[1]),
-                    p95=float(q[2]), crps=scoring.crps(v, r["observed"]),
-                    in_50=scoring.inside(v, r["observed"], 0.5),
-                    in_90=scoring.inside(v, r["observed"], 0.9),
-                    variant=variant, model=m, source_id=r["source_id"],
-                    estimated=bool(r["estimated"])))
+                rows.append(dict(**score_row(v, r), variant=variant, model=m))
             if fans:
                 fan[(variant, ep)] = _fan(ds, base, obs, sc, noise, seed)
-    return pd.DataFrame(rows), fan
+    return add_references(pd.DataFrame(rows)), fan
+
+
+def default_variant(model: str) -> str:
+    """The variant whose inputs ``critmin simulate`` uses for ``model`` by default:
+    ``priors`` (``priors_v1`` for v1) or ``posterior``."""
+    if DEFAULT_INPUTS.get(model) == "posterior":
+        return "posterior"
+    return "priors_v1" if model == "v1" else "priors"
+
+
+def score_row(v: np.ndarray, r) -> dict:
+    """Scores of the forecast samples ``v`` (relative to the baseline) of one target
+    row ``r`` (see :func:`critmin.calibrate.episodes.load_targets`), with the target's
+    identity; the reference forecasts' CRPS come later (:func:`add_references`)."""
+    y = float(r["observed"])
+    q = scoring.quantiles(v, qs=(0.05, 0.25, 0.5, 0.75, 0.95))
+    return dict(
+        episode=r["episode"], commodity=r["commodity"], observable=r["observable"],
+        destination=r["destination"], variable=r["variable"], region=r["region"],
+        kind=r["kind"], basis=r["basis"], unit=r["unit"], date=r["date"],
+        horizon=int(r["horizon"]), band=r["band"], observed=y,
+        p5=float(q[0]), p25=float(q[1]), p50=float(q[2]), p75=float(q[3]),
+        p95=float(q[4]), crps=scoring.crps(v, y), pit=scoring.pit(v, y),
+        in_50=scoring.inside(v, y, 0.5), in_80=scoring.inside(v, y, 0.8),
+        in_90=scoring.inside(v, y, 0.9), rw_months=float(r["rw_months"]),
+        pre_sigma=float(r["pre_sigma"]), source_id=r["source_id"],
+        estimated=bool(r["estimated"]))
+
+
+def add_references(rows: pd.DataFrame) -> pd.DataFrame:
+    """The CRPS of the two reference forecasts beside each scored row: ``no change``
+    (a point mass at the pre-announcement value, 1.0) and a ``random walk`` in logs from
+    it whose monthly spread is the series' own pre-period volatility (``rw_sigma``);
+    where the series has no usable pre-period volatility (fewer than two positive
+    values before the baseline date, or none changing) the median of its observable
+    kind's series is used and ``rw_sigma_pooled`` says so (all series' median when the
+    kind has none)."""
+    if rows.empty:
+        return rows.assign(crps_no_change=[], crps_random_walk=[], rw_sigma=[],
+                           rw_sigma_pooled=[])
+    own = rows["pre_sigma"].where(rows["pre_sigma"] > 0)
+    series = rows.assign(_own=own).drop_duplicates(
+        ["episode", "commodity", "variable", "region", "basis", "unit"])
+    everyone = series["_own"].median()
+    pooled = series.groupby("kind")["_own"].median().reindex(rows["kind"]).to_numpy()
+    pooled = np.where(np.isfinite(pooled), pooled, everyone)
+    sigma = np.where(own.notna(), own, pooled)
+    out = rows.assign(rw_sigma=sigma, rw_sigma_pooled=own.isna().to_numpy())
+    out["crps_no_change"] = [scoring.crps_no_change(y) for y in out["observed"]]
+    out["crps_random_walk"] = [scoring.crps_random_walk(y, s, h) for y, s, h in zip(
+        out["observed"], out["rw_sigma"], out["rw_months"], strict=True)]
+    return out
+
+
+BAND_ORDER = ("before", *(b for _, _, b in BANDS), "25+")
+SUMMARY = ["variant", "episode", "band", "kind", "n", "coverage_50", "coverage_80",
+           "coverage_90", "crps", "crps_no_change", "crps_random_walk", "skill_no_change",
+           "skill_random_walk", "p95_p5", "width_50", "pit_histogram"]
+
+
+def _scores(g: pd.DataFrame) -> pd.Series:
+    ratio, width = scoring.sharpness(g["p5"], g["p95"], g["p25"], g["p75"])
+    return pd.Series(dict(
+        n=len(g), coverage_50=g["in_50"].mean(), coverage_80=g["in_80"].mean(),
+        coverage_90=g["in_90"].mean(), crps=g["crps"].mean(),
+        crps_no_change=g["crps_no_change"].mean(),
+        crps_random_walk=g["crps_random_walk"].mean(),
+        skill_no_change=scoring.skill(g["crps"], g["crps_no_change"]),
+        skill_random_walk=scoring.skill(g["crps"], g["crps_random_walk"]),
+        p95_p5=ratio, width_50=width, pit_histogram=scoring.pit_histogram(g["pit"])))
 
 
 def summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per variant and episode (and ALL): observations, 50 %/90 % coverage, mean CRPS."""
+    """Scores per variant, episode, horizon band and observable kind, each also over ALL
+    of them: observations, coverage of the central 50/80/90 % intervals, mean CRPS of
+    the model and of the two reference forecasts, CRPS skill against each, sharpness
+    (median P95/P5 and median width of the 50 % interval, times the baseline) and the
+    PIT histogram (10 bins). Rows with band and kind ALL are the per-episode totals."""
     if rows.empty:
-        return pd.DataFrame(columns=["variant", "episode", "n", "coverage_50", "coverage_90",
-                                     "crps"])
-    both = pd.concat([rows, rows.assign(episode="ALL")])
-    g = both.groupby(["variant", "episode"], sort=False)
-    out = g.agg(n=("observed", "size"), coverage_50=("in_50", "mean"),
-                coverage_90=("in_90", "mean"), crps=("crps", "mean")).reset_index()
-    return out
+        return pd.DataFrame(columns=SUMMARY)
+    if "crps_no_change" not in rows:
+        rows = add_references(rows)
+    parts = []
+    for ep in (False, True):
+        for band in (False, True):
+            for kind in (False, True):
+                parts.append(rows.assign(**({"episode": "ALL"} if ep else {}),
+                                         **({"band": "ALL"} if band else {}),
+                                         **({"kind": "ALL"} if kind else {})))
+    both = pd.concat(parts, ignore_index=True)
+    out = [dict(variant=v, episode=e, band=b, kind=k, **_scores(g))
+           for (v, e, b, k), g in both.groupby(["variant", "episode", "band", "kind"],
+                                               sort=False)]
+    out = pd.DataFrame(out, columns=SUMMARY)
+    order = {"ALL": -1, **{b: i for i, b in enumerate(BAND_ORDER)},
+             **{k: i for i, k in enumerate(KINDS)}}
+    episodes = list(dict.fromkeys(rows["episode"]))
+    variants = list(dict.fromkeys(rows["variant"]))
+    key = out.assign(_v=out["variant"].map(variants.index),
+                     _e=out["episode"].map(lambda e: len(episodes) if e == "ALL"
+                                           else episodes.index(e)),
+                     _b=out["band"].map(order), _k=out["kind"].map(order))
+    return out.loc[key.sort_values(["_v", "_e", "_b", "_k"], kind="stable").index
+                   ].reset_index(drop=True)
 
 
 def _month_date(start: dt.date, m: int) -> str:
@@ -199,3 +282,38 @@ def figures(fan: dict, rows: pd.DataFrame) -> list:
         fig.update_layout(title=f"{ep} — {note}", height=320 * len(series) + 120)
         figs.append(fig)
     return figs
+
+
+def score_figures(table: pd.DataFrame) -> list:
+    """The PIT histogram of every variant over all observations, and the score table per
+    episode and per horizon band (all observable kinds), as Plotly figures."""
+    import plotly.graph_objects as go
+
+    if table.empty:
+        return []
+    every = table[table["episode"].eq("ALL") & table["band"].eq("ALL")
+                  & table["kind"].eq("ALL")]
+    pit = go.Figure()
+    edges = np.linspace(0, 1, 11)
+    for r in every.itertuples(index=False):
+        counts = np.asarray(r.pit_histogram, dtype=float)
+        pit.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts / max(counts.sum(), 1),
+                             width=0.09, name=f"{r.variant} (n={r.n})", opacity=0.6))
+    pit.add_hline(y=0.1, line_dash="dot", annotation_text="calibrated (flat)")
+    pit.update_layout(title="PIT histogram: where each observation falls in its forecast "
+                            "(flat = calibrated; U = too narrow; hump = too wide)",
+                      barmode="overlay", xaxis_title="PIT", yaxis_title="share", height=420)
+    rows = table[table["kind"].eq("ALL") & (table["band"].eq("ALL")
+                                            | table["episode"].eq("ALL"))]
+    cols = ["variant", "episode", "band", "n", "crps", "skill_no_change",
+            "skill_random_walk", "coverage_50", "coverage_80", "coverage_90", "p95_p5",
+            "width_50"]
+    fmt = {c: (lambda x: f"{x:.2f}") for c in cols[4:]}
+    fmt.update({c: (lambda x: f"{x:.0%}") for c in ("coverage_50", "coverage_80",
+                                                      "coverage_90")})
+    cells = [[fmt[c](x) if c in fmt else str(x) for x in rows[c]] for c in cols]
+    tab = go.Figure(go.Table(header={"values": cols}, cells={"values": cells}))
+    tab.update_layout(title="Scores per episode and horizon band (months after the "
+                            "announcement); skill = 1 - CRPS / reference CRPS",
+                      height=60 + 24 * (len(rows) + 2))
+    return [pit, tab]

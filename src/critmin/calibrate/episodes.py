@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from critmin.calibrate.scoring import monthly_log_volatility
 from critmin.scenarios.spec import ExportControl, Scenario
 
 
@@ -45,7 +46,9 @@ RESERVED = (
     Reserved("China's Apr 2025 licensing of seven medium/heavy rare earths and magnets",
              ("CN_2025_04_heavyREE_licensing", "CN_2025_04_heavyREE_licence",
               "CN_2025_04_REE"),
-             ("dy", "tb", "ree_other", "ndfeb_magnet", "sm", "gd", "lu", "sc", "y"),
+             # exact commodity ids of the data (scandium is ``scandium``); a test checks
+             # each one exists in commodities.csv
+             ("dy", "tb", "ree_other", "ndfeb_magnet", "sm", "gd", "lu", "scandium", "y"),
              dt.date(2025, 4, 1), dt.date(2025, 9, 30)),
 )
 OBSERVABLES = {"price_ex_china": "price_ex_china", "price_china": "price_china",
@@ -161,6 +164,43 @@ def _region(dest: str) -> str:
     return "EU" if dest in EU else "ROW"
 
 
+BANDS = ((0, 3, "0-3"), (4, 9, "4-9"), (10, 24, "10-24"))
+"""Horizon bands in whole calendar months after the announcement month."""
+KINDS = ("price_ex_china", "price_china", "exports", "exports_by_destination")
+
+
+def horizon_band(months: int) -> str:
+    """The band of an observation ``months`` calendar months after the announcement:
+    ``0-3``, ``4-9``, ``10-24``; ``before`` (between the baseline date and the
+    announcement) or ``25+`` outside them."""
+    if months < 0:
+        return "before"
+    for lo, hi, name in BANDS:
+        if lo <= months <= hi:
+            return name
+    return "25+"
+
+
+def kind_of(variable: str) -> str:
+    """Observable kind of a model variable: price ex-China, price in China, exports
+    (China's to the world or another exporter's), exports by destination."""
+    if variable == "exports_china_dest":
+        return "exports_by_destination"
+    if variable.startswith("exports"):
+        return "exports"
+    return variable
+
+
+def _pre_volatility(pre: pd.DataFrame, annual: bool) -> float:
+    """Per-month log volatility of a series' values on or before the baseline date
+    (nan with fewer than two); annual values are dated at their mid-year."""
+    if len(pre) < 2:
+        return float("nan")
+    d = pre["_d"].map(lambda x: dt.date(x.year, 7, 1) if annual else x)
+    days = np.array([(x - dt.date(1970, 1, 1)).days for x in d], dtype=float)
+    return monthly_log_volatility(days, pre["value"].to_numpy(dtype=float))
+
+
 @dataclass
 class Targets:
     """Observations as model targets, and the scenarios to simulate."""
@@ -186,6 +226,7 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
         sc = scenario_for(net, ep)
         scenarios[ep["episode"]] = sc
         base_date = _date(ep["baseline_date"])
+        announced = _date(ep["announced"])
         last = 0
         for key, g in obs[obs["episode"].eq(ep["episode"])].groupby(SERIES, dropna=False):
             key = dict(zip(SERIES, key, strict=True))
@@ -200,6 +241,7 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
                                                  f"baseline date {base_date}"})
                 continue
             base_value = float(ref["value"].iloc[0])
+            pre_sigma = _pre_volatility(g[end <= base_date], annual)
             after = g[(end > base_date)]
             for _, o in after.iterrows():
                 d = o["_d"]
@@ -219,14 +261,20 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
                         var = "exports_china"
                     else:
                         var, region = "exports_china_dest", _region(key["destination"])
+                mid = dt.date(d.year, 7, 1) if annual else d
                 rows.append({**key, "date": d.isoformat(), "month_from": m0, "month_to": m1,
-                             "variable": var, "region": region,
+                             "variable": var, "region": region, "kind": kind_of(var),
+                             "horizon": _months(announced, mid),
+                             "band": horizon_band(_months(announced, mid)),
+                             "rw_months": max((mid - base_date).days / 30.4375, 0.5),
+                             "pre_sigma": pre_sigma,
                              "observed": float(o["value"]) / base_value,
                              "value": float(o["value"]), "baseline_value": base_value,
                              "source_id": o["source_id"],
                              "estimated": str(o.get("estimated", "")).lower() == "true"})
         months[ep["episode"]] = max(12, 3 * (last // 3 + 1))
-    cols = [*SERIES, "date", "month_from", "month_to", "variable", "region", "observed",
+    cols = [*SERIES, "date", "month_from", "month_to", "variable", "region", "kind",
+            "horizon", "band", "rw_months", "pre_sigma", "observed",
             "value", "baseline_value", "source_id", "estimated"]
     return Targets(rows=pd.DataFrame(rows, columns=cols), scenarios=scenarios, months=months,
                    skipped=pd.DataFrame(skipped))

@@ -50,3 +50,82 @@ def _equal_weight(x: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     n = len(x)
     positions = (np.arange(n) + 0.5) / n
     return x[np.clip(np.searchsorted(np.cumsum(w), positions), 0, n - 1)]
+
+
+def pit(samples: np.ndarray, observed: float, weights: np.ndarray | None = None) -> float:
+    """Probability integral transform: the forecast's CDF at ``observed`` (ties count
+    half), in [0, 1]; uniform over many observations when the forecast is calibrated."""
+    x = np.asarray(samples, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    below = w[x < observed].sum() + 0.5 * w[x == observed].sum()
+    return float(below / w.sum())
+
+
+def crps_no_change(observed: float, reference: float = 1.0) -> float:
+    """CRPS of the "no change" forecast, a point mass at ``reference`` (the
+    pre-announcement value; 1.0 on values relative to it): the absolute error."""
+    return abs(float(observed) - float(reference))
+
+
+def crps_random_walk(observed: float, sigma_month: float, months: float) -> float:
+    """CRPS of a driftless random walk in logs from 1.0 (the pre-announcement value):
+    lognormal with median 1 and log spread ``sigma_month * sqrt(months)``. With no
+    spread it is the no-change forecast."""
+    s = float(sigma_month) * np.sqrt(max(float(months), 0.0))
+    if not np.isfinite(s) or s <= 0:
+        return crps_no_change(observed)
+    return float(sr.crps_lognormal(float(observed), 0.0, s))
+
+
+def monthly_log_volatility(days: np.ndarray, values: np.ndarray) -> float:
+    """Per-month standard deviation of log changes of a series observed on ``days``
+    (days since any origin, increasing) with positive ``values``: sqrt(mean(r^2 / dt)),
+    r the log change over dt months between consecutive observations (zero-mean random
+    walk). nan with fewer than two observations at distinct dates."""
+    d = np.asarray(days, dtype=float)
+    v = np.asarray(values, dtype=float)
+    keep = v > 0
+    d, v = d[keep], v[keep]
+    if len(d) < 2:
+        return float("nan")
+    dt = np.diff(d) / 30.4375
+    r = np.diff(np.log(v))
+    ok = dt > 0
+    if not ok.any():
+        return float("nan")
+    return float(np.sqrt(np.mean(r[ok] ** 2 / dt[ok])))
+
+
+def skill(crps_model: np.ndarray, crps_reference: np.ndarray) -> float:
+    """CRPS skill of a forecast against a reference over the same observations:
+    1 - mean(model CRPS) / mean(reference CRPS). 1 is perfect, 0 no better than the
+    reference, negative worse; nan when the reference is perfect or nothing is scored.
+    The ratio of means (not a mean of per-observation ratios, which a few near-perfect
+    reference forecasts would dominate)."""
+    m = np.asarray(crps_model, dtype=float)
+    r = np.asarray(crps_reference, dtype=float)
+    if m.size == 0 or r.size != m.size or r.mean() <= 0:
+        return float("nan")
+    return float(1.0 - m.mean() / r.mean())
+
+
+def sharpness(p5: np.ndarray, p95: np.ndarray, p25: np.ndarray, p75: np.ndarray
+              ) -> tuple[float, float]:
+    """(median P95/P5, median P75 - P25) over forecasts of positive quantities: how wide
+    the 90 % interval is as a ratio, and the 50 % interval's width in the forecast's
+    unit (here: times the pre-announcement value). A P5 of 0 gives an infinite ratio."""
+    lo = np.asarray(p5, dtype=float)
+    hi = np.asarray(p95, dtype=float)
+    if lo.size == 0:
+        return float("nan"), float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(lo > 0, hi / np.where(lo > 0, lo, 1.0), np.inf)
+    width = np.asarray(p75, dtype=float) - np.asarray(p25, dtype=float)
+    return float(np.median(ratio)), float(np.median(width))
+
+
+def pit_histogram(values, bins: int = 10) -> list[int]:
+    """Counts of PIT values in ``bins`` equal bins of [0, 1] (flat when calibrated)."""
+    v = np.clip(np.asarray(list(values), dtype=float), 0.0, 1.0)
+    counts, _ = np.histogram(v[np.isfinite(v)], bins=bins, range=(0.0, 1.0))
+    return counts.tolist()
