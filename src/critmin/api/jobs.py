@@ -113,7 +113,7 @@ def _sweep(net, store, req: dict, progress, share: float = 1.0) -> str:
 
 
 def _simulation(net, store, req: dict, progress) -> dict:
-    from critmin.api.app import clean
+    from critmin.api.encode import clean
     from critmin.simulate.report import simulation_report
 
     return clean(simulation_report(store, _sweep(net, store, req, progress)))
@@ -122,7 +122,7 @@ def _simulation(net, store, req: dict, progress) -> dict:
 def _optimisation(net, store, req: dict, progress) -> dict:
     import json
 
-    from critmin.api.app import clean
+    from critmin.api.encode import clean
     from critmin.optimize.instance import build_instance
     from critmin.optimize.portfolio import solve
     from critmin.optimize.report import frontier, portfolio_record

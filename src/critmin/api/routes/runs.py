@@ -1,5 +1,6 @@
-"""Stored runs over HTTP: results of a simulation or optimisation, and downloads of a run
-as CSV, Parquet or Excel (the same tables as ``critmin runs export``)."""
+"""Stored runs over HTTP: the list, one run's record, results of a simulation or
+optimisation, and downloads of a run as CSV, Parquet or Excel (the same tables as
+``critmin runs export``)."""
 
 import json
 import tempfile
@@ -11,6 +12,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from critmin.api.encode import records
+from critmin.api.models import errors
+from critmin.api.service import Service
+from critmin.report.runs import export_frame, optimisation_result
 from critmin.store import ResultsStore
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
@@ -28,8 +33,6 @@ def _run(store: ResultsStore, run_id: str) -> dict:
 def run_results(store: ResultsStore, run: dict) -> dict:
     """A simulation's summary (quantiles per commodity and region, value of the response
     rules when compared) or an optimisation's portfolio record."""
-    from critmin.cli_brief import optimisation_result
-
     if run.get("kind") == "optimisation":
         return optimisation_result(store, run["run_id"])
     if run.get("status") != "complete":
@@ -43,9 +46,27 @@ def run_results(store: ResultsStore, run: dict) -> dict:
     return json.loads(json.dumps(rep, default=str).replace("NaN", "null"))
 
 
-def runs_router(store: ResultsStore, reader) -> APIRouter:
-    """``GET /api/runs/{id}/results`` and ``GET /api/runs/{id}/export``."""
-    r = APIRouter()
+def runs_router(svc: Service) -> APIRouter:
+    """``GET /api/runs``, ``/api/runs/{id}``, ``.../results`` and ``.../export``."""
+    r = APIRouter(tags=["runs"])
+    store, reader = svc.store, svc.reader
+    read_errors = errors(401, 403, 404) if svc.settings.private else errors(404)
+
+    @r.get("/api/runs", response_model=list[dict[str, Any]],
+           responses=errors(401, 403) if svc.settings.private else None)
+    def runs(_: Annotated[Any, Depends(reader)]):
+        return records(store.runs())
+
+    @r.get("/api/runs/{run_id}", response_model=dict[str, Any], responses=read_errors)
+    def run(run_id: Annotated[str, PathParam(max_length=64)],
+            _: Annotated[Any, Depends(reader)]):
+        """One run's record: scenario, inputs, status, chunks done, owner."""
+        rec = _run(store, run_id)
+        out = {k: v for k, v in rec.items() if k not in ("pid", "host")}
+        for k in ("scenario", "inputs", "commodities"):
+            out[k] = json.loads(out[k])
+        out["chunks_done"] = store.chunks_done(run_id)
+        return json.loads(json.dumps(out, default=str))
 
     @r.get("/api/runs/{run_id}/results", response_model=dict[str, Any])
     def results(run_id: RunId, _: Annotated[Any, Depends(reader)]):
@@ -59,7 +80,6 @@ def runs_router(store: ResultsStore, reader) -> APIRouter:
                    description="simulations: per-sample results, summary or paths")] =
                "samples"):
         """A run as a file (CSV and Excel text cells cannot start a formula)."""
-        from critmin.cli_brief import export_frame
         from critmin.store.export import write_export
 
         run = _run(store, run_id)

@@ -1,0 +1,114 @@
+"""Request and answer bodies of the API, and the documented error answers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from critmin.scenarios.spec import Scenario
+
+
+class FieldError(BaseModel):
+    path: str = Field(description="dotted path of the field, e.g. body.controls.0.start")
+    reason: str
+
+
+class Error(BaseModel):
+    """Every error answer: a message, or the invalid fields."""
+
+    detail: str | list[FieldError]
+
+
+WORDS = {400: "bad request", 401: "no valid bearer token",
+         403: "the token lacks the scope or does not own the resource",
+         404: "unknown id", 409: "conflict with the resource's state",
+         422: "invalid input (fields and reasons)",
+         429: "job queue full or token quota reached (see Retry-After)",
+         503: "the store is busy (another process holds it too long)",
+         507: "not enough free disk space for the job or export"}
+
+
+def errors(*codes: int) -> dict:
+    """OpenAPI ``responses`` for the error ``codes`` a route answers."""
+    out = {c: {"model": Error, "description": WORDS[c]} for c in codes}
+    if 429 in out:
+        out[429]["headers"] = {"Retry-After": {"schema": {"type": "integer"},
+                                               "description": "seconds to wait"}}
+    return out
+
+
+COMMON = {c: {"model": Error, "description": d} for c, d in (
+    (413, "request body too large"), (414, "query string too long"),
+    (422, "invalid input (fields and reasons)"), (500, "internal error (no details)"),
+    (503, "busy: the store is held, or too many reads are being computed (Retry-After)"),
+    (504, "not answered within the request timeout"))}
+
+
+class Invalid(Exception):
+    """Invalid input found after parsing: answered 422 with field paths."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+ID = r"^[A-Za-z0-9_:.\-]{1,64}$"
+
+
+class SimulationRequest(Strict):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
+        "examples": [{"scenario_id": "CN_2024_antimony_licensing", "samples": 1024,
+                      "seed": 0}]})
+    scenario_id: str | None = Field(None, pattern=ID, description="preset, n1:... or created "
+                                                                  "scenario id")
+    scenario: Scenario | None = Field(None, description="inline scenario spec")
+    samples: int = Field(2048, ge=1, le=200_000, strict=True)
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
+    horizon_quarters: int | None = Field(None, ge=1, le=80, strict=True)
+
+
+class OptimisationRequest(Strict):
+    scenario_id: str = Field("CN_2025_10_full_controls", pattern=ID)
+    samples: int = Field(512, ge=16, le=20_000, strict=True)
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
+    budget_usa: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
+    budget_jpn: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
+    budget_vehicle: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
+    cvar_weight: float = Field(1.0, ge=0, le=100, strict=True)
+
+
+class JobInfo(BaseModel):
+    id: str
+    kind: Literal["simulation", "optimisation"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+    progress: float
+    error: str | None = None
+    has_result: bool
+    owner: str | None = None
+    run_id: str | None = None
+
+
+class ScenarioCreated(BaseModel):
+    id: str
+    created_by: str
+
+
+class ScenarioRow(BaseModel):
+    id: str
+    name: str
+    start: str
+    horizon_quarters: int
+    commodities: list[str]
+    user: bool
+    owner: str | None = None
+
+
+def job_info(rec: dict) -> dict:
+    """A stored job record as a :class:`JobInfo` body."""
+    return {"id": rec["job_id"], "kind": rec["kind"], "status": rec["status"],
+            "progress": rec["progress"], "error": rec["error"],
+            "has_result": rec["has_result"], "owner": rec["owner"], "run_id": rec["run_id"]}

@@ -1,0 +1,46 @@
+"""The dashboard's pages and static files, and the API docs page."""
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+WEB = Path(str(resources.files("critmin.web") / "static"))
+API_STATIC = Path(str(resources.files("critmin.api") / "static"))
+PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+PAGES = ("index", "scenario", "portfolio", "sources")
+DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin API</title>
+<link rel="stylesheet" href="/api-static/swagger-ui.css"></head><body><div id="ui"></div>
+<script src="/api-static/swagger-ui-bundle.js"></script>
+<script src="/api-static/docs-init.js"></script></body></html>"""
+
+
+def pages_router() -> APIRouter:
+    """``/``, ``/scenario``, ``/portfolio``, ``/sources``, ``/static/plotly.min.js`` and
+    ``/docs`` (where the Swagger UI files are bundled)."""
+    r = APIRouter(include_in_schema=False)
+
+    @r.get("/static/plotly.min.js")
+    def plotly_js():
+        return FileResponse(PLOTLY_JS, media_type="application/javascript")
+
+    if (API_STATIC / "swagger-ui-bundle.js").exists():
+        @r.get("/docs")
+        def docs():
+            return HTMLResponse(DOCS_PAGE)
+
+    for page in PAGES:
+        def serve(page=page):
+            return FileResponse(WEB / f"{page}.html", media_type="text/html")
+        r.add_api_route("/" if page == "index" else f"/{page}", serve, methods=["GET"])
+    return r
+
+
+def mount_static(app: FastAPI) -> None:
+    """Static files of the dashboard (``/static``) and of the docs page (``/api-static``);
+    mounted after every route, so ``/static/plotly.min.js`` is served by its route."""
+    if (API_STATIC / "swagger-ui-bundle.js").exists():
+        app.mount("/api-static", StaticFiles(directory=API_STATIC), name="api-static")
+    app.mount("/static", StaticFiles(directory=WEB), name="static")

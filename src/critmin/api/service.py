@@ -1,0 +1,119 @@
+"""What every router of the API shares: the data, the store, tokens, reads cache, jobs,
+user scenarios, and the checks of who may do what (:class:`Service`)."""
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from critmin.api.auth import Identity, TokenBook
+from critmin.api.cache import DataState, Encoded, ReadCache
+from critmin.api.jobs import JobManager, QueueFull, QuotaExceeded
+from critmin.api.models import Invalid, job_info
+from critmin.api.settings import Settings
+from critmin.scenarios import scenario_catalogue
+from critmin.scenarios.bounds import scenario_problems
+from critmin.scenarios.spec import Scenario
+from critmin.store import ResultsStore
+
+RETRY_AFTER_S = 15
+BEARER = HTTPBearer(auto_error=False, description="token from `critmin token create`")
+
+
+def too_busy(exc: Exception) -> HTTPException:
+    """A full queue or quota as 429 with Retry-After."""
+    return HTTPException(429, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+class Service:
+    """The server's state and its access rules; routers take it as their one argument."""
+
+    def __init__(self, db: str | Path | None, data: str | Path | None, settings: Settings):
+        self.settings = settings
+        self.state = DataState(data, settings.data_check_s)
+        self.store = ResultsStore(db)
+        self.tokens = TokenBook(self.store.path)
+        self.cache = ReadCache(self.state, max_flights=settings.max_computing_reads)
+        self.jobs = JobManager(self.store, data, workers=settings.workers,
+                               max_queue=settings.max_queue, quota=settings.quota,
+                               scheduler=settings.scheduler, nice=settings.job_nice)
+        self.user: dict[str, tuple[Scenario, str]] = {}
+        """User scenarios: id -> (spec, owner)."""
+        self.user_version = 0
+        """Bumped when a user scenario is created or overwritten."""
+        self.warmers: list = []
+        """Coroutine functions that fill the read cache at start (routers add theirs)."""
+        for rec in self.store.scenario_records():
+            with contextlib.suppress(ValueError):
+                self.user[rec["scenario_id"]] = (Scenario.model_validate(rec["spec"]),
+                                                 rec["owner"])
+        self.writer = self.need("write")
+        self.reader = self.need("read") if settings.private else _open
+
+    # -- who may do what -----------------------------------------------------------------
+    def need(self, scope: str):
+        """A dependency: the caller's identity, which must hold ``scope`` (401/403)."""
+        def check(cred: Annotated[HTTPAuthorizationCredentials | None,
+                                  Depends(BEARER)]) -> Identity:
+            ident = self.tokens.identify(cred.credentials if cred else None)
+            if ident is None:
+                raise HTTPException(401, "a valid bearer token is required",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if not ident.can(scope):
+                raise HTTPException(403, f"the token {ident.name!r} lacks the {scope!r} scope")
+            return ident
+        return check
+
+    @staticmethod
+    def owner_or_admin(ident: Identity, owner: str | None, what: str) -> None:
+        if owner is not None and owner != ident.name and not ident.can("admin"):
+            raise HTTPException(403, f"{what} belongs to {owner!r}; only its owner or an "
+                                     "admin token may change it")
+
+    # -- scenarios -----------------------------------------------------------------------
+    def catalogue(self) -> dict[str, Scenario]:
+        return {**scenario_catalogue(self.state.net), **{k: v[0] for k, v in self.user.items()}}
+
+    def scenario_or_404(self, sid: str) -> Scenario:
+        sc = self.user[sid][0] if sid in self.user else scenario_catalogue(self.state.net).get(sid)
+        if sc is None:
+            raise HTTPException(404, f"unknown scenario {sid!r}")
+        return sc
+
+    def check_scenario(self, sc: Scenario, prefix: str) -> None:
+        known = set(self.state.current().commodities["commodity"])
+        problems = scenario_problems(sc, known)
+        if problems:
+            raise Invalid([(f"{prefix}.{p}" if p else prefix, r) for p, r in problems])
+
+    # -- jobs ----------------------------------------------------------------------------
+    def submit(self, kind: str, who: Identity, request: dict) -> dict:
+        self.state.current()
+        try:
+            job_id = self.jobs.submit(kind, who.name,
+                                      {**request, "data_version": self.state.content})
+        except (QueueFull, QuotaExceeded) as exc:
+            raise too_busy(exc) from exc
+        return job_info(self.store.job(job_id))
+
+    def job_or_404(self, job_id: str) -> dict:
+        rec = self.store.job(job_id)
+        if rec is None:
+            raise HTTPException(404, f"unknown job {job_id!r}")
+        return rec
+
+    def shutdown(self) -> None:
+        self.jobs.shutdown()
+        self.cache.shutdown()
+
+
+def _open() -> None:
+    return None
+
+
+def cached(enc: Encoded) -> Response:
+    """A cached read with its ETag (a client holding it gets 304)."""
+    return Response(content=enc.body, media_type="application/json",
+                    headers={"ETag": enc.etag, "Cache-Control": "no-cache"})
