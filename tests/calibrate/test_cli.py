@@ -21,7 +21,8 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     post = tmp_path / "post"
     res = runner.invoke(app, ["calibrate", "--data", str(episode_dir), "--episodes",
                               "T_Sb_licence,T_US_ban", "--samples", "30", "--generations",
-                              "1", "--loo", "--seed", "3", "--output", str(post)])
+                              "1", "--loo", "--seed", "3", "--output", str(post),
+                              "--model", "v1"])
     assert res.exit_code == 0, res.output
     meta = json.loads((post / "posterior_meta.json").read_text())
     assert set(meta["v1"]) == {"all", "loo:T_Sb_licence", "loo:T_US_ban"}
@@ -66,7 +67,7 @@ def test_reserved_episode_is_refused(episode_dir, tmp_path):
 
 def test_sensitivity_json_names_drivers():
     res = runner.invoke(app, ["sensitivity", "--scenario", "DRC_cobalt_ban_then_quota",
-                              "--json", "--samples", "32"])
+                              "--json", "--samples", "32", "--model", "v1"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     top = out["top_drivers"]

@@ -18,7 +18,7 @@ def test_drivers_endpoint_ranks_inputs_and_refuses_unknown_presets(server):
         body = httpx.get(f"{url}/api/dashboard/drivers/CN_2024_Sb_licence?wait=20",
                          timeout=60).json()
     rows = body["drivers"]
-    assert body["model"] == "v2"  # the runs' model (critmin.simulate.runner.DEFAULT_MODEL)
+    assert body["model"] == "v2"  # the runs' model (critmin.market.registry.DEFAULT_MODEL)
     assert rows and {r["commodity"] for r in rows} == {"antimony"}
     st = [r["ST"] for r in rows]
     assert st == sorted(st, reverse=True) and all(0.01 <= v <= 1 for v in st)

@@ -23,6 +23,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
 from critmin.data.schemas import STAGES
+from critmin.market.registry import DEFAULT_MODEL
 from critmin.model.network import Network
 from critmin.store.version import data_version
 
@@ -32,9 +33,9 @@ ISO3 = r"^[A-Za-z]{3}$"
 COMMODITY = r"^[a-z0-9_]{1,40}$"
 PRESET_ID = r"^[A-Za-z0-9_:.-]{1,64}$"
 DRIVER_BASE_SAMPLES = 32  # SALib base sample size N for the dashboard's top drivers
-DRIVER_MODEL = "v2"
+DRIVER_MODEL = DEFAULT_MODEL
 """Market model of the dashboard's top drivers: the runs' default
-(critmin.simulate.runner.DEFAULT_MODEL), as in the report; its kernel runs the Oct 2025
+(critmin.market.registry.DEFAULT_MODEL), as in the report; its kernel runs the Oct 2025
 preset's N = 32 Sobol design in about 18 s (v1: 7 s), computed once per data version."""
 
 

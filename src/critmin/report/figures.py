@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from critmin.data.schemas import STAGES
 from critmin.metrics.assessment import Assessment
 from critmin.report.fmt import country, label, missing, pct
-from critmin.report.outputs import STEP_MONTHS, month_dates, path_step
+from critmin.simulate.outputs import STEP_MONTHS, month_dates, path_step
 
 WIDTH = 680
 """Figure width in px: fits an A4 page (186 mm printable) and a 1366 px screen."""

@@ -42,7 +42,7 @@ from critmin.report.fmt import (
 from critmin.report.markup import Markup
 from critmin.report.markup import esc as _e
 from critmin.report.markup import table as _table
-from critmin.report.outputs import long_paths
+from critmin.simulate.outputs import long_paths
 from critmin.store.results import ResultsStore
 
 TOP_ROWS = 10

@@ -6,7 +6,24 @@ import json
 
 import pandas as pd
 
+from critmin.simulate.summary import summarise
 from critmin.store import ResultsStore
+
+
+def as_obj(value):
+    """A JSON column as an object (stores keep JSON text)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def run_record(run: dict) -> dict:
+    """Public record of a run: metadata with scenario and inputs as objects."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else as_obj(v))
+            for k, v in run.items()}
 
 
 def optimisation_result(store: ResultsStore, run_id: str) -> dict:
@@ -24,8 +41,6 @@ def export_frame(store: ResultsStore, run: dict, table: str) -> pd.DataFrame:
         stocks = pd.DataFrame(rec["stockpiles"]).assign(item="stockpile")
         return pd.concat([proj, stocks], ignore_index=True)
     if table == "summary":
-        from critmin.simulate.summary import summarise
-
         return summarise(store, run_id)
     if table == "paths":
         return store.paths(run_id)

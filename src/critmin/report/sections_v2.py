@@ -9,7 +9,7 @@ from critmin.data.schemas import STAGES
 from critmin.report import figures as F
 from critmin.report.fmt import DASH, country, label, pct, pct_range, times_range
 from critmin.report.markup import esc, table
-from critmin.report.outputs import MONTHLY_SAMPLES, REGIONS, long_paths
+from critmin.simulate.outputs import MONTHLY_SAMPLES, REGIONS, long_paths
 
 DETAIL_COMMODITIES = 2
 """Commodities (largest expected unmet demand first) with monthly detail fans."""

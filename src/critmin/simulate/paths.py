@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-MODELS = ("v1", "v2")
+from critmin.market.registry import DEFAULT_MODEL, MODELS
+
 V1_REGIONS = ("USA", "JPN", "ROW", "CHN")
 
 Z_PREFIX = "demand_lr_z:"
@@ -92,7 +93,7 @@ def prior_table(model: str, per_commodity: list[dict] = ()) -> pd.DataFrame:
                      ignore_index=True)
 
 
-def latent_priors(net, model: str = "v2") -> pd.DataFrame:
+def latent_priors(net, model: str = DEFAULT_MODEL) -> pd.DataFrame:
     """Latent inputs and their priors: name, dist (uniform | loguniform | normal; for
     normal, low/high are the 2.5 % and 97.5 % quantiles), low, high, scope (ALL or a
     commodity), description, source."""
@@ -107,7 +108,7 @@ def latent_priors(net, model: str = "v2") -> pd.DataFrame:
 
 
 def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
-                   model: str = "v2", theta: dict[str, np.ndarray] | None = None,
+                   model: str = DEFAULT_MODEL, theta: dict[str, np.ndarray] | None = None,
                    priors_only: bool | None = None) -> xr.Dataset:
     """Monthly paths of ``scenario`` for ``samples`` samples (see the module notes)."""
     if samples < 1 or months < 1:

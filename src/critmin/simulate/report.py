@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from critmin.report.outputs import path_step, v2_keys
+from critmin.simulate.outputs import path_step, v2_keys
 from critmin.simulate.summary import summarise
 from critmin.store.results import ResultsStore
 

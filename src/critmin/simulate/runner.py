@@ -4,8 +4,9 @@ Executors are standard ``concurrent.futures`` executors: serial (in process), lo
 processes (default), or a Dask distributed cluster (``Client(address).get_executor()``).
 Each chunk is a whole number of draw blocks, so results are identical for the same seed
 whatever the executor, worker count or chunk size. Finished chunks are written as
-Parquet parts (temporary file + rename) and recorded in DuckDB by this coordinating
-process; a run started again with the same inputs skips the chunks already stored.
+Parquet parts (temporary file + rename) and recorded in the store's SQLite catalog by this
+coordinating process; a run started again with the same inputs skips the chunks already
+stored.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 
 from critmin import __version__
 from critmin.market.baseline import build_baseline
+from critmin.market.registry import DEFAULT_MODEL
 from critmin.scenarios.spec import Scenario
 from critmin.simulate.compile import compile_scenario
 from critmin.simulate.engine import BLOCK, draws_for, priors_from, run
@@ -125,12 +127,6 @@ def close_executor(executor: cf.Executor | None) -> None:
     client = getattr(executor, "_critmin_client", None)
     if client is not None:
         client.close()
-
-
-DEFAULT_MODEL = "v2"
-"""Market model of a run unless one is named: v2 backtests better than v1 (leave-one-
-episode-out CRPS 0.582 vs 0.679, lower on 45 of 64 observables, 90 % coverage 81 %;
-docs/calibration.md); v1 stays available with ``model="v1"``."""
 
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,

@@ -7,20 +7,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from critmin.cli.checks import fail as _fail
+from critmin.cli.common import DataPath, console
 
 token_app = typer.Typer(help="Bearer tokens for the API (name, scopes, expiry).",
                         no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 Db = Annotated[Path | None, typer.Option(help="results store (SQLite file)")]
 
 
-def _fail(message: str, code: int = 2):
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
+def register(app: typer.Typer) -> None:
+    """Add ``token`` and ``serve`` to the main command line."""
+    app.add_typer(token_app, name="token")
+    app.command("serve")(serve_cmd)
 
 
 def _store_path(db: Path | None) -> Path:
@@ -91,8 +92,7 @@ def serve_cmd(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on")] = 8000,
     db: Db = None,
-    data: Annotated[Path | None, typer.Option(
-        "--data", help="directory of tables overriding/extending the shipped data")] = None,
+    data: DataPath = None,
     private: Annotated[bool, typer.Option(
         help="results, runs and jobs need a token with the read scope")] = False,
     scheduler: Annotated[str | None, typer.Option(

@@ -1,5 +1,5 @@
-"""``critmin calibrate``, ``critmin backtest`` and ``critmin sensitivity`` (registered on the
-main app by importing this module from :mod:`critmin.cli`)."""
+"""``critmin calibrate``, ``critmin backtest`` and ``critmin sensitivity``: fit the latent
+inputs to the training episodes, score the fits, rank the inputs that drive results."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from critmin.cli import DataPath, _load, _records, _scenario, app, console
+from critmin.cli.common import (
+    DataPath,
+    Model,
+    check_model,
+    console,
+    load_net,
+    load_scenario,
+    records,
+)
+from critmin.market.registry import DEFAULT_MODEL
 
-Model = Annotated[str, typer.Option(help="market model: v1 (quarterly) or v2")]
 PosteriorDir = Annotated[Path | None, typer.Option(
     "--posterior", help="directory of posterior.csv/posterior_meta.json (default: shipped)")]
 
@@ -29,10 +37,11 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for x in values for v in x.split(",") if v.strip()]
 
 
-def _check_model(model: str) -> None:
-    if model not in ("v1", "v2"):
-        _say(f"unknown model {model!r}; choose v1 or v2")
-        raise typer.Exit(2)
+def register(app: typer.Typer) -> None:
+    """Add ``calibrate``, ``backtest`` and ``sensitivity`` to the main command line."""
+    app.command("calibrate")(calibrate_cmd)
+    app.command("backtest")(backtest_cmd)
+    app.command("sensitivity")(sensitivity_cmd)
 
 
 @contextlib.contextmanager
@@ -55,7 +64,6 @@ def _posterior_env(directory: Path | None):
             os.environ[ENV] = before
 
 
-@app.command("calibrate")
 def calibrate_cmd(
     episodes: Annotated[list[str] | None, typer.Option(
         "--episodes", help="training episode ids (repeat or comma-separate); default all")]
@@ -67,7 +75,7 @@ def calibrate_cmd(
         help="Dask scheduler address: simulate each batch of particles on its workers")]
         = None,
     workers: Annotated[int, typer.Option(min=1, help="local worker processes")] = 1,
-    model: Model = "v1",
+    model: Model = DEFAULT_MODEL,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same posterior)")] = 0,
     loo: Annotated[bool, typer.Option(
         "--loo", help="also fit leave-one-episode-out posteriors (for backtest)")] = False,
@@ -83,14 +91,14 @@ def calibrate_cmd(
     from critmin.calibrate.posterior import posterior_dir, write_fits
     from critmin.simulate.runner import close_executor, make_executor
 
-    _check_model(model)
+    check_model(model, "calibrate")
     wanted = _split(episodes)
     try:
         check_not_reserved(wanted or [])
     except EpisodeError as exc:
         _say(f"calibrate: {exc}")
         raise typer.Exit(2) from exc
-    net = _load(data)
+    net = load_net(data)
     try:
         targets = load_targets(net, wanted)
     except (EpisodeError, ValueError) as exc:
@@ -129,7 +137,6 @@ def calibrate_cmd(
     console.print(f"posterior written to {where}/posterior.csv (+ posterior_meta.json)")
 
 
-@app.command("backtest")
 def backtest_cmd(
     episode: Annotated[list[str] | None, typer.Option(
         "--episode", help="episode id (repeat for several); default all training episodes")]
@@ -137,8 +144,7 @@ def backtest_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     html: Annotated[Path | None, typer.Option(
         "--html", help="write one Plotly figure per episode to this HTML file")] = None,
-    model: Annotated[str | None, typer.Option(
-        help="market model: v1 (quarterly) or v2; default: the default model")] = None,
+    model: Model = DEFAULT_MODEL,
     samples: Annotated[int, typer.Option(min=10, help="Monte Carlo samples per run")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     posterior: PosteriorDir = None,
@@ -148,10 +154,7 @@ def backtest_cmd(
     CRPS, CRPS skill against "no change" and a random walk, sharpness and 50/80/90 %
     coverage per episode, horizon band and observable kind, for the v1 priors, the
     model's priors, its posterior and its leave-one-episode-out fits."""
-    from critmin.simulate.runner import DEFAULT_MODEL
-
-    model = model or DEFAULT_MODEL
-    _check_model(model)
+    check_model(model, "backtest")
     with _posterior_env(posterior):
         _backtest(episode, as_json, html, model, samples, seed, data)
 
@@ -166,7 +169,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
     )
     from critmin.calibrate.episodes import EpisodeError
 
-    net = _load(data)
+    net = load_net(data)
     try:
         rows, fan = run_backtest(net, episodes=_split(episode), model=model,
                                  samples=samples, seed=seed, fans=html is not None)
@@ -181,7 +184,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
     if as_json:
         typer.echo(json.dumps({"model": model, "default_variant": default_variant(model),
                                "samples": samples, "seed": seed,
-                               "rows": _records(rows), "summary": _records(table)},
+                               "rows": records(rows), "summary": records(table)},
                               indent=1))
         return
     print_scores(table, f"critmin backtest ({model}, {samples:,} samples; default "
@@ -214,13 +217,12 @@ def print_scores(table, title: str) -> None:
                   "(in-sample), loo (fitted without the episode).")
 
 
-@app.command("sensitivity")
 def sensitivity_cmd(
     scenario: Annotated[str, typer.Option(help="preset id or scenario file")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
     samples: Annotated[int, typer.Option(
         min=8, help="SALib base sample size N (power of 2); runs N x (inputs + 2)")] = 256,
-    model: Model = "v1",
+    model: Model = DEFAULT_MODEL,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     top: Annotated[int, typer.Option(min=1, help="drivers shown per output")] = 3,
     data: DataPath = None,
@@ -228,12 +230,12 @@ def sensitivity_cmd(
     """Sobol indices (SALib) of the headline outputs to every latent input; top drivers."""
     from critmin.calibrate.sensitivity import sobol_indices, top_drivers
 
-    _check_model(model)
+    check_model(model, "sensitivity")
     if samples & (samples - 1):
         _say(f"sensitivity: --samples must be a power of 2 (got {samples})")
         raise typer.Exit(2)
-    net = _load(data)
-    sc = _scenario(scenario, net)
+    net = load_net(data)
+    sc = load_scenario(scenario, net)
     try:
         idx = sobol_indices(net, sc, model=model, samples=samples, seed=seed)
     except ValueError as exc:
@@ -242,8 +244,8 @@ def sensitivity_cmd(
     top_df = top_drivers(net, sc, k=top, indices=idx)
     if as_json:
         typer.echo(json.dumps({"scenario": sc.id, "model": model, "samples": samples,
-                               "seed": seed, "indices": _records(idx),
-                               "top_drivers": _records(top_df)}, indent=1))
+                               "seed": seed, "indices": records(idx),
+                               "top_drivers": records(top_df)}, indent=1))
         return
     view = Table(title=f"{sc.id}: top drivers (Sobol total-order ST, first-order S1)")
     for c in ("commodity", "output", "region", "input", "ST", "S1"):

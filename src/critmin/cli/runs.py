@@ -1,119 +1,27 @@
-"""``critmin report`` (the decision brief, HTML or A4 PDF) and ``critmin runs`` (list, show
-and export stored simulations and optimisations). Registered from :mod:`critmin.cli`."""
+"""``critmin runs list|show|export``: stored simulations and optimisations."""
 
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from critmin.cli_checks import Steps, check_output, fail
+from critmin.cli.checks import check_output, fail
+from critmin.cli.common import Db, console, open_store
+from critmin.report.runs import as_obj, export_frame, optimisation_result, run_record
 
 runs_app = typer.Typer(help="Stored simulations and optimisations: list, show, export.",
                        no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-Db = Annotated[Path | None, typer.Option(help="results store (default $CRITMIN_DB)")]
-DataPath = Annotated[
-    Path | None,
-    typer.Option("--data", help="directory of tables overriding/extending the shipped data"),
-]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``report`` and ``runs`` to the main command line."""
-    app.command("report")(report_cmd)
+    """Add ``runs`` to the main command line."""
     app.add_typer(runs_app, name="runs")
 
 
-def open_store(db: Path | None):
-    """The results store, or a one-line error (busy, unreadable, wrong format)."""
-    from critmin.store import ResultsStore
-
-    try:
-        return ResultsStore(db)
-    except Exception as exc:  # store errors are one line for the user
-        text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        fail(text if text.startswith("store ") else f"store: {text}", 1)
-
-
-def report_cmd(
-    output: Annotated[Path, typer.Option(
-        "-o", "--output", help="file to write: .html (self-contained) or .pdf (A4)")] =
-        Path("report.html"),
-    pdf: Annotated[bool, typer.Option(
-        "--pdf", help="also print an A4 PDF next to the HTML (needs Chromium)")] = False,
-    scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
-        "CN_2025_10_full_controls",
-    samples: Annotated[int, typer.Option(min=16, max=200_000,
-                                         help="Monte Carlo samples")] = 4096,
-    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
-    portfolio_samples: Annotated[int, typer.Option(
-        min=16, max=20_000, help="simulated scenarios the optimiser uses")] = 256,
-    budget_usa: Annotated[float, typer.Option(min=0, help="U.S. budget, USD")] = 1e9,
-    budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
-    budget_vehicle: Annotated[float, typer.Option(
-        min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
-    model: Annotated[str, typer.Option(
-        help="market model: v2 (monthly, stages and regions; the default) or v1 "
-             "(quarterly, two segments)")] = "v2",
-    drivers_samples: Annotated[int, typer.Option(
-        min=0, max=4096, help="Sobol base samples for the drivers section (0 leaves it "
-                              "out)")] = 32,
-    db: Db = None,
-    data: DataPath = None,
-) -> None:
-    """Write the decision brief: executive summary, exposure, the scenario's prices and
-    shortfalls, the optimised portfolio, caveats, methods and sources."""
-    from critmin.cli import _load, _scenario
-    from critmin.report.brief import prepare
-    from critmin.report.html import write_report
-    from critmin.report.pdf import PdfError, find_browser, html_to_pdf
-
-    want_pdf = pdf or output.suffix.lower() == ".pdf"
-    if model not in ("v1", "v2"):
-        fail(f"report: --model {model}: unknown model; use v1 or v2")
-    check_output(output, "report")
-    if want_pdf:
-        try:
-            find_browser()
-        except PdfError as exc:
-            fail(f"report: {exc}")
-    net = _load(data)
-    sc = _scenario(scenario, net, check="report")
-    store = open_store(db)
-    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples) + (model == "v2"))
-    budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
-    try:
-        brief = prepare(net, sc, store, samples=samples, seed=seed, budgets=budgets,
-                        portfolio_samples=portfolio_samples,
-                        drivers_samples=drivers_samples, model=model, progress=steps)
-    except ValueError as exc:
-        fail(f"report: {exc}")
-    html_path = output if output.suffix.lower() != ".pdf" else None
-    with tempfile.TemporaryDirectory(prefix="critmin-report-") as tmp:
-        target = html_path or Path(tmp) / "brief.html"
-        write_report(brief, store, target)
-        written = [str(html_path)] if html_path else []
-        if want_pdf:
-            pdf_path = output if html_path is None else output.with_suffix(".pdf")
-            steps(f"printing {pdf_path} (A4, Chromium)")
-            try:
-                html_to_pdf(target, pdf_path)
-            except PdfError as exc:
-                fail(f"report: {exc}", 1)
-            written.append(str(pdf_path))
-    console.print(f"brief written to {' and '.join(written)} (scenario {sc.id}, "
-                  f"{samples:,} samples, model {model})", highlight=False)
-
-
-# -- runs ---------------------------------------------------------------------------------
 def _run_or_fail(store, run_id: str) -> dict:
     try:
         return store.run(run_id)
@@ -124,45 +32,6 @@ def _run_or_fail(store, run_id: str) -> dict:
             return store.run(near[0])
         fail(f"unknown run {run_id!r}; `critmin runs list` shows the stored runs")
 
-
-def _as_obj(value):
-    """A JSON column as an object (stores keep JSON text)."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def run_record(store, run: dict) -> dict:
-    """Public record of a run: metadata with scenario and inputs as objects."""
-    out = {k: (v.isoformat() if hasattr(v, "isoformat") else _as_obj(v))
-           for k, v in run.items()}
-    return out
-
-
-def optimisation_result(store, run_id: str) -> dict:
-    """The stored portfolio record of an optimisation."""
-    return json.loads(store.read_table(run_id, "result")["json"].iloc[0])
-
-
-def export_frame(store, run: dict, table: str) -> pd.DataFrame:
-    """The table to export: per-sample results, summary or paths of a simulation; chosen
-    projects and stockpiles of an optimisation."""
-    run_id = run["run_id"]
-    if run.get("kind") == "optimisation":
-        rec = optimisation_result(store, run_id)
-        proj = pd.DataFrame(rec["selected_projects"]).assign(item="project")
-        stocks = pd.DataFrame(rec["stockpiles"]).assign(item="stockpile")
-        return pd.concat([proj, stocks], ignore_index=True)
-    if table == "summary":
-        from critmin.simulate.summary import summarise
-
-        return summarise(store, run_id)
-    if table == "paths":
-        return store.paths(run_id)
-    return store.samples(run_id)
 
 
 @runs_app.command("list")
@@ -201,7 +70,7 @@ def runs_show(
 
     store = open_store(db)
     run = _run_or_fail(store, run_id)
-    rec = run_record(store, run)
+    rec = run_record(run)
     if run.get("kind") == "optimisation":
         rec["result"] = optimisation_result(store, run["run_id"])
     elif run.get("status") == "complete":
@@ -209,7 +78,7 @@ def runs_show(
 
         rec["result"] = simulation_report(store, run["run_id"])
         rec["result"].pop("paths", None)
-        rec["result"]["inputs"] = _as_obj(rec["result"].get("inputs"))
+        rec["result"]["inputs"] = as_obj(rec["result"].get("inputs"))
     if as_json:
         typer.echo(json.dumps(rec, indent=1, default=str))
         return

@@ -1,0 +1,149 @@
+"""Model v2's outputs for the brief and the dashboard: shortfall per region and peak
+prices and physical shortfall per stage (quantiles over all samples of a stored run),
+dates of each path step, and the monthly paths of a run's first samples (prices per
+stage, China's exports by destination, stock cover, shortfall per region).
+
+The sweep stores per-sample peaks and quarterly paths; the monthly paths come from the
+same model, scenario, seed and draws (:func:`critmin.market.v2.paths.simulate_paths`),
+so their quarterly means are the stored quarterly paths (tested)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from critmin.data.schemas import STAGES
+
+REGIONS = ("USA", "JPN", "EU", "KOR", "CHN", "ROW")
+"""Importing regions of model v2 (v1 has USA, JPN, ROW and CHN), in display order."""
+STEP_MONTHS = {"month": 1, "quarter": 3}
+"""Months per step of a stored path table, by the name of its step column."""
+MONTHLY_SAMPLES = 512
+"""Samples whose monthly paths the brief draws as fans (the run's first ones)."""
+
+
+def month_dates(start: dt.date, steps, per_step_months: int) -> list[str]:
+    """ISO date of the first day of each step from ``start`` (3 months a quarter)."""
+    out = []
+    for s in steps:
+        m = start.month - 1 + per_step_months * int(s)
+        out.append(dt.date(start.year + m // 12, m % 12 + 1, 1).isoformat())
+    return out
+
+
+def path_step(paths: pd.DataFrame) -> str:
+    """The time step of a stored path table: 'month' or 'quarter'."""
+    return "month" if "month" in paths.columns else "quarter"
+
+
+def _q(row) -> dict | None:
+    """P5/P50/P95/mean/CVaR95 of a summary row; None where the model lacks the metric."""
+    out = {k: float(row[k]) for k in ("p5", "p50", "p95", "mean", "cvar95")}
+    return None if any(math.isnan(v) for v in out.values()) else out
+
+
+def _metric(s: pd.DataFrame, commodity: str, metric: str) -> dict | None:
+    return _q(s.loc[(commodity, metric)]) if (commodity, metric) in s.index else None
+
+
+def run_model(inputs: dict) -> str:
+    """'v1' or 'v2' from a run's stored inputs (v1 runs do not record it)."""
+    return str(inputs.get("model", "v1"))
+
+
+def region_results(s: pd.DataFrame, commodities: list[str]) -> list[dict]:
+    """Per commodity and region with a shortfall metric in the run: shortfall (share of
+    demand at pre-scenario prices unmet over the horizon) and, for v2, the peak monthly
+    physical shortfall (use at the going price buyers could not get). ``s``: summary
+    indexed by (commodity, metric)."""
+    metrics = set(s.index.get_level_values(1))
+    regions = [r for r in REGIONS if f"shortfall_{r}" in metrics]
+    out = []
+    for c in commodities:
+        for r in regions:
+            q = _metric(s, c, f"shortfall_{r}")
+            if q is None:
+                continue
+            rec = {"commodity": c, "region": r, "shortfall": q}
+            phys = _metric(s, c, f"peak_shortfall_physical_{r}")
+            if phys is not None:
+                rec["peak_shortfall_physical"] = phys
+            out.append(rec)
+    return out
+
+
+def stage_results(s: pd.DataFrame, commodities: list[str]) -> list[dict]:
+    """Per commodity and stage the run models (v2): peak ex-China price vs. baseline and
+    physical shortfall (share of the stage's use unmet, mean over the months)."""
+    out = []
+    for c in commodities:
+        for st in STAGES:
+            price = _metric(s, c, f"peak_price_x_{st}")
+            if price is None:
+                continue
+            out.append({"commodity": c, "stage": st, "peak_price_x": price,
+                        "shortfall_physical": _metric(s, c, f"shortfall_physical_{st}")})
+    return out
+
+
+def path_dates(paths: pd.DataFrame, start: dt.date) -> tuple[str, list[str]]:
+    """(step name, ISO date of each step) of a stored path table."""
+    step = path_step(paths)
+    n = int(paths[step].max()) + 1 if len(paths) else 0
+    return step, month_dates(start, range(n), STEP_MONTHS[step])
+
+
+def v2_keys(store, run_id: str, s: pd.DataFrame, paths: pd.DataFrame) -> dict:
+    """The report keys that model v2 added (present for v1 runs too, with v1's regions):
+    model, shortfall_by_region, stages, paths_step, path_dates."""
+    run = store.run(run_id)
+    inputs = run["inputs"]
+    inputs = json.loads(inputs) if isinstance(inputs, str) else dict(inputs)
+    start = dt.date.fromisoformat(str(json.loads(run["scenario"])["start"])[:10])
+    commodities = store.commodities_of(run_id)
+    step, dates = path_dates(paths, start)
+    return {"model": run_model(inputs),
+            "shortfall_by_region": region_results(s, commodities),
+            "stages": stage_results(s, commodities),
+            "paths_step": step, "path_dates": dates}
+
+
+# -- monthly paths of a v2 run ---------------------------------------------------------------
+def monthly_paths(net, scenario, inputs: dict, samples: int = MONTHLY_SAMPLES):
+    """Monthly paths (xarray Dataset) of a stored v2 run's first ``samples`` samples, with
+    the response rules as in the run; None for a v1 run."""
+    if run_model(inputs) != "v2":
+        return None
+    from critmin.market.v2.paths import simulate_paths
+
+    return simulate_paths(net, scenario, samples=min(samples, int(inputs["samples"])),
+                          seed=int(inputs["seed"]), months=3 * int(inputs["horizon"]),
+                          priors_only=inputs.get("inputs") == "priors")
+
+
+def long_paths(ds, commodities: list[str]) -> pd.DataFrame:
+    """Monthly paths as a path table (sample, month, commodity, metric, value): price_x,
+    price_ratio, shortfall_R and cover_R per region, exports_R per destination (share of
+    baseline exports; destinations with none left out), price_x_STAGE per stage."""
+    d = ds.sel(commodity=[c for c in commodities if c in ds["commodity"].values])
+    frames = {"price_x": d["price_ex_china"], "price_ratio": d["price_ex_china"]
+              / d["price_china"]}
+    for r in d["region"].values:
+        frames[f"shortfall_{r}"] = d["shortfall"].sel(region=r)
+        frames[f"cover_{r}"] = d["cover_days"].sel(region=r)
+        base = d["exports_china_dest_base"].sel(region=r)
+        frames[f"exports_{r}"] = (d["exports_china_dest"].sel(region=r)
+                                  / base.where(base > 0))
+    for st in d["stage"].values:
+        frames[f"price_x_{st}"] = d["price_ex_china_stage"].sel(stage=st)
+    rows = []
+    for metric, da in frames.items():
+        df = da.transpose("sample", "month", "commodity").to_dataframe(name="value")
+        df = df.reset_index()[["sample", "month", "commodity", "value"]]
+        rows.append(df.assign(metric=metric))
+    out = pd.concat(rows, ignore_index=True)
+    return out[np.isfinite(out["value"].to_numpy(dtype=float))]
