@@ -1,0 +1,212 @@
+"""Economic impact of a mineral disruption: input-output maths (docs/impact.md).
+
+Units: USD per year for baseline flows, USD per month for losses; shares 0-1.
+
+For one importing country and sample, each mapped (commodity node n, using industry j) with
+dependence share ``d`` (share of j's output made with n and without a substitute inside a
+year) gives, per month t:
+
+- physical loss of output: ``dx_j = min(cap_j, sum_n k_nj * U_n * s_n(t)) / 12`` with
+  ``k_nj = d * x_j / U_n^USA`` (dependent output per USD of the commodity's final use, from
+  the U.S. structure), ``U_n`` the country's final use of n (USD/yr) and ``s_n`` the market
+  model's physical shortfall (after stocks and substitution);
+- supply-side (Ghosh) propagation ``dx_total = dx G``, ``G = (I - B)^-1``,
+  ``B_ij = Z_ij / x_i``; value added lost ``dx_total * v`` with ``v_j = VA_j / x_j``;
+- price cost to users ``w_nj (p_n - 1) (1 - S_n) U_n / 12`` (what they still buy, at the
+  higher price) plus the substitution cost ``w_nj (p_n - 1) (S_n - s_n) U_n / 24`` (the
+  Harberger triangle on the demand given up), with ``w_nj`` the industry's share of the
+  node's dependent output and ``S_n`` the total shortfall;
+- price gain to domestic producers ``(p_n - 1) P_n / 12`` (P_n: domestic output, USD/yr).
+
+GDP loss = value added lost + price cost - producer gain (negative = the country gains).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DEPENDENCE = {"high": 0.25, "medium": 0.05, "low": 0.01}
+"""Dependence tier -> share of the using industry's output that needs the input and has no
+substitute within a year (critmin estimate; docs/impact.md)."""
+
+MAP_COLUMNS = ("commodity", "stage", "role", "industry", "dependence", "use")
+BEA_SOURCE = "bea_io_2017_detail"
+
+
+def io_dir() -> Path:
+    """Directory of the shipped input-output tables."""
+    return Path(str(resources.files("critmin.data") / "io_tables"))
+
+
+@dataclass(frozen=True)
+class IOTable:
+    """One country's inter-industry structure (industry x industry, USD per year)."""
+
+    industries: tuple[str, ...]
+    names: tuple[str, ...]
+    output: np.ndarray  # (I,) gross output, USD/yr
+    value_added: np.ndarray  # (I,) USD/yr
+    ghosh: np.ndarray  # (I, I) Ghosh inverse (I - B)^-1
+    source: str
+
+    @property
+    def va_ratio(self) -> np.ndarray:
+        """(I,) value added per USD of output."""
+        return np.divide(self.value_added, self.output, out=np.zeros_like(self.output),
+                         where=self.output > 0)
+
+    def index(self, code: str) -> int:
+        return self.industries.index(code)
+
+
+def ghosh_inverse(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Ghosh inverse ``(I - B)^-1`` with allocation coefficients ``B_ij = z_ij / x_i``."""
+    x = np.asarray(x, float)
+    b = np.divide(z, x[:, None], out=np.zeros_like(z, dtype=float), where=x[:, None] > 0)
+    return np.linalg.inv(np.eye(len(x)) - b)
+
+
+def industry_flows(use: pd.DataFrame, make: pd.DataFrame,
+                   industries: list[str]) -> np.ndarray:
+    """Industry x industry flows ``Z = D U`` (industry-technology assumption): ``D`` the
+    make table divided by each commodity's total output (market shares), ``U`` the
+    commodity x industry intermediate use (long tables with columns commodity, industry,
+    musd)."""
+    ix = {c: i for i, c in enumerate(industries)}
+    n = len(industries)
+    mk = np.zeros((n, n))
+    for r in make.itertuples(index=False):
+        if r.industry in ix and r.commodity in ix:
+            mk[ix[r.industry], ix[r.commodity]] = r.musd
+    u = np.zeros((n, n))
+    for r in use.itertuples(index=False):
+        if r.commodity in ix and r.industry in ix:
+            u[ix[r.commodity], ix[r.industry]] = r.musd
+    q = mk.sum(axis=0)
+    d = np.divide(mk, q[None, :], out=np.zeros_like(mk), where=q[None, :] > 0)
+    return d @ u
+
+
+@functools.lru_cache(maxsize=1)
+def io_table_usa() -> IOTable:
+    """BEA 2017 benchmark, detail level (402 industries), before redefinitions."""
+    d = io_dir()
+    ind = pd.read_csv(d / "usa_bea2017_industries.csv", dtype={"industry": str})
+    use = pd.read_csv(d / "usa_bea2017_use.csv", dtype={"commodity": str, "industry": str})
+    make = pd.read_csv(d / "usa_bea2017_make.csv", dtype={"commodity": str, "industry": str})
+    codes = list(ind["industry"])
+    z = industry_flows(use, make, codes) * 1e6
+    x = ind["output_musd"].to_numpy(float) * 1e6
+    return IOTable(tuple(codes), tuple(ind["name"]), x, ind["value_added_musd"].to_numpy(
+        float) * 1e6, ghosh_inverse(z, x), BEA_SOURCE)
+
+
+def read_map(path: Path | None = None) -> pd.DataFrame:
+    """The commodity/stage -> using industry table (``impact_map.csv``), checked."""
+    path = path or io_dir() / "impact_map.csv"
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in MAP_COLUMNS if c not in t.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {', '.join(missing)}; expected "
+                         f"{', '.join(MAP_COLUMNS)}")
+    bad = t[~t["dependence"].isin(list(DEPENDENCE))]
+    if len(bad):
+        r = bad.index[0]
+        raise ValueError(f"{path}: row {r + 2}: field dependence: value "
+                         f"{bad['dependence'].iloc[0]!r}; use one of {', '.join(DEPENDENCE)}")
+    t["share"] = t["dependence"].map(DEPENDENCE).astype(float)
+    return t
+
+
+@dataclass(frozen=True)
+class Shock:
+    """Market-model results for N commodity nodes, one country: arrays (S, H, N)."""
+
+    s_phys: np.ndarray  # physical shortfall share
+    s_total: np.ndarray  # total shortfall share (physical + demand given up)
+    price: np.ndarray  # price relative to baseline
+    use_usd: np.ndarray  # (N,) country's final use at baseline, USD/yr
+    prod_usd: np.ndarray  # (N,) country's output at baseline, USD/yr
+
+
+@dataclass(frozen=True)
+class Links:
+    """Mapped (node, industry) pairs: node index, industry index, dependence share, the
+    industry's dependent output per USD of the node's use (k), and the share w of the
+    node's price cost it bears; ``producer`` (N,) industry index of each node's domestic
+    producers (-1: none)."""
+
+    node: np.ndarray
+    industry: np.ndarray
+    k: np.ndarray
+    w: np.ndarray
+    producer: np.ndarray
+
+
+def make_links(io: IOTable, node_ix: np.ndarray, ind_ix: np.ndarray, share: np.ndarray,
+               use_ref: np.ndarray, producer: np.ndarray) -> Links:
+    """Links from mapping rows: ``use_ref`` (N,) the reference country's use of each node
+    (USD/yr), whose industry outputs define ``k = share * x_j / use_ref``."""
+    dep = share * io.output[ind_ix]
+    ref = use_ref[node_ix]
+    k = np.divide(dep, ref, out=np.zeros_like(dep), where=ref > 0)
+    tot = np.bincount(node_ix, weights=dep, minlength=len(use_ref))
+    w = np.divide(dep, tot[node_ix], out=np.zeros_like(dep), where=tot[node_ix] > 0)
+    return Links(node_ix, ind_ix, k, w, producer)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """Value added lost (USD per month), arrays (S, H, I): physical direct, physical total
+    (after Ghosh propagation), price cost to users; producer gain (S, H, I)."""
+
+    direct: np.ndarray
+    physical: np.ndarray
+    price: np.ndarray
+    gain: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        """(S, H, I) GDP loss by industry and month, USD."""
+        return self.physical + self.price - self.gain
+
+
+def gdp_loss(io: IOTable, links: Links, shock: Shock) -> Loss:
+    """Monthly value-added loss by industry for every sample (module equations)."""
+    S, H, _ = shock.s_phys.shape
+    n_ind = len(io.industries)
+    L = links
+    use = shock.use_usd[L.node]
+    phys = np.clip(np.nan_to_num(shock.s_phys), 0, 1)
+    tot = np.maximum(np.clip(np.nan_to_num(shock.s_total), 0, 1), phys)
+    up = np.maximum(np.nan_to_num(shock.price, nan=1.0) - 1.0, 0.0)
+    per = L.k * use  # dependent output of each link at full shortage, USD/yr
+    dx_links = per * phys[:, :, L.node] / 12.0
+    dx = np.zeros((S, H, n_ind))
+    np.add.at(dx, (slice(None), slice(None), L.industry), dx_links)
+    dx = np.minimum(dx, io.output / 12.0)  # an industry cannot lose more than its output
+    v = io.va_ratio
+    direct = dx * v
+    physical = (dx @ io.ghosh) * v
+    cost = L.w * use * (up[:, :, L.node] * ((1 - tot[:, :, L.node])
+                                            + 0.5 * (tot[:, :, L.node] - phys[:, :, L.node])))
+    price = np.zeros((S, H, n_ind))
+    np.add.at(price, (slice(None), slice(None), L.industry), cost / 12.0)
+    gain = np.zeros((S, H, n_ind))
+    has = L.producer >= 0
+    if has.any():
+        g = up[:, :, has] * shock.prod_usd[has] / 12.0
+        np.add.at(gain, (slice(None), slice(None), L.producer[has]), g)
+    return Loss(direct, physical, price, gain)
+
+
+def quantiles(a: np.ndarray, qs=(0.05, 0.5, 0.95)) -> dict[str, float]:
+    """P5/P50/P95 of a sample array, keyed ``p5``, ``p50``, ``p95``."""
+    vals = np.quantile(np.asarray(a, float), qs)
+    return {f"p{round(q * 100)}": float(v) for q, v in zip(qs, vals)}

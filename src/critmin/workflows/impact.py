@@ -1,0 +1,183 @@
+"""`critmin impact`: a scenario's market-model paths through input-output tables to GDP.
+
+The market model (default v2, :func:`critmin.simulate.paths.simulate_paths`) gives, per
+sample and month, each commodity node's physical and total shortfall and price for the
+country; :mod:`critmin.metrics.impact` turns them into value added lost by industry
+(docs/impact.md). USD; months from the scenario's start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from critmin.market.v2.network import REGIONS
+from critmin.market.v2.paths import prepare
+from critmin.metrics.impact import (
+    IOTable,
+    Loss,
+    Shock,
+    gdp_loss,
+    io_table_usa,
+    make_links,
+    quantiles,
+    read_map,
+)
+from critmin.simulate.paths import simulate_paths
+
+COUNTRIES = ("USA", "JPN")
+PRODUCER_MINE = {"industrial": "2123A0", "energy": "212100"}
+PRODUCER_MINE_BASE = {"copper", "lead", "zinc", "nickel"}
+PRODUCER_REFINED = {"bauxite": "331313", "alumina": "331313", "aluminum": "331313",
+                    "cathode": "335911", "anode": "335911", "li_ion_cell": "335911"}
+JPN_PROXY_NOTE = ("Japan's official input-output tables (MIC) could not be obtained in this "
+                  "build; Japan's losses use the U.S. BEA 2017 structure (value added per "
+                  "USD of output, Ghosh inverse, dependent output per USD of mineral use) "
+                  "scaled by Japan's own use of each commodity: a proxy (gaps table)")
+LIMITS = (
+    "Dependence shares are critmin estimates by tier (high 0.25, medium 0.05, low 0.01 of "
+    "the using industry's output), not measured; docs/impact.md lists each mapping row.",
+    "Ghosh supply-side propagation assumes downstream buyers cannot replace a lost input "
+    "from other sellers within the month: an upper bound on indirect losses.",
+    "Price costs are borne by the using industries (no pass-through); producers' gains "
+    "are counted at the domestic producing industry.",
+    "Stage values use the commodity's headline price for every stage (contained content).",
+)
+
+
+@dataclass
+class Nodes:
+    """Mapped commodity nodes of the market network and their links."""
+
+    keys: list[tuple[str, str]]  # (commodity, stage)
+    market_ix: np.ndarray  # node index in the market network
+    links: object
+
+
+def producer_industry(commodity: str, stage: str, group: str) -> str | None:
+    """BEA industry of a node's domestic producers (rule in docs/impact.md)."""
+    if commodity in PRODUCER_REFINED:
+        return PRODUCER_REFINED[commodity]
+    if stage == "mine":
+        if group in PRODUCER_MINE:
+            return PRODUCER_MINE[group]
+        return "212230" if commodity in PRODUCER_MINE_BASE else "2122A0"
+    if stage in ("refining", "metal"):
+        return "331410"
+    return None
+
+
+def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple:
+    stage_of = {full.nodes[h].commodity: full.nodes[h].stage for h in full.headline}
+    where = {(nd.commodity, nd.stage): i for i, nd in enumerate(full.nodes)}
+    groups = dict(zip(net.commodities["commodity"], net.commodities["group"]))
+    rows = mapping[mapping["role"].eq("user") & mapping["commodity"].isin(stage_of)]
+    keys: list[tuple[str, str]] = []
+    node_ix, ind_ix, share = [], [], []
+    for r in rows.itertuples(index=False):
+        key = (r.commodity, r.stage or stage_of[r.commodity])
+        if key not in where or r.industry not in io.industries:
+            continue
+        if key not in keys:
+            keys.append(key)
+        node_ix.append(keys.index(key))
+        ind_ix.append(io.index(r.industry))
+        share.append(r.share)
+    mix = np.array([where[k] for k in keys], dtype=int)
+    price = full.price_usd_t[full.node_commodity[mix]]
+    r_c, r_us = REGIONS.index(country), REGIONS.index("USA")
+    use_c = full.final0[mix, r_c] * price
+    use_us = full.final0[mix, r_us] * price
+    prod = full.prod0[mix, r_c] * price
+    prods = [producer_industry(c, s, groups.get(c, "")) for c, s in keys]
+    producer = np.array([io.index(p) if p in io.industries else -1 for p in prods])
+    links = make_links(io, np.array(node_ix), np.array(ind_ix), np.array(share, float),
+                       use_us, producer)
+    return keys, mix, links, use_c, prod
+
+
+def _shock(ds, full, keys, mix, country, use_c, prod) -> Shock:
+    stages = list(ds["stage"].values)
+    comms = list(ds["commodity"].values)
+    hl = set(int(h) for h in full.headline)
+    ci = [comms.index(c) for c, _ in keys]
+    si = [stages.index(s) for _, s in keys]
+    r = list(ds["region"].values).index(country)
+    phys_stage = ds["shortfall_stage"].values[:, :, ci, si, r]
+    price = ds["price_ex_china_stage"].values[:, :, ci, si]
+    total = phys_stage.copy()
+    head = np.array([int(m) in hl for m in mix])
+    if head.any():
+        total[:, :, head] = ds["shortfall"].values[:, :, np.array(ci)[head], r]
+    return Shock(np.nan_to_num(phys_stage), np.nan_to_num(total),
+                 np.nan_to_num(price, nan=1.0), use_c, prod)
+
+
+def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: int = 0,
+                months: int = 12, model: str = "v2") -> tuple[Loss, IOTable, list, np.ndarray]:
+    """(loss arrays, IO table, mapped nodes, use by node) of a scenario for a country."""
+    if country not in COUNTRIES:
+        raise ValueError(f"country {country!r}: use one of {', '.join(COUNTRIES)}")
+    if model != "v2":
+        raise ValueError(f"model {model!r}: impact needs model v2's stage paths; use v2")
+    io = io_table_usa()
+    full = prepare(net, scenario, months).full
+    keys, mix, links, use_c, prod = _nodes(net, full, io, country, read_map())
+    ds = simulate_paths(net, scenario, samples=samples, seed=seed, months=months, model=model)
+    shock = _shock(ds, full, keys, mix, country, use_c, prod)
+    return gdp_loss(io, links, shock), io, keys, use_c
+
+
+def _q(a: np.ndarray) -> dict:
+    out = quantiles(a)
+    out["mean"] = float(np.mean(a))
+    return out
+
+
+def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int = 0,
+               months: int = 12, model: str = "v2", top: int = 10) -> dict:
+    """The `critmin impact` result (JSON keys in docs/impact.md)."""
+    loss, io, keys, use_c = impact_loss(net, scenario, country, samples, seed, months, model)
+    tot = loss.total  # (S, H, I)
+    per_sample = tot.sum(axis=(1, 2))
+    by_ind = tot.sum(axis=1)  # (S, I)
+    mean_ind = by_ind.mean(axis=0)
+    order = [int(i) for i in np.argsort(-np.abs(mean_ind)) if mean_ind[i] != 0]
+    rows = []
+    for i in order:
+        q = quantiles(by_ind[:, i])
+        rows.append({"industry": io.industries[i], "name": io.names[i], "mean": float(
+            mean_ind[i]), "p5": q["p5"], "p50": q["p50"], "p95": q["p95"],
+            "direct_mean": float(loss.direct[:, :, i].sum(axis=1).mean()),
+            "price_mean": float(loss.price[:, :, i].sum(axis=1).mean())})
+    start = scenario.start.replace(day=1)
+    monthly = tot.sum(axis=2)
+    by_month = []
+    for t in range(monthly.shape[1]):
+        d = dt.date(start.year + (start.month - 1 + t) // 12, (start.month - 1 + t) % 12 + 1, 1)
+        by_month.append({"month": t, "date": d.isoformat()[:7], **_q(monthly[:, t])})
+    return {
+        "scenario": scenario.id, "country": country, "model": model, "samples": samples,
+        "seed": seed, "months": months, "unit": "USD (2017 input-output structure; "
+        "commodity values at critmin's baseline prices)",
+        "io_table": {"source_id": io.source, "industries": len(io.industries),
+                     "note": JPN_PROXY_NOTE if country == "JPN" else
+                     "BEA 2017 benchmark detail tables, before redefinitions"},
+        "gdp_loss_usd": _q(per_sample),
+        "gdp_loss_direct_usd": _q(loss.direct.sum(axis=(1, 2))),
+        "gdp_loss_physical_usd": _q(loss.physical.sum(axis=(1, 2))),
+        "price_cost_usd": _q(loss.price.sum(axis=(1, 2))),
+        "producer_gain_usd": _q(loss.gain.sum(axis=(1, 2))),
+        "industries_affected": len(rows),
+        "top_industries": rows[:top],
+        "by_industry": rows,
+        "by_month": by_month,
+        "by_commodity": [{"commodity": c, "stage": s, "use_usd": float(u)}
+                         for (c, s), u in zip(keys, use_c)],
+        "per_sample": {"gdp_loss_usd": [float(v) for v in per_sample],
+                       "by_month_usd": [[float(v) for v in row] for row in monthly]},
+        "limits": list(LIMITS) + ([JPN_PROXY_NOTE] if country == "JPN" else []),
+    }
