@@ -12,6 +12,7 @@ from critmin.cli import (
     assess,
     calibrate,
     data,
+    impact,
     optimize,
     report,
     runs,
@@ -26,7 +27,8 @@ app = typer.Typer(help="critmin: critical-minerals and rare-earth supply securit
 quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 # the order of --help: data, scenarios, then the commands as a session uses them
-for _group in (data, scenarios, assess, simulate, optimize, service, report, runs, calibrate):
+for _group in (data, scenarios, assess, simulate, impact, optimize, service, report, runs,
+               calibrate):
     _group.register(app)
 
 __all__ = ["app"]
