@@ -4,18 +4,29 @@ Units: USD per year for baseline flows, USD per month for losses; shares 0-1.
 
 For one importing country and sample, each mapped (commodity node n, using industry j) with
 dependence share ``d`` (share of j's output made with n and without a substitute inside a
-year) gives, per month t:
+year) gives, per month t (the USGS partial-equilibrium logic, OFR 2025-1047: the market's
+equilibrium quantity cut binds on the using industries, which share what is left so as to
+lose the least value added):
 
-- physical loss of output: ``dx_j = min(cap_j, sum_n k_nj * U_n * s_n(t)) / 12`` with
-  ``k_nj = d * x_j / U_n^USA`` (dependent output per USD of the commodity's final use, from
-  the U.S. structure), ``U_n`` the country's final use of n (USD/yr) and ``s_n`` the market
-  model's physical shortfall (after stocks and substitution);
-- supply-side (Ghosh) propagation ``dx_total = dx G``, ``G = (I - B)^-1``,
-  ``B_ij = Z_ij / x_i``; value added lost ``dx_total * v`` with ``v_j = VA_j / x_j``;
-- price cost to users ``w_nj (p_n - 1) (1 - S_n) U_n / 12`` (what they still buy, at the
-  higher price) plus the substitution cost ``w_nj (p_n - 1) (S_n - s_n) U_n / 24`` (the
-  Harberger triangle on the demand given up), with ``w_nj`` the industry's share of the
-  node's dependent output and ``S_n`` the total shortfall;
+- quantity cut ``s_n(t)``: the market model's total shortfall (use wanted at the
+  pre-scenario price and not bought: after stock releases, substitution and thrifting);
+- allocation: the node's links sorted by value added per USD of output ``v_j`` (lowest
+  first); link l holds the share ``w_l`` of the node's use (its share of the node's
+  dependent output) and gives up ``c_l = clip(s - W_l, 0, w_l)``, ``W_l`` the shares of
+  the links before it;
+- output lost ``dx_j = min(x_j, sum_l k_l U_n c_l / w_l) / 12`` with ``k_l = d x_j /
+  U_n^USA`` (dependent output per USD of the commodity's final use, U.S. structure) and
+  ``U_n`` the country's final use of n (USD/yr);
+- supply-side (Ghosh) propagation, damped: ``dx_total = dx (I - rho B)^-1`` with
+  allocation coefficients ``B_ij = Z_ij / x_i`` and ``rho`` the share of a lost input a
+  buyer cannot replace from other sellers or its stocks within the month (rho = 1 is the
+  plain Ghosh inverse ``G = (I - B)^-1``, an upper bound); value added lost
+  ``dx_total * v`` with ``v_j = VA_j / x_j``;
+- price cost to users ``w_l (p_n - 1) (1 - s_n) U_n / 12`` on what they still buy;
+- pass-through: a share ``tau`` of each industry's added cost moves on to its buyers in
+  proportion to its sales (allocation coefficients ``B``), round after round: incidence
+  ``c (1 - tau) (I - tau B)^-1`` on industries, the rest on final buyers (households,
+  government, exports); the total is unchanged;
 - price gain to domestic producers ``(p_n - 1) P_n / 12`` (P_n: domestic output, USD/yr).
 
 GDP loss = value added lost + price cost - producer gain (negative = the country gains).
@@ -34,6 +45,12 @@ import pandas as pd
 DEPENDENCE = {"high": 0.25, "medium": 0.05, "low": 0.01}
 """Dependence tier -> share of the using industry's output that needs the input and has no
 substitute within a year (critmin estimate; docs/impact.md)."""
+
+UNREPLACED = 0.5
+"""Share of a lost input a downstream buyer cannot replace within the month (critmin
+estimate; 1 = plain Ghosh)."""
+PASS_THROUGH = 0.5
+"""Share of an added input cost an industry passes on to its buyers (critmin estimate)."""
 
 MAP_COLUMNS = ("commodity", "stage", "role", "industry", "dependence", "use")
 BEA_SOURCE = "bea_io_2017_detail"
@@ -54,6 +71,16 @@ class IOTable:
     value_added: np.ndarray  # (I,) USD/yr
     ghosh: np.ndarray  # (I, I) Ghosh inverse (I - B)^-1
     source: str
+    alloc: np.ndarray = None  # (I, I) allocation coefficients B (sales shares)
+
+    def supply_inverse(self, rho: float = UNREPLACED) -> np.ndarray:
+        """(I, I) damped Ghosh inverse ``(I - rho B)^-1``."""
+        return np.linalg.inv(np.eye(len(self.industries)) - rho * self.alloc)
+
+    def incidence(self, tau: float = PASS_THROUGH) -> np.ndarray:
+        """(I, I) where a unit of added cost in row industry ends up: ``(1 - tau)
+        (I - tau B)^-1`` (row sums <= 1; the rest reaches final buyers)."""
+        return (1 - tau) * np.linalg.inv(np.eye(len(self.industries)) - tau * self.alloc)
 
     @property
     def va_ratio(self) -> np.ndarray:
@@ -65,11 +92,22 @@ class IOTable:
         return self.industries.index(code)
 
 
+def allocation(z: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Allocation coefficients ``B_ij = z_ij / x_i`` (share of i's output sold to j)."""
+    x = np.asarray(x, float)
+    return np.divide(z, x[:, None], out=np.zeros_like(z, dtype=float), where=x[:, None] > 0)
+
+
 def ghosh_inverse(z: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Ghosh inverse ``(I - B)^-1`` with allocation coefficients ``B_ij = z_ij / x_i``."""
-    x = np.asarray(x, float)
-    b = np.divide(z, x[:, None], out=np.zeros_like(z, dtype=float), where=x[:, None] > 0)
-    return np.linalg.inv(np.eye(len(x)) - b)
+    return np.linalg.inv(np.eye(len(x)) - allocation(z, x))
+
+
+def io_from_flows(codes, names, z: np.ndarray, x: np.ndarray, va: np.ndarray,
+                  source: str) -> IOTable:
+    """IOTable from industry x industry flows ``z``, outputs ``x`` and value added ``va``."""
+    return IOTable(tuple(codes), tuple(names), np.asarray(x, float), np.asarray(va, float),
+                   ghosh_inverse(z, x), source, allocation(z, x))
 
 
 def industry_flows(use: pd.DataFrame, make: pd.DataFrame,
@@ -103,8 +141,8 @@ def io_table_usa() -> IOTable:
     codes = list(ind["industry"])
     z = industry_flows(use, make, codes) * 1e6
     x = ind["output_musd"].to_numpy(float) * 1e6
-    return IOTable(tuple(codes), tuple(ind["name"]), x, ind["value_added_musd"].to_numpy(
-        float) * 1e6, ghosh_inverse(z, x), BEA_SOURCE)
+    return io_from_flows(codes, ind["name"], z, x,
+                         ind["value_added_musd"].to_numpy(float) * 1e6, BEA_SOURCE)
 
 
 def read_map(path: Path | None = None) -> pd.DataFrame:
@@ -128,8 +166,7 @@ def read_map(path: Path | None = None) -> pd.DataFrame:
 class Shock:
     """Market-model results for N commodity nodes, one country: arrays (S, H, N)."""
 
-    s_phys: np.ndarray  # physical shortfall share
-    s_total: np.ndarray  # total shortfall share (physical + demand given up)
+    s_total: np.ndarray  # quantity cut: total shortfall share (physical + given up)
     price: np.ndarray  # price relative to baseline
     use_usd: np.ndarray  # (N,) country's final use at baseline, USD/yr
     prod_usd: np.ndarray  # (N,) country's output at baseline, USD/yr
@@ -163,47 +200,66 @@ def make_links(io: IOTable, node_ix: np.ndarray, ind_ix: np.ndarray, share: np.n
 
 @dataclass(frozen=True)
 class Loss:
-    """Value added lost (USD per month), arrays (S, H, I): physical direct, physical total
-    (after Ghosh propagation), price cost to users; producer gain (S, H, I)."""
+    """Value added lost (USD per month), arrays (S, H, I): quantity channel direct and
+    total (after Ghosh propagation), price cost borne by each industry after pass-through;
+    producer gain (S, H, I); ``price_final`` (S, H) price cost passed on to final buyers."""
 
     direct: np.ndarray
     physical: np.ndarray
     price: np.ndarray
     gain: np.ndarray
+    price_final: np.ndarray
 
     @property
     def total(self) -> np.ndarray:
-        """(S, H, I) GDP loss by industry and month, USD."""
+        """(S, H, I) GDP loss by industry and month, USD (final buyers' share apart)."""
         return self.physical + self.price - self.gain
+
+    @property
+    def gdp(self) -> np.ndarray:
+        """(S, H) GDP loss per month, USD: industries plus final buyers."""
+        return self.total.sum(axis=2) + self.price_final
 
 
 def gdp_loss(io: IOTable, links: Links, shock: Shock) -> Loss:
     """Monthly value-added loss by industry for every sample (module equations)."""
-    S, H, _ = shock.s_phys.shape
+    S, H, _ = shock.s_total.shape
     n_ind = len(io.industries)
     L = links
     use = shock.use_usd[L.node]
-    phys = np.clip(np.nan_to_num(shock.s_phys), 0, 1)
-    tot = np.maximum(np.clip(np.nan_to_num(shock.s_total), 0, 1), phys)
+    cut = np.clip(np.nan_to_num(shock.s_total), 0, 1)
     up = np.maximum(np.nan_to_num(shock.price, nan=1.0) - 1.0, 0.0)
-    per = L.k * use  # dependent output of each link at full shortage, USD/yr
-    dx_links = per * phys[:, :, L.node] / 12.0
+    per = L.k * use  # dependent output of each link at a full cut, USD/yr
+    before = _shares_before(L.node, L.w, io.va_ratio[L.industry])
+    given = np.clip(cut[:, :, L.node] - before, 0, L.w)
+    dx_links = per * np.divide(given, L.w, out=np.zeros_like(given), where=L.w > 0) / 12.0
     dx = np.zeros((S, H, n_ind))
     np.add.at(dx, (slice(None), slice(None), L.industry), dx_links)
     dx = np.minimum(dx, io.output / 12.0)  # an industry cannot lose more than its output
     v = io.va_ratio
     direct = dx * v
-    physical = (dx @ io.ghosh) * v
-    cost = L.w * use * (up[:, :, L.node] * ((1 - tot[:, :, L.node])
-                                            + 0.5 * (tot[:, :, L.node] - phys[:, :, L.node])))
-    price = np.zeros((S, H, n_ind))
-    np.add.at(price, (slice(None), slice(None), L.industry), cost / 12.0)
+    physical = (dx @ (io.supply_inverse() if io.alloc is not None else io.ghosh)) * v
+    cost = L.w * use * up[:, :, L.node] * (1 - cut[:, :, L.node])
+    users = np.zeros((S, H, n_ind))
+    np.add.at(users, (slice(None), slice(None), L.industry), cost / 12.0)
+    price = users @ io.incidence() if io.alloc is not None else users
     gain = np.zeros((S, H, n_ind))
     has = L.producer >= 0
     if has.any():
         g = up[:, :, has] * shock.prod_usd[has] / 12.0
         np.add.at(gain, (slice(None), slice(None), L.producer[has]), g)
-    return Loss(direct, physical, price, gain)
+    return Loss(direct, physical, price, gain, users.sum(axis=2) - price.sum(axis=2))
+
+
+def _shares_before(node: np.ndarray, w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(L,) for each link, the use shares of the same node's links with lower value added
+    per USD of output (ties: mapping order): what is cut before it."""
+    out = np.zeros(len(node))
+    for n in np.unique(node):
+        ix = np.flatnonzero(node == n)
+        order = ix[np.argsort(v[ix], kind="stable")]
+        out[order] = np.concatenate([[0.0], np.cumsum(w[order])[:-1]])
+    return out
 
 
 def quantiles(a: np.ndarray, qs=(0.05, 0.5, 0.95)) -> dict[str, float]:

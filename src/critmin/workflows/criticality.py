@@ -64,7 +64,7 @@ def supplier_scenario(commodity: str, supplier: str) -> Scenario:
 def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0,
                      commodities: list[str] | None = None) -> pd.DataFrame:
     """Ranked table: commodity, supplier, probability, expected_loss_usd (mean over
-    samples, 12 months), physical_usd, price_usd, producer_gain_usd, risk_usd,
+    samples, 12 months), quantity_usd, price_usd, producer_gain_usd, risk_usd,
     net_exporter, via_price, rank."""
     sup = top_suppliers(net, country)
     if commodities is not None:
@@ -77,18 +77,18 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
         loss, _, keys, use = impact_loss(net, sc, country, samples, seed, 12)
         before = bool(((er["exporter"] == r.supplier) & (er["commodity"] == r.commodity)).any())
         p = disruption_probability(gov.get(r.supplier, np.nan), before)
-        exp = float(loss.total.sum(axis=(1, 2)).mean())
-        phys = float(loss.physical.sum(axis=(1, 2)).mean())
-        price = float(loss.price.sum(axis=(1, 2)).mean())
+        exp = float(loss.gdp.sum(axis=1).mean())
+        qty = float(loss.physical.sum(axis=(1, 2)).mean())
+        price = float((loss.price.sum(axis=(1, 2)) + loss.price_final.sum(axis=1)).mean())
         gain = float(loss.gain.sum(axis=(1, 2)).mean())
         prod = _production_usd(net, r.commodity, r.stage, country)
         own_use = float(sum(u for (c, _), u in zip(keys, use) if c == r.commodity))
         rows.append({"commodity": r.commodity, "supplier": r.supplier,
                      "supplier_share": r.share, "restricted_before": before,
-                     "probability": p, "expected_loss_usd": exp, "physical_usd": phys,
+                     "probability": p, "expected_loss_usd": exp, "quantity_usd": qty,
                      "price_usd": price, "producer_gain_usd": gain, "risk_usd": p * exp,
                      "net_exporter": prod > own_use > 0 or (own_use == 0 and prod > 0),
-                     "via_price": price - gain > phys})
+                     "via_price": price - gain > qty})
     out = pd.DataFrame(rows).sort_values("risk_usd", ascending=False, ignore_index=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out

@@ -1,7 +1,7 @@
 """`critmin impact`: a scenario's market-model paths through input-output tables to GDP.
 
 The market model (default v2, :func:`critmin.simulate.paths.simulate_paths`) gives, per
-sample and month, each commodity node's physical and total shortfall and price for the
+sample and month, each commodity node's shortfall (the quantity cut) and price for the
 country; :mod:`critmin.metrics.impact` turns them into value added lost by industry
 (docs/impact.md). USD; months from the scenario's start.
 """
@@ -38,12 +38,17 @@ JPN_PROXY_NOTE = ("Japan's official input-output tables (MIC) could not be obtai
                   "USD of output, Ghosh inverse, dependent output per USD of mineral use) "
                   "scaled by Japan's own use of each commodity: a proxy (gaps table)")
 LIMITS = (
+    "The quantity cut is the market model's total shortfall (after stocks, substitution "
+    "and thrifting); it binds on the dependent output of the using industries, shared so "
+    "as to lose the least value added (the USGS 2025 logic), not on whole industries.",
     "Dependence shares are critmin estimates by tier (high 0.25, medium 0.05, low 0.01 of "
     "the using industry's output), not measured; docs/impact.md lists each mapping row.",
-    "Ghosh supply-side propagation assumes downstream buyers cannot replace a lost input "
-    "from other sellers within the month: an upper bound on indirect losses.",
-    "Price costs are borne by the using industries (no pass-through); producers' gains "
-    "are counted at the domestic producing industry.",
+    "Supply-side (Ghosh) propagation is damped: downstream buyers replace half of a lost "
+    "input from other sellers or stocks each round (0.5, a critmin estimate); the plain "
+    "Ghosh inverse, which lets them replace none, is an upper bound.",
+    "Price costs fall on the using industries, which pass half on to their buyers round "
+    "after round (pass-through 0.5, a critmin estimate); what reaches final buyers is "
+    "reported apart. Producers' gains are counted at the domestic producing industry.",
     "Stage values use the commodity's headline price for every stage (contained content).",
 )
 
@@ -112,8 +117,7 @@ def _shock(ds, full, keys, mix, country, use_c, prod) -> Shock:
     head = np.array([int(m) in hl for m in mix])
     if head.any():
         total[:, :, head] = ds["shortfall"].values[:, :, np.array(ci)[head], r]
-    return Shock(np.nan_to_num(phys_stage), np.nan_to_num(total),
-                 np.nan_to_num(price, nan=1.0), use_c, prod)
+    return Shock(np.nan_to_num(total), np.nan_to_num(price, nan=1.0), use_c, prod)
 
 
 def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: int = 0,
@@ -142,7 +146,8 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
     """The `critmin impact` result (JSON keys in docs/impact.md)."""
     loss, io, keys, use_c = impact_loss(net, scenario, country, samples, seed, months, model)
     tot = loss.total  # (S, H, I)
-    per_sample = tot.sum(axis=(1, 2))
+    monthly = loss.gdp  # (S, H) industries plus final buyers
+    per_sample = monthly.sum(axis=1)
     by_ind = tot.sum(axis=1)  # (S, I)
     mean_ind = by_ind.mean(axis=0)
     order = [int(i) for i in np.argsort(-np.abs(mean_ind)) if mean_ind[i] != 0]
@@ -154,7 +159,6 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
             "direct_mean": float(loss.direct[:, :, i].sum(axis=1).mean()),
             "price_mean": float(loss.price[:, :, i].sum(axis=1).mean())})
     start = scenario.start.replace(day=1)
-    monthly = tot.sum(axis=2)
     by_month = []
     for t in range(monthly.shape[1]):
         d = dt.date(start.year + (start.month - 1 + t) // 12, (start.month - 1 + t) % 12 + 1, 1)
@@ -168,8 +172,9 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
                      "BEA 2017 benchmark detail tables, before redefinitions"},
         "gdp_loss_usd": _q(per_sample),
         "gdp_loss_direct_usd": _q(loss.direct.sum(axis=(1, 2))),
-        "gdp_loss_physical_usd": _q(loss.physical.sum(axis=(1, 2))),
-        "price_cost_usd": _q(loss.price.sum(axis=(1, 2))),
+        "gdp_loss_quantity_usd": _q(loss.physical.sum(axis=(1, 2))),
+        "price_cost_usd": _q(loss.price.sum(axis=(1, 2)) + loss.price_final.sum(axis=1)),
+        "price_cost_final_buyers_usd": _q(loss.price_final.sum(axis=1)),
         "producer_gain_usd": _q(loss.gain.sum(axis=(1, 2))),
         "industries_affected": len(rows),
         "top_industries": rows[:top],

@@ -1,0 +1,74 @@
+"""`critmin impact` and the impact-based criticality, end to end (small sample counts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from critmin.workflows.criticality import (
+    compare_usgs,
+    disruption_probability,
+    rank_commodities,
+)
+from critmin.workflows.impact import run_impact
+
+CLI = [sys.executable, "-m", "critmin.cli"]
+KEYS = {"scenario", "country", "model", "samples", "gdp_loss_usd", "gdp_loss_direct_usd",
+        "price_cost_usd", "producer_gain_usd", "top_industries", "by_industry", "by_month",
+        "per_sample", "io_table", "limits"}
+
+
+def test_impact_json_usa_has_quantiles_and_50_industries():
+    out = subprocess.run([*CLI, "impact", "--scenario", "CN_2025_10_full_controls",
+                          "--country", "USA", "--json", "--samples", "4", "--months", "4"],
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout)
+    assert KEYS <= set(res)
+    g = res["gdp_loss_usd"]
+    assert g["p5"] <= g["p50"] <= g["p95"] and g["p95"] > 0
+    assert len(res["by_industry"]) >= 50 and len(res["by_month"]) == 4
+    assert len(res["per_sample"]["gdp_loss_usd"]) == 4
+    names = {r["industry"] for r in res["top_industries"]}
+    assert "335312" in names  # motors and generators: magnets are the scenario's core
+
+
+def test_impact_jpn_is_labelled_as_a_proxy(net):
+    from critmin.scenarios.presets import get_scenario
+
+    res = run_impact(net, get_scenario("CN_2025_10_full_controls", net), "JPN", samples=4,
+                     months=3)
+    assert res["gdp_loss_usd"]["p95"] > 0 and len(res["by_industry"]) >= 50
+    assert "proxy" in res["io_table"]["note"]
+
+
+def test_impact_rejects_unknown_country():
+    out = subprocess.run([*CLI, "impact", "--country", "FRA"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2 and "use one of USA, JPN" in out.stderr
+
+
+def test_disruption_probability_by_hand():
+    assert disruption_probability(0.5, False) == pytest.approx(0.11)
+    assert disruption_probability(0.5, True) == pytest.approx(0.22)
+    assert disruption_probability(1.0, True) == pytest.approx(0.40)
+    assert disruption_probability(float("nan"), False) == pytest.approx(0.11)
+
+
+def test_spearman_against_usgs_top_ten():
+    same = pd.DataFrame({"commodity": ["tb", "dy", "gallium", "germanium"],
+                         "rank": [1, 2, 3, 4]})
+    assert compare_usgs(same)["spearman"] == pytest.approx(1.0)
+    reverse = same.assign(rank=[4, 3, 2, 1])
+    assert compare_usgs(reverse)["spearman"] == pytest.approx(-1.0)
+
+
+def test_ranking_puts_china_heavy_rare_earths_above_a_diverse_supply(net):
+    r = rank_commodities(net, "USA", samples=2, commodities=["tb", "zirconium"])
+    ranks = dict(zip(r["commodity"], r["rank"]))
+    assert ranks["tb"] < ranks["zirconium"]
+    assert bool(r.set_index("commodity").loc["tb", "restricted_before"])
