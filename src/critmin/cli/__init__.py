@@ -12,6 +12,7 @@ from critmin.cli import (
     assess,
     calibrate,
     data,
+    forecast,
     impact,
     optimize,
     report,
@@ -28,7 +29,7 @@ quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 # the order of --help: data, scenarios, then the commands as a session uses them
 for _group in (data, scenarios, assess, simulate, impact, optimize, service, report, runs,
-               calibrate):
+               calibrate, forecast):
     _group.register(app)
 
 __all__ = ["app"]

@@ -1,0 +1,110 @@
+"""``critmin forecast freeze / list / score``: dated, content-hashed forecasts, scored
+against observations added later."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from critmin.cli.calibrate import print_scores
+from critmin.cli.common import DataPath, console, load_net, load_scenario, records
+
+forecast_app = typer.Typer(help="Frozen forecasts: freeze today's, list them, score them "
+                                "against observations added since.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``forecast`` group (freeze, list, score) to the main command line."""
+    app.add_typer(forecast_app, name="forecast")
+
+Dirs = Annotated[list[Path] | None, typer.Option(
+    "--dir", help="also read records in this folder (repeat); the shipped folder always")]
+
+
+def _fail(command: str, exc: Exception) -> None:
+    typer.echo(f"forecast {command}: {exc}", err=True)
+    raise typer.Exit(2) from exc
+
+
+@forecast_app.command("freeze")
+def freeze_cmd(
+    scenario: Annotated[str, typer.Option(help="preset id or scenario file")],
+    samples: Annotated[int, typer.Option(min=10, help="Monte Carlo samples")] = 500,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    months: Annotated[int | None, typer.Option(
+        min=1, max=36, help="months from the scenario start (default: its horizon)")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="folder for the record (default: the shipped forecasts/)")] = None,
+    data: DataPath = None,
+) -> None:
+    """Run the scenario on the default model and inputs and write a dated, content-hashed
+    record of the quantiles of its headline observables by month."""
+    from critmin.workflows.forecast import ForecastError, freeze
+
+    net = load_net(data)
+    sc = load_scenario(scenario, net, "forecast freeze")
+    try:
+        path = freeze(net, sc, samples=samples, seed=seed, months=months, directory=output)
+    except (ForecastError, ValueError) as exc:
+        _fail("freeze", exc)
+    console.print(f"frozen: {path}")
+
+
+@forecast_app.command("list")
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    directories: Dirs = None,
+) -> None:
+    """The frozen records (each checked against its content hash)."""
+    from critmin.workflows.forecast import ForecastError, list_records
+
+    try:
+        table = list_records(directories)
+    except ForecastError as exc:
+        _fail("list", exc)
+    if as_json:
+        typer.echo(json.dumps(records(table), indent=1))
+        return
+    view = Table(title="critmin frozen forecasts")
+    for c in ("id", "frozen_on", "scenario", "model", "inputs", "samples", "months",
+              "series", "data_version"):
+        view.add_column(c)
+    for r in table.itertuples(index=False):
+        view.add_row(r.id, r.frozen_on, r.scenario, r.model, r.inputs, str(r.samples),
+                     str(r.months), str(r.series), r.data_version)
+    console.print(view)
+
+
+@forecast_app.command("score")
+def score_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    directories: Dirs = None,
+    data: DataPath = None,
+) -> None:
+    """Score every frozen record against the observations in ``episodes`` dated after the
+    day it was frozen (of the episodes whose scenario is the record's): the backtest's
+    scores, per record (``variant``), episode, horizon band and observable kind."""
+    from critmin.calibrate.backtest import summary
+    from critmin.workflows.forecast import ForecastError, read_record, record_files, score
+
+    net = load_net(data)
+    try:
+        records = [(p, read_record(p)) for p in record_files(directories)]
+        rows = score(net, records)
+    except ForecastError as exc:
+        _fail("score", exc)
+    table = summary(rows)
+    if as_json:
+        typer.echo(json.dumps({"records": [p.stem for p, _ in records],
+                               "rows": records(rows), "summary": records(table)},
+                              indent=1))
+        return
+    if rows.empty:
+        console.print(f"{len(records)} frozen records; no observations dated after their "
+                      "freezing yet (add them to episodes, e.g. with --data)")
+        return
+    print_scores(table, f"critmin forecast score ({len(records)} records)")

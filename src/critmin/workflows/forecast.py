@@ -1,0 +1,254 @@
+"""Frozen forecasts: a dated, content-hashed record of what the model said, scored later.
+
+``freeze`` runs a scenario on the default model and inputs (as ``critmin simulate`` does)
+and writes one JSON record: the scenario as stated (its inputs), the model, its inputs
+(priors or posterior), the data version, the samples and seed, and for every headline
+observable (price ex-China, price in China, China's exports, China's exports to the U.S.,
+Japan and the EU, per controlled commodity) the forecast's quantiles in every month from
+the scenario start, relative to the pre-announcement level, with the observation error
+the backtest adds. The record's ``sha256`` is the SHA-256 of its canonical JSON without
+that field: a record edited after it was frozen no longer matches and is refused.
+
+``score`` compares each record with the observations in ``episodes`` of the episodes
+whose ``scenario`` is the record's, dated after the day it was frozen (what it could not
+have known), and returns rows in the backtest's layout, so
+:func:`critmin.calibrate.backtest.summary` gives the same scores. The CRPS of a record
+is that of its quantiles (the quantile-score integral over the 19 levels), the PIT the
+record's CDF interpolated between levels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import critmin
+from critmin.calibrate import scoring
+from critmin.calibrate.backtest import (
+    _observe,
+    _paths,
+    _theta,
+    add_references,
+    default_variant,
+)
+from critmin.calibrate.episodes import (
+    EpisodeError,
+    _months,
+    kind_of,
+    load_targets,
+    model_values,
+)
+from critmin.market.registry import DEFAULT_MODEL
+from critmin.store.version import data_version
+
+LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+"""Quantile levels kept per month: 0.05, 0.10, ..., 0.95."""
+REGIONS = ("USA", "JPN", "EU")
+"""Destinations whose exports from China are headline observables (the framework's)."""
+VARIABLES = ("price_ex_china", "price_china", "exports_china")
+FORMAT = 1
+
+
+class ForecastError(ValueError):
+    """A record that cannot be read, was edited, or cannot be frozen; the message names
+    the file and the reason."""
+
+
+def shipped_dir() -> Path:
+    """The shipped ``forecasts/`` folder (package data)."""
+    return Path(str(resources.files("critmin.data") / "forecasts"))
+
+
+def _canonical(record: dict) -> bytes:
+    body = {k: v for k, v in record.items() if k != "sha256"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True).encode()
+
+
+def content_hash(record: dict) -> str:
+    """SHA-256 (hex) of the record's canonical JSON without its ``sha256`` field."""
+    return hashlib.sha256(_canonical(record)).hexdigest()
+
+
+def headline(sc) -> list[tuple[str, str, str]]:
+    """(commodity, variable, region) of the scenario's headline observables: per commodity
+    it names (or its controls name), prices ex-China and in China, China's exports, and
+    China's exports to each of :data:`REGIONS`."""
+    names = list(sc.commodities) or [c for ctl in sc.controls for c in ctl.commodities]
+    out = []
+    for c in dict.fromkeys(names):
+        out += [(c, v, "") for v in VARIABLES]
+        out += [(c, "exports_china_dest", r) for r in REGIONS]
+    return out
+
+
+def _quantile_paths(ds, base, sc, noise, seed) -> list[dict]:
+    series = []
+    for k, (commodity, var, region) in enumerate(headline(sc)):
+        months = []
+        for m in range(ds.sizes["month"]):
+            row = {"commodity": commodity, "variable": var, "region": region,
+                   "month_from": m, "month_to": m}
+            v = model_values(ds, row, base)
+            if v is None:
+                break
+            v = _observe(v, noise, var, seed, 20_000 + 100 * k + m)
+            months.append([float(f"{q:.4g}") for q in scoring.quantiles(v, qs=LEVELS)])
+        if months:
+            series.append({"commodity": commodity, "variable": var, "region": region,
+                           "kind": kind_of(var), "quantiles": months})
+    return series
+
+
+def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int = 0,
+           months: int | None = None, directory: Path | None = None,
+           today: dt.date | None = None) -> Path:
+    """Run scenario ``sc`` on ``model``'s default inputs and write its record into
+    ``directory`` (default: the shipped folder); returns the file written. ``months``
+    defaults to the scenario's horizon (at most 36)."""
+    model = model or DEFAULT_MODEL
+    today = today or dt.datetime.now(dt.UTC).date()
+    variant = default_variant(model)
+    months = months or min(3 * sc.horizon_quarters, 36)
+    theta, noise = _theta(variant, model, sc.id, samples, seed)
+    variables = {v for _, v, _ in headline(sc)}
+    ds, base = _paths(net, sc, months, samples, seed, model, theta, variables)
+    series = _quantile_paths(ds, base, sc, noise, seed)
+    if not series:
+        raise ForecastError(f"scenario {sc.id!r}: the model returns none of its headline "
+                            "observables; nothing to freeze")
+    record = {
+        "format": FORMAT, "frozen_on": today.isoformat(), "scenario": sc.id,
+        "scenario_spec": json.loads(sc.model_dump_json()), "model": model,
+        "inputs": variant, "samples": samples, "seed": seed,
+        "data_version": data_version(net), "critmin_version": critmin.__version__,
+        "start": sc.start.isoformat(), "months": months, "levels": list(LEVELS),
+        "relative_to": "the model's pre-scenario level (1.0), as the backtest's targets",
+        "series": series}
+    record["sha256"] = content_hash(record)
+    out = Path(directory or shipped_dir())
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{today.isoformat()}_{sc.id}_{record['sha256'][:8]}.json"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n",
+                   encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_record(path: Path) -> dict:
+    """A record, after checking its content hash; :class:`ForecastError` if it cannot be
+    read or was edited after it was frozen."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ForecastError(f"{path}: cannot read the forecast record: {exc}") from exc
+    if not isinstance(record, dict) or "sha256" not in record:
+        raise ForecastError(f"{path}: not a forecast record (no sha256 field)")
+    got = content_hash(record)
+    if got != record["sha256"]:
+        raise ForecastError(f"{path}: content hash {got[:12]}... does not match the "
+                            f"recorded {str(record['sha256'])[:12]}...: the record was "
+                            "edited after it was frozen and is refused; restore it from "
+                            "version control or freeze a new one")
+    return record
+
+
+def record_files(directories: list[Path] | None = None) -> list[Path]:
+    """Record files in the shipped folder and the ``directories`` given, by name."""
+    dirs = [shipped_dir(), *(directories or [])]
+    return sorted({p for d in dirs if Path(d).is_dir() for p in Path(d).glob("*.json")},
+                  key=lambda p: (p.name, str(p)))
+
+
+def list_records(directories: list[Path] | None = None) -> pd.DataFrame:
+    """One row per record: id (file stem), day frozen, scenario, model, inputs, samples,
+    data version, months, series; records failing the hash check raise."""
+    rows = []
+    for p in record_files(directories):
+        r = read_record(p)
+        rows.append({"id": p.stem, "frozen_on": r["frozen_on"], "scenario": r["scenario"],
+                     "model": r["model"], "inputs": r["inputs"], "samples": r["samples"],
+                     "seed": r["seed"], "data_version": r["data_version"],
+                     "start": r["start"], "months": r["months"],
+                     "series": len(r["series"]), "sha256": r["sha256"], "path": str(p)})
+    return pd.DataFrame(rows, columns=["id", "frozen_on", "scenario", "model", "inputs",
+                                       "samples", "seed", "data_version", "start",
+                                       "months", "series", "sha256", "path"])
+
+
+def _cdf(levels: np.ndarray, q: np.ndarray, y: float) -> float:
+    """The record's CDF at ``y`` (the PIT): linear between quantiles; below the lowest
+    level's quantile half that level (0.025), above the highest 1 minus half the rest."""
+    if y < q[0]:
+        return float(levels[0] / 2)
+    if y > q[-1]:
+        return float(1 - (1 - levels[-1]) / 2)
+    return float(np.interp(y, q, levels))
+
+
+def crps_quantiles(levels, q, y: float) -> float:
+    """CRPS from quantiles: twice the mean quantile score over the levels,
+    2/K * sum_k (1{y < q_k} - tau_k) (q_k - y) (levels evenly spread in (0, 1))."""
+    tau = np.asarray(levels, dtype=float)
+    qq = np.asarray(q, dtype=float)
+    return float(2.0 * np.mean(((y < qq).astype(float) - tau) * (qq - y)))
+
+
+def _score_one(rec: dict, t: pd.Series, shift: int) -> dict | None:
+    key = {(s["commodity"], s["variable"], s["region"]): s["quantiles"]
+           for s in rec["series"]}
+    region = t["region"] if t["variable"] == "exports_china_dest" else ""
+    qs = key.get((t["commodity"], t["variable"], region))
+    m0, m1 = int(t["month_from"]) + shift, int(t["month_to"]) + shift
+    if qs is None or m1 < 0 or m1 >= len(qs):
+        return None
+    arr = np.asarray(qs, dtype=float)[max(m0, 0):m1 + 1]
+    n_pre = max(0, -m0)  # months of an annual value before the start: 1.0
+    q = (arr.sum(axis=0) + n_pre) / (len(arr) + n_pre)
+    levels = np.asarray(rec["levels"], dtype=float)
+    y = float(t["observed"])
+    at = {round(lv, 2): v for lv, v in zip(levels, q, strict=True)}
+    return dict(
+        episode=t["episode"], commodity=t["commodity"], observable=t["observable"],
+        destination=t["destination"], variable=t["variable"], region=t["region"],
+        kind=t["kind"], basis=t["basis"], unit=t["unit"], date=t["date"],
+        horizon=int(t["horizon"]), band=t["band"], observed=y, p5=at[0.05], p25=at[0.25],
+        p50=at[0.5], p75=at[0.75], p95=at[0.95], crps=crps_quantiles(levels, q, y),
+        pit=_cdf(levels, q, y), in_50=bool(at[0.25] <= y <= at[0.75]),
+        in_80=bool(at[0.1] <= y <= at[0.9]), in_90=bool(at[0.05] <= y <= at[0.95]),
+        rw_months=float(t["rw_months"]), pre_sigma=float(t["pre_sigma"]),
+        source_id=t["source_id"], estimated=bool(t["estimated"]))
+
+
+def score(net, records: list[tuple[Path, dict]]) -> pd.DataFrame:
+    """Backtest-layout rows (``variant`` = the record's id, ``model``) scoring each
+    record against the observations dated after its day of freezing, of the episodes
+    whose ``scenario`` is the record's; empty when there are none yet."""
+    idx = getattr(net, "episode_index", None)
+    rows = []
+    for path, rec in records:
+        eps = [] if idx is None else sorted(idx.loc[idx["scenario"].eq(rec["scenario"]),
+                                                    "episode"])
+        if not eps:
+            continue
+        try:
+            targets = load_targets(net, eps)
+        except EpisodeError as exc:
+            raise ForecastError(f"{path.name}: {exc}") from exc
+        frozen = dt.date.fromisoformat(rec["frozen_on"])
+        later = targets.rows[pd.to_datetime(targets.rows["date"]).dt.date > frozen]
+        start = dt.date.fromisoformat(rec["start"])
+        for _, t in later.iterrows():
+            sc = targets.scenarios[t["episode"]]
+            got = _score_one(rec, t, _months(start, sc.start))
+            if got is not None:
+                rows.append(dict(got, variant=path.stem, model=rec["model"]))
+    return add_references(pd.DataFrame(rows))
+
