@@ -51,7 +51,7 @@ def freeze_cmd(
         path = freeze(net, sc, samples=samples, seed=seed, months=months, directory=output)
     except (ForecastError, ValueError) as exc:
         _fail("freeze", exc)
-    console.print(f"frozen: {path}")
+    typer.echo(f"frozen: {path}")
 
 
 @forecast_app.command("list")
@@ -69,13 +69,12 @@ def list_cmd(
     if as_json:
         typer.echo(json.dumps(records(table), indent=1))
         return
-    view = Table(title="critmin frozen forecasts")
-    for c in ("id", "frozen_on", "scenario", "model", "inputs", "samples", "months",
-              "series", "data_version"):
-        view.add_column(c)
+    view = Table(title="critmin frozen forecasts (id: day frozen, scenario, hash)")
+    view.add_column("id", overflow="fold")
+    for c in ("model", "inputs", "samples", "months", "series"):
+        view.add_column(c, justify="left" if c in ("model", "inputs") else "right")
     for r in table.itertuples(index=False):
-        view.add_row(r.id, r.frozen_on, r.scenario, r.model, r.inputs, str(r.samples),
-                     str(r.months), str(r.series), r.data_version)
+        view.add_row(r.id, r.model, r.inputs, str(r.samples), str(r.months), str(r.series))
     console.print(view)
 
 

@@ -89,6 +89,9 @@ def headline(sc) -> list[tuple[str, str, str]]:
 
 
 def _quantile_paths(ds, base, sc, noise, seed) -> list[dict]:
+    """Monthly quantiles of each headline observable the model returns; an export flow
+    that is zero in every sample and month (none at baseline, e.g. China's NdPr oxide
+    exports in v2) is left out."""
     series = []
     for k, (commodity, var, region) in enumerate(headline(sc)):
         months = []
@@ -100,7 +103,7 @@ def _quantile_paths(ds, base, sc, noise, seed) -> list[dict]:
                 break
             v = _observe(v, noise, var, seed, 20_000 + 100 * k + m)
             months.append([float(f"{q:.4g}") for q in scoring.quantiles(v, qs=LEVELS)])
-        if months:
+        if months and any(q != 0 for m in months for q in m):  # flows absent at baseline: out
             series.append({"commodity": commodity, "variable": var, "region": region,
                            "kind": kind_of(var), "quantiles": months})
     return series
