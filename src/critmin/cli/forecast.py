@@ -92,18 +92,18 @@ def score_cmd(
 
     net = load_net(data)
     try:
-        records = [(p, read_record(p)) for p in record_files(directories)]
-        rows = score(net, records)
+        frozen = [(p, read_record(p)) for p in record_files(directories)]
+        rows = score(net, frozen)
     except ForecastError as exc:
         _fail("score", exc)
     table = summary(rows)
     if as_json:
-        typer.echo(json.dumps({"records": [p.stem for p, _ in records],
+        typer.echo(json.dumps({"records": [p.stem for p, _ in frozen],
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
         return
     if rows.empty:
-        console.print(f"{len(records)} frozen records; no observations dated after their "
+        console.print(f"{len(frozen)} frozen records; no observations dated after their "
                       "freezing yet (add them to episodes, e.g. with --data)")
         return
-    print_scores(table, f"critmin forecast score ({len(records)} records)")
+    print_scores(table, f"critmin forecast score ({len(frozen)} records)")
