@@ -49,6 +49,8 @@ PARTNERS = ("EU", "KOR")
 """Importing regions that may be counted as well (``regions=``)."""
 COUNTABLE = MEMBERS + PARTNERS
 FUNDER_REGION = {"USA": "USA", "JPN": "JPN", "JPN_vehicle": "USA"}
+PERIOD_MONTHS = 12
+"""Length of a decision period (months): commit now (period 0) or a year later."""
 MONEY = 1e6
 """Money inside the solver is in USD million (losses reach 1e10 USD while tonnes and
 prices are 1e0-1e6: scaling keeps HiGHS's coefficient range narrow)."""
@@ -70,6 +72,7 @@ class StagedInstance:
     stock_options: pd.DataFrame  # index "holder|commodity": holder, commodity, need,
     #                             cost_usd_t
     budgets: dict
+    gap_period: xr.DataArray | None = None  # (scenario, need, period) t unmet per period
     cvar_alpha: float = 0.95
     cvar_weight: float = 1.0
     allow_stocks: bool = True
@@ -160,12 +163,21 @@ def _gaps(ds: xr.Dataset, market, wanted: np.ndarray, regions) -> tuple[np.ndarr
                 share = ds["shortfall_stage"].sel(commodity=nd.commodity, stage=nd.stage,
                                                   region=r)
             share = np.nan_to_num(share.transpose("sample", "month").values.astype(float))
-            cols.append(np.clip(share, 0, 1) @ w)
+            cols.append(np.clip(share, 0, 1) * w[None])  # (S, H) t per month
             recs.append(dict(need=f"{nd.commodity}|{nd.stage}|{r}", commodity=nd.commodity,
                              stage=nd.stage, region=r, node=i, headline=i in hl,
                              demand_t=float(w.sum())))
-    S = ds.sizes["sample"]
-    return (np.stack(cols, axis=1) if cols else np.zeros((S, 0))), recs
+    S, H = ds.sizes["sample"], ds.sizes["month"]
+    return (np.stack(cols, axis=1) if cols else np.zeros((S, 0, H))), recs
+
+
+def period_sums(monthly: np.ndarray, period_months: int) -> np.ndarray:
+    """(S, K, H) per month -> (S, K, P) sums over consecutive periods of
+    ``period_months`` (the last one may be shorter)."""
+    H = monthly.shape[2]
+    edges = list(range(0, H, period_months)) + [H]
+    return np.stack([monthly[:, :, a:b].sum(axis=2) for a, b in zip(edges[:-1], edges[1:],
+                                                                      strict=True)], axis=2)
 
 
 def _short_share(ds: xr.Dataset, market) -> np.ndarray:
@@ -268,11 +280,37 @@ def _stock_holders(scenario, commodities, regions) -> list[tuple[str, str]]:
     return pairs
 
 
+def _value(net, cand: pd.DataFrame, placed: pd.DataFrame, paths: xr.Dataset, market,
+           p0: pd.Series, start: dt.date, seed: int, china: bool) -> pd.DataFrame:
+    """Instrument and fiscal cost of each candidate from its valuation on the paths of
+    its stage over its life (:mod:`critmin.optimize.valuation`); ``china`` False values
+    without China's response (reversion only)."""
+    from critmin.optimize.china import draw_response
+    from critmin.optimize.valuation import sourced_floors, value_candidates
+
+    px = paths["price_ex_china_stage"]
+    draws = draw_response(paths.sizes["sample"], seed, china=china)
+
+    def rel_of(pid):
+        nd = market.nodes[int(cand.at[pid, "node"])]
+        return px.sel(commodity=nd.commodity, stage=nd.stage).transpose(
+            "sample", "month").values
+
+    rows = cand.assign(unit_cost_usd_t=placed["unit_cost_usd_t"].reindex(cand.index))
+    val = value_candidates(rows, rel_of, p0, start, draws, sourced_floors(net))
+    cand = cand.copy()
+    cand["instrument"] = val["instrument"]
+    cand["cost_usd"] = val["cost_usd"].astype(float)
+    cand["valuation"] = val["valuation"]
+    return cand
+
+
 def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
                           seed: int = 0, regions=MEMBERS, cvar_weight: float = 1.0,
                           cvar_alpha: float = 0.95, allow_stocks: bool = True,
                           paths: xr.Dataset | None = None,
-                          projects: pd.DataFrame | None = None) -> StagedInstance:
+                          projects: pd.DataFrame | None = None,
+                          china: bool = True) -> StagedInstance:
     """Instance from model v2 sample paths of ``scenario`` (simulated here unless
     ``paths`` from :func:`critmin.market.v2.simulate_paths` are given)."""
     from critmin.market.v2 import simulate_paths
@@ -287,7 +325,9 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
     if list(paths.indexes["commodity"]) != list(market.commodities):
         raise ValueError("paths: commodities differ from the scenario's v2 network")
     wanted = _wanted_t(market, demand, months)
-    gap, recs = _gaps(paths.isel(month=slice(0, months)), market, wanted, regions)
+    gap_m, recs = _gaps(paths.isel(month=slice(0, months)), market, wanted, regions)
+    gap_p = period_sums(gap_m, PERIOD_MONTHS)
+    gap = gap_p.sum(axis=2)
     p0 = pd.Series(market.price_usd_t, index=list(market.commodities))
     needs = pd.DataFrame(recs).set_index("need") if recs else pd.DataFrame(
         columns=["commodity", "stage", "region", "node", "headline", "demand_t"]).rename_axis(
@@ -295,6 +335,8 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
     needs["value_usd_t"] = needs["commodity"].map(p0).astype(float)
     scen = pd.Index(paths.indexes["sample"], name="scenario")
     gap_t = xr.DataArray(gap, coords=[scen, pd.Index(needs.index, name="need")])
+    gap_period = xr.DataArray(gap_p, coords=[scen, pd.Index(needs.index, name="need"),
+                                             pd.Index(range(gap_p.shape[2]), name="period")])
     # projects and their stage prices (ex-China price of the project's stage)
     base = (net.projects if projects is None else projects).set_index("project_id")
     base = base[base["status"].isin(CANDIDATE_STATUS)]
@@ -314,6 +356,8 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
     cand = candidates(net, list(market.commodities), start, months / 3, None, p0,
                       path_of=path_of, projects=placed.reset_index())
     cand = cand.join(placed[["node", "region"]])
+    cand = _value(net, cand, placed, paths.isel(month=slice(0, months)), market, p0, start,
+                  seed, china)
     cand["basis"] = [
         "; ".join(x for x in (b, placed.at[i, "basis"]) if x)
         for i, b in cand["basis"].items()]
@@ -348,10 +392,12 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
                                                  "cost_usd_t"]).set_index("key")
     return StagedInstance(
         projects=cand, needs=needs, gap_t=gap_t, options=options, availability=availability,
-        stock_options=stock_options, budgets=budgets, cvar_alpha=cvar_alpha,
+        stock_options=stock_options, budgets=budgets, gap_period=gap_period,
+        cvar_alpha=cvar_alpha,
         cvar_weight=cvar_weight, allow_stocks=allow_stocks, excluded=excluded,
         meta={"model": "v2", "scenario": scenario.id, "start": start.isoformat(),
-              "months": months, "samples": S, "seed": int(paths.attrs.get("seed", seed)),
+              "months": months, "china_response": china, "samples": S,
+              "seed": int(paths.attrs.get("seed", seed)),
               "regions": list(regions), "run_id": None})
 
 
