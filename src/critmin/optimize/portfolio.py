@@ -289,13 +289,13 @@ def greedy(inst: Instance) -> Solution:
                     status="heuristic")
 
 
-def check_inputs(inst) -> None:
+def check_inputs(inst, extra_funders: tuple = ()) -> None:
     """Raise InfeasibleError for an instance (v1 or v2) with a negative or unknown budget,
     a CVaR level outside (0, 1) or a negative scenario gap (t)."""
     bad = {f: b for f, b in inst.budgets.items() if b < 0}
     if bad:
         raise InfeasibleError(f"negative budget: {bad}")
-    unknown = set(inst.budgets) - set(FUNDERS)
+    unknown = set(inst.budgets) - set(FUNDERS) - set(extra_funders)
     if unknown:
         raise InfeasibleError(f"unknown funders {sorted(unknown)}; use {FUNDERS}")
     if not 0 < inst.cvar_alpha < 1:

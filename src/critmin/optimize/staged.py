@@ -43,6 +43,8 @@ from critmin.optimize.portfolio import (
     risk,
 )
 
+POOL = "POOL"
+"""Funder of a coalition's pooled budget (:mod:`critmin.optimize.coalitions`)."""
 MEMBERS = ("USA", "JPN")
 """Regions whose unmet tonnes are counted by default (the framework's two members)."""
 PARTNERS = ("EU", "KOR")
@@ -76,6 +78,7 @@ class StagedInstance:
     cvar_alpha: float = 0.95
     cvar_weight: float = 1.0
     allow_stocks: bool = True
+    cvar_by_region: bool = False  # objective: sum of each region's CVaR (coalition games)
     excluded: list = field(default_factory=list)  # projects v2 cannot place, with reason
     meta: dict = field(default_factory=dict)
 
@@ -108,7 +111,8 @@ class StagedInstance:
         return add
 
     def check(self) -> None:
-        check_inputs(self)
+        """As :func:`check_inputs`; a coalition's pooled funder (``POOL``) is allowed."""
+        check_inputs(self, extra_funders=(POOL,))
 
 
 # --------------------------------------------------------------------------- instance
@@ -435,7 +439,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     rest = [n for n in inst.gap_t.indexes["need"] if n not in set(act)]
     fixed = xr.DataArray(inst.gap_t.sel(need=rest).values @ value.loc[rest].to_numpy(float)
                          if rest else np.zeros(scen.size), coords=[scen])
-    funders = pd.Index([f for f in FUNDERS if f in inst.budgets], name="funder")
+    funders = pd.Index([f for f in (*FUNDERS, POOL) if f in inst.budgets], name="funder")
     opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
     m = linopy.Model()
     n = scen.size
@@ -468,7 +472,8 @@ def build_model(inst: StagedInstance) -> linopy.Model:
                                for f in opts["funder"]], coords=[o_idx])
         fiscal = (x * cost * weight).sum()
     so = inst.stock_options
-    so = so[so["need"].isin(act) & so["holder"].isin(funders)] if inst.allow_stocks else so[:0]
+    payer = so["funder"] if "funder" in so else so["holder"]
+    so = so[so["need"].isin(act) & payer.isin(funders)] if inst.allow_stocks else so[:0]
     if len(so) and len(act):
         k_idx = pd.Index(so.index, name="stock_option")
         stock = m.add_variables(lower=0, coords=[k_idx], name="stock")
@@ -478,7 +483,8 @@ def build_model(inst: StagedInstance) -> linopy.Model:
             xr.DataArray(so["need"].to_numpy(), coords=[k_idx], name="need")).sum().reindex(
             need=act).fillna(0)
         scost = xr.DataArray(so["cost_usd_t"].to_numpy(float) / MONEY, coords=[k_idx])
-        held = xr.DataArray(so["holder"].to_numpy(), coords=[k_idx], name="funder")
+        held = xr.DataArray((so["funder"] if "funder" in so else so["holder"]).to_numpy(),
+                            coords=[k_idx], name="funder")
         spend = spend + (stock * scost).groupby(held).sum().reindex(
             funder=funders.values).fillna(0)
         fiscal = fiscal + (stock * scost).sum()
@@ -486,15 +492,54 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         m.add_constraints(cover >= inst.gap_t.sel(need=act), name="cover_gap")
     if not isinstance(spend, int):
         m.add_constraints(spend <= budgets, name="budget")
-    eta = m.add_variables(name="value_at_risk")
-    excess = m.add_variables(lower=0, coords=[scen], name="excess")
-    tail = excess + eta if loss is None else excess + eta - loss
-    m.add_constraints(tail >= fixed, name="cvar_tail")
-    objective = inst.cvar_weight * (eta + excess.sum() / ((1 - inst.cvar_alpha) * n))
+    if inst.cvar_by_region:
+        objective = _regional_cvar(m, inst, act, rest, cover, scen)
+    else:
+        eta = m.add_variables(name="value_at_risk")
+        excess = m.add_variables(lower=0, coords=[scen], name="excess")
+        tail = excess + eta if loss is None else excess + eta - loss
+        m.add_constraints(tail >= fixed, name="cvar_tail")
+        objective = inst.cvar_weight * (eta + excess.sum() / ((1 - inst.cvar_alpha) * n))
     if loss is not None:  # E[fixed] is a constant, left out of the solver's objective
         objective = objective + loss.sum() / n
     m.add_objective(objective + fiscal)
     return m
+
+
+def _regional_cvar(m: linopy.Model, inst: StagedInstance, act: pd.Index, rest: list,
+                   unmet_expr, scen: pd.Index):
+    """lambda * sum over regions of each region's CVaR of its own loss (USD m): the
+    ``cvar_by_region`` objective (adds up over regions, as a coalition game needs)."""
+    n = scen.size
+    regions = pd.Index(sorted(set(inst.needs["region"])), name="region")
+    value = inst.needs["value_usd_t"] / MONEY
+    fixed = xr.DataArray(np.stack([
+        inst.gap_t.sel(need=[k for k in rest if inst.needs.at[k, "region"] == r]).values
+        @ value.loc[[k for k in rest if inst.needs.at[k, "region"] == r]].to_numpy(float)
+        for r in regions], axis=1) if len(regions) else np.zeros((n, 0)),
+        coords=[scen, regions])
+    eta = m.add_variables(coords=[regions], name="value_at_risk")
+    excess = m.add_variables(lower=0, coords=[scen, regions], name="excess")
+    tail = excess + eta
+    if len(act) and "unmet" in m.variables:
+        w = xr.DataArray(value.loc[act].to_numpy(float), coords=[act])
+        by = xr.DataArray(inst.needs.loc[act, "region"].to_numpy(), coords=[act],
+                          name="region")
+        tail = tail - (m.variables["unmet"] * w).groupby(by).sum().reindex(
+            region=regions.values).fillna(0)
+    m.add_constraints(tail >= fixed, name="cvar_tail")
+    return inst.cvar_weight * (eta.sum() + excess.sum() / ((1 - inst.cvar_alpha) * n))
+
+
+def regional_risk(inst: StagedInstance, unmet: np.ndarray) -> tuple[float, float]:
+    """Expected loss and the sum over regions of each region's CVaR (USD)."""
+    value = inst.needs["value_usd_t"].to_numpy(float)
+    exp, cvar = 0.0, 0.0
+    for r in sorted(set(inst.needs["region"])):
+        cols = (inst.needs["region"] == r).to_numpy()
+        e, c = risk(inst, unmet[:, cols] @ value[cols])
+        exp, cvar = exp + e, cvar + c
+    return exp, cvar
 
 
 def _solution(inst: StagedInstance, options: list[str], stocks: pd.Series, status: str,
