@@ -11,6 +11,7 @@ import typer
 from critmin.cli import (
     assess,
     calibrate,
+    club,
     data,
     forecast,
     impact,
@@ -28,8 +29,8 @@ app = typer.Typer(help="critmin: critical-minerals and rare-earth supply securit
 quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 # the order of --help: data, scenarios, then the commands as a session uses them
-for _group in (data, scenarios, assess, simulate, impact, optimize, service, report, runs,
-               calibrate, forecast):
+for _group in (data, scenarios, assess, simulate, impact, optimize, club, service, report,
+               runs, calibrate, forecast):
     _group.register(app)
 
 __all__ = ["app"]

@@ -47,6 +47,14 @@ def optimize_cmd(
     model: Model = DEFAULT_MODEL,
     regions: Annotated[str, typer.Option(
         help="model v2: regions whose unmet tonnes count (of USA,JPN,EU,KOR)")] = "USA,JPN",
+    partners: Annotated[str, typer.Option(
+        help="model v2: partners sharing the cost (Shapley, nucleolus; of USA,JPN,AUS,KOR,"
+             "EU; empty: no sharing)")] = "USA,JPN,AUS,KOR,EU",
+    budget_aus: Annotated[float, typer.Option(min=0, help="Australia's budget, USD")] = 0.0,
+    budget_kor: Annotated[float, typer.Option(min=0, help="Korea's budget, USD")] = 0.0,
+    budget_eu: Annotated[float, typer.Option(min=0, help="EU's budget, USD")] = 0.0,
+    china_response: Annotated[bool, typer.Option(
+        help="model v2: value projects under China's price response to new capacity")] = True,
     data: DataPath = None,
 ) -> None:
     """Choose projects, instruments and stockpiles that buy the most security per dollar."""
@@ -63,11 +71,15 @@ def optimize_cmd(
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         if model == "v2":  # monthly v2 paths, simulated here (not stored as a run)
-            from critmin.optimize.staged import optimise_v2
+            from critmin.optimize.finance import optimise
+            from critmin.store import ResultsStore
 
-            store, inst, sol = optimise_v2(net, sc, budgets, samples=samples, seed=seed,
-                                           regions=regions.split(","), db=db,
-                                           cvar_weight=cvar_weight, step=steps)
+            inst, sol, record = optimise(
+                net, sc, budgets, samples=samples, seed=seed, regions=regions.split(","),
+                partners=partners.split(",") if partners else [],
+                partner_budgets={"AUS": budget_aus, "KOR": budget_kor, "EU": budget_eu},
+                cvar_weight=cvar_weight, china=china_response, step=steps)
+            store = ResultsStore(db)
         else:
             store, run_id = _stored_run(net, sc, samples, seed, db)
             steps("building and solving the portfolio (HiGHS)")
@@ -76,7 +88,8 @@ def optimize_cmd(
     except (InfeasibleError, ValueError) as exc:
         err.print(f"optimize: {exc}")
         raise typer.Exit(2) from exc
-    record = portfolio_record(inst, sol)
+    if model != "v2":
+        record = portfolio_record(inst, sol)
     record["optimisation_id"] = save(store, inst, record)
     if frontier_html is not None:
         from critmin.report.figures import write_html
@@ -93,11 +106,17 @@ def optimize_cmd(
         view.add_column(c)
     for r in record["selected_projects"]:
         where = f" ({r['stage']} -> {r['delivers_to']})" if "stage" in r else ""
-        view.add_row(r["name"], r["commodity"] + where, r["funder"], r["instrument"],
-                     f"{r['cost_usd'] / 1e6:,.1f}", f"{r['output_t']:,.0f}")
+        when = (f", period {r['period']}" + (f" p={r['probability']:.2f}"
+                                            if r["probability"] < 1 else "")
+                if "period" in r else "")
+        npv = f"; NPV P50 {r['npv_usd']['p50'] / 1e6:,.0f}m" if "npv_usd" in r else ""
+        view.add_row(r["name"], r["commodity"] + where, r["funder"],
+                     r["instrument"] + when + npv, f"{r['cost_usd'] / 1e6:,.1f}",
+                     f"{r['output_t']:,.0f}")
     for r in record["stockpiles"]:
-        view.add_row(f"stockpile ({r['holder']})", r["commodity"], r["holder"], "stock",
-                     f"{r['cost_usd'] / 1e6:,.1f}", f"{r['stock_t']:,.0f}")
+        when = f", period {r['period']}" if "period" in r else ""
+        view.add_row(f"stockpile ({r['holder']})", r["commodity"], r["holder"],
+                     "stock" + when, f"{r['cost_usd'] / 1e6:,.1f}", f"{r['stock_t']:,.0f}")
     console.print(view)
     b, a = record["risk_before"], record["risk_after"]
     console.print(f"expected loss {b['expected_loss_usd'] / 1e9:,.2f} -> "
