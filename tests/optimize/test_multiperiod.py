@@ -74,8 +74,11 @@ def _brute(mi: mp.MultiInstance, budget: float) -> float:
 @pytest.mark.parametrize("seed,budget,scale", [(0, 1e8, 1.0), (1, 8e7, 1.0), (2, 2e8, 1.0),
                                                (3, 4e8, 4.0), (1, 3e8, 3.0)])
 def test_small_instance_matches_enumeration(seed, budget, scale):
-    inst = _instance(seed, budget, scale)
-    mi = mp.build_multi(inst, branches=2)
+    _checked(seed, budget, scale)
+
+
+def _checked(seed, budget, scale) -> mp.MultiSolution:
+    mi = mp.build_multi(_instance(seed, budget, scale), branches=2)
     sol = mp.solve(mi, mip_gap=0.0)
     assert sol.objective_usd == pytest.approx(_brute(mi, budget), rel=1e-6)
     return sol
@@ -84,7 +87,7 @@ def test_small_instance_matches_enumeration(seed, budget, scale):
 def test_waiting_pays_where_the_first_year_informs():
     """Costly projects are committed a year later, only in the branch that showed the
     larger loss (the real option the single-period program cannot take)."""
-    sol = test_small_instance_matches_enumeration(1, 3e8, 3.0)
+    sol = _checked(1, 3e8, 3.0)
     later = sol.commits[sol.commits["period"] == 1]
     assert len(later) and (later["probability"] < 1).all()
 

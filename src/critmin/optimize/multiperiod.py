@@ -34,6 +34,7 @@ from critmin.optimize.portfolio import (
     VEHICLE_NET_COST,
     InfeasibleError,
     _banner_to_stderr,
+    cvar,
 )
 from critmin.optimize.staged import HOLDER_NAME, MONEY, PERIOD_MONTHS, StagedInstance
 from critmin.optimize.valuation import online_month
@@ -299,13 +300,11 @@ def evaluate(mi: MultiInstance, x: list, stock: list | None = None,
             np.add.at(add[:, :, c].T, mi.stock_col, r.T)
     unmet = np.maximum(mi.gap - add, 0.0)
     loss = np.einsum("skt,k->s", unmet, inst.needs["value_usd_t"].to_numpy(float))
-    s = np.sort(loss)
-    k = int(np.floor(inst.cvar_alpha * S))
-    cvar = float(s[k:].mean()) if k < S else float(s[-1])
+    tail = cvar(loss, inst.cvar_alpha)
     exp = float(loss.mean())
-    return {"loss": loss, "unmet": unmet, "expected_loss_usd": exp, "cvar_usd": cvar,
+    return {"loss": loss, "unmet": unmet, "expected_loss_usd": exp, "cvar_usd": tail,
             "fiscal_usd": float(fiscal.mean()),
-            "objective_usd": exp + inst.cvar_weight * cvar + float(fiscal.mean())}
+            "objective_usd": exp + inst.cvar_weight * tail + float(fiscal.mean())}
 
 
 def solve(mi: MultiInstance, mip_gap: float = 0.01, time_limit: float = 300.0,

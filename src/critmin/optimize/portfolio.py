@@ -115,11 +115,22 @@ def losses(inst: Instance, supply_t: np.ndarray | None = None,
     return unmet @ inst.value_usd_t.reindex(comm).to_numpy()
 
 
+def cvar(loss: np.ndarray, alpha: float) -> float:
+    """CVaR at ``alpha`` of equally likely values: the mean of the worst (1 - alpha)
+    share, the boundary value weighted by its fraction (Rockafellar & Uryasev, as the
+    program's linear form computes it)."""
+    s = np.sort(np.asarray(loss, dtype=float))[::-1]
+    tail = (1 - alpha) * len(s)
+    if tail <= 1:
+        return float(s[0])
+    k = int(np.floor(tail))
+    part = s[:k].sum() + (tail - k) * (s[k] if k < len(s) else 0.0)
+    return float(part / tail)
+
+
 def risk(inst: Instance, loss: np.ndarray) -> tuple[float, float]:
     """Expected loss and CVaR at ``cvar_alpha`` of a loss vector (USD)."""
-    s = np.sort(loss)
-    k = int(np.floor(inst.cvar_alpha * len(s)))
-    return float(loss.mean()), float(s[k:].mean()) if k < len(s) else float(s[-1])
+    return float(np.mean(loss)), cvar(loss, inst.cvar_alpha)
 
 
 def build_model(inst: Instance) -> linopy.Model:

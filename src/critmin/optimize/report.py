@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from critmin.optimize import staged
-from critmin.optimize.portfolio import Instance, Solution, greedy, risk, solve
+from critmin.optimize.portfolio import Instance, Solution, cvar, greedy, risk, solve
 from critmin.optimize.staged import StagedInstance
 
 
@@ -35,11 +35,9 @@ def risk_table(inst: Instance, sol: Solution | None) -> dict:
     loss = unmet @ value
     exp, cvar = risk(inst, loss)
     per = {}
-    k = int(np.floor(inst.cvar_alpha * unmet.shape[0]))
     for j, c in enumerate(comm):
-        col = np.sort(unmet[:, j])
         per[c] = {"expected_unmet_t": float(unmet[:, j].mean()),
-                  "cvar_unmet_t": float(col[k:].mean()) if k < len(col) else float(col[-1])}
+                  "cvar_unmet_t": cvar(unmet[:, j], inst.cvar_alpha)}
     return {"expected_loss_usd": exp, "cvar_usd": cvar, "by_commodity": per}
 
 
@@ -125,9 +123,7 @@ def save(store, inst: Instance, record: dict) -> str:
 
 def _tail(a: np.ndarray, alpha: float) -> float:
     """CVaR at ``alpha`` of the values in ``a`` (mean of the worst 1 - alpha)."""
-    col = np.sort(a)
-    k = int(np.floor(alpha * len(col)))
-    return float(col[k:].mean()) if k < len(col) else float(col[-1])
+    return cvar(a, alpha)
 
 
 def _staged_unmet(inst: StagedInstance, sol: Solution | None) -> np.ndarray:
