@@ -51,14 +51,14 @@ def _instance(seed: int, budget: float, cost_scale: float = 1.0) -> StagedInstan
 def _brute(mi: mp.MultiInstance, budget: float) -> float:
     """Best objective over every commitment plan: per project none, now, or later in
     any non-empty set of branches, within the budget on every path."""
-    O = len(mi.base.options)
+    n_opt = len(mi.base.options)
     B = mi.nodes[1]
     per_project = [("none", ())] + [("now", ())] + [
         ("later", s) for r in range(1, B + 1) for s in itertools.combinations(range(B), r)]
     best = np.inf
-    for plan in itertools.product(per_project, repeat=O):
-        x0 = np.zeros((O, 1))
-        x1 = np.zeros((O, B))
+    for plan in itertools.product(per_project, repeat=n_opt):
+        x0 = np.zeros((n_opt, 1))
+        x1 = np.zeros((n_opt, B))
         for j, (when, branches) in enumerate(plan):
             if when == "now":
                 x0[j, 0] = 1

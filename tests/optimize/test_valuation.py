@@ -110,7 +110,7 @@ def test_episode_priors_are_the_shipped_prices():
     c, _y, a, b, _u, _s = china.EPISODES["lithium_2023_2024"]
     assert b == prices[(c, 2024)] and a in (46000.0, 41300.0)
     assert china.KAPPA[0] == pytest.approx(np.log(80 / 56))
-    assert china.P_SUPPRESS == pytest.approx(0.8)
+    assert pytest.approx(0.8) == china.P_SUPPRESS
 
 
 def test_draws_are_reproducible_and_off_without_china():

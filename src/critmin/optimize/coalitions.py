@@ -6,13 +6,13 @@ budgets when only its members' buyers count: the fall in the expected loss (USD)
 regions plus lambda times the sum of each region's own CVaR 95 %, less the fiscal cost
 of the portfolio it chooses (the staged program with one pooled funder; a project
 delivers to any one region of S: the coalition negotiates its offtake, so a partner
-joining never takes an offtake away). Summed per
-region, the risk adds up over partners, so the game is superadditive (two coalitions
-pooled can still buy both portfolios); the CVaR of the coalition's summed loss does not,
-and with it adding a partner could lower a coalition's worth. A partner without importing needs (Australia) brings its
-budget and hosts projects. The grand coalition's cost is shared by the Shapley value
-and, beside it, by the nucleolus (the stable rule: in the core whenever the core is not
-empty), each as a share of the worth it creates.
+joining never takes an offtake away). Summed per region, the risk adds up over
+partners, so the game is superadditive (two coalitions pooled can still buy both
+portfolios); the CVaR of the coalition's summed loss does not, and with it adding a
+partner could lower a coalition's worth. A partner without importing needs (Australia)
+brings its budget and hosts projects. The grand coalition's cost is shared by the
+Shapley value and, beside it, by the nucleolus (the stable rule: in the core whenever
+the core is not empty), each as a share of the worth it creates.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def nucleolus(players: list, v: dict, tol: float = 1e-7) -> dict:
         # variables x_1..x_n, eps; maximise eps: x(S) - eps >= v(S) for free S
         A_ub = [(-row(S)) + np.eye(n + 1)[n] for S in free]
         b_ub = [-v[S] / scale for S in free]
-        A_eq = [row(S)[:n].tolist() + [0.0] for S in fixed]
+        A_eq = [[*row(S)[:n].tolist(), 0.0] for S in fixed]
         b_eq = list(fixed.values())
         c = np.zeros(n + 1)
         c[n] = -1.0
@@ -132,7 +132,8 @@ def coalition_instance(full: StagedInstance, members: frozenset, budgets: dict,
     so = so[so["holder"].isin(regions) & so["need"].isin(needs.index)].assign(funder=POOL)
     pooled = float(sum(budgets.get(p, 0.0) for p in members))
     return dataclasses.replace(
-        full, needs=needs, cvar_by_region=True, gap_t=full.gap_t.sel(scenario=scen, need=needs.index),
+        full, needs=needs, cvar_by_region=True,
+        gap_t=full.gap_t.sel(scenario=scen, need=needs.index),
         gap_period=None if full.gap_period is None else full.gap_period.sel(
             scenario=scen, need=needs.index),
         options=options, availability=full.availability.sel(scenario=scen),

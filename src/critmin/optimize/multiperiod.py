@@ -107,7 +107,7 @@ def build_multi(inst: StagedInstance, branches: int = BRANCHES) -> MultiInstance
     if inst.gap_period is None:
         raise InfeasibleError("instance has no per-period gaps (build_staged_instance)")
     gap = inst.gap_period.transpose("scenario", "need", "period").values
-    S, K, T = gap.shape
+    S, _K, T = gap.shape
     value = inst.needs["value_usd_t"].to_numpy(float)
     node, nodes = _tree(np.einsum("skt,k->st", gap, value), branches)
     start = pd.Timestamp(inst.meta.get("start", "2026-01-01")).date()
@@ -168,7 +168,6 @@ def build_model(mi: MultiInstance) -> linopy.Model:
     s_keep = np.flatnonzero(so["holder"].isin(funders).to_numpy()) if inst.allow_stocks \
         else np.array([], dtype=int)
     anc = _leaves(mi)
-    leaf = pd.Index(range(anc.shape[1]), name="leaf")
     m = linopy.Model()
     cover = [0] * T
     spend = {f: [0] * anc.shape[1] for f in funders}
@@ -274,7 +273,7 @@ def evaluate(mi: MultiInstance, x: list, stock: list | None = None,
     decision: ``x[c]`` (O, nodes_c) 0/1 commitments, ``stock[c]`` (Kst, nodes_c) t and
     ``release`` (S, Kst, T) t (None: released greedily, first come first served)."""
     inst = mi.base
-    S, K, T = mi.gap.shape
+    S, _K, T = mi.gap.shape
     add = np.zeros_like(mi.gap)
     fiscal = np.zeros(S)
     weight = np.array([VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0

@@ -22,6 +22,7 @@ CVaR). Every block is one labelled array; no Python loop over scenarios.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 import linopy
@@ -179,9 +180,9 @@ def period_sums(monthly: np.ndarray, period_months: int) -> np.ndarray:
     """(S, K, H) per month -> (S, K, P) sums over consecutive periods of
     ``period_months`` (the last one may be shorter)."""
     H = monthly.shape[2]
-    edges = list(range(0, H, period_months)) + [H]
-    return np.stack([monthly[:, :, a:b].sum(axis=2) for a, b in zip(edges[:-1], edges[1:],
-                                                                      strict=True)], axis=2)
+    edges = [*range(0, H, period_months), H]
+    return np.stack([monthly[:, :, a:b].sum(axis=2) for a, b in itertools.pairwise(edges)],
+                    axis=2)
 
 
 def _short_share(ds: xr.Dataset, market) -> np.ndarray:

@@ -100,7 +100,7 @@ class Valuation:
 
     def __init__(self, p: Project, rel: np.ndarray):
         self.p = p
-        S, T = rel.shape
+        T = rel.shape[1]
         t = np.arange(T)
         self.disc = (1 + DISCOUNT_RATE) ** (-t / 12.0)
         on = p.online_month
