@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import errno
 import multiprocessing as mp
 import os
 import threading
@@ -57,6 +58,16 @@ def _net(data: str | None):
     return _NETS[key]
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or quota) is full: such a job is ``interrupted``, to
+    be resumed once space returns, not ``failed``."""
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}"[:500]
@@ -89,10 +100,12 @@ def run_job(db: str, data: str | None, job_id: str) -> str:
             store.set_run_status(state["run_id"], why)
         return why
     except Exception as exc:  # reported to the client as one line, never a stack trace
-        if state["run_id"]:
-            store.set_run_status(state["run_id"], "interrupted")
-        store.update_job(job_id, status="failed", error=_one_line(exc), only_if=("running",))
-        return "failed"
+        status = "interrupted" if disk_full(exc) else "failed"
+        with contextlib.suppress(Exception):  # the disk may still be full: see _settle
+            if state["run_id"]:
+                store.set_run_status(state["run_id"], "interrupted")
+            store.update_job(job_id, status=status, error=_one_line(exc), only_if=("running",))
+        return status
     store.update_job(job_id, status="done", progress=1.0, result=result, only_if=("running",))
     return "done"
 
@@ -227,6 +240,16 @@ class JobManager:
         else:
             fut = self.pool.submit(run_job, *args)
         self.futures[job_id] = fut
+        fut.add_done_callback(lambda f, j=job_id: self._settle(j))
+
+    def _settle(self, job_id: str) -> None:
+        """A worker that ended without recording its job's end (its write failed, e.g. on a
+        full disk, or it died): the job becomes ``interrupted``, resumable."""
+        with contextlib.suppress(Exception):
+            if self.store.update_job(job_id, status="interrupted", only_if=("running",)):
+                run_id = self.store.job(job_id)["run_id"]
+                if run_id:
+                    self.store.set_run_status(run_id, "interrupted")
 
     def cancel(self, job_id: str) -> None:
         """Stop a queued or running job; its run (if any) becomes ``cancelled``."""

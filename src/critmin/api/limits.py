@@ -6,6 +6,8 @@ Every HTTP request passes here before routing:
   on ``Content-Length`` and again while reading, for chunked bodies);
 - the handler runs as a task; if the client disconnects the task is cancelled, and if it
   is still unanswered after the timeout the client gets 504 and the task is cancelled.
+  Once the answer is sent, the task's background work (clean-ups) runs to its end: the
+  client leaving then cancels nothing;
   Shared computations (cached reads) are not lost by a cancel: they finish once, for
   everyone, unless every client waiting for one left before it began (see
   :mod:`critmin.api.cache`);
@@ -100,6 +102,7 @@ class Guard:
     async def _run(self, scope, body: bytes, receive, send) -> None:
         left = asyncio.Event()
         started = False
+        answered = False  # the last body message went out
         finished = False
         sent_body = False
 
@@ -116,9 +119,11 @@ class Guard:
         unchanged = False
 
         async def guarded_send(msg):
-            nonlocal started, unchanged
+            nonlocal started, unchanged, answered
             if finished:
                 return
+            if msg["type"] == "http.response.body" and not msg.get("more_body", False):
+                answered = True
             if msg["type"] == "http.response.start":
                 started = True
                 msg, unchanged = _stamp(msg, t0, tags)
@@ -144,6 +149,9 @@ class Guard:
             watcher.cancel()
         if handler in done:
             handler.result()
+            return
+        if answered:  # what runs now is the response's background work: never cancelled
+            await handler
             return
         finished = True
         handler.cancel()

@@ -31,5 +31,11 @@ class Settings:
     """Longest scenario, job, run or table id accepted in a path or body."""
     max_computing_reads: int = 32
     """Distinct reads computed or queued at once at most (503 with Retry-After beyond)."""
+    exports_per_client: int = 2
+    """Run exports one token (or one address, without a token) streams at once (429 beyond)."""
+    max_exports: int = 8
+    """Run exports streaming at once in all (429 beyond)."""
+    min_free_bytes: int = 256 * 2**20
+    """Free disk space a job must leave in the store's file system (507 otherwise)."""
     data_check_s: float = 2.0
     """How often (seconds at most) the data files are checked for changes."""

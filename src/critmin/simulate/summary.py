@@ -34,10 +34,7 @@ COLUMNS = ["commodity", "metric", "p5", "p50", "p95", "mean", "cvar95", "prob_be
 
 
 def _parts(store: ResultsStore, run_id: str) -> list[str]:
-    files = sorted((store.parts / run_id).glob("chunk-*.parquet"))
-    if not files:
-        raise KeyError(f"run {run_id!r} has no stored chunks")
-    return [str(f) for f in files]
+    return [str(f) for f in store.part_files(run_id)]  # checked against their SHA-256
 
 
 def _connect(threads: int = 1):

@@ -4,6 +4,10 @@ Writers of one store take ``<db>.lock`` (``flock``) for the few milliseconds of 
 transaction; the holder writes its pid and command line into the file, so a writer that
 waits longer than its limit fails with one line naming the process that holds the store.
 Readers never take it (the catalog is SQLite in WAL mode: readers see the last commit).
+
+The lock is released on every path out of a write, a failed one included (a full disk while
+naming the holder too); a holder that dies loses it with its file descriptors (``flock``),
+so a lock of a dead process never needs reclaiming by hand.
 """
 
 from __future__ import annotations
@@ -73,8 +77,13 @@ class FileLock:
                         f"{wait_s:.0f} s; try again when it finishes") from None
                 time.sleep(pause)
                 pause = min(0.05, pause * 2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (_describe_self() + "\n").encode(), 0)
+        try:  # naming the holder can fail (disk full): the lock must not stay taken
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (_describe_self() + "\n").encode(), 0)
+        except OSError:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise
         self._fd = fd
 
     @contextlib.contextmanager
@@ -100,10 +109,12 @@ class FileLock:
                 self._local.depth = 0
                 fd, self._fd = self._fd, None
                 if fd is not None:
-                    with contextlib.suppress(OSError):
-                        os.ftruncate(fd, 0)
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
+                    try:
+                        with contextlib.suppress(OSError):
+                            os.ftruncate(fd, 0)
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+                    finally:
+                        os.close(fd)
         finally:
             self._threads.release()
 

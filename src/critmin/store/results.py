@@ -4,8 +4,14 @@ Layout: ``<db>`` is a SQLite database in write-ahead-log mode holding ``runs`` (
 per run: scenario, inputs, code version, seed, status, owner), ``chunks`` (finished chunks),
 ``jobs`` (API jobs: owner, request, status, progress, result) and ``scenarios`` (scenarios
 created over the API). Per-sample results live in Parquet parts under
-``<db>.parts/<run_id>/``, each written to a temporary name and renamed, so a crash never
-leaves a partial part that counts as finished.
+``<db>.parts/<run_id>/``, each written to a temporary name, flushed to disk (fsync) and
+renamed, so a crash never leaves a partial part that counts as finished; leftover temporary
+files of dead writers are removed when the run starts again. The SHA-256 of every part is
+recorded in ``chunks`` and checked when the part is read: a changed or missing part is an
+error naming the file (:class:`CorruptPart`), never a silently different result;
+:meth:`ResultsStore.verify` checks a whole run and :meth:`ResultsStore.forget_bad` drops bad
+parts so that running the same command again recomputes just those chunks. Files are
+created owner-only (0600, folders 0700): results may be private.
 
 Concurrency: the server, several CLIs and workers may use one store at once. Readers never
 wait (WAL readers see the last commit). Writes are short transactions under a file lock
@@ -21,8 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
+import re
 import socket
 import sqlite3
 from pathlib import Path
@@ -39,7 +47,7 @@ CREATE TABLE IF NOT EXISTS runs (
   code_version TEXT, owner TEXT, pid INTEGER, host TEXT);
 CREATE TABLE IF NOT EXISTS chunks (
   run_id TEXT, chunk_id INTEGER, path TEXT, n_rows INTEGER, balance_error REAL,
-  written_at TEXT, PRIMARY KEY (run_id, chunk_id));
+  written_at TEXT, sha256 TEXT, PRIMARY KEY (run_id, chunk_id));
 CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY, kind TEXT, owner TEXT, status TEXT, progress REAL, error TEXT,
   request TEXT, run_id TEXT, result TEXT, created_at TEXT, updated_at TEXT);
@@ -54,6 +62,56 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 class StoreError(RuntimeError):
     """The store file cannot be used (not a critmin store); one-line message."""
+
+
+class CorruptPart(StoreError):
+    """A stored part is missing or differs from its recorded checksum."""
+
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+TMP_NAME = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_atomic(target: Path, data: bytes) -> str:
+    """Write ``data`` to ``target`` atomically and durably (temporary file, fsync, rename,
+    fsync of the folder); returns its SHA-256. A failure (a full disk) removes the
+    temporary file and leaves ``target`` as it was."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    dfd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parquet_bytes(frame) -> bytes:
+    import io
+
+    if isinstance(frame, pd.DataFrame):
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    return bytes(frame)
 
 
 def default_db_path() -> Path:
@@ -92,21 +150,30 @@ class ResultsStore:
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         self.parts = self.path.with_name(self.path.name + ".parts")
-        self._check_format()
         self._lock = lock_for(self.path.with_name(self.path.name + ".lock"))
-        with self._lock.hold():
+        with self._lock.hold():  # a store being created is never seen half made
+            self._check_format()
+            if not self.path.exists():  # SQLite gives its WAL the database's mode
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
             con = self._connect()
             try:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(SCHEMA)
+                cols = [r[1] for r in con.execute("PRAGMA table_info(chunks)")]
+                if "sha256" not in cols:  # stores made before checksums: parts unchecked
+                    con.execute("ALTER TABLE chunks ADD COLUMN sha256 TEXT")
             finally:
                 con.close()
 
     def _check_format(self) -> None:
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        if not self.path.exists():
             return
+        if self.path.stat().st_size == 0:
+            raise StoreError(f"{self.path} is empty (0 bytes), not a results store: it was "
+                             "truncated (a full disk?) or is not critmin's; restore it from a "
+                             "backup, or give a new --db path")
         with open(self.path, "rb") as f:
             head = f.read(16)
         if head != SQLITE_MAGIC:
@@ -164,6 +231,7 @@ class ResultsStore:
         """Record a run, or mark an unfinished one running again (same id = same inputs)."""
         from critmin import __version__
 
+        self._clean_tmp(self.parts / run_id)
         with self._write() as con:
             row = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
             if row is not None:
@@ -177,35 +245,50 @@ class ResultsStore:
                  json.dumps(list(commodities)), n_chunks, _now(), __version__, owner,
                  os.getpid(), socket.gethostname()])
 
+    def _clean_tmp(self, folder: Path) -> list[Path]:
+        """Remove temporary files left in ``folder`` by writers that died."""
+        gone = []
+        if folder.is_dir():
+            for f in folder.iterdir():
+                m = TMP_NAME.match(f.name)
+                if m and not _alive(int(m.group(1)), socket.gethostname()):
+                    f.unlink(missing_ok=True)
+                    gone.append(f)
+        return gone
+
+    def _folder(self, run_id: str) -> Path:
+        self.parts.mkdir(exist_ok=True, mode=DIR_MODE)
+        folder = self.parts / run_id
+        folder.mkdir(exist_ok=True, mode=DIR_MODE)
+        return folder
+
     def has_chunk(self, run_id: str, chunk_id: int) -> bool:
-        row = self._one("SELECT path FROM chunks WHERE run_id = ? AND chunk_id = ?",
+        """Whether the chunk is stored and intact (a changed part is computed again)."""
+        row = self._one("SELECT path, sha256 FROM chunks WHERE run_id = ? AND chunk_id = ?",
                         [run_id, chunk_id])
-        return row is not None and Path(row["path"]).exists()
+        if row is None or not Path(row["path"]).exists():
+            return False
+        return row["sha256"] is None or _verified(Path(row["path"]), row["sha256"])
 
     def write_chunk(self, run_id: str, chunk_id: int, frame, paths: dict | None,
                     balance_error: float) -> None:
-        """Write a finished chunk atomically, then record it. ``frame``: a DataFrame (v1),
-        or a chunk already encoded as Parquet (bytes or a pyarrow Buffer: model v2's
-        workers encode their own chunks, so the coordinator only writes them)."""
-        folder = self.parts / run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"chunk-{chunk_id:06d}.parquet"
-        tmp = folder / f".chunk-{chunk_id:06d}.{os.getpid()}.tmp"
-        if isinstance(frame, pd.DataFrame):
-            frame.to_parquet(tmp, index=False)
-            rows = len(frame)
-        else:
-            import pyarrow.parquet as pq
+        """Write a finished chunk atomically with its checksum, then record it. ``frame``:
+        a DataFrame (v1), or a chunk already encoded as Parquet (bytes or a pyarrow Buffer:
+        model v2's workers encode their own chunks, so the coordinator only writes them)."""
+        import pyarrow.parquet as pq
 
-            tmp.write_bytes(frame)
-            rows = pq.ParquetFile(tmp).metadata.num_rows
-        tmp.replace(target)
+        folder = self._folder(run_id)
+        target = folder / f"chunk-{chunk_id:06d}.parquet"
+        data = _parquet_bytes(frame)
+        rows = len(frame) if isinstance(frame, pd.DataFrame) else \
+            pq.ParquetFile(pa_reader(data)).metadata.num_rows
+        digest = write_atomic(target, data)
         if paths is not None:
             self._write_paths(folder, paths)
         with self._write() as con:
-            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [run_id, chunk_id, str(target), rows, float(balance_error),
-                         _now()])
+                         _now(), digest])
 
     def _write_paths(self, folder: Path, paths: dict) -> None:
         commodities = self.commodities_of(folder.name)
@@ -216,18 +299,12 @@ class ResultsStore:
             rows.append(pd.DataFrame({"sample": idx[0], "quarter": idx[1],
                                       "commodity": np.array(commodities)[idx[2]],
                                       "metric": name, "value": arr.reshape(-1)}))
-        df = pd.concat(rows, ignore_index=True)
-        tmp = folder / f".paths.{os.getpid()}.tmp"
-        df.to_parquet(tmp, index=False)
-        tmp.replace(folder / "paths.parquet")
+        write_atomic(folder / "paths.parquet",
+                     _parquet_bytes(pd.concat(rows, ignore_index=True)))
 
     def write_table(self, run_id: str, name: str, frame: pd.DataFrame) -> None:
         """Write a named result table of a run atomically (optimisations, reports)."""
-        folder = self.parts / run_id
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(folder / f"{name}.parquet")
+        write_atomic(self._folder(run_id) / f"{name}.parquet", _parquet_bytes(frame))
 
     def read_table(self, run_id: str, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.parts / run_id / f"{name}.parquet")
@@ -235,7 +312,7 @@ class ResultsStore:
     def complete_table(self, run_id: str) -> None:
         """Mark a single-table run (an optimisation) complete."""
         with self._write() as con:
-            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, 0, ?, 1, 0.0, ?)",
+            con.execute("INSERT OR REPLACE INTO chunks VALUES (?, 0, ?, 1, 0.0, ?, NULL)",
                         [run_id, str(self.parts / run_id), _now()])
         self.complete(run_id)
 
@@ -293,14 +370,59 @@ class ResultsStore:
     def commodities_of(self, run_id: str) -> list[str]:
         return json.loads(self.run(run_id)["commodities"])
 
+    def part_files(self, run_id: str) -> list[Path]:
+        """The run's per-sample parts in sample order, each checked against its recorded
+        SHA-256 (CorruptPart names a missing or changed file)."""
+        rows = self._all("SELECT chunk_id, path, sha256 FROM chunks WHERE run_id = ? "
+                         "ORDER BY chunk_id", [run_id])
+        rows = rows[rows["path"].str.endswith(".parquet")]
+        if rows.empty:
+            raise KeyError(f"run {run_id!r} has no stored chunks")
+        for r in rows.itertuples():
+            check_part(Path(r.path), r.sha256, run_id)
+        return [Path(p) for p in rows["path"]]
+
     def samples(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Per-sample results of a run, ordered by sample."""
-        files = sorted((self.parts / run_id).glob("chunk-*.parquet"))
-        if not files:
-            raise KeyError(f"run {run_id!r} has no stored chunks")
         df = pd.concat([pd.read_parquet(f, columns=columns and ["sample", *columns])
-                        for f in files], ignore_index=True)
+                        for f in self.part_files(run_id)], ignore_index=True)
         return df.sort_values("sample").reset_index(drop=True)
+
+    def shape(self, run_id: str) -> tuple[int, int]:
+        """(rows, columns) of the run's per-sample table, from the catalog and one part."""
+        import pyarrow.parquet as pq
+
+        files = self.part_files(run_id)
+        rows = int(self._one("SELECT sum(n_rows) AS n FROM chunks WHERE run_id = ?",
+                             [run_id])["n"])
+        return rows, len(pq.ParquetFile(files[0]).schema_arrow.names)
+
+    def verify(self, run_id: str) -> list[dict]:
+        """Every recorded part of the run checked (SHA-256 read afresh, no cache): one
+        ``{chunk_id, path, problem}`` per missing or changed part; empty when intact."""
+        rows = self._all("SELECT chunk_id, path, sha256 FROM chunks WHERE run_id = ? "
+                         "ORDER BY chunk_id", [run_id])
+        bad = []
+        for r in rows[rows["path"].str.endswith(".parquet")].itertuples():
+            p = Path(r.path)
+            if not p.exists():
+                bad.append({"chunk_id": r.chunk_id, "path": str(p), "problem": "missing"})
+            elif r.sha256 is not None and sha256_of(p) != r.sha256:
+                bad.append({"chunk_id": r.chunk_id, "path": str(p),
+                            "problem": "changed (SHA-256 differs from the one recorded)"})
+        return bad
+
+    def forget_bad(self, run_id: str, bad: list[dict]) -> None:
+        """Drop the catalog records (and files) of ``bad`` parts; the run becomes
+        ``interrupted``, so running it again recomputes just those chunks."""
+        with self._write() as con:
+            for b in bad:
+                con.execute("DELETE FROM chunks WHERE run_id = ? AND chunk_id = ?",
+                            [run_id, b["chunk_id"]])
+            con.execute("UPDATE runs SET status = 'interrupted', completed_at = NULL "
+                        "WHERE run_id = ?", [run_id])
+        for b in bad:
+            Path(b["path"]).unlink(missing_ok=True)
 
     def paths(self, run_id: str) -> pd.DataFrame:
         return pd.read_parquet(self.parts / run_id / "paths.parquet")
@@ -379,4 +501,36 @@ class ResultsStore:
             con.execute("DELETE FROM scenarios WHERE scenario_id = ?", [scenario_id])
 
 
-__all__ = ["ResultsStore", "StoreBusy", "StoreError", "default_db_path"]
+_CHECKED: dict[tuple, str] = {}
+"""Parts whose SHA-256 was checked in this process: (path, size, mtime, inode) -> digest."""
+
+
+def _verified(path: Path, digest: str) -> bool:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if _CHECKED.get(key) != digest:
+        if sha256_of(path) != digest:
+            return False
+        _CHECKED[key] = digest
+    return True
+
+
+def check_part(path: Path, digest: str | None, run_id: str) -> None:
+    """Raise CorruptPart unless ``path`` exists and matches ``digest`` (None: unchecked)."""
+    if not path.exists():
+        raise CorruptPart(f"part {path} of run {run_id} is missing; `critmin runs verify "
+                          f"{run_id} --repair` drops it, then run the same command again to "
+                          "recompute it")
+    if digest is not None and not _verified(path, digest):
+        raise CorruptPart(f"part {path} of run {run_id} has changed since it was written "
+                          f"(SHA-256 differs); `critmin runs verify {run_id} --repair` drops "
+                          "it, then run the same command again to recompute it")
+
+
+def pa_reader(data: bytes):
+    import pyarrow as pa
+
+    return pa.BufferReader(data)
+
+
+__all__ = ["CorruptPart", "ResultsStore", "StoreBusy", "StoreError", "default_db_path"]

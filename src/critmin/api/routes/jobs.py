@@ -29,7 +29,7 @@ def jobs_router(svc: Service) -> APIRouter:
     writer, reader = svc.writer, svc.reader
 
     @r.post("/api/jobs/simulate", status_code=202, response_model=JobInfo,
-            responses=errors(401, 403, 404, 429, 503))
+            responses=errors(401, 403, 404, 429, 503, 507))
     def submit_simulation(req: SimulationRequest, who: Annotated[Identity, Depends(writer)]):
         if (req.scenario is None) == (req.scenario_id is None):
             raise Invalid([("body", "give exactly one of scenario_id and scenario")])
@@ -41,7 +41,7 @@ def jobs_router(svc: Service) -> APIRouter:
             "horizon_quarters": req.horizon_quarters})
 
     @r.post("/api/jobs/optimize", status_code=202, response_model=JobInfo,
-            responses=errors(401, 403, 404, 429, 503))
+            responses=errors(401, 403, 404, 429, 503, 507))
     def submit_optimisation(req: OptimisationRequest,
                             who: Annotated[Identity, Depends(writer)]):
         sc = svc.scenario_or_404(req.scenario_id)
@@ -62,7 +62,7 @@ def jobs_router(svc: Service) -> APIRouter:
         return job_info(svc.job_or_404(job_id))
 
     @r.post("/api/jobs/{job_id}/resume", status_code=202, response_model=JobInfo,
-            responses=errors(401, 403, 404, 409, 429, 503))
+            responses=errors(401, 403, 404, 409, 429, 503, 507))
     def job_resume(job_id: JobId, who: Annotated[Identity, Depends(writer)]):
         """Queue an interrupted, cancelled or failed job again; finished chunks are reused.
         Refused (409) when the data changed since the job was submitted."""
@@ -73,6 +73,7 @@ def jobs_router(svc: Service) -> APIRouter:
         if was is not None and was != svc.state.content:
             raise HTTPException(409, f"job {job_id} ran on data version {was}; the data is "
                                      f"now {svc.state.content}: submit it again to run afresh")
+        svc.check_disk(rec["request"].get("samples", 0))
         try:
             svc.jobs.resume(job_id, rec["owner"])
         except (QueueFull, QuotaExceeded) as exc:

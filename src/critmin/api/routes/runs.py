@@ -3,20 +3,20 @@ optimisation, and downloads of a run as CSV, Parquet or Excel (the same tables a
 ``critmin runs export``)."""
 
 import json
-import tempfile
-from pathlib import Path
+import threading
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 
 from critmin.api.encode import records
 from critmin.api.models import errors
-from critmin.api.service import Service
-from critmin.report.runs import export_frame, optimisation_result
+from critmin.api.service import Service, too_busy
+from critmin.api.streams import check_size, stream
+from critmin.report.runs import optimisation_result
 from critmin.store import ResultsStore
+from critmin.store.export import ExportTooLarge
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -46,10 +46,41 @@ def run_results(store: ResultsStore, run: dict) -> dict:
     return json.loads(json.dumps(rep, default=str).replace("NaN", "null"))
 
 
+class Slots:
+    """Exports streaming at once: at most ``per_client`` per client, ``total`` in all."""
+
+    def __init__(self, per_client: int, total: int):
+        self.per_client, self.total = per_client, total
+        self.open: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def take(self, client: str):
+        """Claim a slot (429 when none is free); returns the function that frees it."""
+        with self.lock:
+            if self.open.get(client, 0) >= self.per_client:
+                raise too_busy(f"{client} already streams {self.per_client} exports; wait "
+                               "for one to finish")
+            if sum(self.open.values()) >= self.total:
+                raise too_busy(f"{self.total} exports are streaming; ask again shortly")
+            self.open[client] = self.open.get(client, 0) + 1
+        freed = [False]
+
+        def done() -> None:
+            with self.lock:
+                if not freed[0]:
+                    freed[0] = True
+                    self.open[client] -= 1
+                    if not self.open[client]:
+                        del self.open[client]
+        return done
+
+
 def runs_router(svc: Service) -> APIRouter:
     """``GET /api/runs``, ``/api/runs/{id}``, ``.../results`` and ``.../export``."""
     r = APIRouter(tags=["runs"])
     store, reader = svc.store, svc.reader
+    slots = Slots(svc.settings.exports_per_client, svc.settings.max_exports)
+    svc.exports = slots
     read_errors = errors(401, 403, 404) if svc.settings.private else errors(404)
 
     @r.get("/api/runs", response_model=list[dict[str, Any]],
@@ -73,33 +104,28 @@ def runs_router(svc: Service) -> APIRouter:
         """Results of a stored run: simulation summary or optimised portfolio."""
         return run_results(store, _run(store, run_id))
 
-    @r.get("/api/runs/{run_id}/export")
-    def export(run_id: RunId, _: Annotated[Any, Depends(reader)],
+    @r.get("/api/runs/{run_id}/export", responses=errors(429))
+    def export(run_id: RunId, request: Request, _: Annotated[Any, Depends(reader)],
                format: Annotated[Literal["csv", "parquet", "xlsx"], Query()] = "csv",
                table: Annotated[Literal["samples", "summary", "paths"], Query(
                    description="simulations: per-sample results, summary or paths")] =
                "samples"):
-        """A run as a file (CSV and Excel text cells cannot start a formula)."""
-        from critmin.store.export import write_export
-
+        """A run as a file, streamed (CSV and Excel text cells cannot start a formula).
+        Each client (token, or address without one) streams a bounded number at once."""
         run = _run(store, run_id)
         try:
-            df = export_frame(store, run, table)
-        except (KeyError, FileNotFoundError) as exc:
-            raise HTTPException(409, f"run {run_id} has no stored {table}") from exc
-        folder = Path(tempfile.mkdtemp(prefix="critmin-export-"))
-        kind = "portfolio" if run.get("kind") == "optimisation" else table
-        try:
-            path = write_export(df, folder / f"{run['run_id']}-{kind}.{format}", format)
-        except ValueError as exc:  # e.g. too many rows for one Excel sheet
-            folder.rmdir()
+            check_size(store, run, table, format)
+            if run.get("kind") != "optimisation" and table == "samples":
+                store.part_files(run_id)  # every part there and intact before the 200
+        except ExportTooLarge as exc:
             raise HTTPException(409, str(exc)) from exc
-
-        def cleanup() -> None:
-            path.unlink(missing_ok=True)
-            folder.rmdir()
-
-        return FileResponse(path, media_type=MEDIA[format], filename=path.name,
-                            background=BackgroundTask(cleanup))
+        except KeyError as exc:
+            raise HTTPException(409, f"run {run_id} has no stored {table}") from exc
+        done = slots.take(svc.client_key(request))
+        kind = "portfolio" if run.get("kind") == "optimisation" else table
+        name = f"{run['run_id']}-{kind}.{format}"
+        return StreamingResponse(stream(store, run, table, format, done),
+                                 media_type=MEDIA[format],
+                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return r

@@ -1,0 +1,133 @@
+"""Run exports streamed to the client: no file is written, so none can be left behind.
+
+Per-sample tables are sent one stored part at a time (memory: one part); summaries, paths
+and portfolios, which are small, in slices. CSV and Parquet stream; an Excel workbook is
+built in memory (at most ``XLSX_MAX_CELLS`` cells, checked before any work). Each part is
+read in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+
+import anyio
+import pandas as pd
+
+from critmin.report.runs import export_frame
+from critmin.store import ResultsStore
+from critmin.store.export import CSV_EOL, XLSX_MAX_CELLS, XLSX_MAX_ROWS, ExportTooLarge, safe_frame
+
+SLICE_ROWS = 50_000
+
+
+def frames(store: ResultsStore, run: dict, table: str) -> Iterator[pd.DataFrame]:
+    """The export table of ``run`` in pieces, in sample order."""
+    if run.get("kind") != "optimisation" and table == "samples":
+        for part in store.part_files(run["run_id"]):
+            yield pd.read_parquet(part).sort_values("sample")
+        return
+    df = export_frame(store, run, table)
+    for start in range(0, max(len(df), 1), SLICE_ROWS):
+        yield df.iloc[start:start + SLICE_ROWS]
+
+
+def check_size(store: ResultsStore, run: dict, table: str, fmt: str) -> None:
+    """Refuse (ExportTooLarge) an Excel export that would not fit, before any work."""
+    if fmt != "xlsx" or run.get("kind") == "optimisation" or table != "samples":
+        return
+    rows, cols = store.shape(run["run_id"])
+    if rows + 1 > XLSX_MAX_ROWS or rows * cols > XLSX_MAX_CELLS:
+        raise ExportTooLarge(f"{rows:,} rows x {cols} columns do not fit one Excel sheet "
+                             f"written by critmin ({XLSX_MAX_CELLS:,} cells at most); export "
+                             "csv or parquet")
+
+
+class _Sink:
+    """A write-only file for pyarrow that hands over what was written so far."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.pos = 0
+        self.closed = False
+
+    def write(self, data) -> int:
+        self.buf += data
+        self.pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.pos
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+
+def _encoder(fmt: str):
+    """A function piece -> bytes (None: end of table -> the rest)."""
+    if fmt == "csv":
+        first = [True]
+
+        def csv(df):
+            if df is None:
+                return b""
+            out = safe_frame(df).to_csv(index=False, header=first[0], lineterminator=CSV_EOL)
+            first[0] = False
+            return out.encode()
+        return csv
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        sink, writer = _Sink(), [None]
+
+        def parquet(df):
+            if df is None:
+                if writer[0] is not None:
+                    writer[0].close()
+                return sink.take()
+            t = pa.Table.from_pandas(df, preserve_index=False)
+            if writer[0] is None:
+                writer[0] = pq.ParquetWriter(sink, t.schema)
+            writer[0].write_table(t.cast(writer[0].schema))
+            return sink.take()
+        return parquet
+    parts: list[pd.DataFrame] = []
+
+    def xlsx(df):
+        if df is not None:
+            parts.append(df)
+            return b""
+        out = io.BytesIO()
+        safe_frame(pd.concat(parts, ignore_index=True)).to_excel(out, index=False,
+                                                                  engine="openpyxl")
+        return out.getvalue()
+    return xlsx
+
+
+async def stream(store: ResultsStore, run: dict, table: str, fmt: str,
+                 done=None) -> AsyncIterator[bytes]:
+    """Bytes of the export, piece by piece; ``done()`` is called when the stream ends, is
+    abandoned or fails (it frees the client's export slot)."""
+    try:
+        pieces = frames(store, run, table)
+        encode = _encoder(fmt)
+        end = object()
+        while True:
+            df = await anyio.to_thread.run_sync(next, pieces, end)
+            data = await anyio.to_thread.run_sync(encode, None if df is end else df)
+            if data:
+                yield data
+            if df is end:
+                return
+    finally:
+        if done is not None:
+            done()
