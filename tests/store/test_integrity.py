@@ -25,7 +25,8 @@ SPEC = {"id": "t_store", "name": "test", "start": "2026-01-01", "horizon_quarter
 
 def part(i: int) -> pd.DataFrame:
     return pd.DataFrame({"sample": np.arange(4 * i, 4 * i + 4),
-                         "peak_ratio|gallium": np.arange(4.0) + i})
+                         "peak_ratio|gallium": np.arange(4.0) + i,
+                         "fiscal_cost_usd": np.zeros(4)})
 
 
 def stored(tmp_path, chunks: int = 3) -> ResultsStore:

@@ -6,8 +6,10 @@ dashboard's in :mod:`critmin.api.dashboard`), all sharing one
 per data version; every write (creating scenarios, submitting, cancelling or resuming jobs)
 needs a bearer token with the ``write`` scope (``critmin token create NAME``); only a job's
 or scenario's owner, or an ``admin`` token, may cancel or overwrite it. With ``--private``
-results, runs and jobs need the ``read`` scope. Errors always answer ``{"detail": ...}`` (a
-message, or a list of ``{path, reason}`` for invalid input) and never a stack trace.
+every route but ``/api/health`` and the static pages needs the ``read`` scope, and a token
+sees only its own and its group's runs, jobs and scenarios. Errors always answer
+``{"detail": ...}`` (a message, or a list of ``{path, reason}`` for invalid input) and never
+a stack trace.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ import contextlib
 import gc
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from critmin import __version__
 from critmin.api import handlers
 from critmin.api.dashboard import dashboard_router
 from critmin.api.encode import clean
 from critmin.api.limits import Guard
-from critmin.api.models import COMMON
+from critmin.api.models import COMMON, errors
 from critmin.api.openapi import truthful_openapi
 from critmin.api.routes import pages
-from critmin.api.routes.data import data_router
+from critmin.api.routes.data import data_router, health_router
 from critmin.api.routes.jobs import jobs_router
 from critmin.api.routes.runs import runs_router
 from critmin.api.routes.scenarios import scenarios_router
@@ -76,20 +78,27 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     svc.state.listeners += [svc.cache.clear, resettle]
     svc.state.preparers.append(svc.cache.prepare)
     app = FastAPI(title="critmin", version=__version__, lifespan=_lifespan(svc),
-                  docs_url=None, redoc_url=None, responses=COMMON,
+                  redirect_slashes=False, docs_url=None, redoc_url=None, responses=COMMON,
                   description="Critical-minerals supply security: data, assessment, "
                               "disruption simulation and portfolio optimisation. Errors "
                               "answer `{\"detail\": ...}`; writes need a bearer token.")
     handlers.install(app)
-    for router in (data_router(svc), scenarios_router(svc), jobs_router(svc),
-                   pages.pages_router(), dashboard_router(svc.state.current),
-                   runs_router(svc)):
-        app.include_router(router)
+    # --private: every data route needs the read scope too (health and pages stay open)
+    guarded = {"dependencies": [Depends(svc.reader)], "responses": errors(401, 403)} \
+        if svc.settings.private else {}
+    app.include_router(health_router())
+    app.include_router(data_router(svc), **guarded)
+    app.include_router(scenarios_router(svc), **guarded)
+    app.include_router(jobs_router(svc))
+    app.include_router(pages.pages_router())
+    app.include_router(dashboard_router(svc.state.current, svc.may_compute), **guarded)
+    app.include_router(runs_router(svc))
     pages.mount_static(app)
     app.openapi = lambda: truthful_openapi(app)
     app.state.service = svc
     app.state.jobs, app.state.cache, app.state.store = svc.jobs, svc.cache, svc.store
     s = svc.settings
     app.add_middleware(Guard, max_body=s.max_body_bytes, max_query=s.max_query_bytes,
-                       timeout_s=s.request_timeout_s)
+                       timeout_s=s.request_timeout_s, body_timeout_s=s.body_timeout_s,
+                       max_requests=s.max_requests)
     return app

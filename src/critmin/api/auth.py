@@ -38,6 +38,8 @@ class Identity:
 
     name: str
     scopes: tuple[str, ...]
+    group: str | None = None
+    """Tokens of one group see each other's runs, jobs and scenarios under ``--private``."""
 
     def can(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
@@ -73,10 +75,15 @@ def _write(path: Path, data: dict) -> None:
 
 
 def create_token(db_path, name: str, scopes=DEFAULT_SCOPES,
-                 expires_days: float | None = DEFAULT_EXPIRY_DAYS) -> str:
-    """Create (or replace) the token called ``name``; returns the plain token once."""
+                 expires_days: float | None = DEFAULT_EXPIRY_DAYS,
+                 group: str | None = None) -> str:
+    """Create (or replace) the token called ``name``, optionally in ``group`` (tokens of a
+    group see each other's work under ``--private``); returns the plain token once."""
     if not NAME_PATTERN.match(name or ""):
         raise TokenError(f"token name {name!r} is not allowed: use 1-64 letters, digits or "
+                         "_ . @ - (starting with a letter or digit)")
+    if group is not None and not NAME_PATTERN.match(group):
+        raise TokenError(f"group name {group!r} is not allowed: use 1-64 letters, digits or "
                          "_ . @ - (starting with a letter or digit)")
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
@@ -95,7 +102,7 @@ def create_token(db_path, name: str, scopes=DEFAULT_SCOPES,
         data["tokens"].append({
             "name": name, "sha256": _hash(token), "scopes": sorted(set(scopes),
                                                                    key=SCOPES.index),
-            "created_at": created.isoformat(),
+            "created_at": created.isoformat(), "group": group,
             "expires_at": None if expires is None else expires.isoformat()})
         _write(path, data)
     return token
@@ -107,7 +114,8 @@ def list_tokens(db_path) -> list[dict]:
     out = []
     for t in _read(tokens_path(db_path))["tokens"]:
         exp = t.get("expires_at")
-        out.append({"name": t["name"], "scopes": t["scopes"], "created_at": t["created_at"],
+        out.append({"name": t["name"], "scopes": t["scopes"], "group": t.get("group"),
+                    "created_at": t["created_at"],
                     "expires_at": exp,
                     "expired": exp is not None and dt.datetime.fromisoformat(exp) <= now})
     return out
@@ -156,7 +164,15 @@ class TokenBook:
                 exp = t.get("expires_at")
                 if exp is not None and dt.datetime.fromisoformat(exp) <= dt.datetime.now(dt.UTC):
                     return None
-                return Identity(t["name"], tuple(t["scopes"]))
+                return Identity(t["name"], tuple(t["scopes"]), t.get("group"))
+        return None
+
+    def group_of(self, name: str | None) -> str | None:
+        """The group of the token called ``name`` (None: no such token or no group)."""
+        self._refresh()
+        for t in self._by_hash.values():
+            if t["name"] == name:
+                return t.get("group")
         return None
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
@@ -101,6 +101,11 @@ class Cache:
 
         threading.Thread(target=run, daemon=True, name="dashboard-cache").start()
         return fut
+
+    def ready(self, key: tuple) -> bool:
+        """Whether the answer for ``key`` is computed or under way (not failed)."""
+        fut = self._futures.get((self.version, *key))
+        return fut is not None and not (fut.done() and fut.exception() is not None)
 
     def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
         return self.start(key, compute).result()
@@ -332,10 +337,21 @@ def _allocate(up: pd.Series, down: pd.Series, weights: pd.Series) -> dict[tuple,
 
 
 # -- the router -----------------------------------------------------------------------------
-def dashboard_router(net: Network | Callable[[], Network]) -> APIRouter:
+DRIVERS_AT_ONCE = threading.Semaphore(1)
+"""Drivers computations running at once (each holds a CPU for 20 s or more); others wait."""
+
+
+def _drivers_bounded(net: Network, scenario_id: str) -> dict:
+    with DRIVERS_AT_ONCE:
+        return drivers(net, scenario_id)
+
+
+def dashboard_router(net: Network | Callable[[], Network],
+                     may_compute: Callable[[Request], bool] | None = None) -> APIRouter:
     """Routes under /api/dashboard (cached per data version) and the extra dashboard pages.
     ``net`` is a network or a function giving the current one (the server's, which follows
-    data reloads)."""
+    data reloads). ``may_compute(request)``: whether a request may start an expensive
+    computation (top drivers) not computed yet (None: any may)."""
     router = APIRouter()
     cache = Cache(net)
     tag = ["dashboard"]
@@ -390,18 +406,28 @@ def dashboard_router(net: Network | Callable[[], Network]) -> APIRouter:
             raise HTTPException(404, f"{via!r} is not an input of {commodity!r}")
         return cache.get(("sankey", commodity, via), lambda: sankey(cache.net, commodity, via))
 
-    @router.get("/api/dashboard/drivers/{scenario_id}", tags=tag,
-                responses={404: {"description": "unknown preset scenario"}})
+    @router.get("/api/dashboard/drivers/{scenario_id}", tags=tag, responses={
+        401: {"description": "not computed yet, and no valid token to start it"},
+        404: {"description": "unknown preset scenario"}})
     def get_drivers(scenario_id: Annotated[str, PathParam(pattern=PRESET_ID)],
+                    request: Request,
                     wait: Annotated[float, Query(ge=0, le=20)] = 8.0) -> dict:
         """Which sampled inputs drive a preset's answers (Sobol total-order index, top 3
-        per output and commodity). Computed once per data version (a minute or more);
-        past ``wait`` seconds it answers ``{"computing": true}`` and the client asks again."""
+        per output and commodity). Computed once per data version (20 s or more of CPU,
+        one preset at a time); starting a computation needs a valid token, reading one
+        computed does not. Past ``wait`` seconds it answers ``{"computing": true}`` and
+        the client asks again."""
         from critmin.scenarios.presets import presets
 
         if scenario_id not in presets():
             raise HTTPException(404, f"no preset scenario {scenario_id!r}")
-        body = cache.within(("drivers", scenario_id), lambda: drivers(cache.net, scenario_id), wait)
+        key = ("drivers", scenario_id)
+        if may_compute is not None and not cache.ready(key) and not may_compute(request):
+            raise HTTPException(401, "the top drivers of this preset are not computed yet; "
+                                     "starting that takes 20 s or more of CPU: send a valid "
+                                     "bearer token (critmin token create NAME)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        body = cache.within(key, lambda: _drivers_bounded(cache.net, scenario_id), wait)
         if body is None:
             return {"data_version": cache.version, "computing": True}
         return {"data_version": cache.version, "computing": False, **body}

@@ -11,9 +11,14 @@ Every HTTP request passes here before routing:
   Shared computations (cached reads) are not lost by a cancel: they finish once, for
   everyone, unless every client waiting for one left before it began (see
   :mod:`critmin.api.cache`);
-- every answer carries ``Server-Timing: app;dur=MS`` (time in the server, so a load test
-  can tell the server's share of latency from the client's), and a 200 with an ``ETag``
-  the client sent in ``If-None-Match`` becomes a bodyless 304.
+- a body slower than ``body_timeout_s`` gets 408; more than ``max_requests`` requests in
+  progress get 503 (``/api/health`` excepted); a path with a trailing slash is redirected
+  (307) to the same path without it, by a relative ``Location`` (never built from the
+  ``Host`` header);
+- every answer carries the security headers (CSP with ``frame-ancestors 'none'``,
+  ``X-Frame-Options``, ``nosniff``) and ``Server-Timing: app;dur=MS`` (time in the
+  server, so a load test can tell the server's share of latency from the client's), and a
+  200 with an ``ETag`` the client sent in ``If-None-Match`` becomes a bodyless 304.
 """
 
 from __future__ import annotations
@@ -48,37 +53,59 @@ def _stamp(start: dict, t0: float, tags: set[bytes]) -> tuple[dict, bool]:
         headers = [(k, v) for k, v in headers if k not in (b"content-length", b"content-type")]
     dur = 1000 * (time.perf_counter() - t0)
     headers.append((b"server-timing", f"app;dur={dur:.2f}".encode()))
+    headers += SECURITY_HEADERS
     return {**start, "status": 304 if unchanged else start["status"],
             "headers": headers}, unchanged
+
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+       "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin")]
+"""On every answer: pages cannot be framed (clickjacking), scripts come from this server
+only, content types are not guessed."""
+BUSY_RETRY_S = 2
 
 
 class Guard:
     """Limits and time bounds for every HTTP request (see module docstring)."""
 
-    def __init__(self, app, max_body: int, max_query: int, timeout_s: float):
+    def __init__(self, app, max_body: int, max_query: int, timeout_s: float,
+                 body_timeout_s: float = 30.0, max_requests: int = 1024):
         self.app = app
         self.max_body = max_body
         self.max_query = max_query
         self.timeout_s = timeout_s
+        self.body_timeout_s = body_timeout_s
+        self.max_requests = max_requests
+        self.active = 0
+        """Requests in progress (after their body arrived)."""
 
-    async def _reply(self, send, status: int, detail: str) -> None:
-        for msg in _error(status, detail):
-            await send(msg)
+    async def _reply(self, send, status: int, detail: str, headers: dict | None = None):
+        start, body = _error(status, detail, headers)
+        start["headers"] += SECURITY_HEADERS
+        await send(start)
+        await send(body)
 
     async def _read_body(self, receive) -> bytes | None:
-        """The whole body, or None when it passes the limit or the client left."""
+        """The whole body, or None when the client left; TimeoutError when it is slower
+        than ``body_timeout_s`` in all."""
         chunks, size = [], 0
-        while True:
-            msg = await receive()
-            if msg["type"] == "http.disconnect":
-                return None
-            chunk = msg.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                return b"\0" * (self.max_body + 1)
-            chunks.append(chunk)
-            if not msg.get("more_body", False):
-                return b"".join(chunks)
+        async with asyncio.timeout(self.body_timeout_s):
+            while True:
+                msg = await receive()
+                if msg["type"] == "http.disconnect":
+                    return None
+                chunk = msg.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    return b"\0" * (self.max_body + 1)
+                chunks.append(chunk)
+                if not msg.get("more_body", False):
+                    return b"".join(chunks)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -87,17 +114,44 @@ class Guard:
         if len(scope.get("query_string", b"")) > self.max_query:
             await self._reply(send, 414, f"query string longer than {self.max_query} bytes")
             return
+        path = scope.get("path", "/")
+        if len(path) > 1 and path.endswith("/"):  # relative: never names another host
+            await self._redirect(scope, send, path.rstrip("/") or "/")
+            return
         length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await self._reply(send, 413, f"request body larger than {self.max_body} bytes")
             return
-        body = await self._read_body(receive)
+        try:
+            body = await self._read_body(receive)
+        except TimeoutError:
+            await self._reply(send, 408, f"request body not received within "
+                                         f"{self.body_timeout_s:g} s")
+            return
         if body is None:
             return
         if len(body) > self.max_body:
             await self._reply(send, 413, f"request body larger than {self.max_body} bytes")
             return
-        await self._run(scope, body, receive, send)
+        if self.active >= self.max_requests and path != "/api/health":
+            await self._reply(send, 503, f"{self.active} requests in progress; ask again "
+                                         "shortly", {"Retry-After": BUSY_RETRY_S})
+            return
+        self.active += 1
+        try:
+            await self._run(scope, body, receive, send)
+        finally:
+            self.active -= 1
+
+    async def _redirect(self, scope, send, path: str) -> None:
+        from urllib.parse import quote
+
+        query = scope.get("query_string", b"")
+        target = quote(path) + ("?" + query.decode("latin-1") if query else "")
+        await send({"type": "http.response.start", "status": 307, "headers": [
+            (b"location", target.encode("latin-1")), (b"content-length", b"0"),
+            *SECURITY_HEADERS]})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _run(self, scope, body: bytes, receive, send) -> None:
         left = asyncio.Event()
@@ -156,5 +210,4 @@ class Guard:
         finished = True
         handler.cancel()
         if watcher not in done and not started:  # timed out, client still there
-            for msg in _error(504, f"no answer within {self.timeout_s:g} s"):
-                await send(msg)
+            await self._reply(send, 504, f"no answer within {self.timeout_s:g} s")

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -47,6 +48,8 @@ class Service:
         """User scenarios: id -> (spec, owner)."""
         self.user_version = 0
         """Bumped when a user scenario is created or overwritten."""
+        self.heavy = anyio.CapacityLimiter(settings.heavy_reads)
+        """Threads computing uncached reads (filtered tables, CSV) at once; more wait."""
         self.warmers: list = []
         """Coroutine functions that fill the read cache at start (routers add theirs)."""
         for rec in self.store.scenario_records():
@@ -70,13 +73,38 @@ class Service:
             return ident
         return check
 
+    def bearer(self, request: Request) -> Identity | None:
+        """The identity of the request's valid token, if it sends one."""
+        auth = request.headers.get("authorization", "")
+        return self.tokens.identify(auth[7:] if auth[:7].lower() == "bearer " else None)
+
+    def may_compute(self, request: Request) -> bool:
+        """Whether a request may start an expensive computation: it sends a valid token."""
+        return self.bearer(request) is not None
+
     def client_key(self, request: Request) -> str:
         """Who a request counts against: its valid token's name, else its address."""
-        auth = request.headers.get("authorization", "")
-        ident = self.tokens.identify(auth[7:] if auth[:7].lower() == "bearer " else None)
+        ident = self.bearer(request)
         if ident is not None:
             return f"token {ident.name!r}"
         return f"client {request.client.host if request.client else 'unknown'}"
+
+    def sees(self, ident: Identity | None, owner: str | None) -> bool:
+        """Whether ``ident`` may see work owned by ``owner``: always without ``--private``;
+        with it, its owner, tokens of the owner's group, and admins (work without an owner,
+        made by the operator's CLI, is shared)."""
+        if not self.settings.private or owner is None:
+            return True
+        if ident is None:
+            return False
+        if ident.name == owner or "admin" in ident.scopes:
+            return True
+        return ident.group is not None and self.tokens.group_of(owner) == ident.group
+
+    def visible(self, ident: Identity | None, owner: str | None, what: str) -> None:
+        """404 (as if unknown: existence is not revealed) unless ``ident`` sees it."""
+        if not self.sees(ident, owner):
+            raise HTTPException(404, f"unknown {what}")
 
     @staticmethod
     def owner_or_admin(ident: Identity, owner: str | None, what: str) -> None:
@@ -88,8 +116,11 @@ class Service:
     def catalogue(self) -> dict[str, Scenario]:
         return {**scenario_catalogue(self.state.net), **{k: v[0] for k, v in self.user.items()}}
 
-    def scenario_or_404(self, sid: str) -> Scenario:
-        sc = self.user[sid][0] if sid in self.user else scenario_catalogue(self.state.net).get(sid)
+    def scenario_or_404(self, sid: str, ident: Identity | None = None) -> Scenario:
+        if sid in self.user:
+            self.visible(ident, self.user[sid][1], f"scenario {sid!r}")
+            return self.user[sid][0]
+        sc = scenario_catalogue(self.state.net).get(sid)
         if sc is None:
             raise HTTPException(404, f"unknown scenario {sid!r}")
         return sc
@@ -122,9 +153,10 @@ class Service:
             raise too_busy(exc) from exc
         return job_info(self.store.job(job_id))
 
-    def job_or_404(self, job_id: str) -> dict:
-        rec = self.store.job(job_id)
-        if rec is None:
+    def job_or_404(self, job_id: str, ident: Identity | None = None,
+                   with_result: bool = False) -> dict:
+        rec = self.store.job(job_id, with_result=with_result)
+        if rec is None or not self.sees(ident, rec["owner"]):
             raise HTTPException(404, f"unknown job {job_id!r}")
         return rec
 

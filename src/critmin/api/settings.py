@@ -23,6 +23,17 @@ class Settings:
     """Unfinished (queued or running) jobs per token at most."""
     request_timeout_s: float = 30.0
     """A request still unanswered after this is answered 504 and its work abandoned."""
+    header_timeout_s: float = 10.0
+    """A connection that has not sent a request's headers this long after opening (or
+    after its last answer) is closed (slow clients cannot hold connections)."""
+    body_timeout_s: float = 30.0
+    """A request whose body has not arrived this long after its headers gets 408."""
+    connections_per_client: int = 256
+    """Open connections per client address; a new one closes that client's oldest idle one."""
+    max_header_bytes: int = 16 * 1024
+    """Largest request head (request line and headers) accepted (400 beyond)."""
+    max_requests: int = 1024
+    """Requests in progress at once (503 with Retry-After beyond)."""
     max_body_bytes: int = 256 * 1024
     """Largest request body accepted (413 beyond)."""
     max_query_bytes: int = 2048
@@ -37,5 +48,8 @@ class Settings:
     """Run exports streaming at once in all (429 beyond)."""
     min_free_bytes: int = 256 * 2**20
     """Free disk space a job must leave in the store's file system (507 otherwise)."""
+    heavy_reads: int = 2
+    """Uncached reads (filtered tables, CSV) computed at once, in threads off the event
+    loop; more wait their turn."""
     data_check_s: float = 2.0
     """How often (seconds at most) the data files are checked for changes."""

@@ -4,6 +4,7 @@ version; answers carry an ETag)."""
 import json
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import Path as PathParam
 from pydantic import Field
@@ -18,16 +19,21 @@ MAX_COUNTRIES = 16
 MAX_COUNTRY_PARAMS = 64
 
 
-def data_router(svc: Service) -> APIRouter:
-    """``/api/health``, ``/api/tables``, ``/api/sources``, ``/api/summary``,
-    ``/api/assessment``."""
+def health_router() -> APIRouter:
+    """``/api/health``: open in every mode (probes of load balancers carry no token)."""
     r = APIRouter(tags=["data"])
-    cache, state = svc.cache, svc.state
 
     @r.get("/api/health")
     async def health() -> dict:
         """Liveness: answered on the event loop, never behind other work."""
         return {"status": "ok", "version": __version__}
+    return r
+
+
+def data_router(svc: Service) -> APIRouter:
+    """``/api/tables``, ``/api/sources``, ``/api/summary``, ``/api/assessment``."""
+    r = APIRouter(tags=["data"])
+    cache, state = svc.cache, svc.state
 
     @r.get("/api/tables", response_model=list[dict[str, Any]])
     async def tables():
@@ -44,27 +50,34 @@ def data_router(svc: Service) -> APIRouter:
                     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3,5}$")] = None,
                     format: Literal["json", "csv"] = "json"):
         """Rows of a table, filtered like `critmin data list` (commodity, country in any
-        country column); ``format=csv`` answers CSV with formula-safe cells."""
-        from critmin.data.select import FilterError, filter_rows
-
+        country column); ``format=csv`` answers CSV with formula-safe cells. A filter on a
+        column the table lacks (``country`` on ``sources``) is 422. Filtered and CSV reads
+        are computed in a bounded pool of worker threads."""
         if name not in TABLES:
             raise HTTPException(404, f"unknown table {name!r}")
-        try:
-            df = filter_rows(state.current().tables[name], name, commodity, country)
-        except FilterError as exc:
-            raise Invalid([("query", str(exc))]) from exc
-        page = df.iloc[offset:offset + limit]
-        if format == "csv":
-            from critmin.store.export import CSV_EOL, safe_frame
-
-            return Response(safe_frame(page).to_csv(index=False, lineterminator=CSV_EOL),
-                            media_type="text/csv; charset=utf-8",
-                            headers={"X-Total-Count": str(len(df))})
-        if commodity is None and country is None:
+        if format == "json" and commodity is None and country is None:
             return cached(await cache.get(("table", name, limit, offset), lambda net: to_bytes(
                 records(net.tables[name].iloc[offset:offset + limit]))))
-        return Response(to_bytes(records(page)), media_type="application/json",
-                        headers={"X-Total-Count": str(len(df))})
+        net = state.current()
+
+        def read() -> tuple[bytes, int]:  # in a worker thread: never on the event loop
+            from critmin.data.select import FilterError, filter_rows
+
+            try:
+                df = filter_rows(net.tables[name], name, commodity, country)
+            except FilterError as exc:
+                raise Invalid([("query", str(exc))]) from exc
+            page = df.iloc[offset:offset + limit]
+            if format == "csv":
+                from critmin.store.export import CSV_EOL, safe_frame
+
+                return safe_frame(page).to_csv(index=False, lineterminator=CSV_EOL).encode(), \
+                    len(df)
+            return to_bytes(records(page)), len(df)
+
+        body, total = await anyio.to_thread.run_sync(read, limiter=svc.heavy)
+        media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+        return Response(body, media_type=media, headers={"X-Total-Count": str(total)})
 
     @r.get("/api/sources", response_model=list[dict[str, Any]])
     async def sources():

@@ -35,7 +35,7 @@ def jobs_router(svc: Service) -> APIRouter:
             raise Invalid([("body", "give exactly one of scenario_id and scenario")])
         if req.scenario is not None:
             svc.check_scenario(req.scenario, "body.scenario")
-        sc = req.scenario or svc.scenario_or_404(req.scenario_id)
+        sc = req.scenario or svc.scenario_or_404(req.scenario_id, who)
         return svc.submit("simulation", who, {
             "scenario": sc.model_dump(mode="json"), "samples": req.samples, "seed": req.seed,
             "horizon_quarters": req.horizon_quarters})
@@ -44,14 +44,14 @@ def jobs_router(svc: Service) -> APIRouter:
             responses=errors(401, 403, 404, 429, 503, 507))
     def submit_optimisation(req: OptimisationRequest,
                             who: Annotated[Identity, Depends(writer)]):
-        sc = svc.scenario_or_404(req.scenario_id)
+        sc = svc.scenario_or_404(req.scenario_id, who)
         return svc.submit("optimisation", who, {
             **req.model_dump(), "scenario": sc.model_dump(mode="json"),
             "horizon_quarters": None})
 
     @r.get("/api/jobs/{job_id}", response_model=JobInfo, responses=read_errors)
-    def job_status(job_id: JobId, _: Annotated[Any, Depends(reader)]):
-        return job_info(svc.job_or_404(job_id))
+    def job_status(job_id: JobId, who: Annotated[Any, Depends(reader)]):
+        return job_info(svc.job_or_404(job_id, who))
 
     @r.delete("/api/jobs/{job_id}", response_model=JobInfo,
               responses=errors(401, 403, 404, 503))
@@ -84,10 +84,8 @@ def jobs_router(svc: Service) -> APIRouter:
 
     @r.get("/api/jobs/{job_id}/result", response_model=dict[str, Any],
            responses={**read_errors, **errors(409)})
-    def job_result(job_id: JobId, _: Annotated[Any, Depends(reader)]):
-        rec = svc.store.job(job_id, with_result=True)
-        if rec is None:
-            raise HTTPException(404, f"unknown job {job_id!r}")
+    def job_result(job_id: JobId, who: Annotated[Any, Depends(reader)]):
+        rec = svc.job_or_404(job_id, who, with_result=True)
         if rec["result"] is None:
             raise HTTPException(409, f"job {job_id} is {rec['status']}")
         return rec["result"]

@@ -23,11 +23,13 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.pa
 RunId = Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-def _run(store: ResultsStore, run_id: str) -> dict:
+def _run(svc: Service, run_id: str, who) -> dict:
     try:
-        return store.run(run_id)
+        run = svc.store.run(run_id)
     except KeyError as exc:
         raise HTTPException(404, f"unknown run {run_id!r}") from exc
+    svc.visible(who, run["owner"], f"run {run_id!r}")
+    return run
 
 
 def run_results(store: ResultsStore, run: dict) -> dict:
@@ -85,34 +87,37 @@ def runs_router(svc: Service) -> APIRouter:
 
     @r.get("/api/runs", response_model=list[dict[str, Any]],
            responses=errors(401, 403) if svc.settings.private else None)
-    def runs(_: Annotated[Any, Depends(reader)]):
-        return records(store.runs())
+    def runs(who: Annotated[Any, Depends(reader)]):
+        df = store.runs()
+        return records(df[[svc.sees(who, o) for o in df["owner"].where(df["owner"].notna(),
+                                                                         None)]])
 
     @r.get("/api/runs/{run_id}", response_model=dict[str, Any], responses=read_errors)
     def run(run_id: Annotated[str, PathParam(max_length=64)],
-            _: Annotated[Any, Depends(reader)]):
+            who: Annotated[Any, Depends(reader)]):
         """One run's record: scenario, inputs, status, chunks done, owner."""
-        rec = _run(store, run_id)
+        rec = _run(svc, run_id, who)
         out = {k: v for k, v in rec.items() if k not in ("pid", "host")}
         for k in ("scenario", "inputs", "commodities"):
             out[k] = json.loads(out[k])
         out["chunks_done"] = store.chunks_done(run_id)
         return json.loads(json.dumps(out, default=str))
 
-    @r.get("/api/runs/{run_id}/results", response_model=dict[str, Any])
-    def results(run_id: RunId, _: Annotated[Any, Depends(reader)]):
+    @r.get("/api/runs/{run_id}/results", response_model=dict[str, Any],
+           responses={**read_errors, **errors(409)})
+    def results(run_id: RunId, who: Annotated[Any, Depends(reader)]):
         """Results of a stored run: simulation summary or optimised portfolio."""
-        return run_results(store, _run(store, run_id))
+        return run_results(store, _run(svc, run_id, who))
 
-    @r.get("/api/runs/{run_id}/export", responses=errors(429))
-    def export(run_id: RunId, request: Request, _: Annotated[Any, Depends(reader)],
+    @r.get("/api/runs/{run_id}/export", responses={**read_errors, **errors(409, 429)})
+    def export(run_id: RunId, request: Request, who: Annotated[Any, Depends(reader)],
                format: Annotated[Literal["csv", "parquet", "xlsx"], Query()] = "csv",
                table: Annotated[Literal["samples", "summary", "paths"], Query(
                    description="simulations: per-sample results, summary or paths")] =
                "samples"):
         """A run as a file, streamed (CSV and Excel text cells cannot start a formula).
         Each client (token, or address without one) streams a bounded number at once."""
-        run = _run(store, run_id)
+        run = _run(svc, run_id, who)
         try:
             check_size(store, run, table, format)
             if run.get("kind") != "optimisation" and table == "samples":

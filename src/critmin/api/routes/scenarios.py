@@ -25,20 +25,25 @@ def scenarios_router(svc: Service) -> APIRouter:
     """``/api/scenarios`` (list, create), ``/api/scenarios/{sid}``, ``.../validate``."""
     r = APIRouter(tags=["scenarios"])
     listing: list = [None, None]  # (key, Encoded) of the last /api/scenarios answer
+    read_errors = errors(401, 403, 404) if svc.settings.private else errors(404)
 
-    @r.get("/api/scenarios", response_model=list[ScenarioRow])
-    async def scenarios():
+    @r.get("/api/scenarios", response_model=list[ScenarioRow], responses=read_errors)
+    async def scenarios(who: Annotated[Any, Depends(svc.reader)] = None):
         presets = await svc.cache.get(("scenarios",), lambda net: to_bytes([
             _row(s, False, None) for s in scenario_catalogue(net).values()]))
+        if svc.settings.private:  # each token sees its own and its group's
+            mine = [_row(s, True, o) for s, o in svc.user.values() if svc.sees(who, o)]
+            return cached(Encoded.of(to_bytes(json.loads(presets.body) + mine)))
         key = (svc.state.version, svc.user_version, id(presets))
         if listing[0] != key:  # presets (cached per data version) + user scenarios
             mine = [_row(s, True, owner) for s, owner in svc.user.values()]
             listing[:] = [key, Encoded.of(to_bytes(json.loads(presets.body) + mine))]
         return cached(listing[1])
 
-    @r.get("/api/scenarios/{sid}", response_model=dict[str, Any], responses=errors(404))
-    def scenario(sid: Annotated[str, PathParam(max_length=64)]):
-        return svc.scenario_or_404(sid).model_dump(mode="json")
+    @r.get("/api/scenarios/{sid}", response_model=dict[str, Any], responses=read_errors)
+    def scenario(sid: Annotated[str, PathParam(max_length=64)],
+                 who: Annotated[Any, Depends(svc.reader)]):
+        return svc.scenario_or_404(sid, who).model_dump(mode="json")
 
     @r.post("/api/scenarios/validate", response_model=dict[str, Any])
     def validate(spec: Scenario):
@@ -59,5 +64,5 @@ def scenarios_router(svc: Service) -> APIRouter:
         svc.user_version += 1
         return {"id": spec.id, "created_by": who.name}
 
-    svc.warmers.append(scenarios)
+    svc.warmers.append(lambda: scenarios(None))
     return r

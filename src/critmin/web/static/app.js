@@ -35,8 +35,12 @@ function safeHref(u) {
   return "#";
 }
 
+// Every request carries the stored token (under --private every read needs it, job polling
+// included); a page without a stored token sends none.
 const api = async (path, opts = {}) => {
-  const r = await fetch(path, opts);
+  const headers = {...(opts.headers || {})};
+  if (token() && !headers.Authorization) headers.Authorization = `Bearer ${token()}`;
+  const r = await fetch(path, {...opts, headers});
   const body = await r.json().catch(() => ({}));
   if (!r.ok) {
     const err = new Error(`${r.status}: ${describe(body.detail ?? body)}`);
