@@ -1,4 +1,4 @@
-"""``critmin runs list|show|export``: stored simulations and optimisations."""
+"""``critmin runs list|show|export|verify``: stored simulations and optimisations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from critmin.cli.checks import check_output, fail
 from critmin.cli.common import Db, console, open_store
 from critmin.report.runs import as_obj, export_frame, optimisation_result, run_record
 
-runs_app = typer.Typer(help="Stored simulations and optimisations: list, show, export.",
+runs_app = typer.Typer(help="Stored simulations and optimisations: list, show, export, "
+                            "verify.",
                        no_args_is_help=True)
 
 
@@ -155,3 +156,31 @@ def runs_export(
         fail(f"runs export: run {run['run_id']} has no stored {kind} ({exc})", 1)
     write_export(df, path, fmt)
     console.print(f"{len(df):,} rows written to {path}", highlight=False)
+
+
+@runs_app.command("verify")
+def runs_verify(
+    run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")],
+    repair: Annotated[bool, typer.Option(
+        help="drop missing or changed parts; the same simulate command (or resuming its "
+             "job) then recomputes just those chunks")] = False,
+    db: Db = None,
+) -> None:
+    """Check every stored part of a run against the SHA-256 recorded when it was written.
+    Exit 1 when a part is missing or changed (0 after --repair)."""
+    store = open_store(db)
+    run = _run_or_fail(store, run_id)
+    bad = store.verify(run["run_id"])
+    total = store.chunks_done(run["run_id"])
+    if not bad:
+        console.print(f"run {run['run_id']}: {total} parts intact (SHA-256)", highlight=False)
+        return
+    for b in bad:
+        typer.echo(f"chunk {b['chunk_id']}: {b['path']} {b['problem']}", err=True)
+    if not repair:
+        fail(f"runs verify: {len(bad)} of {total} parts of run {run['run_id']} are missing or "
+             "changed; `critmin runs verify RUN --repair` drops them for recomputing", 1)
+    store.forget_bad(run["run_id"], bad)
+    console.print(f"run {run['run_id']}: dropped {len(bad)} parts; it is interrupted: run the "
+                  "same simulate command (or resume its job) to recompute them",
+                  highlight=False)

@@ -40,6 +40,9 @@ def token_create(
         "--scope", help="read, write or admin (repeat); default read and write")] = None,
     expires_days: Annotated[float, typer.Option(
         help="days until the token expires")] = 365.0,
+    group: Annotated[str | None, typer.Option(
+        help="tokens of one group see each other's runs, jobs and scenarios (--private)")]
+        = None,
     db: Db = None,
 ) -> None:
     """Create a token; it is printed once and only its SHA-256 is stored (file mode 0600)."""
@@ -47,7 +50,7 @@ def token_create(
 
     try:
         typer.echo(create_token(_store_path(db), name, tuple(scope or DEFAULT_SCOPES),
-                                expires_days))
+                                expires_days, group))
     except TokenError as exc:
         _fail(f"token create: {exc}")
 
@@ -94,7 +97,8 @@ def serve_cmd(
     db: Db = None,
     data: DataPath = None,
     private: Annotated[bool, typer.Option(
-        help="results, runs and jobs need a token with the read scope")] = False,
+        help="every route but /api/health needs a token with the read scope; tokens see "
+             "their own and their group's work only")] = False,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786) for jobs; local processes otherwise")]
         = None,
@@ -108,17 +112,24 @@ def serve_cmd(
                                        help="unfinished jobs per token at most")] = 4,
     request_timeout: Annotated[float, typer.Option(
         min=1, max=3600, help="seconds before a request is answered 504")] = 30.0,
+    header_timeout: Annotated[float, typer.Option(
+        min=0.5, max=600, help="seconds a connection has to send a request's headers")]
+        = 10.0,
+    connections_per_client: Annotated[int, typer.Option(
+        min=1, max=100_000, help="open connections per client address (idle ones beyond "
+                                 "are closed)")] = 256,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /."""
-    import uvicorn
-
     from critmin.api.app import create_app
+    from critmin.api.server import serve
     from critmin.api.settings import Settings
     from critmin.data.validate import DataValidationError
     from critmin.store import StoreBusy, StoreError
 
     settings = Settings(private=private, scheduler=scheduler, workers=workers, job_nice=job_nice,
-                        max_queue=queue, quota=quota, request_timeout_s=request_timeout)
+                        max_queue=queue, quota=quota, request_timeout_s=request_timeout,
+                        header_timeout_s=header_timeout,
+                        connections_per_client=connections_per_client)
     try:
         app = create_app(db, data, settings)
     except DataValidationError as exc:
@@ -127,5 +138,4 @@ def serve_cmd(
         raise typer.Exit(1) from exc
     except (StoreBusy, StoreError, OSError, ValueError) as exc:
         _fail(f"serve: {exc}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=3, limit_concurrency=2000)
+    serve(app, host, port, settings)

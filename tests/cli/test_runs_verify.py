@@ -1,0 +1,26 @@
+"""`critmin runs verify RUN [--repair]`: every part checked against its recorded SHA-256;
+a changed or missing part named and exit 1; --repair drops it so the run is recomputed."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from critmin.cli import app
+
+from ..store.test_integrity import stored
+
+
+def test_verify_names_changed_parts_and_repair_drops_them(tmp_path):
+    store = stored(tmp_path)
+    db = str(store.path)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["runs", "verify", "run1", "--db", db])
+    assert ok.exit_code == 0 and "3 parts intact" in ok.output
+    bad = store.part_files("run1")[2]
+    bad.write_bytes(bad.read_bytes()[:-9] + b"corrupted")
+    r = runner.invoke(app, ["runs", "verify", "run1", "--db", db])
+    assert r.exit_code == 1 and bad.name in r.output and "changed" in r.output
+    r = runner.invoke(app, ["runs", "verify", "run1", "--repair", "--db", db])
+    assert r.exit_code == 0 and "dropped 1 parts" in r.output
+    assert store.run("run1")["status"] == "interrupted" and not store.has_chunk("run1", 2)
+    assert runner.invoke(app, ["runs", "verify", "run1", "--db", db]).exit_code == 0
