@@ -18,11 +18,13 @@ from starlette.responses import PlainTextResponse
 from critmin.api import service
 from critmin.api.app import create_app
 from critmin.api.auth import create_token
-from critmin.api.jobs import run_job
+from critmin.api.jobs import _net, run_job
 from critmin.api.limits import Guard
 from critmin.api.routes.runs import Slots
 from critmin.api.settings import Settings
-from critmin.store import ResultsStore
+from critmin.scenarios.spec import Scenario
+from critmin.simulate.runner import run_key
+from critmin.store import ResultsStore, data_version
 
 from ..store.test_integrity import SPEC, stored
 
@@ -52,6 +54,9 @@ def test_a_job_on_a_full_disk_is_interrupted_leaves_the_store_writable_and_resum
     assert run_job(str(db), None, "j1") == "done"
     assert store.run(job["run_id"])["status"] == "complete" and store.chunks_done(
         job["run_id"]) == 2
+    sc, ver = Scenario.model_validate(SPEC), data_version(_net(None))
+    assert job["run_id"] == run_key(sc, 2048, 0, 2, 1024, True, data=ver, salt=store.salt)
+    assert job["run_id"] != run_key(sc, 2048, 0, 2, 1024, True, data=ver)  # not guessable
 
 
 @pytest.fixture(scope="module")

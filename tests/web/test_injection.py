@@ -18,7 +18,8 @@ from critmin.data.io import shipped_dir
 from tests.conftest import free_port
 from tests.web.conftest import audit
 
-PAYLOAD = "<img src=x onerror=\"alert('xss')\"><script>alert('xss2')</script>"
+PAYLOAD = ("<img src=x onerror=\"alert('xss')\"><script>alert('xss2')</script>"
+           "<a href='https://evil.example/'>link</a><span style='font-size:90px'>big</span>")
 
 
 def _copy_with(table: str, target, column: str, rows) -> None:
@@ -59,6 +60,9 @@ def hostile(tmp_path_factory):
 def _no_script_ran(page) -> None:
     assert page.dialogs == []
     assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    # charts draw data as text: no link or styled span planted in their SVG
+    assert page.evaluate("document.querySelectorAll('.main-svg a, .main-svg [style*=\"90px\"]')"
+                         ".length") == 0
 
 
 @pytest.mark.parametrize(("path", "ready"), [

@@ -119,7 +119,8 @@ def _sweep(net, store, req: dict, progress, share: float = 1.0) -> str:
     sc = Scenario.model_validate(req["scenario"])
     h = req.get("horizon_quarters") or sc.horizon_quarters
     chunk = max(BLOCK, (CHUNK // BLOCK) * BLOCK)
-    rid = run_key(sc, req["samples"], req["seed"], h, chunk, True, data=data_version(net))
+    rid = run_key(sc, req["samples"], req["seed"], h, chunk, True, data=data_version(net),
+                  salt=store.salt)
     return simulate(net, sc, samples=req["samples"], seed=req["seed"], horizon=h,
                     store=store, chunk_size=CHUNK,
                     progress=lambda d, t: progress(share * d / max(t, 1), rid))

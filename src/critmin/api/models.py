@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from critmin.scenarios.spec import Scenario
 
@@ -59,22 +59,37 @@ class Strict(BaseModel):
 ID = r"^[A-Za-z0-9_:.\-]{1,64}$"
 
 
+def _integral(v):
+    """20000.0 is the integer 20000 (JSON Schema's "integer" allows it); 20000.5 stays a
+    float and is refused, as are booleans and strings."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+Whole = Annotated[int, BeforeValidator(_integral)]
+
+
 class SimulationRequest(Strict):
+    """Exactly one of ``scenario_id`` and ``scenario`` (neither or both: 422)."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, json_schema_extra={
         "examples": [{"scenario_id": "CN_2024_antimony_licensing", "samples": 1024,
-                      "seed": 0}]})
+                      "seed": 0}],
+        "oneOf": [{"required": ["scenario_id"], "properties": {"scenario_id": {
+            "type": "string"}, "scenario": {"type": "null"}}},
+                  {"required": ["scenario"], "properties": {"scenario": {
+                      "type": "object"}, "scenario_id": {"type": "null"}}}]})
     scenario_id: str | None = Field(None, pattern=ID, description="preset, n1:... or created "
                                                                   "scenario id")
     scenario: Scenario | None = Field(None, description="inline scenario spec")
-    samples: int = Field(2048, ge=1, le=200_000, strict=True)
-    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
-    horizon_quarters: int | None = Field(None, ge=1, le=80, strict=True)
+    samples: Whole = Field(2048, ge=1, le=200_000, strict=True)
+    seed: Whole = Field(0, ge=0, le=2**32 - 1, strict=True)
+    horizon_quarters: Whole | None = Field(None, ge=1, le=80, strict=True)
 
 
 class OptimisationRequest(Strict):
     scenario_id: str = Field("CN_2025_10_full_controls", pattern=ID)
-    samples: int = Field(512, ge=16, le=20_000, strict=True)
-    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True)
+    samples: Whole = Field(512, ge=16, le=20_000, strict=True)
+    seed: Whole = Field(0, ge=0, le=2**32 - 1, strict=True)
     budget_usa: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
     budget_jpn: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
     budget_vehicle: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")

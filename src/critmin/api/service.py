@@ -126,6 +126,9 @@ class Service:
         return sc
 
     def check_scenario(self, sc: Scenario, prefix: str) -> None:
+        bad = _not_unicode(sc.model_dump(mode="json"), prefix)
+        if bad:  # e.g. a lone surrogate "\ud800": valid JSON, but no text can hold it
+            raise Invalid([(p, "not valid Unicode text (a lone surrogate)") for p in bad])
         known = set(self.state.current().commodities["commodity"])
         problems = scenario_problems(sc, known)
         if problems:
@@ -169,7 +172,23 @@ def _open() -> None:
     return None
 
 
-def cached(enc: Encoded) -> Response:
+def _not_unicode(obj, path: str) -> list[str]:
+    """Paths of strings in ``obj`` that cannot be encoded as UTF-8 (lone surrogates)."""
+    if isinstance(obj, str):
+        try:
+            obj.encode("utf-8")
+        except UnicodeEncodeError:
+            return [path]
+        return []
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in _not_unicode(v, f"{path}.{k}")]
+    if isinstance(obj, list):
+        return [p for i, v in enumerate(obj) for p in _not_unicode(v, f"{path}.{i}")]
+    return []
+
+
+def cached(enc: Encoded, media: str = "application/json",
+           headers: dict | None = None) -> Response:
     """A cached read with its ETag (a client holding it gets 304)."""
-    return Response(content=enc.body, media_type="application/json",
-                    headers={"ETag": enc.etag, "Cache-Control": "no-cache"})
+    return Response(content=enc.body, media_type=media,
+                    headers={"ETag": enc.etag, "Cache-Control": "no-cache", **(headers or {})})

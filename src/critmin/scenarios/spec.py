@@ -165,9 +165,14 @@ class CapacityAddition(Spec):
     ramp_quarters: int = Field(4, ge=0)
 
 
+TRIGGERS = ("price_ratio_above", "cover_days_below", "approval_rate_below")
+
+
 class ResponseRule(Spec):
     """Rapid Response Group rule: a trigger on simulated indicators fires actions."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # at least one trigger
+        {"required": [k], "properties": {k: {"type": "number"}}} for k in TRIGGERS]})
     name: str
     price_ratio_above: float | None = Field(None, gt=0, description="ex-China/China price")
     cover_days_below: float | None = Field(None, ge=0)

@@ -131,19 +131,21 @@ def close_executor(executor: cf.Executor | None) -> None:
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
             responses: bool, priors: bool = False, model: str = DEFAULT_MODEL,
-            data: str | None = None, posterior: bool = False) -> str:
+            data: str | None = None, posterior: bool = False, salt: str = "") -> str:
     """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
     on a shipped posterior (v1 unless ``priors``; v2 with ``posterior``) carry its
     fingerprint. ``data`` is the loaded data's version (:func:`critmin.store.data_version`):
     a run resumed after the data changed starts afresh under a new key instead of mixing
-    chunks."""
+    chunks. ``salt``: the store's secret (:attr:`ResultsStore.salt`), so that ids of a
+    store's runs cannot be guessed from their inputs."""
     post = run_inputs(model, priors, posterior)
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
                           "responses": responses, "version": __version__,
                           **({"posterior": post.key} if post else {}),
                           **({"model": model} if model != "v1" else {}),
-                          **({"data": data} if data else {})}, sort_keys=True)
+                          **({"data": data} if data else {}),
+                          **({"salt": salt} if salt else {})}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -167,13 +169,14 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
     h = horizon or scenario.horizon_quarters
     post = run_inputs(model, priors, posterior)
+    store = store or ResultsStore()
     if model == "v2":
         from critmin.simulate.runner_v2 import simulate_v2
 
         return simulate_v2(scenario, net, samples, seed, h, chunk, executor,
-                           store or ResultsStore(), responses, progress,
+                           store, responses, progress,
                            run_key(scenario, samples, seed, h, chunk, responses, priors,
-                                   "v2", data_version(net), posterior), post)
+                                   "v2", data_version(net), posterior, store.salt), post)
     full = build_baseline(net)
     wanted = _market_commodities(net, scenario, full.commodities)
     baseline = full if wanted is None else full.select(wanted)
@@ -182,9 +185,8 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     job = Job(compiled=compiled, baseline=baseline,
               priors=priors_from(net, baseline, calibrated=False),
               seed=seed, responses=responses, posterior=post)
-    store = store or ResultsStore()
     run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, "v1",
-                     data_version(net))
+                     data_version(net), salt=store.salt)
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
     store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
                                        responses=responses, version=__version__,

@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import sqlite3
 from pathlib import Path
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY, kind TEXT, owner TEXT, status TEXT, progress REAL, error TEXT,
   request TEXT, run_id TEXT, result TEXT, created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS scenarios (
   scenario_id TEXT PRIMARY KEY, owner TEXT, spec TEXT, created_at TEXT, updated_at TEXT);
 """
@@ -164,6 +166,10 @@ class ResultsStore:
                 cols = [r[1] for r in con.execute("PRAGMA table_info(chunks)")]
                 if "sha256" not in cols:  # stores made before checksums: parts unchecked
                     con.execute("ALTER TABLE chunks ADD COLUMN sha256 TEXT")
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)",
+                            [secrets.token_hex(16)])
+                self.salt = con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+                """A secret of this store, part of every run id: ids cannot be guessed."""
             finally:
                 con.close()
 

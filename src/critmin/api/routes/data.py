@@ -19,6 +19,16 @@ MAX_COUNTRIES = 16
 MAX_COUNTRY_PARAMS = 64
 
 
+def _page(net, name: str, offset: int, limit: int, fmt: str) -> bytes:
+    """Rows [offset, offset + limit) of a table as JSON or formula-safe CSV bytes."""
+    page = net.tables[name].iloc[offset:offset + limit]
+    if fmt == "csv":
+        from critmin.store.export import CSV_EOL, safe_frame
+
+        return safe_frame(page).to_csv(index=False, lineterminator=CSV_EOL).encode()
+    return to_bytes(records(page))
+
+
 def health_router() -> APIRouter:
     """``/api/health``: open in every mode (probes of load balancers carry no token)."""
     r = APIRouter(tags=["data"])
@@ -55,10 +65,14 @@ def data_router(svc: Service) -> APIRouter:
         are computed in a bounded pool of worker threads."""
         if name not in TABLES:
             raise HTTPException(404, f"unknown table {name!r}")
-        if format == "json" and commodity is None and country is None:
-            return cached(await cache.get(("table", name, limit, offset), lambda net: to_bytes(
-                records(net.tables[name].iloc[offset:offset + limit]))))
         net = state.current()
+        if commodity is None and country is None:  # computed once per data version
+            key = ("table", name, limit, offset) + (("csv",) if format == "csv" else ())
+            enc = await cache.get(key, lambda net: _page(net, name, offset, limit, format))
+            if format == "json":
+                return cached(enc)
+            return cached(enc, "text/csv; charset=utf-8",
+                          {"X-Total-Count": str(len(net.tables[name]))})
 
         def read() -> tuple[bytes, int]:  # in a worker thread: never on the event loop
             from critmin.data.select import FilterError, filter_rows

@@ -156,10 +156,24 @@ window.PlotlyGeoAssets.topojson.world_110m = {type: "Topology", arcs: [], object
   ["land", "ocean", "lakes", "rivers", "countries", "subunits", "coastlines"].map((k) => [k, EMPTY]))};
 const CONFIG = {responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"]};
 
+// Plotly reads <a href>, <span style> and other tags in any text it draws; names from the
+// data are only text: every string of traces and layout has its angle brackets escaped
+// (Plotly splits tags before it decodes entities, so &lt; shows as "<" and builds nothing).
+function inert(v) {
+  if (typeof v === "string") return v.replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  if (Array.isArray(v)) return v.map(inert);
+  if (v && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inert(x)]));
+  }
+  return v;
+}
+
 // newPlot with house defaults: a legend whenever more than one named series shows.
 function plot(el, traces, layout = {}) {
   const node = typeof el === "string" ? $(el) : el;
   node.replaceChildren();
+  traces = inert(traces);
+  layout = inert(layout);
   const series = traces.filter((t) => t.showlegend !== false && !["heatmap", "choropleth", "sankey"].includes(t.type));
   const lay = Object.assign({margin: {l: 60, r: 20, t: 80, b: 60}, font: {size: 12},
     showlegend: series.length > 1, legend: {orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom"}}, layout);

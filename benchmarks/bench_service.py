@@ -1,0 +1,207 @@
+"""Service benchmark: offered load beside saturation, heavy CSV reads, slow connections,
+each against `critmin serve` and a minimal FastAPI app served the same way, in one run.
+
+Phases (loopback only, fixed durations, fixed client counts):
+
+1. offered load, minimal app: CLIENTS clients, each on its own keep-alive connection,
+   GET, wait for the answer, pause uniform [0.5, 1.5] x THINK s, again (users of a
+   dashboard); the same for `critmin serve` over its cached read routes;
+2. the same against `critmin serve` while HEAVY clients read
+   ``/api/tables/flows?limit=100000&format=csv`` back to back and a simulation job runs;
+3. saturation: SAT clients with no pause, on ``/api/health`` of both servers and on
+   ``/api/summary`` (requests per second and latency at full load);
+4. slow connections: SLOW sockets open and send half a request head, never finishing it;
+   meanwhile ``/api/health`` is asked PROBES times on fresh connections (status, latency).
+
+Prints p50/p95/p99 (ms), requests, errors, and the ratio of critmin's p50/p99 to the
+minimal app's. The minimal app runs under the same uvicorn configuration
+(:func:`critmin.api.server.config`), so the ratio is the cost of critmin's own work.
+
+    python benchmarks/bench_service.py [--clients 100] [--think 1] [--duration 15]
+        [--heavy 32] [--sat 32] [--slow 2600] [--probes 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_load import READS, client, free_port, start
+
+MINIMAL = textwrap.dedent("""
+    import sys
+    from fastapi import FastAPI
+    from critmin.api.server import serve
+    from critmin.api.settings import Settings
+    app = FastAPI()
+    @app.get("/api/health")
+    async def health():
+        return {"status": "ok"}
+    serve(app, "127.0.0.1", int(sys.argv[1]), Settings())
+""")
+HEAVY = "/api/tables/flows?limit=100000&format=csv"
+
+
+def start_minimal() -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", MINIMAL, str(port)])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError("minimal app did not start")
+
+
+def offered(url: str, paths: list[str], clients: int, duration: float, think: float,
+            timeout: float, extra=None) -> list:
+    """Rows (path, ms, ok, server ms) of ``clients`` thinking clients; ``extra``: more
+    coroutines run alongside (heavy readers), stopped with the clients."""
+    out: list = []
+    import bench_load
+
+    bench_load.READS[:] = paths
+
+    async def run():
+        until = time.monotonic() + duration
+        side = [asyncio.ensure_future(c(until)) for c in (extra or [])]
+        await asyncio.gather(*(client(url, k, until, think, timeout, out)
+                               for k in range(clients)))
+        for s in side:
+            s.cancel()
+        await asyncio.gather(*side, return_exceptions=True)
+
+    asyncio.run(run())
+    bench_load.READS[:] = READS
+    return out
+
+
+def heavy_reader(url: str, done: list):
+    async def loop(until: float):
+        async with httpx.AsyncClient(base_url=url, timeout=120) as c:
+            while time.monotonic() < until:
+                r = await c.get(HEAVY)
+                done.append((r.status_code, len(r.content)))
+    return loop
+
+
+def row(name: str, out: list, duration: float) -> dict:
+    ms = np.array([x[1] for x in out])
+    err = sum(1 for x in out if not x[2])
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99]) if len(ms) else (np.nan,) * 3
+    print(f"{name:<44} {len(out):>7} {len(out) / duration:>8.1f} {p50:>8.1f} {p95:>8.1f} "
+          f"{p99:>8.1f} {err:>6}")
+    return {"p50": p50, "p95": p95, "p99": p99, "errors": err}
+
+
+def slow_probe(url: str, slow: int, probes: int) -> dict:
+    host, port = url.removeprefix("http://").split(":")
+    held, refused = [], 0
+    for _ in range(slow):
+        try:
+            s = socket.create_connection((host, int(port)), timeout=5)
+            s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n")
+            held.append(s)
+        except OSError:
+            refused += 1
+    lat, codes = [], []
+    try:
+        for _ in range(probes):
+            t = time.perf_counter()
+            try:
+                codes.append(httpx.get(url + "/api/health", timeout=10).status_code)
+            except httpx.HTTPError:
+                codes.append(0)
+            lat.append(1000 * (time.perf_counter() - t))
+            time.sleep(0.1)
+    finally:
+        for s in held:
+            s.close()
+    ok = sum(c == 200 for c in codes)
+    print(f"{slow} slow connections ({refused} refused at connect): /api/health "
+          f"{ok}/{probes} answered 200, max {max(lat):.0f} ms, p50 {np.median(lat):.0f} ms")
+    return {"ok": ok, "max_ms": max(lat)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=100)
+    ap.add_argument("--think", type=float, default=1.0)
+    ap.add_argument("--duration", type=float, default=15.0, help="seconds per phase")
+    ap.add_argument("--heavy", type=int, default=32)
+    ap.add_argument("--sat", type=int, default=32)
+    ap.add_argument("--slow", type=int, default=2600)
+    ap.add_argument("--probes", type=int, default=20)
+    ap.add_argument("--timeout", type=float, default=10.0)
+    a = ap.parse_args()
+    print(f"{os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}; loopback only")
+    tmp = Path(tempfile.mkdtemp(prefix="critmin-svc-"))
+    db = tmp / "r.db"
+    token = subprocess.run([sys.executable, "-m", "critmin.cli", "token", "create", "bench",
+                            "--db", str(db)], capture_output=True, text=True, check=True
+                           ).stdout.strip()
+    mproc, murl = start_minimal()
+    proc, url = start(db, cache=True)
+    print(f"{'phase':<44} {'reqs':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>6}")
+    try:
+        for path in [*READS, HEAVY]:
+            httpx.get(url + path, timeout=300)
+        d, c, t, to = a.duration, a.clients, a.think, a.timeout
+        mini = row(f"offered: minimal app, {c} clients", offered(
+            murl, ["/api/health"], c, d, t, to), d)
+        crit = row(f"offered: critmin cached reads, {c} clients", offered(
+            url, READS, c, d, t, to), d)
+        job = httpx.post(url + "/api/jobs/simulate", timeout=60,
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"scenario_id": "CN_2025_10_full_controls", "samples": 50_000,
+                               "seed": 3}).json()
+        done: list = []
+        busy = row(f"offered: critmin + {a.heavy} CSV readers + job", offered(
+            url, READS, c, d, t, to, [heavy_reader(url, done)] * a.heavy), d)
+        big = sum(1 for s, n in done if s == 200 and n > 1_000_000)
+        status = httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30).json()["status"]
+        print(f"  heavy CSV reads finished: {len(done)} ({big} of them 200 with > 1 MB); "
+              f"job {status}")
+        httpx.delete(f"{url}/api/jobs/{job['id']}", timeout=60,
+                     headers={"Authorization": f"Bearer {token}"})
+        s = a.sat
+        smini = row(f"saturation: minimal /api/health, {s} clients", offered(
+            murl, ["/api/health"], s, d / 2, 0.0, to), d / 2)
+        scrit = row(f"saturation: critmin /api/health, {s} clients", offered(
+            url, ["/api/health"], s, d / 2, 0.0, to), d / 2)
+        row(f"saturation: critmin /api/summary, {s} clients", offered(
+            url, ["/api/summary"], s, d / 2, 0.0, to), d / 2)
+        print(f"ratio critmin/minimal: offered p50 x{crit['p50'] / mini['p50']:.1f}, p99 "
+              f"x{crit['p99'] / mini['p99']:.1f}; with heavy reads p99 "
+              f"x{busy['p99'] / mini['p99']:.1f}; saturation /api/health p50 "
+              f"x{scrit['p50'] / smini['p50']:.1f}")
+        slow = slow_probe(url, a.slow, a.probes)
+        ok = busy["p99"] <= 100 and busy["errors"] == 0
+        fast = slow["ok"] == a.probes and slow["max_ms"] < 1000
+        print(f"targets: p99 <= 100 ms and 0 errors with heavy reads and a job: "
+              f"{'met' if ok else 'NOT met'}; /api/health under 1 s beside {a.slow} slow "
+              f"connections: {'met' if fast else 'NOT met'}")
+    finally:
+        for p in (proc, mproc):
+            p.terminate()
+            p.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Smaller findings of the outside probe: lone surrogates refused, integral floats taken as
+integers, the schema saying what the service refuses, run ids that cannot be guessed."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from critmin.api.app import create_app
+from critmin.api.models import SimulationRequest
+from critmin.api.settings import Settings
+from critmin.scenarios.spec import Scenario
+from critmin.simulate.runner import run_key
+from critmin.store import ResultsStore
+
+from ..store.test_integrity import SPEC
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    app = create_app(tmp_path_factory.mktemp("small") / "r.db", settings=Settings(workers=1))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_a_lone_surrogate_in_a_scenario_is_refused(client):
+    body = '{"id": "t_sur", "name": "bad \\ud800", "start": "2026-01-01", ' \
+           '"horizon_quarters": 4, "commodities": ["gallium"]}'
+    r = client.post("/api/scenarios/validate", content=body,
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["path"] == "body.name"
+
+
+def test_integral_floats_are_integers_and_others_are_refused():
+    assert SimulationRequest.model_validate({"scenario_id": "x", "samples": 20000.0}
+                                            ).samples == 20000
+    for bad in (20000.5, True, "20000"):
+        with pytest.raises(ValidationError):
+            SimulationRequest.model_validate({"scenario_id": "x", "samples": bad})
+
+
+def test_the_schema_says_what_is_refused(client):
+    comp = client.get("/openapi.json").json()["components"]["schemas"]
+    one = comp["SimulationRequest"]["oneOf"]
+    assert [b["required"] for b in one] == [["scenario_id"], ["scenario"]]
+    triggers = [b["required"][0] for b in comp["ResponseRule"]["anyOf"]]
+    assert triggers == ["price_ratio_above", "cover_days_below", "approval_rate_below"]
+
+
+def test_run_ids_cannot_be_guessed_from_inputs(tmp_path):
+    a, b = ResultsStore(tmp_path / "a.db"), ResultsStore(tmp_path / "b.db")
+    assert len(a.salt) == 32 and a.salt != b.salt
+    assert ResultsStore(tmp_path / "a.db").salt == a.salt  # same store: runs resume
+    sc = Scenario.model_validate(SPEC)
+    keys = {run_key(sc, 64, 0, 4, 1024, True, data="d", salt=s) for s in ("", a.salt, b.salt)}
+    assert len(keys) == 3
