@@ -43,13 +43,18 @@ from bench_load import READS, client, free_port, start
 MINIMAL = textwrap.dedent("""
     import sys
     from fastapi import FastAPI
-    from critmin.api.server import serve
-    from critmin.api.settings import Settings
     app = FastAPI()
     @app.get("/api/health")
     async def health():
         return {"status": "ok"}
-    serve(app, "127.0.0.1", int(sys.argv[1]), Settings())
+    try:
+        from critmin.api.server import serve
+        from critmin.api.settings import Settings
+        serve(app, "127.0.0.1", int(sys.argv[1]), Settings())
+    except ImportError:  # critmin before api/server.py: what `critmin serve` ran then
+        import uvicorn
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+                    access_log=False, limit_concurrency=2000)
 """)
 HEAVY = "/api/tables/flows?limit=100000&format=csv"
 
