@@ -68,7 +68,7 @@ def report_cmd(
     net = load_net(data)
     sc = load_scenario(scenario, net, check="report")
     store = open_store(db)
-    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples) + (model == "v2"))
+    steps = Steps(5 + bool(want_pdf) + bool(drivers_samples) + 2 * (model == "v2"))
     budgets = {"USA": budget_usa, "JPN": budget_jpn, "JPN_vehicle": budget_vehicle}
     try:
         brief = prepare(net, sc, store, samples=samples, seed=seed, budgets=budgets,

@@ -48,6 +48,8 @@ class Brief:
     drivers_samples: int = 0
     model: str = DEFAULT_MODEL
     monthly: object = None  # xarray Dataset: monthly v2 paths of the run's first samples
+    impact: dict = field(default_factory=dict)  # country -> `critmin impact` result
+    impact_rank: dict = field(default_factory=dict)  # country -> impact-based ranking
 
 
 def names_of(net) -> dict:
@@ -68,6 +70,18 @@ def exposure(a: Assessment, importer: str, n: int | None = None) -> pd.DataFrame
     china = [st["china_share"].get((c, str(s).split(" ")[0]), np.nan)
              for c, s in zip(d["commodity"], d["eu_stage"], strict=True)]
     out = d.assign(china_stage_share=china)
+    return out if n is None else out.head(n)
+
+
+def impact_exposure(b: Brief, importer: str, n: int | None = None) -> pd.DataFrame:
+    """The importer's impact-based ranking (critmin impact-rank) with the EU-style supply
+    risk beside it (NaN where the assessment has none)."""
+    r = b.impact_rank.get(importer)
+    if r is None or not len(r):
+        return pd.DataFrame()
+    d = b.assessment.countries
+    eu = d[d["importer"].eq(importer)].set_index("commodity")["eu_supply_risk"]
+    out = r.assign(eu_supply_risk=r["commodity"].map(eu))
     return out if n is None else out.head(n)
 
 

@@ -20,6 +20,7 @@ from critmin.report.brief import (
     Brief,
     exposure,
     exposure_reason,
+    impact_exposure,
     impact_table,
     response_value,
     run_inputs,
@@ -86,10 +87,21 @@ def _link(url, text) -> str:
 def _headline_findings(b: Brief) -> list[str]:
     names, out = b.names, []
     for imp in IMPORTERS:
-        top = exposure(b.assessment, imp, 3)
+        top = impact_exposure(b, imp, 3)
         if len(top):
-            out.append(f"<b>{_e(country(imp))}</b> is most exposed on " + "; ".join(
-                _e(exposure_reason(r, names)) for r in top.itertuples()) + ".")
+            out.append(f"<b>{_e(country(imp))}</b> is most exposed, by probability-weighted "
+                       "GDP impact, on " + "; ".join(_e(_impact_reason(r, names))
+                                                      for r in top.itertuples()) + ".")
+            out.append(_net_exporter_note(b, imp))
+        elif len(top := exposure(b.assessment, imp, 3)):
+            out.append(f"<b>{_e(country(imp))}</b> is most exposed (EU-style supply risk) on "
+                       + "; ".join(_e(exposure_reason(r, names)) for r in top.itertuples())
+                       + ".")
+    gdp = [f"{_e(country(imp))} {usd(r['gdp_loss_usd']['p50'])} (P95 "
+           f"{usd(r['gdp_loss_usd']['p95'])})" for imp, r in b.impact.items()]
+    if gdp:
+        out.append("GDP (value added) at risk over the first 12 months of the scenario: "
+                   + "; ".join(gdp) + " (median; input-output model, section 1).")
     imp = impact_table(b.sim)
     price = imp.assign(p50=imp["price"].map(lambda q: q["p50"] if q else 1.0)).sort_values(
         "p50", ascending=False).head(3)
@@ -124,6 +136,27 @@ def _headline_findings(b: Brief) -> list[str]:
                    f"unmet demand in expectation ({usd(b.loss_usd['without']['mean'])} "
                    f"without them).")
     return out
+
+
+def _impact_reason(r, names: dict) -> str:
+    """'gallium (USD 0.46 bn/yr at risk; China halting exports; EU-style SR 2.1)'."""
+    eu = DASH if missing(r.eu_supply_risk) else num(r.eu_supply_risk, 1)
+    return (f"{names.get(r.commodity, r.commodity)} ({usd(r.risk_usd)}/yr at risk: "
+            f"{country(r.supplier)} halting exports, probability {pct(r.probability)}/yr; "
+            f"EU-style supply risk {eu})")
+
+
+def _net_exporter_note(b: Brief, imp: str) -> str:
+    """Which net exporters, if any, the impact-based top 10 holds, and through what."""
+    top = impact_exposure(b, imp, 10)
+    ne = top[top["net_exporter"].astype(bool)]
+    if not len(ne):
+        return (f"No commodity of which {_e(country(imp))} is a net exporter is in its "
+                "impact-based top 10 (a net exporter's producers gain from a price rise).")
+    return (f"Net exporters in {_e(country(imp))}'s top 10: " + ", ".join(
+        f"{_e(b.names.get(r.commodity, r.commodity))} (through "
+        f"{'price effects' if r.via_price else 'lost output of its users'})"
+        for r in ne.itertuples()) + ".")
 
 
 def _portfolio_sentence(b: Brief) -> str:
@@ -181,7 +214,54 @@ def _summary(b: Brief) -> str:
 
 
 # -- evidence ----------------------------------------------------------------------------
+def _impact_tables(b: Brief) -> list[str]:
+    """Impact-based exposure lists (EU-style score beside, labelled) and GDP at risk by
+    industry."""
+    parts = ["<p>Commodities ranked by probability-weighted GDP impact (after the USGS 2025 "
+             "method): each commodity's largest foreign supplier halts exports for a year; "
+             "the market model and the input-output tables give the expected GDP loss; the "
+             "probability follows the supplier's governance and restriction history "
+             "(docs/impact.md). The EU-style supply-risk score is shown beside it for "
+             "comparison; it does not enter the ranking.</p>"]
+    for imp in IMPORTERS:
+        d = impact_exposure(b, imp, TOP_EXPOSED)
+        if not len(d):
+            continue
+        rows = [[b.names.get(r.commodity, r.commodity), country(r.supplier),
+                 pct(r.probability), usd(r.expected_loss_usd), usd(r.risk_usd),
+                 "price" if r.via_price else "output",
+                 "yes" if r.net_exporter else "",
+                 DASH if missing(r.eu_supply_risk) else num(r.eu_supply_risk, 2)]
+                for r in d.itertuples()]
+        parts.append(f"<h3>{_e(country(imp))}: top {len(rows)} by GDP impact</h3>")
+        parts.append(_table(["commodity", "supplier halting exports", "probability / yr",
+                             "expected GDP loss", "risk / yr", "main channel",
+                             "net exporter", "EU-style supply risk (beside)"],
+                            rows, {2, 3, 4, 7}))
+    if b.impact:
+        ind: dict = {}
+        for imp, res in b.impact.items():
+            for r in res["by_industry"][:8]:
+                ind.setdefault(r["industry"], {"name": r["name"]})[imp] = r
+        rows = [[v["name"]] + [f"{usd(v[i]['p50'])} / {usd(v[i]['p95'])}" if i in v else DASH
+                               for i in b.impact] for v in list(ind.values())[:10]]
+        parts.append("<h3>GDP at risk by industry under the scenario (P50 / P95, 12 "
+                     "months)</h3>")
+        parts.append(_table(["industry (BEA 2017)"] + [country(i) for i in b.impact], rows,
+                            set(range(1, len(b.impact) + 1))))
+        if "JPN" in b.impact:
+            parts.append("<p>Japan's figures use the U.S. input-output structure scaled by "
+                         "Japan's own use of each commodity: Japan's official tables were "
+                         "not available to this build (a proxy).</p>")
+    return parts
+
+
 def _exposure_section(b: Brief, figs: list) -> str:
+    if b.impact_rank:
+        parts = ["<h2 id=exposure>1. Exposure of the United States and Japan</h2>",
+                 *_impact_tables(b)]
+        parts.append(figs.pop(0))
+        return "".join(parts)
     parts = ["<h2 id=exposure>1. Exposure of the United States and Japan</h2>",
              "<p>Commodities ranked by the EU-style supply-risk score (governance-weighted "
              "concentration of the binding stage times substitution, adjusted for import "

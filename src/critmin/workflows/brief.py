@@ -29,11 +29,15 @@ from critmin.simulate.paths import latent_priors
 from critmin.simulate.report import simulation_report
 from critmin.simulate.runner import simulate
 from critmin.store.results import ResultsStore
+from critmin.workflows.criticality import shipped_ranking
+from critmin.workflows.impact import run_impact
 
 PORTFOLIO_SAMPLES = 256
 """Simulated scenarios the optimiser uses in the brief (the first of the run's draws)."""
 FRONTIER_FACTORS = (0.0, 0.5, 1.0, 2.0)
 """Budget multiples of the frontier."""
+IMPACT_SAMPLES = 64
+"""Samples of the GDP-at-risk runs in the brief (at most the run's own)."""
 DRIVERS_PER_RESULT = 2
 """Inputs shown per commodity and result in the drivers section."""
 
@@ -138,8 +142,19 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
             drivers = sensitivity_drivers(net, scenario, top, drivers_samples, seed, model)
         except (ValueError, RuntimeError) as exc:
             warnings.append(f"sensitivity analysis not run: {exc}")
+    impact, ranks = {}, {}
+    if model == "v2":
+        say(f"GDP at risk for the U.S. and Japan ({min(samples, IMPACT_SAMPLES)} samples)")
+        for imp in IMPORTERS:
+            try:
+                impact[imp] = run_impact(net, scenario, imp, samples=min(samples, IMPACT_SAMPLES),
+                                         seed=seed, months=12)
+            except ValueError as exc:
+                warnings.append(f"GDP at risk for {imp} not computed: {exc}")
+            ranks[imp] = shipped_ranking(imp)
     return Brief(net=net, scenario=scenario, run_id=run_id, baseline_run_id=base_id,
                  assessment=a, summary=summary, sim=sim, loss_usd=loss, portfolio=record,
                  frontier=front, drivers=drivers, names=names_of(net), warnings=warnings,
-                 drivers_samples=drivers_samples, model=model, monthly=monthly)
+                 drivers_samples=drivers_samples, model=model, monthly=monthly,
+                 impact=impact, impact_rank=ranks)
 

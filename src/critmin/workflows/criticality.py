@@ -63,10 +63,13 @@ def supplier_scenario(commodity: str, supplier: str) -> Scenario:
 
 def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0,
                      commodities: list[str] | None = None) -> pd.DataFrame:
-    """Ranked table: commodity, supplier, probability, expected_loss_usd (mean over
-    samples, 12 months), quantity_usd, price_usd, producer_gain_usd, risk_usd,
-    net_exporter, via_price, rank."""
+    """Ranked table of mineral commodities (derived products such as magnets and battery
+    cells left out: their inputs carry them): commodity, supplier, probability,
+    expected_loss_usd (mean over samples, 12 months), quantity_usd, price_usd,
+    producer_gain_usd, risk_usd, net_exporter, via_price, rank."""
     sup = top_suppliers(net, country)
+    products = set(net.commodities.loc[net.commodities["group"].eq("product"), "commodity"])
+    sup = sup[~sup["commodity"].isin(products)]
     if commodities is not None:
         sup = sup[sup["commodity"].isin(commodities)]
     gov = governance_scores(net)["g_pv"]
@@ -102,6 +105,16 @@ def _production_usd(net, commodity: str, stage: str, country: str) -> float:
     i = where[(commodity, stage)]
     return float(full.prod0[i, REGIONS.index(country)]
                  * full.price_usd_t[full.node_commodity[i]])
+
+
+RANKING_FILE = "impact_ranking.csv"
+
+
+def shipped_ranking(country: str) -> pd.DataFrame:
+    """The ranking `tools/impact_ranking.py` computed for the shipped data (16 samples per
+    supplier scenario, seed 0), for the brief, which cannot afford the sweep."""
+    t = pd.read_csv(io_dir() / RANKING_FILE)
+    return t[t["country"].eq(country)].drop(columns="country").reset_index(drop=True)
 
 
 def usgs_ranking() -> pd.DataFrame:
