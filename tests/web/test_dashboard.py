@@ -61,6 +61,7 @@ def test_country_profile(server, page, iso3):
     if iso3 in ("JPN", "USA"):  # importers with published reliance have a ranking
         assert page.locator("#exposure tbody tr").count() >= 5
         assert page.locator("#impchart .legend").count() == 1
+        assert page.locator("#impactrank tbody tr").count() >= 10  # impact-based ranking
     audit(page, f"country_{iso3}")
 
 

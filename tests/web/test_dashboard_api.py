@@ -56,6 +56,17 @@ def test_country_profile_of_japan_ranks_its_exposure(net):
     assert all(0 <= r["share"] <= 1 for r in p["imports_trade"])
 
 
+def test_country_profile_ranks_the_us_by_gdp_impact_with_eu_rank_beside(net):
+    p = d.country_profile(net, "USA")
+    ir = p["impact_ranking"]
+    assert [r["rank"] for r in ir] == list(range(1, len(ir) + 1)) and len(ir) >= 40
+    risks = [r["risk_usd"] for r in ir]
+    assert risks == sorted(risks, reverse=True)
+    assert any(r["eu_rank"] is not None for r in ir)
+    assert not any(r["net_exporter"] for r in ir[:10])
+    assert d.country_profile(net, "DEU")["impact_ranking"] == []
+
+
 def test_data_version_follows_the_data(net):
     v = d.data_version(net)
     tables = dict(net.tables)

@@ -185,13 +185,29 @@ def country_profile(net: Network, iso3: str, exposure: list[dict] | None = None)
     src = net.import_sources[net.import_sources["importer"].eq(iso3)]
     imports_published = src.sort_values(["commodity", "share"], ascending=[True, False])[
         ["commodity", "period", "exporter", "share", "basis", "source_id"]]
+    ex = _exposure(net, iso3, exposure)
     return {"iso3": iso3, "name": _country_names().get(iso3, iso3),
             "production": _records(production),
             "imports_published": _records(imports_published),
             "imports_trade": _records(_trade_partners(net, iso3, "importer", "exporter")),
             "exports_trade": _records(_trade_partners(net, iso3, "exporter", "importer")),
-            "exposure": _records(_exposure(net, iso3, exposure)),
+            "exposure": _records(ex),
+            "impact_ranking": _records(_impact_ranking(iso3, ex)),
             "names": names}
+
+
+def _impact_ranking(iso3: str, exposure: pd.DataFrame) -> pd.DataFrame:
+    """The impact-based criticality ranking shipped for the U.S. and Japan (critmin
+    impact-rank; docs/impact.md) with the EU-style rank beside it; empty elsewhere."""
+    from critmin.workflows.criticality import shipped_ranking
+    from critmin.workflows.impact import COUNTRIES
+
+    if iso3 not in COUNTRIES:
+        return pd.DataFrame(columns=["commodity"])
+    r = shipped_ranking(iso3)
+    if "eu_rank" in exposure.columns:
+        r = r.assign(eu_rank=r["commodity"].map(exposure.set_index("commodity")["eu_rank"]))
+    return r
 
 
 def _trade_partners(net: Network, iso3: str, side: str, partner: str, top: int = 5

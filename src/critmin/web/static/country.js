@@ -18,8 +18,18 @@ async function show(iso3) {
   const name = (c) => p.names[c] || c;
   $("title").textContent = `Country profile: ${p.name} (${p.iso3})`;
 
+  const ir = p.impact_ranking || [];
   const ex = p.exposure.filter((r) => r.eu_supply_risk !== null);
-  if (ex.length) {
+  if (ir.length) {
+    plot("riskchart", [{type: "bar", name: "GDP at risk", x: ir.map((r) => name(r.commodity)), y: ir.map((r) => r.risk_usd / 1e6),
+      hovertemplate: "%{x}: USD %{y:,.1f} m/yr<extra>impact-based</extra>"}],
+    {title: {text: `${p.name}: probability-weighted GDP at risk by commodity (impact-based; most exposed first)`}, xaxis: {automargin: true, tickangle: -45},
+      yaxis: {title: {text: "USD m per year"}}});
+    table($("impactrank"), ir.map((r) => ({rank: r.rank, commodity: name(r.commodity), supplier: r.supplier, probability: r.probability,
+      expected_loss_usd: r.expected_loss_usd, risk_usd: r.risk_usd, channel: r.via_price ? "price" : "output",
+      net_exporter: r.net_exporter ? "yes" : "", eu_rank: r.eu_rank ?? null})),
+    null, {rank: "Impact rank", probability: "P(disruption)/yr", expected_loss_usd: "Expected GDP loss (USD)", risk_usd: "Risk (USD/yr)", eu_rank: "EU-style rank (beside)"});
+  } else if (ex.length) {
     plot("riskchart", [{type: "bar", name: "EU-style supply risk", x: ex.map((r) => name(r.commodity)), y: ex.map((r) => r.eu_supply_risk),
       hovertemplate: "%{x}: %{y:.2f}<extra>EU-style</extra>"}],
     {title: {text: `${p.name}: EU-style supply risk by commodity (most exposed first)`}, xaxis: {automargin: true, tickangle: -45},
