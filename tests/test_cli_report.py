@@ -193,3 +193,12 @@ def test_brief_runs_are_stored_for_reuse(brief):
     out = run("runs", "list", "--db", str(brief["dir"] / "r.duckdb"), "--json")
     kinds = sorted(r["kind"] for r in json.loads(out.stdout))
     assert kinds == ["optimisation", "simulation", "simulation"]  # with and without rules
+
+
+def test_brief_ranks_exposure_by_gdp_impact_with_eu_scores_beside(brief):
+    text = re.sub(r"\s+", " ", visible_text(brief["html"]))
+    assert "United States is most exposed, by probability-weighted GDP impact, on" in text
+    assert "EU-style supply risk (beside)" in text
+    assert re.search(r"GDP \(value added\) at risk over the first 12 months of the scenario: "
+                     r"United States USD [\d.,]+ (bn|m) \(P95 USD [\d.,]+ (bn|m)\); Japan", text)
+    assert "No net exporter is in either impact-based top 10" in text

@@ -92,11 +92,12 @@ def _headline_findings(b: Brief) -> list[str]:
             out.append(f"<b>{_e(country(imp))}</b> is most exposed, by probability-weighted "
                        "GDP impact, on " + "; ".join(_e(_impact_reason(r, names))
                                                       for r in top.itertuples()) + ".")
-            out.append(_net_exporter_note(b, imp))
         elif len(top := exposure(b.assessment, imp, 3)):
             out.append(f"<b>{_e(country(imp))}</b> is most exposed (EU-style supply risk) on "
                        + "; ".join(_e(exposure_reason(r, names)) for r in top.itertuples())
                        + ".")
+    if b.impact_rank:
+        out.append(_net_exporter_note(b))
     gdp = [f"{_e(country(imp))} {usd(r['gdp_loss_usd']['p50'])} (P95 "
            f"{usd(r['gdp_loss_usd']['p95'])})" for imp, r in b.impact.items()]
     if gdp:
@@ -146,17 +147,18 @@ def _impact_reason(r, names: dict) -> str:
             f"EU-style supply risk {eu})")
 
 
-def _net_exporter_note(b: Brief, imp: str) -> str:
-    """Which net exporters, if any, the impact-based top 10 holds, and through what."""
-    top = impact_exposure(b, imp, 10)
-    ne = top[top["net_exporter"].astype(bool)]
-    if not len(ne):
-        return (f"No commodity of which {_e(country(imp))} is a net exporter is in its "
-                "impact-based top 10 (a net exporter's producers gain from a price rise).")
-    return (f"Net exporters in {_e(country(imp))}'s top 10: " + ", ".join(
-        f"{_e(b.names.get(r.commodity, r.commodity))} (through "
-        f"{'price effects' if r.via_price else 'lost output of its users'})"
-        for r in ne.itertuples()) + ".")
+def _net_exporter_note(b: Brief) -> str:
+    """Which net exporters, if any, each impact-based top 10 holds, and through what."""
+    held = []
+    for imp in b.impact_rank:
+        top = impact_exposure(b, imp, 10)
+        held += [f"{_e(b.names.get(r.commodity, r.commodity))} for {_e(country(imp))} "
+                 f"(through {'price effects' if r.via_price else 'lost output of its users'})"
+                 for r in top[top["net_exporter"].astype(bool)].itertuples()]
+    if not held:
+        return ("No net exporter is in either impact-based top 10: a net exporter's "
+                "producers gain from a price rise.")
+    return "Net exporters in an impact-based top 10: " + ", ".join(held) + "."
 
 
 def _portfolio_sentence(b: Brief) -> str:
@@ -241,10 +243,10 @@ def _impact_tables(b: Brief) -> list[str]:
     if b.impact:
         ind: dict = {}
         for imp, res in b.impact.items():
-            for r in res["by_industry"][:8]:
+            for r in res["by_industry"][:6]:
                 ind.setdefault(r["industry"], {"name": r["name"]})[imp] = r
         rows = [[v["name"]] + [f"{usd(v[i]['p50'])} / {usd(v[i]['p95'])}" if i in v else DASH
-                               for i in b.impact] for v in list(ind.values())[:10]]
+                               for i in b.impact] for v in list(ind.values())[:6]]
         parts.append("<h3>GDP at risk by industry under the scenario (P50 / P95, 12 "
                      "months)</h3>")
         parts.append(_table(["industry (BEA 2017)"] + [country(i) for i in b.impact], rows,
