@@ -136,3 +136,16 @@ def test_bad_dependence_names_row_field_and_value(tmp_path):
                  "dy,,user,335312,hgh,motors\n")
     with pytest.raises(ValueError, match=r"row 2: field dependence: value 'hgh'; use one of"):
         read_map(p)
+
+
+def test_eu_economic_importance_by_hand():
+    from critmin.metrics.criticality import eu_economic_importance
+
+    # 60 % of use in C27 (VA 80), 40 % in C29 (VA 200); SI_EI 0.9; scale 20
+    ei = eu_economic_importance({"C27": 0.6, "C29": 0.4}, {"C27": 80.0, "C29": 200.0},
+                                si_ei=0.9, scale=20.0)
+    assert ei == pytest.approx(0.9 * (0.6 * 80 + 0.4 * 200) / 20)  # 5.76
+    with pytest.raises(ValueError, match="sector_va: no value added for sector"):
+        eu_economic_importance({"C28": 1.0}, {"C27": 1.0}, 1.0, 1.0)
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        eu_economic_importance({"C27": 0.7, "C29": 0.6}, {"C27": 1, "C29": 1}, 1.0, 1.0)

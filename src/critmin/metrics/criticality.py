@@ -150,3 +150,30 @@ def us_supply_risk(net: Network, importer: str) -> pd.DataFrame:
     cols = ["commodity", "us_supply_risk", "us_stage", "disruption_potential",
             "trade_exposure", "economic_vulnerability", "reliance_qualifier"]
     return best[cols].reset_index(drop=True)
+
+
+def eu_economic_importance(end_use: dict[str, float], sector_va: dict[str, float],
+                           si_ei: float, scale: float) -> float:
+    """EU-method economic importance (JRC, EU critical raw materials methodology, 2017,
+    used for the 2023 list; RMIS 'JRC revised methodology: Economic Importance')::
+
+        EI = SI_EI * sum_s A_s * Q_s / scale
+
+    ``end_use`` maps NACE Rev. 2 two-digit sectors to the material's end-use shares A_s
+    (0-1, summing to at most 1), ``sector_va`` the sectors' value added Q_s (any currency
+    unit, the same as ``scale``), ``si_ei`` the substitution index for EI (0-1; 1 = no
+    substitute) and ``scale`` the study's normalising value added, which brings EI to the
+    study's 0-10 range (an input: the 2023 study's value was not obtained, see ``gaps``).
+    """
+    if not 0 <= si_ei <= 1:
+        raise ValueError(f"si_ei: value {si_ei}; use a share between 0 and 1")
+    if scale <= 0:
+        raise ValueError(f"scale: value {scale}; use a positive value added")
+    bad = [s for s, a in end_use.items() if not 0 <= a <= 1]
+    if bad or sum(end_use.values()) > 1 + 1e-9:
+        raise ValueError(f"end_use: shares of {', '.join(bad) or 'all sectors'} must lie in "
+                         "0-1 and sum to at most 1")
+    missing = sorted(set(end_use) - set(sector_va))
+    if missing:
+        raise ValueError(f"sector_va: no value added for sector(s) {', '.join(missing)}")
+    return si_ei * sum(a * sector_va[s] for s, a in end_use.items()) / scale
