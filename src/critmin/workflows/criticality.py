@@ -1,7 +1,9 @@
 """Impact-based criticality (after the USGS 2025 method, OFR 2025-1047): for each commodity
-with a market baseline, the top foreign supplier halts exports for a year; the market model
-and :mod:`critmin.workflows.impact` give the country's expected GDP loss; risk = annual
-probability of that disruption x expected loss. docs/impact.md.
+with a market baseline, each of its major suppliers (the largest producer other than the
+country, and the largest source of the country's imports where published) halts exports
+for a year; the market model and :mod:`critmin.workflows.impact` give the country's
+expected GDP loss; risk = sum over these scenarios of annual probability x expected loss.
+docs/impact.md.
 
 Probability (critmin estimate, not a published model): ``p = min(0.9, (0.02 + 0.18 g) h)``
 with ``g`` the supplier's World Bank WGI political-stability score rescaled 0 (best) - 1
@@ -34,8 +36,11 @@ def disruption_probability(g_pv: float, restricted_before: bool) -> float:
 
 
 def top_suppliers(net, country: str) -> pd.DataFrame:
-    """Top producing country other than ``country`` at each commodity's headline stage of
-    the market network: columns commodity, stage, supplier, share."""
+    """Major suppliers of each commodity of the market network: the top producing country
+    other than ``country`` at the headline stage (role ``producer``) and the top source of
+    the country's imports in ``import_sources`` (the parent's where the commodity has none;
+    role ``import source``) where that is another country: columns commodity, stage,
+    supplier, share, role."""
     full = prepare(net, Scenario(id="baseline", name="baseline", start=START), 12).full
     heads = {full.nodes[h].commodity: full.nodes[h].stage for h in full.headline}
     sh = net.production_shares()
@@ -47,8 +52,26 @@ def top_suppliers(net, country: str) -> pd.DataFrame:
             continue
         top = s.sort_values("share", ascending=False).iloc[0]
         rows.append({"commodity": c, "stage": stage, "supplier": top["country"],
-                     "share": float(top["share"])})
+                     "share": float(top["share"]), "role": "producer"})
+        src = _import_source(net, country, c)
+        if src is not None and src[0] != top["country"]:
+            rows.append({"commodity": c, "stage": stage, "supplier": src[0],
+                         "share": src[1], "role": "import source"})
     return pd.DataFrame(rows)
+
+
+def _import_source(net, country: str, commodity: str) -> tuple[str, float] | None:
+    """(exporter, share) of the country's largest published import source of the
+    commodity, or of its parent (e.g. rare earths for Dy); None where none is published."""
+    parent = net.commodities.set_index("commodity")["parent"].get(commodity)
+    s = net.import_sources[net.import_sources["importer"].eq(country)
+                           & ~net.import_sources["exporter"].isin(["OTHER", country])]
+    for c in (commodity, parent):
+        g = s[s["commodity"].eq(c)] if isinstance(c, str) and c else s.iloc[0:0]
+        if len(g):
+            g = g[g["period"].eq(g["period"].max())].sort_values("share", ascending=False)
+            return str(g["exporter"].iloc[0]), float(g["share"].iloc[0])
+    return None
 
 
 def supplier_scenario(commodity: str, supplier: str) -> Scenario:
@@ -64,9 +87,10 @@ def supplier_scenario(commodity: str, supplier: str) -> Scenario:
 def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0,
                      commodities: list[str] | None = None) -> pd.DataFrame:
     """Ranked table of mineral commodities (derived products such as magnets and battery
-    cells left out: their inputs carry them): commodity, supplier, probability,
-    expected_loss_usd (mean over samples, 12 months), quantity_usd, price_usd,
-    producer_gain_usd, risk_usd, net_exporter, via_price, rank."""
+    cells left out: their inputs carry them): commodity, supplier (the scenario adding most
+    risk), scenarios ('CHN producer; CAN import source'), probability, expected_loss_usd
+    (mean over samples, 12 months), quantity_usd, price_usd, producer_gain_usd (all of
+    that scenario), risk_usd (sum over the scenarios), net_exporter, via_price, rank."""
     sup = top_suppliers(net, country)
     products = set(net.commodities.loc[net.commodities["group"].eq("product"), "commodity"])
     sup = sup[~sup["commodity"].isin(products)]
@@ -87,12 +111,24 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
         prod = _production_usd(net, r.commodity, r.stage, country)
         own_use = float(sum(u for (c, _), u in zip(keys, use) if c == r.commodity))
         rows.append({"commodity": r.commodity, "supplier": r.supplier,
+                     "scenario": f"{r.supplier} {r.role}",
                      "supplier_share": r.share, "restricted_before": before,
                      "probability": p, "expected_loss_usd": exp, "quantity_usd": qty,
                      "price_usd": price, "producer_gain_usd": gain, "risk_usd": p * exp,
                      "net_exporter": prod > own_use > 0 or (own_use == 0 and prod > 0),
                      "via_price": price - gain > qty})
-    out = pd.DataFrame(rows).sort_values("risk_usd", ascending=False, ignore_index=True)
+    return _by_commodity(pd.DataFrame(rows))
+
+
+def _by_commodity(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per commodity: the scenario adding most risk, the scenarios' names and the
+    summed risk; ranked by risk."""
+    rows = rows.sort_values("risk_usd", ascending=False)
+    names = rows.groupby("commodity")["scenario"].agg("; ".join)
+    total = rows.groupby("commodity")["risk_usd"].sum()
+    out = rows.drop_duplicates("commodity").drop(columns="scenario").set_index("commodity")
+    out["scenarios"], out["risk_usd"] = names, total
+    out = out.reset_index().sort_values("risk_usd", ascending=False, ignore_index=True)
     out["rank"] = np.arange(1, len(out) + 1)
     return out
 
