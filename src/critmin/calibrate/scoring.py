@@ -74,7 +74,8 @@ def crps_random_walk(observed: float, sigma_month: float, months: float) -> floa
     s = float(sigma_month) * np.sqrt(max(float(months), 0.0))
     if not np.isfinite(s) or s <= 0:
         return crps_no_change(observed)
-    return float(sr.crps_lognormal(float(observed), 0.0, s))
+    with np.errstate(divide="ignore"):  # an observed 0 (no exports) has log -inf
+        return float(sr.crps_lognormal(float(observed), 0.0, s))
 
 
 def monthly_log_volatility(days: np.ndarray, values: np.ndarray) -> float:
