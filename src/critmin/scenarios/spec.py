@@ -106,6 +106,18 @@ class Outage(Spec):
     end: dt.date | None = None
 
 
+class ProductionQuota(Spec):
+    """An announced cap on a country's own output (China's mining and smelting quotas,
+    consolidation): output capacity at most ``quota_share`` of baseline output."""
+
+    country: str = Field("CHN", pattern=r"^[A-Z]{3}$")
+    commodity: str
+    stage: str | None = None
+    quota_share: float = Field(gt=0, le=1, description="allowed share of baseline output")
+    start: dt.date
+    end: dt.date | None = None
+
+
 class DemandShock(Spec):
     """Relative change of demand in a region (ISO3 importer, CHN, or WORLD)."""
 
@@ -204,6 +216,8 @@ class Scenario(Spec):
                                    description="commodities simulated; empty = all with data")
     controls: list[ExportControl] = Field(default_factory=list)
     outages: list[Outage] = Field(default_factory=list)
+    production_quotas: list[ProductionQuota] = Field(
+        default_factory=list, description="announced output quotas (model v2; v1 ignores)")
     demand_shocks: list[DemandShock] = Field(default_factory=list)
     stocks: list[StockPolicy] = Field(default_factory=list)
     price_floors: list[PriceFloor] = Field(default_factory=list)

@@ -182,7 +182,8 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
     fiscal = np.zeros(S)
     N, R, B = prep.market.n, len(REGIONS), lanes.LANES
-    st, out = lanes.new_state(N, R, Cs, B), lanes.new_out(N, R, B)
+    K = job.scen_a.k_kind.shape[0]
+    st, out = lanes.new_state(N, R, Cs, B, K), lanes.new_out(N, R, B)
     wk, pl = lanes.new_work(N, R, Cs, B), lanes.new_par(N, R, B)
     e = np.empty
     acc = (e((Cs, B)), e((Cs, B)), e((Cs, R, B)), e((Cs, R, B)), e((Cs, R, B)),

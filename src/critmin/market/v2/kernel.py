@@ -22,7 +22,8 @@ import numpy as np
 
 from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork
 from critmin.market.v2.policy import CompiledV2
-from critmin.market.v2.priors import per_commodity
+from critmin.market.v2.priors import PERSIST_Z, per_commodity
+from critmin.market.v2.regime import advance, ramp_of, regime_key, shifted, uniform
 
 LOG_P_LO, LOG_P_HI = np.log(0.05), np.log(200.0)
 """Numerical range of the solver (prices 0.05x-200x baseline), not a sampled cap: where
@@ -355,6 +356,13 @@ class Params:
     restart_months: np.ndarray
     idle_share: np.ndarray
     fill_shift: np.ndarray  # (S, R)
+    persist: np.ndarray  # (S, N) monthly hold probability of a freeze/restrictive regime
+    retighten: np.ndarray  # (S, 1) monthly probability managed/relaxed -> freeze
+    relax: np.ndarray  # (S, 1) monthly probability managed -> relaxed
+    relax_gain: np.ndarray  # (S, 1) share of refusals lifted when relaxed
+    key: np.ndarray  # (S, 1) uint64 seed of the regime transitions
+    propensity: np.ndarray  # (S, R) log-odds shift of approval by destination (CHN 0)
+    state_buy: np.ndarray  # (S, 1) China's state purchases, share of its final use a year
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -367,6 +375,12 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
     fill = np.zeros((S, len(REGIONS)))
     for r in ("USA", "JPN"):
         fill[:, REGIONS.index(r)] = col[f"fill_shift_{r}"][:, 0]
+    prop = np.zeros((S, len(REGIONS)))
+    for j, r in enumerate(REGIONS):
+        if r != "CHN":
+            prop[:, j] = col[f"propensity_{r}"][:, 0]
+    z = per_commodity(d, PERSIST_Z, m.commodities)[:, nc]
+    persist = col["licence_persistence"] ** np.exp(-col["persistence_spread"] * z)
     return Params(
         eps_sr=el["demand_elasticity_sr"],
         eps_lr=np.maximum(el["demand_elasticity_lr"], el["demand_elasticity_sr"]),
@@ -381,7 +395,9 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         snap=col["snapback_draw"] < col["snapback_prob"],
         snap_delay=col["snapback_delay_months"],
         restart_months=col["restart_months"], idle_share=col["idle_recovery_share"],
-        fill_shift=fill)
+        fill_shift=fill, persist=persist, retighten=col["retighten_hazard"],
+        relax=col["relax_hazard"], relax_gain=col["relax_gain"],
+        key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"])
 
 
 @dataclass
@@ -424,10 +440,31 @@ def links_of(m: MarketNetwork) -> Links:
                                       for d in range(N)]))
 
 
-def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int):
+def _licence(c, ci: int, k: Params, s, A, t: int, N: int):
+    """Pass of licence control ``c`` (index ``ci``) by node and destination (S, N, R) and
+    by node without destination shifts (S, N) in month ``t``; advances its regime."""
+    L = c.processing_months
+    el = t + 0.5 - c.start_month
+    ramp = ramp_of(el - s.held[:, ci], L, k.freeze, k.ramp)  # (S, N)
+    A_n = A + (1 - A) * k.relax_gain * s.relaxed[:, ci]  # (S, N)
+    defence = 1 - k.defence * c.refuse_defence  # (S, 1)
+    gl = c.general_licence
+    e = np.exp(k.propensity)[:, None, :]  # (S, 1, R)
+    civil = shifted(A_n[:, :, None], e) * (ramp * defence)[:, :, None]
+    p_dest = gl + (1 - gl) * civil
+    p_node = gl + (1 - gl) * A_n * ramp * defence
+    s.held[:, ci], s.relaxed[:, ci] = advance(
+        s.held[:, ci], s.relaxed[:, ci], ramp, el, uniform(k.key, ci, t), k.persist,
+        k.retighten, k.relax)
+    return p_dest, p_node
+
+
+def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int, s=None):
     """Pass shares g (S, N, R) of China's exports by destination, China's quota (N,),
     non-China loss (S, N, R) t/yr, precautionary target factor (S, N, R), de minimis
-    pass of ex-China product makers (S, N, R)."""
+    pass of ex-China product makers (S, N, R), alerts (S, N), and the severity-weighted
+    share of each node under a China control (S, N; state buying). Advances the licence
+    regimes of state ``s``."""
     N, R = m.n, len(REGIONS)
     g = np.ones((S, N, R))
     quota = np.full(N, np.inf)
@@ -435,8 +472,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     tgt = np.ones((S, N, R))
     demin = np.zeros(N, dtype=bool)
     alert = np.zeros((S, N), dtype=bool)
+    cn_on = np.zeros((S, N))
     mid = t + 0.5
-    for c in cp.controls:
+    for ci, c in enumerate(cp.controls):
         # after a suspension the control returns (snap-back) with probability
         # snapback_prob, snapback_delay months after the window closes
         back = k.snap & (mid >= c.suspension_end + k.snap_delay)
@@ -447,28 +485,27 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             A = k.approval if np.isnan(c.approval) else np.full_like(k.approval, c.approval)
             A = np.clip(1 - (1 - A) * k.refusal, 0, 1)
             L = c.processing_months
-            if L > 0:
-                since = mid - c.start_month - (k.freeze + 1) * L
-                ramp = np.clip(since / (k.ramp * L), 0, 1)
-            else:
-                ramp = np.ones_like(A)
-            civil = A * ramp * (1 - k.defence * c.refuse_defence)
-            p = c.general_licence + (1 - c.general_licence) * civil
+            p_dest, p = _licence(c, ci, k, s, A, t, N)
             sev = np.clip(1 - A + L / 3, 0, 1) * (1 - c.general_licence) \
                 + k.defence * c.refuse_defence
         elif c.kind in ("destination_ban", "export_ban"):
             p = np.zeros_like(k.leakage)
             sev = np.ones_like(p)
+            p_dest = p[:, :, None]
         else:  # quota
             p = np.ones_like(k.leakage)
             sev = np.ones_like(p)
+            p_dest = p[:, :, None]
         p = p + k.leakage * (1 - p)  # leakage through third countries
+        p_dest = p_dest + k.leakage[:, :, None] * (1 - p_dest)
         sev = np.clip(sev * (1 - k.leakage), 0, 1)
         a = np.clip(a, 0, 1)[:, :, None]
         if c.china:
             # only the targeted node x destination cells change (factor 1 elsewhere)
             cells = c.nodes[:, None] & c.targets[None, :]
-            g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p))
+            p_cells = np.broadcast_to(p_dest, (S, N, R))[:, cells]
+            g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p_cells))
+            cn_on = np.maximum(cn_on, a[:, :, 0] * sev * c.nodes[None, :])
             if c.kind == "quota" and c.in_force[t] >= 0.5:
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
             if c.de_minimis:
@@ -482,11 +519,11 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
                 p = np.minimum(1.0, c.quota_t / np.maximum(flow, 1e-9))[None, :] \
                     * np.ones_like(k.leakage)
             else:
-                p = p * np.ones((1, m.n))
+                p = np.broadcast_to(p, (S, m.n))
             lost = a[:, :, 0] * (1 - p) * flow[None, :] * c.nodes[None, :]
             loss[:, :, c.exporter_region] += lost
             alert |= lost > 0
-    return g, quota, loss, tgt, demin, alert
+    return g, quota, loss, tgt, demin, alert, cn_on
 
 
 @dataclass
@@ -503,6 +540,8 @@ class State:
     out_ratio: np.ndarray  # (S, N) last month's output / baseline (hosts of by-products)
     gov_first: np.ndarray  # (S, N, R) first month a holder's buyers were short
     fired: np.ndarray  # (S, C) month the response rules fired
+    held: np.ndarray  # (S, K, N) months each licence regime held (regime.py)
+    relaxed: np.ndarray  # (S, K, N) 1 where a licence regime is relaxed
 
 
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
@@ -515,7 +554,9 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  ratio=np.ones((S, N, R)), restart=np.zeros((S, N)),
                  started=np.zeros((S, N), dtype=bool), out_ratio=np.ones((S, N)),
                  gov_first=np.full((S, N, R), NEVER),
-                 fired=np.full((S, len(m.commodities)), NEVER))
+                 fired=np.full((S, len(m.commodities)), NEVER),
+                 held=np.zeros((S, len(cp.controls), N)),
+                 relaxed=np.zeros((S, len(cp.controls), N)))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
@@ -528,7 +569,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     eps = k.eps_sr + (k.eps_lr - k.eps_sr) * grow
     es = k.es_sr + (k.es_lr - k.es_sr) * grow
     es = np.where(m.byproduct[None, :], 0.0, es)  # by-products follow hosts, not price
-    g, quota, loss, tgt, demin, alert = _control_effects(cp, m, k, t, S)
+    g, quota, loss, tgt, demin, alert, cn_on = _control_effects(cp, m, k, t, S, s)
     alert |= (cp.outage[t] > 0).any(-1)[None]
     rules = cp.rules if responses else []
     acting = (s.fired + max([r.decision_lag_days / 30.44 for r in rules] or [0.0])
@@ -595,7 +636,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
         F = F.copy()
         F[:, :, R_ROW] += off
     U = m.final0 * cp.demand[t]  # (N, R) final use at baseline price
-    U = np.broadcast_to(U[None], (S, N, R))
+    U = np.broadcast_to(U[None], (S, N, R)).copy()
+    # China's state reserve buys while a China control on the node is in force
+    U[:, :, R_CHN] += k.state_buy * m.final0[None, :, R_CHN] * cn_on
     if cp.tariff[t].any():  # importers facing a tariff buy less at the same world price
         U = U * (1 + cp.tariff[t][None]) ** (-eps[:, :, None])
     has_user = L.user >= 0

@@ -58,17 +58,20 @@ LANES = 32
 64 and 128 measured 153, 154 and 168 us/sample for the runner's chunk (Oct 2025 preset)."""
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
-                             "started", "out_ratio", "gov_first", "fired", "pW"))
+                             "started", "out_ratio", "gov_first", "fired", "pW", "held",
+                             "relaxed"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
-                           "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x"))
+                           "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
+                           "cn_on"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
-    "inv_tau", "cover_y"))
+    "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
+    "state_buy"))
 
 
 def _register_noalias() -> dict:
@@ -139,12 +142,13 @@ def lane_exp(x):  # pragma: no cover - compiled
     return (q * r + 1.0) * _pow2(np.int64(k))
 
 
-def new_state(N: int, R: int, C: int, B: int) -> State:
+def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
+    """State of B lanes over N nodes, R regions, C commodities and K controls."""
     f = np.zeros
     return State(St=f((N, R, B)), G=f((N, R, B)), G0=f((N, R, B)), F=f((N, R, B)),
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
-                 fired=f((C, B)), pW=f((N, B)))
+                 fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -161,8 +165,8 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 P=f((N, R, B)), T=f((N, R, B)), cap=f((N, R, B)), hh=f((N, R, B)),
                 final=f((N, R, B)), orders=f((R, B)), w=f((R, B)), alert=f((N, B)),
                 eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
-                acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((8, B)),
-                sol=f((12, B)), x=f(X_ROWS * B))
+                acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
+                sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -172,7 +176,9 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 precaution=f(B), approval=f(B), refusal=f(B), freeze=f(B), ramp=f(B),
                 leakage=f(B), mobility=f(B), defence=f(B), snap=f(B), snap_delay=f(B),
                 restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
-                cover_y=f(B))
+                cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
+                relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
+                state_buy=f(B))
 
 
 @jit
@@ -189,8 +195,10 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
             pl.eps_lr[i, ln] = par.eps_lr[s, i]
             pl.es_sr[i, ln] = par.es_sr[s, i]
             pl.es_lr[i, ln] = par.es_lr[s, i]
+            pl.persist[i, ln] = par.persist[s, i]
         for r in range(R):
             pl.fill_shift[r, ln] = par.fill_shift[s, r]
+            pl.prop_e[r, ln] = np.exp(par.propensity[s, r])
         pl.adjust[ln] = par.adjust[s]
         pl.kappa[ln] = par.kappa[s]
         pl.eta[ln] = par.eta[s]
@@ -210,6 +218,11 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.snap_delay[ln] = par.snap_delay[s]
         pl.restart_months[ln] = par.restart_months[s]
         pl.idle_share[ln] = par.idle_share[s]
+        pl.retighten[ln] = par.retighten[s]
+        pl.relax[ln] = par.relax[s]
+        pl.relax_gain[ln] = par.relax_gain[s]
+        pl.key[ln] = par.key[s]
+        pl.state_buy[ln] = par.state_buy[s]
 
 
 @jit
@@ -242,6 +255,8 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
     for k in range(st.fired.shape[0]):
         for ln in range(B):
             st.fired[k, ln] = NEVER
+    st.held[:] = 0.0
+    st.relaxed[:] = 0.0
 
 
 @inline
@@ -249,14 +264,45 @@ def _clip01(x):  # pragma: no cover - compiled
     return min(max(x, 0.0), 1.0)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_STRIDE = np.uint64(4096)
+
+
+@inline
+def regime_u(key, c, t):  # pragma: no cover - compiled
+    """Uniform in [0, 1) for control ``c`` in month ``t`` (as regime.uniform)."""
+    z = key + (np.uint64(c) * _STRIDE + np.uint64(t + 1)) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@inline
+def _advance(st, pl, c, i, ln, ramp, el, u):  # pragma: no cover - compiled
+    """One month of licence control c's regime at node i, lane ln (as regime.advance)."""
+    if el > 0:
+        held, rel = st.held[c, i, ln], st.relaxed[c, i, ln]
+        restricting = ramp < 1.0
+        hold = restricting & (u < pl.persist[i, ln])
+        tight = (not restricting) & (u < pl.retighten[ln])
+        loose = (not restricting) & (not tight) & (u >= 1.0 - pl.relax[ln])
+        st.held[c, i, ln] = el + 1.0 if tight else held + (1.0 if hold else 0.0)
+        st.relaxed[c, i, ln] = 0.0 if tight else (1.0 if loose else rel)
+
+
 @jit
-def controls(sc, pl, t, g, wk):  # pragma: no cover - compiled
-    """China's pass shares g (N, R, B), non-China losses, precautionary targets and alerts
-    in month ``t`` (as kernel._control_effects)."""
+def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
+    """China's pass shares g (N, R, B), non-China losses, precautionary targets, alerts and
+    the severity-weighted share under China's controls (cn_on) in month ``t``; advances
+    the licence regimes (as kernel._control_effects)."""
     N, R, B = g.shape
     for i in range(N):
         for ln in range(B):
             wk.alert[i, ln] = 0.0
+            wk.cn_on[i, ln] = 0.0
         for r in range(R):
             for ln in range(B):
                 g[i, r, ln] = 1.0
@@ -264,11 +310,13 @@ def controls(sc, pl, t, g, wk):  # pragma: no cover - compiled
                 wk.tgt[i, r, ln] = 1.0
     mid = t + 0.5
     pass_f, on, warn, a_v = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
-    p_v, sev_v = wk.v[4], wk.v[5]
+    p_v, sev_v, A_v, u_v = wk.v[4], wk.v[5], wk.v[6], wk.v[7]
+    rmp, an, dfc = wk.v[8], wk.v[9], wk.v[10]
     for c in range(sc.k_kind.shape[0]):
         kind, L, gl = sc.k_kind[c], sc.k_L[c], sc.k_gl[c]
         fixed_a = sc.k_approval[c]
         refdef = sc.k_refdef[c]
+        el = mid - sc.k_start[c]
         for ln in range(B):
             back = (pl.snap[ln] > 0.5) & (mid >= sc.k_susp_end[c] + pl.snap_delay[ln])
             off = sc.k_susp[c, t] + sc.k_after[c, t] * (0.0 if back else 1.0)
@@ -276,46 +324,75 @@ def controls(sc, pl, t, g, wk):  # pragma: no cover - compiled
             if kind == 0:
                 A = pl.approval[ln] if np.isnan(fixed_a) else fixed_a
                 A = _clip01(1 - (1 - A) * pl.refusal[ln])
-                since = mid - sc.k_start[c] - (pl.freeze[ln] + 1) * L
-                ramp = _clip01(since / (pl.ramp[ln] * L)) if L > 0 else 1.0
-                civil = A * ramp * (1 - pl.defence[ln] * refdef)
-                p = gl + (1 - gl) * civil
+                p = 0.0  # by node and destination below
                 sev = _clip01(1 - A + L / 3) * (1 - gl) + pl.defence[ln] * refdef
             elif kind == 1:
+                A = 0.0
                 p = 0.0
                 sev = 1.0
             else:
+                A = 1.0
                 p = 1.0
                 sev = 1.0
             lk = pl.leakage[ln]
+            A_v[ln] = A
+            u_v[ln] = regime_u(pl.key[ln], c, t)
+            dfc[ln] = 1 - pl.defence[ln] * refdef
             p_v[ln] = p + lk * (1 - p)
             sev_v[ln] = _clip01(sev * (1 - lk))
             a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
             pass_f[ln] = 1 - a_v[ln] * (1 - p_v[ln])
             on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln]
             warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
-        if sc.k_china[c]:
-            for i in range(N):
-                if not sc.k_nodes[c, i]:
-                    continue
+        china = sc.k_china[c]
+        reg = sc.k_region[c]
+        for i in range(N):
+            if not sc.k_nodes[c, i]:
+                continue
+            if kind == 0:  # the regime's state at this node: ramp on the licence clock
+                for ln in range(B):
+                    tau = el - st.held[c, i, ln]
+                    rmp[ln] = _clip01((tau - (pl.freeze[ln] + 1) * L) / (pl.ramp[ln] * L)) \
+                        if L > 0 else 1.0
+                    a_n = A_v[ln]
+                    an[ln] = a_n + (1 - a_n) * pl.relax_gain[ln] * st.relaxed[c, i, ln]
+            if china:
                 for r in range(R):
-                    if sc.k_targets[c, r]:
+                    if not sc.k_targets[c, r]:
+                        continue
+                    if kind == 0:
+                        for ln in range(B):
+                            a_n = an[ln]
+                            x = a_n * (pl.prop_e[r, ln] - 1.0)
+                            civil = (a_n + x * (1.0 - a_n) / (1.0 + x)) * (rmp[ln] * dfc[ln])
+                            p = gl + (1 - gl) * civil
+                            p = p + pl.leakage[ln] * (1 - p)
+                            g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - p))
+                            wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
+                    else:
                         for ln in range(B):
                             g[i, r, ln] = g[i, r, ln] * pass_f[ln]
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                 for ln in range(B):
                     wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
-        else:
-            reg = sc.k_region[c]
-            for i in range(N):
+                    wk.cn_on[i, ln] = max(wk.cn_on[i, ln], a_v[ln] * sev_v[ln])
+            else:
                 flow = sc.k_flow[c, i]
-                node = 1.0 if sc.k_nodes[c, i] else 0.0
                 quota_share = min(1.0, sc.k_quota_t[c, i] / max(flow, 1e-9))
                 for ln in range(B):
-                    pi = quota_share if kind == 2 else p_v[ln]
-                    lost = a_v[ln] * (1 - pi) * flow * node
+                    if kind == 2:
+                        pi = quota_share
+                    elif kind == 0:
+                        pn = gl + (1 - gl) * an[ln] * rmp[ln] * dfc[ln]
+                        pi = pn + pl.leakage[ln] * (1 - pn)
+                    else:
+                        pi = p_v[ln]
+                    lost = a_v[ln] * (1 - pi) * flow
                     wk.loss[i, reg, ln] += lost
                     wk.alert[i, ln] = max(wk.alert[i, ln], 1.0 if lost > 0 else 0.0)
+            if kind == 0:
+                for ln in range(B):
+                    _advance(st, pl, c, i, ln, rmp[ln], el, u_v[ln])
 
 
 @jit
@@ -432,8 +509,10 @@ def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
             x0 = sc.U0[t, i, r]
             lg = np.log1p(sc.tariff[t, i, r]) if tariff else 0.0
             u0 = net.use0[i, r]
+            sb = net.final0[i, r] if r == R_CHN else 0.0  # China's state reserve buys
             for ln in range(B):
-                x = x0 * lane_exp(-wk.eps[i, ln] * lg) if tariff else x0
+                x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln]
+                x = x * lane_exp(-wk.eps[i, ln] * lg) if tariff else x
                 pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
                 wk.P[i, r, ln] = pa
                 wk.U[i, r, ln] = x + pa
@@ -821,7 +900,7 @@ def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
             wk.eps[i, ln] = pl.eps_sr[i, ln] + (pl.eps_lr[i, ln] - pl.eps_sr[i, ln]) * grow
             es = pl.es_sr[i, ln] + (pl.es_lr[i, ln] - pl.es_sr[i, ln]) * grow
             wk.es[i, ln] = 0.0 if net.byp[i] else es
-    controls(sc, pl, t, out.g, wk)
+    controls(sc, pl, st, t, out.g, wk)
     supply(net, sc, pl, t, st, out.g, wk, out)
     orders(net, sc, pl, t, st, wk)
     prices(net, sc, pl, t, st, out.g, wk, out)
@@ -836,7 +915,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
         st = State(
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
-            sts.pW[b])
+            sts.pW[b], sts.held[b], sts.relaxed[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b])
@@ -846,7 +925,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.approval[b], pls.refusal[b], pls.freeze[b], pls.ramp[b], pls.leakage[b],
             pls.mobility[b], pls.defence[b], pls.snap[b], pls.snap_delay[b],
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
-            pls.cover_y[b])
+            pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
+            pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b])
         month(net, sc, pl, t, st, out, wk)
 
 
@@ -866,9 +946,10 @@ def run_months(net_a, sc_a, par_a, S: int, months: int, record=None) -> None:
     month)."""
     N, R = net_a.use0.shape
     C = net_a.hl.shape[0]
+    K = sc_a.k_kind.shape[0]
     L = LANES
     nb = -(-S // L)
-    sts, outs = _blocks(new_state, nb, N, R, C, L), _blocks(new_out, nb, N, R, L)
+    sts, outs = _blocks(new_state, nb, N, R, C, L, K), _blocks(new_out, nb, N, R, L)
     pls, wk = _blocks(new_par, nb, N, R, L), new_work(N, R, C, L)
     for b in range(nb):
         load_par(par_a, b * L, min(L, S - b * L), _block(pls, b))

@@ -39,7 +39,8 @@ ScenA = namedtuple("ScenA", (
 ParA = namedtuple("ParA", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
-    "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift"))
+    "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
+    "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -132,4 +133,7 @@ def par_arrays(k: Params) -> ParA:
         leakage=flat(k.leakage), mobility=flat(k.mobility), defence=flat(k.defence),
         snap=flat(k.snap).astype(bool), snap_delay=flat(k.snap_delay),
         restart_months=flat(k.restart_months), idle_share=flat(k.idle_share),
-        fill_shift=np.ascontiguousarray(k.fill_shift))
+        fill_shift=np.ascontiguousarray(k.fill_shift),
+        persist=np.ascontiguousarray(k.persist), retighten=flat(k.retighten),
+        relax=flat(k.relax), relax_gain=flat(k.relax_gain), key=flat(k.key),
+        propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy))

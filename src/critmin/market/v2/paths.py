@@ -83,6 +83,7 @@ def reached(m: MarketNetwork, scenario) -> tuple[str, ...]:
     for c in scenario.controls:
         names |= set(c.commodities)
     names |= {o.commodity for o in scenario.outages}
+    names |= {q.commodity for q in scenario.production_quotas}
     names |= {a.commodity for a in scenario.capacity}
     names |= {d.commodity for d in scenario.demand_shocks}
     names |= {t.commodity for t in scenario.tariffs}

@@ -136,14 +136,18 @@ def _quota(m: MarketNetwork, ctl, share: np.ndarray) -> np.ndarray:
 
 
 def _outages(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
+    """(H, N, R) share of each region's output capacity lost to outages and, for
+    production quotas, the capacity above the quota (quota_share of the country's output)."""
     out = np.zeros((H, m.n, len(REGIONS)))
-    for o in sc.outages:
+    cuts = [(o, o.share_lost) for o in sc.outages] + [
+        (q, 1.0 - q.quota_share) for q in sc.production_quotas]
+    for o, share_lost in cuts:
         r = REGIONS.index(region_of(o.country))
         for i in m.nodes_of(o.commodity, [o.stage] if o.stage else None):
             cs = m.country_share.get((i, o.country), 0.0)
             if m.prod0[i, r] <= 0 or cs <= 0:
                 continue
-            lost = min(1.0, cs * m.world_t[i] / m.prod0[i, r]) * o.share_lost
+            lost = min(1.0, cs * m.world_t[i] / m.prod0[i, r]) * share_lost
             a = _share(bounds, o.start, o.end)
             out[:, i, r] = 1 - (1 - out[:, i, r]) * (1 - a * lost)
     return out

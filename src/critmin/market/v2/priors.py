@@ -14,11 +14,15 @@ import zlib
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from critmin.simulate.engine import BLOCK
 
 PER_COMMODITY = ("demand_elasticity_sr", "demand_elasticity_lr", "supply_elasticity_sr",
                  "supply_elasticity_lr")
+PERSIST_Z = "licence_persistence_z"
+"""Per-commodity standard-normal deviation of the log licence persistence (hierarchical:
+persistence of commodity c = licence_persistence ^ exp(-persistence_spread x z_c))."""
 
 
 def elasticity_ranges(net, commodities: tuple[str, ...]) -> dict[str, tuple]:
@@ -39,17 +43,23 @@ def elasticity_ranges(net, commodities: tuple[str, ...]) -> dict[str, tuple]:
 
 def latent_table(net, commodities: tuple[str, ...]) -> pd.DataFrame:
     """name, dist, low, high, scope, description, source for every latent input: the
-    shared ones of latent_priors.csv (model v2), then the per-commodity elasticities."""
+    shared ones of latent_priors.csv (model v2), then the per-commodity elasticities and
+    licence-persistence deviations."""
     from critmin.simulate.paths import prior_table
 
     el = elasticity_ranges(net, commodities)
-    return prior_table("v2", [
+    rows = [
         dict(name=f"{name}:{c}", dist="uniform", low=float(el[name][0][k]),
              high=float(el[name][1][k]), scope=c,
              description=f"{c}: {name.replace('_', ' ')} (long-run values below the "
                          "short-run draw are raised to it)",
              source="parameters table (commodity row, else ALL)")
-        for name in PER_COMMODITY for k, c in enumerate(commodities)])
+        for name in PER_COMMODITY for k, c in enumerate(commodities)]
+    rows += [dict(name=f"{PERSIST_Z}:{c}", dist="normal", low=-1.96, high=1.96, scope=c,
+                  description=f"{c}: deviation of the log licence persistence, in units "
+                              "of persistence_spread", source="prior (hierarchical)")
+             for c in commodities]
+    return prior_table("v2", rows)
 
 
 def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
@@ -65,7 +75,9 @@ def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
         else:
             own = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(r.name.encode())))
             u = np.random.default_rng(own).random(BLOCK)[:n]
-        if r.dist == "loguniform":
+        if r.dist == "normal":  # low/high: the 2.5 % and 97.5 % quantiles
+            out[r.name] = (r.low + r.high) / 2 + (r.high - r.low) / 3.92 * ndtri(np.maximum(u, 1e-16))
+        elif r.dist == "loguniform":
             out[r.name] = np.exp(np.log(r.low) + u * (np.log(r.high) - np.log(r.low)))
         else:
             out[r.name] = r.low + u * (r.high - r.low)
