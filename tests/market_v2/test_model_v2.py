@@ -226,6 +226,12 @@ def test_runner_v2_same_numbers_for_any_chunking_and_cli(net, tmp_path):
             "peak_shortfall_physical_KOR|antimony"} <= set(fa.columns)
     assert fa.sort_values("sample").reset_index(drop=True).equals(
         fb.sort_values("sample").reset_index(drop=True))
+    # China's exports by destination, monthly, for the first samples (v2.1)
+    da, db = store.read_table(a, "exports_china_dest"), store.read_table(b, "exports_china_dest")
+    assert da.equals(db)
+    assert set(da["month"]) == set(range(6)) and "EU" in set(da["region"])
+    usa = da[(da["commodity"] == "antimony") & (da["region"] == "USA")]
+    assert (usa["exports_t"] >= 0).all() and usa["relative"].notna().all()
     out = CliRunner().invoke(app, ["simulate", "--scenario", "CN_2024_Sb_licence",
                                    "--samples", "200", "--model", "v2", "--json",
                                    "--db", str(tmp_path / "c.db")])

@@ -8,7 +8,8 @@ shortfall and stages), written straight into a float32 column block (one row per
 column; the columns of commodities no shock reaches share one array per baseline value).
 The worker encodes the chunk as Parquet, so the coordinator only writes bytes. Paths of
 the first samples are stored as quarterly means (the store's path table is quarterly, as
-v1's).
+v1's); China's exports by destination of those samples are stored monthly in the run's
+table ``exports_china_dest`` (sample, month, commodity, region, exports_t, relative).
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
         i0 = names.index(f"min_cover_{r}") * C
         block[i0:i0 + C] = cover[:, :, j].T
     paths = np.zeros((len(PATH_NAMES), n_p, H, Cs))
+    dest = np.zeros((n_p, H, Cs, len(REGIONS)))
     fiscal = np.zeros(S)
     N, R, B = prep.market.n, len(REGIONS), lanes.LANES
     K = job.scen_a.k_kind.shape[0]
@@ -191,12 +193,31 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     run_chunk(job.net_a, job.scen_a, par_arrays(k), pl, st, out, wk, H,
               prep.market.price_usd_t,
               job.floors[:, prep.cols], job.fiscal_rest, job.wanted, *job.rows, block, fiscal,
-              paths, acc)
+              paths, dest, acc)
     err = float(acc[-1][0])
     return {"start": start, "stop": stop,
             "parquet": _encode(_table(job, block, fiscal, start, names)),
             "paths": _quarterly(job, paths, baseline_arrays(prep, d, S)) if n_p else {},
+            "exports_dest": _dest_table(job, dest, start) if n_p else None,
             "balance_error": err}
+
+
+def _dest_table(job: JobV2, dest: np.ndarray, start: int):
+    """China's exports by destination region of the first samples, monthly, at each
+    simulated commodity's headline stage: t/yr and relative to the baseline flow (NaN
+    where the baseline is 0)."""
+    import pandas as pd
+
+    m = job.prep.market
+    n, H, C, R = dest.shape
+    idx = np.indices(dest.shape).reshape(4, -1)
+    base = m.dest0[m.headline][idx[2], idx[3]]
+    v = dest.reshape(-1)
+    return pd.DataFrame({
+        "sample": start + idx[0], "month": idx[1],
+        "commodity": np.array(m.commodities)[idx[2]],
+        "region": np.array(REGIONS)[idx[3]], "exports_t": v,
+        "relative": np.where(base > 0, v / np.where(base > 0, base, 1.0), np.nan)})
 
 
 def _table(job: JobV2, block, fiscal, start, names) -> pa.Table:
@@ -256,7 +277,7 @@ def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
 @lanes.jit
 def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
               r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block, fiscal,
-              paths, acc):  # pragma: no cover - compiled
+              paths, dest, acc):  # pragma: no cover - compiled
     """Every sample of the chunk through ``H`` months, a block of lanes at a time, reduced
     to the stored columns in ``block`` and ``fiscal``; paths of the first samples; the
     largest relative mass-balance error in acc[-1][0] (acc: per-lane scratch)."""
@@ -271,7 +292,7 @@ def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted,
         for t in range(H):
             lanes.month(net, sc, pl, t, st, out, wk)
             _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
-                          acc)
+                          dest, acc)
         _store(st, acc, wanted, r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired,
                r_sp, r_sph, block, fiscal, s0, n)
         err = acc[9]
@@ -296,8 +317,8 @@ def _reset(acc):  # pragma: no cover - compiled
 
 
 @lanes.jit
-def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths, acc
-                  ):  # pragma: no cover - compiled
+def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths, dest,
+                  acc):  # pragma: no cover - compiled
     """Fold month ``t`` of every lane into the per-sample accumulators ``acc``."""
     pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, err, _ = acc
     C, R, B = unmet.shape
@@ -340,6 +361,8 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
             for q in range(4):
                 paths[2 + q, s, t, k] = out.shortfall[i, PATH_REGIONS[q], ln]
             paths[6, s, t, k] = max(out.n[i, ln], 0.0)
+            for r in range(R):
+                dest[s, t, k, r] = out.exd[i, r, ln]
     for i in range(N):
         i_use = 1.0 / (max(net.use_sum[i], 1e-300) * H)
         i_w = 1.0 / net.W[i]
@@ -411,6 +434,8 @@ def simulate_v2(scenario, net, samples, seed, h, chunk, executor, store, respons
         store.write_chunk(run_id, i, result["parquet"],
                           result["paths"] if result["start"] == 0 else None,
                           result["balance_error"])
+        if result["start"] == 0 and result.get("exports_dest") is not None:
+            store.write_table(run_id, "exports_china_dest", result["exports_dest"])
         done += 1
         if progress:
             progress(done, len(bounds))

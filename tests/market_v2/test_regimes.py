@@ -1,0 +1,159 @@
+"""Model v2.1: licensing regimes, approval propensity by destination, China's domestic side."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from critmin.market.v2 import simulate_paths
+from critmin.market.v2.kernel import _control_effects, initial_state, params_from
+from critmin.market.v2.network import EX_CHINA, REGIONS
+from critmin.market.v2.paths import prepare
+from critmin.market.v2.priors import draws
+from critmin.market.v2.regime import shifted, uniform
+from critmin.scenarios.spec import ExportControl, ProductionQuota, Scenario
+
+START = dt.date(2026, 1, 1)
+STILL = dict(licence_persistence=0.0, retighten_hazard=0.0, relax_hazard=0.0)
+
+
+def scenario(**kw) -> Scenario:
+    return Scenario(id="t", name="t", start=START, **kw)
+
+
+def licence(commodities, **kw) -> ExportControl:
+    return ExportControl(exporter="CHN", commodities=commodities, measure="licence_required",
+                         start=kw.pop("start", START), **kw)
+
+
+def fixed(n: int, **values) -> dict:
+    return {k: np.full(n, float(v)) for k, v in values.items()}
+
+
+def paths(net, sc, n=64, months=12, theta=None, seed=3):
+    return simulate_paths(net, sc, samples=n, seed=seed, months=months, theta=theta,
+                          priors_only=True)
+
+
+@settings(max_examples=6, deadline=None)
+@given(approval=st.floats(0.05, 1.0), days=st.sampled_from([0, 20, 45, 90]),
+       start_day=st.integers(1, 28), seed=st.integers(0, 10**6))
+def test_zero_persistence_is_the_fixed_ramp(net, approval, days, start_day, seed):
+    """With no hold, re-tightening or relaxation the pass share of every month is v2.0's
+    ramp: A_eff x clip((t + 1/2 - start - (freeze + 1) L) / (ramp L), 0, 1)."""
+    start = dt.date(2026, 1, start_day)
+    sc = scenario(commodities=["antimony"], controls=[licence(
+        ["antimony"], approval_rate=approval, processing_days=days, start=start)])
+    prep = prepare(net, sc, 12)
+    S = 40
+    d = draws(prep.latent, seed, 0, S, fixed(S, leakage=0.0, **STILL))
+    m, cp = prep.market, prep.compiled
+    k = params_from(d, m)
+    s = initial_state(m, cp, k, prep.links, S)
+    c = cp.controls[0]
+    A = np.clip(1 - (1 - approval) * k.refusal, 0, 1)
+    L = c.processing_months
+    i = m.nodes_of("antimony")[0]
+    for t in range(12):
+        g = _control_effects(cp, m, k, t, S, s)[0]
+        if L > 0:
+            ramp = np.clip((t + 0.5 - c.start_month - (k.freeze + 1) * L) / (k.ramp * L), 0, 1)
+        else:
+            ramp = np.ones_like(A)
+        for r in np.flatnonzero(EX_CHINA):
+            e = np.exp(k.propensity[:, [r]])
+            want = 1 - np.clip(c.in_force[t], 0, 1) * (1 - shifted(A, e) * ramp)
+            assert np.allclose(g[:, i, r], want[:, 0], rtol=0, atol=1e-12)
+    assert not s.held.any() and not s.relaxed.any()
+
+
+def test_zero_persistence_paths_do_not_depend_on_the_regime_draw(net):
+    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
+                                                              processing_days=45)])
+    a = paths(net, sc, theta=fixed(64, regime_draw=0.1, **STILL))
+    b = paths(net, sc, theta=fixed(64, regime_draw=0.9, **STILL))
+    assert np.array_equal(a["exports_china"].values, b["exports_china"].values)
+    c = paths(net, sc, theta=fixed(64, regime_draw=0.1, licence_persistence=0.6))
+    d = paths(net, sc, theta=fixed(64, regime_draw=0.9, licence_persistence=0.6))
+    assert not np.array_equal(c["exports_china"].values, d["exports_china"].values)
+
+
+def test_regime_uniforms_are_uniform_and_independent_of_chunking():
+    keys = np.floor(np.random.default_rng(0).random((20000, 1)) * 2.0**53).astype(np.uint64)
+    u = uniform(keys, 2, 7)[:, 0]
+    assert 0 <= u.min() and u.max() < 1
+    hist = np.histogram(u, bins=10, range=(0, 1))[0]
+    assert hist.min() > 1800 and hist.max() < 2200
+    assert np.array_equal(uniform(keys[:5], 2, 7), uniform(keys, 2, 7)[:5])
+    assert not np.array_equal(uniform(keys, 2, 7), uniform(keys, 2, 8))
+
+
+def test_persistent_regimes_keep_exports_down(net):
+    """A regime that holds its freeze keeps China's exports lower, for longer."""
+    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
+                                                              processing_days=45)])
+    n = 128
+    ex = {}
+    for rho in (0.0, 0.5, 0.9):
+        ds = paths(net, sc, n=n, months=12, theta=fixed(
+            n, licence_persistence=rho, persistence_spread=0.0))
+        ex[rho] = ds["exports_china"].sel(commodity="antimony").values[:, 6:12].mean()
+    assert ex[0.9] < ex[0.5] < ex[0.0]
+
+
+@pytest.mark.parametrize("region", ["USA", "JPN", "EU", "KOR"])
+def test_lower_propensity_raises_that_destinations_shortfall_most(net, region):
+    n = 64
+    sc = scenario(commodities=["gallium"], controls=[licence(
+        ["gallium"], approval_rate=0.6, processing_days=20)])
+    theta = fixed(n, **{f"propensity_{r}": 0.0 for r in REGIONS if r != "CHN"})
+    theta[f"propensity_{region}"] = np.full(n, -2.0)
+    base = paths(net, sc, n=n, theta=fixed(n, **{f"propensity_{r}": 0.0 for r in REGIONS
+                                                   if r != "CHN"}))
+    ds = paths(net, sc, n=n, theta=theta)
+    rise = (ds["shortfall"] - base["shortfall"]).sel(commodity="gallium").mean(
+        ("sample", "month"))
+    others = [float(rise.sel(region=r)) for r in REGIONS if r not in (region, "CHN")]
+    assert float(rise.sel(region=region)) > max(others)
+    assert float(rise.sel(region=region)) > 0
+    dest = ds["exports_china_dest"].sel(commodity="gallium").mean(("sample", "month"))
+    dest0 = base["exports_china_dest"].sel(commodity="gallium").mean(("sample", "month"))
+    assert float(dest.sel(region=region)) < float(dest0.sel(region=region))
+
+
+@pytest.mark.parametrize("commodity", ["tungsten", "antimony"])
+def test_binding_domestic_quota_raises_chinas_price(net, commodity):
+    """Exports licensed and China's mine output capped below its own use at baseline:
+    China's price rises above its baseline, and above the same control's without it."""
+    ctl = [licence([commodity], processing_days=45)]
+    m = prepare(net, scenario(commodities=[commodity], controls=ctl), 3).market
+    i = m.nodes_of(commodity, ["mine"])[0]
+    r = REGIONS.index("CHN")
+    share = 0.9 * min(1.0, m.use0[i, r] / m.prod0[i, r])
+    quota = [ProductionQuota(commodity=commodity, stage="mine", quota_share=share,
+                             start=START)]
+    theta = fixed(64, state_buying=0.0)
+    free = paths(net, scenario(commodities=[commodity], controls=ctl), theta=theta)
+    capped = paths(net, scenario(commodities=[commodity], controls=ctl,
+                                 production_quotas=quota), theta=theta)
+    pc_free = free["price_china"].sel(commodity=commodity).values[:, 3:]
+    pc_cap = capped["price_china"].sel(commodity=commodity).values[:, 3:]
+    assert (pc_cap >= pc_free - 1e-6).all()
+    assert np.median(pc_cap) > 1.0 > np.median(pc_free)
+
+
+def test_state_buying_raises_chinas_price_only_under_a_control(net):
+    sc = scenario(commodities=["tungsten"], controls=[licence(["tungsten"],
+                                                              processing_days=45)])
+    lo = paths(net, sc, theta=fixed(64, state_buying=0.0))
+    hi = paths(net, sc, theta=fixed(64, state_buying=0.15))
+    a = lo["price_china"].sel(commodity="tungsten").values
+    b = hi["price_china"].sel(commodity="tungsten").values
+    assert (b >= a - 1e-9).all() and (b > a + 1e-6).any()
+    calm = scenario(commodities=["tungsten"])
+    assert np.allclose(paths(net, calm, theta=fixed(64, state_buying=0.15))[
+        "price_china"].values, 1.0, atol=1e-9)
