@@ -14,6 +14,7 @@ from critmin.scenarios import get_scenario
 
 PRICES = ("pX", "pC")
 FLOWS = ("exports", "exports_dest", "deliv", "cons", "produced", "released", "processed",
+         "exports_recorded", "exports_dest_recorded",
          "stocks")
 
 

@@ -294,7 +294,9 @@ def model_values(ds, row, base_ds=None) -> np.ndarray | None:
         if region not in ds["region"].values:
             return None
         sel["region"] = region
-    x = ds[var].sel(sel)
+    # China's customs series against the exports its customs would record (model v2.1:
+    # without the leaked part of a binding allowance), where the model gives them
+    x = ds[f"{var}_recorded" if f"{var}_recorded" in ds else var].sel(sel)
     lo, hi = int(row["month_from"]), int(row["month_to"])
     vals = x.isel(month=slice(max(lo, 0), hi + 1)).to_numpy()
     if var.startswith("exports"):

@@ -5,6 +5,9 @@ with the draw's weight; ``fit`` is ``all`` (every training episode) or ``loo:EPI
 (leave-one-episode-out: all but EPISODE). ``posterior_meta.json`` beside it records each
 fit's provenance: episodes and observations used, method, settings, seed, date and
 critmin version. Both are written by ``critmin calibrate`` (``--loo`` for the LOO fits).
+A history-matching fit (:mod:`critmin.calibrate.history`) has no rows in the table: its
+provenance names the sample indices of its kept draws, the bank's seed and prior rows, and
+:func:`fit_draws` redraws their values.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from critmin.market.v2.priors import draws
 
 COLUMNS = ["model", "fit", "draw", "weight", "parameter", "value"]
 ENV = "CRITMIN_POSTERIOR_DIR"
@@ -45,7 +50,10 @@ def read_posterior(directory: Path | None = None) -> tuple[pd.DataFrame, dict]:
 def fit_draws(model: str, fit: str = "all", directory: Path | None = None
               ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """(draws x parameters frame, normalised weights) of one fit, or None if absent."""
-    df, _ = read_posterior(directory)
+    df, info = read_posterior(directory)
+    prov = info.get(model, {}).get(fit, {})
+    if "draw_index" in prov:
+        return fit_frame(prov)
     sel = df[df["model"].eq(model) & df["fit"].eq(fit)]
     if sel.empty:
         return None
@@ -95,6 +103,41 @@ def write_fits(fits: dict[str, tuple[pd.DataFrame, np.ndarray, dict]], model: st
     tmp = csv.with_name(csv.name + ".tmp")
     out.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
     tmp.replace(csv)
+    tmp = meta.with_name(meta.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(meta)
+
+
+def bank_draws(table: pd.DataFrame, seed: int, samples: int) -> pd.DataFrame:
+    """Values of a v2 bank's draws (samples x inputs), as the runs drew them."""
+    d = draws(table, seed, 0, samples)
+    return pd.DataFrame({n: d[n] for n in table["name"]})
+
+
+def fit_frame(prov: dict) -> tuple[pd.DataFrame, np.ndarray]:
+    """(draws x inputs, weights) of a history-matching fit: its kept draws redrawn from
+    the bank's prior rows and seed, equal weights, the discrepancy as observation error."""
+    table = pd.DataFrame(prov["prior_rows"])
+    idx = np.asarray(prov["draw_index"], dtype=int)
+    wide = bank_draws(table, int(prov["seed"]), int(prov["bank_samples"])).iloc[idx]
+    wide = wide.reset_index(drop=True)
+    for n, sd in prov["discrepancy"].items():
+        wide[n] = float(sd)
+    return wide, np.full(len(wide), 1.0 / max(len(wide), 1))
+
+
+def write_index_fits(fits: dict[str, dict], model: str, directory: Path | None = None
+                     ) -> None:
+    """Replace ``model``'s fits with index-stored ones (fit -> provenance with
+    ``draw_index``): the model's rows leave the table; other models' fits stay."""
+    csv, meta = _paths(directory)
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    df, info = read_posterior(directory)
+    keep = df[~df["model"].eq(model)]
+    tmp = csv.with_name(csv.name + ".tmp")
+    keep.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    tmp.replace(csv)
+    info[model] = dict(fits)
     tmp = meta.with_name(meta.name + ".tmp")
     tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(meta)

@@ -363,6 +363,7 @@ class Params:
     key: np.ndarray  # (S, 1) uint64 seed of the regime transitions
     propensity: np.ndarray  # (S, R) log-odds shift of approval by destination (CHN 0)
     state_buy: np.ndarray  # (S, 1) China's state purchases, share of its final use a year
+    leak_rec: np.ndarray  # (S, 1) share of leaked flow China's customs record
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -397,7 +398,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         restart_months=col["restart_months"], idle_share=col["idle_recovery_share"],
         fill_shift=fill, persist=persist, retighten=col["retighten_hazard"],
         relax=col["relax_hazard"], relax_gain=col["relax_gain"],
-        key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"])
+        key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
+        leak_rec=col["leakage_recorded"])
 
 
 @dataclass
@@ -467,6 +469,7 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     regimes of state ``s``."""
     N, R = m.n, len(REGIONS)
     g = np.ones((S, N, R))
+    g_rec = np.ones((S, N, R))  # without leakage: the part China's customs record
     quota = np.full(N, np.inf)
     loss = np.zeros((S, N, R))
     tgt = np.ones((S, N, R))
@@ -497,6 +500,7 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             sev = np.ones_like(p)
             p_dest = p[:, :, None]
         p = p + k.leakage * (1 - p)  # leakage through third countries
+        p_rec = p_dest + (k.leak_rec * k.leakage)[:, :, None] * (1 - p_dest)
         p_dest = p_dest + k.leakage[:, :, None] * (1 - p_dest)
         sev = np.clip(sev * (1 - k.leakage), 0, 1)
         a = np.clip(a, 0, 1)[:, :, None]
@@ -505,6 +509,8 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             cells = c.nodes[:, None] & c.targets[None, :]
             p_cells = np.broadcast_to(p_dest, (S, N, R))[:, cells]
             g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p_cells))
+            r_cells = np.broadcast_to(p_rec, (S, N, R))[:, cells]
+            g_rec[:, cells] = g_rec[:, cells] * (1 - a[:, :, 0] * (1 - r_cells))
             cn_on = np.maximum(cn_on, a[:, :, 0] * sev * c.nodes[None, :])
             if c.kind == "quota" and c.in_force[t] >= 0.5:
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
@@ -523,7 +529,7 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             lost = a[:, :, 0] * (1 - p) * flow[None, :] * c.nodes[None, :]
             loss[:, :, c.exporter_region] += lost
             alert |= lost > 0
-    return g, quota, loss, tgt, demin, alert, cn_on
+    return g, quota, loss, tgt, demin, alert, cn_on, g_rec
 
 
 @dataclass
@@ -569,7 +575,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     eps = k.eps_sr + (k.eps_lr - k.eps_sr) * grow
     es = k.es_sr + (k.es_lr - k.es_sr) * grow
     es = np.where(m.byproduct[None, :], 0.0, es)  # by-products follow hosts, not price
-    g, quota, loss, tgt, demin, alert, cn_on = _control_effects(cp, m, k, t, S, s)
+    g, quota, loss, tgt, demin, alert, cn_on, g_rec = _control_effects(cp, m, k, t, S, s)
     alert |= (cp.outage[t] > 0).any(-1)[None]
     rules = cp.rules if responses else []
     acting = (s.fired + max([r.decision_lag_days / 30.44 for r in rules] or [0.0])
@@ -721,7 +727,12 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
                 trig |= (g[:, hl][:, :, EX_CHINA].min(-1) <= r.approval_rate_below)
         trig &= cp.disrupted[t][None]
         s.fired = np.where(trig & (s.fired == NEVER), t + 1, s.fired)
-    return dict(pX=p_x, pC=p_c, exports=n, exports_dest=exports_dest, shortfall=shortfall,
+    # China's customs record its exports less the leaked part of a binding allowance
+    rs = np.where(g > 0, g_rec / np.where(g > 0, g, 1.0), 1.0)
+    dest_rec = np.where(binding[:, :, None], exports_dest * rs, exports_dest)
+    n_rec = n - (exports_dest - dest_rec).sum(-1)
+    return dict(pX=p_x, pC=p_c, exports=n, exports_dest=exports_dest,
+                exports_recorded=n_rec, exports_dest_recorded=dest_rec, shortfall=shortfall,
                 short_physical=1.0 - ratio,
                 cover=cover, deliv=deliv, cons=cons, produced=produced, released=rel,
                 processed=X, binding=binding, stocks=s.St + s.G)

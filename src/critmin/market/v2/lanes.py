@@ -61,17 +61,17 @@ State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
                              "relaxed"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
-                         "shortfall", "cover", "g"))
+                         "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
                            "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
-                           "cn_on"))
+                           "cn_on", "grec"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy"))
+    "state_buy", "leak_rec"))
 
 
 def _register_noalias() -> dict:
@@ -155,7 +155,8 @@ def new_out(N: int, R: int, B: int) -> Out:
     f = np.zeros
     return Out(n=f((N, B)), exd=f((N, R, B)), deliv=f((N, R, B)), cons=f((N, R, B)),
                Q=f((N, R, B)), rel=f((N, R, B)), X=f((N, R, B)), binding=f((N, B)),
-               shortfall=f((N, R, B)), cover=f((N, R, B)), g=f((N, R, B)))
+               shortfall=f((N, R, B)), cover=f((N, R, B)), g=f((N, R, B)), nrec=f((N, B)),
+               exdrec=f((N, R, B)))
 
 
 def new_work(N: int, R: int, C: int, B: int) -> Work:
@@ -166,7 +167,7 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 final=f((N, R, B)), orders=f((R, B)), w=f((R, B)), alert=f((N, B)),
                 eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
                 acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
-                sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)))
+                sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -178,7 +179,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
-                state_buy=f(B))
+                state_buy=f(B), leak_rec=f(B))
 
 
 @jit
@@ -223,6 +224,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.relax_gain[ln] = par.relax_gain[s]
         pl.key[ln] = par.key[s]
         pl.state_buy[ln] = par.state_buy[s]
+        pl.leak_rec[ln] = par.leak_rec[s]
 
 
 @jit
@@ -306,12 +308,13 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
         for r in range(R):
             for ln in range(B):
                 g[i, r, ln] = 1.0
+                wk.grec[i, r, ln] = 1.0
                 wk.loss[i, r, ln] = 0.0
                 wk.tgt[i, r, ln] = 1.0
     mid = t + 0.5
     pass_f, on, warn, a_v = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
     p_v, sev_v, A_v, u_v = wk.v[4], wk.v[5], wk.v[6], wk.v[7]
-    rmp, an, dfc = wk.v[8], wk.v[9], wk.v[10]
+    rmp, an, dfc, p_raw = wk.v[8], wk.v[9], wk.v[10], wk.v[11]
     for c in range(sc.k_kind.shape[0]):
         kind, L, gl = sc.k_kind[c], sc.k_L[c], sc.k_gl[c]
         fixed_a = sc.k_approval[c]
@@ -338,6 +341,7 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             A_v[ln] = A
             u_v[ln] = regime_u(pl.key[ln], c, t)
             dfc[ln] = 1 - pl.defence[ln] * refdef
+            p_raw[ln] = p + pl.leak_rec[ln] * lk * (1 - p)  # recorded in customs
             p_v[ln] = p + lk * (1 - p)
             sev_v[ln] = _clip01(sev * (1 - lk))
             a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
@@ -365,13 +369,17 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             a_n = an[ln]
                             x = a_n * (pl.prop_e[r, ln] - 1.0)
                             civil = (a_n + x * (1.0 - a_n) / (1.0 + x)) * (rmp[ln] * dfc[ln])
-                            p = gl + (1 - gl) * civil
-                            p = p + pl.leakage[ln] * (1 - p)
+                            p0 = gl + (1 - gl) * civil
+                            p = p0 + pl.leakage[ln] * (1 - p0)
                             g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - p))
+                            pr = p0 + pl.leak_rec[ln] * pl.leakage[ln] * (1 - p0)
+                            wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                     else:
                         for ln in range(B):
                             g[i, r, ln] = g[i, r, ln] * pass_f[ln]
+                            wk.grec[i, r, ln] = wk.grec[i, r, ln] * (
+                                1 - a_v[ln] * (1 - p_raw[ln]))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                 for ln in range(B):
                     wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
@@ -891,6 +899,26 @@ def _rules(net, sc, t, st, wk, out):  # pragma: no cover - compiled
 
 
 @jit
+def recorded(wk, out):  # pragma: no cover - compiled
+    """China's exports as its customs record them (nrec, exdrec): where an allowance
+    binds, the unrecorded part of the leaked flow (smuggled or mis-declared; a share
+    leak_recorded of it is recorded, as exports to third countries) is left out (as
+    kernel.step)."""
+    N, R, B = out.g.shape
+    for i in range(N):
+        for ln in range(B):
+            out.nrec[i, ln] = out.n[i, ln]
+        for r in range(R):
+            for ln in range(B):
+                g = out.g[i, r, ln]
+                rs = wk.grec[i, r, ln] / g if g > 0 else 1.0
+                x = out.exd[i, r, ln]
+                y = x * rs if out.binding[i, ln] > 0.5 else x
+                out.exdrec[i, r, ln] = y
+                out.nrec[i, ln] -= x - y
+
+
+@jit
 def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
     """Advance every lane by month ``t``: outputs to ``out``, cleared prices to the state."""
     N, B = wk.eps.shape
@@ -905,6 +933,7 @@ def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
     orders(net, sc, pl, t, st, wk)
     prices(net, sc, pl, t, st, out.g, wk, out)
     deliver(net, pl, st, wk, out)
+    recorded(wk, out)
     finish(net, sc, t, st, wk, out)
 
 
@@ -918,7 +947,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             sts.pW[b], sts.held[b], sts.relaxed[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
-            outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b])
+            outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],
+            outs.nrec[b], outs.exdrec[b])
         pl = ParL(
             pls.eps_sr[b], pls.eps_lr[b], pls.es_sr[b], pls.es_lr[b], pls.adjust[b],
             pls.kappa[b], pls.eta[b], pls.tau_s[b], pls.cover[b], pls.precaution[b],
@@ -926,7 +956,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.mobility[b], pls.defence[b], pls.snap[b], pls.snap_delay[b],
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
-            pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b])
+            pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b])
         month(net, sc, pl, t, st, out, wk)
 
 
@@ -963,6 +993,7 @@ def run_months(net_a, sc_a, par_a, S: int, months: int, record=None) -> None:
         if record is not None:
             o = {k: samples_first(v) for k, v in dict(
                 pX=sts.pX, pC=sts.pC, exports=outs.n, exports_dest=outs.exd,
+                exports_recorded=outs.nrec, exports_dest_recorded=outs.exdrec,
                 shortfall=outs.shortfall, short_physical=1.0 - sts.ratio, cover=outs.cover,
                 deliv=outs.deliv, cons=outs.cons, produced=outs.Q, released=outs.rel,
                 processed=outs.X, binding=outs.binding > 0.5,

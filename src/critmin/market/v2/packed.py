@@ -40,7 +40,8 @@ ParA = namedtuple("ParA", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
-    "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy"))
+    "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
+    "leak_rec"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -136,4 +137,5 @@ def par_arrays(k: Params) -> ParA:
         fill_shift=np.ascontiguousarray(k.fill_shift),
         persist=np.ascontiguousarray(k.persist), retighten=flat(k.retighten),
         relax=flat(k.relax), relax_gain=flat(k.relax_gain), key=flat(k.key),
-        propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy))
+        propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy),
+        leak_rec=flat(k.leak_rec))

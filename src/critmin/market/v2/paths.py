@@ -179,6 +179,9 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
           "exports": np.broadcast_to(base["exports"], (S, H, *base["exports"].shape)).copy(),
           "exports_dest": np.broadcast_to(base["exports_dest"],
                                           (S, H, *base["exports_dest"].shape)).copy(),
+          "exports_rec": np.broadcast_to(base["exports"], (S, H, *base["exports"].shape)).copy(),
+          "exports_dest_rec": np.broadcast_to(base["exports_dest"],
+                                              (S, H, *base["exports_dest"].shape)).copy(),
           "shortfall": np.zeros((S, H, len(full.commodities), R), f32),
           "cover": np.repeat(base["cover"][:, None], H, axis=1)}
     cols = prep.cols
@@ -188,6 +191,8 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
         st["pC"][:, t, nodes] = np.exp(out["pC"])
         st["exports"][:, t, cols] = out["exports"][:, hl]
         st["exports_dest"][:, t, cols] = out["exports_dest"][:, hl]
+        st["exports_rec"][:, t, cols] = out["exports_recorded"][:, hl]
+        st["exports_dest_rec"][:, t, cols] = out["exports_dest_recorded"][:, hl]
         st["shortfall"][:, t, cols] = out["shortfall"][:, hl]
         st["phys"][:, t, nodes] = out["short_physical"]
         st["cover"][:, t, cols] = out["cover"][:, hl]
@@ -209,6 +214,9 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
          "price_china": (dims3, st["pC"][:, :, fhl]),
          "exports_china": (dims3, np.maximum(st["exports"], 0).astype(f32)),
          "exports_china_dest": ((*dims3, "region"), st["exports_dest"].astype(f32)),
+         "exports_china_recorded": (dims3, np.maximum(st["exports_rec"], 0).astype(f32)),
+         "exports_china_dest_recorded": ((*dims3, "region"),
+                                         st["exports_dest_rec"].astype(f32)),
          "shortfall": ((*dims3, "region"), st["shortfall"]),
          "shortfall_physical": ((*dims3, "region"), st["phys"][:, :, fhl]),
          "cover_days": ((*dims3, "region"), st["cover"].astype(f32)),
