@@ -44,29 +44,33 @@ LEVEL = 0.99
 METHOD = "history matching (one wave from the priors, joint chi-square implausibility)"
 
 
-def bank(net, targets: Targets, samples: int, seed: int) -> np.ndarray:
-    """(samples, K) log relative model values of every target (NaN: the model lacks it),
-    v2 on its priors with ``seed``."""
+def bank(net, targets: Targets, theta: pd.DataFrame, chunk: int = 1024) -> np.ndarray:
+    """(draws, K) log relative model values of every target (NaN: the model lacks it) for
+    the draws ``theta`` (a bank's prior draws), simulated in chunks of ``chunk`` draws."""
     from critmin.simulate.paths import simulate_paths
 
     rows = targets.rows
-    out = np.full((samples, len(rows)), np.nan)
+    n = len(theta)
+    out = np.full((n, len(rows)), np.nan)
     for ep, sc in targets.scenarios.items():
         sel = rows.index[rows["episode"].eq(ep)]
         if not len(sel):
             continue
-        ds = simulate_paths(net, sc, samples=samples, seed=seed,
-                            months=targets.months[ep], model="v2", priors_only=True)
-        base = None
-        if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
-               for v in set(rows.loc[sel, "variable"])):  # a calm run gives the baseline
-            calm = sc.model_copy(update={"controls": [], "outages": [], "demand_shocks": []})
-            base = simulate_paths(net, calm, samples=samples, seed=seed, months=1,
-                                  model="v2", priors_only=True)
-        for i in sel:
-            v = model_values(ds, rows.loc[i], base)
-            if v is not None:
-                out[:, rows.index.get_loc(i)] = np.log(np.maximum(v, FLOOR))
+        calm = None
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            th = {c: theta[c].to_numpy()[a:b] for c in theta.columns}
+            kw = dict(samples=b - a, seed=0, model="v2", theta=th)
+            ds = simulate_paths(net, sc, months=targets.months[ep], **kw)
+            if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
+                   for v in set(rows.loc[sel, "variable"])):  # a calm run: the baseline
+                calm = sc.model_copy(update={"controls": [], "outages": [],
+                                             "demand_shocks": []})
+            base = None if calm is None else simulate_paths(net, calm, months=1, **kw)
+            for i in sel:
+                v = model_values(ds, rows.loc[i], base)
+                if v is not None:
+                    out[a:b, rows.index.get_loc(i)] = np.log(np.maximum(v, FLOOR))
     return out
 
 
@@ -137,10 +141,10 @@ def history_match(net, *, samples: int = 2048, seed: int = 0,
     ``_scores``: LOO and priors scores per target from the bank."""
     targets = load_targets(net, episodes)
     rows = targets.rows.reset_index(drop=True)
-    if values is None:
-        values = bank(net, targets, samples, seed)
     table = prior_rows(net, targets)
     theta = bank_draws(table, seed, samples)
+    if values is None:
+        values = bank(net, targets, theta)
     eps = list(targets.scenarios)
     sigma_post = {n: np.full(1, s) for n, s in DISCREPANCY.items()}
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(104729,)))

@@ -82,10 +82,14 @@ def calibrate_cmd(
     output: Annotated[Path | None, typer.Option(
         "--output", help="directory for posterior.csv/posterior_meta.json (default: "
                          "shipped data)")] = None,
+    method: Annotated[str, typer.Option(
+        help="abc (ABC-SMC) or history (v2: history matching of a prior bank of --samples "
+             "draws; always writes the LOO fits)")] = "abc",
     data: DataPath = None,
 ) -> None:
-    """Joint ABC-SMC calibration of the latent inputs over the training episodes; writes
-    the posterior (weighted draws) and its provenance into the shipped data."""
+    """Joint calibration of the latent inputs over the training episodes (ABC-SMC, or
+    history matching for v2); writes the posterior and its provenance into the shipped
+    data."""
     from critmin.calibrate.abc import calibrate
     from critmin.calibrate.episodes import EpisodeError, check_not_reserved, load_targets
     from critmin.calibrate.posterior import posterior_dir, write_fits
@@ -104,6 +108,13 @@ def calibrate_cmd(
     except (EpisodeError, ValueError) as exc:
         _say(f"calibrate: {exc}")
         raise typer.Exit(2) from exc
+    if method not in ("abc", "history") or (method == "history" and model != "v2"):
+        _say(f"calibrate: --method {method!r} with --model {model}: choose abc, or history "
+             "with v2")
+        raise typer.Exit(2)
+    if method == "history":
+        _history(net, wanted, samples, seed, output)
+        return
     fits = {"all": None}
     if loo:
         scored = sorted(set(targets.rows["episode"]))
@@ -253,3 +264,22 @@ def sensitivity_cmd(
     for r in top_df.itertuples(index=False):
         view.add_row(r.commodity, r.output, r.region, r.input, f"{r.ST:.2f}", f"{r.S1:.2f}")
     console.print(view)
+
+
+def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
+    """History matching of v2 (critmin.calibrate.history): fits all and loo:E."""
+    from critmin.calibrate.history import history_match
+    from critmin.calibrate.posterior import posterior_dir, write_index_fits
+
+    fits = history_match(net, samples=samples, seed=seed, episodes=wanted)
+    both = fits.pop("_scores")
+    write_index_fits(fits, "v2", output)
+    for fit, prov in fits.items():
+        top = sorted(prov["contraction"].items(), key=lambda kv: -kv[1])[:3]
+        console.print(f"v2 {fit}: {prov['effective_sample_size']} of {samples} draws kept "
+                      f"({prov['observations']} observations); most learned: "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in top))
+    ok = both.dropna(subset=["crps_loo"])
+    console.print(f"LOO CRPS from the bank {ok['crps_loo'].mean():.3f} vs priors "
+                  f"{ok['crps_priors'].mean():.3f} ({len(ok)} observations)")
+    console.print(f"posterior written to {output or posterior_dir()}/posterior_meta.json")
