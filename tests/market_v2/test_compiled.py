@@ -55,7 +55,8 @@ def test_runner_reductions_match_the_paths(net, tmp_path):
 
     sc = get_scenario("CN_2024_Sb_licence", net).model_copy(update={"horizon_quarters": 4})
     store = ResultsStore(tmp_path / "r.db")
-    run = simulate(net, sc, samples=300, seed=4, chunk_size=1024, store=store, model="v2")
+    run = simulate(net, sc, samples=300, seed=4, chunk_size=1024, store=store, model="v2",
+                   priors=True)
     got = store.samples(run)
     ds = simulate_paths(net, sc, samples=300, seed=4, months=12, priors_only=True)
     px = ds["price_ex_china"].sel(commodity="antimony").values  # (S, H)
@@ -81,7 +82,8 @@ def test_runner_stores_the_baseline_of_commodities_no_shock_reaches(net, tmp_pat
     sc = get_scenario("CN_2025_10_full_controls", net).model_copy(
         update={"horizon_quarters": 1})
     store = ResultsStore(tmp_path / "r.db")
-    run = simulate(net, sc, samples=100, seed=5, chunk_size=1024, store=store, model="v2")
+    run = simulate(net, sc, samples=100, seed=5, chunk_size=1024, store=store, model="v2",
+                   priors=True)
     got = store.samples(run)
     prep = prepare(net, sc, 3)
     quiet = [c for c in prep.full.commodities if c not in prep.market.commodities]

@@ -163,9 +163,12 @@ def history_match(net, *, samples: int = 2048, seed: int = 0,
         if left:
             loo_parts.append(check)
             prior_parts.append(scores(prior_pred[:, ppc_cols], rows[ppc_cols]))
+        used = rows[use & ~np.isnan(values).any(axis=0)]
         fits[fit] = dict(
-            method=METHOD, episodes=[e for e in eps if e != left],
-            observations=int((use & ~np.isnan(values).any(axis=0)).sum()),
+            model="v2", fit=fit, method=METHOD, episodes=[e for e in eps if e != left],
+            scenarios={e: targets.scenarios[e].id for e in eps if e != left},
+            observations=[[r.episode, r.commodity, r.observable, r.destination, r.date]
+                          for r in used.itertuples()],
             discrepancy=DISCREPANCY, level=LEVEL, bank_samples=samples, seed=seed,
             draw_index=[int(i) for i in np.flatnonzero(keep)],
             effective_sample_size=n,

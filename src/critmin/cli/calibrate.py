@@ -277,7 +277,7 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
     for fit, prov in fits.items():
         top = sorted(prov["contraction"].items(), key=lambda kv: -kv[1])[:3]
         console.print(f"v2 {fit}: {prov['effective_sample_size']} of {samples} draws kept "
-                      f"({prov['observations']} observations); most learned: "
+                      f"({len(prov['observations'])} observations); most learned: "
                       + ", ".join(f"{k} {v:.2f}" for k, v in top))
     ok = both.dropna(subset=["crps_loo"])
     console.print(f"LOO CRPS from the bank {ok['crps_loo'].mean():.3f} vs priors "
