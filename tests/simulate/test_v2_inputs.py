@@ -46,7 +46,7 @@ def test_posterior_sweep_is_its_own_run_and_chunking_free(net, sc, tmp_path):
                       posterior=True)
     assert len({prior_run, post_a, post_b}) == 3
     assert post_a == run_key(sc, 2500, 4, 4, 1024, True, model="v2", posterior=True,
-                             data=data_version(net))
+                             data=data_version(net), salt=store.salt)
     runs = {r: json.loads(store.run(r)["inputs"])["inputs"] for r in (prior_run, post_a)}
     assert runs[prior_run] == "priors"
     assert runs[post_a] == posterior_inputs("v2").key
