@@ -6,7 +6,7 @@ Phases (loopback only, fixed durations, fixed client counts):
 1. offered load, minimal app: CLIENTS clients, each on its own keep-alive connection,
    GET, wait for the answer, pause uniform [0.5, 1.5] x THINK s, again (users of a
    dashboard); the same for `critmin serve` over its cached read routes;
-2. the same against `critmin serve` while HEAVY clients read
+2. the same against `critmin serve` while HEAVY clients (in a process of their own) read
    ``/api/tables/flows?limit=100000&format=csv`` back to back and a simulation job runs;
 3. saturation: SAT clients with no pause, on ``/api/health`` of both servers and on
    ``/api/summary`` (requests per second and latency at full load);
@@ -74,9 +74,8 @@ def start_minimal() -> tuple[subprocess.Popen, str]:
 
 
 def offered(url: str, paths: list[str], clients: int, duration: float, think: float,
-            timeout: float, extra=None) -> list:
-    """Rows (path, ms, ok, server ms) of ``clients`` thinking clients; ``extra``: more
-    coroutines run alongside (heavy readers), stopped with the clients."""
+            timeout: float) -> list:
+    """Rows (path, ms, ok, server ms) of ``clients`` thinking clients."""
     out: list = []
     import bench_load
 
@@ -84,25 +83,37 @@ def offered(url: str, paths: list[str], clients: int, duration: float, think: fl
 
     async def run():
         until = time.monotonic() + duration
-        side = [asyncio.ensure_future(c(until)) for c in (extra or [])]
         await asyncio.gather(*(client(url, k, until, think, timeout, out)
                                for k in range(clients)))
-        for s in side:
-            s.cancel()
-        await asyncio.gather(*side, return_exceptions=True)
 
     asyncio.run(run())
     bench_load.READS[:] = READS
     return out
 
 
-def heavy_reader(url: str, done: list):
-    async def loop(until: float):
+HEAVY_LOOP = textwrap.dedent("""
+    import asyncio, sys, time
+    import httpx
+    url, n, until = sys.argv[1], int(sys.argv[2]), time.time() + float(sys.argv[3])
+    done = []
+    async def one():
         async with httpx.AsyncClient(base_url=url, timeout=120) as c:
-            while time.monotonic() < until:
-                r = await c.get(HEAVY)
-                done.append((r.status_code, len(r.content)))
-    return loop
+            while time.time() < until:
+                r = await c.get(sys.argv[4])
+                done.append(r.status_code == 200 and len(r.content) > 1_000_000)
+    async def main():
+        await asyncio.wait_for(asyncio.gather(*(one() for _ in range(n))),
+                               float(sys.argv[3]) + 60)
+    asyncio.run(main())
+    print(len(done), sum(done))
+""")
+
+
+def heavy_readers(url: str, n: int, seconds: float) -> subprocess.Popen:
+    """``n`` clients reading the heavy CSV back to back for ``seconds``, in a process of
+    their own (their parsing must not stall the measuring clients' event loop)."""
+    return subprocess.Popen([sys.executable, "-c", HEAVY_LOOP, url, str(n), str(seconds),
+                             HEAVY], stdout=subprocess.PIPE, text=True)
 
 
 def row(name: str, out: list, duration: float) -> dict:
@@ -176,13 +187,13 @@ def main() -> None:
                          headers={"Authorization": f"Bearer {token}"},
                          json={"scenario_id": "CN_2025_10_full_controls", "samples": 50_000,
                                "seed": 3}).json()
-        done: list = []
+        readers = heavy_readers(url, a.heavy, d)
+        time.sleep(1)  # the readers are at it
         busy = row(f"offered: critmin + {a.heavy} CSV readers + job", offered(
-            url, READS, c, d, t, to, [heavy_reader(url, done)] * a.heavy), d)
-        big = sum(1 for s, n in done if s == 200 and n > 1_000_000)
+            url, READS, c, d, t, to), d)
+        n, big = readers.communicate(timeout=300)[0].split()
         status = httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30).json()["status"]
-        print(f"  heavy CSV reads finished: {len(done)} ({big} of them 200 with > 1 MB); "
-              f"job {status}")
+        print(f"  heavy CSV reads finished: {n} ({big} of them 200 with > 1 MB); job {status}")
         httpx.delete(f"{url}/api/jobs/{job['id']}", timeout=60,
                      headers={"Authorization": f"Bearer {token}"})
         s = a.sat

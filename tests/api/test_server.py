@@ -22,11 +22,15 @@ SETTINGS = Settings(workers=1, header_timeout_s=2.0, body_timeout_s=2.0,
                     connections_per_client=40)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+@pytest.fixture(scope="module", params=["httptools", "h11"])
+def live(tmp_path_factory, request):
     app = create_app(tmp_path_factory.mktemp("srv") / "r.db", settings=SETTINGS)
     port = free_port()
-    server = uvicorn.Server(srv.config(app, "127.0.0.1", port, SETTINGS))
+    with pytest.MonkeyPatch.context() as m:  # h11 where httptools is not installed
+        if request.param == "h11":
+            m.setattr(srv, "HttpToolsProtocol", None)
+        config = srv.config(app, "127.0.0.1", port, SETTINGS)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_for(lambda: server.started, 300)

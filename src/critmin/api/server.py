@@ -10,8 +10,8 @@ greedy clients (what a front proxy would otherwise do).
   (no request in progress; one that never sent a whole request before one that did), and
   is refused only when all of them are busy. No global
   connection cap answers 503 to newcomers because others idle.
-- **headers**: a request's headers may hold at most ``max_header_bytes`` (16 KiB; larger
-  ones are refused with 400 by h11).
+- **headers**: a request's head may hold at most ``max_header_bytes`` (16 KiB; larger
+  ones are refused: 431 with httptools, the C parser used where installed, 400 with h11).
 """
 
 from __future__ import annotations
@@ -25,19 +25,20 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from critmin.api.settings import Settings
 
 
-class BoundedH11(H11Protocol):
-    """uvicorn's h11 protocol with a header timeout and a per-client connection bound."""
+class _Bounds:
+    """Header timeout and per-client connection bound, for either uvicorn protocol."""
 
     header_timeout_s = 10.0
     per_client = 256
+    max_head = 16 * 1024
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None
         self._served = False
-        host = self.client[0] if self.client else "?"
-        self._host = host
-        mine = _clients(self.server_state).setdefault(host, [])
+        self._head, self._head_done = 0, False
+        self._host = self.client[0] if self.client else "?"
+        mine = _clients(self.server_state).setdefault(self._host, [])
         if len(mine) >= self.per_client:
             idle = sorted((p for p in mine if p._idle()), key=lambda p: p._served)
             if not idle:  # (never served first: slow senders go before keep-alive clients)
@@ -53,19 +54,18 @@ class BoundedH11(H11Protocol):
         self._disarm()
         super().connection_lost(exc)
 
-    def handle_events(self) -> None:
-        super().handle_events()
-        if self.conn.their_state != h11.IDLE:  # a request's headers are in: stop the clock
-            self._disarm()
-
     def on_response_complete(self) -> None:
         super().on_response_complete()
         self._served = True
+        self._head, self._head_done = 0, False
         self._arm()  # the next request's headers get the same time
 
+    def _head_complete(self) -> None:
+        self._head_done = True
+        self._disarm()
+
     def _idle(self) -> bool:
-        return self.conn.their_state == h11.IDLE and (
-            self.cycle is None or self.cycle.response_complete)
+        return self.cycle is None or self.cycle.response_complete
 
     def _arm(self) -> None:
         self._disarm()
@@ -79,8 +79,41 @@ class BoundedH11(H11Protocol):
 
     def _expire(self) -> None:
         self._header_timer = None
-        if self.conn.their_state == h11.IDLE and not self.transport.is_closing():
+        if not self._head_done and self._idle() and not self.transport.is_closing():
             self.transport.close()
+
+
+class BoundedH11(_Bounds, H11Protocol):
+    """uvicorn's h11 protocol, bounded (heads limited by h11's incomplete-event size)."""
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state != h11.IDLE:  # a request's headers are in: stop the clock
+            self._head_complete()
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools not installed: h11 only
+    HttpToolsProtocol = None
+else:
+    class BoundedHttpTools(_Bounds, HttpToolsProtocol):
+        """uvicorn's httptools protocol (a C parser, about twice h11's rate), bounded; a
+        head over ``max_head`` bytes gets 431 and the connection closes."""
+
+        def data_received(self, data: bytes) -> None:
+            if not self._head_done:
+                self._head += len(data)
+            super().data_received(data)
+            if not self._head_done and self._head > self.max_head and \
+                    not self.transport.is_closing():
+                self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                                     b"content-length: 0\r\nconnection: close\r\n\r\n")
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            self._head_complete()
+            super().on_headers_complete()
 
 
 def _clients(state) -> dict[str, list]:
@@ -89,7 +122,7 @@ def _clients(state) -> dict[str, list]:
     return state.critmin_clients
 
 
-def _forget(proto: BoundedH11) -> None:
+def _forget(proto: _Bounds) -> None:
     clients = _clients(proto.server_state)
     mine = clients.get(getattr(proto, "_host", None), [])
     if proto in mine:
@@ -100,9 +133,10 @@ def _forget(proto: BoundedH11) -> None:
 
 def config(app, host: str, port: int, settings: Settings) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` under ``settings``' bounds."""
-    proto = type("Bounded", (BoundedH11,), {
+    base = BoundedHttpTools if HttpToolsProtocol is not None else BoundedH11
+    proto = type("Bounded", (base,), {
         "header_timeout_s": settings.header_timeout_s,
-        "per_client": settings.connections_per_client})
+        "per_client": settings.connections_per_client, "max_head": settings.max_header_bytes})
     return uvicorn.Config(app, host=host, port=port, http=proto, log_level="warning",
                           access_log=False, timeout_graceful_shutdown=3,
                           timeout_keep_alive=5, limit_concurrency=None,
