@@ -115,3 +115,16 @@ def test_horizon_bands(months, band):
     from critmin.calibrate.episodes import horizon_band
 
     assert horizon_band(months) == band
+
+
+def test_an_annual_average_price_is_the_mean_of_its_calendar_year(tmp_path):
+    from tests.calibrate.conftest import OBS
+
+    avg = "annual average, Rotterdam antimony (USGS)"
+    obs = [*OBS, ("T_Sb_licence", "price_ex_china", "WORLD", "2023-07-01", 5.49, "USD/lb", avg),
+           ("T_Sb_licence", "price_ex_china", "WORLD", "2024-07-01", 10.24, "USD/lb", avg)]
+    net = critmin.load(write_episodes(tmp_path, obs=obs))
+    rows = load_targets(net, ["T_Sb_licence"]).rows
+    (r,) = rows[rows["basis"].eq(avg)].itertuples()
+    # 2023 ends before the 15 Aug 2024 baseline: the reference; 2024 spans months -6..5
+    assert np.isclose(r.observed, 10.24 / 5.49) and (r.month_from, r.month_to) == (-6, 5)

@@ -10,8 +10,9 @@ date become targets on the model's variables and months since the scenario start
   ``exports_china_dest`` in the model region holding it (EU members -> EU, else ROW);
 - ``export_quota`` is announced policy, never a target.
 
-Monthly values refer to their month; annual values (units ``.../yr``) to the mean of
-their calendar year (months before the scenario start count as the baseline, 1.0).
+Monthly values refer to their month; annual values (units ``.../yr``, or prices whose
+basis starts ``annual average``) to the mean of their calendar year (months before the
+scenario start count as the baseline, 1.0).
 
 Two episodes are reserved for evaluation outside the project (China's Aug 2023 Ga/Ge
 licensing, its Apr 2025 licensing of seven rare earths and magnets): asking for them is
@@ -211,8 +212,10 @@ class Targets:
     skipped: pd.DataFrame  # series without a usable baseline, with the reason
 
 
-def _annual(unit: str) -> bool:
-    return unit.endswith("/yr")
+def _annual(unit: str, basis: str = "") -> bool:
+    """A calendar-year value: a total (unit ``.../yr``) or an annual average price
+    (basis starting ``annual average``)."""
+    return unit.endswith("/yr") or str(basis).lower().startswith("annual average")
 
 
 def load_targets(net, episodes: list[str] | None = None) -> Targets:
@@ -230,7 +233,7 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
         last = 0
         for key, g in obs[obs["episode"].eq(ep["episode"])].groupby(SERIES, dropna=False):
             key = dict(zip(SERIES, key, strict=True))
-            annual = _annual(key["unit"])
+            annual = _annual(key["unit"], key["basis"])
             g = g.assign(_d=pd.to_datetime(g["date"]).dt.date).sort_values("_d")
             end = g["_d"].map(lambda d: dt.date(d.year, 12, 31)) if annual else g["_d"]
             before = g[end <= base_date]
