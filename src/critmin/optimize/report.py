@@ -33,12 +33,12 @@ def risk_table(inst: Instance, sol: Solution | None) -> dict:
     comm = list(inst.gap_t.indexes["commodity"])
     value = inst.value_usd_t.reindex(comm).to_numpy()
     loss = unmet @ value
-    exp, cvar = risk(inst, loss)
+    exp, cvar_usd = risk(inst, loss)
     per = {}
     for j, c in enumerate(comm):
         per[c] = {"expected_unmet_t": float(unmet[:, j].mean()),
                   "cvar_unmet_t": cvar(unmet[:, j], inst.cvar_alpha)}
-    return {"expected_loss_usd": exp, "cvar_usd": cvar, "by_commodity": per}
+    return {"expected_loss_usd": exp, "cvar_usd": cvar_usd, "by_commodity": per}
 
 
 def portfolio_record(inst: Instance, sol: Solution) -> dict:
