@@ -157,3 +157,25 @@ def test_state_buying_raises_chinas_price_only_under_a_control(net):
     calm = scenario(commodities=["tungsten"])
     assert np.allclose(paths(net, calm, theta=fixed(64, state_buying=0.15))[
         "price_china"].values, 1.0, atol=1e-9)
+
+
+def test_customs_record_all_but_the_unrecorded_leak(net):
+    """Recorded exports equal the physical flow where the leaked flow is all recorded or
+    nothing leaks, and fall below it by the unrecorded leak where an allowance binds."""
+    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
+                                                              processing_days=45)])
+    n = 64
+
+    def run(**kw):
+        ds = paths(net, sc, n=n, theta=fixed(n, **kw))
+        return (ds["exports_china"].sel(commodity="antimony").values,
+                ds["exports_china_recorded"].sel(commodity="antimony").values,
+                ds["exports_china_dest_recorded"].sel(commodity="antimony").values)
+
+    phys, rec, _ = run(leakage=0.3, leakage_recorded=1.0)
+    assert np.allclose(rec, phys, rtol=1e-6)
+    phys, rec, _ = run(leakage=0.0, leakage_recorded=0.0)
+    assert np.allclose(rec, phys, rtol=1e-6)
+    phys, rec, dest = run(leakage=0.3, leakage_recorded=0.0)
+    assert (rec <= phys + 1e-6 * phys.max()).all() and (rec < 0.9 * phys).any()
+    assert np.allclose(dest.sum(-1), rec, rtol=1e-5, atol=1e-6 * phys.max())
