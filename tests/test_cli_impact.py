@@ -33,6 +33,11 @@ def test_impact_json_usa_has_quantiles_and_50_industries():
     assert g["p5"] <= g["p50"] <= g["p95"] and g["p95"] > 0
     assert len(res["by_industry"]) >= 50 and len(res["by_month"]) == 4
     assert len(res["per_sample"]["gdp_loss_usd"]) == 4
+    per_ind = res["per_sample"]["by_industry_usd"]
+    assert set(per_ind) == {r["industry"] for r in res["top_industries"]}
+    assert all(len(v) == 4 for v in per_ind.values())
+    total = sum(res["per_sample"]["by_month_usd"][0])
+    assert total == pytest.approx(res["per_sample"]["gdp_loss_usd"][0])
     names = {r["industry"] for r in res["top_industries"]}
     assert "335312" in names  # motors and generators: magnets are the scenario's core
 

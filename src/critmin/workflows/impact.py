@@ -183,6 +183,8 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
         "by_commodity": [{"commodity": c, "stage": s, "use_usd": float(u)}
                          for (c, s), u in zip(keys, use_c)],
         "per_sample": {"gdp_loss_usd": [float(v) for v in per_sample],
-                       "by_month_usd": [[float(v) for v in row] for row in monthly]},
+                       "by_month_usd": [[float(v) for v in row] for row in monthly],
+                       "by_industry_usd": {r["industry"]: [float(v) for v in by_ind[:, i]]
+                                           for r, i in zip(rows[:top], order[:top])}},
         "limits": list(LIMITS) + ([JPN_PROXY_NOTE] if country == "JPN" else []),
     }
