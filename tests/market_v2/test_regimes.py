@@ -85,7 +85,7 @@ def test_zero_persistence_paths_do_not_depend_on_the_regime_draw(net):
 def test_regime_uniforms_are_uniform_and_independent_of_chunking():
     keys = np.floor(np.random.default_rng(0).random((20000, 1)) * 2.0**53).astype(np.uint64)
     u = uniform(keys, 2, 7)[:, 0]
-    assert 0 <= u.min() and u.max() < 1
+    assert u.min() >= 0 and u.max() < 1
     hist = np.histogram(u, bins=10, range=(0, 1))[0]
     assert hist.min() > 1800 and hist.max() < 2200
     assert np.array_equal(uniform(keys[:5], 2, 7), uniform(keys, 2, 7)[:5])

@@ -209,7 +209,6 @@ def _dest_table(job: JobV2, dest: np.ndarray, start: int):
     import pandas as pd
 
     m = job.prep.market
-    n, H, C, R = dest.shape
     idx = np.indices(dest.shape).reshape(4, -1)
     base = m.dest0[m.headline][idx[2], idx[3]]
     v = dest.reshape(-1)

@@ -76,7 +76,8 @@ def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
             own = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(r.name.encode())))
             u = np.random.default_rng(own).random(BLOCK)[:n]
         if r.dist == "normal":  # low/high: the 2.5 % and 97.5 % quantiles
-            out[r.name] = (r.low + r.high) / 2 + (r.high - r.low) / 3.92 * ndtri(np.maximum(u, 1e-16))
+            z = ndtri(np.maximum(u, 1e-16))
+            out[r.name] = (r.low + r.high) / 2 + (r.high - r.low) / 3.92 * z
         elif r.dist == "loguniform":
             out[r.name] = np.exp(np.log(r.low) + u * (np.log(r.high) - np.log(r.low)))
         else:
