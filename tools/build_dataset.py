@@ -41,6 +41,9 @@ from pathlib import Path
 import pandas as pd
 import pycountry
 
+from countries import iso3
+import mcs2026_merge
+from editions import latest_edition
 from build_usgs import (
     FORM_BY_COUNTRY,
     IMPORT_SOURCE_GAPS,
@@ -224,44 +227,6 @@ HS_CAVEATS = {  # HS codes broader or narrower than the commodity
 }
 BACI_AREAS = {"S19": "TWN"}
 """BACI's "Other Asia, nes" (numeric 490, ISO-like S19) is Taiwan in UN trade statistics."""
-
-USGS_ALIASES = {  # USGS labels that pycountry's lookup does not resolve
-    "Burma": "MMR", "Congo (Kinshasa)": "COD", "Congo (Brazzaville)": "COG",
-    "Korea, Republic of": "KOR", "Korea, North": "PRK", "Russia": "RUS", "Laos": "LAO",
-    "Turkey": "TUR", "Iran": "IRN", "Vietnam": "VNM", "Bolivia": "BOL", "Taiwan": "TWN",
-    "Tanzania": "TZA", "Côte d’Ivoire": "CIV", "Cote d'Ivoire": "CIV",
-}
-
-
-def _lookup(label: str) -> str | None:
-    if label in USGS_ALIASES:
-        return USGS_ALIASES[label]
-    country = pycountry.countries.get(name=label) or pycountry.countries.get(
-        common_name=label) or pycountry.countries.get(official_name=label)
-    return country.alpha_3 if country else None
-
-
-def iso3(name: str) -> tuple[str, bool]:
-    """ISO3 code of a USGS country label, and whether USGS marked it estimated ('e')."""
-    label = re.sub(r"\d+$", "", " ".join(name.split())).strip()
-    low = label.lower()
-    if low.startswith("world total"):
-        return "WORLD", False
-    if low.startswith("other countries") or low == "other":
-        return "OTHER", False
-    code = _lookup(label)
-    if code is None and "(" in label:  # "Brazil (beneficiated)": a basis note on the label
-        code = _lookup(label.split("(")[0].strip())
-    if code is None and "," in label:  # "Argentina, crude ore"
-        code = _lookup(label.split(",")[0].strip())
-    if code is None and label.endswith("e"):
-        code = _lookup(label[:-1])  # "Russiae": "Russia" + the USGS estimate marker
-        if code is not None:
-            return code, True
-    if code is None:
-        raise ValueError(f"unknown country label {name!r}")
-    return code, False
-
 
 def number(text: str) -> float | None:
     """A USGS cell as a number; None for W (withheld), NA, XX and blanks (see parse_cell)."""
@@ -520,24 +485,6 @@ def mcs2025_trade(path: Path) -> tuple[list[dict], list[dict]]:
             shares.append(dict(importer="USA", period=r["year"], exporter=r["country"],
                                share=v / 100, basis="quantity", **base))
     return rel, shares
-
-
-def latest_edition(old: list[dict], new: list[dict], key: list[str]) -> list[dict]:
-    """Rows of the newer edition replace the older edition's rows of the same
-    (commodity, stage, year); a replaced value that differs stays as history in the note
-    ("superseded: MCS 2024 ...")."""
-    groups = {(r["commodity"], r["stage"], r["year"]) for r in new}
-    kept = [r for r in old if (r["commodity"], r["stage"], r["year"]) not in groups]
-    was = {tuple(r[k] for k in key): r for r in old
-           if (r["commodity"], r["stage"], r["year"]) in groups}
-    out = []
-    for r in new:
-        prev = was.get(tuple(r[k] for k in key))
-        if prev is not None and abs(prev["value"] - r["value"]) > 1e-9:
-            r = dict(r, note=f"{r['note']}; superseded: {prev['source_id']} gave "
-                             f"{prev['value']:,.6g} {prev['unit']}")
-        out.append(r)
-    return kept + out
 
 
 def ree_mcs2025():
@@ -1266,7 +1213,8 @@ def coverage_gaps(out: Path, lists: pd.DataFrame) -> list[dict]:
         parent = t["commodities"].set_index("commodity")["parent"].get(c, "")
         if prod.empty:
             gap("production", 2024, NO_PRODUCTION.get(c) or (
-                REE_SPLIT_GAP if parent == "ree" else "no source transcribed"))
+                REE_SPLIT_GAP if parent == "ree" else "no source transcribed"),
+                each_year=True)
         elif "2024" not in set(prod["year"]):
             gap("production", 2024, "2024 (USGS MCS 2025) not transcribed for this commodity; "
                 "latest year shipped is " + max(prod["year"]))
@@ -1370,6 +1318,8 @@ def main() -> None:
         newer = set(map(tuple, t_prod[["commodity", "stage", "year"]].to_numpy()))
         prod = [p for p in prod if (p["commodity"], p["stage"], p["year"]) not in newer]
         prod += t_prod.to_dict("records")
+    release = mcs2026_merge.load()
+    prod, res, gaps = mcs2026_merge.world(release, prod, res, gaps, unit_of)
     res_covered = {r["commodity"] for r in w_res}
     res += [r for r in t_res.to_dict("records") if r["commodity"] not in res_covered] + w_res
     transcribed = set(t_sources["source_id"])  # raw/mcs2025_*.csv: cited only where used
@@ -1413,11 +1363,18 @@ def main() -> None:
     with_shares = set(shares.loc[shares["importer"] == "USA", "commodity"])
     gaps_df = pd.concat([gaps_df, pd.DataFrame(
         [g for g in fig2_gaps if g["commodity"] not in with_shares])], ignore_index=True)
+    all_prices, price_gaps = mcs2026_merge.prices(
+        release, us_prices(args.shared) + primary_prices(t_prices) + curated.pop(
+            "prices").to_dict("records"))
+    reliance = mcs2026_merge.reliance(release, reliance + curated.pop(
+        "import_reliance").to_dict("records"))
+    lists = mcs2026_merge.critical_list(release, lists)
+    gaps_df = pd.concat([gaps_df, pd.DataFrame(price_gaps)], ignore_index=True)
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
                        ("import_reliance", reliance),
                        ("governance", gov), ("criticality_studies", eu),
                        ("critical_lists", lists),
-                       ("prices", us_prices(args.shared) + primary_prices(t_prices)),
+                       ("prices", all_prices),
                        ("flows", flows),
                        ("import_sources", shares)):
         frame = pd.DataFrame(rows)
@@ -1442,12 +1399,14 @@ def main() -> None:
         commodities.append(dict(commodity=c, name=n, group="rare_earths", unit="t REO",
                                 basis=oxide, parent="ree", hs_codes="280530",
                                 source_id=list_src[c]))
+    commodities += mcs2026_merge.new_commodities()
     write("commodities", commodities, TABLES["commodities"].names)
     cited = set().union(*(set(pd.DataFrame(t).get("source_id", pd.Series(dtype=str)))
                           for t in (prod_df, res, reliance, shares, params, flows,
-                                    us_prices(args.shared) + primary_prices(t_prices))))
+                                    all_prices)))
     t_sources = t_sources[~t_sources["source_id"].isin(transcribed - cited)]
-    all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources],
+    all_sources = pd.concat([pd.DataFrame(sources()), t_sources, crit_sources, param_sources,
+                             pd.DataFrame(mcs2026_merge.sources(release))],
                             ignore_index=True).drop_duplicates("source_id")
     write("sources", all_sources, TABLES["sources"].names)
     units = {c: v[3] for c, v in USGS_WORLD.items()}

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from countries import iso3
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "critmin" / "data" / "tables"
 STAGES_DIR = ROOT / "tools" / "curated" / "stages"
@@ -76,7 +78,6 @@ def host_rows(host: str, shared: Path) -> tuple[dict, list[dict], dict]:
     code, name, basis, types = HOSTS[host]
     path = shared / "usgs-mcs2024" / "world" / f"mcs2024-{code}_world.csv"
     sid = f"{PREFIX}usgs_mcs2024_{code}"
-    from build_dataset import iso3  # the main build's USGS country-label reader
 
     rows = []
     with path.open(encoding="utf-8-sig") as fh:

@@ -48,7 +48,8 @@ def test_nickel_world_reserves_lower_bound_ships_with_qualifier(net):
     r = net.reserves
     world = r[(r["commodity"] == "nickel") & (r["country"] == "WORLD")]
     assert len(world) >= 1
-    assert (world["qualifier"] == ">").all() and (world["value"] == 130_000_000).all()
+    assert (world["qualifier"] == ">").all()
+    assert (world.loc[world["year"] == 2023, "value"] == 130_000_000).all()  # MCS 2024
 
 
 def test_platinum_reserves_say_all_pgm(net):
@@ -101,7 +102,7 @@ def test_parameters_restating_production_take_its_value(net):
     assert par.loc[("antimony", "China_share_mine_2023"), "value"] == pytest.approx(
         sb["CHN"] / sb["WORLD"], abs=1e-4)
     assert par.loc[("cobalt", "DRC_share_world_2024"), "value"] == pytest.approx(
-        220_000 / 290_000, abs=1e-4)
+        226_000 / 302_000, abs=1e-4)  # MCS 2026 revised 2024 (MCS 2025: 220,000 / 290,000)
     assert ("ndfeb_magnet", "China_production_2024") not in par.index
 
 

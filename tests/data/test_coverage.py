@@ -153,10 +153,10 @@ def test_assessment_ranks_listed_minerals_for_both_importers_with_list_membershi
 
 def test_shares_use_the_published_world_total(net):
     """Audit: Mg showed China at 90.9 % (950 of the 1,045 t country sum) where USGS's
-    950/1,000 = 95 %."""
+    950/1,000 = 95 %. MCS 2026 (2025): China 950 kt of a published 1,100 kt world."""
     sh = net.production_shares()
     mg = sh[(sh["commodity"] == "magnesium") & (sh["country"] == "CHN")]
-    assert mg["share"].iloc[0] == pytest.approx(0.95)
+    assert mg["share"].iloc[0] == pytest.approx(950 / 1100)
 
 
 def test_listed_minerals_have_a_2024_price_or_a_gap(net):
@@ -172,12 +172,13 @@ BACI = RAW.parents[1] / "trade-baci"
 
 
 def test_boron_ships_each_countrys_form_with_a_world_gap(net):
-    """MCS 2025 Boron, World Production: 'Production—All forms', Turkey refined borates
-    3,000 kt and China B2O3 equivalent 340 kt in 2024; world total XX."""
+    """MCS 2026 Boron, World Production: 'Production—All forms', Turkey refined borates
+    1,800 kt and China B2O3 equivalent 210 kt in 2024 (revised; MCS 2025 had 3,000 and
+    340); world total XX."""
     p = net.production
     b = p[(p["commodity"] == "boron") & (p["year"] == 2024)].set_index("country")
-    assert b.loc["TUR", "value"] == 3_000_000 and "refined borates" in b.loc["TUR", "note"]
-    assert b.loc["CHN", "value"] == 340_000 and "boric oxide" in b.loc["CHN", "note"]
+    assert b.loc["TUR", "value"] == 1_800_000 and "refined borates" in b.loc["TUR", "note"]
+    assert b.loc["CHN", "value"] == 210_000 and "boric oxide" in b.loc["CHN", "note"]
     assert "WORLD" not in b.index
     g = net.gaps
     world = g[(g["commodity"] == "boron") & (g["table"] == "production")
@@ -224,15 +225,20 @@ def test_listed_minerals_without_country_output_say_why(net):
 
 
 def test_list_sources_are_the_official_notices(net):
-    """U.S. 2025 list: Federal Register 2025-19813; EU 2023 list: Regulation (EU) 2024/1252
+    """U.S. 2025 list: the MCS 2026 release's column 'Is critical mineral 2025' where it has
+    the chapter, else Federal Register 2025-19813; EU 2023 list: Regulation (EU) 2024/1252
     Annex II; the EU SR/EI scores remain an unofficial transcription (secondary)."""
     s = net.sources.set_index("source_id")
     cl = net.critical_lists
+    us = cl[cl["list"] == "USGS_2025"]
+    assert (us["source_id"] == "usgs_mcs2026_critical_list").sum() >= 55
     for lst, host in (("USGS_2025", "federalregister.gov/documents/2025/11/07/2025-19813"),
                       ("USGS_2022", "federalregister.gov"), ("EU_2023", "europa.eu")):
-        sid = cl.loc[cl["list"] == lst, "source_id"].unique()
+        sid = set(cl.loc[cl["list"] == lst, "source_id"]) - {"usgs_mcs2026_critical_list"}
         assert len(sid) == 1
-        assert host in s.loc[sid[0], "url"] and str(s.loc[sid[0], "primary"]).lower() == "true"
+        sid = sid.pop()
+        assert host in s.loc[sid, "url"] and str(s.loc[sid, "primary"]).lower() == "true"
+    assert "10.5066/P1WKQ63T" in s.loc["usgs_mcs2026_critical_list", "url"]
     eu = net.criticality_studies["source_id"].unique()
     assert all(str(s.loc[x, "primary"]).lower() == "false" for x in eu)
 

@@ -20,15 +20,18 @@ def test_every_row_points_to_a_known_source(net):
             assert df["source_id"].isin(known).all(), name
 
 
-def test_rare_earth_mine_production_2024_matches_usgs_mcs2025(net):
+def test_rare_earth_mine_production_2024_matches_usgs_mcs2026(net):
+    """MCS 2026 revised 2024 (records 6069-6086 of the release); MCS 2025 had 390,000 t."""
     p = net.production
     ree = p[(p["commodity"] == "ree") & (p["stage"] == "mine") & (p["year"] == 2024)]
     by = ree.set_index("country")["value"]
-    expected = {"WORLD": 390_000, "CHN": 270_000, "USA": 45_000, "MMR": 31_000,
-                "AUS": 13_000, "NGA": 13_000, "THA": 13_000, "IND": 2_900, "RUS": 2_500,
-                "MDG": 2_000, "MYS": 130, "VNM": 300, "BRA": 20, "OTHER": 1_100}
+    expected = {"WORLD": 380_000, "CHN": 270_000, "USA": 45_500, "MMR": 27_000,
+                "AUS": 29_000, "NGA": 1_500, "THA": 2_100, "IND": 2_900, "RUS": 2_600,
+                "MDG": 1_400, "MYS": 140, "VNM": 300, "BRA": 560, "OTHER": 1_000}
     for country, value in expected.items():
         assert by[country] == value, country
+    assert "superseded: usgs_mcs2025_ree gave 390,000" in ree.set_index("country").at[
+        "WORLD", "note"]
     countries = by.drop("WORLD").sum()
     assert abs(countries / by["WORLD"] - 1) < 0.02  # world total is rounded
 
@@ -60,29 +63,34 @@ def _price(net, commodity, year, source_prefix=""):
 
 
 def test_2024_prices_read_from_mcs2025_chapters(net):
-    """MCS 2025 Salient Statistics: borates c.i.f. 560 USD/t; scandium oxide 1.20 USD/g;
-    hafnium 4,600 USD/kg; cesium 1-g ampoule 98.00 USD/g; germanium metal 2,100 USD/kg."""
-    assert _price(net, "boron", 2024, "usgs_mcs2025_boron") == [560]
+    """MCS 2025 Salient Statistics: scandium oxide 1.20 USD/g; cesium 1-g ampoule 98.00
+    USD/g; germanium metal 2,100 USD/kg. Borates and hafnium are MCS 2026 now (revised
+    574 and 4,560), the MCS 2025 values kept in the note."""
+    assert _price(net, "boron", 2024) == [574]
+    pr = net.prices
+    note = pr.loc[(pr["commodity"] == "boron") & (pr["year"] == 2024), "note"].iloc[0]
+    assert "usgs_mcs2025_boron gave 560" in note
     assert _price(net, "scandium", 2024, "usgs_mcs2025_scandium") == [1200]
-    assert _price(net, "hafnium", 2024, "usgs_mcs2025_zirconium") == [4600]
+    assert _price(net, "hafnium", 2024, "usgs_mcs2026_zirconium") == [4560]
     assert _price(net, "cesium", 2024, "usgs_mcs2025_cesium") == [98_000]
     assert _price(net, "rubidium", 2023, "usgs_mcs2025_rubidium") == [121_000]
-    # one value per fact: the chapter reading replaces the quoted copy for germanium 2024
+    # germanium 2023-2024: MCS 2026 values withheld (reserved Ga/Ge episode window)
     assert _price(net, "germanium", 2024) == [1400, 2100]
     assert _price(net, "germanium", 2024, "usgs_mcs2025_germanium") == [1400, 2100]
 
 
-def test_2024_prices_quoted_from_mcs2025_are_flagged_secondary(net):
-    """Bauxite 30, alumina 570, acid fluorspar 470, phosphate rock 100, ilmenite 340,
-    rutile 1,310 USD/t, Y2O3 6 USD/kg (MCS 2025 as quoted, chapters not read)."""
-    expected = {"bauxite": 30, "alumina": 570, "fluorspar": 470, "phosphate": 100,
-                "ilmenite": 340, "rutile": 1310, "y": 6}
-    primary = net.sources.set_index("source_id")["primary"].astype(str).str.lower()
+def test_2024_prices_quoted_from_mcs2025_were_replaced_by_the_release(net):
+    """The copies quoted from a verifier (secondary) gave way to MCS 2026's own series:
+    bauxite 31, alumina 580, acid fluorspar 464, phosphate rock 96, ilmenite 330, rutile
+    1,300 USD/t, Y2O3 6 USD/kg; the quoted values stay in the note where they differ."""
+    expected = {"bauxite": 31, "alumina": 580, "fluorspar": 464, "phosphate": 96,
+                "ilmenite": 330, "rutile": 1300, "y": 6}
+    pr = net.prices
     for c, v in expected.items():
-        assert _price(net, c, 2024, "periodic_atlas_verification_") == [v], c
-        pr = net.prices
-        sid = pr.loc[(pr["commodity"] == c) & (pr["year"] == 2024), "source_id"].iloc[0]
-        assert primary[sid] == "false", c
+        rows = pr[(pr["commodity"] == c) & (pr["year"] == 2024)]
+        assert list(rows["value"]) == [v], c
+        assert rows["source_id"].iloc[0].startswith("usgs_mcs2026_"), c
+    assert not pr["source_id"].str.startswith("periodic_atlas").any()
 
 
 def test_us_trade_from_mcs2025_chapters(net):
@@ -131,10 +139,13 @@ def test_values_quoted_by_a_verifier_are_flagged_secondary(net):
 
 
 def test_reliance_for_zircon_and_phosphate_rock(net):
-    """MCS 2025: zirconium ores and concentrates '<25' (chapter text); phosphate rock 13 %
-    in 2024 (as quoted, secondary)."""
+    """MCS 2026: zirconium ores and concentrates '<25' and phosphate rock 18 % in 2024
+    (MCS 2025, quoted by a verifier, had 13 %: kept in the note)."""
     rel = net.import_reliance.set_index(["importer", "commodity", "year", "measure"])
     zr = rel.loc[("USA", "zirconium", 2024, "net_import_reliance")]
     assert (zr["qualifier"], zr["value"]) == ("<", 0.25)
     ph = rel.loc[("USA", "phosphate", 2024, "net_import_reliance")]
-    assert ph["value"] == 0.13 and ph["source_id"] == "periodic_atlas_verification_p"
+    assert ph["value"] == 0.18 and ph["source_id"] == "usgs_mcs2026_phosphate_rock"
+    assert "gave 0.13" in ph["note"]
+
+

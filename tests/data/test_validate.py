@@ -84,13 +84,13 @@ def test_duplicate_and_unknown_column(user_dir):
 def test_user_rows_override_and_extend(tmp_path):
     rows = ("commodity,stage,country,year,value,unit,estimated,method,source_id,note\n"
             "ree,mine,USA,2024,50000,t REO,true,company report sum,usgs_mcs2025_ree,\n"
-            "ree,mine,USA,2025,52000,t REO,true,company guidance,usgs_mcs2025_ree,\n")
+            "ree,mine,USA,2026,52000,t REO,true,company guidance,usgs_mcs2025_ree,\n")
     (tmp_path / "production.csv").write_text(rows)
     net = critmin.load(tmp_path)
     p = net.production
     usa = p[(p["commodity"] == "ree") & (p["stage"] == "mine")
             & (p["country"] == "USA")].set_index("year")["value"]
-    assert usa[2024] == 50000 and usa[2025] == 52000
+    assert usa[2024] == 50000 and usa[2026] == 52000
     assert len(p) == len(critmin.load().production) + 1
 
 
@@ -138,10 +138,10 @@ def test_one_benchmark_price_per_commodity():
     net = critmin.load()
     p = benchmark_usd_t(net.prices)
     assert p.index.is_unique and set(p.index) == set(net.prices["commodity"])
-    assert p["graphite"] == 1070.0  # USGS MCS 2025, flake, U.S. import unit value 2024
-    assert p["gallium"] == 220_000.0  # low-purity primary, as production counts
+    assert p["graphite"] == 1000.0  # USGS MCS 2026, flake, U.S. import unit value 2025
+    assert p["gallium"] == 580_000.0  # MCS 2026: one 2025 series (import unit value)
     assert build_baseline(net).table.set_index("commodity").at["graphite", "price_usd_t"] \
-        == 1070.0
+        == 1000.0
 
 
 def test_several_latest_prices_without_a_benchmark_grade_is_an_error(tmp_path):
