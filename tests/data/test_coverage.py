@@ -148,7 +148,9 @@ def test_assessment_ranks_listed_minerals_for_both_importers_with_list_membershi
     assert set(_listed(net)) <= set(lists.index)
     rec = a.records()[0]
     assert isinstance(rec["official_lists"], list)
-    assert pd.Series([len(r["official_lists"]) for r in a.records()]).gt(0).mean() > 0.8
+    listed = _listed(net)
+    on_list = [len(r["official_lists"]) > 0 for r in a.records() if r["commodity"] in listed]
+    assert len(on_list) >= 40 and all(on_list)  # MCS 2026 adds unlisted chapters too
 
 
 def test_shares_use_the_published_world_total(net):
