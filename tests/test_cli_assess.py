@@ -17,9 +17,9 @@ def test_assess_json_records_have_the_contract_keys(tmp_path):
     for key in ("commodity", "stage", "hhi", "top_country", "top_share", "china_share"):
         assert all(key in r for r in records)
     ree = next(r for r in records if r["commodity"] == "ree" and r["stage"] == "mine")
-    # shares of the published world total (390,000 t REO in 2024; issue 11 §6)
-    assert ree["top_country"] == "CHN" and 4_900 < ree["hhi"] < 5_100
-    assert ree["countries"]["USA"]["import_reliance"] == 0.8
+    # shares of the published world total (390,000 t REO in 2025, MCS 2026; issue 11 §6)
+    assert ree["top_country"] == "CHN" and 5_000 < ree["hhi"] < 5_100
+    assert ree["countries"]["USA"]["import_reliance"] == 0.67  # MCS 2026, 2025e
     assert {"eu_supply_risk", "us_supply_risk", "eu_rank"} <= set(ree["countries"]["JPN"])
     stages = {r["stage"] for r in records}
     assert {"mine", "refining", "product", "reserves"} <= stages

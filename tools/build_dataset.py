@@ -43,6 +43,7 @@ import pycountry
 
 from countries import iso3
 import mcs2026_merge
+import source_audit
 from editions import latest_edition
 from build_usgs import (
     FORM_BY_COUNTRY,
@@ -1436,6 +1437,12 @@ def main() -> None:
     __import__("build_episodes").build()  # episode tables + their sources/gaps rows
     flag_primary_sources()
     __import__("build_stages").build()  # stages, by-products, Japan (tools/build_stages.py)
+    for name in ("gaps", "sources"):  # rows other builds keep in tools/curated/impact/
+        extra = pd.read_csv(CURATED / "impact" / f"{name}.csv", dtype=str, keep_default_na=False)
+        shipped = pd.read_csv(OUT / f"{name}.csv", dtype=str, keep_default_na=False)
+        write(name, pd.concat([shipped, extra], ignore_index=True).drop_duplicates(
+            list(TABLES[name].key)), TABLES[name].names)
+    source_audit.apply(OUT, {n: t.names for n, t in TABLES.items()})  # kinds; no bad sources
 
 
 def sources():

@@ -139,7 +139,7 @@ def test_sources_flag_primary_and_secondary(net):
     """Audit: iea_gcmo2025_summary cites a social-media copy of an IEA summary."""
     src = net.sources.set_index("source_id")
     assert src["primary"].notna().all()
-    assert not src.loc["iea_gcmo2025_summary", "primary"]
+    assert not src.loc["wna_uranium_mining_2025", "primary"]  # a copy of the WNA table
     assert src.loc["usgs_mcs2024_t5", "primary"]
     assert not src.loc[src["url"].str.contains("github.com"), "primary"].any()
 
@@ -153,7 +153,7 @@ def test_data_sources_cli_shows_the_flag_and_counts():
     assert result.exit_code == 0, result.output
     assert "secondary" in result.output
     tail = " ".join(result.output.split()[-30:])
-    assert " primary, " in tail and " secondary " in tail
+    assert " official, " in tail and " secondary" in tail and "count as primary" in tail
 
 
 def test_magnet_bom_is_in_oxide_terms_with_tb_and_dy_by_grade(net):

@@ -48,17 +48,17 @@ def test_product_inherits_most_concentrated_input_stage(tiny):
 
 
 def test_shipped_rare_earth_mine_hhi_matches_usgs_hand_computation(net):
-    # USGS MCS 2025, World Mine Production 2024, t REO; shares are of the published world
-    # total 390,000 (issue 11: the published total, not the country sum)
-    usgs = {"USA": 45_000, "AUS": 13_000, "BRA": 20, "MMR": 31_000, "CHN": 270_000,
-            "IND": 2_900, "MDG": 2_000, "MYS": 130, "NGA": 13_000, "RUS": 2_500,
-            "THA": 13_000, "VNM": 300}
+    # USGS MCS 2026 data release, World Mine Production 2025e, t REO; shares are of the
+    # published world total 390,000 (issue 11: the published total, not the country sum)
+    usgs = {"USA": 51_000, "AUS": 29_000, "BRA": 2_000, "MMR": 22_000, "CHN": 270_000,
+            "IND": 2_900, "MDG": 2_700, "MYS": 110, "NGA": 1_500, "RUS": 2_600,
+            "THA": 4_800, "VNM": 150}
     total = 390_000
     expected = sum((100 * v / total) ** 2 for v in usgs.values())
     c = concentration(net).set_index(["commodity", "stage"]).loc[("ree", "mine")]
     assert np.isclose(c["hhi"], expected)
     assert np.isclose(c["china_share"], 270_000 / total)
-    assert c["year"] == 2024
+    assert c["year"] == 2025
 
 
 def test_shares_sum_to_one_for_every_stage(net):

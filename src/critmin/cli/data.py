@@ -13,7 +13,7 @@ from rich.table import Table
 
 from critmin.cli.checks import check_output, fail
 from critmin.cli.common import DataPath, console, err, load_net, records
-from critmin.data.schemas import STAGES, TABLES
+from critmin.data.schemas import SOURCE_KINDS, STAGES, TABLES
 
 data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
                        no_args_is_help=True)
@@ -156,26 +156,35 @@ def _summary_view(df: pd.DataFrame) -> Table:
 def data_sources(
     data: DataPath = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+    kind: Annotated[str | None, typer.Option(
+        help="only sources of this kind: official, company, pra, press, academic, "
+             "secondary")] = None,
 ) -> None:
-    """List every source with the number of rows that cite it."""
+    """List every source (or those of one --kind) with the number of rows that cite it."""
     net = load_net(data)
     src = net.sources.assign(rows=net.citations())
+    if kind is not None:
+        if kind not in SOURCE_KINDS:
+            fail(f"data sources: unknown --kind {kind!r}; choose one of: "
+                 f"{', '.join(SOURCE_KINDS)}")
+        src = src[src["kind"].eq(kind)] if "kind" in src else src.iloc[:0]
     if as_json:
         typer.echo(json.dumps(records(src), indent=1))
         return
-    flag = src["primary"].map({True: "primary", False: "secondary"}).fillna("unknown") \
-        if "primary" in src else pd.Series("unknown", index=src.index)
+    flag = src["kind"].fillna("unknown") if "kind" in src else pd.Series(
+        "unknown", index=src.index)
     counts = flag.value_counts()
     view = Table(title="sources")
     for c in ("source_id", "publisher", "title", "table", "year", "url", "kind", "rows"):
         view.add_column(c, overflow="fold")
-    for r, kind in zip(src.itertuples(index=False), flag, strict=True):
+    for r, k in zip(src.itertuples(index=False), flag, strict=True):
         view.add_row(r.source_id, r.publisher, r.title, r.table or "", str(r.year), r.url,
-                     kind if kind == "primary" else f"[yellow]{kind}[/]", str(r.rows))
+                     k if k in ("official", "company", "pra") else f"[yellow]{k}[/]",
+                     str(r.rows))
     console.print(view)
-    console.print(f"{counts.get('primary', 0)} primary, {counts.get('secondary', 0)} secondary "
-                  "(a copy, quotation or summary of the publisher's document)"
-                  + (f", {counts['unknown']} not flagged" if "unknown" in counts else ""))
+    console.print(", ".join(f"{n} {k}" for k, n in counts.items())
+                  + " (official, company and pra count as primary; secondary is a copy, "
+                    "quotation or summary)", highlight=False)
 
 
 @data_app.command("schema")

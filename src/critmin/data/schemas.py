@@ -36,6 +36,8 @@ def _qualifier() -> Column:
                               "the value is a lower/upper bound, '--' zero")
 
 PRICE_UNITS = ("USD/kg", "USD/t")
+SOURCE_KINDS = ("official", "company", "pra", "press", "academic", "secondary")
+"""Kinds of source; official, company and pra count as primary."""
 INTENSITY_UNITS = ("kg/t", "kg/kWh")
 COMMODITY_ID = r"[a-z0-9][a-z0-9_]{0,39}"
 """Pattern of commodity ids (validated on the commodities table)."""
@@ -143,6 +145,10 @@ SOURCES = TableSchema(
                description="true: the publisher's own document (agency, company, price "
                            "reporter); false: a copy, quotation or summary elsewhere"),
         _note(),
+        Column(name="kind", dtype="str", required=False, allowed=SOURCE_KINDS,
+               description="official statistics, company filing or release, pra (price-"
+                           "reporting agency or market-intelligence firm), press, academic, "
+                           "or secondary (a copy, quotation or summary)"),
     ],
 )
 
