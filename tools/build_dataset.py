@@ -44,6 +44,7 @@ import pycountry
 from countries import iso3
 import mcs2026_merge
 import source_audit
+import trade_reliance
 from editions import latest_edition
 from build_usgs import (
     FORM_BY_COUNTRY,
@@ -1140,7 +1141,8 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
      "found (research_b_gaps.md); HS 8112 (Ge) not in the BACI extract", "cepii_baci_v202601"),
     *[("import_reliance", c, "", "JPN", 2024, "Japan's net import reliance not published in "
        "the sources read (research_b_gaps.md; JOGMEC material-flow reports not in the stored "
-       "corpus); critmin ships only a mine-stage 100 % where Japan has no mine output",
+       "corpus); critmin computes it from BACI trade where the extract has the HS code and a "
+       "production table covers the stage (tools/trade_reliance.py)",
        "usgs_mcs2025_ree") for c in ("ree", "cobalt", "nickel", "gallium", "germanium",
                                      "tungsten", "antimony")],
     ("production", "germanium", "refining", "WORLD", 2024, "MCS 2025 (Germanium) prints no "
@@ -1151,6 +1153,11 @@ NOTE_GAPS = [  # open items of the research notes in tools/curated/raw/*gaps.md
     ("production", "nickel", "refining", "WORLD", 2024, "MCS 2025 (Nickel) tabulates mine "
      "output only; refined nickel by country (USGS Minerals Yearbook, INSG) not found in the "
      "sources read", "usgs_mcs2025_nickel"),
+    *[("production", c, "refining", "WORLD", 2024, f"USGS MCS 2026 ({name}) tabulates mine "
+       "output only; no refined-output table by country was read (the IEA GCMO 2025 China "
+       "refining share was only seen in a summary the source audit removed)", sid)
+      for c, name, sid in (("lithium", "Lithium", "usgs_mcs2026_lithium"),
+                           ("graphite", "Graphite (Natural)", "usgs_mcs2026_graphite"))],
     ("production", "cobalt", "refining", "WORLD", 2024, "MCS 2025 cobalt chapter has no "
      "refinery production by country (mcs2025_a_gaps.md)", "usgs_mcs2025_cobalt"),
     ("import_reliance", "indium", "", "USA", 2024, "MCS 2025 gives U.S. indium consumption "
@@ -1340,7 +1347,7 @@ def main() -> None:
         gaps_df = gaps_df[[tuple(map(str, k)) not in have for k in
                            gaps_df[["commodity", "stage", "country", "year"]].to_numpy()]]
     flows = baci_flows(args.shared)
-    jp_shares, jp_reliance = japan_rows(prod_df)
+    jp_shares, _mine_only = japan_rows(prod_df)  # reliance: tools/trade_reliance.py
     gov, eu, lists, crit_sources = criticality_inputs(CURATED / "raw")
     params, param_sources = parameters_from_notes(CURATED / "raw")
     shares = pd.concat([pd.DataFrame(ree_us_import_sources()), pd.DataFrame(t_shares),
@@ -1354,7 +1361,7 @@ def main() -> None:
                      shares[["importer", "commodity", "period"]].itertuples(index=False)]]
     shares = pd.concat([shares, pd.DataFrame(m_shares)], ignore_index=True)
     newer_rel = {(r["commodity"], r["year"], r["measure"]) for r in m_rel}
-    reliance = [r for r in us_reliance(args.shared) + t_rel + jp_reliance
+    reliance = [r for r in us_reliance(args.shared) + t_rel
                 if not (r["importer"] == "USA"
                         and (r["commodity"], r["year"], r["measure"]) in newer_rel)] + m_rel
     have = {r["commodity"] for r in reliance if r["importer"] == "USA"
@@ -1369,6 +1376,11 @@ def main() -> None:
             "prices").to_dict("records"))
     reliance = mcs2026_merge.reliance(release, reliance + curated.pop(
         "import_reliance").to_dict("records"))
+    units = {c: unit_of(c) for c in set(prod_df["commodity"]) if c in USGS_WORLD
+             or c in LIST_COMMODITIES}
+    t_rows, t_gaps = trade_reliance.rows(flows, prod_df, pd.DataFrame(all_prices), units)
+    reliance += t_rows
+    gaps_df = pd.concat([gaps_df, pd.DataFrame(t_gaps)], ignore_index=True)
     lists = mcs2026_merge.critical_list(release, lists)
     gaps_df = pd.concat([gaps_df, pd.DataFrame(price_gaps)], ignore_index=True)
     for name, rows in (("production", prod_df), ("reserves", res), ("gaps", gaps_df),
@@ -1437,8 +1449,9 @@ def main() -> None:
     __import__("build_episodes").build()  # episode tables + their sources/gaps rows
     flag_primary_sources()
     __import__("build_stages").build()  # stages, by-products, Japan (tools/build_stages.py)
-    for name in ("gaps", "sources"):  # rows other builds keep in tools/curated/impact/
-        extra = pd.read_csv(CURATED / "impact" / f"{name}.csv", dtype=str, keep_default_na=False)
+    for name, sub in (("gaps", "impact"), ("sources", "impact"), ("gaps", "audit")):
+        # rows of other builds (impact) and of the source audit (rows removed, and why)
+        extra = pd.read_csv(CURATED / sub / f"{name}.csv", dtype=str, keep_default_na=False)
         shipped = pd.read_csv(OUT / f"{name}.csv", dtype=str, keep_default_na=False)
         write(name, pd.concat([shipped, extra], ignore_index=True).drop_duplicates(
             list(TABLES[name].key)), TABLES[name].names)

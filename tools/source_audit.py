@@ -219,7 +219,8 @@ def apply(out_dir: Path, names: dict[str, list[str]]) -> dict[str, pd.DataFrame]
             if col == "kind":
                 continue
             src.loc[src["source_id"] == sid, col] = value
-    src = pd.concat([src, pd.DataFrame([audit_source()], dtype=str)], ignore_index=True)
+    if not src["source_id"].eq(AUDIT_ID).any():
+        src = pd.concat([src, pd.DataFrame([audit_source()], dtype=str)], ignore_index=True)
     src["kind"] = [kind_of(r) for r in src.to_dict("records")]
     src["primary"] = src["kind"].isin(("official", "company", "pra")).map(
         {True: "true", False: "false"})

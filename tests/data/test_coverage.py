@@ -140,9 +140,11 @@ def test_assessment_ranks_listed_minerals_for_both_importers_with_list_membershi
 
     a = assess(net)
     lists = a.lists.set_index("commodity")
-    for imp in ("USA", "JPN"):
+    # Japan: reliance now comes from trade (BACI HS codes with a production table), not a
+    # mine-stage 100 % for every mineral Japan does not mine (issue 20), so fewer rank
+    for imp, least in (("USA", 30), ("JPN", 12)):
         ranked = lists[f"{imp}_eu_rank"].notna()
-        assert ranked.sum() >= 30, imp
+        assert ranked.sum() >= least, imp
         unranked = lists.loc[~ranked, f"{imp}_unranked"]
         assert (unranked.str.len() > 0).all(), unranked[unranked.str.len() == 0]
     assert set(_listed(net)) <= set(lists.index)

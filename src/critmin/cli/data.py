@@ -187,6 +187,32 @@ def data_sources(
                     "quotation or summary)", highlight=False)
 
 
+@data_app.command("balances")
+def data_balances(
+    data: DataPath = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+) -> None:
+    """Supply vs use per chain step (REE mined -> separated -> NdPr/Dy/Tb -> magnets;
+    lithium, cobalt, graphite, nickel mined -> refined): gap (t) and status ok, explained
+    (cited gap or sourced scrap feed) or fail."""
+    from critmin.metrics.balances import balances
+
+    df = balances(load_net(data))
+    if as_json:
+        typer.echo(json.dumps(records(df), indent=1))
+        return
+    view = Table(title="balances (t; rare earths t REO)")
+    for c in ("chain", "step", "year", "supply_t", "use_t", "gap_t", "status", "explanation"):
+        view.add_column(c, overflow="fold")
+    colour = {"ok": "green", "explained": "yellow", "fail": "red"}
+    for r in df.to_dict("records"):
+        view.add_row(r["chain"], r["step"], "" if pd.isna(r["year"]) else str(int(r["year"])),
+                     *("" if r[k] is None or pd.isna(r[k]) else f"{r[k]:,.0f}"
+                       for k in ("supply_t", "use_t", "gap_t")),
+                     f"[{colour[r['status']]}]{r['status']}[/]", r["explanation"])
+    console.print(view)
+
+
 @data_app.command("schema")
 def data_schema(
     table: Annotated[str | None, typer.Argument(help="table name; all when omitted")] = None,

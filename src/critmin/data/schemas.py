@@ -17,7 +17,8 @@ STAGES = ("mine", "refining", "metal", "product")
 """Supply-chain stages, upstream to downstream: ore/concentrate, separated oxide or
 refined chemical/metal, metal or alloy, derivative product (magnet, cathode, anode, cell)."""
 
-SPECIAL_COUNTRIES = {"WORLD": "World total", "OTHER": "Other countries (rest of world)"}
+SPECIAL_COUNTRIES = {"WORLD": "World total", "OTHER": "Other countries (rest of world)",
+                     "EU": "European Union, 27 member states (trade with non-members only)"}
 """Codes allowed beside ISO 3166-1 alpha-3 in country columns."""
 
 QUANTITY_UNITS = ("t", "t REO", "GWh", "million m3")
