@@ -1,6 +1,6 @@
 """Build the `episode_index` and `episodes` tables from curated transcriptions.
 
-Run from the repository root (alone, or through ``tools/build_dataset.py``):
+Run from the repository root (alone, or through ``tools/build.py``):
 
     python tools/build_episodes.py
 

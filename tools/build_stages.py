@@ -1,6 +1,6 @@
 """Build critmin's stage, by-product and Japan tables from curated transcriptions.
 
-Run from the repository root (after ``tools/build_dataset.py``, which calls it last):
+Run from the repository root (after ``tools/build.py``, which calls it last):
 
     python tools/build_stages.py [--shared ../shared/data]
 

@@ -1,6 +1,6 @@
 """Read the USGS Mineral Commodity Summaries 2024 data release (world and trends files).
 
-Used by ``tools/build_dataset.py``. One parser serves every commodity: a series is a
+Used by ``tools/build.py`` and its modules. One parser serves every commodity: a series is a
 (commodity, file, type filter, stage) and the unit multiplier comes from the file's
 column header (``_kt`` thousand tonnes, ``_kg`` kilograms, ``_t`` tonnes, ``_mcm``
 million cubic metres).

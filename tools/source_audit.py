@@ -1,7 +1,7 @@
 """Source audit: a ``kind`` for every source; no row cites social media, content farms, AI
 summaries or anonymous copies (issue 20).
 
-Run last by the build (``tools/build_dataset.py``) over the written tables:
+Run last by the build (``tools/build.py``) over the written tables:
 
 * ``REPLACED``: sources whose document was a copy and whose figures a primary or reputable
   original (found and read) also gives; the row keeps its values, the source now names the
@@ -14,7 +14,6 @@ Run last by the build (``tools/build_dataset.py``) over the written tables:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -189,7 +188,7 @@ def audit_source() -> dict:
                 title="Source audit of issue 20: rows whose only source was social media, a "
                       "content farm, an AI summary or an anonymous copy",
                 table="tools/source_audit.py (DROPPED)", year=2026,
-                url="docs/data.md#sources-and-kinds", licence="",
+                url="tools/source_audit.py", licence="",
                 note="gaps rows citing this id name the removed value and why", kind="secondary")
 
 

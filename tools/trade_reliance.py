@@ -95,7 +95,7 @@ def rows(flows: pd.DataFrame, prod: pd.DataFrame, prices: pd.DataFrame, units: d
                                  "gives the importer's output; reliance not computed",
                                  source_id=SOURCE))
                 continue
-            p, py, pnote = got
+            p, _year_used, pnote = got
             head = (f"USGS method: (imports - exports) / (production + imports - exports); "
                     f"BACI HS {hs} {year}, {'extra-EU ' if importer == 'EU' else ''}imports "
                     f"{mv / 1e6:,.1f} and exports {xv / 1e6:,.1f} million USD; {pnote}")

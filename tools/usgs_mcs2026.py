@@ -435,7 +435,7 @@ def world_tables(df: pd.DataFrame, units: dict[str, str]):
                 row = dict(commodity=commodity, country=country, year=year,
                            value=round(value * UNIT_FACTOR[r["Unit"].strip()], 6),
                            unit=units[commodity], qualifier=qual,
-                           estimated=est or bound in ("<", ">") and bool(bound),
+                           estimated=est or (bound in ("<", ">") and bool(bound)),
                            method=("published as a lower bound ('>'): the true value is "
                                    "larger" if bound == ">" else "published as an upper bound "
                                    "('<')" if bound == "<" else "USGS estimate" if est else ""),

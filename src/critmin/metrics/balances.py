@@ -70,8 +70,8 @@ def _gap_reason(net: Network, commodity: str, stage: str, table: str = "producti
 
 def _row(step: Step, **kw) -> dict:
     base = dict(chain=step.chain, step=step.step, year=None, supply_t=None, use_t=None,
-                use_low_t=None, use_high_t=None, secondary_t=None, gap_t=None, gap_share=None, status="explained",
-                explanation="", sources="")
+                use_low_t=None, use_high_t=None, secondary_t=None, gap_t=None, gap_share=None,
+                status="explained", explanation="", sources="")
     return {**base, **kw}
 
 
@@ -115,7 +115,6 @@ def _one(net: Network, step: Step) -> dict:
             sources.append(hit["source_id"].iloc[0])
     gap = used - supply
     share = gap / supply if supply else None
-    closed = used - supply - secondary
     low, high = used, used
     if step.bom is not None and (step.use[0], step.bom[1]) in USE_RANGES:
         lo, hi = USE_RANGES[(step.use[0], step.bom[1])]
