@@ -13,7 +13,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from critmin.calibrate.backtest import default_variant
 from critmin.cli import app
+from critmin.market.registry import DEFAULT_MODEL
 from critmin.workflows.forecast import content_hash, crps_quantiles
 from tests.calibrate.conftest import INDEX, write_episodes
 
@@ -46,7 +48,8 @@ def test_a_record_is_dated_hashed_and_listed(frozen):
     _, _, path = frozen
     rec = json.loads(path.read_text())
     assert rec["frozen_on"] == dt.date.today().isoformat() and rec["scenario"] == "T_Sb_now"
-    assert rec["model"] == "v2" and rec["inputs"] == "priors" and rec["months"] == 12
+    assert (rec["model"], rec["inputs"]) == (DEFAULT_MODEL, default_variant(DEFAULT_MODEL))
+    assert rec["months"] == 12
     assert rec["sha256"] == content_hash(rec) and path.name.startswith(rec["frozen_on"])
     kinds = {(s["variable"], s["region"]) for s in rec["series"]}
     assert {("price_ex_china", ""), ("exports_china", ""), ("exports_china_dest", "USA")
