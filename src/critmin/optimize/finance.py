@@ -119,14 +119,17 @@ def multi_record(mi: mp.MultiInstance, sol: mp.MultiSolution) -> dict:
 def optimise(net, scenario, budgets: dict, *, samples: int, seed: int, regions,
              partners=PARTNERS, partner_budgets: dict | None = None,
              cvar_weight: float = 1.0, china: bool = True, step=None,
-             game_samples: int = GAME_SAMPLES) -> tuple:
-    """Simulate v2 paths, build the instance, solve the multi-period program, share its
-    cost; returns (instance, multi-period solution, record)."""
+             game_samples: int = GAME_SAMPLES, paths=None) -> tuple:
+    """Simulate v2 paths (unless ``paths`` of :func:`critmin.market.v2.simulate_paths`
+    are given), build the instance, solve the multi-period program, share its cost;
+    returns (instance, multi-period solution, record)."""
     from critmin.market.v2 import simulate_paths
 
     regions = staged._regions(regions)
     months = 3 * int(scenario.horizon_quarters)
-    paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+    if paths is None:
+        paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+    samples = paths.sizes["sample"]
     if step is not None:
         step("valuing candidates on the paths; solving the multi-period portfolio (HiGHS)")
     inst = staged.build_staged_instance(net, scenario, budgets, samples=samples, seed=seed,

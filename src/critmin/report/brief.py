@@ -50,6 +50,7 @@ class Brief:
     monthly: object = None  # xarray Dataset: monthly v2 paths of the run's first samples
     impact: dict = field(default_factory=dict)  # country -> `critmin impact` result
     impact_rank: dict = field(default_factory=dict)  # country -> impact-based ranking
+    club: dict | None = None  # `critmin club` record for the brief's club comparison
 
 
 def names_of(net) -> dict:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from critmin import __version__
 from critmin.report import figures as F
+from critmin.report import sections_finance as FIN
 from critmin.report import sections_v2 as V2
 from critmin.report.brief import (
     DEFAULT_BUDGETS,
@@ -343,6 +344,10 @@ def _portfolio_section(b: Brief, figs: list) -> str:
             f"Budgets over the horizon: {_e(budgets)}.")
     if not p:
         return head + "</p>" + "".join(f"<p class=warn>{_e(w)}</p>" for w in b.warnings)
+    if "multi_period" in p:
+        head += (" Decisions are taken now or a year later, once the first year's losses "
+                 "are seen (a multi-stage programme over loss-tercile branches); projects "
+                 "are valued on the price paths over their life.")
     head += (f" It used {p['samples']:,} simulated scenarios; {p['candidates']} candidate "
              f"projects, {p['candidates_online_in_horizon']} producing within the horizon.</p>")
     proj = sorted(p["selected_projects"], key=lambda r: -r["output_t"])
@@ -378,15 +383,18 @@ def _portfolio_section(b: Brief, figs: list) -> str:
                f"{_e(_binding(p['binding_constraints']))}; fiscal cost "
                f"{_e(usd(p['fiscal_cost_usd']))}.</p>")
     body += "".join(figs[:1])
+    body += FIN.render(b, figs[1:])
     body += _rules_table(b)
     return head + body
 
 
 def _instrument(r: dict) -> str:
-    """The instrument, or why none costs anything: a project whose viability gap is
-    closed by the scenario's prices needs no public money (expected cost zero)."""
+    """The instrument; a zero cost is shown only with its reason (valued on the paths:
+    bankable at P10 and no contingent payout)."""
+    if "npv_usd" in r:
+        return FIN._instrument_cell(r)
     if r["cost_usd"] < 5e4:
-        return "none needed: viable at the scenario's prices"
+        return "none needed: viable at the scenario's prices (v1, one price)"
     return label(r["instrument"])
 
 
@@ -605,6 +613,9 @@ def _figures(b: Brief, store: ResultsStore) -> dict:
     if b.frontier is not None and b.portfolio:
         out["portfolio"].append(F.frontier_chart(b.frontier,
                                                  sum(b.portfolio["budgets_usd"].values())))
+    fans = FIN.npv_fans(b.portfolio or {})
+    if fans is not None and out["portfolio"]:
+        out["portfolio"].append(fans)
     return out
 
 

@@ -12,6 +12,8 @@ from critmin.calibrate.sensitivity import top_drivers
 from critmin.market.registry import DEFAULT_MODEL
 from critmin.metrics.assessment import assess
 from critmin.metrics.summary import commodity_summary
+from critmin.optimize.coalitions import GAME_SAMPLES
+from critmin.optimize.finance import optimise
 from critmin.optimize.instance import build_instance
 from critmin.optimize.portfolio import InfeasibleError, solve
 from critmin.optimize.report import frontier, portfolio_record, save
@@ -31,9 +33,13 @@ from critmin.simulate.runner import simulate
 from critmin.store.results import ResultsStore
 from critmin.workflows.criticality import shipped_ranking
 from critmin.workflows.impact import run_impact
+from critmin.workflows.club import club
 
 PORTFOLIO_SAMPLES = 256
 """Simulated scenarios the optimiser uses in the brief (the first of the run's draws)."""
+CLUB_SAMPLES = 64
+"""Samples of each of the club's four runs in the brief."""
+CLUB_PARTNERS = ("USA", "JPN", "AUS", "KOR", "EU")
 FRONTIER_FACTORS = (0.0, 0.5, 1.0, 2.0)
 """Budget multiples of the frontier."""
 IMPACT_SAMPLES = 64
@@ -126,9 +132,18 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     record = front = None
     warnings = _scenario_warnings(net, scenario, store.commodities_of(run_id))
     say(f"optimising the portfolio on {min(samples, portfolio_samples):,} scenarios")
+    club_rec = None
     try:
-        inst = build_instance(net, store, run_id, budgets, samples=portfolio_samples)
-        record = portfolio_record(inst, solve(inst))
+        if monthly is not None:  # v2: valued on the paths, multi-period, cost sharing
+            inst, _sol, record = optimise(
+                net, scenario, budgets, samples=portfolio_samples, seed=seed,
+                regions=("USA", "JPN"), step=say,
+                paths=monthly.isel(sample=slice(0, portfolio_samples)),
+                game_samples=min(portfolio_samples, GAME_SAMPLES))
+            club_rec = _club(net, scenario, record, seed, say, warnings)
+        else:
+            inst = build_instance(net, store, run_id, budgets, samples=portfolio_samples)
+            record = portfolio_record(inst, solve(inst))
         record["optimisation_id"] = save(store, inst, record)  # `critmin runs show ID`
         say(f"budget–risk frontier ({len(frontier_factors)} budgets)")
         front = frontier(inst, frontier_factors)
@@ -156,5 +171,23 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
                  assessment=a, summary=summary, sim=sim, loss_usd=loss, portfolio=record,
                  frontier=front, drivers=drivers, names=names_of(net), warnings=warnings,
                  drivers_samples=drivers_samples, model=model, monthly=monthly,
-                 impact=impact, impact_rank=ranks)
+                 impact=impact, impact_rank=ranks, club=club_rec)
+
+
+def _club(net, scenario, record: dict, seed: int, say, warnings: list) -> dict | None:
+    """The partners' club for the commodity the portfolio's stockpiles spend most on
+    (else the first selected project's), at ``CLUB_SAMPLES`` samples."""
+    stocks = pd.DataFrame(record.get("stockpiles", []))
+    if len(stocks):
+        c = stocks.groupby("commodity")["cost_usd"].sum().idxmax()
+    elif record.get("selected_projects"):
+        c = record["selected_projects"][0]["commodity"]
+    else:
+        return None
+    say(f"fair-markets club for {c} ({CLUB_SAMPLES} samples, 4 runs)")
+    try:
+        return club(net, CLUB_PARTNERS, c, scenario=scenario, samples=CLUB_SAMPLES, seed=seed)
+    except ValueError as exc:
+        warnings.append(f"club not simulated: {exc}")
+        return None
 
