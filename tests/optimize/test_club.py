@@ -34,3 +34,14 @@ def test_bad_partner_is_one_clear_error(net):
     sc = get_scenario("CN_2025_10_full_controls", net)
     with pytest.raises(ValueError, match="FRA"):
         club(net, ["USA", "FRA"], "ndfeb_magnet", scenario=sc, samples=2)
+
+
+def test_cli_bad_commodity_and_partner_are_one_line_errors():
+    from tests.cli.test_errors import one_line_error
+    from tests.test_cli import run
+
+    out = run("club", "--commodity", "unobtainium")
+    assert "--commodity unobtainium: unknown" in one_line_error(out)
+    out = run("club", "--commodity", "ndfeb_magnet", "--partners", "USA,XYZ",
+              "--samples", "2")
+    assert "XYZ" in one_line_error(out)

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from critmin.cli.common import DataPath, console, err, load_net, load_scenario
+from critmin.cli.checks import fail
+from critmin.cli.common import DataPath, console, load_net, load_scenario
 
 
 def register(app: typer.Typer) -> None:
@@ -46,16 +47,14 @@ def club_cmd(
     sc = load_scenario(scenario, net, check="club")
     known = set(net.commodities["commodity"])
     if commodity not in known:
-        err.print(f"club: --commodity {commodity}: unknown; use a commodity id of the "
-                  "commodities table (e.g. ndpr, ndfeb_magnet, gallium)")
-        raise typer.Exit(2)
+        fail(f"club: --commodity {commodity}: unknown; use a commodity id of the "
+             "commodities table (e.g. ndpr, ndfeb_magnet, gallium)")
     try:
         rec = club(net, partners.split(","), commodity, scenario=sc,
                    floor_usd_t=None if floor_usd_kg is None else floor_usd_kg * 1000,
                    tariff=tariff, samples=samples, seed=seed)
     except ValueError as exc:
-        err.print(f"club: {exc}")
-        raise typer.Exit(2) from exc
+        fail(f"club: {exc}")
     if as_json:
         typer.echo(json.dumps(rec, indent=1, default=str))
         return

@@ -47,20 +47,22 @@ def valuation_table(p: dict) -> str:
             return ""
         v = r["instrument_valuation"]
         when = "now" if r["period"] == 0 else f"in a year ({pct(r['probability'])} of paths)"
+        parts = [(k, v[f]) for k, f in (("payouts", "expected_payout_usd"),
+                                         ("receipts", "expected_receipts_usd"),
+                                         ("expected loss", "expected_loss_usd"),
+                                         ("top-up grant", "topup_grant_usd")) if v[f] > 0]
         rows.append([r["name"], when, _instrument_cell(r),
-                     f"{usd_m(r['npv_usd']['p5'])} / {usd_m(r['npv_usd']['p50'])} / "
-                     f"{usd_m(r['npv_usd']['p95'])}",
-                     f"{pct(r['irr']['p5'], digits=1)} / {pct(r['irr']['p50'], digits=1)}"
-                     f" / {pct(r['irr']['p95'], digits=1)}",
-                     usd_m(v["expected_payout_usd"]), usd_m(v["expected_receipts_usd"]),
-                     usd_m(v["expected_loss_usd"]), usd_m(v["topup_grant_usd"]),
+                     f"{usd_m(r['npv_usd']['p5'], 0)} / {usd_m(r['npv_usd']['p50'], 0)} / "
+                     f"{usd_m(r['npv_usd']['p95'], 0)}",
+                     f"{pct(r['irr']['p5'])} / {pct(r['irr']['p50'])} / "
+                     f"{pct(r['irr']['p95'])}",
+                     "; ".join(f"{k} {usd(x)}" for k, x in parts) or "none",
                      usd_m(r["fiscal_cost_usd"])])
     if not rows:
         return ""
     return ("<h3>Projects valued on the price paths</h3>" + table(
         ["project", "commit", "instrument", "NPV P5 / P50 / P95", "IRR P5 / P50 / P95",
-         "expected payouts", "expected receipts", "expected loss", "top-up grant",
-         "fiscal cost"], rows, {3, 4, 5, 6, 7, 8, 9})
+         "instrument's valuation (expected PV)", "fiscal cost"], rows, {3, 4, 6})
         + "<p class=note>NPV and IRR without support, on the scenario's monthly price "
           "paths, then reverting to the pre-shock price, with China's price response to "
           "new capacity (docs/optimisation.md, Valuation). Fiscal cost: expected present "
