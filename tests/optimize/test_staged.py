@@ -51,8 +51,8 @@ def projects(rows) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-GRAPHITE = [("g_refinery_usa", "graphite", "refining", "USA", 60_000.0, 1_200.0, 5e7),
-            ("g_mine_usa", "graphite", "mine", "USA", 60_000.0, 1_200.0, 5e7)]
+GRAPHITE = [("g_refinery_usa", "graphite", "refining", "USA", 60_000.0, 1_100.0, 5e7),
+            ("g_mine_usa", "graphite", "mine", "USA", 60_000.0, 1_100.0, 5e7)]
 OTHERS = [("ga_plant_kaz", "gallium", "refining", "KAZ", 20.0, 900_000.0, 2e8),
           ("g_refinery_jpn", "graphite", "refining", "JPN", 30_000.0, 2_500.0, 2e8)]
 

@@ -31,9 +31,9 @@ from critmin.simulate.paths import latent_priors
 from critmin.simulate.report import simulation_report
 from critmin.simulate.runner import simulate
 from critmin.store.results import ResultsStore
+from critmin.workflows.club import club
 from critmin.workflows.criticality import shipped_ranking
 from critmin.workflows.impact import run_impact
-from critmin.workflows.club import club
 
 PORTFOLIO_SAMPLES = 256
 """Simulated scenarios the optimiser uses in the brief (the first of the run's draws)."""
