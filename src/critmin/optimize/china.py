@@ -11,17 +11,16 @@ Every prior is the range of sourced episodes (module constants name each row):
 
 * reversion ``kappa`` (1/yr), the annual log price declines after the peaks:
   NdPr 2011-2012 yearend 195 -> 77.5 USD/kg, 0.92; Dy 1,410 -> 615, 0.83 (USGS MCS
-  2016, ``ep_usgs_mcs2016_ree``); NdPr 2023-2024 average 80 -> 56, 0.36 (USGS MCS 2024
-  and 2025, ``usgs_mcs2024_raree_salient``, ``usgs_mcs2025_ree``); lithium carbonate
-  2023-2024 46,000 -> 14,000 USD/t, 1.19 (``usgs_mcs2024_lithi_salient``,
-  ``t001_mineral_commodity_summaries_2025_lithium``). Prior U(0.36, 1.19).
+  2016, ``ep_usgs_mcs2016_ree``); NdPr oxide 2023-2024 average 75 -> 55, 0.31 (USGS MCS
+  2026, ``usgs_mcs2026_rare_earths``); lithium carbonate 2023-2024 39,000 -> 11,800
+  USD/t, 1.20 (``usgs_mcs2026_lithium``). Prior U(0.31, 1.20).
 * suppression ``depth`` (log), the declines while ex-China capacity came online:
   REE 2013-2015 (Molycorp's Mountain Pass restart, Lynas' Malaysian plant): Nd oxide
   yearend 67.5 -> 39.5 USD/kg, 0.54 (USGS MCS 2016); NdPr 2023-2024 (MP Stage II
-  separation, Lynas Kalgoorlie) 80 -> 56, 0.36; lithium 2023-2024 (Australian, African
-  and South American expansions) 46,000 -> 14,000, 1.19 (sources as above). Part of
+  separation, Lynas Kalgoorlie) 75 -> 55, 0.31; lithium 2023-2024 (Australian, African
+  and South American expansions) 39,000 -> 11,800, 1.20 (sources as above). Part of
   each decline is demand, so the upper end overstates China's own push. Prior
-  U(0.36, 1.19).
+  U(0.31, 1.20).
 * duration ``years``: 2013-2015 (3 years, to Molycorp's exit), 2023-2024 (2 years,
   NdPr and lithium). Prior U(2, 3).
 * ``p_suppress``: a suppression followed ex-China capacity in all 3 sourced episodes;
@@ -41,11 +40,10 @@ EPISODES = {  # (commodity, years, from, to, unit, source_id) behind the priors
                      "ep_usgs_mcs2016_ree"),
     "ndpr_2013_2015": ("ndpr", "2013-2015 yearend", 67.5, 39.5, "USD/kg",
                        "ep_usgs_mcs2016_ree"),
-    "ndpr_2023_2024": ("ndpr", "2023-2024 average", 80.0, 56.0, "USD/kg",
-                       "usgs_mcs2024_raree_salient; usgs_mcs2025_ree"),
-    "lithium_2023_2024": ("lithium", "2023-2024 average", 46000.0, 14000.0, "USD/t",
-                          "usgs_mcs2024_lithi_salient; "
-                          "t001_mineral_commodity_summaries_2025_lithium"),
+    "ndpr_2023_2024": ("ndpr", "2023-2024 average", 75.0, 55.0, "USD/kg",
+                       "usgs_mcs2026_rare_earths"),
+    "lithium_2023_2024": ("lithium", "2023-2024 average", 39000.0, 11800.0, "USD/t",
+                          "usgs_mcs2026_lithium"),
 }
 
 
