@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from critmin.api.auth import create_token
 
 from .test_processes import start_server
@@ -25,10 +27,11 @@ ST = Path(sys.executable).with_name("st")
 EXAMPLES = os.environ.get("CRITMIN_SCHEMATHESIS_EXAMPLES", "2")
 
 
-def test_schemathesis_all_checks_pass(tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--private"]], ids=["default", "private"])
+def test_schemathesis_all_checks_pass(tmp_path, mode):
     db = tmp_path / "st.db"
     token = create_token(db, "schemathesis")
-    proc, url = start_server(db, "--workers", "1", "--quota", "2", "--queue", "2")
+    proc, url = start_server(db, "--workers", "1", "--quota", "2", "--queue", "2", *mode)
     try:
         r = subprocess.run(
             [str(ST), "--config-file", str(HERE / "schemathesis.toml"), "run",

@@ -20,7 +20,6 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
 
 from critmin.data.schemas import STAGES
 from critmin.market.registry import DEFAULT_MODEL
@@ -28,7 +27,6 @@ from critmin.model.network import Network
 from critmin.store.version import data_version
 
 WEB = Path(str(resources.files("critmin.web") / "static"))
-PAGES = ("country", "compare", "sankey")
 ISO3 = r"^[A-Za-z]{3}$"
 COMMODITY = r"^[a-z0-9_]{1,40}$"
 PRESET_ID = r"^[A-Za-z0-9_:.-]{1,64}$"
@@ -364,7 +362,8 @@ def _drivers_bounded(net: Network, scenario_id: str) -> dict:
 
 def dashboard_router(net: Network | Callable[[], Network],
                      may_compute: Callable[[Request], bool] | None = None) -> APIRouter:
-    """Routes under /api/dashboard (cached per data version) and the extra dashboard pages.
+    """Routes under /api/dashboard (cached per data version; the pages are served by
+    :mod:`critmin.api.routes.pages`, open in every mode).
     ``net`` is a network or a function giving the current one (the server's, which follows
     data reloads). ``may_compute(request)``: whether a request may start an expensive
     computation (top drivers) not computed yet (None: any may)."""
@@ -456,11 +455,6 @@ def dashboard_router(net: Network | Callable[[], Network],
         return cache.get(("schema",), lambda: {
             "schema": Scenario.model_json_schema(),
             "commodities": sorted(cache.net.commodities["commodity"])})
-
-    for page in PAGES:
-        def serve(page=page):
-            return FileResponse(WEB / f"{page}.html", media_type="text/html")
-        router.add_api_route(f"/{page}", serve, methods=["GET"], include_in_schema=False)
 
     cache.start(("overview",), lambda: overview(cache.net))  # warm: computing starts now
     return router

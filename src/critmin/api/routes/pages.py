@@ -10,7 +10,9 @@ from fastapi.staticfiles import StaticFiles
 WEB = Path(str(resources.files("critmin.web") / "static"))
 API_STATIC = Path(str(resources.files("critmin.api") / "static"))
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-PAGES = ("index", "scenario", "portfolio", "sources")
+PAGES = ("index", "scenario", "portfolio", "sources", "country", "compare", "sankey")
+"""HTML pages; they hold no data (their scripts fetch it, with the token when one is kept),
+so they stay open under ``--private``."""
 DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin API</title>
 <link rel="stylesheet" href="/api-static/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/api-static/swagger-ui-bundle.js"></script>
@@ -18,7 +20,7 @@ DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin A
 
 
 def pages_router() -> APIRouter:
-    """``/``, ``/scenario``, ``/portfolio``, ``/sources``, ``/static/plotly.min.js`` and
+    """The pages (``/``, ``/scenario``, ``/country``, ...), ``/static/plotly.min.js`` and
     ``/docs`` (where the Swagger UI files are bundled)."""
     r = APIRouter(include_in_schema=False)
 

@@ -4,6 +4,7 @@ optimisation, and downloads of a run as CSV, Parquet or Excel (the same tables a
 
 import json
 import threading
+import weakref
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -129,7 +130,9 @@ def runs_router(svc: Service) -> APIRouter:
         done = slots.take(svc.client_key(request))
         kind = "portfolio" if run.get("kind") == "optimisation" else table
         name = f"{run['run_id']}-{kind}.{format}"
-        return StreamingResponse(stream(store, run, table, format, done),
+        body = stream(store, run, table, format, done)
+        weakref.finalize(body, done)  # freed even if the stream never starts
+        return StreamingResponse(body,
                                  media_type=MEDIA[format],
                                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
