@@ -1,4 +1,6 @@
-"""End-to-end: the installed `critmin` command, run as a real process."""
+"""End-to-end: the `critmin` command. `run` invokes it in this process (a fresh
+interpreter per call adds ~2.5 s of imports and tests nothing more); `run_process` starts
+the real `python -m critmin.cli` where the process itself is under test."""
 
 from __future__ import annotations
 
@@ -7,17 +9,32 @@ import re
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pandas as pd
+from typer.testing import CliRunner
 
+from critmin.cli import app
 from critmin.data.io import shipped_dir
 
 CLI = [sys.executable, "-m", "critmin.cli"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    """`critmin ARGS` in this process, returned as a finished process would be: an uncaught
+    exception becomes exit status 1 with its traceback on stderr, as the real command's."""
+    result = CliRunner().invoke(app, list(args), prog_name="critmin")
+    stderr, code = result.stderr, result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+        code = 1
+    return subprocess.CompletedProcess(["critmin", *args], code, result.stdout, stderr)
+
+
+def run_process(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m critmin.cli ARGS` as a real process."""
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def test_list_commodities_json():
@@ -60,6 +77,7 @@ def test_summary_and_sources_json():
 def test_module_entry_point_has_every_command():
     """`python -m critmin.cli` runs the same app as the `critmin` script: the commands
     registered by the command modules (calibrate, backtest, sensitivity) included."""
-    for command in ("backtest", "calibrate", "sensitivity", "report", "serve"):
-        out = run(command, "--help")
-        assert out.returncode == 0, (command, out.stderr)
+    out = run_process("--help")
+    assert out.returncode == 0, out.stderr
+    for command in ("backtest", "calibrate", "sensitivity", "report", "serve", "simulate"):
+        assert re.search(rf"^\W*{command}\b", out.stdout, flags=re.M), command

@@ -6,31 +6,14 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
-import shutil
-import subprocess
 import unicodedata
-from pathlib import Path
 
 import pytest
 
-from tests.test_cli import CLI, run
+from tests.conftest import HAS_CHROMIUM
+from tests.test_cli import run
 
-HAS_CHROMIUM = Path("/usr/bin/chromium").exists() or shutil.which("chromium") is not None
-
-
-@pytest.fixture(scope="module")
-def brief(tmp_path_factory) -> dict:
-    """One run of the report (HTML + PDF) shared by the tests of this module."""
-    tmp = tmp_path_factory.mktemp("brief")
-    out = tmp / "brief.html"
-    args = ["report", "-o", str(out), "--samples", "256", "--portfolio-samples", "64",
-            "--drivers-samples", "8", "--db", str(tmp / "r.duckdb")]
-    if HAS_CHROMIUM:
-        args.append("--pdf")
-    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr
-    return {"dir": tmp, "html": out.read_text(encoding="utf-8"), "stderr": done.stderr,
-            "pdf": tmp / "brief.pdf"}
+pytestmark = pytest.mark.xdist_group("brief")  # shares the session `brief` (conftest)
 
 
 def visible_text(doc: str) -> str:

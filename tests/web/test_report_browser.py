@@ -1,11 +1,10 @@
-"""The HTML brief from ``critmin report`` (few samples) in Chromium at 1366x768: the same
-checks as every dashboard page (conftest.audit), and its map draws every country."""
+"""The HTML brief from ``critmin report`` (the suite's shared run, tests/conftest.py) in
+Chromium at 1366x768: the same checks as every dashboard page (conftest.audit), and its map
+draws every country."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -17,27 +16,18 @@ FEATURES = {f["id"] for f in json.loads((WEB / "world-110m.geojson").read_text()
             } - {"ATA"}
 
 
-@pytest.fixture(scope="module")
-def brief(tmp_path_factory):
-    out = tmp_path_factory.mktemp("brief")
-    html = out / "brief.html"
-    run = subprocess.run([sys.executable, "-m", "critmin.cli", "report", "-o", str(html),
-                          "--samples", "64", "--portfolio-samples", "16",
-                          "--db", str(out / "r.duckdb")],
-                         capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    return html
+pytestmark = pytest.mark.xdist_group("brief")  # shares the session `brief` (conftest)
 
 
 def test_report_reads_well_in_a_browser(brief, page):
-    page.goto(brief.as_uri())
+    page.goto(brief["path"].as_uri())
     page.wait_for_load_state("load")
     page.wait_for_timeout(1500)
     audit(page, "report")
 
 
 def test_report_map_draws_every_country(brief, page):
-    page.goto(brief.as_uri())
+    page.goto(brief["path"].as_uri())
     page.wait_for_load_state("load")
     page.wait_for_timeout(1500)
     maps = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')]

@@ -22,6 +22,7 @@ from critmin.data.validate import (
     check_rows,
     check_totals,
 )
+from critmin.store.export import MARK, unmark_cell
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -68,8 +69,18 @@ def read_raw(path: Path) -> pd.DataFrame:
     except Exception as exc:  # unreadable file: report it in the standard form
         raise DataValidationError([Problem(str(path), 0, "-", f"cannot read file: {exc}")]) from exc
     df.columns = [str(c).strip() for c in df.columns]
+    df = _unmark(df)
     df["_file"] = str(path)
     df["_row"] = range(2, len(df) + 2)
+    return df
+
+
+def _unmark(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo the spreadsheet-safety mark of critmin's own exports (``'--`` -> ``--``,
+    store.export), so an exported table validates and loads as it was."""
+    marked = [c for c in df.columns if df[c].str.startswith(MARK).any()]
+    for c in marked:
+        df[c] = df[c].map(unmark_cell)
     return df
 
 

@@ -4,7 +4,13 @@ A text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return
 as a formula by Excel, LibreOffice and Google Sheets; a commodity id such as
 ``=cmd|' /C calc'!A0`` would run when the file is opened. Such cells get a leading
 apostrophe, which spreadsheets show as text and do not evaluate (the OWASP "CSV
-injection" advice). Numbers stay numbers: only text cells and column names change.
+injection" advice); the full-width forms (``＝ ＋ － ＠``, which an East Asian input method
+or Excel's own conversion turns into the ASCII ones) are treated alike. Numbers stay
+numbers: only text cells and column names change.
+
+The mark is undone on read (:func:`unmark_cell`, used by ``critmin.data.io``), so an
+export is a valid user table again: the USGS qualifier ``--`` leaves as ``'--`` and
+comes back as ``--``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+MARK = "'"
+"""Leading apostrophe that makes a formula-starting cell text (and is removed on read)."""
 CSV_EOL = "\r\n"
 """RFC 4180 line end; with it a cell holding a lone CR is quoted too (with "\n" pandas would
 leave it bare, and a spreadsheet would start a new row, and maybe a formula, there)."""
@@ -32,7 +40,15 @@ class ExportTooLarge(ValueError):
 def neutralise_cell(value):
     """``value`` made inert for spreadsheets: text starting a formula gets a leading '."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+        return MARK + value
+    return value
+
+
+def unmark_cell(value):
+    """Inverse of :func:`neutralise_cell`: ``'=x`` -> ``=x``; other values unchanged."""
+    if isinstance(value, str) and value.startswith(MARK) and \
+            value[1:].startswith(FORMULA_START):
+        return value[1:]
     return value
 
 
