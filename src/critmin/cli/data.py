@@ -70,10 +70,10 @@ def data_list(
     except FilterError as exc:
         fail(f"data list: {exc}")
     if fmt is not None:
-        from critmin.store.export import safe_frame, write_export
+        from critmin.store.export import CSV_EOL, safe_frame, write_export
 
         if output is None:
-            typer.echo(safe_frame(df).to_csv(index=False), nl=False)
+            typer.echo(safe_frame(df).to_csv(index=False, lineterminator=CSV_EOL), nl=False)
             return
         write_export(df, output, fmt)
         err.print(f"{len(df):,} rows written to {output}", highlight=False)
