@@ -1,11 +1,12 @@
 """Shared fixtures: the shipped network, writable copies of shipped tables, a real
 `critmin serve` process on 127.0.0.1 with a fresh store and a write token, and the one
-decision brief the report tests share. Also the suite's run settings: a capped Hypothesis
-profile, and the grouping that lets pytest-xdist (`-n 2`, pyproject) build each module's
-fixtures once."""
+decision brief the report tests share (built once per run, also across pytest-xdist
+workers). Also the suite's capped Hypothesis profile."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import socket
@@ -29,15 +30,6 @@ settings.register_profile("thorough", max_examples=1000, deadline=None, print_bl
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HAS_CHROMIUM = Path("/usr/bin/chromium").exists() or shutil.which("chromium") is not None
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    """One xdist group per test file (`--dist loadgroup`): a file's module fixtures are
-    built once, on one worker. Tests that share a session fixture name a common group."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")
@@ -99,15 +91,25 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def brief(tmp_path_factory) -> dict:
     """One `critmin report` run (HTML, and the PDF where Chromium is installed) for every
-    test of the brief; the tests that use it share the xdist group "brief"."""
-    tmp = tmp_path_factory.mktemp("brief")
-    out = tmp / "brief.html"
-    args = ["report", "-o", str(out), "--samples", "256", "--portfolio-samples", "64",
-            "--drivers-samples", "8", "--db", str(tmp / "r.duckdb")]
-    if HAS_CHROMIUM:
-        args.append("--pdf")
-    done = subprocess.run([sys.executable, "-m", "critmin.cli", *args], capture_output=True,
-                          text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return {"dir": tmp, "html": out.read_text(encoding="utf-8"), "stderr": done.stderr,
-            "stdout": done.stdout, "pdf": tmp / "brief.pdf", "path": out}
+    test of the brief. Under pytest-xdist the workers share it: the first to ask builds it
+    under a file lock, the others wait and read it."""
+    base = tmp_path_factory.getbasetemp()
+    tmp = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "brief"
+    tmp.mkdir(exist_ok=True)
+    with open(tmp / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (tmp / "run.json").exists():
+            out = tmp / "brief.html"
+            args = ["report", "-o", str(out), "--samples", "256", "--portfolio-samples",
+                    "64", "--drivers-samples", "8", "--db", str(tmp / "r.duckdb")]
+            if HAS_CHROMIUM:
+                args.append("--pdf")
+            done = subprocess.run([sys.executable, "-m", "critmin.cli", *args],
+                                  capture_output=True, text=True, timeout=900)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            (tmp / "run.json").write_text(json.dumps({"stdout": done.stdout,
+                                                      "stderr": done.stderr}))
+    run = json.loads((tmp / "run.json").read_text())
+    return {"dir": tmp, "html": (tmp / "brief.html").read_text(encoding="utf-8"),
+            "stderr": run["stderr"], "stdout": run["stdout"], "pdf": tmp / "brief.pdf",
+            "path": tmp / "brief.html"}

@@ -13,8 +13,6 @@ import pytest
 from tests.conftest import HAS_CHROMIUM
 from tests.test_cli import run
 
-pytestmark = pytest.mark.xdist_group("brief")  # shares the session `brief` (conftest)
-
 
 def visible_text(doc: str) -> str:
     doc = re.sub(r"<script.*?</script>|<style.*?</style>", " ", doc, flags=re.S)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import subprocess
 import sys
 
@@ -45,6 +46,8 @@ NUMBERS = st.one_of(
 
 
 def expected_ok(text: str, lo: float, hi: float) -> bool:
+    if "," in text and not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", text):
+        return False  # a decimal comma ("1,5") is refused, not read as 15
     try:
         v = float(text.replace(",", ""))
     except ValueError:

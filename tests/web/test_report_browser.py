@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from critmin.api.dashboard import WEB
 from tests.web.conftest import audit
 
@@ -16,7 +14,6 @@ FEATURES = {f["id"] for f in json.loads((WEB / "world-110m.geojson").read_text()
             } - {"ATA"}
 
 
-pytestmark = pytest.mark.xdist_group("brief")  # shares the session `brief` (conftest)
 
 
 def test_report_reads_well_in_a_browser(brief, page):

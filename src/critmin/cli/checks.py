@@ -51,6 +51,25 @@ def check_output(path: Path | None, what: str) -> None:
         fail(f"{what}: directory {parent} is not writable")
 
 
+def output_format(path: Path | None, chosen: str | None, allowed: tuple[str, ...],
+                  what: str) -> str | None:
+    """The format to write: ``chosen`` (a flag), else ``path``'s suffix. Fails when the
+    suffix names another format than the flag, or no format ``what`` can write (HTML in
+    ``brief.docx`` would open as a broken document)."""
+    if path is None:
+        return chosen
+    suffix = path.suffix.lower().lstrip(".")
+    if chosen is None:
+        if suffix not in allowed:
+            fail(f"{what}: -o {path}: cannot write .{suffix or '(no suffix)'}; "
+                 f"use {' or '.join('.' + a for a in allowed)}")
+        return suffix
+    if suffix != chosen:
+        fail(f"{what}: -o {path}: the suffix does not match --{chosen}; "
+             f"name it {path.with_suffix('.' + chosen).name}")
+    return chosen
+
+
 def unsimulated(net, sc) -> list[str]:
     """Commodities a scenario names (listed or controlled) that have no market data
     (world output and price), so the simulation leaves them out."""

@@ -11,9 +11,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from critmin.cli.checks import check_output, fail
+from critmin.cli.checks import check_output, fail, output_format
 from critmin.cli.common import DataPath, console, err, load_net, records
 from critmin.data.schemas import SOURCE_KINDS, STAGES, TABLES
+from critmin.store.export import write_text
 
 data_app = typer.Typer(help="Inspect and validate the supply-chain dataset.",
                        no_args_is_help=True)
@@ -58,17 +59,29 @@ def data_list(
 
     if table not in TABLES:
         fail(f"data list: unknown table {table!r}; choose one of: {', '.join(TABLES)}")
-    formats = [f for f, on in (("csv", csv), ("xlsx", xlsx), ("parquet", parquet)) if on]
-    if len(formats) + as_json > 1:
+    formats = [f for f, on in (("json", as_json), ("csv", csv), ("xlsx", xlsx),
+                                ("parquet", parquet)) if on]
+    if len(formats) > 1:
         fail("data list: choose one of --json, --csv, --xlsx, --parquet")
-    fmt = formats[0] if formats else None
+    fmt = output_format(output, formats[0] if formats else None,
+                        ("csv", "xlsx", "parquet", "json"), "data list")
     if fmt in ("xlsx", "parquet") and output is None:
         output = Path(f"{table}.{fmt}")
     check_output(output, "data list")
+    net = load_net(data)
     try:
-        df = filter_rows(load_net(data).tables[table], table, commodity, country)
+        df = filter_rows(net.tables[table], table, commodity, country,
+                         commodities=net.tables["commodities"])
     except FilterError as exc:
         fail(f"data list: {exc}")
+    if fmt == "json":
+        text = json.dumps(records(df), indent=1)
+        if output is None:
+            typer.echo(text)
+            return
+        write_text(output, text + "\n")
+        err.print(f"{len(df):,} rows written to {output}", highlight=False)
+        return
     if fmt is not None:
         from critmin.store.export import CSV_EOL, safe_frame, write_export
 

@@ -57,6 +57,10 @@ def report_cmd(
     from critmin.report.pdf import PdfError, find_browser, html_to_pdf
     from critmin.workflows.brief import prepare
 
+    if output.suffix.lower() not in (".html", ".htm", ".pdf"):
+        fail(f"report: -o {output}: the brief is written as .html or .pdf, not "
+             f"{output.suffix or 'a file without suffix'}; name it "
+             f"{output.with_suffix('.html').name}")
     want_pdf = pdf or output.suffix.lower() == ".pdf"
     check_model(model, "report")
     check_output(output, "report")

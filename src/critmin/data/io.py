@@ -84,6 +84,22 @@ def _unmark(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def normalise_raw(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A user table's spellings that mean the shipped value, written as it is: country
+    codes in upper case (``chn`` is ``CHN``), whole numbers without a fraction (``2022.0``
+    is ``2022``), so the row replaces the shipped row with the same key instead of being
+    a second row beside it."""
+    for col in TABLES[name].columns:
+        if col.name not in df:
+            continue
+        if col.country:
+            df[col.name] = df[col.name].astype(str).str.strip().str.upper()
+        elif col.dtype == "int":
+            df[col.name] = df[col.name].astype(str).str.strip().str.replace(
+                r"^([+-]?\d+)\.0*$", r"\1", regex=True)
+    return df
+
+
 def find_table_files(directory: Path) -> dict[str, Path]:
     """Table files in a directory, by table name; two formats of one table is an error."""
     found: dict[str, Path] = {}
@@ -122,7 +138,8 @@ def read_tables(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
         if not directory.is_dir():
             raise DataValidationError([Problem(str(directory), 0, "-", "not a directory")])
         problems = unknown_table_files(directory)
-        user = {name: read_raw(p) for name, p in find_table_files(directory).items()}
+        user = {name: normalise_raw(name, read_raw(p))
+                for name, p in find_table_files(directory).items()}
         for name, df in user.items():
             problems += [Problem(str(df["_file"].iloc[0]) if len(df) else name, 1, c.name,
                                  f"missing column {c.name!r}")

@@ -67,6 +67,11 @@ def _problems(raw: pd.DataFrame, mask: pd.Series, column: str, reasons) -> list[
     ]
 
 
+THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
+"""The one comma a number may hold: thousands grouping (1,234,567.5). Anything else
+(``220,0``) is a decimal comma, refused rather than read as 2,200."""
+
+
 def _is_country(code: str) -> bool:
     return code in SPECIAL_COUNTRIES or pycountry.countries.get(alpha_3=code) is not None
 
@@ -82,10 +87,16 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
         problems += _problems(raw, empty, col.name, reason)
     present = ~empty
     if col.dtype in ("float", "int"):
-        values = pd.to_numeric(text.str.replace(",", "", regex=False).where(present),
+        comma = present & text.str.contains(",", regex=False) & \
+            ~text.str.fullmatch(THOUSANDS)
+        problems += _problems(raw, comma, col.name, "decimal comma or misplaced separator "
+                              + text.map(repr) + ": write numbers with a decimal point and "
+                              "no grouping (e.g. 220.0)")
+        values = pd.to_numeric(text.str.replace(",", "", regex=False).where(present & ~comma),
                                errors="coerce")
-        bad = present & values.isna()
+        bad = present & ~comma & values.isna()
         problems += _problems(raw, bad, col.name, "not a number: " + text.map(repr))
+        bad = bad | comma
         infinite = present & ~bad & ~np.isfinite(values.astype(float))
         problems += _problems(raw, infinite, col.name,
                               "not a finite number: " + text.map(repr))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pycountry
 
+from critmin.data.hints import country_hint
+from critmin.data.schemas import STAGES
 from critmin.metrics.concentration import chokepoints, concentration, reserves_concentration
 from critmin.metrics.rankings import criticality
 from critmin.metrics.trade import import_dependence
@@ -57,10 +60,30 @@ def _clean(v):
     return v
 
 
-def assess(net: Network, importers: tuple[str, ...] = ("USA", "JPN"),
+def _importer_codes(importers: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``"JPN"`` or ``("usa", "JPN")`` as upper-case ISO3 codes; ValueError (with a "did
+    you mean") for anything else, so one code is never read as its letters."""
+    codes = (importers,) if isinstance(importers, str) else tuple(importers)
+    out = []
+    for code in codes:
+        text = str(code).strip().upper()
+        if len(text) != 3 or pycountry.countries.get(alpha_3=text) is None:
+            raise ValueError(f"importer {code!r}: not an ISO 3166 alpha-3 code"
+                             f"{country_hint(code)}")
+        out.append(text)
+    if not out:
+        raise ValueError("importers: give at least one ISO3 code, e.g. ('USA', 'JPN')")
+    return tuple(out)
+
+
+def assess(net: Network, importers: str | tuple[str, ...] = ("USA", "JPN"),
            stage: str | None = None) -> Assessment:
     """Concentration by stage (production and reserves), chokepoints, and per importer the
-    import dependence and both criticality scores with ranks and their drivers."""
+    import dependence and both criticality scores with ranks and their drivers.
+    ``importers``: one ISO3 code or several (any case); ``stage``: one of STAGES."""
+    importers = _importer_codes(importers)
+    if stage is not None and stage not in STAGES:
+        raise ValueError(f"stage {stage!r}: not a stage; use one of {', '.join(STAGES)}")
     stages = pd.concat([concentration(net), reserves_concentration(net)], ignore_index=True)
     if stage is not None:
         stages = stages[stages["stage"].eq(stage)]

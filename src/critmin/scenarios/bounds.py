@@ -24,6 +24,7 @@ import math
 
 import pycountry
 
+from critmin.data.hints import commodity_hint, country_hint
 from critmin.scenarios.spec import Scenario
 
 MAX_ID = 64
@@ -84,7 +85,7 @@ def _codes(sc: Scenario, commodities: set[str]):
     """(path, problem) for unknown commodity and country codes."""
     def com(path, c, allow_all=False):
         if not (c in commodities or (allow_all and c == "ALL")):
-            yield path, f"unknown commodity {c!r}"
+            yield path, f"unknown commodity {c!r}{commodity_hint(c, commodities)}"
 
     for i, c in enumerate(sc.commodities):
         yield from com(f"commodities.{i}", c)
@@ -92,11 +93,12 @@ def _codes(sc: Scenario, commodities: set[str]):
         for j, c in enumerate(ctl.commodities):
             yield from com(f"controls.{i}.commodities.{j}", c)
         if not _is_iso3(ctl.exporter):
-            yield f"controls.{i}.exporter", f"unknown country code {ctl.exporter!r}"
+            yield (f"controls.{i}.exporter",
+                   f"unknown country code {ctl.exporter!r}{country_hint(ctl.exporter)}")
         for j, d in enumerate(ctl.destinations):
             if d != "ALL" and d not in REGION_CODES and not _is_iso3(d):
                 yield (f"controls.{i}.destinations.{j}",
-                       f"unknown destination {d!r} (ISO3, EU, ROW or ALL)")
+                       f"unknown destination {d!r}{country_hint(d) or ' (ISO3, EU, ROW or ALL)'}")
     groups = {"outages": sc.outages, "demand_shocks": sc.demand_shocks, "stocks": sc.stocks,
               "price_floors": sc.price_floors, "tariffs": sc.tariffs, "capacity": sc.capacity}
     for group, items in groups.items():
@@ -105,7 +107,8 @@ def _codes(sc: Scenario, commodities: set[str]):
             for f in COUNTRY_FIELDS & set(type(item).model_fields):
                 code = getattr(item, f)
                 if not _is_iso3(code):
-                    yield f"{group}.{i}.{f}", f"unknown country code {code!r}"
+                    yield f"{group}.{i}.{f}", \
+                        f"unknown country code {code!r}{country_hint(code)}"
             region = getattr(item, "region", None)
             if region is not None and region not in REGION_CODES and not _is_iso3(region):
                 yield f"{group}.{i}.region", f"unknown region {region!r} (ISO3, WORLD, EU, ROW)"

@@ -16,13 +16,34 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from critmin.data.schemas import CONTROL_MEASURES
+from critmin.data.schemas import CONTROL_MEASURES, STAGES
 
 Measure = Literal[CONTROL_MEASURES]
+Stage = Literal[STAGES]
+CODE_FIELDS = ("exporter", "country", "importer", "holder", "region", "destinations")
+"""Fields holding country/region codes: upper-cased on input (``jpn`` is ``JPN``), so a
+spelling cannot give a different answer from the code."""
+
+
+def _upper(value):
+    if isinstance(value, str):
+        return value.strip().upper()
+    if isinstance(value, list):
+        return [_upper(v) for v in value]
+    return value
 
 
 class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upper_codes(cls, data):
+        """Country and region codes in upper case (ISO 3166 codes are case-blind)."""
+        if isinstance(data, dict):
+            data = {k: _upper(v) if k in CODE_FIELDS and k in cls.model_fields else v
+                    for k, v in data.items()}
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -42,7 +63,9 @@ class ExportControl(Spec):
 
     exporter: str = Field(description="ISO3 of the controlling country", pattern=r"^[A-Z]{3}$")
     commodities: list[str] = Field(min_length=1, description="commodity ids")
-    stages: list[str] = Field(default_factory=list, description="stages covered; empty = all")
+    stages: list[Stage] = Field(default_factory=list,
+                                description="stages covered (mine, refining, metal, "
+                                            "product); empty = all")
     measure: Measure
     approval_rate: float | None = Field(
         None, ge=0, le=1, description="announced share of licence applications approved; "
@@ -100,7 +123,7 @@ class Outage(Spec):
 
     country: str = Field(pattern=r"^[A-Z]{3}$")
     commodity: str
-    stage: str | None = None
+    stage: Stage | None = None
     share_lost: float = Field(ge=0, le=1)
     start: dt.date
     end: dt.date | None = None
@@ -170,7 +193,7 @@ class CapacityAddition(Spec):
     name: str
     country: str = Field(pattern=r"^[A-Z]{3}$")
     commodity: str
-    stage: str | None = Field(None, description="stage of the plant; empty = the "
+    stage: Stage | None = Field(None, description="stage of the plant; empty = the "
                                                 "commodity's last stage (model v2)")
     capacity_t: float = Field(gt=0, description="t per year at full output")
     online: dt.date
@@ -240,8 +263,13 @@ def _format(exc: ValidationError, origin: str) -> str:
     lines = []
     for e in exc.errors():
         path = ".".join(str(p) for p in e["loc"]) or "(root)"
-        lines.append(f"{origin}: {path}: {e['msg']}")
+        got = f" (got {e['input']!r})" if e["type"] in NAMED_INPUT else ""
+        lines.append(f"{origin}: {path}: {e['msg']}{got}")
     return "\n".join(lines)
+
+
+NAMED_INPUT = {"literal_error", "string_pattern_mismatch", "enum"}
+"""Pydantic error types whose message does not say which value was refused."""
 
 
 def parse_scenario(data: dict, origin: str = "scenario") -> Scenario:
