@@ -58,3 +58,20 @@ def test_japan_is_a_net_exporter_of_refined_copper(net):
     rows = _trade_rows(net, "JPN")
     cu = rows[(rows["commodity"] == "copper") & (rows["year"] == 2024)]
     assert len(cu) == 1 and cu["qualifier"].iloc[0] == "E"
+
+
+def test_flows_hs_codes_are_their_commodities_codes(net):
+    """Issue 20: niobium, tantalum and strontium had other HS codes in `commodities` than in
+    `flows` (720293 ferroniobium, 810320 tantalum, 283692 strontium carbonate)."""
+    codes = net.commodities.set_index("commodity")["hs_codes"].fillna("").str.split()
+    pairs = net.flows[["commodity", "hs6"]].drop_duplicates()
+    bad = [(c, h) for c, h in pairs.itertuples(index=False) if h not in codes[c]]
+    assert not bad, bad
+
+
+def test_boron_forms_are_not_summed_into_shares(net):
+    """Issue 20: boron countries report different forms (refined borates, ulexite, B2O3
+    equivalent, crude ore) and USGS prints no world total; no share comes from their sum."""
+    s = net.production_shares()
+    assert not (s["commodity"] == "boron").any()
+    assert (s["commodity"] == "cobalt").any()

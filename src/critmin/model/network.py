@@ -118,7 +118,18 @@ def _pick_year(df: pd.DataFrame, year: int | None) -> pd.DataFrame:
     return df[df["year"].eq(latest)]
 
 
+def _mixed_forms(prod: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """True for rows of a (commodity, stage, year) without a WORLD row whose countries report
+    different forms (note 'form: ...', e.g. boron: refined borates, ulexite, B2O3): such
+    tonnages are not additive, so no share is computed from their sum."""
+    form = prod["note"].fillna("").astype(str).str.extract(r"form: ([^;]+)")[0]
+    g = prod.assign(_form=form, _world=prod["country"].eq("WORLD")).groupby(keys)
+    return g["_form"].transform("nunique").gt(1) & ~g["_world"].transform("any")
+
+
 def _tonnage_shares(prod: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if "note" in prod:
+        prod = prod[~_mixed_forms(prod, keys)]
     world = prod[prod["country"].eq("WORLD")].set_index(keys)["value"]
     rows = prod[~prod["country"].eq("WORLD")][[*keys, "country", "value"]]
     rows = rows.groupby([*keys, "country"], as_index=False)["value"].sum()
