@@ -12,6 +12,7 @@ provenance names the sample indices of its kept draws, the bank's seed and prior
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from importlib import resources
@@ -50,10 +51,13 @@ def read_posterior(directory: Path | None = None) -> tuple[pd.DataFrame, dict]:
 def fit_draws(model: str, fit: str = "all", directory: Path | None = None
               ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """(draws x parameters frame, normalised weights) of one fit, or None if absent."""
-    df, info = read_posterior(directory)
-    prov = info.get(model, {}).get(fit, {})
-    if "draw_index" in prov:
-        return fit_frame(prov)
+    _, meta = _paths(directory)
+    if meta.exists():  # a history-matching fit: redrawn once per version of the file
+        got = _index_fit(str(meta), meta.stat().st_mtime_ns, model, fit)
+        if got is not None:
+            wide, w = got
+            return wide.copy(), w.copy()
+    df, _ = read_posterior(directory)
     sel = df[df["model"].eq(model) & df["fit"].eq(fit)]
     if sel.empty:
         return None
@@ -112,6 +116,14 @@ def bank_draws(table: pd.DataFrame, seed: int, samples: int) -> pd.DataFrame:
     """Values of a v2 bank's draws (samples x inputs), as the runs drew them."""
     d = draws(table, seed, 0, samples)
     return pd.DataFrame({n: d[n] for n in table["name"]})
+
+
+@functools.lru_cache(maxsize=8)
+def _index_fit(meta: str, mtime_ns: int, model: str, fit: str):
+    """The redrawn fit of a history-matching provenance, or None (cached by file version)."""
+    info = json.loads(Path(meta).read_text(encoding="utf-8"))
+    prov = info.get(model, {}).get(fit, {})
+    return fit_frame(prov) if "draw_index" in prov else None
 
 
 def fit_frame(prov: dict) -> tuple[pd.DataFrame, np.ndarray]:
