@@ -40,7 +40,7 @@ def main(d: Path) -> None:
     names = _read(d, "Detail_IndustryCodeName_2017")
     use.index, use.columns = use.index.astype(str), use.columns.astype(str)
     make.index, make.columns = make.index.astype(str), make.columns.astype(str)
-    named = dict(zip(names.iloc[:, 0].astype(str), names.iloc[:, 1].astype(str)))
+    named = dict(zip(names.iloc[:, 0].astype(str), names.iloc[:, 1].astype(str), strict=True))
     # the before-redefinitions use table merges a few detail industries (e.g. 331314 into
     # 331313); keep the codes it has as columns (industries) and rows (commodities)
     inds = [c for c in named if c in use.columns]

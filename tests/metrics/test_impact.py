@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from critmin.data.io import shipped_dir
 from critmin.metrics.impact import (
     DEPENDENCE,
+    IOTable,
     Shock,
-    ghosh_inverse,
     gdp_loss,
     industry_flows,
     io_dir,

@@ -265,4 +265,4 @@ def _shares_before(node: np.ndarray, w: np.ndarray, v: np.ndarray) -> np.ndarray
 def quantiles(a: np.ndarray, qs=(0.05, 0.5, 0.95)) -> dict[str, float]:
     """P5/P50/P95 of a sample array, keyed ``p5``, ``p50``, ``p95``."""
     vals = np.quantile(np.asarray(a, float), qs)
-    return {f"p{round(q * 100)}": float(v) for q, v in zip(qs, vals)}
+    return {f"p{round(q * 100)}": float(v) for q, v in zip(qs, vals, strict=True)}

@@ -109,7 +109,7 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
         price = float((loss.price.sum(axis=(1, 2)) + loss.price_final.sum(axis=1)).mean())
         gain = float(loss.gain.sum(axis=(1, 2)).mean())
         prod = _production_usd(net, r.commodity, r.stage, country)
-        own_use = float(sum(u for (c, _), u in zip(keys, use) if c == r.commodity))
+        own_use = float(sum(u for (c, _), u in zip(keys, use, strict=True) if c == r.commodity))
         rows.append({"commodity": r.commodity, "supplier": r.supplier,
                      "scenario": f"{r.supplier} {r.role}",
                      "supplier_share": r.share, "restricted_before": before,
@@ -164,7 +164,7 @@ def compare_usgs(ranked: pd.DataFrame) -> dict:
     u = usgs_ranking()
     u = u[u["commodity"].isin(set(ranked["commodity"]))]
     ours = ranked.set_index("commodity")["rank"]
-    pairs = [(c, int(r), int(ours[c])) for c, r in zip(u["commodity"], u["rank"])]
+    pairs = [(c, int(r), int(ours[c])) for c, r in zip(u["commodity"], u["rank"], strict=True)]
     rho = float(spearmanr([p[1] for p in pairs], [p[2] for p in pairs]).statistic) \
         if len(pairs) >= 3 else float("nan")
     return {"spearman": rho, "n": len(pairs),

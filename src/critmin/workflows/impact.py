@@ -78,7 +78,7 @@ def producer_industry(commodity: str, stage: str, group: str) -> str | None:
 def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple:
     stage_of = {full.nodes[h].commodity: full.nodes[h].stage for h in full.headline}
     where = {(nd.commodity, nd.stage): i for i, nd in enumerate(full.nodes)}
-    groups = dict(zip(net.commodities["commodity"], net.commodities["group"]))
+    groups = dict(zip(net.commodities["commodity"], net.commodities["group"], strict=True))
     rows = mapping[mapping["role"].eq("user") & mapping["commodity"].isin(stage_of)]
     keys: list[tuple[str, str]] = []
     node_ix, ind_ix, share = [], [], []
@@ -181,10 +181,10 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
         "by_industry": rows,
         "by_month": by_month,
         "by_commodity": [{"commodity": c, "stage": s, "use_usd": float(u)}
-                         for (c, s), u in zip(keys, use_c)],
+                         for (c, s), u in zip(keys, use_c, strict=True)],
         "per_sample": {"gdp_loss_usd": [float(v) for v in per_sample],
                        "by_month_usd": [[float(v) for v in row] for row in monthly],
                        "by_industry_usd": {r["industry"]: [float(v) for v in by_ind[:, i]]
-                                           for r, i in zip(rows[:top], order[:top])}},
+                                           for r, i in zip(rows[:top], order[:top], strict=True)}},
         "limits": list(LIMITS) + ([JPN_PROXY_NOTE] if country == "JPN" else []),
     }
