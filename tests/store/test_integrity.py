@@ -30,6 +30,7 @@ def part(i: int) -> pd.DataFrame:
 
 
 def stored(tmp_path, chunks: int = 3) -> ResultsStore:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(tmp_path / "r.db")
     store.begin("run1", Scenario.model_validate(SPEC), {"samples": 4 * chunks}, ["gallium"],
                 chunks)
@@ -114,3 +115,12 @@ def test_store_files_are_owner_only(tmp_path):
     assert mode(store.part_files("run1")[0]) == 0o600
     wal = store.path.with_name(store.path.name + "-wal")
     assert not wal.exists() or mode(wal) == 0o600
+
+
+def test_a_moved_store_still_finds_and_checks_its_parts(tmp_path):
+    import shutil
+
+    stored(tmp_path / "a")
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    store = ResultsStore(tmp_path / "b" / "r.db")
+    assert len(store.samples("run1")) == 12 and store.verify("run1") == []

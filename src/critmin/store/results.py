@@ -262,6 +262,11 @@ class ResultsStore:
                     gone.append(f)
         return gone
 
+    def _part(self, run_id: str, recorded: str) -> Path:
+        """Where a recorded part is now: by name in this store's parts folder (a store
+        moved or copied elsewhere keeps working)."""
+        return self.parts / run_id / Path(recorded).name
+
     def _folder(self, run_id: str) -> Path:
         self.parts.mkdir(exist_ok=True, mode=DIR_MODE)
         folder = self.parts / run_id
@@ -272,9 +277,10 @@ class ResultsStore:
         """Whether the chunk is stored and intact (a changed part is computed again)."""
         row = self._one("SELECT path, sha256 FROM chunks WHERE run_id = ? AND chunk_id = ?",
                         [run_id, chunk_id])
-        if row is None or not Path(row["path"]).exists():
+        if row is None or not self._part(run_id, row["path"]).exists():
             return False
-        return row["sha256"] is None or _verified(Path(row["path"]), row["sha256"])
+        return row["sha256"] is None or _verified(self._part(run_id, row["path"]),
+                                                   row["sha256"])
 
     def write_chunk(self, run_id: str, chunk_id: int, frame, paths: dict | None,
                     balance_error: float) -> None:
@@ -385,8 +391,8 @@ class ResultsStore:
         if rows.empty:
             raise KeyError(f"run {run_id!r} has no stored chunks")
         for r in rows.itertuples():
-            check_part(Path(r.path), r.sha256, run_id)
-        return [Path(p) for p in rows["path"]]
+            check_part(self._part(run_id, r.path), r.sha256, run_id)
+        return [self._part(run_id, p) for p in rows["path"]]
 
     def samples(self, run_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """Per-sample results of a run, ordered by sample."""
@@ -410,7 +416,7 @@ class ResultsStore:
                          "ORDER BY chunk_id", [run_id])
         bad = []
         for r in rows[rows["path"].str.endswith(".parquet")].itertuples():
-            p = Path(r.path)
+            p = self._part(run_id, r.path)
             if not p.exists():
                 bad.append({"chunk_id": r.chunk_id, "path": str(p), "problem": "missing"})
             elif r.sha256 is not None and sha256_of(p) != r.sha256:
