@@ -41,7 +41,8 @@ def test_brief_has_human_values_only(brief):
     body = text[:text.index("Appendix A. Supply by commodity")]
     for code in ("china_share", "_usd", "import_reliance", "licence_required"):
         assert code not in body, code  # field words, not column names
-    assert "E (net exporter)" in text or ">" in text  # qualifiers shown as published
+    # qualifiers shown as published: E for a net exporter, ">" bounds on reliance
+    assert "E (net exporter)" in text and re.search(r">\d+ %", text)
     assert re.search(r"Oct 2025|Jan 2026", brief["html"])  # dates on the time axes
 
 

@@ -160,7 +160,8 @@ def test_server_sigkill_mid_job_then_restart_shows_interrupted_and_resumes(tmp_p
         assert httpx.post(f"{url}/api/jobs/{job_id}/resume", headers=head).status_code == 409
     finally:
         proc.terminate()
-        assert proc.wait(timeout=15) == 0 or proc.returncode is not None
+        # a clean stop: exit 0, or uvicorn's re-raised SIGTERM after its graceful shutdown
+        assert proc.wait(timeout=15) in (0, -signal.SIGTERM), proc.returncode
 
 
 def test_two_clis_and_a_server_write_one_store_at_once(tmp_path):

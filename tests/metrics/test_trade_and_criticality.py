@@ -41,11 +41,27 @@ def test_us_supply_risk_is_product_of_three_factors(tiny):
     assert np.isclose(r["us_supply_risk"], dp * 0.5 * 0.5)
 
 
-def test_more_import_reliance_never_lowers_eu_risk(tiny):
-    low = eu_supply_risk(tiny, "USA").set_index("commodity").at["x", "eu_supply_risk"]
-    tiny.import_reliance.loc[tiny.import_reliance["importer"].eq("USA"), "value"] = 0.9
-    high = eu_supply_risk(tiny, "USA").set_index("commodity").at["x", "eu_supply_risk"]
-    assert high >= low
+def test_import_reliance_moves_eu_risk_from_sourcing_to_global(tiny):
+    """SR = (HHI_global * IR/2 + HHI_sourcing * (1 - IR/2)) * (1 - EoL-RIR) * SI: Japan
+    imports x from China 80 % / Australia 20 %, less concentrated (governance-weighted)
+    than x's most concentrated stage (China 90 % of refining), so more reliance weights
+    the global term and raises SR by exactly (G - S) * dIR / 2 * (1 - EoL) * SI (before:
+    USA, whose sourcing is unknown, where reliance cannot move the score and
+    `high >= low` could not fail)."""
+    def row():
+        return eu_supply_risk(tiny, "JPN").set_index("commodity").loc["x"]
+
+    jpn = tiny.import_reliance["importer"].eq("JPN")
+    tiny.import_reliance.loc[jpn, "value"] = 0.2
+    low = row()
+    tiny.import_reliance.loc[jpn, "value"] = 1.0
+    high = row()
+    g, s = low["hhi_wgi_global"], low["hhi_wgi_sourcing"]
+    assert low["sourcing_basis"] == "imports" and g - s > 0.5
+    scale = (1 - low["eol_rir"]) * low["substitution_index"]
+    assert np.isclose(low["eu_supply_risk"], (g * 0.1 + s * 0.9) * scale)
+    assert np.isclose(high["eu_supply_risk"], (g * 0.5 + s * 0.5) * scale)
+    assert np.isclose(high["eu_supply_risk"] - low["eu_supply_risk"], (g - s) * 0.4 * scale)
 
 
 def test_shipped_rankings_have_drivers_and_sensitivity(net):

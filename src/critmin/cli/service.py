@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -118,8 +119,13 @@ def serve_cmd(
     connections_per_client: Annotated[int, typer.Option(
         min=1, max=100_000, help="open connections per client address (idle ones beyond "
                                  "are closed)")] = 256,
+    open_token: Annotated[bool, typer.Option(
+        "--open-token/--no-open-token",
+        help="on a loopback address, print the dashboard's URL with a fresh token (read, "
+             "write; valid 1 day, replaced at the next start) so it can run jobs")] = True,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /."""
+    """Serve the HTTP API (OpenAPI at /openapi.json) and the dashboard at /; prints the
+    address (on localhost with a session token, as Jupyter does). Ctrl-C stops."""
     from critmin.api.app import create_app
     from critmin.api.server import serve
     from critmin.api.settings import Settings
@@ -138,4 +144,27 @@ def serve_cmd(
         raise typer.Exit(1) from exc
     except (StoreBusy, StoreError, OSError, ValueError) as exc:
         _fail(f"serve: {exc}")
-    serve(app, host, port, settings)
+    typer.echo(_banner(host, port, db, open_token))
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while shutting down
+        serve(app, host, port, settings)
+    typer.echo("critmin serve: stopped")
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SESSION_TOKEN = "serve-session"
+"""Name of the token `serve` makes on localhost; each start replaces the previous one."""
+
+
+def _banner(host: str, port: int, db: Path | None, open_token: bool) -> str:
+    """The address to open. On a loopback address the dashboard URL carries a fresh
+    token after ``#``: a URL fragment never reaches the server, its logs or a Referer; the
+    page stores it and takes it out of the address bar."""
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
+    lines = [f"critmin serving {url} (API reference {url}docs); Ctrl-C stops"]
+    if host in LOOPBACK and open_token:
+        from critmin.api.auth import DEFAULT_SCOPES, create_token
+
+        token = create_token(_store_path(db), SESSION_TOKEN, DEFAULT_SCOPES, 1.0)
+        lines.append(f"dashboard, signed in for this session: {url}#token={token}")
+    return "\n".join(lines)

@@ -65,6 +65,14 @@ function describe(detail) {
   return typeof detail === "string" ? detail : JSON.stringify(detail);
 }
 const token = () => localStorage.getItem("critmin_token") || "";
+// `critmin serve` on localhost prints the dashboard's URL with #token=...: a fragment never
+// reaches the server, its logs or a Referer. Keep the token, clear it from the address bar.
+(function tokenFromFragment() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!m) return;
+  localStorage.setItem("critmin_token", decodeURIComponent(m[1]));
+  history.replaceState(null, "", location.pathname + location.search);
+})();
 const authed = (body) => ({method: "POST", headers: {"Content-Type": "application/json",
   "Authorization": `Bearer ${token()}`}, body: JSON.stringify(body)});
 const query = (name, fallback) => new URLSearchParams(location.search).get(name) || fallback;
