@@ -668,20 +668,3 @@ def greedy(inst: StagedInstance) -> Solution:
 
 def stage_order(stage: str) -> int:
     return STAGES.index(stage) if stage in STAGES else len(STAGES)
-
-
-def optimise_v2(net, scenario, budgets: dict, *, samples: int, seed: int, regions,
-                db=None, cvar_weight: float = 1.0, step=None):
-    """`critmin optimize --model v2`: simulate v2 paths, build and solve; returns the
-    results store (where the optimisation is recorded), the instance and the solution."""
-    from critmin.market.v2 import simulate_paths
-    from critmin.store import ResultsStore
-
-    regions = _regions(regions)  # bad input fails before the simulation
-    months = 3 * int(scenario.horizon_quarters)
-    paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
-    if step is not None:
-        step("building and solving the portfolio (HiGHS)")
-    inst = build_staged_instance(net, scenario, budgets, samples=samples, seed=seed,
-                                 regions=regions, cvar_weight=cvar_weight, paths=paths)
-    return ResultsStore(db), inst, solve(inst)
