@@ -50,11 +50,11 @@ def simulate_cmd(
         "--yes", help="start even when the run is estimated past an hour or half the "
                       "free disk")] = False,
     priors: Annotated[bool, typer.Option(
-        "--priors", help="sample the uncalibrated priors, not the shipped posterior (the "
-                         "default of v1 and v2: it backtests better out of sample)")] = False,
+        "--priors", help="v1: sample the uncalibrated priors, not the shipped posterior "
+                         "(v2 samples its priors by default)")] = False,
     posterior: Annotated[bool, typer.Option(
-        "--posterior", help="sample the shipped posterior (the default; "
-                            "docs/calibration.md)")] = False,
+        "--posterior", help="v2: sample the shipped v2 posterior, not the priors (out of "
+                            "sample it backtests worse: docs/calibration.md)")] = False,
     model: Model = DEFAULT_MODEL,
     data: DataPath = None,
 ) -> None:

@@ -8,7 +8,7 @@ the pre-scenario baseline; exports are t per year.
 ``theta`` maps latent input names (see :func:`latent_priors`) to arrays of shape
 (samples,) that replace the model's own draws, so one call evaluates many parameter
 vectors at once (one particle per sample). Without ``theta`` the samples come from the
-model's default inputs (:data:`DEFAULT_INPUTS`: each its shipped posterior);
+model's default inputs (:data:`DEFAULT_INPUTS`: v1 its shipped posterior, v2 its priors);
 ``priors_only`` True samples the priors, False the shipped posterior (the priors where
 none is shipped).
 
@@ -38,12 +38,12 @@ Z_PREFIX = "demand_lr_z:"
 """Per-commodity standard-normal deviation of the log demand factor (hierarchical)."""
 
 
-DEFAULT_INPUTS = {"v1": "posterior", "v2": "posterior"}
+DEFAULT_INPUTS = {"v1": "posterior", "v2": "priors"}
 """Where each model's latent inputs come from unless a run says otherwise: the variant
 with the lower leave-one-episode-out CRPS in `critmin backtest` (docs/calibration.md,
-1,000 samples): v1's posterior (0.679) beats its priors (0.690); v2.1's history-matched
-posterior (LOO 0.510 and 0.508 with seeds 0 and 1, 90 % coverage 91 %, median P95/P5
-6.6) beats its priors (0.515 and 0.514, 95 %, 9.8)."""
+1,000 samples): v1's posterior (0.679) beats its priors (0.690); v2.1's priors (0.480 on
+the 85 scored observations, 90 % coverage 92 %) beat its history-matched leave-one-out
+posterior (0.486, 81 %; on the earlier 64 observations the posterior won, 0.510 vs 0.515)."""
 
 
 def use_posterior(model: str, priors_only: bool | None) -> bool:

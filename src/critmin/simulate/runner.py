@@ -221,10 +221,10 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
 
 def run_inputs(model: str, priors: bool = False, posterior: bool = False):
     """The shipped posterior a run of ``model`` samples (a
-    :class:`critmin.simulate.paths.PosteriorInputs`), or None for its priors: the model's
-    default (:data:`critmin.simulate.paths.DEFAULT_INPUTS`: both their posterior) unless
-    ``priors`` or ``posterior`` says otherwise; either falls back to the priors where no
-    posterior is shipped."""
+    :class:`critmin.simulate.paths.PosteriorInputs`), or None for its priors: v1 its
+    posterior unless ``priors``, v2 its priors unless ``posterior``
+    (:data:`critmin.simulate.paths.DEFAULT_INPUTS`); either falls back to the priors where
+    no posterior is shipped."""
     from critmin.simulate.paths import posterior_inputs, use_posterior
 
     if priors and posterior:
