@@ -3,6 +3,7 @@ warning) instead. Each test runs the real command line; each failed before the f
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -164,6 +165,8 @@ def test_ctrl_c_in_simulate_stops_cleanly_without_worker_tracebacks(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert "simulate: interrupted" in err
+    listed = run("runs", "list", "--db", str(tmp_path / "r.db"), "--json")
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["interrupted"], listed.stdout
 
 
 def test_second_writer_gets_one_line_naming_the_holder(tmp_path):

@@ -101,7 +101,7 @@ def optimize_cmd(
     if as_json:
         typer.echo(json.dumps(record, indent=1, default=str))
         return
-    view = Table(title=f"portfolio against {sc.id} ({samples:,} scenarios)")
+    view = Table(title=f"portfolio against {sc.id} ({samples:,} scenarios, model {model})")
     for c in ("project", "commodity", "funder", "instrument", "cost USD m", "t in horizon"):
         view.add_column(c)
     for r in record["selected_projects"]:

@@ -42,6 +42,7 @@ def runs_list(
 ) -> None:
     """Stored runs, newest last: id, kind, scenario, status, created."""
     store = open_store(db)
+    store.reap()  # a run whose process died (Ctrl-C, kill) shows as interrupted
     df = store.runs()
     if as_json:
         typer.echo(df.to_json(orient="records", date_format="iso", indent=1))
@@ -70,6 +71,7 @@ def runs_show(
     from critmin.report.fmt import pct, usd, usd_m
 
     store = open_store(db)
+    store.reap()
     run = _run_or_fail(store, run_id)
     rec = run_record(run)
     if run.get("kind") == "optimisation":

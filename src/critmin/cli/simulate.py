@@ -155,7 +155,9 @@ def _print_simulation(report: dict, scenario_id: str, samples: int, seed: int,
         by.setdefault(r["commodity"], {})[r["region"]] = r
     order = sorted(by, key=lambda c: -max(by[c][g]["shortfall"]["mean"] for g in
                                           ("USA", "JPN") if g in by[c]))
-    view = Table(title=f"{scenario_id}: {samples:,} samples, seed {seed}", caption=(
+    model = report.get("model") or (report.get("inputs") or {}).get("model", "?")
+    view = Table(title=f"{scenario_id}: {samples:,} samples, seed {seed}, model {model}",
+                 caption=(
         "median (P5–P95); price ratio: peak ex-China / China price; shortfall: % of "
         "demand unmet; most affected first"),
         title_justify="left", caption_justify="left")
