@@ -50,3 +50,19 @@ def test_decisions_carry_their_period(record):
     assert all(d["period"] in (0, 1) and 0 < d["probability"] <= 1
                for d in record["decisions"])
     assert record["multi_period"]["periods"] == 2
+
+
+def test_brief_tables_show_valuation_sharing_and_no_free_contingent_claim(record):
+    from critmin.report import sections_finance as fin
+    from critmin.report.fmt import usd_m
+
+    html = fin.valuation_table(record) + fin.sharing_table(record)
+    for r in record["selected_projects"]:
+        assert r["name"] in html
+    total = sum(v["shapley_usd"] for v in record["cost_sharing"]["by_partner"].values())
+    assert usd_m(total) in html
+    free = {"instrument": "price_floor", "fiscal_cost_usd": 0.0, "contingent_payout": True}
+    assert "USD 0" not in fin._instrument_cell(free)
+    grant = {"instrument": "grant", "fiscal_cost_usd": 0.0, "contingent_payout": False}
+    assert "bankable at P10" in fin._instrument_cell(grant)
+    assert fin.npv_fans(record) is not None

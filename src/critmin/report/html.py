@@ -345,6 +345,8 @@ def _portfolio_section(b: Brief, figs: list) -> str:
     if not p:
         return head + "</p>" + "".join(f"<p class=warn>{_e(w)}</p>" for w in b.warnings)
     if "multi_period" in p:
+        head = head.replace("two-stage stochastic programme", "multi-stage stochastic "
+                            "programme")
         head += (" Decisions are taken now or a year later, once the first year's losses "
                  "are seen (a multi-stage programme over loss-tercile branches); projects "
                  "are valued on the price paths over their life.")
@@ -357,13 +359,19 @@ def _portfolio_section(b: Brief, figs: list) -> str:
         ["project", "commodity", "instrument", "funder", "expected fiscal cost",
          "output in horizon"], prow, {4, 5}) if prow else
         "<p>No candidate project delivers enough within the horizon for its cost.</p>")
-    stocks = pd.DataFrame(p["stockpiles"])
+    stocks = FIN.stock_view(pd.DataFrame(p["stockpiles"]))
     if len(stocks):
         stocks = stocks.sort_values(["holder", "cost_usd"], ascending=[True, False])
         srow = [[country(r.holder), names.get(r.commodity, r.commodity), tonnes(r.stock_t),
                  usd_m(r.cost_usd)] for r in stocks.itertuples()]
+        multi = "multi_period" in p
         body += "<h3>Stockpiles by holder</h3>" + _table(
-            ["holder", "commodity", "stock", "cost incl. carrying"], srow, {2, 3})
+            ["holder", "commodity", "stock" + (" (expected)" if multi else ""),
+             "cost incl. carrying" + (" (expected)" if multi else "")], srow, {2, 3})
+        if multi:
+            body += ("<p class=note>Bought now or a year later in the branches whose first "
+                     "year showed the larger losses (largest 12; `decisions` in "
+                     "`critmin optimize --json` lists each purchase with its period).</p>")
     before, after = p["risk_before"], p["risk_after"]
     risk_rows = [["expected loss", usd(before["expected_loss_usd"]),
                   usd(after["expected_loss_usd"])],

@@ -4,11 +4,24 @@ the fair-markets club against a stockpile and projects at the same cost."""
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from critmin.report import figures as F
 from critmin.report.fmt import country, label, pct, tonnes, usd, usd_m
 from critmin.report.markup import esc, table
+
+
+def stock_view(stocks: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
+    """Multi-period stockpiles as the brief shows them: per holder and commodity, the
+    expected tonnes and cost over the tree (probability-weighted; 'now' and 'in a year'
+    summed), the largest ``rows`` by cost. Single-period records pass through."""
+    if not len(stocks) or "probability" not in stocks:
+        return stocks
+    s = stocks.assign(stock_t=stocks["stock_t"] * stocks["probability"],
+                      cost_usd=stocks["cost_usd"] * stocks["probability"])
+    out = s.groupby(["holder", "commodity"], as_index=False)[["stock_t", "cost_usd"]].sum()
+    return out.sort_values("cost_usd", ascending=False).head(rows)
 
 
 def npv_fans(p: dict) -> go.Figure | None:
