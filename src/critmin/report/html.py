@@ -369,9 +369,8 @@ def _portfolio_section(b: Brief, figs: list) -> str:
             ["holder", "commodity", "stock" + (" (expected)" if multi else ""),
              "cost incl. carrying" + (" (expected)" if multi else "")], srow, {2, 3})
         if multi:
-            body += ("<p class=note>Bought now or a year later in the branches whose first "
-                     "year showed the larger losses (largest 12; `decisions` in "
-                     "`critmin optimize --json` lists each purchase with its period).</p>")
+            body += ("<p class=note>Largest 6; bought now or a year later where the first "
+                     "year's losses were larger.</p>")
     before, after = p["risk_before"], p["risk_after"]
     risk_rows = [["expected loss", usd(before["expected_loss_usd"]),
                   usd(after["expected_loss_usd"])],

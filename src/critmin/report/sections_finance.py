@@ -12,7 +12,7 @@ from critmin.report.fmt import country, label, pct, tonnes, usd, usd_m
 from critmin.report.markup import esc, table
 
 
-def stock_view(stocks: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
+def stock_view(stocks: pd.DataFrame, rows: int = 6) -> pd.DataFrame:
     """Multi-period stockpiles as the brief shows them: per holder and commodity, the
     expected tonnes and cost over the tree (probability-weighted; 'now' and 'in a year'
     summed), the largest ``rows`` by cost. Single-period records pass through."""
@@ -42,7 +42,7 @@ def npv_fans(p: dict) -> go.Figure | None:
     fig.update_xaxes(title_text="project NPV without support, USD m", tickformat=",.0f")
     fig.update_layout(legend={"orientation": "h", "y": -0.3})
     return F._base(fig, "NPV on the model's price paths over the project life",
-                   160 + 40 * len(rows))
+                   110 + 28 * len(rows))
 
 
 def _instrument_cell(r: dict) -> str:
@@ -76,10 +76,9 @@ def valuation_table(p: dict) -> str:
     return ("<h3>Projects valued on the price paths</h3>" + table(
         ["project", "commit", "instrument", "NPV P5 / P50 / P95", "IRR P5 / P50 / P95",
          "instrument's valuation (expected PV)", "fiscal cost"], rows, {3, 4, 6})
-        + "<p class=note>NPV and IRR without support, on the scenario's monthly price "
-          "paths, then reverting to the pre-shock price, with China's price response to "
-          "new capacity (docs/optimisation.md, Valuation). Fiscal cost: expected present "
-          "value of the government's payouts and capital at risk, receipts not netted.</p>")
+        + "<p class=note>Without support, on the monthly price paths, reverting to the "
+          "pre-shock price, with China's response to new capacity; fiscal cost = expected "
+          "PV of payouts and capital at risk.</p>")
 
 
 def sharing_table(p: dict) -> str:
@@ -99,10 +98,8 @@ def sharing_table(p: dict) -> str:
     return ("<h3>Who pays: cost sharing among partners</h3>" + table(
         ["partner", "budget", "Shapley share", "nucleolus share",
          "expected loss avoided", "USD avoided per USD paid"], rows, {1, 2, 3, 4, 5})
-        + f"<p class=note>The portfolio's fiscal cost ({esc(usd(cs['total_usd']))}) shared "
-          f"in proportion to each partner's Shapley value in the joint-funding game "
-          f"(pooled budgets, {cs['samples']} scenarios; the Shapley split is {core}), "
-          "the nucleolus beside it.</p>")
+        + f"<p class=note>{esc(usd(cs['total_usd']))} shared by Shapley value in the "
+          f"joint-funding game ({cs['samples']} scenarios; {core}).</p>")
 
 
 def club_table(club: dict | None) -> str:
