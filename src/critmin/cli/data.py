@@ -124,11 +124,12 @@ def data_summary(
 
 
 def _compact(value, unit: str) -> str:
-    """1,234,567 t -> '1.2 Mt' (t REO shown as t); shares only -> 'shares'."""
+    """1,234,567 t -> '1.2 Mt', 1.6e9 t -> '1.6 Gt' (t REO shown as t); shares only ->
+    'shares'."""
     if value is None or pd.isna(value):
         return "shares"
     unit = {"t REO": "t", "million m3": "Mm3"}.get(unit, unit)
-    for div, prefix in ((1e6, "M"), (1e3, "k")):
+    for div, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= div and unit == "t":
             return f"{value / div:,.{0 if value >= 10 * div else 1}f} {prefix}t"
     return f"{value:,.0f} {unit}"
