@@ -224,3 +224,17 @@ def test_report_refuses_a_docx_before_any_work(tmp_path):
     assert line.startswith("report: -o ") and ".html or .pdf" in line
     assert "brief.html" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_budgets_are_read_as_people_write_them(tmp_path):
+    """`--budget-usa 500m` is USD 500 million (the dashboard's unit, USD m, read aloud);
+    a word that is no amount is refused naming it."""
+    from critmin.cli.checks import usd_amount
+
+    assert [usd_amount(v) for v in ("500m", "1.2bn", "300k", "2e9",
+                                                  "1,000,000", 7.5)] == \
+        [5e8, 1.2e9, 3e5, 2e9, 1e6, 7.5]
+    out = run("report", "--budget-usa", "500m", "-o", str(tmp_path / "b.docx"))
+    assert out.returncode == 2 and "b.docx" in out.stderr  # parsed; stopped at the suffix
+    bad = run("report", "--budget-usa", "lots", "-o", str(tmp_path / "b.html"))
+    assert bad.returncode == 2 and "'lots' is not an amount in USD" in bad.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import re
 import shutil
 import signal
 import socket
@@ -206,3 +207,18 @@ def quiet_flag_types() -> None:
 
     TyperOption.display_type_rich = display_type_rich
     TyperOption._critmin_quiet = True
+
+
+USD_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+
+
+def usd_amount(value) -> float:
+    """A USD amount as people write it: 500m, 1.2bn, 300k, 2e9, 1,000,000 (USD)."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower().replace(",", "").replace("_", "")
+    m = re.fullmatch(r"(?:usd\s*)?\$?([0-9]*\.?[0-9]+(?:e[+-]?\d+)?)\s*([a-z]*)", text)
+    if not m or m.group(2) not in USD_SCALE:
+        raise typer.BadParameter(f"{value!r} is not an amount in USD; write e.g. 500m, "
+                                 "1.2bn or 500000000")
+    return float(m.group(1)) * USD_SCALE[m.group(2)]

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from critmin.cli.checks import Steps, check_output
+from critmin.cli.checks import Steps, check_output, usd_amount
 from critmin.cli.common import (
     DataPath,
     Db,
@@ -32,10 +32,13 @@ def register(app: typer.Typer) -> None:
 def optimize_cmd(
     scenario: Annotated[str, typer.Option(help="preset id or scenario file")] =
         "CN_2025_10_full_controls",
-    budget_usa: Annotated[float, typer.Option(min=0, help="U.S. budget, USD")] = 1e9,
-    budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
+    budget_usa: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="U.S. budget, USD (e.g. 500m, 1.2bn)")] = 1e9,
+    budget_jpn: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="Japan budget, USD (e.g. 500m, 1.2bn)")] = 1e9,
     budget_vehicle: Annotated[float, typer.Option(
-        min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+        parser=usd_amount, metavar="USD",
+        help="Japan's US$550 bn vehicle, USD (e.g. 500m; U.S.-located projects)")] = 0.0,
     samples: Annotated[int, typer.Option(min=1, help="disruption scenarios sampled")] = 1000,
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1,
                                       help="random seed of the simulation")] = 0,
@@ -50,9 +53,12 @@ def optimize_cmd(
     partners: Annotated[str, typer.Option(
         help="model v2: partners sharing the cost (Shapley, nucleolus; of USA,JPN,AUS,KOR,"
              "EU; empty: no sharing)")] = "USA,JPN,AUS,KOR,EU",
-    budget_aus: Annotated[float, typer.Option(min=0, help="Australia's budget, USD")] = 0.0,
-    budget_kor: Annotated[float, typer.Option(min=0, help="Korea's budget, USD")] = 0.0,
-    budget_eu: Annotated[float, typer.Option(min=0, help="EU's budget, USD")] = 0.0,
+    budget_aus: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="Australia's budget, USD (e.g. 500m, 1.2bn)")] = 0.0,
+    budget_kor: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="Korea's budget, USD (e.g. 500m, 1.2bn)")] = 0.0,
+    budget_eu: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="EU's budget, USD (e.g. 500m, 1.2bn)")] = 0.0,
     china_response: Annotated[bool, typer.Option(
         help="model v2: value projects under China's price response to new capacity")] = True,
     data: DataPath = None,

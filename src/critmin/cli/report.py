@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from critmin.cli.checks import Steps, check_output, fail
+from critmin.cli.checks import Steps, check_output, fail, usd_amount
 from critmin.cli.common import (
     DataPath,
     Db,
@@ -40,10 +40,13 @@ def report_cmd(
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="random seed")] = 0,
     portfolio_samples: Annotated[int, typer.Option(
         min=16, max=20_000, help="simulated scenarios the optimiser uses")] = 256,
-    budget_usa: Annotated[float, typer.Option(min=0, help="U.S. budget, USD")] = 1e9,
-    budget_jpn: Annotated[float, typer.Option(min=0, help="Japan budget, USD")] = 1e9,
+    budget_usa: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="U.S. budget, USD (e.g. 500m, 1.2bn)")] = 1e9,
+    budget_jpn: Annotated[float, typer.Option(
+        parser=usd_amount, metavar="USD", help="Japan budget, USD (e.g. 500m, 1.2bn)")] = 1e9,
     budget_vehicle: Annotated[float, typer.Option(
-        min=0, help="Japan's US$550 bn vehicle, USD (U.S.-located projects)")] = 0.0,
+        parser=usd_amount, metavar="USD",
+        help="Japan's US$550 bn vehicle, USD (e.g. 500m; U.S.-located projects)")] = 0.0,
     model: Model = DEFAULT_MODEL,
     drivers_samples: Annotated[int, typer.Option(
         min=0, max=4096, help="Sobol base samples for the drivers section (0 leaves it "
