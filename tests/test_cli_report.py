@@ -31,6 +31,10 @@ def test_brief_opens_with_summary_and_has_every_section(brief):
     assert "Budgets over the horizon: United States USD 1.00 bn, Japan USD 1.00 bn" in text
     assert re.search(r"cuts the expected U\.S\.\+Japan loss from USD [\d.,]+ [mb]n to USD", text)
     assert re.search(r"\d+ % \(\d+–\d+\)", text)  # P50 with its P5–P95 range
+    # the optimiser's expected loss and the simulation's unmet demand name their samples
+    assert re.search(r"mean over the optimiser's [\d,]+ scenarios; the expected unmet demand "
+                     r"in the summary and section 2 is the mean over the simulation's 256 "
+                     r"samples", text)
     assert brief["stderr"].count("[") >= 5  # a progress line per step
 
 

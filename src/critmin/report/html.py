@@ -388,7 +388,11 @@ def _portfolio_section(b: Brief, figs: list) -> str:
                                                        risk_rows, {1, 2})
              + f"<p class=note>Spend by funder: {_e(spend)}; binding budgets: "
                f"{_e(_binding(p['binding_constraints']))}; fiscal cost "
-               f"{_e(usd(p['fiscal_cost_usd']))}.</p>")
+               f"{_e(usd(p['fiscal_cost_usd']))}. Expected loss here is the mean over the "
+               f"optimiser's {p['samples']:,} scenarios; the expected unmet demand in the "
+               f"summary and section 2 is the mean over the simulation's "
+               f"{b.sim['samples']:,} samples, so the two differ by sampling error and by "
+               f"the optimiser's own loss model (see Methods).</p>")
     body += "".join(figs[:1])
     body += FIN.render(b, figs[1:])
     body += _rules_table(b)
