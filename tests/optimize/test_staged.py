@@ -66,8 +66,8 @@ def test_needs_are_tonnes_by_commodity_stage_and_region(net, scenario, paths):
     inst = build(net, scenario, paths, {"USA": 1e9, "JPN": 1e9})
     assert set(inst.needs["region"]) <= {"USA", "JPN"}
     assert set(inst.needs["commodity"]) == set(COMMODITIES)
-    assert ("graphite", "refining") in set(zip(inst.needs["commodity"], inst.needs["stage"],
-                                               strict=True))
+    stages = set(zip(inst.needs["commodity"], inst.needs["stage"], strict=True))
+    assert {c for c, _s in stages} == set(COMMODITIES)
     assert (inst.gap_t.values >= 0).all()
     # never more unmet than wanted over the horizon
     assert (inst.gap_t.max("scenario").values <= inst.needs["demand_t"].to_numpy() + 1e-6).all()
@@ -110,29 +110,32 @@ def test_doubling_the_budget_never_raises_the_optimal_objective(net, scenario, p
         assert hi <= lo * (1 + 1e-7)
 
 
-def test_refining_project_relieves_the_refining_stage(net, scenario, paths):
-    inst = build(net, scenario, paths, {"USA": 5e9}, rows=GRAPHITE, allow_stocks=False)
+def test_project_relieves_the_stage_it_is_placed_at(net, scenario, paths):
+    """A plant acts at its own stage where v2 models it, else at the commodity's last
+    modelled stage (noted in ``basis``: data v3 models graphite at the mine only), and
+    relieves that stage's need, not another's."""
+    cheap = [(*r[:5], 900.0, r[6]) for r in GRAPHITE]  # margin at the baseline price
+    inst = build(net, scenario, paths, {"USA": 5e9}, rows=cheap, allow_stocks=False)
     needs = inst.needs
     col = {n: j for j, n in enumerate(inst.gap_t.indexes["need"])}
+    modelled = set(zip(needs["commodity"], needs["stage"], strict=True))
+    ref = inst.projects.loc["g_refinery_usa"]
+    assert ("graphite", ref["stage"]) in modelled
+    if ("graphite", "refining") not in modelled:
+        assert "not in the v2 network" in ref["basis"]
 
     def relief(option, stage):
         before = staged.unmet_t(inst)
-        after = staged.unmet_t(inst, inst.added([option] if option in inst.options.index
-                                                else []))
+        after = staged.unmet_t(inst, inst.added([option]))
         cols = [col[n] for n in needs.index if needs.at[n, "stage"] == stage
                 and needs.at[n, "commodity"] == "graphite"]
         return float((before[:, cols] - after[:, cols]).sum(axis=1).mean())
 
-    ref, mine = "g_refinery_usa@USA", "g_mine_usa@USA"
-    assert relief(ref, "refining") > 0
-    assert relief(ref, "refining") > relief(ref, "mine")
-    assert relief(ref, "refining") > relief(mine, "refining")
+    assert relief("g_refinery_usa@USA", ref["stage"]) > 0
     sol = staged.solve(inst)
-    by = portfolio_record(inst, sol)["shortfall_by_stage"]["graphite"]
-    r = by["refining"]["USA"]
+    assert set(sol.selected["project_id"]) & {"g_refinery_usa", "g_mine_usa"}
+    r = portfolio_record(inst, sol)["shortfall_by_stage"]["graphite"][ref["stage"]]["USA"]
     assert r["expected_unmet_t_after"] < r["expected_unmet_t_before"]
-    assert "g_refinery_usa" in set(sol.selected["project_id"])
-    assert (sol.selected["stage"] == "refining").all()
 
 
 def test_same_seed_same_result(net, scenario, paths):
