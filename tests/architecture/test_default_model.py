@@ -28,12 +28,16 @@ def test_every_command_defaults_to_the_one_model(name):
 
 def test_library_entry_points_default_to_the_one_model():
     from critmin.api import dashboard
+    from critmin.calibrate import abc, backtest, sensitivity
+    from critmin.market import posterior
     from critmin.report.brief import Brief
     from critmin.simulate import paths, runner
     from critmin.workflows import brief
 
     for fn in (runner.simulate, runner.run_key, brief.prepare, brief.sensitivity_drivers,
-               paths.simulate_paths, paths.latent_priors):
+               paths.simulate_paths, paths.latent_priors, abc.calibrate,
+               backtest.run_backtest, sensitivity.sobol_indices, sensitivity.top_drivers,
+               posterior.posterior_inputs):
         assert inspect.signature(fn).parameters["model"].default == DEFAULT_MODEL, fn
     assert Brief.__dataclass_fields__["model"].default == DEFAULT_MODEL
     assert dashboard.DRIVER_MODEL == DEFAULT_MODEL
@@ -48,3 +52,21 @@ def test_the_api_sweep_names_no_model_of_its_own():
 
 def test_default_is_registered_and_v2():
     assert DEFAULT_MODEL in MODELS and DEFAULT_MODEL == "v2"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_registered_model_implements_the_contract(name):
+    from critmin.market import registry
+    from critmin.market.contract import MarketModel
+
+    model = registry.get(name)
+    assert isinstance(model, MarketModel) and name == model.NAME
+    for fn in ("prepare", "draws", "chunk", "simulate_paths", "latent_priors"):
+        assert callable(getattr(model, fn))
+
+
+def test_an_unknown_model_is_one_clear_error():
+    from critmin.market import registry
+
+    with pytest.raises(ValueError, match="unknown model 'v9'; choose one of: v1, v2"):
+        registry.get("v9")

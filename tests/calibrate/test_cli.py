@@ -89,8 +89,8 @@ def test_limited_sobol_outputs_equal_the_full_analysis():
 
     net = critmin.load()
     sc = get_scenario("DRC_cobalt_ban_then_quota", net)
-    full = sobol_indices(net, sc, samples=8, seed=3)
-    part = sobol_indices(net, sc, samples=8, seed=3, commodities=["cobalt"],
+    full = sobol_indices(net, sc, samples=8, seed=3, model="v1")
+    part = sobol_indices(net, sc, samples=8, seed=3, model="v1", commodities=["cobalt"],
                          outputs=("shortfall",), regions=("USA",))
     assert not part.empty and set(part["output"]) == {"shortfall"}
     assert set(part["commodity"]) == {"cobalt"} and set(part["region"]) == {"USA"}

@@ -33,6 +33,7 @@ import pandas as pd
 
 from critmin import __version__
 from critmin.calibrate.episodes import Targets, load_targets, model_values
+from critmin.market.registry import DEFAULT_MODEL
 
 FLOOR = 0.01
 FIXED = ("fill_shift_USA", "fill_shift_JPN")
@@ -65,7 +66,8 @@ def log_rel(x: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(np.asarray(x, dtype=float), FLOOR))
 
 
-def calibrated_names(priors: pd.DataFrame, targets: Targets, model: str = "v1") -> list[str]:
+def calibrated_names(priors: pd.DataFrame, targets: Targets,
+                     model: str = DEFAULT_MODEL) -> list[str]:
     """Latent inputs fitted: shared ones (less FIXED) and, for v1, the per-commodity
     deviations of commodities with targets. v2's per-commodity inputs (dozens for these
     episodes) stay at their prior draws: too many for the data and for ABC."""
@@ -158,9 +160,9 @@ def _worker_model(data: str | None, episodes: tuple[str, ...], model: str, seed:
 
 
 def _simulate_part(job: tuple, theta: dict) -> np.ndarray:
-    from critmin.simulate.runner import _tune_malloc
+    from critmin.workers import tune_malloc
 
-    _tune_malloc()
+    tune_malloc()
     return _worker_model(*job).simulate(theta)
 
 
@@ -291,7 +293,7 @@ def _rv(row):
     raise ValueError(f"latent prior {row['name']}: unknown dist {row['dist']!r}")
 
 
-def calibrate(net, *, episodes: list[str] | None = None, model: str = "v1",
+def calibrate(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,
               population: int = 400, generations: int = 8, seed: int = 0,
               executor: cf.Executor | None = None, data: str | None = None,
               min_acceptance_rate: float = 0.01, fit: str = "all",

@@ -21,6 +21,7 @@ from critmin.calibrate import scoring
 from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import BANDS, KINDS, load_targets, model_values
 from critmin.calibrate.posterior import posterior_theta
+from critmin.market.registry import DEFAULT_MODEL
 from critmin.simulate.paths import DEFAULT_INPUTS
 
 VARIANTS = ("priors_v1", "priors", "posterior", "loo")
@@ -64,7 +65,7 @@ def _paths(net, sc, months, samples, seed, model, theta, variables=()):
     return ds, base
 
 
-def run_backtest(net, *, episodes: list[str] | None = None, model: str = "v1",
+def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,
                  samples: int = 1000, seed: int = 0,
                  variants: tuple[str, ...] = VARIANTS, fans: bool = False
                  ) -> tuple[pd.DataFrame, dict]:

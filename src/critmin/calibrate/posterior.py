@@ -12,59 +12,25 @@ provenance names the sample indices of its kept draws, the bank's seed and prior
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from critmin.market.v2.priors import draws
+from critmin.market.posterior import (
+    COLUMNS,
+    ENV,
+    _paths,
+    bank_draws,
+    fit_draws,
+    fit_frame,
+    posterior_dir,
+    read_posterior,
+)
 
-COLUMNS = ["model", "fit", "draw", "weight", "parameter", "value"]
-ENV = "CRITMIN_POSTERIOR_DIR"
-"""Environment variable naming another directory for the posterior files (tests)."""
-
-
-def posterior_dir() -> Path:
-    override = os.environ.get(ENV)
-    if override:
-        return Path(override)
-    return Path(str(resources.files("critmin.data") / "tables"))
-
-
-def _paths(directory: Path | None) -> tuple[Path, Path]:
-    d = directory or posterior_dir()
-    return d / "posterior.csv", d / "posterior_meta.json"
-
-
-def read_posterior(directory: Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """All shipped fits (long table) and their provenance; empty when none."""
-    csv, meta = _paths(directory)
-    df = pd.read_csv(csv) if csv.exists() else pd.DataFrame(columns=COLUMNS)
-    info = json.loads(meta.read_text(encoding="utf-8")) if meta.exists() else {}
-    return df, info
-
-
-def fit_draws(model: str, fit: str = "all", directory: Path | None = None
-              ) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """(draws x parameters frame, normalised weights) of one fit, or None if absent."""
-    _, meta = _paths(directory)
-    if meta.exists():  # a history-matching fit: redrawn once per version of the file
-        got = _index_fit(str(meta), meta.stat().st_mtime_ns, model, fit)
-        if got is not None:
-            wide, w = got
-            return wide.copy(), w.copy()
-    df, _ = read_posterior(directory)
-    sel = df[df["model"].eq(model) & df["fit"].eq(fit)]
-    if sel.empty:
-        return None
-    wide = sel.pivot(index="draw", columns="parameter", values="value").sort_index()
-    w = sel.groupby("draw")["weight"].first().reindex(wide.index).to_numpy(dtype=float)
-    return wide, w / w.sum()
-
+__all__ = ["COLUMNS", "ENV", "bank_draws", "fit_draws", "fit_frame", "posterior_dir",
+           "posterior_theta", "read_posterior", "resample", "write_fits", "write_index_fits"]
 
 def resample(wide: pd.DataFrame, weights: np.ndarray, samples: int, seed: int
              ) -> dict[str, np.ndarray]:
@@ -110,32 +76,6 @@ def write_fits(fits: dict[str, tuple[pd.DataFrame, np.ndarray, dict]], model: st
     tmp = meta.with_name(meta.name + ".tmp")
     tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(meta)
-
-
-def bank_draws(table: pd.DataFrame, seed: int, samples: int) -> pd.DataFrame:
-    """Values of a v2 bank's draws (samples x inputs), as the runs drew them."""
-    d = draws(table, seed, 0, samples)
-    return pd.DataFrame({n: d[n] for n in table["name"]})
-
-
-@functools.lru_cache(maxsize=8)
-def _index_fit(meta: str, mtime_ns: int, model: str, fit: str):
-    """The redrawn fit of a history-matching provenance, or None (cached by file version)."""
-    info = json.loads(Path(meta).read_text(encoding="utf-8"))
-    prov = info.get(model, {}).get(fit, {})
-    return fit_frame(prov) if "draw_index" in prov else None
-
-
-def fit_frame(prov: dict) -> tuple[pd.DataFrame, np.ndarray]:
-    """(draws x inputs, weights) of a history-matching fit: its kept draws redrawn from
-    the bank's prior rows and seed, equal weights, the discrepancy as observation error."""
-    table = pd.DataFrame(prov["prior_rows"])
-    idx = np.asarray(prov["draw_index"], dtype=int)
-    wide = bank_draws(table, int(prov["seed"]), int(prov["bank_samples"])).iloc[idx]
-    wide = wide.reset_index(drop=True)
-    for n, sd in prov["discrepancy"].items():
-        wide[n] = float(sd)
-    return wide, np.full(len(wide), 1.0 / max(len(wide), 1))
 
 
 def write_index_fits(fits: dict[str, dict], model: str, directory: Path | None = None

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from critmin.market.registry import DEFAULT_MODEL
+
 IMPORTERS = ("USA", "JPN", "EU", "KOR", "ROW")
 
 
@@ -63,7 +65,8 @@ def _outputs(ds, commodities=None, outputs=OUTPUTS,
     return out
 
 
-def sobol_indices(net, scenario, *, model: str = "v1", samples: int = 256, seed: int = 0,
+def sobol_indices(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 256,
+                  seed: int = 0,
                   months: int = 24, commodities=None, outputs=OUTPUTS,
                   regions=IMPORTERS) -> pd.DataFrame:
     """Rows: output, commodity, region, input, S1, S1_conf, ST, ST_conf. ``samples`` is
@@ -101,7 +104,8 @@ def sobol_indices(net, scenario, *, model: str = "v1", samples: int = 256, seed:
                                        "S1_conf", "ST", "ST_conf"])
 
 
-def top_drivers(net, scenario, *, model: str = "v1", samples: int = 256, seed: int = 0,
+def top_drivers(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 256,
+                seed: int = 0,
                 k: int = 3, indices: pd.DataFrame | None = None,
                 **limits) -> pd.DataFrame:
     """The ``k`` inputs with the largest total-order index per output, commodity and

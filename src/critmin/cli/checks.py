@@ -12,6 +12,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlparse
 
 import typer
@@ -29,7 +30,7 @@ MAX_DISK_SHARE = 0.5
 """Without ``--yes``, refuse runs estimated past an hour or half the free disk."""
 
 
-def fail(message: str, code: int = 2):
+def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, then exit."""
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -205,8 +206,8 @@ def quiet_flag_types() -> None:
         text = shown(self, ctx)
         return text.replace(" range", "") if isinstance(text, str) else text
 
-    TyperOption.display_type_rich = display_type_rich
-    TyperOption._critmin_quiet = True
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    setattr(TyperOption, "_critmin_quiet", True)  # noqa: B010
 
 
 USD_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}

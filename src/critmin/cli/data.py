@@ -242,16 +242,16 @@ def data_schema(
         view = Table(title=f"{name} — {schema.description} key: {', '.join(schema.key)}")
         for c in ("column", "type", "unit", "required", "allowed / range", "description"):
             view.add_column(c, overflow="fold")
-        for c in schema.columns:
-            rng = ", ".join(c.allowed) if c.allowed else ""
-            if c.minimum is not None or c.maximum is not None:
-                rng = f"[{c.minimum if c.minimum is not None else ''}, " \
-                      f"{c.maximum if c.maximum is not None else ''}]"
-            if c.references:
-                rng = f"-> {c.references[0]}.{c.references[1]}"
-            if c.country:
+        for col in schema.columns:
+            rng = ", ".join(col.allowed) if col.allowed else ""
+            if col.minimum is not None or col.maximum is not None:
+                rng = f"[{col.minimum if col.minimum is not None else ''}, " \
+                      f"{col.maximum if col.maximum is not None else ''}]"
+            if col.references:
+                rng = f"-> {col.references[0]}.{col.references[1]}"
+            if col.country:
                 rng = "ISO3, OTHER, WORLD"
-            view.add_row(c.name, c.dtype, c.unit or "", "yes" if c.required else "", rng,
-                         c.description)
+            view.add_row(col.name, col.dtype, col.unit or "", "yes" if col.required else "",
+                         rng, col.description)
         console.print(view)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,10 +27,11 @@ def scenarios_list(
     from critmin.scenarios import scenario_catalogue
 
     cat = scenario_catalogue(load_net(data))
-    rows = [dict(id=s.id, name=s.name, start=s.start.isoformat(),
-                 horizon_quarters=s.horizon_quarters, commodities=s.commodities,
-                 controls=len(s.controls), outages=len(s.outages), sources=s.sources)
-            for s in cat.values()]
+    rows: list[dict[str, Any]] = [
+        dict(id=s.id, name=s.name, start=s.start.isoformat(),
+             horizon_quarters=s.horizon_quarters, commodities=s.commodities,
+             controls=len(s.controls), outages=len(s.outages), sources=s.sources)
+        for s in cat.values()]
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from critmin.cli.checks import check_scheduler, fail, guard_size, local_executor
@@ -59,11 +69,6 @@ def simulate_cmd(
     data: DataPath = None,
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
-    import os
-    import sys
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from critmin.simulate.report import simulation_report
     from critmin.simulate.runner import close_executor, make_executor, simulate
 
@@ -98,19 +103,18 @@ def simulate_cmd(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
                     chunk_size=chunk_size, executor=executor, store=store,
                     responses=responses, priors=priors, model=model, posterior=posterior,
-                    progress=lambda done, total, t=task: bar.update(t, completed=done,
-                                                                   total=total))
+                    progress=functools.partial(_advance, bar, task))
     except KeyboardInterrupt:
         message = ("simulate: interrupted; finished chunks are stored and the same command "
                    "resumes from them")
-        workers = list((getattr(executor, "_processes", None) or {}).values())
+        procs = list((getattr(executor, "_processes", None) or {}).values())
         if executor is not None:
             # stop at once: chunks are written atomically, so a killed chunk is just redone
-            for proc in workers:
+            for proc in procs:
                 proc.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
             executor = None
-        if workers:
+        if procs:
             # A worker killed while sending its chunk's table leaves the pool's result
             # reader waiting for the rest forever, and the interpreter's exit joins that
             # thread (it hung, or printed a traceback). Stored chunks and the store are
@@ -136,6 +140,10 @@ def simulate_cmd(
     console.print(f"run {report['run_id']} stored in {store.path}", highlight=False)
 
 
+def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:
+    bar.update(task, completed=done, total=total)
+
+
 def _print_simulation(report: dict, scenario_id: str, samples: int, seed: int,
                       rows: int) -> None:
     """One row per commodity, most affected first: peak ex-China/China price ratio and
@@ -150,7 +158,7 @@ def _print_simulation(report: dict, scenario_id: str, samples: int, seed: int,
         return pct(v).removesuffix(" %")
 
     without = {(r["commodity"], r["region"]): r for r in report.get("response_value", [])}
-    by = {}
+    by: dict[str, dict[str, dict]] = {}
     for r in report["results"]:
         by.setdefault(r["commodity"], {})[r["region"]] = r
     order = sorted(by, key=lambda c: -max(by[c][g]["shortfall"]["mean"] for g in

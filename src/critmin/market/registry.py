@@ -7,6 +7,9 @@ dashboard agree on the same scenario."""
 
 from __future__ import annotations
 
+from importlib import import_module
+from types import ModuleType
+
 MODELS = ("v1", "v2")
 """Registered market models, by id."""
 DEFAULT_MODEL = "v2"
@@ -20,3 +23,9 @@ def check_model(model: str) -> str:
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}")
     return model
+
+
+def get(model: str) -> ModuleType:
+    """The model package, which implements :class:`critmin.market.contract.MarketModel`
+    (tested); imported on first use, so naming the default costs no model import."""
+    return import_module(f"critmin.market.{check_model(model)}")

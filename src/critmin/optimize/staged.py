@@ -131,7 +131,7 @@ def run_network(net, scenario, months: int):
     """The v2 network whose commodities the paths of ``scenario`` carry (all of the run,
     also those v2 leaves at baseline because no shock reaches them) and its (H, N, R)
     demand factors on final use."""
-    from critmin.market.v2 import prepare
+    from critmin.market.v2.paths import prepare
     from critmin.market.v2.policy import compile_v2
 
     prep = prepare(net, scenario, months)

@@ -5,7 +5,6 @@ summarise, the optimiser); :mod:`critmin.report.html` renders them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -100,7 +99,7 @@ def exposure_reason(r, names: dict) -> str:
 def impact_table(sim: dict) -> pd.DataFrame:
     """One row per simulated commodity: price and U.S./Japan shortfall quantiles and the
     expected value of unmet demand; sorted by that value (most important first)."""
-    rows = {}
+    rows: dict[str, dict] = {}
     for r in sim["results"]:
         row = rows.setdefault(r["commodity"], {"commodity": r["commodity"],
                                                "ratio": r["peak_price_ratio"],
@@ -131,7 +130,3 @@ def run_inputs(store: ResultsStore, run_id: str) -> dict:
     """A run's inputs as a JSON object (the store keeps them as JSON text)."""
     raw = store.run(run_id)["inputs"]
     return json.loads(raw) if isinstance(raw, str) else dict(raw)
-
-
-def start_date(scenario) -> dt.date:
-    return scenario.start

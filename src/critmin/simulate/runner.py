@@ -12,91 +12,28 @@ stored.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
-import functools
 import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
 
 from critmin import __version__
-from critmin.market.baseline import build_baseline
-from critmin.market.registry import DEFAULT_MODEL
+from critmin.market import registry
+from critmin.market.contract import Chunk, RunSpec
+from critmin.market.latent import BLOCK, use_posterior
+from critmin.market.posterior import posterior_inputs
+from critmin.market.registry import DEFAULT_MODEL, check_model
+from critmin.market.v1.chunks import Job
 from critmin.scenarios.spec import Scenario
-from critmin.simulate.compile import compile_scenario
-from critmin.simulate.engine import BLOCK, draws_for, priors_from, run
 from critmin.store.results import ResultsStore
 from critmin.store.version import data_version
+
+__all__ = ["BLOCK", "DEFAULT_MODEL", "METRICS", "N_PATHS", "Job", "close_executor",
+           "make_executor", "run_inputs", "run_key", "simulate", "sweep"]
 
 METRICS = ("peak_ratio", "peak_price_x", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
            "shortfall_CHN", "min_cover_USA", "min_cover_JPN", "var_usd_USA", "var_usd_JPN")
 N_PATHS = 1000
-
-
-@dataclass
-class Job:
-    """Everything a worker needs, sent once per chunk (small: arrays of C elements)."""
-
-    compiled: object
-    baseline: object
-    priors: object
-    seed: int
-    responses: bool
-    posterior: object = None  # critmin.simulate.paths.PosteriorInputs, or None (priors)
-
-
-@functools.cache
-def _tune_malloc() -> None:
-    """Keep glibc from mmap-ing every temporary array.
-
-    Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which freezes glibc's mmap threshold at
-    128 KiB: each temporary array of a chunk is then mapped and unmapped, and the engine
-    runs about 4x slower (measured: 6.2 s vs 1.5 s per 8,192-sample chunk). Raising the
-    threshold at run time restores normal speed on any worker; no-op off glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 64 * 2**20)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-def _chunk(job: Job, start: int, stop: int, n_paths: int) -> dict:
-    """Run samples [start, stop); returns flat per-sample arrays (float32) and paths."""
-    _tune_malloc()
-    d = draws_for(job.priors, job.compiled, job.seed, start, stop)
-    compiled = job.compiled
-    if job.posterior is not None:  # calibrated latent inputs replace their prior draws
-        from critmin.simulate.paths import apply_theta_v1
-
-        d, compiled = apply_theta_v1(d, job.posterior.theta(job.seed, start, stop), compiled,
-                                     job.baseline, job.priors)
-    out = run(compiled, job.baseline, d, responses=job.responses,
-              n_paths=max(0, min(n_paths - start, stop - start)))
-    cols = {
-        "peak_ratio": out.peak_ratio, "peak_price_x": out.peak_price_x,
-        **{f"shortfall_{r}": out.shortfall[..., i]
-           for i, r in enumerate(("USA", "JPN", "ROW", "CHN"))},
-        **{f"min_cover_{r}": out.min_cover_days[..., i] for i, r in enumerate(("USA", "JPN"))},
-        **{f"var_usd_{r}": out.value_at_risk_usd[..., i] for i, r in enumerate(("USA", "JPN"))},
-        "rrg_fired": out.rrg_fired,
-    }
-    return {"start": start, "stop": stop, "columns": cols, "fiscal": out.fiscal_cost_usd,
-            "balance_error": float(out.balance_error.max()), "paths": out.paths}
-
-
-def _frame(result: dict, commodities: tuple[str, ...]) -> pd.DataFrame:
-    """Wide per-sample table: sample, fiscal_cost_usd, METRIC|COMMODITY columns."""
-    data = {"sample": np.arange(result["start"], result["stop"]),
-            "fiscal_cost_usd": result["fiscal"].astype(np.float64)}
-    for name, arr in result["columns"].items():
-        for j, c in enumerate(commodities):
-            data[f"{name}|{c}"] = arr[:, j].astype(np.float32 if arr.dtype != bool else bool)
-    return pd.DataFrame(data)
 
 
 def make_executor(scheduler: str | None = None, workers: int | None = None
@@ -161,89 +98,82 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     horizon (3 months per quarter) on its priors, or on its shipped posterior with
     ``posterior``; "v1" the quarterly two-segment model, whose latent inputs come from
     the shipped posterior (``critmin calibrate``) unless ``priors``. Why these defaults:
-    :data:`critmin.simulate.paths.DEFAULT_INPUTS`."""
+    :data:`critmin.market.latent.DEFAULT_INPUTS`."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    if model not in ("v1", "v2"):
-        raise ValueError(f"unknown model {model!r}; choose v1 or v2")
+    check_model(model)
     chunk = max(BLOCK, (chunk_size // BLOCK) * BLOCK)
     h = horizon or scenario.horizon_quarters
     post = run_inputs(model, priors, posterior)
+    impl = registry.get(model)
+    job = impl.prepare(net, RunSpec(scenario=scenario, horizon_quarters=h, seed=seed,
+                                    responses=responses, posterior=post))
     store = store or ResultsStore()
-    if model == "v2":
-        from critmin.simulate.runner_v2 import simulate_v2
+    run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, model,
+                     data_version(net), posterior, store.salt)
+    inputs = dict(samples=samples, seed=seed, horizon=h, chunk=chunk, responses=responses,
+                  version=__version__, inputs=post.key if post else "priors",
+                  **impl.RUN_INPUTS)
+    return sweep(impl.chunk, job, run_id, scenario, inputs, samples, chunk, store, executor,
+                 progress)
 
-        return simulate_v2(scenario, net, samples, seed, h, chunk, executor,
-                           store, responses, progress,
-                           run_key(scenario, samples, seed, h, chunk, responses, priors,
-                                   "v2", data_version(net), posterior, store.salt), post)
-    full = build_baseline(net)
-    wanted = _market_commodities(net, scenario, full.commodities)
-    baseline = full if wanted is None else full.select(wanted)
-    compiled = compile_scenario(scenario, baseline, net, h)
-    # --priors means the uncalibrated priors: no per-episode short-run scales either
-    job = Job(compiled=compiled, baseline=baseline,
-              priors=priors_from(net, baseline, calibrated=False),
-              seed=seed, responses=responses, posterior=post)
-    run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, "v1",
-                     data_version(net), salt=store.salt)
+
+def sweep(chunk_fn: Callable[..., Chunk], job, run_id: str, scenario: Scenario,
+          inputs: dict, samples: int, chunk: int, store: ResultsStore,
+          executor: cf.Executor | None = None,
+          progress: Callable[[int, int], None] | None = None) -> str:
+    """The one sweep, whatever the model: chunks of ``chunk`` samples run by ``chunk_fn(job,
+    start, stop, N_PATHS)`` serially or on ``executor`` (a bounded window in flight, so
+    finished tables are not kept), each written as it arrives; chunks already stored are
+    skipped (resume). Returns ``run_id``."""
     bounds = [(s, min(s + chunk, samples)) for s in range(0, samples, chunk)]
-    store.begin(run_id, scenario, dict(samples=samples, seed=seed, horizon=h, chunk=chunk,
-                                       responses=responses, version=__version__,
-                                       inputs=post.key if post else "priors"),
-                commodities=baseline.commodities, n_chunks=len(bounds))
+    store.begin(run_id, scenario, inputs, commodities=job.commodities, n_chunks=len(bounds))
     todo = [(i, b) for i, b in enumerate(bounds) if not store.has_chunk(run_id, i)]
     done = len(bounds) - len(todo)
     if progress:
         progress(done, len(bounds))
 
-    def finish(i: int, result: dict) -> None:
-        store.write_chunk(run_id, i, _frame(result, baseline.commodities),
-                          result["paths"] if result["start"] == 0 else None,
-                          result["balance_error"])
+    def finish(i: int, result: Chunk) -> None:
+        nonlocal done
+        store.write_chunk(run_id, i, result.table, result.paths if result.start == 0 else None,
+                          result.balance_error)
+        for name, table in (result.tables if result.start == 0 else {}).items():
+            store.write_table(run_id, name, table)
+        done += 1
+        if progress:
+            progress(done, len(bounds))
 
     if executor is None:
         for i, (s, e) in todo:
-            finish(i, _chunk(job, s, e, N_PATHS))
-            done += 1
-            if progress:
-                progress(done, len(bounds))
+            finish(i, chunk_fn(job, s, e, N_PATHS))
     else:
-        futures = {executor.submit(_chunk, job, s, e, N_PATHS): i for i, (s, e) in todo}
-        for fut in cf.as_completed(futures):
-            finish(futures[fut], fut.result())
-            done += 1
-            if progress:
-                progress(done, len(bounds))
+        window = 2 * (getattr(executor, "_max_workers", None) or 32)
+        queue, pending = iter(todo), {}
+
+        def submit() -> None:
+            for i, (s, e) in queue:
+                pending[executor.submit(chunk_fn, job, s, e, N_PATHS)] = i
+                if len(pending) >= window:
+                    break
+
+        submit()
+        while pending:
+            ready, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in ready:
+                finish(pending.pop(fut), fut.result())
+            submit()
     store.complete(run_id)
     return run_id
 
 
 def run_inputs(model: str, priors: bool = False, posterior: bool = False):
     """The shipped posterior a run of ``model`` samples (a
-    :class:`critmin.simulate.paths.PosteriorInputs`), or None for its priors: v1 its
-    posterior unless ``priors``, v2 its priors unless ``posterior``
-    (:data:`critmin.simulate.paths.DEFAULT_INPUTS`); either falls back to the priors where
+    :class:`critmin.market.posterior.PosteriorInputs`), or None for its priors: the model's
+    default (:data:`critmin.market.latent.DEFAULT_INPUTS`: v1 its posterior, v2 its priors)
+    unless ``priors`` or ``posterior`` says otherwise; either falls back to the priors where
     no posterior is shipped."""
-    from critmin.simulate.paths import posterior_inputs, use_posterior
-
     if priors and posterior:
         raise ValueError("priors and posterior exclude each other: choose one")
-    if model not in ("v1", "v2"):
-        raise ValueError(f"unknown model {model!r}; choose v1 or v2")
+    check_model(model)
     wanted = use_posterior(model, True if priors else (False if posterior else None))
     return posterior_inputs(model) if wanted else None
-
-
-def _market_commodities(net, scenario: Scenario, have: tuple[str, ...]) -> list[str] | None:
-    """The scenario's commodities among ``have`` (those with a market baseline), plus
-    inputs of listed products; None (all) when the scenario lists none."""
-    if not scenario.commodities:
-        return None
-    wanted = [c for c in scenario.commodities if c in have]
-    inputs = net.bom[net.bom["product"].isin(wanted)]["input"]
-    wanted += [c for c in inputs if c in have and c not in wanted]
-    if not wanted:
-        raise ValueError(f"scenario {scenario.id}: none of {', '.join(scenario.commodities)} "
-                         "has a market baseline (world output and price)")
-    return wanted

@@ -18,21 +18,21 @@ solve). Both end within the solver's tolerance of the same root.
 Exponentials are :func:`lane_exp` (inlined, vectorisable, within 1 ulp of libm's), so the
 results agree with the array form to the solver's tolerance. :func:`month` advances all
 lanes by month ``t``; :func:`run_months` runs samples month by month for the paths
-interface; the runner's chunk loop with its per-sample reductions lives in
-:mod:`critmin.simulate.runner_v2`.
+interface; the sweep's chunk loop with its per-sample reductions lives in
+:mod:`critmin.market.v2.chunks`. The decorators (:data:`jit`, :data:`inline`) and every
+Numba internal they use live in :mod:`critmin.market.v2.jit`.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 
-import llvmlite.binding
 import llvmlite.ir
-import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from critmin.market.v2.jit import inline, jit
 from critmin.market.v2.kernel import (
     ACCEPT_STEP,
     DT,
@@ -46,12 +46,6 @@ from critmin.market.v2.kernel import (
 )
 from critmin.market.v2.network import R_CHN
 from critmin.market.v2.packed import HOLDERS, R_ROW
-
-if llvmlite.binding.llvm_version_info >= (14,):
-    # A loop over lanes reads and writes a dozen arrays; LLVM vectorises it behind runtime
-    # checks that the arrays do not overlap, but by default gives up past 128 such checks
-    # (this raises the limit for code compiled in this process; the checks stay).
-    llvmlite.binding.set_option("critmin", "-vectorize-memory-check-threshold=4096")
 
 LANES = 32
 """Samples per block of lanes (a compile-time constant: the solver's buffer offsets). 32,
@@ -73,32 +67,6 @@ ParL = namedtuple("ParL", (
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec"))
 
-
-def _register_noalias() -> dict:
-    """``noalias=True`` for Numba's decorators where this Numba has the flag: every array
-    argument then carries LLVM's ``noalias``, so loops over lanes vectorise without
-    run-time overlap checks (with them, LLVM's cost model left the loops of deliveries
-    scalar). Numba sets this flag only for its own parallel kernels and maps no decorator
-    option to it; this adds the mapping. Valid because no kernel here writes an array that
-    another of its arguments also reaches (callers pass distinct arrays). Measured on the
-    runner's chunk: 109-117 -> 85-92 us/sample, identical outputs."""
-    from numba.core import cpu, options
-    from numba.core.compiler import Flags
-
-    if not hasattr(Flags, "noalias"):  # pragma: no cover - other Numba versions
-        return {}
-    if not isinstance(getattr(cpu.CPUTargetOptions, "noalias", None),
-                      options.TargetOptions.Mapping):
-        cpu.CPUTargetOptions.noalias = options.TargetOptions.Mapping("noalias")
-    return {"noalias": True}
-
-
-NOALIAS = _register_noalias()
-jit = numba.njit(cache=True, error_model="numpy", _nrt=False, **NOALIAS)
-"""Compiled without reference counting (nothing here allocates; callers own every array),
-arrays not aliasing each other (:func:`_register_noalias`)."""
-inline = numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always", **NOALIAS)
-"""Inlined at the call site by Numba (a call inside a loop over lanes stops vectorisation)."""
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _INV_FACT = 1.0 / np.cumprod(np.arange(1.0, 14.0))  # 1/1!, ..., 1/13!

@@ -22,6 +22,8 @@ import pandas as pd
 import xarray as xr
 
 from critmin.data.schemas import STAGES
+from critmin.market.latent import use_posterior
+from critmin.market.posterior import posterior_inputs
 from critmin.market.v2.kernel import Links, initial_state, links_of, params_from, step
 from critmin.market.v2.lanes import run_months
 from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_network
@@ -65,10 +67,13 @@ def prepare(net, scenario, months: int = 24) -> Prepared:
                              f"{', '.join(scenario.commodities)} has a v2 market baseline")
     mw = full if wanted is None else _market(net, wanted)
     known = set(net.commodities["commodity"])
-    compile_v2(mw, scenario, months, known)  # validates every commodity named
+    compiled = compile_v2(mw, scenario, months, known)  # validates every commodity named
     active = reached(mw, scenario)
-    m = mw if not active or len(active) == len(mw.commodities) else _market(net, active)
-    return Prepared(market=m, links=links_of(m), compiled=compile_v2(m, scenario, months, known),
+    m = mw
+    if active and len(active) < len(mw.commodities):  # simulate only what a shock reaches
+        m = _market(net, active)
+        compiled = compile_v2(m, scenario, months, known)
+    return Prepared(market=m, links=links_of(m), compiled=compiled,
                     latent=latent_table(net, m.commodities), full=mw, scenario=scenario,
                     cols=np.array([mw.commodities.index(c) for c in m.commodities]))
 
@@ -157,14 +162,12 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
                    priors_only: bool | None = None) -> xr.Dataset:
     """Monthly paths of ``scenario`` for ``samples`` samples (module notes list the
     variables). Without ``theta``, draws come from the priors (v2's default inputs,
-    :data:`critmin.simulate.paths.DEFAULT_INPUTS`) or, with ``priors_only`` False, from
+    :data:`critmin.market.latent.DEFAULT_INPUTS`) or, with ``priors_only`` False, from
     the shipped v2 posterior resampled as a sweep's chunks resample it (the same samples
     as ``critmin simulate --posterior``)."""
     if samples < 1 or months < 1:
         raise ValueError("samples and months must be at least 1")
     prep = prepare(net, scenario, months)
-    from critmin.simulate.paths import use_posterior
-
     if theta is None and use_posterior("v2", priors_only):
         theta = posterior_theta(seed, 0, samples)
     d = draws(prep.latent, seed, 0, samples, restrict_theta(theta, prep.latent))
@@ -275,7 +278,5 @@ def baseline_cover(prep: Prepared, d: dict, S: int, regions) -> np.ndarray:
 def posterior_theta(seed: int, start: int, stop: int) -> dict | None:
     """Draws of samples [start, stop) from the shipped v2 posterior, resampled per block
     of samples (a sample's draw does not depend on chunking); None when none is shipped."""
-    from critmin.simulate.paths import posterior_inputs
-
     post = posterior_inputs("v2")
     return None if post is None else post.theta(seed, start, stop)

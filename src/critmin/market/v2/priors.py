@@ -10,13 +10,10 @@ numbers of sample i never depend on chunking or executor.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
-from critmin.simulate.engine import BLOCK
+from critmin.market.latent import draw_block, draws, prior_table
 
 PER_COMMODITY = ("demand_elasticity_sr", "demand_elasticity_lr", "supply_elasticity_sr",
                  "supply_elasticity_lr")
@@ -45,8 +42,6 @@ def latent_table(net, commodities: tuple[str, ...]) -> pd.DataFrame:
     """name, dist, low, high, scope, description, source for every latent input: the
     shared ones of latent_priors.csv (model v2), then the per-commodity elasticities and
     licence-persistence deviations."""
-    from critmin.simulate.paths import prior_table
-
     el = elasticity_ranges(net, commodities)
     rows = [
         dict(name=f"{name}:{c}", dist="uniform", low=float(el[name][0][k]),
@@ -62,51 +57,10 @@ def latent_table(net, commodities: tuple[str, ...]) -> pd.DataFrame:
     return prior_table("v2", rows)
 
 
-def draw_block(table: pd.DataFrame, seed: int, block: int, n: int) -> dict:
-    """Draws for samples [block*BLOCK, block*BLOCK + n): name -> (n,) array. Shared inputs
-    come from the block's stream in table order; each per-commodity input from its own
-    stream keyed by its name, so a commodity's draws do not depend on which other
-    commodities a run includes."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
-    out = {}
-    for r in table.itertuples(index=False):
-        if r.scope == "ALL":
-            u = rng.random(BLOCK)[:n]
-        else:
-            own = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(r.name.encode())))
-            u = np.random.default_rng(own).random(BLOCK)[:n]
-        if r.dist == "normal":  # low/high: the 2.5 % and 97.5 % quantiles
-            z = ndtri(np.maximum(u, 1e-16))
-            out[r.name] = (r.low + r.high) / 2 + (r.high - r.low) / 3.92 * z
-        elif r.dist == "loguniform":
-            out[r.name] = np.exp(np.log(r.low) + u * (np.log(r.high) - np.log(r.low)))
-        else:
-            out[r.name] = r.low + u * (r.high - r.low)
-    return out
-
-
-def draws(table: pd.DataFrame, seed: int, start: int, stop: int,
-          theta: dict | None = None) -> dict:
-    """Draws for samples [start, stop) (``start`` a multiple of BLOCK); names in ``theta``
-    (arrays over the same samples) replace the draws."""
-    if start % BLOCK:
-        raise ValueError(f"chunks must start at a multiple of {BLOCK} samples")
-    parts = [draw_block(table, seed, b, min(BLOCK, stop - b * BLOCK))
-             for b in range(start // BLOCK, -(-stop // BLOCK))]
-    d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    if theta:
-        bad = sorted(set(theta) - set(d))
-        if bad:
-            raise ValueError(f"unknown v2 latent inputs: {', '.join(bad)}")
-        for k, v in theta.items():
-            v = np.asarray(v, dtype=float).reshape(-1)
-            if v.shape[0] != stop - start:
-                raise ValueError(f"theta[{k!r}] has {v.shape[0]} values for "
-                                 f"{stop - start} samples")
-            d[k] = v
-    return d
-
-
 def per_commodity(d: dict, name: str, commodities: tuple[str, ...]) -> np.ndarray:
     """(S, C) array of a per-commodity latent input."""
     return np.column_stack([d[f"{name}:{c}"] for c in commodities])
+
+
+__all__ = ["PERSIST_Z", "PER_COMMODITY", "draw_block", "draws", "elasticity_ranges",
+           "latent_table", "per_commodity"]
