@@ -5,8 +5,8 @@
 >>> net.production.head()
 """
 
+from critmin._version import __version__
 from critmin.data.validate import DataValidationError, Problem
 from critmin.model.network import Network, load
 
-__version__ = "0.1.0"
 __all__ = ["DataValidationError", "Network", "Problem", "__version__", "load"]

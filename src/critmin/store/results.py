@@ -235,7 +235,7 @@ class ResultsStore:
     def begin(self, run_id: str, scenario, inputs: dict, commodities, n_chunks: int,
               kind: str = "simulation", owner: str | None = None) -> None:
         """Record a run, or mark an unfinished one running again (same id = same inputs)."""
-        from critmin import __version__
+        from critmin._version import __version__
 
         self._clean_tmp(self.parts / run_id)
         with self._write() as con:
