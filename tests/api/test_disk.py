@@ -121,3 +121,13 @@ def test_background_work_of_an_answered_request_is_not_cancelled():
     with TestClient(Guard(inner, max_body=1000, max_query=1000, timeout_s=10)) as c:
         assert c.get("/x").text == "ok"
     assert ran == [1]
+
+
+def test_a_table_not_stored_is_a_clean_409_not_a_cut_stream(app):
+    """run1 has per-sample parts but no monthly paths (as a job still running): the
+    export answers 409 before any byte is sent (it was a 200 cut mid-body)."""
+    client, _ = app
+    for fmt in ("csv", "parquet", "xlsx"):
+        r = client.get("/api/runs/run1/export", params={"table": "paths", "format": fmt})
+        assert r.status_code == 409, (fmt, r.status_code)
+        assert "no stored paths" in r.json()["detail"]

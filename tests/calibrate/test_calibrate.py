@@ -1,4 +1,5 @@
-"""ABC calibration: same seed -> same posterior; provenance keeps reserved episodes out."""
+"""ABC calibration of model v1 (the backtest baseline; v2 fits by history matching): same
+seed -> same posterior; provenance keeps reserved episodes out."""
 
 from __future__ import annotations
 
@@ -16,15 +17,15 @@ MINE = ["T_Sb_licence", "T_US_ban"]
 
 @pytest.fixture(scope="module")
 def tiny(ep_net, episode_dir):
-    return calibrate(ep_net, episodes=MINE, population=40, generations=2, seed=5,
+    return calibrate(ep_net, episodes=MINE, model="v1", population=40, generations=2, seed=5,
                      data=str(episode_dir))
 
 
 def test_same_seed_same_posterior(ep_net, episode_dir, tiny):
-    again = calibrate(ep_net, episodes=MINE, population=40, generations=2, seed=5,
+    again = calibrate(ep_net, episodes=MINE, model="v1", population=40, generations=2, seed=5,
                       data=str(episode_dir))
     assert tiny[0].equals(again[0]) and np.array_equal(tiny[1], again[1])
-    other = calibrate(ep_net, episodes=MINE, population=40, generations=1, seed=6,
+    other = calibrate(ep_net, episodes=MINE, model="v1", population=40, generations=1, seed=6,
                       data=str(episode_dir))
     assert not other[0].equals(tiny[0])
 

@@ -21,13 +21,28 @@ from critmin.store.export import CSV_EOL, XLSX_MAX_CELLS, XLSX_MAX_ROWS, ExportT
 SLICE_ROWS = 50_000
 
 
-def frames(store: ResultsStore, run: dict, table: str) -> Iterator[pd.DataFrame]:
+def per_sample(run: dict, table: str) -> bool:
+    """Whether the export streams stored per-sample parts (else one small frame)."""
+    return run.get("kind") != "optimisation" and table == "samples"
+
+
+def small_table(store: ResultsStore, run: dict, table: str) -> pd.DataFrame:
+    """A summary, paths or portfolio table, read whole before the response starts (an
+    error then is a clean status, never a stream cut mid-body). KeyError: not stored."""
+    try:
+        return export_frame(store, run, table)
+    except (FileNotFoundError, ValueError) as exc:
+        raise KeyError(table) from exc
+
+
+def frames(store: ResultsStore, run: dict, table: str,
+           small: pd.DataFrame | None = None) -> Iterator[pd.DataFrame]:
     """The export table of ``run`` in pieces, in sample order."""
-    if run.get("kind") != "optimisation" and table == "samples":
+    if per_sample(run, table):
         for part in store.part_files(run["run_id"]):
             yield pd.read_parquet(part).sort_values("sample")
         return
-    df = export_frame(store, run, table)
+    df = small if small is not None else export_frame(store, run, table)
     for start in range(0, max(len(df), 1), SLICE_ROWS):
         yield df.iloc[start:start + SLICE_ROWS]
 
@@ -114,11 +129,11 @@ def _encoder(fmt: str):
 
 
 async def stream(store: ResultsStore, run: dict, table: str, fmt: str,
-                 done=None) -> AsyncIterator[bytes]:
+                 done=None, small: pd.DataFrame | None = None) -> AsyncIterator[bytes]:
     """Bytes of the export, piece by piece; ``done()`` is called when the stream ends, is
     abandoned or fails (it frees the client's export slot)."""
     try:
-        pieces = frames(store, run, table)
+        pieces = frames(store, run, table, small)
         encode = _encoder(fmt)
         end = object()
         while True:

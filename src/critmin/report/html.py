@@ -392,7 +392,7 @@ def _portfolio_section(b: Brief, figs: list) -> str:
                f"optimiser's {p['samples']:,} scenarios; the expected unmet demand in the "
                f"summary and section 2 is the mean over the simulation's "
                f"{b.sim['samples']:,} samples, so the two differ by sampling error and by "
-               f"the optimiser's own loss model (see Methods).</p>")
+               f"the optimiser's own loss model (see the methods section).</p>")
     body += "".join(figs[:1])
     body += FIN.render(b, figs[1:])
     body += _rules_table(b)

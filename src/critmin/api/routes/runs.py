@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from critmin.api.encode import records
 from critmin.api.models import errors
 from critmin.api.service import Service, too_busy
-from critmin.api.streams import check_size, stream
+from critmin.api.streams import check_size, per_sample, small_table, stream
 from critmin.report.runs import optimisation_result
 from critmin.store import ResultsStore
 from critmin.store.export import ExportTooLarge
@@ -121,8 +121,11 @@ def runs_router(svc: Service) -> APIRouter:
         run = _run(svc, run_id, who)
         try:
             check_size(store, run, table, format)
-            if run.get("kind") != "optimisation" and table == "samples":
+            small = None
+            if per_sample(run, table):
                 store.part_files(run_id)  # every part there and intact before the 200
+            else:
+                small = small_table(store, run, table)
         except ExportTooLarge as exc:
             raise HTTPException(409, str(exc)) from exc
         except KeyError as exc:
@@ -130,7 +133,7 @@ def runs_router(svc: Service) -> APIRouter:
         done = slots.take(svc.client_key(request))
         kind = "portfolio" if run.get("kind") == "optimisation" else table
         name = f"{run['run_id']}-{kind}.{format}"
-        body = stream(store, run, table, format, done)
+        body = stream(store, run, table, format, done, small)
         weakref.finalize(body, done)  # freed even if the stream never starts
         return StreamingResponse(body,
                                  media_type=MEDIA[format],
