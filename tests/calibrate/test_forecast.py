@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from critmin.calibrate.backtest import default_variant
 from critmin.cli import app
-from critmin.market.registry import DEFAULT_MODEL
+from critmin.market.registry import DEFAULT_MODEL, model_version
 from critmin.workflows.forecast import content_hash, crps_quantiles
 from tests.calibrate.conftest import INDEX, write_episodes
 
@@ -59,7 +59,43 @@ def test_a_record_is_dated_hashed_and_listed(frozen):
         assert q.shape == (12, 19) and (np.diff(q, axis=1) >= 0).all()
     res = runner.invoke(app, ["forecast", "list", "--json", "--dir", str(path.parent)])
     assert res.exit_code == 0, res.output
-    assert path.stem in {r["id"] for r in json.loads(res.output)}
+    listed = {r["id"]: r for r in json.loads(res.output)}
+    assert listed[path.stem]["model_version"] == rec["model_version"]
+    assert listed[path.stem]["data_version"] == rec["data_version"]
+
+
+def test_a_record_names_the_code_and_data_that_made_it(frozen):
+    _, _, path = frozen
+    rec = json.loads(path.read_text())
+    assert rec["model_version"] == model_version(DEFAULT_MODEL)
+    assert rec["model_version"].startswith(f"{DEFAULT_MODEL}@")
+    assert rec["inputs_version"] == "priors" or rec["inputs_version"].startswith(
+        f"{DEFAULT_MODEL}:all:")
+    assert len(rec["data_version"]) == 16
+    res = runner.invoke(app, ["forecast", "list", "--dir", str(path.parent)])
+    assert res.exit_code == 0 and rec["model_version"] in res.output.replace("\n", "")
+
+
+def test_the_model_version_follows_the_model_code(tmp_path, monkeypatch):
+    import critmin.market.registry as reg
+
+    root = tmp_path / "market"
+    for name in ("v2", *reg.VERSIONED):
+        src = reg.Path(reg.__file__).parent / name
+        if src.is_dir():
+            (root / name).mkdir(parents=True)
+            for f in src.glob("*.py"):
+                (root / name / f.name).write_bytes(f.read_bytes())
+        else:
+            (root / name).write_bytes(src.read_bytes())
+    monkeypatch.setattr(reg, "__file__", str(root / "registry.py"))
+    before = reg.model_version("v2")
+    assert before == model_version("v2")  # the copy hashes as the package does
+    kernel = root / "v2" / "kernel.py"
+    kernel.write_text(kernel.read_text() + "\n# a changed kernel\n")
+    assert reg.model_version("v2") != before
+    (root / "v2" / "kernel.py").unlink()
+    assert reg.model_version("v2") != before
 
 
 def test_score_counts_only_observations_after_the_freeze(frozen, tmp_path):
@@ -81,6 +117,9 @@ def test_score_counts_only_observations_after_the_freeze(frozen, tmp_path):
     assert r["observed"] == pytest.approx(1.5) and r["date"] == later.isoformat()
     assert r["p5"] <= r["p50"] <= r["p95"] and r["crps"] >= 0
     assert r["crps_no_change"] == pytest.approx(0.5)
+    assert r["model_version"] == json.loads(path.read_text())["model_version"]
+    assert r["data_version"] == json.loads(path.read_text())["data_version"]
+    assert path.stem in {x["id"] for x in out["records"]}
     every = [s for s in out["summary"] if s["variant"] == path.stem
              and (s["episode"], s["band"], s["kind"]) == ("ALL", "ALL", "ALL")]
     assert every[0]["n"] == 1

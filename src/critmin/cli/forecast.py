@@ -69,13 +69,23 @@ def list_cmd(
     if as_json:
         typer.echo(json.dumps(records(table), indent=1))
         return
-    view = Table(title="critmin frozen forecasts (id: day frozen, scenario, hash)")
+    _versions(table, "critmin frozen forecasts (id: day frozen, scenario, hash)")
+
+
+def _versions(table, title: str) -> None:
+    """Each record with the model version, inputs and data version that made it."""
+    from critmin.workflows.forecast import UNRECORDED
+
+    view = Table(title=title)
     view.add_column("id", overflow="fold")
-    for c in ("model", "inputs", "samples", "months", "series"):
-        view.add_column(c, justify="left" if c in ("model", "inputs") else "right")
+    for c in ("model_version", "inputs", "data_version"):
+        view.add_column(c, overflow="fold")
     for r in table.itertuples(index=False):
-        view.add_row(r.id, r.model, r.inputs, str(r.samples), str(r.months), str(r.series))
+        view.add_row(r.id, r.model_version, r.inputs, r.data_version)
     console.print(view)
+    if table["model_version"].eq(UNRECORDED).any():
+        console.print(f"model_version '{UNRECORDED}': frozen before records named the "
+                      "version of the model's code (the model id is in the JSON)")
 
 
 @forecast_app.command("score")
@@ -88,17 +98,24 @@ def score_cmd(
     day it was frozen (of the episodes whose scenario is the record's): the backtest's
     scores, per record (``variant``), episode, horizon band and observable kind."""
     from critmin.calibrate.backtest import summary
-    from critmin.workflows.forecast import ForecastError, read_record, record_files, score
+    from critmin.workflows.forecast import (
+        ForecastError,
+        list_records,
+        read_record,
+        record_files,
+        score,
+    )
 
     net = load_net(data)
     try:
         frozen = [(p, read_record(p)) for p in record_files(directories)]
         rows = score(net, frozen)
+        listed = list_records(directories)
     except ForecastError as exc:
         _fail("score", exc)
     table = summary(rows)
     if as_json:
-        typer.echo(json.dumps({"records": [p.stem for p, _ in frozen],
+        typer.echo(json.dumps({"records": records(listed.drop(columns=["path"])),
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
         return
@@ -106,4 +123,5 @@ def score_cmd(
         console.print(f"{len(frozen)} frozen records; no observations dated after their "
                       "freezing yet (add them to episodes, e.g. with --data)")
         return
+    _versions(listed[listed["id"].isin(set(rows["variant"]))], "scored records")
     print_scores(table, f"critmin forecast score ({len(frozen)} records)")

@@ -1,8 +1,9 @@
 """Frozen forecasts: a dated, content-hashed record of what the model said, scored later.
 
 ``freeze`` runs a scenario on the default model and inputs (as ``critmin simulate`` does)
-and writes one JSON record: the scenario as stated (its inputs), the model, its inputs
-(priors or posterior), the data version, the samples and seed, and for every headline
+and writes one JSON record: the scenario as stated (its inputs), the model and the
+version of its code (:func:`critmin.market.registry.model_version`), its inputs (priors
+or posterior) and the posterior's fingerprint, the data version, the samples and seed, and for every headline
 observable (price ex-China, price in China, China's exports, China's exports to the U.S.,
 Japan and the EU, per controlled commodity) the forecast's quantiles in every month from
 the scenario start, relative to the pre-announcement level, with the observation error
@@ -44,7 +45,8 @@ from critmin.calibrate.episodes import (
     load_targets,
     model_values,
 )
-from critmin.market.registry import DEFAULT_MODEL
+from critmin.market.posterior import posterior_inputs
+from critmin.market.registry import DEFAULT_MODEL, model_version
 from critmin.store.version import data_version
 
 LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -109,6 +111,24 @@ def _quantile_paths(ds, base, sc, noise, seed) -> list[dict]:
     return series
 
 
+def _inputs_version(model: str, variant: str) -> str:
+    """``priors``, or the shipped posterior's fingerprint the record sampled."""
+    post = posterior_inputs(model) if variant == "posterior" else None
+    return post.key if post is not None else "priors"
+
+
+UNRECORDED = "not recorded"
+"""Shown for a version a record frozen before versions were recorded does not hold."""
+
+
+def versions(record: dict) -> dict:
+    """The record's model, model_version, inputs, inputs_version and data_version (the
+    code, priors/posterior and data that made it); :data:`UNRECORDED` where an early
+    record lacks one."""
+    return {k: str(record.get(k, UNRECORDED)) for k in
+            ("model", "model_version", "inputs", "inputs_version", "data_version")}
+
+
 def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int = 0,
            months: int | None = None, directory: Path | None = None,
            today: dt.date | None = None) -> Path:
@@ -129,7 +149,8 @@ def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int =
     record = {
         "format": FORMAT, "frozen_on": today.isoformat(), "scenario": sc.id,
         "scenario_spec": json.loads(sc.model_dump_json()), "model": model,
-        "inputs": variant, "samples": samples, "seed": seed,
+        "model_version": model_version(model), "inputs": variant,
+        "inputs_version": _inputs_version(model, variant), "samples": samples, "seed": seed,
         "data_version": data_version(net), "critmin_version": critmin.__version__,
         "start": sc.start.isoformat(), "months": months, "levels": list(LEVELS),
         "relative_to": "the model's pre-scenario level (1.0), as the backtest's targets",
@@ -171,18 +192,19 @@ def record_files(directories: list[Path] | None = None) -> list[Path]:
 
 
 def list_records(directories: list[Path] | None = None) -> pd.DataFrame:
-    """One row per record: id (file stem), day frozen, scenario, model, inputs, samples,
-    data version, months, series; records failing the hash check raise."""
+    """One row per record: id (file stem), day frozen, scenario, the versions that made
+    it (:func:`versions`), samples, seed, start, months, series; records failing the
+    hash check raise."""
     rows = []
     for p in record_files(directories):
         r = read_record(p)
         rows.append({"id": p.stem, "frozen_on": r["frozen_on"], "scenario": r["scenario"],
-                     "model": r["model"], "inputs": r["inputs"], "samples": r["samples"],
-                     "seed": r["seed"], "data_version": r["data_version"],
+                     **versions(r), "samples": r["samples"], "seed": r["seed"],
                      "start": r["start"], "months": r["months"],
                      "series": len(r["series"]), "sha256": r["sha256"], "path": str(p)})
-    return pd.DataFrame(rows, columns=["id", "frozen_on", "scenario", "model", "inputs",
-                                       "samples", "seed", "data_version", "start",
+    return pd.DataFrame(rows, columns=["id", "frozen_on", "scenario", "model",
+                                       "model_version", "inputs", "inputs_version",
+                                       "data_version", "samples", "seed", "start",
                                        "months", "series", "sha256", "path"])
 
 
@@ -231,7 +253,8 @@ def _score_one(rec: dict, t: pd.Series, shift: int) -> dict | None:
 
 
 def score(net, records: list[tuple[Path, dict]]) -> pd.DataFrame:
-    """Backtest-layout rows (``variant`` = the record's id, ``model``) scoring each
+    """Backtest-layout rows (``variant`` = the record's id, with its :func:`versions`)
+    scoring each
     record against the observations dated after its day of freezing, of the episodes
     whose ``scenario`` is the record's; empty when there are none yet."""
     idx = getattr(net, "episode_index", None)
@@ -252,6 +275,6 @@ def score(net, records: list[tuple[Path, dict]]) -> pd.DataFrame:
             sc = targets.scenarios[t["episode"]]
             got = _score_one(rec, t, _months(start, sc.start))
             if got is not None:
-                rows.append(dict(got, variant=path.stem, model=rec["model"]))
+                rows.append(dict(got, variant=path.stem, **versions(rec)))
     return add_references(pd.DataFrame(rows))
 
