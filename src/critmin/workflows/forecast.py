@@ -1,14 +1,15 @@
 """Frozen forecasts: a dated, content-hashed record of what the model said, scored later.
 
 ``freeze`` runs a scenario on the default model and inputs (as ``critmin simulate`` does)
-and writes one JSON record: the scenario as stated (its inputs), the model and the
-version of its code (:func:`critmin.market.registry.model_version`), its inputs (priors
-or posterior) and the posterior's fingerprint, the data version, the samples and seed, and for every headline
-observable (price ex-China, price in China, China's exports, China's exports to the U.S.,
-Japan and the EU, per controlled commodity) the forecast's quantiles in every month from
-the scenario start, relative to the pre-announcement level, with the observation error
-the backtest adds. The record's ``sha256`` is the SHA-256 of its canonical JSON without
-that field: a record edited after it was frozen no longer matches and is refused.
+and writes one JSON record: the scenario as stated (its inputs), the model and the version
+of its code (:func:`critmin.market.registry.model_version`), its inputs (priors or
+posterior) and the posterior's fingerprint, the data version, the samples and seed, and
+for every headline observable (price ex-China, price in China, China's exports, China's
+exports to the U.S., Japan and the EU, per controlled commodity) the forecast's quantiles
+in every month from the scenario start, relative to the pre-announcement level, with the
+observation error the backtest adds. The record's ``sha256`` is the SHA-256 of its
+canonical JSON without that field: a record edited after it was frozen no longer matches
+and is refused.
 
 ``score`` compares each record with the observations in ``episodes`` of the episodes
 whose ``scenario`` is the record's, dated after the day it was frozen (what it could not
