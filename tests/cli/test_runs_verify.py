@@ -24,3 +24,19 @@ def test_verify_names_changed_parts_and_repair_drops_them(tmp_path):
     assert r.exit_code == 0 and "dropped 1 parts" in r.output
     assert store.run("run1")["status"] == "interrupted" and not store.has_chunk("run1", 2)
     assert runner.invoke(app, ["runs", "verify", "run1", "--db", db]).exit_code == 0
+
+
+def test_verify_checks_the_stored_paths_too(tmp_path):
+    from ..store.test_integrity import flip, with_paths_and_table
+
+    store = with_paths_and_table(tmp_path)
+    db = str(store.path)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["runs", "verify", "run1", "--db", db])
+    assert ok.exit_code == 0 and "4 parts intact" in ok.output
+    flip(store.parts / "run1" / "paths.parquet")
+    r = runner.invoke(app, ["runs", "verify", "run1", "--db", db])
+    assert r.exit_code == 1 and "paths.parquet" in r.output and "changed" in r.output
+    assert runner.invoke(app, ["runs", "verify", "run1", "--repair", "--db", db]
+                         ).exit_code == 0
+    assert store.chunks_done("run1") == 1 and not store.has_chunk("run1", 0)

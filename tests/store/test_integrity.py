@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 import stat
 
 import numpy as np
@@ -124,3 +125,63 @@ def test_a_moved_store_still_finds_and_checks_its_parts(tmp_path):
     shutil.move(tmp_path / "a", tmp_path / "b")
     store = ResultsStore(tmp_path / "b" / "r.db")
     assert len(store.samples("run1")) == 12 and store.verify("run1") == []
+
+
+def flip(path) -> None:
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+def with_paths_and_table(tmp_path) -> ResultsStore:
+    """A run whose first chunk carries its stored paths and a named table (as model v2's
+    first chunk does)."""
+    store = ResultsStore(tmp_path / "r.db")
+    store.begin("run1", Scenario.model_validate(SPEC), {"samples": 8}, ["gallium"], 2)
+    paths = {"price_x": np.ones((2, 4, 1))}
+    monthly = pd.DataFrame({"month": [0, 1], "value": [1.0, 2.0]})
+    store.write_chunk("run1", 0, part(0), paths, 0.0, {"monthly": monthly})
+    store.write_chunk("run1", 1, part(1), None, 0.0)
+    store.complete("run1")
+    return store
+
+
+@pytest.mark.parametrize("name", ["paths.parquet", "monthly.parquet"])
+def test_paths_and_named_tables_are_checked_and_repaired_like_parts(tmp_path, name):
+    store = with_paths_and_table(tmp_path)
+    assert store.verify("run1") == [] and store.parts_recorded("run1") == 4
+    assert len(store.paths("run1")) == 8 and len(store.read_table("run1", "monthly")) == 2
+    target = store.parts / "run1" / name
+    flip(target)
+    read = store.paths if name == "paths.parquet" else \
+        (lambda r: store.read_table(r, "monthly"))
+    with pytest.raises(CorruptPart, match=name):
+        read("run1")
+    bad = store.verify("run1")
+    assert [(b["chunk_id"], Path(b["path"]).name, b["problem"][:7]) for b in bad] == \
+        [(0, name, "changed")]
+    assert not store.has_chunk("run1", 0) and store.has_chunk("run1", 1)  # chunk 0 redone
+    store.forget_bad("run1", bad)
+    assert store.run("run1")["status"] == "interrupted" and not target.exists()
+    store.write_chunk("run1", 0, part(0), {"price_x": np.ones((2, 4, 1))}, 0.0,
+                      {"monthly": pd.DataFrame({"month": [0], "value": [1.0]})})
+    store.complete("run1")
+    assert store.verify("run1") == [] and store.run("run1")["status"] == "complete"
+    target.unlink()
+    with pytest.raises(CorruptPart, match="missing"):
+        read("run1")
+
+
+def test_an_optimisation_result_is_checked(tmp_path):
+    store = ResultsStore(tmp_path / "r.db")
+    store.begin("opt-1", Scenario.model_validate(SPEC), {"budgets": 1}, ["gallium"], 1,
+                kind="optimisation")
+    store.write_table("opt-1", "result", pd.DataFrame([{"json": "{}"}]))
+    store.complete_table("opt-1")
+    assert store.verify("opt-1") == [] and store.parts_recorded("opt-1") == 1
+    flip(store.parts / "opt-1" / "result.parquet")
+    with pytest.raises(CorruptPart, match="result.parquet"):
+        store.read_table("opt-1", "result")
+    assert [b["chunk_id"] for b in store.verify("opt-1")] == [0]
+    with pytest.raises(FileNotFoundError):  # a table the run never had is no corruption
+        store.read_table("opt-1", "portfolio")

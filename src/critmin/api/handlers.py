@@ -11,7 +11,7 @@ from starlette.routing import Match
 from critmin.api.cache import ReadsBusy
 from critmin.api.models import Invalid
 from critmin.api.service import RETRY_AFTER_S
-from critmin.store import StoreBusy
+from critmin.store import CorruptPart, StoreBusy
 
 READS_RETRY_S = 2
 
@@ -42,6 +42,13 @@ def install(app: FastAPI) -> None:
     async def _busy(request: Request, exc: StoreBusy):
         return JSONResponse(status_code=503, content={"detail": str(exc)},
                             headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    @app.exception_handler(CorruptPart)
+    async def _corrupt(request: Request, exc: CorruptPart):  # names no server path
+        return JSONResponse(status_code=500, content={"detail": (
+            f"stored part {exc.name} of run {exc.run_id} is missing or changed since it was "
+            f"written (SHA-256); the operator runs `critmin runs verify {exc.run_id} "
+            "--repair`, then the same job again")})
 
     @app.exception_handler(ReadsBusy)
     async def _reads_busy(request: Request, exc: ReadsBusy):

@@ -173,7 +173,7 @@ def runs_verify(
     store = open_store(db)
     run = _run_or_fail(store, run_id)
     bad = store.verify(run["run_id"])
-    total = store.chunks_done(run["run_id"])
+    total = store.parts_recorded(run["run_id"])
     if not bad:
         console.print(f"run {run['run_id']}: {total} parts intact (SHA-256)", highlight=False)
         return

@@ -135,10 +135,9 @@ def sweep(chunk_fn: Callable[..., Chunk], job, run_id: str, scenario: Scenario,
 
     def finish(i: int, result: Chunk) -> None:
         nonlocal done
-        store.write_chunk(run_id, i, result.table, result.paths if result.start == 0 else None,
-                          result.balance_error)
-        for name, table in (result.tables if result.start == 0 else {}).items():
-            store.write_table(run_id, name, table)
+        first = result.start == 0  # the first chunk carries the paths and named tables
+        store.write_chunk(run_id, i, result.table, result.paths if first else None,
+                          result.balance_error, result.tables if first else None)
         done += 1
         if progress:
             progress(done, len(bounds))

@@ -7,8 +7,10 @@ created over the API). Per-sample results live in Parquet parts under
 ``<db>.parts/<run_id>/``, each written to a temporary name, flushed to disk (fsync) and
 renamed, so a crash never leaves a partial part that counts as finished; leftover temporary
 files of dead writers are removed when the run starts again. The SHA-256 of every part is
-recorded in ``chunks`` and checked when the part is read: a changed or missing part is an
-error naming the file (:class:`CorruptPart`), never a silently different result;
+recorded (per-sample parts in ``chunks``; the stored paths and named tables, such as an
+optimisation's result, in ``files``, with the chunk that wrote them) and checked when the
+part is read: a changed or missing part is an error naming the file (:class:`CorruptPart`),
+never a silently different result;
 :meth:`ResultsStore.verify` checks a whole run and :meth:`ResultsStore.forget_bad` drops bad
 parts so that running the same command again recomputes just those chunks. Files are
 created owner-only (0600, folders 0700): results may be private.
@@ -53,6 +55,9 @@ CREATE TABLE IF NOT EXISTS jobs (
   job_id TEXT PRIMARY KEY, kind TEXT, owner TEXT, status TEXT, progress REAL, error TEXT,
   request TEXT, run_id TEXT, result TEXT, created_at TEXT, updated_at TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS files (
+  run_id TEXT, name TEXT, chunk_id INTEGER, sha256 TEXT, written_at TEXT,
+  PRIMARY KEY (run_id, name));
 CREATE TABLE IF NOT EXISTS scenarios (
   scenario_id TEXT PRIMARY KEY, owner TEXT, spec TEXT, created_at TEXT, updated_at TEXT);
 """
@@ -68,6 +73,10 @@ class StoreError(RuntimeError):
 
 class CorruptPart(StoreError):
     """A stored part is missing or differs from its recorded checksum."""
+
+    def __init__(self, message: str, run_id: str = "", name: str = ""):
+        super().__init__(message)
+        self.run_id, self.name = run_id, name
 
 
 FILE_MODE = 0o600
@@ -274,19 +283,26 @@ class ResultsStore:
         return folder
 
     def has_chunk(self, run_id: str, chunk_id: int) -> bool:
-        """Whether the chunk is stored and intact (a changed part is computed again)."""
+        """Whether the chunk and the files written with it (paths, tables) are stored and
+        intact (a changed or missing one makes the chunk be computed again)."""
         row = self._one("SELECT path, sha256 FROM chunks WHERE run_id = ? AND chunk_id = ?",
                         [run_id, chunk_id])
-        if row is None or not self._part(run_id, row["path"]).exists():
+        if row is None:
             return False
-        return row["sha256"] is None or _verified(self._part(run_id, row["path"]),
-                                                   row["sha256"])
+        files = self._all("SELECT name, sha256 FROM files WHERE run_id = ? AND chunk_id = ?",
+                          [run_id, chunk_id])
+        parts = [(self._part(run_id, row["path"]), row["sha256"])]
+        parts += [(self.parts / run_id / n, d) for n, d in zip(files["name"], files["sha256"],
+                                                               strict=True)]
+        return all(p.exists() and (d is None or _verified(p, d)) for p, d in parts)
 
     def write_chunk(self, run_id: str, chunk_id: int, frame, paths: dict | None,
-                    balance_error: float) -> None:
-        """Write a finished chunk atomically with its checksum, then record it. ``frame``:
-        a DataFrame (v1), or a chunk already encoded as Parquet (bytes or a pyarrow Buffer:
-        model v2's workers encode their own chunks, so the coordinator only writes them)."""
+                    balance_error: float, tables: dict | None = None) -> None:
+        """Write a finished chunk atomically with its checksum, with the paths and named
+        tables it carries (``tables``: name -> DataFrame), then record them all in one
+        transaction. ``frame``: a DataFrame (v1), or a chunk already encoded as Parquet
+        (bytes or a pyarrow Buffer: model v2's workers encode their own chunks, so the
+        coordinator only writes them)."""
         import pyarrow.parquet as pq
 
         folder = self._folder(run_id)
@@ -295,14 +311,24 @@ class ResultsStore:
         rows = len(frame) if isinstance(frame, pd.DataFrame) else \
             pq.ParquetFile(pa_reader(data)).metadata.num_rows
         digest = write_atomic(target, data)
+        files = {f"{name}.parquet": write_atomic(folder / f"{name}.parquet",
+                                                 _parquet_bytes(table))
+                 for name, table in (tables or {}).items()}
         if paths is not None:
-            self._write_paths(folder, paths)
+            files["paths.parquet"] = self._write_paths(folder, paths)
         with self._write() as con:
             con.execute("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
                         [run_id, chunk_id, str(target), rows, float(balance_error),
                          _now(), digest])
+            self._record_files(con, run_id, chunk_id, files)
 
-    def _write_paths(self, folder: Path, paths: dict) -> None:
+    @staticmethod
+    def _record_files(con, run_id: str, chunk_id: int, files: dict[str, str]) -> None:
+        con.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                        [[run_id, name, chunk_id, digest, _now()]
+                         for name, digest in files.items()])
+
+    def _write_paths(self, folder: Path, paths: dict) -> str:
         commodities = self.commodities_of(folder.name)
         rows = []
         for name, arr in paths.items():
@@ -311,15 +337,33 @@ class ResultsStore:
             rows.append(pd.DataFrame({"sample": idx[0], "quarter": idx[1],
                                       "commodity": np.array(commodities)[idx[2]],
                                       "metric": name, "value": arr.reshape(-1)}))
-        write_atomic(folder / "paths.parquet",
-                     _parquet_bytes(pd.concat(rows, ignore_index=True)))
+        return write_atomic(folder / "paths.parquet",
+                            _parquet_bytes(pd.concat(rows, ignore_index=True)))
 
-    def write_table(self, run_id: str, name: str, frame: pd.DataFrame) -> None:
-        """Write a named result table of a run atomically (optimisations, reports)."""
-        write_atomic(self._folder(run_id) / f"{name}.parquet", _parquet_bytes(frame))
+    def write_table(self, run_id: str, name: str, frame: pd.DataFrame,
+                    chunk_id: int = 0) -> None:
+        """Write a named result table of a run atomically (optimisations, reports) and
+        record its checksum; ``chunk_id``: the chunk recomputed when it is damaged."""
+        digest = write_atomic(self._folder(run_id) / f"{name}.parquet", _parquet_bytes(frame))
+        with self._write() as con:
+            self._record_files(con, run_id, chunk_id, {f"{name}.parquet": digest})
 
     def read_table(self, run_id: str, name: str) -> pd.DataFrame:
-        return pd.read_parquet(self.parts / run_id / f"{name}.parquet")
+        """A named table of a run, checked against its recorded SHA-256 (CorruptPart)."""
+        return pd.read_parquet(self._checked_file(run_id, f"{name}.parquet"))
+
+    def _checked_file(self, run_id: str, name: str) -> Path:
+        """A run's recorded file, checked; FileNotFoundError when it was never recorded nor
+        written (a table the run does not have)."""
+        path = self.parts / run_id / name
+        row = self._one("SELECT sha256 FROM files WHERE run_id = ? AND name = ?",
+                        [run_id, name])
+        if row is None:  # never written (or by a store made before file checksums)
+            if not path.exists():
+                raise FileNotFoundError(f"run {run_id} has no stored {name}")
+            return path
+        check_part(path, row["sha256"], run_id)
+        return path
 
     def complete_table(self, run_id: str) -> None:
         """Mark a single-table run (an optimisation) complete."""
@@ -410,34 +454,50 @@ class ResultsStore:
         return rows, len(pq.ParquetFile(files[0]).schema_arrow.names)
 
     def verify(self, run_id: str) -> list[dict]:
-        """Every recorded part of the run checked (SHA-256 read afresh, no cache): one
-        ``{chunk_id, path, problem}`` per missing or changed part; empty when intact."""
+        """Every recorded part of the run checked (SHA-256 read afresh, no cache): the
+        per-sample parts, paths and named tables (an optimisation's result). One
+        ``{chunk_id, path, problem}`` per missing or changed part (``chunk_id``: the chunk
+        whose recomputation rewrites it); empty when intact."""
         rows = self._all("SELECT chunk_id, path, sha256 FROM chunks WHERE run_id = ? "
                          "ORDER BY chunk_id", [run_id])
+        rows = rows[rows["path"].str.endswith(".parquet")]
+        files = self._all("SELECT chunk_id, name AS path, sha256 FROM files "
+                          "WHERE run_id = ? ORDER BY chunk_id, name", [run_id])
         bad = []
-        for r in rows[rows["path"].str.endswith(".parquet")].itertuples():
+        for r in pd.concat([rows, files], ignore_index=True).itertuples():
             p = self._part(run_id, r.path)
             if not p.exists():
                 bad.append({"chunk_id": r.chunk_id, "path": str(p), "problem": "missing"})
-            elif r.sha256 is not None and sha256_of(p) != r.sha256:
+            elif isinstance(r.sha256, str) and sha256_of(p) != r.sha256:
                 bad.append({"chunk_id": r.chunk_id, "path": str(p),
                             "problem": "changed (SHA-256 differs from the one recorded)"})
         return bad
 
     def forget_bad(self, run_id: str, bad: list[dict]) -> None:
-        """Drop the catalog records (and files) of ``bad`` parts; the run becomes
-        ``interrupted``, so running it again recomputes just those chunks."""
+        """Drop the catalog records (and files) of ``bad`` parts and of the chunks that
+        wrote them; the run becomes ``interrupted``, so running it again recomputes just
+        those chunks."""
         with self._write() as con:
             for b in bad:
                 con.execute("DELETE FROM chunks WHERE run_id = ? AND chunk_id = ?",
                             [run_id, b["chunk_id"]])
+                con.execute("DELETE FROM files WHERE run_id = ? AND name = ?",
+                            [run_id, Path(b["path"]).name])
             con.execute("UPDATE runs SET status = 'interrupted', completed_at = NULL "
                         "WHERE run_id = ?", [run_id])
         for b in bad:
             Path(b["path"]).unlink(missing_ok=True)
 
+    def parts_recorded(self, run_id: str) -> int:
+        """Stored parts with a record: per-sample parts, paths and named tables."""
+        row = self._one("SELECT (SELECT count(*) FROM chunks WHERE run_id = ? AND path LIKE "
+                        "'%.parquet') + (SELECT count(*) FROM files WHERE run_id = ?) AS n",
+                        [run_id, run_id])
+        return int(row["n"])
+
     def paths(self, run_id: str) -> pd.DataFrame:
-        return pd.read_parquet(self.parts / run_id / "paths.parquet")
+        """The run's stored monthly/quarterly paths, checked against their SHA-256."""
+        return pd.read_parquet(self._checked_file(run_id, "paths.parquet"))
 
     def balance_error(self, run_id: str) -> float:
         row = self._one("SELECT max(balance_error) AS e FROM chunks WHERE run_id = ?",
@@ -532,11 +592,12 @@ def check_part(path: Path, digest: str | None, run_id: str) -> None:
     if not path.exists():
         raise CorruptPart(f"part {path} of run {run_id} is missing; `critmin runs verify "
                           f"{run_id} --repair` drops it, then run the same command again to "
-                          "recompute it")
+                          "recompute it", run_id, path.name)
     if digest is not None and not _verified(path, digest):
         raise CorruptPart(f"part {path} of run {run_id} has changed since it was written "
                           f"(SHA-256 differs); `critmin runs verify {run_id} --repair` drops "
-                          "it, then run the same command again to recompute it")
+                          "it, then run the same command again to recompute it", run_id,
+                          path.name)
 
 
 def pa_reader(data: bytes):
