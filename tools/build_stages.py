@@ -9,7 +9,8 @@ source per row; source ids start with ``stg_``) and, only for host metals that t
 build does not ship, the USGS MCS 2024 world files in ``../shared/data``.
 
 Outputs (``src/critmin/data/tables/``): the tables ``producers``, ``byproducts``,
-``recovery_capacity``, ``stockpiles``, ``trade_volumes`` and ``magnet_grades``; rows added to
+``recovery_capacity``, ``stockpiles``, ``trade_volumes``, ``magnet_grades`` and
+``separation_feed``; rows added to
 ``production`` (separation and germanium refining stage rows, never replacing a row the main
 build ships), ``import_reliance`` (Japan's consumption), ``gaps`` and ``sources``. Earlier
 rows of this script (source id ``stg_*``) are replaced, so reruns give the same files.
@@ -35,7 +36,7 @@ STAGES_DIR = ROOT / "tools" / "curated" / "stages"
 PREFIX = "stg_"
 
 NEW_TABLES = ("producers", "byproducts", "recovery_capacity", "stockpiles", "trade_volumes",
-              "magnet_grades")
+              "magnet_grades", "separation_feed")
 APPENDED = {  # shipped table -> curated file whose rows are added to it
     "production": "stage_production", "import_reliance": "japan_consumption",
     "gaps": "gaps", "sources": "sources",

@@ -142,8 +142,11 @@ PRESS = ("reuters.com", "mining.com", "northernminer.com", "canadianminingjourna
          "visualcapitalist", "buildingtexasshow", "theoregongroup", "drepo.sdl")
 ACADEMIC = ("doi.org/", "sciencedirect", "springer", "mdpi.com", "nature.com", "acs.org/doi",
             "wiley.com", "arxiv.org", "ssrn.com", ".edu")
-COPY_WORDS = ("quoted", "copy", "copied", "via ", "summar", "mirror", "as reproduced",
-              "transcribed in", "research notes", "third-party", "verification")
+COPY_WORDS = ("quoted", "copy", "copied", "via ", "summary", "summaris", "summariz", "mirror",
+              "as reproduced", "transcribed in", "research notes", "third-party",
+              "verification")
+"""Words of a publisher or title that mark a copy or a summary ('summar' alone would also
+match the USGS's own 'Mineral Commodity Summaries')."""
 
 
 def kind_of(row: dict) -> str:

@@ -19,7 +19,7 @@ from critmin.data.validate import WORLD_TOLERANCE, check_references, check_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 NEW = ("producers", "byproducts", "recovery_capacity", "stockpiles", "trade_volumes",
-       "magnet_grades")
+       "magnet_grades", "separation_feed")
 UPSTREAM = {"refining": "mine", "metal": "refining"}
 
 

@@ -45,9 +45,35 @@ def test_stages_without_data_are_explained_by_a_cited_gap(net):
         assert r["status"] == "explained" and r["explanation"], r
 
 
-def test_only_the_known_open_balance_fails(net):
-    """Open (issue 20): 380,000 t REO mined in 2024 (USGS MCS 2026) against 276,000 t
-    separated (IEA GCMO 2024 as shipped): 104,000 t (27 %) has no cited destination. This
-    test fails when a new balance fails, and when this one is fixed (then drop it here)."""
+def test_no_balance_fails(net):
+    """Issue 20: `critmin data balances` has no `fail`."""
     b = balances(net)
-    assert list(b.loc[b["status"] == "fail", "step"]) == ["mined -> separated"]
+    assert not (b["status"] == "fail").any(), b.loc[b["status"] == "fail"].to_dict("records")
+
+
+def test_mined_ree_is_placed_by_cited_separation_flows(net):
+    """380,000 t REO mined in 2024 (USGS MCS 2026) against 348,851 t with a cited separator:
+    China's quota ore and the five countries USGS estimates from China's imports (301,940 t),
+    MP's concentrate sold to Shenghe (32,703 t), U.S. compounds (4,300 t), Lynas Malaysia
+    (10,908 t); the 31,149 t left (8.2 %) is inside the tolerance and named by country."""
+    r = _by_step(net).loc["mined -> separated"]
+    assert (r["supply_t"], r["use_t"], r["gap_t"]) == (380_000, 348_851, -31_149)
+    assert r["status"] == "ok" and "AUS 18,092 t" in r["explanation"]
+    assert {"stg_mp_10k_2024", "stg_lynas_ar2024"} <= set(r["sources"].split(", "))
+
+
+def test_mine_output_flows_equal_the_production_rows(net):
+    """A `mine output` flow is the whole USGS mine row; every mine row USGS estimates from
+    China's import data has a flow to China (a dropped or edited flow fails here)."""
+    f = net.tables["separation_feed"]
+    p = net.production
+    mine = p[(p["commodity"] == "ree") & (p["stage"] == "mine")].set_index(["country", "year"])
+    whole = f[f["basis"] == "mine output"]
+    for r in whole.to_dict("records"):
+        assert float(mine.loc[(r["mine_country"], r["year"]), "value"]) == float(r["value"]), r
+    from_china_imports = mine[mine["note"].str.contains("reported import data for China",
+                                                        na=False)
+                              & (mine.index.get_level_values("year") == 2024)]
+    sent = set(zip(whole["mine_country"], whole["separator_country"]))
+    for country, _ in from_china_imports.index:
+        assert (country, "CHN") in sent, country

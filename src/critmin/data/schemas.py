@@ -734,5 +734,31 @@ MAGNET_GRADES = TableSchema(
     ],
 )
 
+SEPARATION_FEED = TableSchema(
+    name="separation_feed",
+    description="Where mined rare-earth concentrate is separated: REO by mining country and "
+                "separating country, as the cited publication gives it (t REO).",
+    key=("commodity", "mine_country", "separator_country", "year"),
+    columns=[
+        _commodity(),
+        Column(name="mine_country", dtype="str", country=True,
+               description="ISO3 of the mine output"),
+        Column(name="separator_country", dtype="str", country=True,
+               description="ISO3 of the separation plants that take it"),
+        _year(),
+        Column(name="value", dtype="float", minimum=0, unit="t REO",
+               description="REO in the flow"),
+        Column(name="unit", dtype="str", allowed=("t REO",), description="t REO"),
+        Column(name="basis", dtype="str",
+               allowed=("mine output", "concentrate sold", "separated output"),
+               description="what the figure measures: the mine's output (all of it goes to "
+                           "the separator), concentrate sold, or separated output (a lower "
+                           "bound on the feed: separation loses some REO)"),
+        *_estimated(),
+        _source(),
+        _note(),
+    ],
+)
+
 TABLES.update({t.name: t for t in (PRODUCERS, BYPRODUCTS, RECOVERY_CAPACITY, STOCKPILES,
-                                   TRADE_VOLUMES, MAGNET_GRADES)})
+                                   TRADE_VOLUMES, MAGNET_GRADES, SEPARATION_FEED)})
