@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from critmin.calibrate import history
-from critmin.calibrate.posterior import bank_draws, fit_draws, write_index_fits
+from critmin.calibrate.posterior import bank_draws, dumps_meta, fit_draws, write_index_fits
 
 EPISODES = ["CN_2024_Sb_licence", "COD_2025_cobalt_ban"]
 
@@ -46,3 +50,26 @@ def test_implausibility_keeps_the_truth_and_drops_what_is_far():
         True, True, False]
     # without the far observation's target the far draw is not implausible
     assert history.kept(far, rows, np.array([False, True])).tolist() == [True]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=4), max_leaves=20)
+
+
+@given(json_values)
+def test_meta_text_reads_back_unchanged(value):
+    assert json.loads(dumps_meta({"v2": value})) == {"v2": value}
+
+
+def test_meta_keeps_a_fits_draw_indices_on_one_line(tmp_path):
+    fit = dict(draw_index=list(range(0, 5000, 3)), seed=0,
+               observations=[["e", "sb", "price_ex_china", "WORLD", "2025-01-15"]] * 3,
+               prior_rows=[dict(name="leakage", dist="uniform", low=0.0, high=0.4)])
+    write_index_fits({"all": fit, "loo:e": fit}, "v2", tmp_path)
+    text = (tmp_path / "posterior_meta.json").read_text()
+    assert json.loads(text)["v2"]["all"] == fit
+    assert len(text.splitlines()) < 40  # 1,667 indices per fit, one line each
+    assert '"draw_index": [0,3,6,' in text

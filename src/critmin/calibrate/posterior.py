@@ -29,8 +29,29 @@ from critmin.market.posterior import (
     read_posterior,
 )
 
-__all__ = ["COLUMNS", "ENV", "bank_draws", "fit_draws", "fit_frame", "posterior_dir",
-           "posterior_theta", "read_posterior", "resample", "write_fits", "write_index_fits"]
+__all__ = ["COLUMNS", "ENV", "bank_draws", "dumps_meta", "fit_draws", "fit_frame",
+           "posterior_dir", "posterior_theta", "read_posterior", "resample", "write_fits",
+           "write_index_fits"]
+
+def dumps_meta(info: dict) -> str:
+    """``posterior_meta.json``'s text: indented objects, every list of scalars (kept-draw
+    indices, an observation's key) on one line, so a fit's thousands of indices stay one
+    compact array; ``json.loads`` reads it back unchanged."""
+    def leaf(v) -> bool:
+        return isinstance(v, list) and not any(isinstance(x, (list, dict)) for x in v)
+
+    def walk(v, depth: int) -> str:
+        pad, inner = " " * depth, " " * (depth + 1)
+        if isinstance(v, dict) and v:
+            items = [f"{inner}{json.dumps(k)}: {walk(v[k], depth + 1)}" for k in sorted(v)]
+            return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+        if isinstance(v, list) and v and not leaf(v):
+            items = [inner + walk(x, depth + 1) for x in v]
+            return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+        return json.dumps(v, separators=(",", ":")) if leaf(v) else json.dumps(v)
+
+    return walk(info, 0) + "\n"
+
 
 def resample(wide: pd.DataFrame, weights: np.ndarray, samples: int, seed: int
              ) -> dict[str, np.ndarray]:
@@ -74,7 +95,7 @@ def write_fits(fits: dict[str, tuple[pd.DataFrame, np.ndarray, dict]], model: st
     out.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
     tmp.replace(csv)
     tmp = meta.with_name(meta.name + ".tmp")
-    tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(dumps_meta(info), encoding="utf-8")
     tmp.replace(meta)
 
 
@@ -91,5 +112,5 @@ def write_index_fits(fits: dict[str, dict], model: str, directory: Path | None =
     tmp.replace(csv)
     info[model] = dict(fits)
     tmp = meta.with_name(meta.name + ".tmp")
-    tmp.write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(dumps_meta(info), encoding="utf-8")
     tmp.replace(meta)
