@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from critmin.market.v2 import latent_priors, simulate_paths
-from critmin.market.v2.network import REGIONS
+from critmin.market.v2.network import REGIONS, build_market_network
 from critmin.market.v2.paths import prepare, run_samples
 from critmin.market.v2.priors import draws
 from critmin.scenarios import get_scenario
@@ -243,3 +243,27 @@ def test_runner_v2_same_numbers_for_any_chunking_and_cli(net, tmp_path):
                                    "--samples", "20", "--model", "v9",
                                    "--db", str(tmp_path / "c.db")])
     assert bad.exit_code == 2 and "unknown model" in bad.output
+
+
+def test_japan_makes_magnets_and_its_outage_moves_the_market(net):
+    # producer shares name only China and the rest for magnets (2024); Japan's own
+    # makers come from its latest published tonnage (JSNM, 2020) over the world total
+    m = build_market_network(net, ["ndfeb_magnet"])
+    i = m.node_index("ndfeb_magnet", "product")
+    prod = net.production
+    jpn = prod[prod["commodity"].eq("ndfeb_magnet") & prod["country"].eq("JPN")]
+    want = float(jpn.sort_values("year")["value"].iloc[-1]) / m.world_t[i]
+    r_jpn, r_row = REGIONS.index("JPN"), REGIONS.index("ROW")
+    assert m.prod0[i, r_jpn] / m.world_t[i] == pytest.approx(want)
+    assert m.prod0[i].sum() == pytest.approx(m.world_t[i])
+    assert m.prod0[i, r_row] > 0
+    # Japan's plants buy the magnet inputs where they are
+    nd = m.node_index("ndpr", "refining")
+    assert m.use0[nd, r_jpn] / m.world_t[nd] == pytest.approx(want, rel=1e-6)
+    # losing Japan's plants now raises the ex-China magnet price (it did nothing while
+    # they sat inside ROW with no country share)
+    sc = scenario(commodities=["ndfeb_magnet"], outages=[Outage(
+        country="JPN", commodity="ndfeb_magnet", stage="product", share_lost=1.0,
+        start=START)])
+    ds = paths(net, sc, n=32, months=3)
+    assert float(ds["price_ex_china"].sel(commodity="ndfeb_magnet").median()) > 1.001

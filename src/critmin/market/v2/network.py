@@ -6,6 +6,9 @@ t/yr of the commodity's unit: stages of one commodity are assumed to pass the sa
 tonnage, yield 1) split over the six regions USA, JPN, EU, KOR, CHN, ROW:
 
 - producers: the node's producer countries aggregated to regions (``OTHER`` -> ROW);
+  where the latest year names only China and the rest (``CHN`` + ``OTHER``, e.g. magnets),
+  a country's latest published tonnage of an earlier year (Japan's magnet output, JSNM)
+  is taken out of ``OTHER`` as that country's share of today's world total (estimated);
 - users: for a node with a downstream stage of the same commodity, that stage's producers
   (processors buy their input where they are); for a commodity's last stage, the plants
   of derivative products that use it (bill of materials, share ``beta``) and final users
@@ -112,6 +115,38 @@ def _world_t(net: Network) -> pd.Series:
     return w.set_index("commodity")["value"].astype(float)
 
 
+def _named_producers(net: Network, shares: pd.DataFrame, world: pd.Series
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """``shares`` with, for (commodity, stage) pairs whose latest year names only CHN and
+    OTHER, each other country's latest earlier-year tonnage moved out of OTHER as its share
+    of the world total ``world`` (t/yr; at most what OTHER holds); notes saying so."""
+    keys = ["commodity", "stage"]
+    only = shares.groupby(keys)["country"].agg(lambda c: set(c) <= {"CHN", "OTHER"})
+    prod = net.production
+    named = prod[~prod["country"].isin(["WORLD", "CHN", "OTHER"])]
+    named = named.sort_values("year").groupby([*keys, "country"]).tail(1)
+    add, notes = [], []
+    out = shares.copy()
+    for (c, st), r in named.set_index(keys).sort_index().iterrows():
+        if not only.get((c, st), False) or c not in world.index:
+            continue
+        units = prod[prod["commodity"].eq(c) & prod["country"].eq("WORLD")]["unit"]
+        other = out.index[out["commodity"].eq(c) & out["stage"].eq(st)
+                          & out["country"].eq("OTHER")]
+        if r["unit"] not in set(units) or not len(other):
+            continue
+        share = min(float(r["value"]) / float(world[c]), float(out.at[other[0], "share"]))
+        out.at[other[0], "share"] -= share
+        add.append(dict(commodity=c, stage=st, year=int(r["year"]), country=r["country"],
+                        value=float(r["value"]), share=share,
+                        basis="earlier-year tonnage (estimated)"))
+        notes.append(f"{c} {st}: {r['country']} {share:.1%} of world output from its "
+                     f"{int(r['year'])} tonnage {r['value']:,.0f} {r['unit']} "
+                     f"({r['source_id']}) over today's world total, taken out of OTHER "
+                     "(estimated: the latest year names only China and the rest)")
+    return pd.concat([out, pd.DataFrame(add)], ignore_index=True), notes
+
+
 def _producer_regions(shares: pd.DataFrame) -> pd.DataFrame:
     """(commodity, stage) x region shares from country shares."""
     s = shares.assign(region=shares["country"].map(region_of))
@@ -198,7 +233,7 @@ def build_market_network(net: Network, commodities: list[str] | None = None
     asked, plus the inputs of products asked)."""
     world = _world_t(net)
     prices = benchmark_usd_t(net.prices)
-    shares = net.production_shares()
+    shares, named_notes = _named_producers(net, net.production_shares(), world)
     regions = _producer_regions(shares)
     have = sorted(set(world.index) & set(prices.index)
                   & set(regions.index.get_level_values(0)))
@@ -324,4 +359,4 @@ def build_market_network(net: Network, commodities: list[str] | None = None
         headline=np.array([last[c] for c in have]),
         node_commodity=np.array([ci[nd.commodity] for nd in nodes]),
         byproduct=byproduct, hosts=hosts, idle_t=idle_t,
-        table=pd.DataFrame(rows), notes=bom_notes)
+        table=pd.DataFrame(rows), notes=bom_notes + named_notes)
