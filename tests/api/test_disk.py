@@ -131,3 +131,16 @@ def test_a_table_not_stored_is_a_clean_409_not_a_cut_stream(app):
         r = client.get("/api/runs/run1/export", params={"table": "paths", "format": fmt})
         assert r.status_code == 409, (fmt, r.status_code)
         assert "no stored paths" in r.json()["detail"]
+
+
+def test_a_small_table_too_big_for_excel_is_a_409_before_any_byte(app, monkeypatch):
+    """Summaries and paths are checked against Excel's limits like per-sample parts (a
+    paths table past them was a 200 cut mid-body under schemathesis)."""
+    client, _ = app
+    r = client.get("/api/runs/run1/export", params={"table": "summary", "format": "xlsx"})
+    assert r.status_code == 200 and len(pd.read_excel(io.BytesIO(r.content))) > 0
+    monkeypatch.setattr("critmin.store.export.XLSX_MAX_CELLS", 4)
+    r = client.get("/api/runs/run1/export", params={"table": "summary", "format": "xlsx"})
+    assert r.status_code == 409 and "csv or parquet" in r.json()["detail"]
+    r = client.get("/api/runs/run1/export", params={"table": "summary", "format": "csv"})
+    assert r.status_code == 200

@@ -112,3 +112,22 @@ def test_export_round_trips_through_data_validate(tmp_path, fmt):
     assert again.returncode == 0, again.stderr
     first = run("data", "list", "production", "--csv")
     assert again.stdout == first.stdout
+
+
+def test_excel_workbooks_hold_control_characters_and_zoned_times():
+    """openpyxl refuses XML-illegal control characters and pandas refuses zoned times: the
+    workbook gets U+FFFD and naive UTC instead of failing part-way."""
+    import io
+
+    import pandas as pd
+
+    from critmin.store.export import xlsx_bytes
+
+    df = pd.DataFrame({"commodity\x01": ["anti\x00mony", "=1+1"],
+                       "at": pd.to_datetime(["2025-10-09 12:00", "2025-11-07 00:00"]
+                                            ).tz_localize("Asia/Shanghai")})
+    back = pd.read_excel(io.BytesIO(xlsx_bytes(df)))
+    assert list(back.columns) == ["commodity\ufffd", "at"]
+    assert back.iloc[:, 0].tolist() == ["anti\ufffdmony", "'=1+1"]
+    assert back["at"].tolist() == [pd.Timestamp("2025-10-09 04:00"),
+                                   pd.Timestamp("2025-11-06 16:00")]

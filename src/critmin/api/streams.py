@@ -2,13 +2,13 @@
 
 Per-sample tables are sent one stored part at a time (memory: one part); summaries, paths
 and portfolios, which are small, in slices. CSV and Parquet stream; an Excel workbook is
-built in memory (at most ``XLSX_MAX_CELLS`` cells, checked before any work). Each part is
-read in a worker thread, never on the event loop.
+built in memory (at most ``XLSX_MAX_CELLS`` cells, checked before any work), and for a small
+table before the response starts, so a failure is a status, never a body cut short. Each
+part is read in a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
@@ -16,7 +16,7 @@ import pandas as pd
 
 from critmin.report.runs import export_frame
 from critmin.store import ResultsStore
-from critmin.store.export import CSV_EOL, XLSX_MAX_CELLS, XLSX_MAX_ROWS, ExportTooLarge, safe_frame
+from critmin.store.export import CSV_EOL, check_excel_size, safe_frame, xlsx_bytes
 
 SLICE_ROWS = 50_000
 
@@ -47,15 +47,16 @@ def frames(store: ResultsStore, run: dict, table: str,
         yield df.iloc[start:start + SLICE_ROWS]
 
 
-def check_size(store: ResultsStore, run: dict, table: str, fmt: str) -> None:
-    """Refuse (ExportTooLarge) an Excel export that would not fit, before any work."""
-    if fmt != "xlsx" or run.get("kind") == "optimisation" or table != "samples":
+def check_size(store: ResultsStore, run: dict, table: str, fmt: str,
+               small: pd.DataFrame | None = None) -> None:
+    """Refuse (ExportTooLarge) an Excel export that would not fit, before any work: the
+    stored per-sample parts by their recorded shape, a small table (``small``) by its own."""
+    if fmt != "xlsx":
         return
-    rows, cols = store.shape(run["run_id"])
-    if rows + 1 > XLSX_MAX_ROWS or rows * cols > XLSX_MAX_CELLS:
-        raise ExportTooLarge(f"{rows:,} rows x {cols} columns do not fit one Excel sheet "
-                             f"written by critmin ({XLSX_MAX_CELLS:,} cells at most); export "
-                             "csv or parquet")
+    if small is not None:
+        check_excel_size(*small.shape)
+    elif per_sample(run, table):
+        check_excel_size(*store.shape(run["run_id"]))
 
 
 class _Sink:
@@ -121,10 +122,7 @@ def _encoder(fmt: str):
         if df is not None:
             parts.append(df)
             return b""
-        out = io.BytesIO()
-        safe_frame(pd.concat(parts, ignore_index=True)).to_excel(out, index=False,
-                                                                  engine="openpyxl")
-        return out.getvalue()
+        return xlsx_bytes(pd.concat(parts, ignore_index=True))
     return xlsx
 
 

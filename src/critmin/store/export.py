@@ -15,7 +15,9 @@ comes back as ``--``.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +25,8 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 MARK = "'"
 """Leading apostrophe that makes a formula-starting cell text (and is removed on read)."""
+ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters XML 1.0, hence an XLSX cell, cannot hold (openpyxl refuses them)."""
 CSV_EOL = "\r\n"
 """RFC 4180 line end; with it a cell holding a lone CR is quoted too (with "\n" pandas would
 leave it bare, and a spreadsheet would start a new row, and maybe a formula, there)."""
@@ -62,23 +66,57 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_excel_size(rows: int, cols: int) -> None:
+    """Refuse (ExportTooLarge) a table of ``rows`` x ``cols`` that one Excel sheet written by
+    critmin cannot hold, before any work is done."""
+    if rows + 1 > XLSX_MAX_ROWS:
+        raise ExportTooLarge(f"{rows:,} rows do not fit one Excel sheet "
+                             f"({XLSX_MAX_ROWS - 1:,} at most); export csv or parquet")
+    if rows * cols > XLSX_MAX_CELLS:
+        raise ExportTooLarge(f"{rows:,} rows x {cols} columns are more cells than critmin "
+                             f"writes to Excel ({XLSX_MAX_CELLS:,}); export csv or parquet")
+
+
+def excel_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as a worksheet can hold it: cells neutralised (:func:`safe_frame`), control
+    characters that the XLSX format forbids (U+0000-U+001F but tab, LF, CR) replaced by
+    U+FFFD, and time-zone-aware times given as naive UTC (Excel has no time zones)."""
+    out = safe_frame(df)
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s):
+            out[col] = s.map(_excel_text)
+    out.columns = [_excel_text(c) for c in out.columns]
+    return out
+
+
+def _excel_text(value):
+    return ILLEGAL_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def xlsx_bytes(df: pd.DataFrame) -> bytes:
+    """One workbook (one sheet) holding ``df``, Excel-safe (:func:`excel_frame`)."""
+    check_excel_size(*df.shape)
+    out = io.BytesIO()
+    excel_frame(df).to_excel(out, index=False, engine="openpyxl")
+    return out.getvalue()
+
+
 def write_export(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
     """Write ``df`` as csv, xlsx or parquet (from ``fmt`` or the suffix), atomically
     (temporary file + rename); CSV and XLSX cells are neutralised."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if fmt == "xlsx" and len(df) + 1 > XLSX_MAX_ROWS:
-        raise ExportTooLarge(f"{len(df):,} rows do not fit one Excel sheet "
-                             f"({XLSX_MAX_ROWS - 1:,} at most); export csv or parquet")
-    if fmt == "xlsx" and df.size > XLSX_MAX_CELLS:
-        raise ExportTooLarge(f"{df.size:,} cells are more than critmin writes to Excel "
-                             f"({XLSX_MAX_CELLS:,}); export csv or parquet")
+    if fmt == "xlsx":
+        check_excel_size(*df.shape)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if fmt == "csv":
             safe_frame(df).to_csv(tmp, index=False, lineterminator=CSV_EOL)
         elif fmt == "xlsx":
-            safe_frame(df).to_excel(tmp, index=False, engine="openpyxl")
+            tmp.write_bytes(xlsx_bytes(df))
         elif fmt == "parquet":
             df.to_parquet(tmp, index=False)
         else:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from critmin.api.encode import records
 from critmin.api.models import errors
@@ -17,7 +17,7 @@ from critmin.api.service import Service, too_busy
 from critmin.api.streams import check_size, per_sample, small_table, stream
 from critmin.report.runs import optimisation_result
 from critmin.store import ResultsStore
-from critmin.store.export import ExportTooLarge
+from critmin.store.export import ExportTooLarge, xlsx_bytes
 
 MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -120,23 +120,24 @@ def runs_router(svc: Service) -> APIRouter:
         Each client (token, or address without one) streams a bounded number at once."""
         run = _run(svc, run_id, who)
         try:
-            check_size(store, run, table, format)
             small = None
             if per_sample(run, table):
                 store.part_files(run_id)  # every part there and intact before the 200
             else:
                 small = small_table(store, run, table)
+            check_size(store, run, table, format, small)
         except ExportTooLarge as exc:
             raise HTTPException(409, str(exc)) from exc
         except KeyError as exc:
             raise HTTPException(409, f"run {run_id} has no stored {table}") from exc
-        done = slots.take(svc.client_key(request))
         kind = "portfolio" if run.get("kind") == "optimisation" else table
         name = f"{run['run_id']}-{kind}.{format}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if small is not None and format == "xlsx":  # whole workbook before the 200
+            return Response(xlsx_bytes(small), media_type=MEDIA[format], headers=headers)
+        done = slots.take(svc.client_key(request))
         body = stream(store, run, table, format, done, small)
         weakref.finalize(body, done)  # freed even if the stream never starts
-        return StreamingResponse(body,
-                                 media_type=MEDIA[format],
-                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return StreamingResponse(body, media_type=MEDIA[format], headers=headers)
 
     return r
