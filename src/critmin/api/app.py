@@ -28,6 +28,7 @@ from critmin.api.encode import clean
 from critmin.api.limits import Guard
 from critmin.api.models import COMMON, errors
 from critmin.api.openapi import truthful_openapi
+from critmin.api.proxies import ForwardedFor, parse_networks
 from critmin.api.routes import pages
 from critmin.api.routes.data import data_router, health_router
 from critmin.api.routes.jobs import jobs_router
@@ -101,4 +102,5 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     app.add_middleware(Guard, max_body=s.max_body_bytes, max_query=s.max_query_bytes,
                        timeout_s=s.request_timeout_s, body_timeout_s=s.body_timeout_s,
                        max_requests=s.max_requests)
+    app.add_middleware(ForwardedFor, proxies=parse_networks(s.trusted_proxies))
     return app

@@ -10,6 +10,10 @@ greedy clients (what a front proxy would otherwise do).
   (no request in progress; one that never sent a whole request before one that did), and
   is refused only when all of them are busy. No global
   connection cap answers 503 to newcomers because others idle.
+- **proxies**: connections from ``trusted_proxies`` are not bounded per client (one
+  proxy carries many clients; it bounds them itself), and uvicorn's own
+  ``X-Forwarded-For`` handling is off: :mod:`critmin.api.proxies` believes the header
+  from those proxies only.
 - **headers**: a request's head may hold at most ``max_header_bytes`` (16 KiB; larger
   ones are refused: 431 with httptools, the C parser used where installed, 400 with h11).
 """
@@ -22,6 +26,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from critmin.api.proxies import parse_networks, trusted
 from critmin.api.settings import Settings
 
 
@@ -31,6 +36,7 @@ class _Bounds:
     header_timeout_s = 10.0
     per_client = 256
     max_head = 16 * 1024
+    proxies: tuple = ()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -38,6 +44,9 @@ class _Bounds:
         self._served = False
         self._head, self._head_done = 0, False
         self._host = self.client[0] if self.client else "?"
+        if trusted(self._host, self.proxies):  # a proxy: its clients are bounded there
+            self._arm()
+            return
         mine = _clients(self.server_state).setdefault(self._host, [])
         if len(mine) >= self.per_client:
             idle = sorted((p for p in mine if p._idle()), key=lambda p: p._served)
@@ -136,8 +145,10 @@ def config(app, host: str, port: int, settings: Settings) -> uvicorn.Config:
     base = BoundedHttpTools if HttpToolsProtocol is not None else BoundedH11
     proto = type("Bounded", (base,), {
         "header_timeout_s": settings.header_timeout_s,
-        "per_client": settings.connections_per_client, "max_head": settings.max_header_bytes})
+        "per_client": settings.connections_per_client, "max_head": settings.max_header_bytes,
+        "proxies": parse_networks(settings.trusted_proxies)})
     return uvicorn.Config(app, host=host, port=port, http=proto, log_level="warning",
+                          proxy_headers=False,  # X-Forwarded-For: critmin.api.proxies
                           access_log=False, timeout_graceful_shutdown=3,
                           timeout_keep_alive=5, limit_concurrency=None,
                           h11_max_incomplete_event_size=settings.max_header_bytes,

@@ -51,5 +51,9 @@ class Settings:
     heavy_reads: int = 2
     """Uncached reads (filtered tables, CSV) computed at once, in threads off the event
     loop; more wait their turn."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` names the
+    client (:mod:`critmin.api.proxies`); none by default: the header is ignored. Their
+    connections are exempt from ``connections_per_client`` (they carry many clients)."""
     data_check_s: float = 2.0
     """How often (seconds at most) the data files are checked for changes."""

@@ -119,6 +119,10 @@ def serve_cmd(
     connections_per_client: Annotated[int, typer.Option(
         min=1, max=100_000, help="open connections per client address (idle ones beyond "
                                  "are closed)")] = 256,
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
+        "--trusted-proxy", help="address or network (10.0.0.0/8) of a reverse proxy whose "
+                                "X-Forwarded-For names the client (repeat); none by default: "
+                                "the header is ignored")] = None,
     open_token: Annotated[bool, typer.Option(
         "--open-token/--no-open-token",
         help="on a loopback address, print the dashboard's URL with a fresh token (read, "
@@ -135,7 +139,8 @@ def serve_cmd(
     settings = Settings(private=private, scheduler=scheduler, workers=workers, job_nice=job_nice,
                         max_queue=queue, quota=quota, request_timeout_s=request_timeout,
                         header_timeout_s=header_timeout,
-                        connections_per_client=connections_per_client)
+                        connections_per_client=connections_per_client,
+                        trusted_proxies=tuple(trusted_proxy or ()))
     try:
         app = create_app(db, data, settings)
     except DataValidationError as exc:
