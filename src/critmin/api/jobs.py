@@ -133,23 +133,38 @@ def _simulation(net, store, req: dict, progress) -> dict:
     return clean(simulation_report(store, _sweep(net, store, req, progress)))
 
 
+OPT_STEPS = (0.05, 0.6, 0.8)
+"""Progress after the optimiser's steps: paths simulated, portfolio solved, costs shared."""
+
+
 def _optimisation(net, store, req: dict, progress) -> dict:
+    """What ``critmin optimize`` computes (model v2): monthly price paths, projects valued
+    on them, the multi-period program, cost sharing; then a budget-risk frontier. The
+    record is stored as an optimisation run (the job's ``run_id``)."""
     import json
 
     from critmin.api.encode import clean
-    from critmin.optimize.instance import build_instance
-    from critmin.optimize.portfolio import solve
-    from critmin.optimize.report import frontier, portfolio_record
+    from critmin.optimize.finance import optimise
+    from critmin.optimize.report import frontier, save
+    from critmin.scenarios.spec import Scenario
 
-    run_id = _sweep(net, store, req, progress, share=0.6)
-    inst = build_instance(net, store, run_id, {
-        "USA": req["budget_usa"], "JPN": req["budget_jpn"],
-        "JPN_vehicle": req["budget_vehicle"]}, cvar_weight=req["cvar_weight"])
-    rec = portfolio_record(inst, solve(inst))
-    progress(0.8)
+    done = iter(OPT_STEPS)
+    budgets = {"USA": req["budget_usa"], "JPN": req["budget_jpn"],
+               "JPN_vehicle": req["budget_vehicle"]}
+    progress(0.01)
+    inst, _sol, rec = optimise(
+        net, Scenario.model_validate(req["scenario"]), budgets, samples=req["samples"],
+        seed=req["seed"], regions=req.get("regions") or ["USA", "JPN"],
+        partners=req.get("partners", ["USA", "JPN", "AUS", "KOR", "EU"]),
+        partner_budgets={k: req.get(f"budget_{k.lower()}", 0.0) for k in ("AUS", "KOR", "EU")},
+        cvar_weight=req["cvar_weight"], china=req.get("china_response", True),
+        step=lambda _msg: progress(next(done, 0.8)))
+    progress(0.85)
     rec["frontier"] = frontier(inst, (0.0, 0.5, 1.0, 2.0)).to_dict("records")
-    progress(0.95)
-    return clean(json.loads(json.dumps(rec, default=str)))
+    rec = clean(json.loads(json.dumps(rec, default=str)))
+    rec["optimisation_id"] = save(store, inst, rec)
+    progress(0.95, rec["optimisation_id"])
+    return rec
 
 
 def _init_worker(parent: int, data: str | None = None, nice: int = 0) -> None:

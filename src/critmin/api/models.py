@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from critmin.scenarios.spec import Scenario
 
@@ -68,6 +68,16 @@ def _integral(v):
 Whole = Annotated[int, BeforeValidator(_integral)]
 
 
+def _distinct(items: list) -> list:
+    if len(set(items)) != len(items):
+        raise ValueError("each name at most once")
+    return items
+
+
+Region = Literal["USA", "JPN", "EU", "KOR"]
+Partner = Literal["USA", "JPN", "AUS", "KOR", "EU"]
+
+
 class SimulationRequest(Strict):
     """Exactly one of ``scenario_id`` and ``scenario`` (neither or both: 422)."""
 
@@ -87,6 +97,9 @@ class SimulationRequest(Strict):
 
 
 class OptimisationRequest(Strict):
+    """What ``critmin optimize`` takes (model v2: multi-period program, project finance,
+    cost sharing among ``partners``)."""
+
     scenario_id: str = Field("CN_2025_10_full_controls", pattern=ID)
     samples: Whole = Field(512, ge=16, le=20_000, strict=True)
     seed: Whole = Field(0, ge=0, le=2**32 - 1, strict=True)
@@ -94,6 +107,18 @@ class OptimisationRequest(Strict):
     budget_jpn: float = Field(1e9, ge=0, le=1e13, strict=True, description="USD")
     budget_vehicle: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
     cvar_weight: float = Field(1.0, ge=0, le=100, strict=True)
+    regions: Annotated[list[Region], AfterValidator(_distinct)] = Field(
+        ["USA", "JPN"], min_length=1, max_length=4, json_schema_extra={"uniqueItems": True},
+        description="regions whose unmet tonnes count")
+    partners: Annotated[list[Partner], AfterValidator(_distinct)] = Field(
+        ["USA", "JPN", "AUS", "KOR", "EU"], max_length=5,
+        json_schema_extra={"uniqueItems": True},
+        description="partners sharing the cost (Shapley, nucleolus); empty: no sharing")
+    budget_aus: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
+    budget_kor: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
+    budget_eu: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
+    china_response: bool = Field(True, description="value projects under China's price "
+                                                   "response to new capacity")
 
 
 class JobInfo(BaseModel):
