@@ -10,7 +10,8 @@ no quantities), ``production`` (USGS, by stage) and ``prices`` (USGS, USD per t 
   sign of imports - exports is needed, taken from values: one unit value is assumed for the
   HS6 line's imports and exports.
 * Importer with production: trade values become tonnes at the USGS price of that year
-  (value / price: an estimate, said in ``method``), then the USGS formula.
+  (value / price: an estimate, said in ``method``; a price per t of compound, e.g. lithium
+  carbonate, is first put per t of contained element), then the USGS formula.
 * EU: the 27 members as one importer; trade between members is left out.
 Commodities whose HS code is not in the BACI extract, or whose stage has no production table,
 get no row (a ``gaps`` row says so).
@@ -19,6 +20,8 @@ get no row (a ``gaps`` row says so).
 from __future__ import annotations
 
 import pandas as pd
+
+from critmin.data.benchmark import PRICED_AS_COMPOUND
 
 EU27 = ("AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC",
         "HUN", "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK",
@@ -68,7 +71,11 @@ def _price_t(prices: pd.DataFrame, commodity: str, year: int):
         return None
     r = p[p["year"] == (year if year in set(p["year"]) else p["year"].max())].iloc[0]
     v = float(r["value"]) * (1000.0 if r["unit"] == "USD/kg" else 1.0)
-    return v, int(r["year"]), str(r["basis"])[:60]
+    basis = str(r["basis"])[:60]
+    text, compound, factor = PRICED_AS_COMPOUND.get(commodity, ("\0", "", 1.0))
+    if text in str(r["basis"]).lower():  # per t of compound -> per t of contained element
+        v, basis = v * factor, f"{basis}; x {factor:.3f} t {compound} per t {commodity}"
+    return v, int(r["year"]), basis
 
 
 def rows(flows: pd.DataFrame, prod: pd.DataFrame, prices: pd.DataFrame, units: dict[str, str]):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from critmin.data.benchmark import benchmark_rows, benchmark_usd_t
+from critmin.data.benchmark import benchmark_basis, benchmark_rows, benchmark_usd_t
 from critmin.metrics.concentration import chokepoints
 from critmin.model.network import Network
 
@@ -63,7 +63,8 @@ def _price_usd_t(net: Network) -> pd.DataFrame:
     rare-earth elements lacking one is not assumed: those stay NaN."""
     p = benchmark_rows(net.prices)
     return pd.DataFrame({"price_usd_t": benchmark_usd_t(net.prices), "price_year": p["year"],
-                         "price_basis": p["basis"], "price_source": p["source_id"]})
+                         "price_basis": benchmark_basis(net.prices),
+                         "price_source": p["source_id"]})
 
 
 def _world_output(net: Network) -> pd.DataFrame:
