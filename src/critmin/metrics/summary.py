@@ -15,7 +15,8 @@ def commodity_summary(net: Network) -> pd.DataFrame:
     Columns: commodity, name, unit, stage (most upstream stage with data), year,
     world_output (commodity unit; the published world total where there is one),
     top_country, top_share (0-1), china_share_<stage> for every stage,
-    usa_import_reliance and jpn_import_reliance (0-1; '>'/'<' kept in *_reliance_qualifier;
+    usa_, jpn_, eu_ and kor_import_reliance (0-1; '>'/'<' kept in *_reliance_qualifier; the
+    U.S. as USGS publishes it, Japan, the EU and Korea computed from BACI trade the USGS way;
     rare-earth elements show their parent's reliance, see
     :func:`critmin.metrics.trade.net_import_reliance`).
     """
@@ -24,7 +25,7 @@ def commodity_summary(net: Network) -> pd.DataFrame:
     records = []
     comm = net.commodities.set_index("commodity")
     reliance = {c: net_import_reliance(net, c).set_index("commodity")
-                for c in ("USA", "JPN")}
+                for c in ("USA", "JPN", "EU", "KOR")}
     for commodity, g in shares.groupby("commodity"):
         first_stage = min(g["stage"], key=order.get)
         head = g[g["stage"].eq(first_stage)].sort_values("share", ascending=False)

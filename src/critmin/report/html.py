@@ -520,15 +520,18 @@ def _appendix_supply(b: Brief) -> str:
              DASH if missing(r["world_output"]) else tonnes(r["world_output"], r["unit"]),
              f"{country(r['top_country'])} {pct(r['top_share'])}",
              *[pct(r[f"china_share_{st}"]) for st in stages],
-             pct(r["usa_import_reliance"], r["usa_reliance_qualifier"]),
-             pct(r["jpn_import_reliance"], r["jpn_reliance_qualifier"])]
+             *[pct(r[f"{m}_import_reliance"], r[f"{m}_reliance_qualifier"])
+               for m in ("usa", "jpn", "eu", "kor")]]
             for _, r in s.iterrows()]
     return (f"<h2 class=appendix id=appendix-a>{APPENDIX_MARK}. Supply by commodity</h2>"
             "<p class=note>Latest year with data; China's share of world output by stage; "
-            "net import reliance as published (E = net exporter).</p>"
+            "net import reliance (E = net exporter): the U.S. as USGS publishes it; Japan, "
+            "the EU (extra-EU trade) and Korea computed the USGS way from CEPII BACI trade "
+            "(estimates; a dash where the trade extract has no HS line).</p>"
             + _table(["commodity", "year", "world output", "top producer",
                       *[f"China {label(st)}" for st in stages], "U.S. reliance",
-                      "Japan reliance"], rows, set(range(1, 6 + len(stages)))))
+                      "Japan reliance", "EU reliance", "Korea reliance"], rows,
+                     set(range(1, 8 + len(stages)))))
 
 
 def _appendix_results(b: Brief, figs: list) -> str:
