@@ -74,6 +74,6 @@ def test_mine_output_flows_equal_the_production_rows(net):
     from_china_imports = mine[mine["note"].str.contains("reported import data for China",
                                                         na=False)
                               & (mine.index.get_level_values("year") == 2024)]
-    sent = set(zip(whole["mine_country"], whole["separator_country"]))
+    sent = set(zip(whole["mine_country"], whole["separator_country"], strict=True))
     for country, _ in from_china_imports.index:
         assert (country, "CHN") in sent, country
