@@ -77,3 +77,26 @@ def test_mine_output_flows_equal_the_production_rows(net):
     sent = set(zip(whole["mine_country"], whole["separator_country"], strict=True))
     for country, _ in from_china_imports.index:
         assert (country, "CHN") in sent, country
+
+
+def test_us_separated_output_rows_rederive_from_the_mcs2026_release(net):
+    """U.S. compounds and metals production (stage refining, feed row USA->USA) is the MCS
+    2026 salient-statistics cell as published, read here from the vendored raw release."""
+    import csv
+    from pathlib import Path
+
+    raw = (Path(__file__).resolve().parents[2] / "tools" / "vendor" / "usgs-mcs2026"
+           / "usgs_mcs2026_commodities_data.csv")
+    with raw.open(encoding="cp1252", newline="") as fh:
+        cells = {int(r["Year"]): float(r["Value"].replace(",", "")) for r in csv.DictReader(fh)
+                 if r["MCS chapter"] == "RARE EARTHS"
+                 and r["Statistics_detail"] == "Production: Compounds and metals"}
+    p = net.production
+    us = p[(p["commodity"] == "ree") & (p["stage"] == "refining") & (p["country"] == "USA")
+           & (p["source_id"] == "stg_usgs_mcs2026_ree")].set_index("year")["value"]
+    assert set(us.index) == {2023, 2024}
+    for year, value in us.items():
+        assert float(value) == cells[int(year)], year
+    f = net.tables["separation_feed"]
+    assert float(f.loc[f["separator_country"].eq("USA") & f["year"].eq(2024), "value"]
+                 .iloc[0]) == cells[2024]
