@@ -364,6 +364,7 @@ class Params:
     propensity: np.ndarray  # (S, R) log-odds shift of approval by destination (CHN 0)
     state_buy: np.ndarray  # (S, 1) China's state purchases, share of its final use a year
     leak_rec: np.ndarray  # (S, 1) share of leaked flow China's customs record
+    front: np.ndarray  # (S, 1) factor on the precautionary target before a start date
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -399,7 +400,7 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         fill_shift=fill, persist=persist, retighten=col["retighten_hazard"],
         relax=col["relax_hazard"], relax_gain=col["relax_gain"],
         key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
-        leak_rec=col["leakage_recorded"])
+        leak_rec=col["leakage_recorded"], front=col["front_running"])
 
 
 @dataclass
@@ -461,6 +462,19 @@ def _licence(c, ci: int, k: Params, s, A, t: int, N: int):
     return p_dest, p_node
 
 
+def _rush(c, k: Params, t: int) -> np.ndarray:
+    """(S, 1) factor on the precautionary cover before a control's start (front-running):
+    (1 + front_running w) x (1 + w (max(1, tau_s / left) - 1)), w the month's share in the
+    window, ``left`` the months from the month's start to the window's close (at least
+    1/2): buyers seek more cover and close the gap before the door shuts, not over tau_s.
+    Exactly 1 outside a window."""
+    w = c.pre_start[t]
+    if w <= 0:
+        return np.ones_like(k.front)
+    left = max(c.pre_close - t, 0.5)
+    return (1 + k.front * w) * (1 + w * (np.maximum(1.0, k.tau_s * 12.0 / left) - 1))
+
+
 def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int, s=None):
     """Pass shares g (S, N, R) of China's exports by destination, China's quota (N,),
     non-China loss (S, N, R) t/yr, precautionary target factor (S, N, R), de minimis
@@ -516,7 +530,7 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
             if c.de_minimis:
                 demin |= c.nodes
-            on = np.clip(ann, 0, 1)[:, :, None] * k.precaution[:, :, None] * sev[:, :, None]
+            on = (np.clip(ann, 0, 1) * k.precaution * sev * _rush(c, k, t))[:, :, None]
             tgt[:, cells] = np.maximum(tgt[:, cells], 1 + on[:, :, 0])
             alert |= ((np.clip(ann, 0, 1) * sev) > 0) & c.nodes[None, :]
         else:

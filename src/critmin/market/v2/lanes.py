@@ -65,7 +65,7 @@ ParL = namedtuple("ParL", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec"))
+    "state_buy", "leak_rec", "front"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -147,7 +147,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
-                state_buy=f(B), leak_rec=f(B))
+                state_buy=f(B), leak_rec=f(B), front=f(B))
 
 
 @jit
@@ -193,6 +193,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.key[ln] = par.key[s]
         pl.state_buy[ln] = par.state_buy[s]
         pl.leak_rec[ln] = par.leak_rec[s]
+        pl.front[ln] = par.front[s]
 
 
 @jit
@@ -263,6 +264,14 @@ def _advance(st, pl, c, i, ln, ramp, el, u):  # pragma: no cover - compiled
         st.relaxed[c, i, ln] = 0.0 if tight else (1.0 if loose else rel)
 
 
+@inline
+def _rush(w, left, front, tau_s):  # pragma: no cover - compiled
+    """Front-running factor on the precautionary cover (as kernel._rush); 1 where w = 0."""
+    if w <= 0.0:
+        return 1.0
+    return (1 + front * w) * (1 + w * (max(1.0, tau_s * 12.0 / max(left, 0.5)) - 1))
+
+
 @jit
 def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
     """China's pass shares g (N, R, B), non-China losses, precautionary targets, alerts and
@@ -314,7 +323,8 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             sev_v[ln] = _clip01(sev * (1 - lk))
             a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
             pass_f[ln] = 1 - a_v[ln] * (1 - p_v[ln])
-            on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln]
+            on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln] * _rush(
+                sc.k_pre[c, t], sc.k_close[c] - t, pl.front[ln], pl.tau_s[ln])
             warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
         china = sc.k_china[c]
         reg = sc.k_region[c]
@@ -924,7 +934,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.mobility[b], pls.defence[b], pls.snap[b], pls.snap_delay[b],
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
-            pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b])
+            pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
+            pls.front[b])
         month(net, sc, pl, t, st, out, wk)
 
 

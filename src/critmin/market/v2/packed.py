@@ -31,7 +31,7 @@ ScenA = namedtuple("ScenA", (
     "gov_rate", "disrupted",
     # controls (K)
     "k_kind", "k_china", "k_nodes", "k_targets", "k_approval", "k_L", "k_gl", "k_refdef",
-    "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_flow",
+    "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_pre", "k_close", "k_flow",
     "k_quota_t", "k_region",
     # response rules (n_rules 0 without responses)
     "n_rules", "max_lag", "fast_track", "coord", "offtake", "shift", "offtake_share",
@@ -41,7 +41,7 @@ ParA = namedtuple("ParA", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
-    "leak_rec"))
+    "leak_rec", "front"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -108,6 +108,8 @@ def scen_arrays(m: MarketNetwork, cp: CompiledV2, responses: bool) -> ScenA:
         k_after=per_k(lambda c: c.after_suspension, (H,)),
         k_susp_end=per_k(lambda c: c.suspension_end),
         k_ann=per_k(lambda c: c.announced_from, (H,)),
+        k_pre=per_k(lambda c: c.pre_start, (H,)),
+        k_close=per_k(lambda c: c.pre_close if c.pre_start.any() else 0.0),
         k_flow=per_k(lambda c: c.exporter_share * m.world_t, (N,)),
         k_quota_t=per_k(lambda c: c.quota_t, (N,)),
         k_region=per_k(lambda c: c.exporter_region, dtype=np.int64),
@@ -138,4 +140,4 @@ def par_arrays(k: Params) -> ParA:
         persist=np.ascontiguousarray(k.persist), retighten=flat(k.retighten),
         relax=flat(k.relax), relax_gain=flat(k.relax_gain), key=flat(k.key),
         propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy),
-        leak_rec=flat(k.leak_rec))
+        leak_rec=flat(k.leak_rec), front=flat(k.front))

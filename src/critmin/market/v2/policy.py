@@ -56,6 +56,8 @@ class ControlV2:
     after_suspension: np.ndarray  # (H,) share in force after the suspension ends
     suspension_end: float  # month (fractional) the suspension window closes, inf if none
     announced_from: np.ndarray  # (H,) share of each month after the announcement
+    pre_start: np.ndarray  # (H,) share of each month announced but not yet in force
+    pre_close: float  # month (fractional) the front-running window closes, nan if none
     exporter_share: np.ndarray  # (N,) exporter's share of each node's output (non-China)
     exporter_region: int
     de_minimis: bool
@@ -119,9 +121,31 @@ def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[Contro
                             else _month_of(bounds, ctl.suspended[1])),
             announced_from=np.maximum(_share(bounds, ctl.announced or ctl.start, end),
                                       in_force),
+            pre_start=_pre_start(bounds, ctl), pre_close=_pre_close(bounds, ctl),
             exporter_share=share, exporter_region=REGIONS.index(region_of(ctl.exporter)),
             de_minimis=ctl.de_minimis is not None))
     return out
+
+
+def _close(ctl) -> dt.date | None:
+    """Day the front-running window closes: the start, or an announced suspension that
+    comes first; None without a window (not announced ahead of that day)."""
+    close = ctl.start if ctl.suspended is None else min(ctl.start, ctl.suspended[0])
+    return None if ctl.announced is None or ctl.announced >= close else close
+
+
+def _pre_start(bounds, ctl) -> np.ndarray:
+    """(H,) share of each month from the announcement to the day before the window
+    closes: exports are still free while buyers know the control is coming."""
+    close = _close(ctl)
+    if close is None:
+        return np.zeros(len(bounds) - 1)
+    return _share(bounds, ctl.announced, close - dt.timedelta(days=1))
+
+
+def _pre_close(bounds, ctl) -> float:
+    close = _close(ctl)
+    return np.nan if close is None else _month_of(bounds, close)
 
 
 def _quota(m: MarketNetwork, ctl, share: np.ndarray) -> np.ndarray:
