@@ -31,8 +31,8 @@ ScenA = namedtuple("ScenA", (
     "gov_rate", "disrupted",
     # controls (K)
     "k_kind", "k_china", "k_nodes", "k_targets", "k_approval", "k_L", "k_gl", "k_refdef",
-    "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_pre", "k_close", "k_flow",
-    "k_quota_t", "k_region",
+    "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_pre", "k_close",
+    "k_flow", "k_quota_t", "k_region",
     # response rules (n_rules 0 without responses)
     "n_rules", "max_lag", "fast_track", "coord", "offtake", "shift", "offtake_share",
     "r_price", "r_cover", "r_appr"))
