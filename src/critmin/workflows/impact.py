@@ -99,7 +99,8 @@ def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple
     prod = full.prod0[mix, r_c] * price
     prods = [producer_industry(c, s, groups.get(c, "")) for c, s in keys]
     producer = np.array([io.index(p) if p in io.industries else -1 for p in prods])
-    links = make_links(io, np.array(node_ix), np.array(ind_ix), np.array(share, float),
+    links = make_links(io, np.array(node_ix, dtype=int), np.array(ind_ix, dtype=int),
+                       np.array(share, float),
                        use_us, producer)
     return keys, mix, links, use_c, prod
 
