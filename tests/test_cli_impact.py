@@ -42,13 +42,16 @@ def test_impact_json_usa_has_quantiles_and_50_industries():
     assert "335312" in names  # motors and generators: magnets are the scenario's core
 
 
-def test_impact_jpn_is_labelled_as_a_proxy(net):
+def test_impact_jpn_runs_on_japans_own_table(net):
     from critmin.scenarios.presets import get_scenario
 
     res = run_impact(net, get_scenario("CN_2025_10_full_controls", net), "JPN", samples=4,
                      months=3)
     assert res["gdp_loss_usd"]["p95"] > 0 and len(res["by_industry"]) >= 50
-    assert "proxy" in res["io_table"]["note"]
+    assert res["io_table"]["source_id"] == "mic_io_2015_basic"
+    assert res["io_table"]["industries"] == 391
+    names = {r["industry"] for r in res["top_industries"]}
+    assert names & {"353102", "331101"}  # motor vehicle parts, rotating electrical equipment
 
 
 def test_impact_rejects_unknown_country():

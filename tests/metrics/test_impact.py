@@ -149,3 +149,29 @@ def test_eu_economic_importance_by_hand():
         eu_economic_importance({"C28": 1.0}, {"C27": 1.0}, 1.0, 1.0)
     with pytest.raises(ValueError, match="sum to at most 1"):
         eu_economic_importance({"C27": 0.7, "C29": 0.6}, {"C27": 1, "C29": 1}, 1.0, 1.0)
+
+
+def test_mic_2015_table_matches_published_totals():
+    from critmin.metrics.impact import JPY_PER_USD_2015, io_table_jpn
+
+    io = io_table_jpn()
+    assert len(io.industries) == 391
+    # MIC 2015 basic table: domestic output 1,017.8 trillion yen; gross value added
+    # (incl. household-external consumption) 548.2 trillion yen
+    assert io.output.sum() * JPY_PER_USD_2015 / 1e12 == pytest.approx(1017.8, abs=0.5)
+    assert io.value_added.sum() * JPY_PER_USD_2015 / 1e12 == pytest.approx(548.2, abs=0.5)
+    # imports removed from intermediate use: crude oil use no longer lands on Japan's tiny
+    # mining sector (row sum of allocation coefficients was 94 before), and the damped
+    # Ghosh inverse exists
+    mining = io.index("061101")
+    assert io.alloc[mining].sum() < 1.5
+    assert np.abs(np.linalg.eigvals(io.alloc)).max() < 1
+
+
+def test_jpn_concordance_names_industries_of_both_tables():
+    from critmin.metrics.impact import io_table_jpn, jpn_concordance
+
+    conc = jpn_concordance()
+    assert set(read_map()["industry"]) <= set(conc)
+    assert {m for ms in conc.values() for m in ms} <= set(io_table_jpn().industries)
+    assert set(conc) <= set(io_table_usa().industries)

@@ -54,6 +54,9 @@ PASS_THROUGH = 0.5
 
 MAP_COLUMNS = ("commodity", "stage", "role", "industry", "dependence", "use")
 BEA_SOURCE = "bea_io_2017_detail"
+MIC_SOURCE = "mic_io_2015_basic"
+JPY_PER_USD_2015 = 121.04
+"""Annual average 2015 (Federal Reserve G.5A, AEXJPUS; sources ``fred_aexjpus_2015``)."""
 
 
 def io_dir() -> Path:
@@ -110,22 +113,23 @@ def io_from_flows(codes, names, z: np.ndarray, x: np.ndarray, va: np.ndarray,
                    ghosh_inverse(z, x), source, allocation(z, x))
 
 
-def industry_flows(use: pd.DataFrame, make: pd.DataFrame,
-                   industries: list[str]) -> np.ndarray:
+def industry_flows(use: pd.DataFrame, make: pd.DataFrame, industries: list[str],
+                   commodities: list[str] | None = None, col: str = "musd") -> np.ndarray:
     """Industry x industry flows ``Z = D U`` (industry-technology assumption): ``D`` the
     make table divided by each commodity's total output (market shares), ``U`` the
-    commodity x industry intermediate use (long tables with columns commodity, industry,
-    musd)."""
+    commodity x industry intermediate use (long tables with columns commodity, industry and
+    ``col``); ``commodities`` default to the industry codes (BEA's square tables)."""
     ix = {c: i for i, c in enumerate(industries)}
-    n = len(industries)
-    mk = np.zeros((n, n))
+    cx = ix if commodities is None else {c: i for i, c in enumerate(commodities)}
+    n, m = len(industries), len(cx)
+    mk = np.zeros((n, m))
     for r in make.itertuples(index=False):
-        if r.industry in ix and r.commodity in ix:
-            mk[ix[r.industry], ix[r.commodity]] = r.musd
-    u = np.zeros((n, n))
+        if r.industry in ix and r.commodity in cx:
+            mk[ix[r.industry], cx[r.commodity]] = getattr(r, col)
+    u = np.zeros((m, n))
     for r in use.itertuples(index=False):
-        if r.commodity in ix and r.industry in ix:
-            u[ix[r.commodity], ix[r.industry]] = r.musd
+        if r.commodity in cx and r.industry in ix:
+            u[cx[r.commodity], ix[r.industry]] = getattr(r, col)
     q = mk.sum(axis=0)
     d = np.divide(mk, q[None, :], out=np.zeros_like(mk), where=q[None, :] > 0)
     return d @ u
@@ -143,6 +147,39 @@ def io_table_usa() -> IOTable:
     x = ind["output_musd"].to_numpy(float) * 1e6
     return io_from_flows(codes, ind["name"], z, x,
                          ind["value_added_musd"].to_numpy(float) * 1e6, BEA_SOURCE)
+
+
+@functools.lru_cache(maxsize=1)
+def io_table_jpn() -> IOTable:
+    """MIC 2015 basic tables (391 sectors; 509 goods through the V table), in USD at the
+    2015 average rate ``JPY_PER_USD_2015``. The table is competitive-import: each good's
+    intermediate use is scaled by its domestic share ``1 - M / (X - E + M)`` (imports M,
+    domestic output X, exports E) so that Z holds domestic flows only."""
+    d = io_dir()
+    ind = pd.read_csv(d / "jpn_mic2015_industries.csv", dtype={"industry": str})
+    use = pd.read_csv(d / "jpn_mic2015_use.csv", dtype={"commodity": str, "industry": str})
+    gd = pd.read_csv(d / "jpn_mic2015_goods.csv", dtype={"commodity": str})
+    demand = gd["output_byen"] - gd["exports_byen"] + gd["imports_byen"]
+    m = np.divide(gd["imports_byen"], demand, out=np.zeros(len(gd)), where=demand > 0)
+    dom = dict(zip(gd["commodity"], np.clip(1 - m, 0, 1), strict=True))
+    use = use.assign(byen=use["byen"] * use["commodity"].map(dom).fillna(1.0))
+    make = pd.read_csv(d / "jpn_mic2015_make.csv", dtype={"commodity": str, "industry": str})
+    codes = list(ind["industry"])
+    goods = sorted(set(use["commodity"]) | set(make["commodity"]))
+    usd = 1e9 / JPY_PER_USD_2015
+    z = industry_flows(use, make, codes, goods, col="byen") * usd
+    en = pd.read_csv(d / "jpn_mic2015_concordance.csv", dtype=str)
+    en = dict(zip(en["mic"], en["note"].str.split(" -> ").str[-1], strict=True))
+    names = [f"{en[c]} ({n})" if c in en else n for c, n in zip(codes, ind["name"],
+                                                                  strict=True)]
+    return io_from_flows(codes, names, z, ind["output_byen"].to_numpy(float) * usd,
+                         ind["value_added_byen"].to_numpy(float) * usd, MIC_SOURCE)
+
+
+def jpn_concordance() -> dict[str, list[str]]:
+    """BEA industry code -> MIC 2015 sector codes (``jpn_mic2015_concordance.csv``)."""
+    t = pd.read_csv(io_dir() / "jpn_mic2015_concordance.csv", dtype=str)
+    return {b: list(g["mic"]) for b, g in t.groupby("bea", sort=False)}
 
 
 def read_map(path: Path | None = None) -> pd.DataFrame:

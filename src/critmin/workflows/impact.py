@@ -21,7 +21,9 @@ from critmin.metrics.impact import (
     Loss,
     Shock,
     gdp_loss,
+    io_table_jpn,
     io_table_usa,
+    jpn_concordance,
     make_links,
     quantiles,
     read_map,
@@ -33,10 +35,12 @@ PRODUCER_MINE = {"industrial": "2123A0", "energy": "212100"}
 PRODUCER_MINE_BASE = {"copper", "lead", "zinc", "nickel"}
 PRODUCER_REFINED = {"bauxite": "331313", "alumina": "331313", "aluminum": "331313",
                     "cathode": "335911", "anode": "335911", "li_ion_cell": "335911"}
-JPN_PROXY_NOTE = ("Japan's official input-output tables (MIC) could not be obtained in this "
-                  "build; Japan's losses use the U.S. BEA 2017 structure (value added per "
-                  "USD of output, Ghosh inverse, dependent output per USD of mineral use) "
-                  "scaled by Japan's own use of each commodity: a proxy (gaps table)")
+JPN_NOTE = ("MIC 2015 basic input-output tables for Japan (391 sectors; imports removed by "
+            "each good's import share), in USD at 121.04 JPY/USD (2015 average); the "
+            "mapping's BEA industries are translated to MIC sectors by "
+            "io_tables/jpn_mic2015_concordance.csv. The 2020 tables (published 2024) were "
+            "not obtained (gaps table)")
+IO_NOTE = {"USA": "BEA 2017 benchmark detail tables, before redefinitions", "JPN": JPN_NOTE}
 LIMITS = (
     "The quantity cut is the market model's total shortfall (after stocks, substitution "
     "and thrifting); it binds on the dependent output of the using industries, shared so "
@@ -75,6 +79,16 @@ def producer_industry(commodity: str, stage: str, group: str) -> str | None:
     return None
 
 
+def io_table(country: str) -> IOTable:
+    """The country's own input-output table (USA: BEA 2017; JPN: MIC 2015)."""
+    return io_table_jpn() if country == "JPN" else io_table_usa()
+
+
+def _industries(country: str, bea: str) -> list[str]:
+    """The country's industries for a BEA code of the mapping (JPN: the concordance)."""
+    return jpn_concordance().get(bea, []) if country == "JPN" else [bea]
+
+
 def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple:
     stage_of = {full.nodes[h].commodity: full.nodes[h].stage for h in full.headline}
     where = {(nd.commodity, nd.stage): i for i, nd in enumerate(full.nodes)}
@@ -84,24 +98,28 @@ def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple
     node_ix, ind_ix, share = [], [], []
     for r in rows.itertuples(index=False):
         key = (r.commodity, r.stage or stage_of[r.commodity])
-        if key not in where or r.industry not in io.industries:
+        inds = [i for i in _industries(country, r.industry) if i in io.industries]
+        if key not in where or not inds:
             continue
         if key not in keys:
             keys.append(key)
-        node_ix.append(keys.index(key))
-        ind_ix.append(io.index(r.industry))
-        share.append(r.share)
+        for ind in inds:
+            node_ix.append(keys.index(key))
+            ind_ix.append(io.index(ind))
+            share.append(r.share)
     mix = np.array([where[k] for k in keys], dtype=int)
     price = full.price_usd_t[full.node_commodity[mix]]
     r_c, r_us = REGIONS.index(country), REGIONS.index("USA")
     use_c = full.final0[mix, r_c] * price
     use_us = full.final0[mix, r_us] * price
     prod = full.prod0[mix, r_c] * price
-    prods = [producer_industry(c, s, groups.get(c, "")) for c, s in keys]
+    prods = [(_industries(country, p) or [None])[0] if p else None
+             for p in (producer_industry(c, s, groups.get(c, "")) for c, s in keys)]
     producer = np.array([io.index(p) if p in io.industries else -1 for p in prods])
+    # dependent output per USD of use: the country's own industries over its own use
+    ref = use_c if country == "JPN" else use_us
     links = make_links(io, np.array(node_ix, dtype=int), np.array(ind_ix, dtype=int),
-                       np.array(share, float),
-                       use_us, producer)
+                       np.array(share, float), ref, producer)
     return keys, mix, links, use_c, prod
 
 
@@ -128,7 +146,7 @@ def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: in
         raise ValueError(f"country {country!r}: use one of {', '.join(COUNTRIES)}")
     if model != "v2":
         raise ValueError(f"model {model!r}: impact needs model v2's stage paths; use v2")
-    io = io_table_usa()
+    io = io_table(country)
     full = prepare(net, scenario, months).full
     keys, mix, links, use_c, prod = _nodes(net, full, io, country, read_map())
     ds = simulate_paths(net, scenario, samples=samples, seed=seed, months=months, model=model)
@@ -166,11 +184,11 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
         by_month.append({"month": t, "date": d.isoformat()[:7], **_q(monthly[:, t])})
     return {
         "scenario": scenario.id, "country": country, "model": model, "samples": samples,
-        "seed": seed, "months": months, "unit": "USD (2017 input-output structure; "
-        "commodity values at critmin's baseline prices)",
+        "seed": seed, "months": months, "unit": "USD ({} input-output structure; "
+        "commodity values at critmin's baseline prices)".format(
+            "MIC 2015" if country == "JPN" else "BEA 2017"),
         "io_table": {"source_id": io.source, "industries": len(io.industries),
-                     "note": JPN_PROXY_NOTE if country == "JPN" else
-                     "BEA 2017 benchmark detail tables, before redefinitions"},
+                     "note": IO_NOTE[country]},
         "gdp_loss_usd": _q(per_sample),
         "gdp_loss_direct_usd": _q(loss.direct.sum(axis=(1, 2))),
         "gdp_loss_quantity_usd": _q(loss.physical.sum(axis=(1, 2))),
@@ -187,5 +205,5 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
                        "by_month_usd": [[float(v) for v in row] for row in monthly],
                        "by_industry_usd": {r["industry"]: [float(v) for v in by_ind[:, i]]
                                            for r, i in zip(rows[:top], order[:top], strict=True)}},
-        "limits": list(LIMITS) + ([JPN_PROXY_NOTE] if country == "JPN" else []),
+        "limits": list(LIMITS) + ([JPN_NOTE] if country == "JPN" else []),
     }
