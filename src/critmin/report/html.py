@@ -143,9 +143,12 @@ def _headline_findings(b: Brief) -> list[str]:
 def _impact_reason(r, names: dict) -> str:
     """'gallium (USD 0.46 bn/yr at risk; China halting exports; EU-style SR 2.1)'."""
     eu = DASH if missing(r.eu_supply_risk) else num(r.eu_supply_risk, 1)
+    prods = getattr(r, "products", "")
+    also = (" and of " + ", ".join(names.get(p, p) for p in str(prods).split())
+            if isinstance(prods, str) and prods.strip() else "")
     return (f"{names.get(r.commodity, r.commodity)} ({usd(r.risk_usd)}/yr at risk: "
-            f"{country(r.supplier)} halting exports, probability {pct(r.probability)}/yr; "
-            f"EU-style supply risk {eu})")
+            f"{country(r.supplier)} halting exports{also}, probability "
+            f"{pct(r.probability)}/yr; EU-style supply risk {eu})")
 
 
 def _net_exporter_note(b: Brief) -> str:
@@ -242,20 +245,14 @@ def _impact_tables(b: Brief) -> list[str]:
                              "net exporter", "EU-style supply risk (beside)"],
                             rows, {2, 3, 4, 7}))
     if b.impact:
-        ind: dict = {}
-        for imp, res in b.impact.items():
-            for r in res["by_industry"][:6]:
-                ind.setdefault(r["industry"], {"name": r["name"]})[imp] = r
-        rows = [[v["name"]] + [f"{usd(v[i]['p50'])} / {usd(v[i]['p95'])}" if i in v else DASH
-                               for i in b.impact] for v in list(ind.values())[:6]]
+        rows = [[r["name"], country(imp), f"{usd(r['p50'])} / {usd(r['p95'])}"]
+                for imp, res in b.impact.items() for r in res["by_industry"][:5]]
         parts.append("<h3>GDP at risk by industry under the scenario (P50 / P95, 12 "
                      "months)</h3>")
-        parts.append(_table(["industry (BEA 2017)"] + [country(i) for i in b.impact], rows,
-                            set(range(1, len(b.impact) + 1))))
-        if "JPN" in b.impact:
-            parts.append("<p>Japan's figures use the U.S. input-output structure scaled by "
-                         "Japan's own use of each commodity: Japan's official tables were "
-                         "not available to this build (a proxy).</p>")
+        parts.append(_table(["industry", "country", "GDP loss P50 / P95"], rows, {2}))
+        parts.append("<p>Industries are the U.S. BEA 2017 detail industries and Japan's MIC "
+                     "2015 basic-table sectors (Japan's 2020 tables were not available to "
+                     "this build).</p>")
     return parts
 
 
