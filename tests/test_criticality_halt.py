@@ -81,3 +81,26 @@ def test_list_auc_by_hand(net):
     got = compare_lists(r, net, lists=("USGS_2022",))["USGS_2022"]
     assert got["members"] == 1 and got["non_members"] == ["copper", "potash"]
     assert got["auc"] == pytest.approx(0.5)  # above potash, below copper
+
+
+def test_us_imports_ndpr_inside_magnets_so_the_chain_is_not_exported(full):
+    from critmin.workflows.criticality import embedded_use_usd
+
+    # the U.S. makes NdPr oxide but buys magnets: with magnets halted too, its use of NdPr
+    # inside them counts (final use of magnets x BOM intensity x NdPr price)
+    assert embedded_use_usd(full, "ndpr", "USA", ["ndfeb_magnet"]) > 0
+    assert embedded_use_usd(full, "ndpr", "USA", []) == 0
+
+
+def test_shipped_ranking_meets_the_issue():
+    from critmin.workflows.criticality import compare_usgs, shipped_ranking
+
+    for country in ("USA", "JPN"):
+        r = shipped_ranking(country)
+        top = r.head(10)
+        # a net exporter only through price effects
+        assert not (top["net_exporter"].astype(bool) & ~top["via_price"].astype(bool)).any()
+        assert r["halt_basis"].notna().all()
+    usa = shipped_ranking("USA")
+    assert {"tb", "dy"} <= set(usa.head(10)["commodity"])
+    assert compare_usgs(usa)["spearman"] > 0

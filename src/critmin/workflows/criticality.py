@@ -182,7 +182,8 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
     ``io_tables/impact_map.csv`` left out too): commodity, supplier (the scenario adding most
     risk), scenarios ('CHN producer; CAN import source'), probability, expected_loss_usd
     (mean over samples, 12 months), quantity_usd, price_usd, producer_gain_usd (all of
-    that scenario), risk_usd (sum over the scenarios), net_exporter, via_price, halt_t
+    that scenario), risk_usd (sum over the scenarios), net_exporter (domestic output above
+    domestic use, direct and inside the derived products halted), via_price, halt_t
     (t/yr the halt removes at baseline), halt_basis, products (derived products halted
     too), rank."""
     sup = top_suppliers(net, country)
@@ -209,6 +210,7 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
         gain = float(loss.gain.sum(axis=(1, 2)).mean())
         prod = _production_usd(net, r.commodity, r.stage, country)
         own_use = float(sum(u for (c, _), u in zip(keys, use, strict=True) if c == r.commodity))
+        own_use += embedded_use_usd(full, r.commodity, country, h["products"])
         rows.append({"commodity": r.commodity, "supplier": r.supplier,
                      "scenario": f"{r.supplier} {r.role}",
                      "supplier_share": r.share, "restricted_before": before,
@@ -218,6 +220,23 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
                      "via_price": price - gain > qty, "halt_t": h["halt_t"],
                      "halt_basis": h["halt_basis"], "products": " ".join(h["products"])})
     return _by_commodity(pd.DataFrame(rows))
+
+
+def embedded_use_usd(full, commodity: str, country: str, products) -> float:
+    """USD/yr of the commodity the country uses inside the derived ``products`` it buys
+    (final use of each product, t/yr, x the bill-of-materials intensity, t/t, x the
+    commodity's price): with a halt that stops those products, a country that exports the
+    raw commodity but imports it inside products is not a net exporter of the chain."""
+    r = REGIONS.index(country)
+    c_ix = full.commodities.index(commodity)
+    price = full.price_usd_t[c_ix]
+    out = 0.0
+    for p in products:
+        pn = full.headline[full.commodities.index(p)]
+        for j, u in enumerate(full.inputs[pn]):
+            if u >= 0 and full.node_commodity[u] == c_ix:
+                out += full.final0[pn, r] * full.intensity[pn, j] * price
+    return float(out)
 
 
 def _by_commodity(rows: pd.DataFrame) -> pd.DataFrame:
@@ -283,7 +302,7 @@ def compare_lists(ranked: pd.DataFrame, net, lists=("USGS_2025", "USGS_2022")) -
         r = ranked.set_index("commodity")["rank"]
         inside, outside = r[r.index.isin(members)], r[~r.index.isin(members)]
         pairs = [(a < b) + 0.5 * (a == b) for a in inside for b in outside]
-        out[name] = {"members": int(len(inside)), "non_members": sorted(outside.index),
+        out[name] = {"members": len(inside), "non_members": sorted(outside.index),
                      "auc": float(np.mean(pairs)) if pairs else float("nan")}
     return out
 

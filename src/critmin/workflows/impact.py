@@ -89,6 +89,12 @@ def _industries(country: str, bea: str) -> list[str]:
     return jpn_concordance().get(bea, []) if country == "JPN" else [bea]
 
 
+def _producer(country: str, bea: str | None) -> str | None:
+    """The country's industry of a node's domestic producers (first concordance match)."""
+    inds = _industries(country, bea) if bea else []
+    return inds[0] if inds else None
+
+
 def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple:
     stage_of = {full.nodes[h].commodity: full.nodes[h].stage for h in full.headline}
     where = {(nd.commodity, nd.stage): i for i, nd in enumerate(full.nodes)}
@@ -113,8 +119,7 @@ def _nodes(net, full, io: IOTable, country: str, mapping: pd.DataFrame) -> tuple
     use_c = full.final0[mix, r_c] * price
     use_us = full.final0[mix, r_us] * price
     prod = full.prod0[mix, r_c] * price
-    prods = [(_industries(country, p) or [None])[0] if p else None
-             for p in (producer_industry(c, s, groups.get(c, "")) for c, s in keys)]
+    prods = [_producer(country, producer_industry(c, s, groups.get(c, ""))) for c, s in keys]
     producer = np.array([io.index(p) if p in io.industries else -1 for p in prods])
     # dependent output per USD of use: the country's own industries over its own use
     ref = use_c if country == "JPN" else use_us
