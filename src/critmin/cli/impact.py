@@ -68,7 +68,7 @@ def rank_cmd(
 ):
     """Impact-based criticality: P(disruption) x expected GDP loss of each commodity's top
     supplier halting exports for a year (docs/impact.md)."""
-    from critmin.workflows.criticality import rank_commodities
+    from critmin.workflows.criticality import compare_lists, compare_usgs, rank_commodities
     from critmin.workflows.impact import COUNTRIES
 
     country = country.upper()
@@ -86,3 +86,17 @@ def rank_cmd(
                   f"{r.expected_loss_usd / 1e6:,.1f}", f"{r.risk_usd / 1e6:,.1f}",
                   "yes" if r.via_price else "")
     console.print(t)
+    if country == "USA" and commodities_ranked(table) >= 3:
+        u = compare_usgs(table)
+        console.print(f"Spearman with the USGS 2025 top ten ({u['n']} commodities both rank): "
+                      f"{u['spearman']:+.2f}")
+    for name, c in compare_lists(table, net).items():
+        console.print(f"{name} list: AUC {c['auc']:.2f} ({c['members']} members ranked; "
+                      f"non-members {', '.join(c['non_members']) or 'none'})")
+
+
+def commodities_ranked(table) -> int:
+    """How many ranked commodities are in the USGS 2025 top ten."""
+    from critmin.workflows.criticality import usgs_ranking
+
+    return int(table["commodity"].isin(set(usgs_ranking()["commodity"])).sum())
