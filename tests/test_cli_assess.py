@@ -41,3 +41,17 @@ def test_assess_rejects_unknown_country_and_stage():
     bad = run("assess", "--country", "XYZ")
     assert bad.returncode == 2 and "no import data for XYZ" in bad.stderr
     assert run("assess", "--stage", "smelting").returncode == 2
+
+
+def test_the_importer_table_opens_with_what_the_importer_relies_on(monkeypatch):
+    """The printed criticality table is ordered by the first importer's U.S.-style supply
+    risk (it scales with trade exposure): it used to open with phosphate (U.S. reliance
+    16 %) by the EU-style score, which does not."""
+    monkeypatch.setenv("COLUMNS", "120")
+    out = run("assess", "--country", "USA")
+    assert out.returncode == 0, out.stderr
+    body = out.stdout.split("U.S.-style supply risk first)")[1]
+    rows = [r for r in map(str.split, body.splitlines()) if len(r) >= 5 and r[1] != "NIR"]
+    scores = [float(r[-2]) for r in rows if r[-1].startswith("(")]
+    assert len(scores) >= 10 and scores == sorted(scores, reverse=True)
+    assert rows[0][0] != "phosphate" and float(rows[0][1].lstrip(">")) >= 50  # NIR %

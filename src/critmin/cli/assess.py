@@ -80,7 +80,10 @@ def assess_cmd(
 
 def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table]:
     """Concentration by stage (highest China share first) and criticality per importer
-    (highest EU-style supply risk first); each fits 80 columns for two importers."""
+    (highest U.S.-style supply risk of the first importer first: it scales with the
+    importer's own trade exposure, where the EU-style score of a commodity the importer
+    barely imports can still be high; unscored ones after, by EU-style supply risk); each
+    fits 80 columns for two importers."""
     from rich import box
 
     from critmin.report.fmt import pct
@@ -100,7 +103,8 @@ def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table
         conc.add_row(r["commodity"], lists, r["stage"], str(r["year"]),
                      f"{r['hhi']:,.0f}", f"{r['top_country']} {_pct(r['top_share'])}",
                      _pct(r["china_share"]))
-    crit = table("criticality by importer (highest EU-style supply risk first)")
+    crit = table(f"criticality by importer ({importers[0]}'s highest U.S.-style supply risk "
+                 "first)")
     crit.add_column("commodity", width=12, no_wrap=True, overflow="ellipsis")
     for imp in importers:
         crit.add_column(f"{imp}\nNIR", justify="right", width=6, no_wrap=True)
@@ -110,7 +114,8 @@ def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table
 
     def key(item):
         c = item[1].get(importers[0], {})
-        return -(c.get("eu_supply_risk") or -1)
+        us, eu = c.get("us_supply_risk"), c.get("eu_supply_risk")
+        return (us is None, -(us or 0.0), -(eu if eu is not None else -1.0), item[0])
 
     for commodity, countries in sorted(by_commodity.items(), key=key):
         cells = [commodity]
