@@ -1,7 +1,8 @@
 """MkDocs hook: write the CLI and HTTP API reference pages from the code at build time.
 
-`reference/cli.md` lists every `critmin` command with its help, arguments and options (read
-from the Typer app); `reference/http.md` lists every route of the OpenAPI schema with its
+`concepts/glossary.md` gets the glossary of critmin.report.explain; `reference/cli.md`
+lists every `critmin` command with its help, arguments and options (read from the Typer
+app); `reference/http.md` lists every route of the OpenAPI schema with its
 parameters and answers; `reference/python.md` the signatures and docstrings of the main
 Python entry points. Pages hold a marker comment that this hook replaces.
 """
@@ -13,6 +14,7 @@ import tempfile
 CLI_MARK = "<!-- cli-reference -->"
 HTTP_MARK = "<!-- http-reference -->"
 PY_MARK = "<!-- python-reference -->"
+GLOSSARY_MARK = "<!-- glossary -->"
 
 # The Python entry points the tutorials and guides use, documented from their docstrings.
 PYTHON_API = [
@@ -35,6 +37,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         markdown = markdown.replace(HTTP_MARK, http_reference())
     if PY_MARK in markdown:
         markdown = markdown.replace(PY_MARK, python_reference())
+    if GLOSSARY_MARK in markdown:
+        from critmin.report.explain import glossary_markdown
+
+        markdown = markdown.replace(GLOSSARY_MARK, glossary_markdown())
     return markdown
 
 

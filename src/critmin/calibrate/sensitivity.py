@@ -100,8 +100,28 @@ def sobol_indices(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 2
             rows.append(dict(output=output, commodity=commodity, region=region, input=name,
                              S1=float(res["S1"][j]), S1_conf=float(res["S1_conf"][j]),
                              ST=float(res["ST"][j]), ST_conf=float(res["ST_conf"][j])))
-    return pd.DataFrame(rows, columns=["output", "commodity", "region", "input", "S1",
-                                       "S1_conf", "ST", "ST_conf"])
+    return clip_indices(pd.DataFrame(rows, columns=["output", "commodity", "region", "input",
+                                                     "S1", "S1_conf", "ST", "ST_conf"]))
+
+
+NOISY_CONF = 0.5
+"""A 95 % confidence half-width above this (on a 0-1 index) marks the estimate noisy."""
+
+
+def clip_indices(df: pd.DataFrame) -> pd.DataFrame:
+    """Sobol indices as shares (0-1): ``S1`` and ``ST`` clipped to [0, 1], SALib's raw
+    estimates kept in ``S1_estimate`` and ``ST_estimate``; ``noisy`` where a raw estimate
+    falls outside [0, 1] (beyond rounding, 0.005) or its confidence half-width exceeds
+    ``NOISY_CONF`` — sampling noise: more base samples narrow it."""
+    out = df.copy()
+    noisy = pd.Series(False, index=df.index)
+    for k in ("S1", "ST"):
+        raw = df[k].astype(float)
+        out[f"{k}_estimate"] = raw
+        out[k] = raw.clip(0.0, 1.0)
+        noisy |= (raw < -0.005) | (raw > 1.005) | (df[f"{k}_conf"] > NOISY_CONF)
+    out["noisy"] = noisy
+    return out
 
 
 def top_drivers(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 256,

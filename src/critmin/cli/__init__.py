@@ -14,6 +14,7 @@ from critmin.cli import (
     club,
     data,
     forecast,
+    glossary,
     impact,
     optimize,
     report,
@@ -30,7 +31,7 @@ quiet_flag_types()  # `--json` in --help, not `--json <bool>`
 
 # the order of --help: data, scenarios, then the commands as a session uses them
 for _group in (data, scenarios, assess, simulate, impact, optimize, club, service, report,
-               runs, calibrate, forecast):
+               runs, calibrate, forecast, glossary):
     _group.register(app)
 
 __all__ = ["app"]

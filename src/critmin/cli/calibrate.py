@@ -240,6 +240,7 @@ def sensitivity_cmd(
 ) -> None:
     """Sobol indices (SALib) of the headline outputs to every latent input; top drivers."""
     from critmin.calibrate.sensitivity import sobol_indices, top_drivers
+    from critmin.report.fmt import index_text
 
     check_model(model, "sensitivity")
     if samples & (samples - 1):
@@ -262,8 +263,13 @@ def sensitivity_cmd(
     for c in ("commodity", "output", "region", "input", "ST", "S1"):
         view.add_column(c, justify="right" if c in ("ST", "S1") else "left")
     for r in top_df.itertuples(index=False):
-        view.add_row(r.commodity, r.output, r.region, r.input, f"{r.ST:.2f}", f"{r.S1:.2f}")
+        view.add_row(r.commodity, r.output, r.region, r.input,
+                     index_text(r.ST, r.ST_conf, r.ST_estimate),
+                     index_text(r.S1, r.S1_conf, r.S1_estimate))
     console.print(view)
+    console.print("Indices are shares of variance, 0-1, ± 95 % confidence; an estimate "
+                  "outside 0-1 is sampling noise, shown clipped (critmin glossary sobol).",
+                  highlight=False)
 
 
 def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:

@@ -137,11 +137,30 @@ def simulate_cmd(
         typer.echo(json.dumps(report, indent=1))
         return
     _print_simulation(report, sc.id, samples, seed, rows)
+    _print_explanations(report, sc)
     console.print(f"run {report['run_id']} stored in {store.path}", highlight=False)
 
 
 def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:
     bar.update(task, completed=done, total=total)
+
+
+def _print_explanations(report: dict, sc) -> None:
+    """Price rationing and re-routing, where this run shows them (`critmin glossary`)."""
+    from critmin.report.explain import price_rationed, rationing_note, rerouted, rerouting_note
+    from critmin.report.fmt import country
+
+    shown = [r for r in report["results"] if r["region"] in ("USA", "JPN")]
+    short = {(r["commodity"], r["region"]): r["shortfall"] for r in report["results"]}
+    short.update({(x["commodity"], x["region"]): x["shortfall"]
+                  for x in report.get("shortfall_by_region") or []})
+    notes = [rationing_note(price_rationed(shown), {}),
+             rerouting_note(rerouted(sc.controls, short), {}, country)]
+    for n in filter(None, notes):
+        console.print(n, highlight=False, markup=False)
+    if any(notes):
+        console.print("Terms: critmin glossary (price-rationing, re-routing).",
+                      highlight=False)
 
 
 def _print_simulation(report: dict, scenario_id: str, samples: int, seed: int,

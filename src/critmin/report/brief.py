@@ -73,6 +73,13 @@ def exposure(a: Assessment, importer: str, n: int | None = None) -> pd.DataFrame
     return out if n is None else out.head(n)
 
 
+def tie_counts(a: Assessment, importer: str, method: str) -> dict[float, int]:
+    """How many of the importer's commodities share each ``method`` ('eu' | 'us') rank,
+    listed or not (single rare earths scored through their group count)."""
+    r = a.countries.loc[a.countries["importer"].eq(importer), f"{method}_rank"].dropna()
+    return {float(k): int(v) for k, v in r.value_counts().items()}
+
+
 def impact_exposure(b: Brief, importer: str, n: int | None = None) -> pd.DataFrame:
     """The importer's impact-based ranking (critmin impact-rank) with the EU-style supply
     risk beside it (NaN where the assessment has none)."""

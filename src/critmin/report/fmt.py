@@ -59,6 +59,27 @@ def times(x, digits: int = 2) -> str:
     return DASH if missing(x) else f"{float(x):.{digits}f}×"
 
 
+def rank_text(rank, tied: dict | None = None) -> str:
+    """A rank as shown: '12' alone, '12= (14 tied)' where ``tied`` (rank -> how many share
+    it) counts more than one; a dash for no rank."""
+    if missing(rank):
+        return DASH
+    n = (tied or {}).get(float(rank), 1)
+    return f"{float(rank):.0f}" + (f"= ({n} tied)" if n > 1 else "")
+
+
+def index_text(value, conf, estimate=None) -> str:
+    """A 0-1 Sobol index as shown: '0.42 ± 0.08'; clipped to [0, 1], with the raw
+    estimate named where it fell outside ('1.00 (estimate 1.22 ± 2.92: noisy)')."""
+    if missing(value):
+        return DASH
+    v = min(1.0, max(0.0, float(value)))
+    raw = float(value if missing(estimate) else estimate)
+    if raw < -0.005 or raw > 1.005:
+        return f"{v:.2f} (estimate {raw:.2f} ± {float(conf):.2f}: noisy)"
+    return f"{v:.2f} ± {float(conf):.2f}"
+
+
 def times_range(p5, p50, p95) -> str:
     """'3.91× (2.18–5.79)'."""
     lo, hi = (times(v).removesuffix("×") for v in (p5, p95))

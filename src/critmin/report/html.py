@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from critmin import __version__
+from critmin.report import explain as X
 from critmin.report import figures as F
 from critmin.report import sections_finance as FIN
 from critmin.report import sections_v2 as V2
@@ -25,16 +26,19 @@ from critmin.report.brief import (
     impact_table,
     response_value,
     run_inputs,
+    tie_counts,
 )
 from critmin.report.fmt import (
     DASH,
     country,
     date,
+    index_text,
     label,
     missing,
     num,
     pct,
     pct_range,
+    rank_text,
     times,
     times_range,
     tonnes,
@@ -43,6 +47,7 @@ from critmin.report.fmt import (
 )
 from critmin.report.markup import Markup
 from critmin.report.markup import esc as _e
+from critmin.report.markup import gloss as _g
 from critmin.report.markup import table as _table
 from critmin.simulate.outputs import long_paths
 from critmin.store.results import ResultsStore
@@ -72,10 +77,34 @@ color:#444} a{color:#1f4e79;overflow-wrap:anywhere;word-break:break-word}
 .fig{break-inside:avoid;page-break-inside:avoid;margin:.3rem 0} .warn{background:#fff4e5;
 border-left:4px solid #f0a020;padding:.3rem .6rem;font-size:9pt}
 .appendix{break-before:page;page-break-before:always}
+a.g{color:inherit;text-decoration:underline dotted} dl.gl dt{margin-top:.3rem}
+dl.gl dd{margin:0 0 0 1rem}
 table.t tr{break-inside:avoid;page-break-inside:avoid}
 @media print{body{margin:0;max-width:none;padding:0;font-size:9.5pt} h2{margin-top:.9rem}
 table.t{font-size:8pt}}
 """
+
+
+def _explanations(b: Brief) -> list[str]:
+    """Price rationing and re-routing sentences for this run, each linked to its glossary
+    entry (none where the numbers show neither)."""
+    shown = [r for r in b.sim["results"] if r["region"] in IMPORTERS]
+    short = {(r["commodity"], r["region"]): r["shortfall"] for r in b.sim["results"]}
+    short.update({(x["commodity"], x["region"]): x["shortfall"]
+                  for x in b.sim.get("shortfall_by_region") or []})
+    out = []
+    if note := X.rationing_note(X.price_rationed(shown), b.names):
+        out.append(f"{_e(note)} ({_g('glossary', 'price-rationing')})")
+    if note := X.rerouting_note(X.rerouted(b.scenario.controls, short), b.names, country):
+        out.append(f"{_e(note)} ({_g('glossary', 're-routing')})")
+    return out
+
+
+def _glossary() -> str:
+    items = "".join(f"<dt id={X.anchor(t.key)}><b>{_e(t.term)}</b></dt><dd>{_e(t.text)}</dd>"
+                    for t in X.GLOSSARY)
+    return (f"<h2 id=glossary>Glossary</h2><p class=note>What each measure in this brief "
+            f"means; every linked heading points here.</p><dl class=gl>{items}</dl>")
 
 
 def _link(url, text) -> str:
@@ -130,6 +159,7 @@ def _headline_findings(b: Brief) -> list[str]:
     out.append(f"The value of U.S. and Japanese demand left unmet over the horizon is "
                f"{usd(loss['p50'])} (P5–P95 {usd(loss['p5'])} to {usd(loss['p95'])}; mean "
                f"{usd(loss['mean'])}) at pre-scenario prices.")
+    out += _explanations(b)
     if b.portfolio:
         out.append(_portfolio_sentence(b))
     if "without" in b.loss_usd:
@@ -193,19 +223,21 @@ def _portfolio_sentence(b: Brief) -> str:
 def _summary(b: Brief) -> str:
     sc, sim = b.scenario, b.sim
     loss = b.loss_usd["with"]
-    kpis = [(usd(loss["mean"]), "expected value of unmet U.S.+Japan demand")]
+    kpis = [(usd(loss["mean"]), _g("expected value of unmet U.S.+Japan demand",
+                                   "unmet-demand"))]
     imp = impact_table(sim)
     if len(imp):
         r = imp.sort_values("ratio", key=lambda s: s.map(lambda q: q["p50"]),
                             ascending=False).iloc[0]
-        kpis.append((times(r["ratio"]["p50"]), f"highest peak ex-China/China price ratio "
-                                               f"({b.names.get(r['commodity'], r['commodity'])})"))
+        kpis.append((times(r["ratio"]["p50"]), _g(
+            f"highest peak ex-China/China price ratio "
+            f"({b.names.get(r['commodity'], r['commodity'])})", "price-ratio")))
     if b.portfolio:
         p = b.portfolio
         kpis.append((usd(sum(p["cost_by_funder_usd"].values())), "portfolio spend"))
         kpis.append((f"{usd(p['risk_before']['expected_loss_usd'])} → "
                      f"{usd(p['risk_after']['expected_loss_usd'])}",
-                     "expected loss before → after the portfolio"))
+                     _g("expected loss before → after the portfolio", "expected-loss")))
     box = "".join(f"<div><b>{_e(v)}</b><span>{_e(t)}</span></div>" for v, t in kpis)
     intro = (f"This brief assesses how exposed the United States and Japan are to supply "
              f"disruptions of critical minerals and rare earths, simulates the scenario "
@@ -276,8 +308,9 @@ def _exposure_section(b: Brief, figs: list) -> str:
                  if not missing(r.top_supplier) else DASH,
                  num(r.eu_supply_risk, 2), label(r.eu_driver)] for r in d.itertuples()]
         parts.append(f"<h3>{_e(country(imp))}: top {len(rows)}</h3>")
-        parts.append(_table(["commodity", "net import reliance", "China's share (stage)",
-                             "main supplier (share of imports)", "supply risk", "main driver"],
+        parts.append(_table(["commodity", _g("net import reliance", "import-reliance"),
+                             "China's share (stage)", "main supplier (share of imports)",
+                             _g("supply risk", "eu-supply-risk"), "main driver"],
                             rows, {1, 2, 4}))
     parts.append(figs.pop(0))
     return "".join(parts)
@@ -324,8 +357,10 @@ def _scenario_section(b: Brief, figs: list) -> str:
             f"over {b.sim['samples']:,} samples; top {len(rows)} of {len(imp)} simulated "
             f"commodities by expected value of unmet U.S.+Japan demand (all in Appendix "
             f"B).</p>"
-            + _table(["commodity", "peak ex-China price vs. before", "peak ex-China/China "
-                      "price", "U.S. shortfall", "Japan shortfall", "expected unmet demand"],
+            + _table(["commodity", _g("peak ex-China price vs. before", "price-ratio"),
+                      _g("peak ex-China/China price", "price-ratio"),
+                      _g("U.S. shortfall", "shortfall"), _g("Japan shortfall", "shortfall"),
+                      _g("expected unmet demand", "unmet-demand")],
                      rows, {1, 2, 3, 4, 5})
             + V2.region_table(b, imp["commodity"].head(TOP_ROWS).tolist())
             + "".join(figs[:3]) + f"<p class=note>{_e(V2.fan_note(b))}</p>")
@@ -440,14 +475,16 @@ def _drivers_section(b: Brief) -> str:
     if b.drivers is None or b.drivers.empty:
         return ""
     rows = [[b.names.get(r.commodity, r.commodity), OUTPUT_LABELS.get(r.output, r.output),
-             r.description or label(r.input), f"{r.ST:.2f} ± {r.ST_conf:.2f}"]
+             r.description or label(r.input),
+             index_text(r.ST, r.ST_conf, getattr(r, "ST_estimate", None))]
             for r in b.drivers.itertuples()]
     return ("<h2 id=drivers>4. What drives the results</h2><p>Uncertain model inputs that "
             "move the most affected results most: Sobol total-order index (share of the "
             "result's variance due to the input, with its interactions; ± 95 % "
             f"confidence, from {b.drivers_samples} base samples: read the order, not the "
             f"decimals; market model {_e(b.model)}).</p>"
-            + _table(["commodity", "result", "input", "total-order index"], rows, {3}))
+            + _table(["commodity", "result", "input", _g("total-order index", "sobol")],
+                     rows, {3}))
 
 
 def _balance_text(err) -> str:
@@ -542,18 +579,23 @@ def _appendix_results(b: Brief, figs: list) -> str:
     rank = []
     for imp_c in IMPORTERS:
         d = exposure(b.assessment, imp_c)
+        tied = {m: tie_counts(b.assessment, imp_c, m) for m in ("eu", "us")}
         rank += [[country(imp_c), names.get(r.commodity, r.commodity),
-                  num(r.eu_supply_risk, 2), f"{r.eu_rank:.0f}",
-                  num(r.us_supply_risk, 3), DASH if missing(r.us_rank) else f"{r.us_rank:.0f}",
+                  num(r.eu_supply_risk, 2), rank_text(r.eu_rank, tied["eu"]),
+                  num(r.us_supply_risk, 3), rank_text(r.us_rank, tied["us"]),
                   label(r.eu_driver)] for r in d.itertuples()]
     return ("<h2 class=appendix id=appendix-b>Appendix B. Simulation results and criticality "
             "ranking</h2>"
-            + _table(["commodity", "peak ex-China/China price", "U.S. shortfall",
-                      "Japan shortfall", "response fired", "expected unmet demand"], rows,
+            + _table(["commodity", _g("peak ex-China/China price", "price-ratio"),
+                      _g("U.S. shortfall", "shortfall"), _g("Japan shortfall", "shortfall"),
+                      "response fired", _g("expected unmet demand", "unmet-demand")], rows,
                      {1, 2, 3, 4, 5})
             + V2.stage_table(b, imp["commodity"].head(TOP_ROWS).tolist())
-            + "".join(figs) + _table(["importer", "commodity", "EU supply risk", "rank",
-                                      "U.S. score", "rank", "driver"], rank, {2, 3, 4, 5}))
+            + "".join(figs) + "<p class=note>Single rare earths scored through their group "
+              "share its rank and are not listed: ranks marked = are tied.</p>"
+            + _table(["importer", "commodity", _g("EU supply risk", "eu-supply-risk"),
+                      _g("rank", "rank"), _g("U.S. score", "us-score"), _g("rank", "rank"),
+                      "driver"], rank, {2, 3, 4, 5}))
 
 
 def _appendix_sources(b: Brief) -> str:
@@ -653,7 +695,7 @@ def render(b: Brief, store: ResultsStore) -> str:
         + _summary(b) + _exposure_section(b, html_figs["exposure"])
         + _scenario_section(b, html_figs["scenario"])
         + _portfolio_section(b, html_figs["portfolio"]) + _drivers_section(b)
-        + _caveats(b) + _methods(b, inputs)
+        + _caveats(b) + _methods(b, inputs) + _glossary()
         + "<h2 id=sources>Sources</h2><p>Every number cites a source row; the "
           f"{len(b.net.sources)} sources are listed with links in Appendix C "
           "(<code>critmin data sources</code> prints them).</p>"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 
+from critmin.report.explain import anchor
+
 
 class Markup(str):
     """HTML built by the report itself (a link it wrote), inserted as is."""
@@ -13,6 +15,11 @@ class Markup(str):
 def esc(x) -> str:
     """Text as HTML (markup the report built stays as is)."""
     return x if isinstance(x, Markup) else html.escape(str(x))
+
+
+def gloss(text: str, key: str) -> Markup:
+    """``text`` linked to its entry in the brief's glossary (KeyError for an unknown term)."""
+    return Markup(f'<a class=g href="#{anchor(key)}">{esc(text)}</a>')
 
 
 def table(headers: list[str], rows: list[list], numeric: set[int] | None = None) -> str:

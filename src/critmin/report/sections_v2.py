@@ -8,7 +8,7 @@ from __future__ import annotations
 from critmin.data.schemas import STAGES
 from critmin.report import figures as F
 from critmin.report.fmt import DASH, country, label, pct, pct_range, times_range
-from critmin.report.markup import esc, table
+from critmin.report.markup import esc, gloss, table
 from critmin.simulate.outputs import MONTHLY_SAMPLES, REGIONS, long_paths
 
 DETAIL_COMMODITIES = 2
@@ -58,7 +58,8 @@ def region_table(b, commodities: list[str]) -> str:
             for c in commodities]
     return ("<h3>Shortfall by region</h3><p class=note>Share of the demand wanted at "
             "pre-scenario prices left unmet over the horizon, median (P5–P95), in every "
-            "importing region the model has.</p>"
+            f"importing region the model has ({gloss('shortfall', 'shortfall')}; a region "
+            f"a control names can stay supplied: {gloss('re-routing', 're-routing')}).</p>"
             + table(["commodity", *(country(r) for r in regions)], rows,
                     set(range(1, len(regions) + 1))))
 
@@ -78,7 +79,8 @@ def stage_table(b, commodities: list[str]) -> str:
             "(model v2): peak ex-China price vs. before the scenario, and the share of the "
             "stage's use that buyers could not get at the going price (mean over the "
             "months); median (P5–P95).</p>"
-            + table(["commodity", "stage", "peak ex-China price", "physical shortfall"],
+            + table(["commodity", "stage", gloss("peak ex-China price", "price-ratio"),
+                     gloss("physical shortfall", "physical-shortfall")],
                     rows, {2, 3}))
 
 
