@@ -50,7 +50,7 @@ def test_runs_list_show_export_round_trip(stored):
         done = run("runs", "export", rid, "--format", fmt, "-o", str(out), "--db", db)
         assert done.returncode == 0, done.stderr
         df = read(out)
-        assert len(df) == 64 and "shortfall_USA|gallium" in df.columns
+        assert len(df) == 64 and "shortfall_USA|gallium [%]" in df.columns
     opt = stored["dir"] / "p.csv"
     assert run("runs", "export", stored["opt"]["optimisation_id"], "-o", str(opt), "--db",
                db).returncode == 0

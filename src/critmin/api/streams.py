@@ -1,6 +1,7 @@
 """Run exports streamed to the client: no file is written, so none can be left behind.
 
-Per-sample tables are sent one stored part at a time (memory: one part); summaries, paths
+Per-sample tables are sent one stored part at a time (memory: one part), with units and
+shares in % as the CLI's export (:func:`critmin.report.runs.as_shown`); summaries, paths
 and portfolios, which are small, in slices. CSV and Parquet stream; an Excel workbook is
 built in memory (at most ``XLSX_MAX_CELLS`` cells, checked before any work), and for a small
 table before the response starts, so a failure is a status, never a body cut short. Each
@@ -14,7 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import pandas as pd
 
-from critmin.report.runs import export_frame
+from critmin.report.runs import as_shown, export_frame
 from critmin.store import ResultsStore
 from critmin.store.export import CSV_EOL, check_excel_size, safe_frame, xlsx_bytes
 
@@ -40,7 +41,7 @@ def frames(store: ResultsStore, run: dict, table: str,
     """The export table of ``run`` in pieces, in sample order."""
     if per_sample(run, table):
         for part in store.part_files(run["run_id"]):
-            yield pd.read_parquet(part).sort_values("sample")
+            yield as_shown(pd.read_parquet(part).sort_values("sample"), "samples")
         return
     df = small if small is not None else export_frame(store, run, table)
     for start in range(0, max(len(df), 1), SLICE_ROWS):
