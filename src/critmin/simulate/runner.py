@@ -25,6 +25,7 @@ from critmin.market.posterior import posterior_inputs
 from critmin.market.registry import DEFAULT_MODEL, check_model
 from critmin.market.v1.chunks import Job
 from critmin.scenarios.spec import Scenario
+from critmin.simulate.progress import progress_bar
 from critmin.store.results import ResultsStore
 from critmin.store.version import data_version
 
@@ -90,7 +91,7 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
              horizon: int | None = None, chunk_size: int = 8 * BLOCK,
              executor: cf.Executor | None = None, store: ResultsStore | None = None,
              responses: bool = True,
-             progress: Callable[[int, int], None] | None = None,
+             progress: Callable[[int, int], None] | bool | None = None,
              priors: bool = False, model: str = DEFAULT_MODEL,
              posterior: bool = False) -> str:
     """Run (or resume) a sweep; returns the run id. Results go to ``store``. ``model``
@@ -98,7 +99,9 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     horizon (3 months per quarter) on its priors, or on its shipped posterior with
     ``posterior``; "v1" the quarterly two-segment model, whose latent inputs come from
     the shipped posterior (``critmin calibrate``) unless ``priors``. Why these defaults:
-    :data:`critmin.market.latent.DEFAULT_INPUTS`."""
+    :data:`critmin.market.latent.DEFAULT_INPUTS`. ``progress``: a bar on stderr by default
+    when a person watches (terminal or notebook; ``False`` off, ``True`` always), or a
+    callable ``(chunks done, chunks)`` (:mod:`critmin.simulate.progress`)."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
     check_model(model)
@@ -114,8 +117,9 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     inputs = dict(samples=samples, seed=seed, horizon=h, chunk=chunk, responses=responses,
                   version=__version__, inputs=post.key if post else "priors",
                   **impl.RUN_INPUTS)
-    return sweep(impl.chunk, job, run_id, scenario, inputs, samples, chunk, store, executor,
-                 progress)
+    with progress_bar(progress, f"simulating {scenario.id}") as report:
+        return sweep(impl.chunk, job, run_id, scenario, inputs, samples, chunk, store,
+                     executor, report)
 
 
 def sweep(chunk_fn: Callable[..., Chunk], job, run_id: str, scenario: Scenario,

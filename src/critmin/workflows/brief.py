@@ -114,12 +114,13 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     summary = commodity_summary(net)
     say(f"simulating {scenario.id}: {samples:,} samples, with rules (model {model})")
     run_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                      executor=executor, model=model)
+                      executor=executor, model=model, progress=False)  # say() reports
     base_id = None
     if scenario.responses:
         say(f"simulating {scenario.id}: {samples:,} samples, no rules (model {model})")
         base_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                           executor=executor, responses=False, model=model)
+                           executor=executor, responses=False, model=model,
+                           progress=False)
     sim = simulation_report(store, run_id, base_id)
     monthly = None
     if model == "v2":
