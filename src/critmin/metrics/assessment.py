@@ -31,6 +31,30 @@ class Assessment:
     countries: pd.DataFrame
     lists: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: per importer its ten highest EU-style supply risks, with
+        import reliance (%), the rank (ties marked =) and the U.S.-style score."""
+        import html
+
+        parts = ["<div><b>critmin Assessment</b> (.stages, .chokepoints, .countries, "
+                 ".lists are DataFrames; shares 0-1 there, % here)"]
+        for imp, d in self.countries.groupby("importer", sort=False):
+            d = d.dropna(subset=["eu_supply_risk"]).sort_values("eu_supply_risk",
+                                                               ascending=False)
+            ties = d["eu_rank"].value_counts()
+            rows = "".join(
+                f"<tr><td>{html.escape(str(r.commodity))}</td>"
+                f"<td style='text-align:right'>{_pct(r.import_reliance)}</td>"
+                f"<td style='text-align:right'>{r.eu_supply_risk:.2f}</td>"
+                f"<td style='text-align:right'>{_rank(r.eu_rank, ties)}</td>"
+                f"<td style='text-align:right'>{_num(r.us_supply_risk, 3)}</td></tr>"
+                for r in d.head(10).itertuples())
+            parts.append(f"<p><b>{html.escape(str(imp))}</b>: top {min(10, len(d))} of "
+                         f"{len(d)} scored</p><table><thead><tr><th>commodity</th>"
+                         "<th>net import reliance</th><th>EU supply risk</th><th>rank</th>"
+                         f"<th>U.S. score</th></tr></thead><tbody>{rows}</tbody></table>")
+        return "".join(parts) + "</div>"
+
     def records(self) -> list[dict]:
         """JSON-ready records: one per (commodity, stage), each with per-country values."""
         per_country = {
@@ -145,3 +169,18 @@ def _why_unranked(commodity: str, g: pd.DataFrame, produced: set[str]) -> str:
     if pd.isna(g.at[commodity, "us_rank"]):
         return "U.S.-style score lacks the EU economic-importance score"
     return "EU-style score incomplete"
+
+
+def _pct(x) -> str:
+    return "—" if pd.isna(x) else f"{100 * float(x):.0f} %"
+
+
+def _num(x, digits: int) -> str:
+    return "—" if pd.isna(x) else f"{float(x):.{digits}f}"
+
+
+def _rank(r, ties: pd.Series) -> str:
+    if pd.isna(r):
+        return "—"
+    n = int(ties.get(r, 1))
+    return f"{r:.0f}" + (f"= ({n} tied)" if n > 1 else "")

@@ -60,6 +60,18 @@ class Network:
         sizes = ", ".join(f"{n}={len(df)}" for n, df in self.tables.items())
         return f"Network({sizes})"
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: every table with its rows and columns."""
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(n)}</td><td style='text-align:right'>"
+                       f"{len(df):,}</td><td>{html.escape(', '.join(map(str, df.columns)))}"
+                       f"</td></tr>" for n, df in self.tables.items())
+        return ("<div><b>critmin Network</b> (net.TABLE is a DataFrame; "
+                "critmin.load(path) reads your own)<table><thead><tr><th>table</th>"
+                f"<th>rows</th><th>columns</th></tr></thead><tbody>{rows}</tbody></table>"
+                "</div>")
+
     def unit(self, commodity: str) -> str:
         """Unit of every quantity of ``commodity`` (e.g. 't REO')."""
         return self.commodities.set_index("commodity").at[commodity, "unit"]

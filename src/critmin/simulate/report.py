@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from critmin.simulate.outputs import path_step, v2_keys
@@ -15,8 +16,50 @@ def _q(row) -> dict:
     return {k: float(row[k]) for k in ("p5", "p50", "p95", "mean", "cvar95")}
 
 
+NOTEBOOK_ROWS = 10
+"""Commodities a notebook shows of a simulation report (most affected first)."""
+
+
+class SimulationReport(dict):
+    """A simulation report (a plain JSON-ready dict) that a notebook shows as a table: the
+    most affected commodities' peak ex-China/China price ratio and U.S./Japan shortfall,
+    median (P5–P95), with the run's model and sample count."""
+
+    def _repr_html_(self) -> str:
+        by: dict[str, dict[str, dict]] = {}
+        for r in self.get("results", []):
+            by.setdefault(r["commodity"], {})[r["region"]] = r
+        order = sorted(by, key=lambda c: -max(
+            (by[c][g]["shortfall"]["mean"] for g in ("USA", "JPN") if g in by[c]),
+            default=0.0))
+
+        def rng(q, scale: float, unit: str) -> str:
+            if not q:
+                return "—"
+            return (f"{scale * q['p50']:.1f}{unit} ({scale * q['p5']:.1f}–"
+                    f"{scale * q['p95']:.1f})")
+
+        rows = "".join(
+            "<tr><td>" + html.escape(str(c)) + "</td>" + "".join(
+                f"<td style='text-align:right'>{v}</td>" for v in (
+                    rng(next(iter(by[c].values()))["peak_price_ratio"], 1.0, "×"),
+                    *(rng(by[c].get(g, {}).get("shortfall"), 100.0, " %")
+                      for g in ("USA", "JPN")))) + "</tr>"
+            for c in order[:NOTEBOOK_ROWS])
+        model = self.get("model") or (self.get("inputs") or {}).get("model", "?")
+        title = (f"{self.get('scenario', '?')}: {self.get('samples', 0):,} samples, model "
+                 f"{model}, run {self.get('run_id', '?')}")
+        more = len(order) - NOTEBOOK_ROWS
+        note = ("median (P5–P95); shortfall: % of demand unmet; most affected first"
+                + (f"; {more} more in ['results']" if more > 0 else ""))
+        return (f"<div><b>{html.escape(title)}</b><table><thead><tr><th>commodity</th>"
+                "<th>peak ex-China/China price</th><th>U.S. shortfall</th>"
+                f"<th>Japan shortfall</th></tr></thead><tbody>{rows}</tbody></table>"
+                f"<small>{html.escape(note)}</small></div>")
+
+
 def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None = None
-                      ) -> dict:
+                      ) -> SimulationReport:
     """Per commodity and region: peak ex-China/China price ratio and shortfall share as
     P5/P50/P95 (plus mean and CVaR95), stock cover for the U.S. and Japan; with
     ``baseline_run`` (same draws, response rules off) the shortfall the rules avoided."""
@@ -40,12 +83,13 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
                 rec["prob_cover_below_30_days"] = float(c["prob_below"])
                 rec["value_at_risk_usd"] = _q(s.loc[(commodity, f"var_usd_{region}")])
             results.append(rec)
-    out = {"run_id": run_id, "scenario": run["scenario_id"], "status": run["status"],
+    out = SimulationReport({
+           "run_id": run_id, "scenario": run["scenario_id"], "status": run["status"],
            "inputs": (json.loads(run["inputs"]) if isinstance(run["inputs"], str)
                       else run["inputs"]), "code_version": run["code_version"],
            "samples": int(s.attrs.get("samples", 0)), "results": results,
            "fiscal_cost_usd": _q(s.loc[("ALL", "fiscal_cost_usd")].fillna(0.0)),
-           "balance_error": store.balance_error(run_id)}
+           "balance_error": store.balance_error(run_id)})
     paths = store.paths(run_id)
     out["paths"] = path_quantiles(store, run_id, paths)
     out.update(v2_keys(store, run_id, s, paths))  # model, regions, stages, path dates
