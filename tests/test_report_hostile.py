@@ -5,6 +5,7 @@ text, never as elements or attributes (the report's escaping removed fails here)
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,9 +22,9 @@ IMG = '<img src=x onerror="alert(1)">'
 BREAK = "</script><script>alert(2)</script>"
 
 
-@pytest.fixture(scope="module")
-def doc(tmp_path_factory) -> str:
-    tmp = tmp_path_factory.mktemp("hostile")
+def hostile_brief(tmp: Path) -> Path:
+    """A brief (16 samples) of a scenario named with markup and a source whose title and
+    publisher carry script and event-handler payloads; returns its HTML file."""
     sources = pd.read_csv(shipped_dir() / "sources.csv", dtype=str, keep_default_na=False)
     sources.loc[sources["source_id"].eq("usgs_mcs2025_ree"), ["title", "publisher"]] = \
         [f"Rare earths {SCRIPT}", f"USGS {IMG}"]
@@ -35,7 +36,12 @@ def doc(tmp_path_factory) -> str:
     brief = prepare(net, sc, store, samples=16, seed=1, portfolio_samples=8,
                     drivers_samples=0)
     write_report(brief, store, tmp / "b.html")
-    return (tmp / "b.html").read_text(encoding="utf-8")
+    return tmp / "b.html"
+
+
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory) -> str:
+    return hostile_brief(tmp_path_factory.mktemp("hostile")).read_text(encoding="utf-8")
 
 
 def test_hostile_text_is_escaped_everywhere(doc):

@@ -187,7 +187,8 @@ def _proposals(kw: dict, b: int, prior: bool) -> list:
             df = tr.rvs(size=b - got)
             dens = np.prod([np.asarray(dist[k].pdf(df[k].to_numpy())) for k in names], axis=0)
             df = df[dens > 0]
-            kernel = np.atleast_1d(np.asarray(tr.pdf(df), dtype=float)) if len(df) else []
+            kernel: np.ndarray | list = (np.atleast_1d(np.asarray(tr.pdf(df), dtype=float))
+                                         if len(df) else [])
             df = df[np.isfinite(kernel) & (np.asarray(kernel) > 0)]
             parts.append(df)
             got += len(df)

@@ -27,7 +27,7 @@ def commodity_summary(net: Network) -> pd.DataFrame:
     reliance = {c: net_import_reliance(net, c).set_index("commodity")
                 for c in ("USA", "JPN", "EU", "KOR")}
     for commodity, g in shares.groupby("commodity"):
-        first_stage = min(g["stage"], key=order.get)
+        first_stage = min(g["stage"], key=lambda s: order.get(s, len(order)))
         head = g[g["stage"].eq(first_stage)].sort_values("share", ascending=False)
         leader = head[~head["country"].eq("OTHER")].iloc[0]
         year = int(head["year"].iloc[0])

@@ -14,7 +14,9 @@ import pandas as pd
 
 from critmin.market.registry import DEFAULT_MODEL
 from critmin.metrics.assessment import Assessment
+from critmin.model.network import Network
 from critmin.report.fmt import country, label, pct
+from critmin.scenarios.spec import Scenario
 from critmin.store.results import ResultsStore
 
 IMPORTERS = ("USA", "JPN")
@@ -31,8 +33,8 @@ Progress = Callable[[str], None]
 class Brief:
     """Inputs of the rendered brief."""
 
-    net: object
-    scenario: object
+    net: Network
+    scenario: Scenario
     run_id: str
     baseline_run_id: str | None
     assessment: Assessment

@@ -103,8 +103,9 @@ def _explanations(b: Brief) -> list[str]:
 def _glossary() -> str:
     items = "".join(f"<dt id={X.anchor(t.key)}><b>{_e(t.term)}</b></dt><dd>{_e(t.text)}</dd>"
                     for t in X.GLOSSARY)
-    return (f"<h2 id=glossary>Glossary</h2><p class=note>What each measure in this brief "
-            f"means; every linked heading points here.</p><dl class=gl>{items}</dl>")
+    return ("<h2 class=appendix id=glossary>Appendix E. Glossary</h2><p class=note>What each "
+            "measure in this brief means (dotted underlines link here; also "
+            f"<code>critmin glossary</code>).</p><dl class=gl>{items}</dl>")
 
 
 def _link(url, text) -> str:
@@ -196,7 +197,7 @@ def _net_exporter_note(b: Brief) -> str:
 
 
 def _portfolio_sentence(b: Brief) -> str:
-    p, names = b.portfolio, b.names
+    p, names = b.portfolio or {}, b.names
     spend = sum(p["cost_by_funder_usd"].values())
     before, after = p["risk_before"], p["risk_after"]
     cut = 1 - after["expected_loss_usd"] / before["expected_loss_usd"] \
@@ -223,8 +224,8 @@ def _portfolio_sentence(b: Brief) -> str:
 def _summary(b: Brief) -> str:
     sc, sim = b.scenario, b.sim
     loss = b.loss_usd["with"]
-    kpis = [(usd(loss["mean"]), _g("expected value of unmet U.S.+Japan demand",
-                                   "unmet-demand"))]
+    kpis: list[tuple[str, str]] = [
+        (usd(loss["mean"]), _g("expected value of unmet U.S.+Japan demand", "unmet-demand"))]
     imp = impact_table(sim)
     if len(imp):
         r = imp.sort_values("ratio", key=lambda s: s.map(lambda q: q["p50"]),
@@ -515,7 +516,7 @@ def _caveats(b: Brief) -> str:
         items.append(f"{len(gaps)} data gaps are recorded rather than guessed "
                      f"(`critmin data list gaps`).")
     est = sum(int(df["estimated"].astype(bool).sum()) for df in b.net.tables.values()
-              if "estimated" in df)
+              if "estimated" in df.columns)
     items.append(f"{est:,} data rows are estimates and carry their method.")
     items += b.warnings
     return ("<h2 id=caveats>Caveats and model limits</h2><ul>"
@@ -695,12 +696,14 @@ def render(b: Brief, store: ResultsStore) -> str:
         + _summary(b) + _exposure_section(b, html_figs["exposure"])
         + _scenario_section(b, html_figs["scenario"])
         + _portfolio_section(b, html_figs["portfolio"]) + _drivers_section(b)
-        + _caveats(b) + _methods(b, inputs) + _glossary()
+        + _caveats(b) + _methods(b, inputs)
         + "<h2 id=sources>Sources</h2><p>Every number cites a source row; the "
           f"{len(b.net.sources)} sources are listed with links in Appendix C "
-          "(<code>critmin data sources</code> prints them).</p>"
+          "(<code>critmin data sources</code> prints them). Appendix E defines each "
+          "measure.</p>"
         + _appendix_supply(b) + _appendix_results(b, html_figs["appendix"])
-        + _appendix_sources(b) + _appendix_run(b, store, inputs) + "</body></html>")
+        + _appendix_sources(b) + _appendix_run(b, store, inputs) + _glossary()
+        + "</body></html>")
 
 
 def write_report(b: Brief, store: ResultsStore, path: Path) -> None:

@@ -73,7 +73,8 @@ def stage_table(b, commodities: list[str]) -> str:
     recs.sort(key=lambda x: (order[x["commodity"]], STAGES.index(x["stage"])))
     rows = [[b.names.get(x["commodity"], x["commodity"]), label(x["stage"]),
              times_range(*(x["peak_price_x"][k] for k in ("p5", "p50", "p95"))),
-             pct_range(*(x["shortfall_physical"][k] for k in ("p5", "p50", "p95")), 1)
+             pct_range(x["shortfall_physical"]["p5"], x["shortfall_physical"]["p50"],
+                       x["shortfall_physical"]["p95"], 1)
              if x["shortfall_physical"] else DASH] for x in recs]
     return ("<h3>Prices and shortfalls along the supply chain</h3><p class=note>Per stage "
             "(model v2): peak ex-China price vs. before the scenario, and the share of the "

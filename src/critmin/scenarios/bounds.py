@@ -99,8 +99,9 @@ def _codes(sc: Scenario, commodities: set[str]):
             if d != "ALL" and d not in REGION_CODES and not _is_iso3(d):
                 yield (f"controls.{i}.destinations.{j}",
                        f"unknown destination {d!r}{country_hint(d) or ' (ISO3, EU, ROW or ALL)'}")
-    groups = {"outages": sc.outages, "demand_shocks": sc.demand_shocks, "stocks": sc.stocks,
-              "price_floors": sc.price_floors, "tariffs": sc.tariffs, "capacity": sc.capacity}
+    groups: dict[str, list] = {
+        "outages": sc.outages, "demand_shocks": sc.demand_shocks, "stocks": sc.stocks,
+        "price_floors": sc.price_floors, "tariffs": sc.tariffs, "capacity": sc.capacity}
     for group, items in groups.items():
         for i, item in enumerate(items):
             yield from com(f"{group}.{i}.commodity", item.commodity, group == "stocks")

@@ -135,7 +135,7 @@ def to_dataset(store: ResultsStore, run_id: str) -> xr.Dataset:
     df = store.samples(run_id)
     commodities = store.commodities_of(run_id)
     metrics = sorted({c.split("|")[0] for c in df.columns if "|" in c})
-    data = {m: (("sample", "commodity"),
+    data: dict[str, tuple] = {m: (("sample", "commodity"),
                 np.stack([df[f"{m}|{c}"].to_numpy() for c in commodities], axis=1))
             for m in metrics}
     data["fiscal_cost_usd"] = (("sample",), df["fiscal_cost_usd"].to_numpy())
