@@ -149,3 +149,18 @@ def test_tied_ranks_are_marked_with_how_many_share_them():
     assert rank_text(2.0, tied) == "2= (3 tied)"
     assert rank_text(5.0, tied) == "5"
     assert rank_text(float("nan"), tied) == "—"
+
+
+def test_critmin_simulate_prints_the_explanations(tmp_path, monkeypatch):
+    """The command wires the notes in (detection itself is tested above): with the
+    detector answering gallium, the command's output names it."""
+    import critmin.report.explain as explain
+
+    monkeypatch.setattr(explain, "price_rationed", lambda rows, key="peak_price_ratio":
+                        ["gallium"])
+    r = CliRunner().invoke(app, ["simulate", "--scenario", "CN_2025_10_full_controls",
+                                 "--samples", "16", "--model", "v1", "--no-compare-response",
+                                 "--rows", "1", "--db", str(tmp_path / "r.db")])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "Price without shortfall (gallium)" in out and "critmin glossary" in out

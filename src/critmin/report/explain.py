@@ -132,9 +132,7 @@ def rerouted(controls: Iterable, shortfall: Mapping[tuple[str, str], Mapping]) -
     median shortfall stays under ``NO_SHORTFALL``. ``shortfall``: (commodity, region) →
     quantiles; pairs the run does not report are left out."""
     out: list[tuple[str, str]] = []
-    for ctl in controls:
-        if list(ctl.destinations) == ["ALL"]:
-            continue
+    for ctl in controls:  # ALL is no region of the run: never matched
         for c in ctl.commodities:
             for d in ctl.destinations:
                 q = shortfall.get((c, d))
