@@ -44,6 +44,16 @@ def test_pit_is_a_probability_and_orders_with_the_observation(xs, y):
     assert scoring.pit(x, y) <= scoring.pit(x, y + 1.0)
 
 
+@given(st.lists(st.floats(0.01, 100), min_size=1, max_size=30),
+       st.floats(0.1, 20))
+def test_bias_is_the_median_log_ratio_and_flips_with_a_scaled_forecast(ys, k):
+    """Forecast medians k times the outcomes: bias -log k (too high is negative)."""
+    y = np.asarray(ys)
+    assert scoring.bias(y, y * k) == pytest.approx(-np.log(k), abs=1e-9)
+    assert scoring.bias(y, y) == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(scoring.bias([], []))
+
+
 @settings(max_examples=25)
 @given(y=positive)
 def test_a_random_walk_without_spread_is_no_change(y):
@@ -120,6 +130,9 @@ def test_summary_scores_by_hand():
     assert every["width_50"] == pytest.approx(np.median([0.4, 0.5, 0.6, 0.6]))
     assert every["coverage_90"] == pytest.approx(0.75)
     assert every["pit_histogram"] == [0, 0, 0, 0, 0, 4, 0, 0, 0, 0]
+    # bias: median of log(observed / P50) = log of 1.5/1.2, 3.0/1.3, 0.2/0.6, 0.5/0.7
+    assert every["bias"] == pytest.approx(np.median(np.log([1.25, 3 / 1.3, 1 / 3, 5 / 7])))
+    assert t.loc[("A", "ALL", "ALL"), "bias"] > 0 > t.loc[("B", "ALL", "ALL"), "bias"]
     a = t.loc[("A", "ALL", "ALL")]
     assert a["n"] == 2 and a["skill_no_change"] == pytest.approx(1 - 1.4 / 2.5)
     late = t.loc[("ALL", "10-24", "ALL")]

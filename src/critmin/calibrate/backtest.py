@@ -154,7 +154,7 @@ def add_references(rows: pd.DataFrame) -> pd.DataFrame:
 BAND_ORDER = ("before", *(b for _, _, b in BANDS), "25+")
 SUMMARY = ["variant", "episode", "band", "kind", "n", "coverage_50", "coverage_80",
            "coverage_90", "crps", "crps_no_change", "crps_random_walk", "skill_no_change",
-           "skill_random_walk", "p95_p5", "width_50", "pit_histogram"]
+           "skill_random_walk", "p95_p5", "width_50", "bias", "pit_histogram"]
 
 
 def _scores(g: pd.DataFrame) -> pd.Series:
@@ -166,14 +166,16 @@ def _scores(g: pd.DataFrame) -> pd.Series:
         crps_random_walk=g["crps_random_walk"].mean(),
         skill_no_change=scoring.skill(g["crps"], g["crps_no_change"]),
         skill_random_walk=scoring.skill(g["crps"], g["crps_random_walk"]),
-        p95_p5=ratio, width_50=width, pit_histogram=scoring.pit_histogram(g["pit"])))
+        p95_p5=ratio, width_50=width, bias=scoring.bias(g["observed"], g["p50"]),
+        pit_histogram=scoring.pit_histogram(g["pit"])))
 
 
 def summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Scores per variant, episode, horizon band and observable kind, each also over ALL
     of them: observations, coverage of the central 50/80/90 % intervals, mean CRPS of
     the model and of the two reference forecasts, CRPS skill against each, sharpness
-    (median P95/P5 and median width of the 50 % interval, times the baseline) and the
+    (median P95/P5 and median width of the 50 % interval, times the baseline), the bias
+    (median log of observed / forecast median: above 0 the model is too low) and the
     PIT histogram (10 bins). Rows with band and kind ALL are the per-episode totals."""
     if rows.empty:
         return pd.DataFrame(columns=SUMMARY)

@@ -125,6 +125,18 @@ def sharpness(p5: np.ndarray, p95: np.ndarray, p25: np.ndarray, p75: np.ndarray
     return float(np.median(ratio)), float(np.median(width))
 
 
+def bias(observed, p50, floor: float = 1e-3) -> float:
+    """Median of log(observed / forecast median) over forecasts of positive quantities:
+    above 0 the forecasts sit too low (the outcome lies above their median), below 0 too
+    high; 0.69 is outcomes at twice the median. Values under ``floor`` count as
+    ``floor`` (an export flow that stopped); nan when nothing is scored."""
+    y = np.maximum(np.asarray(observed, dtype=float), floor)
+    m = np.maximum(np.asarray(p50, dtype=float), floor)
+    if y.size == 0:
+        return float("nan")
+    return float(np.median(np.log(y / m)))
+
+
 def pit_histogram(values, bins: int = 10) -> list[int]:
     """Counts of PIT values in ``bins`` equal bins of [0, 1] (flat when calibrated)."""
     v = np.clip(np.asarray(list(values), dtype=float), 0.0, 1.0)

@@ -207,7 +207,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
 def print_scores(table, title: str) -> None:
     """The score table per variant and episode, then per variant and horizon band."""
     cols = ("variant", "episode", "band", "n", "CRPS", "skill nc", "skill rw", "cov50",
-            "cov80", "cov90", "P95/P5", "w50")
+            "cov80", "cov90", "P95/P5", "w50", "bias")
     view = Table(title=title)
     for c in cols:
         view.add_column(c, justify="left" if c in cols[:3] else "right")
@@ -217,13 +217,14 @@ def print_scores(table, title: str) -> None:
         view.add_row(r.variant, r.episode, r.band, str(r.n), f"{r.crps:.3f}",
                      f"{r.skill_no_change:+.2f}", f"{r.skill_random_walk:+.2f}",
                      f"{r.coverage_50:.0%}", f"{r.coverage_80:.0%}", f"{r.coverage_90:.0%}",
-                     f"{r.p95_p5:.1f}", f"{r.width_50:.2f}")
+                     f"{r.p95_p5:.1f}", f"{r.width_50:.2f}", f"{r.bias:+.2f}")
     console.print(view)
     console.print("CRPS on values relative to the pre-announcement value (lower is "
                   "better); skill = 1 - CRPS / reference CRPS (1 perfect, 0 no better, "
                   "< 0 worse) against no change (nc) and a random walk (rw); cov: "
                   "coverage of the central 50/80/90 % intervals; w50: the 50 % "
-                  "interval's width (x baseline); bands: months after the announcement. Variants: "
+                  "interval's width (x baseline); bias: median log(observed / P50), above 0 the "
+                  "model is too low; bands: months after the announcement. Variants: "
                   "priors_v1 (v1 on its priors), priors (the model's priors), posterior "
                   "(in-sample), loo (fitted without the episode).")
 
