@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from critmin.calibrate.posterior import ENV
 from critmin.cli import app
+from critmin.market.registry import model_version
 
 runner = CliRunner()
 KEYS = {"episode", "observable", "date", "observed", "p5", "p50", "p95", "crps", "in_90",
@@ -35,6 +36,8 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert (out["model"], out["default_variant"]) == ("v1", "posterior")
+    assert out["model_version"] == model_version("v1")  # the code that scored
+    assert len(out["data_version"]) == 16
     every = [s for s in out["summary"] if (s["episode"], s["band"], s["kind"]) ==
              ("ALL", "ALL", "ALL")]
     assert {s["variant"] for s in every} == {"priors_v1", "posterior", "loo"}

@@ -193,7 +193,12 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
 
         write_html(score_figures(table) + figures(fan, rows), html, "critmin backtest")
     if as_json:
+        from critmin.market.registry import model_version
+        from critmin.store.version import data_version
+
         typer.echo(json.dumps({"model": model, "default_variant": default_variant(model),
+                               "model_version": model_version(model),
+                               "data_version": data_version(net),
                                "samples": samples, "seed": seed,
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
