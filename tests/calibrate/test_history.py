@@ -73,3 +73,21 @@ def test_meta_keeps_a_fits_draw_indices_on_one_line(tmp_path):
     assert json.loads(text)["v2"]["all"] == fit
     assert len(text.splitlines()) < 40  # 1,667 indices per fit, one line each
     assert '"draw_index": [0,3,6,' in text
+
+
+def test_a_fit_keeps_the_best_share_where_few_draws_pass_the_chi_square_bound():
+    rows = pd.DataFrame({"variable": ["price_ex_china"] * 2, "observed": [2.0, 2.0],
+                         "episode": ["e", "f"]})
+    rng = np.random.default_rng(0)
+    # every draw misses both observations by 3-6 discrepancies: none passes the bound
+    values = np.log(2.0) + 0.5 * rng.uniform(3, 6, (400, 2))
+    use = np.ones(2, dtype=bool)
+    i2, bound, tol = history.tolerance(values, rows, use)
+    assert (i2 > bound).all() and tol > bound
+    keep = history.kept(values, rows, use)
+    assert keep.sum() == int(np.ceil(history.MIN_KEPT * 400))
+    assert i2[keep].max() <= i2[~keep].min()  # the best ones
+    # where enough draws pass, the chi-square bound decides alone
+    near = np.log(2.0) + 0.5 * rng.uniform(0, 1, (400, 2))
+    _, bound, tol = history.tolerance(near, rows, use)
+    assert tol == bound and history.kept(near, rows, use).all()
