@@ -168,7 +168,10 @@ class Service:
         self.cache.shutdown()
 
 
-def _open() -> None:
+async def _open() -> None:
+    """The reader dependency without ``--private``: no check. A coroutine, so FastAPI
+    calls it on the event loop (a plain function would cost each read a hop to a worker
+    thread and back, which under CPU contention is the slowest part of a cached read)."""
     return None
 
 
