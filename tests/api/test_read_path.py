@@ -1,0 +1,36 @@
+"""The cached read routes run on the event loop from end to end: neither the handler nor
+any dependency is a plain function, which FastAPI would call in a worker thread (a thread
+hop per read, the slowest part of a cached read on a loaded machine)."""
+
+from __future__ import annotations
+
+import inspect
+
+from fastapi.routing import APIRoute
+
+from critmin.api.app import create_app
+from critmin.api.handlers import _leaves
+from critmin.api.settings import Settings
+
+CACHED_READS = ["/api/health", "/api/summary", "/api/scenarios", "/api/assessment",
+                "/api/tables", "/api/sources", "/api/tables/{name}"]
+
+
+def calls(dependant):
+    yield dependant.call
+    for sub in dependant.dependencies:
+        yield from calls(sub)
+
+
+def test_cached_reads_never_hop_to_a_thread(tmp_path):
+    app = create_app(tmp_path / "r.db", settings=Settings(workers=1))
+    try:
+        routes = {r.path: r for r in _leaves(app.router.routes) if isinstance(r, APIRoute)
+                  and "GET" in r.methods}
+        for path in CACHED_READS:
+            sync = [getattr(c, "__qualname__", repr(c)) for c in calls(routes[path].dependant)
+                    if c is not None and not inspect.iscoroutinefunction(c)
+                    and not inspect.iscoroutinefunction(getattr(c, "__call__", None))]
+            assert not sync, f"{path} calls {sync} in a worker thread"
+    finally:
+        app.state.service.shutdown()
