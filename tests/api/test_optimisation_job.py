@@ -40,7 +40,7 @@ def test_the_optimisation_job_is_the_multi_period_finance_optimiser(tmp_path):
 
 
 @pytest.mark.parametrize("bad", [{"partners": ["USA", "USA"]}, {"regions": []},
-                                 {"regions": ["CHN"]}, {"budget_eu": -1.0}])
+                                 {"regions": ["CHN"]}, {"budget_eu": -1.0}, {"china_response": 0}])
 def test_bad_optimisation_options_are_refused(bad):
     with pytest.raises(ValueError):
         OptimisationRequest(**bad)

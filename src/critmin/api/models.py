@@ -117,8 +117,8 @@ class OptimisationRequest(Strict):
     budget_aus: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
     budget_kor: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
     budget_eu: float = Field(0.0, ge=0, le=1e13, strict=True, description="USD")
-    china_response: bool = Field(True, description="value projects under China's price "
-                                                   "response to new capacity")
+    china_response: bool = Field(True, strict=True, description=(
+        "value projects under China's price response to new capacity"))
 
 
 class JobInfo(BaseModel):
