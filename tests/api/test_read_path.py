@@ -22,6 +22,13 @@ def calls(dependant):
         yield from calls(sub)
 
 
+def on_loop(call) -> bool:
+    """Whether FastAPI awaits ``call`` on the event loop (a coroutine function, or an
+    object whose ``__call__`` is one, like the bearer-token scheme)."""
+    return inspect.iscoroutinefunction(call) or (
+        not inspect.isfunction(call) and inspect.iscoroutinefunction(type(call).__call__))
+
+
 def test_cached_reads_never_hop_to_a_thread(tmp_path):
     app = create_app(tmp_path / "r.db", settings=Settings(workers=1))
     try:
@@ -29,8 +36,7 @@ def test_cached_reads_never_hop_to_a_thread(tmp_path):
                   and "GET" in r.methods}
         for path in CACHED_READS:
             sync = [getattr(c, "__qualname__", repr(c)) for c in calls(routes[path].dependant)
-                    if c is not None and not inspect.iscoroutinefunction(c)
-                    and not inspect.iscoroutinefunction(getattr(c, "__call__", None))]
+                    if c is not None and not on_loop(c)]
             assert not sync, f"{path} calls {sync} in a worker thread"
     finally:
         app.state.service.shutdown()
