@@ -108,7 +108,8 @@ OFFICIAL = ("usgs.gov", "doi.org/10.3133", "doi.org/10.5066", "europa.eu", "fede
             "jogmec.go.jp", "mofcom.gov.cn", "scio.gov.cn", "nrel.gov", "iea.org", "cepii.fr",
             "worldbank", "info.worldbank", "sec.gov/cgi", "gov.cn", "go.kr", "census.gov",
             "everycrsreport", "congress.gov", "oecd.org", "gov.uk", "canada.ca", "ga.gov.au",
-            "world-nuclear.org")
+            "world-nuclear.org", "stlouisfed.org", "federalreserve.gov", "soumu.go.jp",
+            "e-stat.go.jp")
 COMPANY = ("sec.gov", "mpmaterials.com", "lynasrareearths.com", "iluka.com", "albemarle.com",
            "umicore.com", "shinetsu.co.jp", "toyota-tsusho.com", "piedmontlithium.com",
            "hastingstechmetals.com", "noveon.co", "couragemagnet.com", "osencmagnet.com",
