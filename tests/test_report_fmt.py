@@ -38,3 +38,13 @@ def test_ranges_and_names():
     assert times_range(2.18, 3.91, 5.79) == "3.91× (2.18–5.79)"
     assert usd(3.88e9) == "USD 3.88 bn" and usd_m(20.775e6) == "USD 20.8 m"
     assert country("CHN") == "China" and country("DEU") == "Germany"
+
+
+def test_budgets_name_funders_without_a_budget_instead_of_usd_0():
+    from critmin.report.html import budgets_text
+
+    text = budgets_text({"USA": 1e9, "JPN": 5e8, "JPN_vehicle": 0.0})
+    assert text == ("United States USD 1.00 bn, Japan USD 500.0 m; no budget from Japan "
+                    "(US$550 bn vehicle)")
+    assert "USD 0" not in text
+    assert budgets_text({"USA": 0.0}) == "none; no budget from United States"

@@ -367,10 +367,18 @@ def _scenario_section(b: Brief, figs: list) -> str:
             + "".join(figs[:3]) + f"<p class=note>{_e(V2.fan_note(b))}</p>")
 
 
+def budgets_text(budgets: dict[str, float]) -> str:
+    """'United States USD 1.00 bn, Japan USD 1.00 bn; no budget from Japan (US$550 bn
+    vehicle)': funders with a budget, then those without one (never 'USD 0')."""
+    have = [f"{country(f)} {usd(v)}" for f, v in budgets.items() if v > 0]
+    none = [country(f) for f, v in budgets.items() if not v > 0]
+    text = ", ".join(have) or "none"
+    return text + (f"; no budget from {', '.join(none)}" if none else "")
+
+
 def _portfolio_section(b: Brief, figs: list) -> str:
     p, names = b.portfolio, b.names
-    budgets = ", ".join(f"{country(f)} {usd(v)}" for f, v in
-                        (p["budgets_usd"] if p else DEFAULT_BUDGETS).items())
+    budgets = budgets_text(p["budgets_usd"] if p else DEFAULT_BUDGETS)
     head = (f"<h2 id=portfolio>3. Portfolio: what to fund and stockpile</h2>"
             f"<p>The optimiser (two-stage stochastic programme, expected loss plus CVaR 95 %, "
             f"HiGHS) chooses projects, instruments and stockpiles against the same scenario. "
