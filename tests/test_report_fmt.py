@@ -48,3 +48,24 @@ def test_budgets_name_funders_without_a_budget_instead_of_usd_0():
                     "(US$550 bn vehicle)")
     assert "USD 0" not in text
     assert budgets_text({"USA": 0.0}) == "none; no budget from United States"
+
+
+def test_identical_series_are_drawn_once_with_both_names():
+    import datetime as dt
+
+    import pandas as pd
+
+    from critmin.report.figures import series_fans
+
+    rows = []
+    for s in range(4):
+        for m in range(3):
+            for metric, v in (("shortfall_USA", 0.1 * s), ("shortfall_JPN", 0.1 * s),
+                              ("shortfall_EU", 0.05 * s + 0.01 * m)):
+                rows.append(dict(sample=s, month=m, commodity="ga", metric=metric, value=v))
+    fig = series_fans(pd.DataFrame(rows), "ga", [("shortfall_USA", "United States"),
+                                                 ("shortfall_JPN", "Japan"),
+                                                 ("shortfall_EU", "EU")],
+                      dt.date(2025, 1, 1), "t", " %", 100.0)
+    named = [t.name for t in fig.data if t.showlegend is not False]
+    assert named == ["United States = Japan", "EU"]

@@ -200,6 +200,21 @@ def fan_chart(paths: pd.DataFrame, metric: str, commodities: list[str], start: d
     return _base(fig, title + " — median and P5–P95 band", 300)
 
 
+def merge_identical(fans: list[tuple[str, pd.DataFrame]]) -> list[tuple[str, pd.DataFrame]]:
+    """Fans whose quantiles are equal (to 1e-9) drawn once, named together ('United States
+    = Japan'), so identical lines are not hidden under each other; order kept."""
+    out: list[tuple[list[str], pd.DataFrame]] = []
+    for name, d in fans:
+        for names, seen in out:
+            if d.shape == seen.shape and np.allclose(d.to_numpy(), seen.to_numpy(),
+                                                     rtol=0, atol=1e-9, equal_nan=True):
+                names.append(name)
+                break
+        else:
+            out.append(([name], d))
+    return [(" = ".join(names), d) for names, d in out]
+
+
 def series_fans(paths: pd.DataFrame, commodity: str, series: list[tuple[str, str]],
                 start: dt.date, title: str, suffix: str, scale: float = 1.0) -> go.Figure:
     """Fans of several path metrics of one commodity (one per region or stage): median
@@ -207,11 +222,9 @@ def series_fans(paths: pd.DataFrame, commodity: str, series: list[tuple[str, str
     fig = go.Figure()
     p = paths[paths["commodity"].eq(commodity)]
     months = STEP_MONTHS[path_step(paths)]
-    for i, (metric, name) in enumerate(series):
-        q = fan_quantiles(p, metric, [commodity])
-        if q.empty:
-            continue
-        d = q.loc[commodity]
+    fans = [(name, q.loc[commodity]) for metric, name in series
+            if not (q := fan_quantiles(p, metric, [commodity])).empty]
+    for i, (name, d) in enumerate(merge_identical(fans)):
         add_fan(fig, month_dates(start, d.index, months), d, name,
                 PALETTE[i % len(PALETTE)], scale)
     fig.update_xaxes(title_text=None, tickformat="%b %Y")
