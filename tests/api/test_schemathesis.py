@@ -48,35 +48,78 @@ def test_schemathesis_all_checks_pass(tmp_path, mode):
     assert clean_run(r.stdout) == "", summary
 
 
+ACCEPTED_WARNINGS = {
+    # the server runs with --quota 2 --queue 2: most generated jobs are refused with 429
+    "Rate limited",
+    # generated ids name no stored run, job or scenario: 404 is the answer
+    "Missing test data",
+    # schema-valid codes unknown to the loaded data and out-of-range dates get semantic
+    # 422s (the module notes): generated data is mostly refused
+    "Schema validation mismatch",
+}
+"""Schemathesis warnings this server is expected to raise; any other kind fails the run."""
+
+
 def clean_run(out: str) -> str:
-    """'' when schemathesis tested every operation of the schema and ended on its clean
-    banner ('No issues found in 12.3s'); else what was wrong. Warnings ('2 warnings in
-    ...', e.g. operations that accepted few requests), 'No checks ran', 'Empty test
-    suite' and a partial selection all count as wrong, exit code 0 or not."""
-    ops = re.search(r"Operations:\s+(\d+) selected / (\d+) total", out)
-    if not ops or int(ops[1]) == 0 or ops[1] != ops[2]:
-        return f"not every operation tested: {ops[0] if ops else 'no Operations line'}"
+    """'' when schemathesis selected and tested every operation of the schema and ended
+    with no failure and no error, and no warning outside ``ACCEPTED_WARNINGS``; else what
+    was wrong ('No checks ran', 'Empty test suite', a partial selection, a new warning)."""
+    sel = re.search(r"Selected:\s*(\d+)/(\d+)", out)
+    tested = re.search(r"Tested:\s*(\d+)", out)
+    if not sel or not tested or int(sel[2]) == 0 or len({sel[1], sel[2], tested[1]}) > 1:
+        return ("not every operation tested: "
+                f"{sel[0] if sel else 'no Selected line'}, {tested[0] if tested else 'none'}")
     banners = re.findall(r"^=+ (.+?) =+$", out, flags=re.M)
-    if not banners or not re.fullmatch(r"No issues found in [\d.]+s", banners[-1]):
-        return f"final line: {banners[-1] if banners else 'missing'}"
+    last = banners[-1] if banners else "missing"
+    if not re.fullmatch(r"(No issues found|\d+ warnings?) in [\d.]+s", last):
+        return f"final line: {last}"
+    kinds = set(re.findall(r"⚠️ ([^:]+):", out))
+    if kinds - ACCEPTED_WARNINGS:
+        return f"new warnings: {sorted(kinds - ACCEPTED_WARNINGS)}"
     return ""
 
 
-OK = """Operations:          31 selected / 31 total
-...
-===================== No issues found in 93.21s =====================
+# the tail of a real run (schemathesis 4.32, this server, the stateful phase included)
+OK = """=================================== SUMMARY ====================================
+
+API Operations:
+  Selected: 27/27
+  Tested: 27
+
+Test Phases:
+  ✅ Examples
+  ✅ Coverage
+  ✅ Fuzzing
+  ✅ Stateful
+
+Warnings:
+  ⚠️ Rate limited: 2 operations mostly returned 429 responses
+  ⚠️ Missing test data: 7 operations repeatedly returned 404 responses
+  ⚠️ Schema validation mismatch: 2 operations mostly rejected generated data
+
+Test cases:
+  3208 generated, 3208 passed, 6 skipped
+
+======================= 3 warnings in 56.36s ========================
 """
+FAILED = OK.replace("✅ Coverage", "❌ Coverage").replace(
+    "3 warnings in", "1 failure, 3 warnings in")
 
 
 @pytest.mark.parametrize("out,wrong", [
     (OK, ""),
-    (OK.replace("No issues found", "2 warnings"), "final line: 2 warnings in 93.21s"),
-    (OK.replace("No issues found in 93.21s", "No checks ran in 1.00s"), "final line"),
-    (OK.replace("No issues found in 93.21s", "Empty test suite"), "final line"),
-    (OK.replace("31 selected", "12 selected"), "not every operation tested"),
-    (OK.replace("31 selected / 31", "0 selected / 0"), "not every operation tested"),
-    ("✅ 40 passed\n" + OK.split("\n", 1)[1],
-     "not every operation tested: no Operations line")])
-def test_a_run_counts_as_clean_only_on_the_clean_banner_over_every_operation(out, wrong):
+    (OK.replace("3 warnings in 56.36s", "No issues found in 56.36s"), ""),
+    (FAILED, "final line: 1 failure, 3 warnings in 56.36s"),
+    (OK.replace("3 warnings in 56.36s", "No checks ran in 1.00s"), "final line"),
+    (OK.replace("3 warnings in 56.36s", "Empty test suite"), "final line"),
+    (OK.replace("3 warnings in 56.36s", "1 error, 3 warnings in 9.00s"), "final line"),
+    (OK.replace("Selected: 27/27", "Selected: 12/27"), "not every operation tested"),
+    (OK.replace("Tested: 27", "Tested: 25"), "not every operation tested"),
+    (OK.replace("Selected: 27/27", "Selected: 0/0").replace("Tested: 27", "Tested: 0"),
+     "not every operation tested"),
+    (OK.replace("Missing test data", "Unused OpenAPI auth"), "new warnings"),
+    ("✅ 40 passed\n" + OK.split("API Operations:")[0] + OK.split("Tested: 27")[1],
+     "not every operation tested: no Selected line")])
+def test_a_run_counts_as_clean_only_when_every_operation_passed(out, wrong):
     got = clean_run(out)
-    assert got.startswith(wrong) and (got == "") == (wrong == "")
+    assert got.startswith(wrong) and (got == "") == (wrong == ""), got
