@@ -365,6 +365,7 @@ class Params:
     state_buy: np.ndarray  # (S, 1) China's state purchases, share of its final use a year
     leak_rec: np.ndarray  # (S, 1) share of leaked flow China's customs record
     front: np.ndarray  # (S, 1) factor on the precautionary target before a start date
+    hold: np.ndarray  # (S, 1) share of blocked baseline exports China's exporters hold
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -400,7 +401,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         fill_shift=fill, persist=persist, retighten=col["retighten_hazard"],
         relax=col["relax_hazard"], relax_gain=col["relax_gain"],
         key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
-        leak_rec=col["leakage_recorded"], front=col["front_running"])
+        leak_rec=col["leakage_recorded"], front=col["front_running"],
+        hold=col["export_hold"])
 
 
 @dataclass
@@ -659,6 +661,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     U = np.broadcast_to(U[None], (S, N, R)).copy()
     # China's state reserve buys while a China control on the node is in force
     U[:, :, R_CHN] += k.state_buy * m.final0[None, :, R_CHN] * cn_on
+    # exporters hold the blocked part of China's baseline exports, awaiting licences
+    U[:, :, R_CHN] += k.hold * (m.dest0[None] * (1 - g)).sum(-1)
     if cp.tariff[t].any():  # importers facing a tariff buy less at the same world price
         U = U * (1 + cp.tariff[t][None]) ** (-eps[:, :, None])
     has_user = L.user >= 0

@@ -65,7 +65,7 @@ ParL = namedtuple("ParL", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec", "front"))
+    "state_buy", "leak_rec", "front", "hold"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -147,7 +147,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
-                state_buy=f(B), leak_rec=f(B), front=f(B))
+                state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B))
 
 
 @jit
@@ -194,6 +194,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.state_buy[ln] = par.state_buy[s]
         pl.leak_rec[ln] = par.leak_rec[s]
         pl.front[ln] = par.front[s]
+        pl.hold[ln] = par.hold[s]
 
 
 @jit
@@ -464,9 +465,10 @@ def _releases(net, sc, pl, t, st, wk, out):  # pragma: no cover - compiled
 
 
 @jit
-def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
+def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
     """Planned output, elastic (M) and fixed (F) supply, use U at baseline price with
-    processors' input use, and target stocks T (as kernel.step)."""
+    processors' input use (China's: with state buying and the exporters' hold of the
+    blocked baseline exports, pass shares ``g``), and target stocks T (as kernel.step)."""
     N, R, B = wk.U.shape
     ex_x, ex_c = wk.v[0], wk.v[1]
     for i in range(N):
@@ -488,16 +490,25 @@ def orders(net, sc, pl, t, st, wk):  # pragma: no cover - compiled
             for ln in range(B):
                 wk.F[i, R_ROW, ln] += add * act[ln]
     tariff = sc.tariff_any[t]
+    held = wk.v[2]  # t/yr of blocked baseline exports China's exporters hold, per lane
     for i in range(N):
         u = net.user[i]
         iu = net.int_user[i]
+        for ln in range(B):
+            held[ln] = 0.0
+        for r in range(R):
+            d0 = net.dest0[i, r]
+            for ln in range(B):
+                held[ln] += d0 * (1.0 - g[i, r, ln])
         for r in range(R):
             x0 = sc.U0[t, i, r]
             lg = np.log1p(sc.tariff[t, i, r]) if tariff else 0.0
             u0 = net.use0[i, r]
             sb = net.final0[i, r] if r == R_CHN else 0.0  # China's state reserve buys
+            hf = 1.0 if r == R_CHN else 0.0  # and its exporters hold blocked exports
             for ln in range(B):
-                x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln]
+                x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln] \
+                    + hf * pl.hold[ln] * held[ln]
                 x = x * lane_exp(-wk.eps[i, ln] * lg) if tariff else x
                 pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
                 wk.P[i, r, ln] = pa
@@ -908,7 +919,7 @@ def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
             wk.es[i, ln] = 0.0 if net.byp[i] else es
     controls(sc, pl, st, t, out.g, wk)
     supply(net, sc, pl, t, st, out.g, wk, out)
-    orders(net, sc, pl, t, st, wk)
+    orders(net, sc, pl, t, st, out.g, wk)
     prices(net, sc, pl, t, st, out.g, wk, out)
     deliver(net, pl, st, wk, out)
     recorded(wk, out)
@@ -935,7 +946,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
-            pls.front[b])
+            pls.front[b], pls.hold[b])
         month(net, sc, pl, t, st, out, wk)
 
 
