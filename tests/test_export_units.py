@@ -4,6 +4,8 @@ path rows get a ``unit`` column, and shares are scaled to % exactly once."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -86,3 +88,22 @@ def test_cli_and_api_export_the_same_samples_table(tmp_path):
     assert list(cli.columns) == list(api.columns) == [
         "sample", "peak_ratio|gallium [x]", "fiscal_cost_usd [USD]"]
     pd.testing.assert_frame_equal(cli, api)
+
+
+def test_path_exports_date_each_step(tmp_path):
+    """A stored path table's quarter index comes with the first day of that quarter, from
+    the run's scenario start (2026-01-01 in the stored test run)."""
+    from critmin.report.runs import dated, export_frame
+    from critmin.store import ResultsStore
+    from tests.store.test_integrity import stored
+
+    p = pd.DataFrame({"sample": [0, 0, 0], "quarter": [0, 1, 4], "commodity": ["ga"] * 3,
+                      "metric": ["shortfall_USA"] * 3, "value": [0.1, 0.2, 0.3]})
+    got = dated(p, dt.date(2025, 10, 9))
+    assert list(got.columns[:3]) == ["sample", "quarter", "quarter_start"]
+    assert got["quarter_start"].tolist() == ["2025-10-01", "2026-01-01", "2026-10-01"]
+    store: ResultsStore = stored(tmp_path)
+    p.to_parquet(store.parts / "run1" / "paths.parquet")
+    out = export_frame(store, store.run("run1"), "paths")
+    assert out["quarter_start"].tolist() == ["2026-01-01", "2026-04-01", "2027-01-01"]
+    assert out["unit"].tolist() == ["%"] * 3 and out["value"].tolist() == [10.0, 20.0, 30.0]

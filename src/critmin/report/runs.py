@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pandas as pd
 
+from critmin.simulate.outputs import STEP_MONTHS, month_dates, path_step
 from critmin.simulate.summary import summarise
 from critmin.store import ResultsStore
 
@@ -81,6 +83,23 @@ def as_shown(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return out
 
 
+def _start(run: dict) -> dt.date:
+    sc = as_obj(run["scenario"])
+    return dt.date.fromisoformat(str(sc["start"])[:10])
+
+
+def dated(paths: pd.DataFrame, start: dt.date) -> pd.DataFrame:
+    """Paths with the first day of each step beside its index: ``quarter`` 0 of a scenario
+    starting 2025-10-09 gets ``quarter_start`` 2025-10-01 (stored paths are means over each
+    step: quarters for v1 and v2 runs, months for monthly tables)."""
+    step = path_step(paths)
+    out = paths.copy()
+    steps = sorted(out[step].unique())
+    when = dict(zip(steps, month_dates(start, steps, STEP_MONTHS[step]), strict=True))
+    out.insert(out.columns.get_loc(step) + 1, f"{step}_start", out[step].map(when))
+    return out
+
+
 def export_frame(store: ResultsStore, run: dict, table: str) -> pd.DataFrame:
     """The table to export: per-sample results, summary or paths of a simulation, with
     units and shares in % (:func:`as_shown`); chosen projects and stockpiles of an
@@ -94,5 +113,5 @@ def export_frame(store: ResultsStore, run: dict, table: str) -> pd.DataFrame:
     if table == "summary":
         return as_shown(summarise(store, run_id), table)
     if table == "paths":
-        return as_shown(store.paths(run_id), table)
+        return dated(as_shown(store.paths(run_id), table), _start(run))
     return as_shown(store.samples(run_id), "samples")
