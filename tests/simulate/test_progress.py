@@ -65,3 +65,15 @@ def test_simulate_draws_the_bar_by_default_on_a_terminal(net, tmp_path, monkeypa
     sc = get_scenario("CN_2025_10_full_controls", net)
     simulate(net, sc, samples=16, seed=1, store=ResultsStore(tmp_path / "r.db"), model="v1")
     assert f"simulating {sc.id}" in out.getvalue() and "1/1" in out.getvalue()
+
+
+def test_a_notebook_without_ipywidgets_gets_no_bar_and_no_warning(monkeypatch):
+    import importlib.util
+
+    c = Console(file=io.StringIO(), force_terminal=False, force_jupyter=True)
+    have = importlib.util.find_spec("ipywidgets") is not None
+    assert interactive(c) == have
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert not interactive(c)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    assert interactive(c)

@@ -69,8 +69,9 @@ GLOSSARY: tuple[Term, ...] = (
          "Commercial and government stocks a region holds, in days of its pre-scenario "
          "use."),
     Term("import-reliance", "Net import reliance (%)",
-         "Imports minus exports as a share of apparent consumption, as published (USGS); "
-         "E = net exporter."),
+         "Imports minus exports as a share of apparent consumption, as published (USGS), "
+         "or derived the same way from trade data where the brief says so; E = net "
+         "exporter."),
     Term("hhi", "Concentration (HHI)",
          "Herfindahl–Hirschman index of a stage's country shares, 0–10,000; the rest of the "
          "world counts as fragmented, so it is a lower bound."),
@@ -93,7 +94,7 @@ GLOSSARY: tuple[Term, ...] = (
          "The mean loss over the worst 5 % of samples."),
     Term("leakage", "Leakage (%)",
          "The share of a blocked flow that still reaches its buyers through third "
-         "countries (smuggled or re-declared)."),
+         "countries (smuggled or mis-declared)."),
 )
 TERMS: dict[str, Term] = {t.key: t for t in GLOSSARY}
 

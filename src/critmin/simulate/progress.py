@@ -1,11 +1,13 @@
 """A progress bar for Python callers of long runs (``simulate(..., progress=None)``): shown
-on stderr when it is a terminal or in a Jupyter notebook, off otherwise (logs, pipes, CI,
-servers), so a script's output stays clean. ``progress=False`` turns it off, ``True`` forces
-it, and a callable ``(done, total) -> None`` receives the counts instead."""
+on stderr when it is a terminal or in a Jupyter notebook with ipywidgets, off otherwise
+(logs, pipes, CI, servers), so a script's output stays clean. ``progress=False`` turns it
+off, ``True`` forces it, and a callable ``(done, total) -> None`` receives the counts
+instead."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -15,9 +17,10 @@ Callback = Callable[[int, int], None]
 
 
 def interactive(console: Console | None = None) -> bool:
-    """Whether a person is watching: stderr is a terminal, or this is a notebook."""
+    """Whether a person is watching: stderr is a terminal, or this is a notebook that can
+    draw a live bar (Rich needs ``ipywidgets`` there; without it, no bar and no warning)."""
     c = console or Console(stderr=True)
-    return bool(c.is_terminal or c.is_jupyter)
+    return bool(c.is_terminal or (c.is_jupyter and importlib.util.find_spec("ipywidgets")))
 
 
 @contextlib.contextmanager
