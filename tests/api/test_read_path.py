@@ -40,3 +40,26 @@ def test_cached_reads_never_hop_to_a_thread(tmp_path):
             assert not sync, f"{path} calls {sync} in a worker thread"
     finally:
         app.state.service.shutdown()
+
+
+def test_large_cached_reads_are_gzipped_once_for_clients_that_accept_it(tmp_path):
+    from fastapi.testclient import TestClient
+
+    app = create_app(tmp_path / "r.db", settings=Settings(workers=1))
+    url = "/api/tables/flows?limit=100000&format=csv"
+    with TestClient(app) as c:
+        plain = c.get(url, headers={"Accept-Encoding": "identity"})
+        gz = c.get(url, headers={"Accept-Encoding": "br, gzip"})
+        off = c.get(url, headers={"Accept-Encoding": "gzip;q=0"})
+        assert plain.status_code == gz.status_code == off.status_code == 200
+        assert "content-encoding" not in plain.headers and "content-encoding" not in off.headers
+        assert gz.headers["content-encoding"] == "gzip" and gz.headers["vary"] == \
+            "Accept-Encoding"
+        assert gz.content == plain.content == off.content  # the same CSV, decoded
+        assert gz.num_bytes_downloaded * 4 < plain.num_bytes_downloaded
+        assert gz.headers["etag"] != plain.headers["etag"]  # two representations
+        again = c.get(url, headers={"Accept-Encoding": "gzip",
+                                    "If-None-Match": gz.headers["etag"]})
+        assert again.status_code == 304
+        small = c.get("/api/tables", headers={"Accept-Encoding": "gzip"})
+        assert "content-encoding" not in small.headers  # small answers stay as they are

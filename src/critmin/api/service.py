@@ -190,8 +190,33 @@ def _not_unicode(obj, path: str) -> list[str]:
     return []
 
 
+def accepts_gzip(request: Request | None) -> bool:
+    """Whether the request's ``Accept-Encoding`` takes gzip (``gzip`` or ``*``, q not 0)."""
+    if request is None:
+        return False
+    for item in request.headers.get("accept-encoding", "").split(","):
+        name, *params = item.split(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = 1.0
+            for p in params:
+                key, _, value = p.partition("=")
+                if key.strip().lower() == "q":
+                    try:
+                        q = float(value)
+                    except ValueError:
+                        q = 0.0
+            return q > 0
+    return False
+
+
 def cached(enc: Encoded, media: str = "application/json",
-           headers: dict | None = None) -> Response:
-    """A cached read with its ETag (a client holding it gets 304)."""
-    return Response(content=enc.body, media_type=media,
-                    headers={"ETag": enc.etag, "Cache-Control": "no-cache", **(headers or {})})
+           headers: dict | None = None, request: Request | None = None) -> Response:
+    """A cached read with its ETag (a client holding it gets 304); a large one gzipped
+    (compressed once, when cached) for a ``request`` that accepts it."""
+    head = {"Cache-Control": "no-cache", **(headers or {})}
+    if enc.gz is not None:
+        head["Vary"] = "Accept-Encoding"
+        if accepts_gzip(request):
+            return Response(content=enc.gz, media_type=media, headers={
+                **head, "ETag": enc.gz_etag, "Content-Encoding": "gzip"})
+    return Response(content=enc.body, media_type=media, headers={**head, "ETag": enc.etag})

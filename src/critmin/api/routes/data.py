@@ -5,7 +5,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from pydantic import Field
 
@@ -53,7 +53,7 @@ def data_router(svc: Service) -> APIRouter:
 
     @r.get("/api/tables/{name}", response_model=list[dict[str, Any]],
            responses=errors(404))
-    async def table(name: Annotated[str, PathParam(max_length=64)],
+    async def table(name: Annotated[str, PathParam(max_length=64)], request: Request,
                     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
                     commodity: Annotated[str | None, Query(max_length=64)] = None,
@@ -70,9 +70,9 @@ def data_router(svc: Service) -> APIRouter:
             key = ("table", name, limit, offset) + (("csv",) if format == "csv" else ())
             enc = await cache.get(key, lambda net: _page(net, name, offset, limit, format))
             if format == "json":
-                return cached(enc)
+                return cached(enc, request=request)
             return cached(enc, "text/csv; charset=utf-8",
-                          {"X-Total-Count": str(len(net.tables[name]))})
+                          {"X-Total-Count": str(len(net.tables[name]))}, request)
 
         def read() -> tuple[bytes, int]:  # in a worker thread: never on the event loop
             from critmin.data.select import FilterError, filter_rows
