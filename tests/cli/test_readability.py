@@ -27,7 +27,9 @@ def test_assess_fits_80_columns_most_exposed_first():
     assert out.returncode == 0, out.stderr
     assert_fits(out.stdout)
     crit = out.stdout[out.stdout.index("criticality by importer"):]
-    scores = [float(m) for m in re.findall(r"^\S+\s+\S+ %\s+(\d+\.\d+) \(", crit, re.M)]
+    # ordered by the first importer's U.S.-style risk (the EU-style score beside it)
+    scores = [float(m) for m in re.findall(
+        r"^\S+\s+\S+ %\s+\d+\.\d+ \(\d+=?\)\s+(\d+\.\d+) \(", crit, re.M)]
     assert len(scores) >= 5 and scores == sorted(scores, reverse=True)
     assert ">50 %" in out.stdout  # qualifiers as published
 
@@ -79,3 +81,15 @@ def test_every_serve_option_has_help():
     serve = group.commands["serve"]
     bare = [p.name for p in serve.params if isinstance(p, click.Option) and not p.help]
     assert not bare, f"serve options without help: {bare}"
+
+
+def test_assess_marks_tied_ranks():
+    """Single rare earths share the group's EU-style score: 'ree' (listed) carries '=' on
+    its rank, as they are not listed and the next rank jumps; a rank held alone has none;
+    the footnote says what '=' means."""
+    out = run80("assess")
+    assert out.returncode == 0, out.stderr
+    crit = out.stdout[out.stdout.index("criticality by importer"):]
+    assert re.search(r"^ree\s+\S+ %\s+\d+\.\d+ \(\d+=\)", crit, re.M)
+    assert re.search(r"^dy\s+\S+ %\s+\d+\.\d+ \(\d+\)", crit, re.M)
+    assert "= tied" in " ".join(out.stdout.split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -69,16 +70,18 @@ def assess_cmd(
     if as_json:
         typer.echo(json.dumps(records, indent=1))
         return
-    for view in _assess_views(records, importers):
+    for view in _assess_views(records, importers, result.countries):
         console.print(view)
     console.print("lists: official critical-mineral lists naming the commodity (EU = EU "
                   "2023, US22/US25 = USGS 2022/2025). HHI 0-10,000 (rest of world counted as "
                   "fragmented). NIR: net import reliance. EU SR: EU-style supply risk; US "
                   "risk: disruption potential x trade exposure x economic vulnerability; "
-                  "(rank). Formulas: critmin.metrics.criticality.", highlight=False)
+                  "(rank; = tied, critmin glossary rank). Formulas: "
+                  "critmin.metrics.criticality.", highlight=False)
 
 
-def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table]:
+def _assess_views(records: list[dict], importers: tuple[str, ...],
+                  countries: pd.DataFrame) -> list[Table]:
     """Concentration by stage (highest China share first) and criticality per importer
     (highest U.S.-style supply risk of the first importer first: it scales with the
     importer's own trade exposure, where the EU-style score of a commodity the importer
@@ -108,9 +111,13 @@ def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table
     crit.add_column("commodity", width=12, no_wrap=True, overflow="ellipsis")
     for imp in importers:
         crit.add_column(f"{imp}\nNIR", justify="right", width=6, no_wrap=True)
-        crit.add_column(f"{imp}\nEU SR", justify="right", width=9, no_wrap=True)
-        crit.add_column(f"{imp}\nUS risk", justify="right", width=10, no_wrap=True)
+        crit.add_column(f"{imp}\nEU SR", justify="right", width=10, no_wrap=True)
+        crit.add_column(f"{imp}\nUS risk", justify="right", width=11, no_wrap=True)
     by_commodity = {r["commodity"]: r["countries"] for r in records}
+    # every ranked commodity counts, listed or not (single rare earths scored via 'ree')
+    ties = {(imp, m): Counter(countries.loc[countries["importer"].eq(imp), f"{m}_rank"]
+                              .dropna().tolist())
+            for imp in importers for m in ("eu", "us")}
 
     def key(item):
         c = item[1].get(importers[0], {})
@@ -122,15 +129,20 @@ def _assess_views(records: list[dict], importers: tuple[str, ...]) -> list[Table
         for imp in importers:
             c = countries.get(imp, {})
             nir = pct(c.get("import_reliance"), c.get("import_reliance_qualifier"))
-            cells += [nir.replace(" (net exporter)", ""), _score(c, "eu", "{:.2f}"),
-                      _score(c, "us", "{:.3f}")]
+            cells += [nir.replace(" (net exporter)", ""),
+                      _score(c, "eu", "{:.2f}", ties[imp, "eu"]),
+                      _score(c, "us", "{:.3f}", ties[imp, "us"])]
         crit.add_row(*cells)
     return [conc, crit]
 
 
-def _score(c: dict, method: str, fmt: str) -> str:
+def _score(c: dict, method: str, fmt: str, ties: Counter | None = None) -> str:
+    """'2.80 (12=)': the score and its rank, = where other commodities share the rank."""
     v = c.get(f"{method}_supply_risk")
     if v is None:
         return "—"
     rank = c.get(f"{method}_rank")
-    return fmt.format(v) + (f" ({rank:.0f})" if rank is not None else "")
+    if rank is None:
+        return fmt.format(v)
+    tied = "=" if (ties or {}).get(rank, 1) > 1 else ""
+    return fmt.format(v) + f" ({rank:.0f}{tied})"
