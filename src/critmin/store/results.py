@@ -464,7 +464,7 @@ class ResultsStore:
         files = self._all("SELECT chunk_id, name AS path, sha256 FROM files "
                           "WHERE run_id = ? ORDER BY chunk_id, name", [run_id])
         bad = []
-        for r in pd.concat([rows, files], ignore_index=True).itertuples():
+        for r in (r for frame in (rows, files) for r in frame.itertuples()):
             p = self._part(run_id, r.path)
             if not p.exists():
                 bad.append({"chunk_id": r.chunk_id, "path": str(p), "problem": "missing"})
