@@ -62,6 +62,7 @@ def test_v1_run_reports_v1_regions_and_no_stages(net, tmp_path):
                                             model="v1"))
     assert rep["model"] == "v1" and rep["stages"] == [] and rep["paths_step"] == "quarter"
     assert {r["region"] for r in rep["shortfall_by_region"]} == {"USA", "JPN", "ROW", "CHN"}
+    assert rep["exports_by_destination"] == {} and rep["exports_dates"] == []
 
 
 def test_monthly_paths_are_the_runs_own_samples(net, v2_run):
@@ -83,3 +84,28 @@ def test_monthly_paths_are_the_runs_own_samples(net, v2_run):
     assert {"exports_USA", "cover_JPN", "shortfall_KOR"} <= set(long["metric"])
     assert any(m.startswith("price_x_") for m in long["metric"])
     assert np.isfinite(long["value"]).all()
+
+
+def test_exports_by_destination_are_the_briefs_monthly_fans(net, v2_run):
+    """The dashboard's fan of China's exports by destination: one dated value a month per
+    destination China exported to before, the same quantiles as the brief's fan (its
+    monthly paths of the run's own samples)."""
+    store, sc, rid = v2_run
+    rep = simulation_report(store, rid)
+    ex, dates = rep["exports_by_destination"]["antimony"], rep["exports_dates"]
+    assert set(ex) == {"USA", "JPN", "EU", "KOR", "ROW"}  # China exports nothing to itself
+    months = 3 * rep["inputs"]["horizon"]
+    assert dates == month_dates(dt.date(2024, 7, 1), range(months), 1)
+    for q in ex.values():
+        assert len(q["p5"]) == len(q["p50"]) == len(q["p95"]) == months
+        assert np.all(np.array(q["p5"]) <= np.array(q["p50"]))
+        assert np.all(np.array(q["p50"]) <= np.array(q["p95"]))
+    assert min(ex["USA"]["p50"]) < 0.95  # the control cuts U.S.-bound exports
+    long = long_paths(monthly_paths(net, sc, rep["inputs"], samples=300), ["antimony"])
+    for r in ("USA", "JPN"):
+        m = long[long["metric"].eq(f"exports_{r}")].groupby("month")["value"]
+        np.testing.assert_allclose(ex[r]["p50"], m.quantile(0.5).to_numpy(), rtol=1e-4,
+                                   atol=1e-6)
+        np.testing.assert_allclose(ex[r]["p95"], m.quantile(0.95).to_numpy(), rtol=1e-4,
+                                   atol=1e-6)
+

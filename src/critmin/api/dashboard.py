@@ -449,12 +449,14 @@ def dashboard_router(net: Network | Callable[[], Network],
 
     @router.get("/api/dashboard/scenario-schema", tags=tag)
     def get_scenario_schema() -> dict:
-        """JSON schema of a scenario (drives the form editor), with commodity ids."""
+        """JSON schema of a scenario (drives the form editor), with commodity ids and
+        their names (``names``: id -> name, for the charts)."""
         from critmin.scenarios.spec import Scenario
 
         return cache.get(("schema",), lambda: {
             "schema": Scenario.model_json_schema(),
-            "commodities": sorted(cache.net.commodities["commodity"])})
+            "commodities": sorted(cache.net.commodities["commodity"]),
+            "names": cache.net.commodities.set_index("commodity")["name"].to_dict()})
 
     cache.start(("overview",), lambda: overview(cache.net))  # warm: computing starts now
     return router

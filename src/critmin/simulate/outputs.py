@@ -99,17 +99,42 @@ def path_dates(paths: pd.DataFrame, start: dt.date) -> tuple[str, list[str]]:
 
 def v2_keys(store, run_id: str, s: pd.DataFrame, paths: pd.DataFrame) -> dict:
     """The report keys that model v2 added (present for v1 runs too, with v1's regions):
-    model, shortfall_by_region, stages, paths_step, path_dates."""
+    model, shortfall_by_region, stages, paths_step, path_dates, exports_by_destination and
+    exports_dates (empty for v1)."""
     run = store.run(run_id)
     inputs = run["inputs"]
     inputs = json.loads(inputs) if isinstance(inputs, str) else dict(inputs)
     start = dt.date.fromisoformat(str(json.loads(run["scenario"])["start"])[:10])
     commodities = store.commodities_of(run_id)
     step, dates = path_dates(paths, start)
+    exports, months = exports_by_destination(store, run_id, start)
     return {"model": run_model(inputs),
             "shortfall_by_region": region_results(s, commodities),
             "stages": stage_results(s, commodities),
-            "paths_step": step, "path_dates": dates}
+            "paths_step": step, "path_dates": dates,
+            "exports_by_destination": exports, "exports_dates": months}
+
+
+def exports_by_destination(store, run_id: str, start: dt.date) -> tuple[dict, list[str]]:
+    """China's monthly exports by destination region in a v2 run's first samples (the
+    run's table ``exports_china_dest``), as a share of its exports there before the
+    scenario (1 = unchanged): {commodity: {region: {p5, p50, p95: one value a month}}}
+    and the ISO date of each month. Destinations without exports before are left out;
+    ({}, []) for a run without the table (model v1)."""
+    try:
+        t = store.read_table(run_id, "exports_china_dest")
+    except FileNotFoundError:
+        return {}, []
+    t = t[np.isfinite(t["relative"].to_numpy(dtype=float))]
+    if t.empty:
+        return {}, []
+    q = t.groupby(["commodity", "region", "month"])["relative"].quantile(
+        [0.05, 0.5, 0.95]).unstack()
+    out: dict = {}
+    for (c, r), g in q.groupby(level=[0, 1]):
+        out.setdefault(str(c), {})[str(r)] = {
+            "p5": g[0.05].tolist(), "p50": g[0.5].tolist(), "p95": g[0.95].tolist()}
+    return out, month_dates(start, range(int(t["month"].max()) + 1), 1)
 
 
 # -- monthly paths of a v2 run ---------------------------------------------------------------

@@ -3,7 +3,10 @@
 "use strict";
 nav("Scenario");
 
-let SCHEMA = null, COMMODITIES = [], LAST = null;
+let SCHEMA = null, COMMODITIES = [], NAMES = {}, LAST = null;
+// Readable names: a commodity's from the data (scenario-schema's names), a region's below.
+const cname = (c) => NAMES[c] || c;
+const rname = (r) => (REGIONS.find(([k]) => k === r) || [r, r])[1];
 
 // -- schema helpers -------------------------------------------------------------------------
 const deref = (node) => node && node.$ref ? SCHEMA.$defs[node.$ref.split("/").pop()] : node;
@@ -87,7 +90,7 @@ const listAt = (obj, path) => { obj[path] = obj[path] || []; return obj[path]; }
 // -- form <-> object ------------------------------------------------------------------------
 function renderForm(obj) {
   const form = $("form");
-  form.replaceChildren(h("datalist", {id: "commodity-ids"}, COMMODITIES.map((c) => h("option", {value: c}))),
+  form.replaceChildren(h("datalist", {id: "commodity-ids"}, COMMODITIES.map((c) => h("option", {value: c, label: cname(c)}))),
     ...objectFields(SCHEMA, obj, ""));
   $("spec").value = JSON.stringify(obj, null, 1);
 }
@@ -178,24 +181,24 @@ function show(rep) {
   LAST = rep;
   const usa = rep.results.filter((x) => x.region === "USA").sort((a, b) => b.shortfall.p50 - a.shortfall.p50);
   const comms = usa.map((x) => x.commodity);
-  plot("ratio", [{type: "bar", name: "peak price ratio", x: comms, y: usa.map((x) => x.peak_price_ratio.p50),
+  plot("ratio", [{type: "bar", name: "peak price ratio", x: comms.map(cname), y: usa.map((x) => x.peak_price_ratio.p50),
     error_y: {type: "data", symmetric: false, array: usa.map((x) => x.peak_price_ratio.p95 - x.peak_price_ratio.p50),
       arrayminus: usa.map((x) => x.peak_price_ratio.p50 - x.peak_price_ratio.p5)}}],
   {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"}, yaxis: {title: {text: "ratio"}}});
   plot("short", [["USA", "United States"], ["JPN", "Japan"]].map(([reg, n]) => {
     const q = comms.map((c) => rep.results.find((x) => x.region === reg && x.commodity === c));
-    return {type: "bar", name: n, x: comms, y: q.map((x) => 100 * x.shortfall.p50),
+    return {type: "bar", name: n, x: comms.map(cname), y: q.map((x) => 100 * x.shortfall.p50),
       error_y: {type: "data", symmetric: false, array: q.map((x) => 100 * (x.shortfall.p95 - x.shortfall.p50)),
         arrayminus: q.map((x) => 100 * (x.shortfall.p50 - x.shortfall.p5))}};
   }), {title: {text: "Peak shortfall, % of demand (P50, bars P5–P95)"}, barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}});
   regionsAndStages(rep, comms);
   const fc = $("fancommodity");
-  select(fc, Object.keys(rep.paths || {}), comms.find((c) => (rep.paths || {})[c]) );
+  select(fc, Object.keys(rep.paths || {}).map((c) => [c, cname(c)]), comms.find((c) => (rep.paths || {})[c]) );
   fc.onchange = () => fans(rep, fc.value);
   fans(rep, fc.value);
   table($("tab"), rep.results.filter((x) => x.region === "USA" || x.region === "JPN")
     .sort((a, b) => b.shortfall.p50 - a.shortfall.p50)
-    .map((x) => ({commodity: x.commodity, region: x.region, price_ratio_p50: x.peak_price_ratio.p50,
+    .map((x) => ({commodity: cname(x.commodity), region: rname(x.region), price_ratio_p50: x.peak_price_ratio.p50,
       shortfall_p5: x.shortfall.p5, shortfall_p50: x.shortfall.p50, shortfall_p95: x.shortfall.p95})),
   null, {price_ratio_p50: "Price ratio P50", shortfall_p5: "Shortfall P5", shortfall_p50: "Shortfall P50", shortfall_p95: "Shortfall P95"});
 }
@@ -207,10 +210,23 @@ function fans(rep, c) {
   const start = (rep.inputs && rep.inputs.scenario && rep.inputs.scenario.start) || (SCENARIO_START[rep.scenario]);
   const axis = rep.path_dates ? {dates: rep.path_dates, step: rep.paths_step || "quarter"} : start;
   const pct = (m) => m && {p5: m.p5.map((v) => 100 * v), p50: m.p50.map((v) => 100 * v), p95: m.p95.map((v) => 100 * v)};
-  if (q.price_ratio) fan("fanp", [{name: "price ratio", ...q.price_ratio}], `${c}: ex-China / China price ratio`, "ratio", axis);
+  if (q.price_ratio) fan("fanp", [{name: "price ratio", ...q.price_ratio}], `${cname(c)}: ex-China / China price ratio`, "ratio", axis);
   const sf = REGIONS.filter(([r]) => q[`shortfall_${r}`])
     .map(([r, n]) => ({name: n, ...pct(q[`shortfall_${r}`])}));
-  if (sf.length) fan("fans", sf, `${c}: shortfall, % of demand`, "% of demand", axis);
+  if (sf.length) fan("fans", sf, `${cname(c)}: shortfall, % of demand`, "% of demand", axis);
+  exportsFan(rep, c);
+}
+
+// China's monthly exports by destination (model v2): share of its exports there before the
+// scenario, per destination region, dated by month (rep.exports_dates).
+function exportsFan(rep, c) {
+  const ex = (rep.exports_by_destination || {})[c];
+  $("exportsbox").hidden = !ex;
+  if (!ex) return;
+  const series = REGIONS.filter(([r]) => ex[r]).map(([r, n]) => ({name: n,
+    p5: ex[r].p5.map((v) => 100 * v), p50: ex[r].p50.map((v) => 100 * v), p95: ex[r].p95.map((v) => 100 * v)}));
+  fan("fanx", series, `${cname(c)}: China's exports by destination, % of before`, "% of exports before",
+    {dates: rep.exports_dates, step: "month"});
 }
 
 // Model v2's outputs: shortfall in every region, peak prices and physical shortfall by stage.
@@ -225,10 +241,10 @@ function regionsAndStages(rep, comms) {
   const regions = REGIONS.filter(([r]) => byRegion.some((x) => x.region === r));
   const top = comms.slice(0, 8);
   const find = (c, r) => byRegion.find((x) => x.commodity === c && x.region === r);
-  qbars("regions", top, regions.map(([r, n]) => ({name: n, q: top.map((c) => (find(c, r) || {}).shortfall)})),
+  qbars("regions", top.map(cname), regions.map(([r, n]) => ({name: n, q: top.map((c) => (find(c, r) || {}).shortfall)})),
     "Shortfall by region, % of demand (P50, bars P5–P95)", "% of demand", 100, " %");
-  table($("regiontab"), byRegion.filter((x) => top.includes(x.commodity)).map((x) => ({commodity: x.commodity,
-    region: x.region, shortfall_p5: x.shortfall.p5, shortfall_p50: x.shortfall.p50, shortfall_p95: x.shortfall.p95,
+  table($("regiontab"), byRegion.filter((x) => top.includes(x.commodity)).map((x) => ({commodity: cname(x.commodity),
+    region: rname(x.region), shortfall_p5: x.shortfall.p5, shortfall_p50: x.shortfall.p50, shortfall_p95: x.shortfall.p95,
     peak_physical_shortfall_p50: x.peak_shortfall_physical ? x.peak_shortfall_physical.p50 : null})),
   null, {peak_physical_shortfall_p50: "Peak physical shortfall P50"});
   const st = rep.stages || [];
@@ -238,9 +254,9 @@ function regionsAndStages(rep, comms) {
   const sc = [...new Set(st.map((x) => x.commodity))].sort((a, b) => peak(b) - peak(a)).slice(0, 8);
   const stages = STAGES.filter((g) => st.some((x) => x.stage === g && sc.includes(x.commodity)));
   const at = (c, g) => st.find((x) => x.commodity === c && x.stage === g);
-  qbars("stages", sc, stages.map((g) => ({name: g, q: sc.map((c) => (at(c, g) || {}).peak_price_x)})),
+  qbars("stages", sc.map(cname), stages.map((g) => ({name: g, q: sc.map((c) => (at(c, g) || {}).peak_price_x)})),
     "Peak ex-China price by stage vs. before (P50, bars P5–P95)", "× pre-scenario price", 1, "×");
-  table($("stagetab"), st.filter((x) => sc.includes(x.commodity)).map((x) => ({commodity: x.commodity, stage: x.stage,
+  table($("stagetab"), st.filter((x) => sc.includes(x.commodity)).map((x) => ({commodity: cname(x.commodity), stage: x.stage,
     peak_price_p5: x.peak_price_x.p5, peak_price_p50: x.peak_price_x.p50, peak_price_p95: x.peak_price_x.p95,
     physical_shortfall_p50: x.shortfall_physical ? x.shortfall_physical.p50 : null})),
   null, {peak_price_p5: "Peak price × P5", peak_price_p50: "Peak price × P50", peak_price_p95: "Peak price × P95",
@@ -256,7 +272,8 @@ async function explain(id) {
       const r = await api(`/api/dashboard/drivers/${encodeURIComponent(id)}?wait=15`);
       if (!r.computing) {
         status.textContent = `Total-order Sobol index of each input (share of the output's variance it explains with its interactions), ${r.samples} base samples, model ${r.model}.`;
-        table($("drivers"), r.drivers, ["output", "commodity", "region", "input", "ST"],
+        table($("drivers"), r.drivers.map((d) => ({...d, commodity: cname(d.commodity), region: d.region && rname(d.region)})),
+          ["output", "commodity", "region", "input", "ST"],
           {ST: "Total-order index"});
         return;
       }
@@ -271,7 +288,7 @@ const SCENARIO_START = {};
   let list;
   try {
     const [s, l] = await Promise.all([api("/api/dashboard/scenario-schema"), api("/api/scenarios")]);
-    SCHEMA = s.schema; COMMODITIES = s.commodities; list = l;
+    SCHEMA = s.schema; COMMODITIES = s.commodities; NAMES = s.names || {}; list = l;
   } catch (e) { fail($("status"), e); return; }
   list.forEach((s) => { SCENARIO_START[s.id] = s.start; });
   const sel = $("sid");
