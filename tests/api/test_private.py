@@ -62,7 +62,7 @@ def test_every_data_route_needs_a_read_token(private, path):
 
 def test_health_and_pages_stay_open_and_openapi_declares_the_bearer(private):
     client, _, _ = private
-    for path in ("/api/health", "/", "/country", "/compare", "/sankey", "/scenario",
+    for path in ("/api/health", "/", "/country", "/compare", "/sankey", "/scenario", "/glossary",
                  "/static/app.js"):  # pages hold no data; browsers cannot send the token
         assert client.get(path).status_code == 200, path
     doc = client.get("/openapi.json").json()

@@ -13,12 +13,13 @@ import pytest
 
 from tests.web.conftest import audit
 
-SCENARIO = "CN_2024_antimony_licensing"
+SCENARIO = "CN_2025_10_full_controls"
 
 
 @pytest.fixture(scope="module")
 def result(server) -> dict:
-    """The job result of a 128-sample run of the antimony preset (model v2, the default)."""
+    """The job result of a 128-sample run of the October 2025 preset (model v2, the
+    default): 53 commodities, 13 of them with China's exports by destination."""
     auth = {"Authorization": f"Bearer {server['token']}"}
     url = server["url"]
     job = httpx.post(f"{url}/api/jobs/simulate", headers=auth, timeout=60,
@@ -45,7 +46,10 @@ def shown(server, page, result):
 def test_exports_by_destination_fan_is_monthly_per_region(server, page, result):
     assert result["model"] == "v2"
     shown(server, page, result)
-    page.wait_for_selector("#fanx .main-svg", timeout=60_000)
+    page.select_option("#fancommodity", "antimony")
+    page.wait_for_function("() => document.getElementById('fanx').data"
+                           " && document.querySelector('#fanx .gtitle').textContent"
+                           ".startsWith('Antimony')")
     assert page.is_visible("#fanx")
     data = page.evaluate("document.getElementById('fanx').data.map(t => [t.name, t.x, t.y])")
     lines = [d for d in data if d[0].endswith("(P50)")]
@@ -57,7 +61,7 @@ def test_exports_by_destination_fan_is_monthly_per_region(server, page, result):
     assert len(bands) == 5
     ex = result["exports_by_destination"]["antimony"]
     months = result["exports_dates"]
-    assert months[:3] == ["2024-07-01", "2024-08-01", "2024-09-01"]
+    assert months[:3] == ["2025-10-01", "2025-11-01", "2025-12-01"]
     assert lines[0][1] == months  # dated by month from the scenario's start
     assert lines[0][2] == pytest.approx([100 * v for v in ex["USA"]["p50"]])
     layout = page.evaluate("document.getElementById('fanx').layout")
@@ -65,3 +69,82 @@ def test_exports_by_destination_fan_is_monthly_per_region(server, page, result):
     title = page.text_content("#fanx .gtitle")
     assert "exports by destination" in title and "Antimony" in title
     audit(page, "scenario_exports")
+    # the regions follow the data: China's dysprosium went to Japan and the rest of the world
+    page.select_option("#fancommodity", "dy")
+    page.wait_for_function("() => document.querySelector('#fanx .gtitle').textContent"
+                           ".startsWith('Dysprosium')")
+    names = page.evaluate("document.getElementById('fanx').data.filter(t => t.fill === undefined"
+                          " || !t.fill).map(t => t.name)")
+    assert names == ["Japan (P50)", "Rest of world (P50)"]
+    # a commodity without the series hides the chart instead of drawing an empty one
+    page.select_option("#fancommodity", "alumina")
+    page.wait_for_selector("#exportsbox", state="hidden")
+
+
+# Every chart title's box and the box of its chart (the title may not run past the chart).
+TITLES = """[...document.querySelectorAll('.js-plotly-plot')].filter(e => e.offsetParent)
+  .map(e => { const t = e.querySelector('.gtitle'); if (!t) return null;
+    const a = t.getBoundingClientRect(), b = e.getBoundingClientRect();
+    return {id: e.id, text: t.textContent, left: a.left - b.left, right: b.right - a.right,
+            top: a.top - b.top}; }).filter(Boolean)"""
+
+
+def test_chart_titles_are_whole_at_1366(server, page, result):
+    """The longest commodity name of the run in the two-charts-a-row fans, and every other
+    chart of the page: no title runs past its chart's edges."""
+    shown(server, page, result)
+    page.select_option("#fancommodity", "ndfeb_magnet")
+    page.wait_for_function("() => document.querySelector('#fans .gtitle').textContent"
+                           ".startsWith('Sintered NdFeB permanent magnets')")
+    titles = page.evaluate(TITLES)
+    assert {"ratio", "short", "fanp", "fans", "fanx", "regions", "stages"} <= {
+        t["id"] for t in titles}
+    for t in titles:
+        assert min(t["left"], t["right"], t["top"]) >= 0, f"title cut off: {t}"
+    audit(page, "scenario_titles")
+
+
+def test_metric_labels_link_to_the_glossary(server, page, result):
+    shown(server, page, result)
+    heads = page.eval_on_selector_all(
+        "#results th", "ths => ths.map(t => [t.textContent, t.querySelector('a.gloss')"
+        " ? t.querySelector('a.gloss').getAttribute('href') : null])")
+    metric = [(text, href) for text, href in heads
+              if any(w in text.lower() for w in ("shortfall", "price"))]
+    assert len(metric) >= 10
+    assert all(href and href.startswith("/glossary#g-") for _, href in metric), metric
+    assert dict(heads)["Peak physical shortfall P50"] == "/glossary#g-physical-shortfall"
+    assert dict(heads)["Shortfall P50"] == "/glossary#g-shortfall"
+    links = set(page.eval_on_selector_all("#results a.gloss", "as => as.map(a => "
+                                          "a.getAttribute('href'))")) | {h for _, h in metric}
+    assert "/glossary#g-price-rationing" in links  # the measures line under the charts
+    # every link lands on a term of the glossary page (report/explain.py's words)
+    page.goto(server["url"] + "/glossary#g-physical-shortfall")
+    page.wait_for_selector("#terms dt")
+    ids = set(page.eval_on_selector_all("#terms dt", "ds => ds.map(d => d.id)"))
+    assert {h.split("#")[1] for h in links} <= ids
+    from critmin.report.explain import GLOSSARY
+    assert page.locator("#terms dt").count() == len(GLOSSARY)
+    assert page.get_attribute("#g-physical-shortfall", "class") == "on"
+    assert page.text_content("#g-shortfall") == GLOSSARY[0].term
+    audit(page, "glossary")
+
+
+def test_names_not_codes_and_the_whole_run_id(server, page, result, net):
+    """Commodities and regions by name in the charts, tables and picker; the run's id in
+    full (a title attribute holding it too)."""
+    shown(server, page, result)
+    names = net.commodities.set_index("commodity")["name"].to_dict()
+    coded = {c for c, n in names.items() if c != n}
+    cells = page.eval_on_selector_all(
+        "#tab td:nth-child(-n+2), #regiontab td:nth-child(-n+2), #stagetab td:first-child",
+        "tds => tds.map(t => t.textContent)")
+    assert cells and not (set(cells) & (coded | {"USA", "JPN", "KOR", "CHN", "ROW"}))
+    assert "United States" in cells and "Sintered NdFeB permanent magnets" in cells
+    for chart in ("ratio", "short", "regions", "stages"):
+        x = page.evaluate(f"document.getElementById('{chart}').data[0].x")
+        assert x and not set(x) & coded and set(x) <= set(names.values()), (chart, x)
+    picker = page.eval_on_selector_all("#fancommodity option", "os => os.map(o => o.text)")
+    assert "Dysprosium" in picker and "dy" not in picker
+    assert page.text_content("#runid") == result["run_id"]
+    assert page.get_attribute("#runid", "title") == result["run_id"]

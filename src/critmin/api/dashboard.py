@@ -24,6 +24,7 @@ from fastapi import Path as PathParam
 from critmin.data.schemas import STAGES
 from critmin.market.registry import DEFAULT_MODEL
 from critmin.model.network import Network
+from critmin.report.explain import GLOSSARY, anchor
 from critmin.store.version import data_version
 
 WEB = Path(str(resources.files("critmin.web") / "static"))
@@ -457,6 +458,13 @@ def dashboard_router(net: Network | Callable[[], Network],
             "schema": Scenario.model_json_schema(),
             "commodities": sorted(cache.net.commodities["commodity"]),
             "names": cache.net.commodities.set_index("commodity")["name"].to_dict()})
+
+    @router.get("/api/dashboard/glossary", tags=tag)
+    def get_glossary() -> dict:
+        """What each measure means (the brief's and ``critmin glossary``'s one source):
+        ``terms``: key, term (with its unit), text and the page anchor (``g-KEY``)."""
+        return {"terms": [{"key": t.key, "term": t.term, "text": t.text,
+                           "anchor": anchor(t.key)} for t in GLOSSARY]}
 
     cache.start(("overview",), lambda: overview(cache.net))  # warm: computing starts now
     return router

@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 WEB = Path(str(resources.files("critmin.web") / "static"))
 API_STATIC = Path(str(resources.files("critmin.api") / "static"))
 PLOTLY_JS = Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-PAGES = ("index", "scenario", "portfolio", "sources", "country", "compare", "sankey")
+PAGES = ("index", "scenario", "portfolio", "sources", "country", "compare", "sankey",
+         "glossary")
 """HTML pages; they hold no data (their scripts fetch it, with the token when one is kept),
 so they stay open under ``--private``."""
 DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>critmin API</title>

@@ -79,7 +79,7 @@ const query = (name, fallback) => new URLSearchParams(location.search).get(name)
 
 const PAGES = [["/", "Overview"], ["/country", "Country"], ["/sankey", "Supply chain"],
   ["/scenario", "Scenario"], ["/compare", "Compare"], ["/portfolio", "Portfolio"],
-  ["/sources", "Sources"], ["/docs", "API"]];
+  ["/sources", "Sources"], ["/glossary", "Glossary"], ["/docs", "API"]];
 
 function nav(active) {
   const n = document.querySelector("nav");
@@ -119,7 +119,7 @@ function fmt(col, v) {
 function table(el, rows, cols, labels = {}) {
   cols = cols || Object.keys(rows[0] || {});
   if (!rows.length) { el.replaceChildren(h("p", {class: "muted"}, "No rows.")); return; }
-  const head = h("tr", {}, cols.map((c) => h("th", {scope: "col"}, labels[c] || human(c))));
+  const head = h("tr", {}, cols.map((c) => h("th", {scope: "col"}, glossed(c, labels[c] || human(c)))));
   const body = rows.map((r) => h("tr", {}, cols.map((c) => {
     const v = r[c];
     if (typeof v === "string" && /^https?:\/\//i.test(v.trim())) {
@@ -128,6 +128,18 @@ function table(el, rows, cols, labels = {}) {
     return h("td", {class: typeof v === "number" ? "n" : ""}, fmt(c, v));
   })));
   el.replaceChildren(h("div", {class: "tablewrap"}, h("table", {}, h("thead", {}, head), h("tbody", {}, body))));
+}
+// Metric columns -> glossary terms (report/explain.py's keys): their headers link to the
+// glossary page (/glossary#g-KEY), the brief's and `critmin glossary`'s one source.
+const GLOSS = [[/physical_shortfall/, "physical-shortfall"], [/shortfall/, "shortfall"],
+  [/price_ratio|peak_price|price_x/, "price-ratio"], [/^(ST|S1)$|sobol/, "sobol"], [/cover/, "stock-cover"],
+  [/reliance/, "import-reliance"], [/(^|_)hhi($|_)/, "hhi"], [/cvar/, "cvar"], [/expected_loss/, "expected-loss"],
+  [/value_at_risk|unmet/, "unmet-demand"], [/leakage/, "leakage"], [/(^|_)rank$/, "rank"]];
+const glossKey = (col) => (GLOSS.find(([re]) => re.test(String(col))) || [])[1];
+const glossLink = (key, text) => h("a", {href: `/glossary#g-${key}`, class: "gloss", title: "What this means (glossary)"}, text);
+function glossed(col, text) {
+  const key = glossKey(col);
+  return key ? glossLink(key, text) : text;
 }
 const WORDS = {eu: "EU-style", us: "U.S.-style", usa: "U.S.", jpn: "Japan", hhi: "HHI", usd: "(USD)", p5: "P5", p50: "P50", p95: "P95"};
 const human = (c) => {
@@ -186,7 +198,25 @@ function plot(el, traces, layout = {}) {
   const lay = Object.assign({margin: {l: 60, r: 20, t: 80, b: 60}, font: {size: 12},
     showlegend: series.length > 1, legend: {orientation: "h", x: 0, xanchor: "left", y: 1.0, yanchor: "bottom"}}, layout);
   if (series.length > 1) lay.showlegend = true;
+  wrapTitle(lay, node.clientWidth || 700);
   return Plotly.newPlot(node, traces, lay, CONFIG);
+}
+
+// A title wider than its chart wraps onto more lines (word by word) and the top margin grows
+// to hold them: at 1366x768 two charts share a row and a long commodity name would cut it.
+function wrapTitle(lay, width) {
+  const t = lay.title && lay.title.text;
+  if (!t) return;
+  const px = (lay.title.font && lay.title.font.size) || 1.4 * ((lay.font && lay.font.size) || 12);
+  const per = Math.max(16, Math.floor((width - 24) / (0.6 * px)));  // characters a line
+  const lines = [];
+  for (const w of t.split(" ")) {
+    const k = lines.length - 1;
+    if (k >= 0 && (lines[k] + " " + w).length <= per) lines[k] += " " + w; else lines.push(w);
+  }
+  if (lines.length < 2) return;
+  lay.title = {...lay.title, text: lines.join("<br>")};
+  lay.margin = {...lay.margin, t: (lay.margin.t || 80) + 20 * (lines.length - 1)};
 }
 
 // Step index -> first day of that step after a scenario start (ISO date strings); a step
@@ -235,6 +265,7 @@ function qbars(el, x, series, title, yTitle, scale = 1, suffix = "") {
       array: s.q.map((q) => (q ? val(q, "p95") - val(q, "p50") : null)),
       arrayminus: s.q.map((q) => (q ? val(q, "p50") - val(q, "p5") : null))}})),
   {title: {text: title}, barmode: "group", yaxis: {title: {text: yTitle}, ticksuffix: suffix},
+    xaxis: {automargin: true},  // room for long commodity names
     showlegend: true});  // a legend even for one series: it names the region or stage
 }
 

@@ -184,13 +184,15 @@ function show(rep) {
   plot("ratio", [{type: "bar", name: "peak price ratio", x: comms.map(cname), y: usa.map((x) => x.peak_price_ratio.p50),
     error_y: {type: "data", symmetric: false, array: usa.map((x) => x.peak_price_ratio.p95 - x.peak_price_ratio.p50),
       arrayminus: usa.map((x) => x.peak_price_ratio.p50 - x.peak_price_ratio.p5)}}],
-  {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"}, yaxis: {title: {text: "ratio"}}});
+  {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"}, yaxis: {title: {text: "ratio"}},
+    xaxis: {automargin: true}});  // room for long commodity names
   plot("short", [["USA", "United States"], ["JPN", "Japan"]].map(([reg, n]) => {
     const q = comms.map((c) => rep.results.find((x) => x.region === reg && x.commodity === c));
     return {type: "bar", name: n, x: comms.map(cname), y: q.map((x) => 100 * x.shortfall.p50),
       error_y: {type: "data", symmetric: false, array: q.map((x) => 100 * (x.shortfall.p95 - x.shortfall.p50)),
         arrayminus: q.map((x) => 100 * (x.shortfall.p50 - x.shortfall.p5))}};
-  }), {title: {text: "Peak shortfall, % of demand (P50, bars P5–P95)"}, barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}});
+  }), {title: {text: "Peak shortfall, % of demand (P50, bars P5–P95)"}, barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"},
+    xaxis: {automargin: true}});
   regionsAndStages(rep, comms);
   const fc = $("fancommodity");
   select(fc, Object.keys(rep.paths || {}).map((c) => [c, cname(c)]), comms.find((c) => (rep.paths || {})[c]) );
@@ -236,7 +238,12 @@ const STAGES = ["mine", "refining", "metal", "product"];
 const MODEL_WORDS = {v1: "market model v1 (quarterly, two price segments)",
   v2: "market model v2 (monthly, by stage and region)"};
 function regionsAndStages(rep, comms) {
-  $("model").textContent = `${MODEL_WORDS[rep.model] || `market model ${rep.model || "v1"}`}, ${rep.samples} samples; fans by ${rep.paths_step || "quarter"}.`;
+  // the run's id in full (to read it again: critmin runs show ID, /api/runs/ID/results)
+  $("model").replaceChildren(`${MODEL_WORDS[rep.model] || `market model ${rep.model || "v1"}`}, ${rep.samples} samples; fans by ${rep.paths_step || "quarter"}; run `,
+    h("code", {id: "runid", title: rep.run_id}, rep.run_id), ". What the measures mean: ",
+    ...[["shortfall", "shortfall"], ["physical-shortfall", "physical shortfall"], ["price-ratio", "peak price ratio"],
+      ["quantiles", "median, P5–P95"], ["price-rationing", "price rationing"], ["re-routing", "re-routing"]]
+      .flatMap(([k, t], i) => [i ? ", " : "", glossLink(k, t)]), ".");
   const byRegion = rep.shortfall_by_region || [];
   const regions = REGIONS.filter(([r]) => byRegion.some((x) => x.region === r));
   const top = comms.slice(0, 8);
