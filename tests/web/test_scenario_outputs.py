@@ -16,14 +16,12 @@ from tests.web.conftest import audit
 SCENARIO = "CN_2025_10_full_controls"
 
 
-@pytest.fixture(scope="module")
-def result(server) -> dict:
-    """The job result of a 128-sample run of the October 2025 preset (model v2, the
-    default): 53 commodities, 13 of them with China's exports by destination."""
+def run_job(server, scenario: str) -> dict:
+    """The job result of a 128-sample run of a preset (model v2, the default)."""
     auth = {"Authorization": f"Bearer {server['token']}"}
     url = server["url"]
     job = httpx.post(f"{url}/api/jobs/simulate", headers=auth, timeout=60,
-                     json={"scenario_id": SCENARIO, "samples": 128, "seed": 3}).json()
+                     json={"scenario_id": scenario, "samples": 128, "seed": 3}).json()
     for _ in range(1200):  # the server's job process may compile the v2 kernel first
         job = httpx.get(f"{url}/api/jobs/{job['id']}", headers=auth, timeout=60).json()
         if job["status"] not in ("queued", "running"):
@@ -31,6 +29,12 @@ def result(server) -> dict:
         time.sleep(0.5)
     assert job["status"] == "done", job
     return httpx.get(f"{url}/api/jobs/{job['id']}/result", headers=auth, timeout=60).json()
+
+
+@pytest.fixture(scope="module")
+def result(server) -> dict:
+    """The October 2025 preset: 53 commodities, 13 with China's exports by destination."""
+    return run_job(server, SCENARIO)
 
 
 def shown(server, page, result):
@@ -148,3 +152,44 @@ def test_names_not_codes_and_the_whole_run_id(server, page, result, net):
     assert "Dysprosium" in picker and "dy" not in picker
     assert page.text_content("#runid") == result["run_id"]
     assert page.get_attribute("#runid", "title") == result["run_id"]
+
+
+def test_compare_names_commodities_and_shows_both_run_ids(server, page, result, net):
+    other = run_job(server, "CN_2024_antimony_licensing")
+    page.goto(server["url"] + "/compare")
+    page.wait_for_selector("#sb option", state="attached", timeout=90_000)
+    page.evaluate("async ([a, b]) => show(a, b, await commodityNames())", [result, other])
+    page.wait_for_selector("#diff table")
+    names = net.commodities.set_index("commodity")["name"].to_dict()
+    coded = {c for c, n in names.items() if c != n}
+    for tab in ("ta", "tb", "diff"):
+        cells = page.eval_on_selector_all(f"#{tab} td:first-child",
+                                          "tds => tds.map(t => t.textContent)")
+        assert cells and set(cells) <= set(names.values()) and not set(cells) & coded, tab
+    x = page.evaluate("document.getElementById('cshort').data[0].x")
+    assert "Sintered NdFeB permanent magnets" in x and "ndfeb_magnet" not in x
+    for k, rep in (("a", result), ("b", other)):
+        assert page.text_content(f"#run{k}") == rep["run_id"]
+        assert page.get_attribute(f"#run{k}", "title") == rep["run_id"]
+    heads = page.eval_on_selector_all("#ta th a.gloss", "as => as.map(a => a.textContent)")
+    assert "U.S. shortfall P50" in heads and "Price ratio P50" in heads
+    audit(page, "compare_names")
+
+
+def test_overview_importers_and_suppliers_by_name(server, page):
+    page.goto(server["url"] + "/")
+    try:
+        page.wait_for_selector("#focus table", timeout=180_000)
+    except Exception:
+        raise AssertionError(f"no importers table: {page.problems}") from None
+    page.select_option("#pick-commodity", "lithium")
+    page.wait_for_function("() => document.querySelector('#focus h2').textContent === 'Lithium'")
+    rows = page.eval_on_selector_all(
+        "#focus table", "ts => ts.map(t => [...t.querySelectorAll('tbody tr')].map("
+        "r => [...r.children].map(c => c.textContent)))")
+    stages, importers = rows
+    assert {r[0] for r in importers} == {"United States", "Japan"}
+    places = [r[1] for r in importers] + [r[2] for r in importers] + [r[3] for r in stages]
+    codes = [p for p in places if len(p) == 3 and p.isupper()]
+    assert not codes, codes  # ISO3 codes shown where the country has a name
+    assert "Chile" in places or "Australia" in places

@@ -91,6 +91,18 @@ function nav(active) {
   n.append(h("label", {class: "tok"}, "token ", tok));
 }
 
+// -- readable names --------------------------------------------------------------------
+// The market model's regions, and countries by ISO3 and commodities by id (fetched once).
+const REGION_NAMES = {USA: "United States", JPN: "Japan", EU: "EU", KOR: "South Korea", CHN: "China",
+  ROW: "Rest of world"};
+let COUNTRY_NAMES = null, COMMODITY_NAMES = null;
+const countryNames = () => (COUNTRY_NAMES = COUNTRY_NAMES || api("/api/dashboard/countries")
+  .then((l) => Object.fromEntries(l.map((c) => [c.iso3, c.name]))).catch(() => ({})));
+const commodityNames = () => (COMMODITY_NAMES = COMMODITY_NAMES || api("/api/dashboard/scenario-schema")
+  .then((s) => s.names || {}).catch(() => ({})));
+// A country or region code as its name (codes without one stay as they are).
+const place = (code, countries = {}) => REGION_NAMES[code] || countries[code] || code;
+
 // -- formatting -------------------------------------------------------------------------
 const PCT = /(^|_)(share|reliance|shortfall)($|_)|_share$|^share/;
 function num(v, digits = 3) {

@@ -17,7 +17,7 @@ async function run() {
   if (!a) return;
   const b = await runJob("simulate", body($("sb").value), () => {});
   if (!b) return;
-  show(a, b);
+  show(a, b, await commodityNames());
 }
 
 // Importers whose shortfall the tables show, where the runs have them (v1: U.S. and Japan).
@@ -28,8 +28,13 @@ function byKey(rep, region) {
   return Object.fromEntries(rows.filter((x) => x.region === region).map((x) => [x.commodity, x]));
 }
 
-function show(a, b) {
+function show(a, b, cnames = {}) {
   $("results").hidden = false;
+  const cn = (c) => cnames[c] || c;
+  // each run's id in full (critmin runs show ID, /api/runs/ID/results)
+  $("runs").replaceChildren(...[["A", a], ["B", b]].flatMap(([k, r], i) => [i ? "; " : "",
+    `${k}: ${r.scenario}, run `, h("code", {id: `run${k.toLowerCase()}`, title: r.run_id}, r.run_id)]),
+  `; ${a.samples} samples each, market model ${a.model || "v1"}.`);
   const names = [`A: ${a.scenario}`, `B: ${b.scenario}`];
   const ua = byKey(a, "USA"), ub = byKey(b, "USA");
   const pa = Object.fromEntries(a.results.filter((x) => x.region === "USA").map((x) => [x.commodity, x]));
@@ -39,14 +44,14 @@ function show(a, b) {
   const sb = Object.fromEntries(regions.map(([r]) => [r, byKey(b, r)]));
   const comms = [...new Set([...Object.keys(pa), ...Object.keys(pb)])].sort((x, y) =>
     Math.max(ub[y]?.shortfall.p50 ?? 0, ua[y]?.shortfall.p50 ?? 0) - Math.max(ub[x]?.shortfall.p50 ?? 0, ua[x]?.shortfall.p50 ?? 0));
-  const bars = (m, f, scale) => m.map((rep, k) => ({type: "bar", name: names[k], marker: {color: COLORS[k]}, x: comms,
+  const bars = (m, f, scale) => m.map((rep, k) => ({type: "bar", name: names[k], marker: {color: COLORS[k]}, x: comms.map(cn),
     y: comms.map((c) => rep[c] ? scale * f(rep[c]).p50 : null),
     error_y: {type: "data", symmetric: false, array: comms.map((c) => rep[c] ? scale * (f(rep[c]).p95 - f(rep[c]).p50) : null),
       arrayminus: comms.map((c) => rep[c] ? scale * (f(rep[c]).p50 - f(rep[c]).p5) : null)}}));
   plot("cshort", bars([ua, ub], (r) => r.shortfall, 100), {title: {text: "U.S. shortfall, % of demand (P50, bars P5–P95)"},
-    barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}});
+    barmode: "group", yaxis: {title: {text: "% of demand"}, ticksuffix: " %"}, xaxis: {automargin: true}});
   plot("cratio", bars([pa, pb], (r) => r.peak_price_ratio, 1), {title: {text: "Peak ex-China / China price ratio (P50, bars P5–P95)"},
-    barmode: "group", yaxis: {title: {text: "ratio"}}});
+    barmode: "group", yaxis: {title: {text: "ratio"}}, xaxis: {automargin: true}});
   $("ha").textContent = names[0]; $("hb").textContent = names[1];
   const labels = {price_ratio_p50: "Price ratio P50"};
   for (const [r, n] of regions) {
@@ -54,12 +59,12 @@ function show(a, b) {
     labels[`${r}_shortfall_change`] = `${n} shortfall B − A`;
   }
   labels.price_ratio_change = "Price ratio B − A";
-  const rows = (p, s) => comms.filter((c) => p[c]).map((c) => Object.fromEntries([["commodity", c],
+  const rows = (p, s) => comms.filter((c) => p[c]).map((c) => Object.fromEntries([["commodity", cn(c)],
     ["price_ratio_p50", p[c].peak_price_ratio.p50],
     ...regions.map(([r]) => [`${r}_shortfall_p50`, s[r][c] ? s[r][c].shortfall.p50 : null])]));
   table($("ta"), rows(pa, sa), null, labels);
   table($("tb"), rows(pb, sb), null, labels);
-  table($("diff"), comms.map((c) => Object.fromEntries([["commodity", c],
+  table($("diff"), comms.map((c) => Object.fromEntries([["commodity", cn(c)],
     ...regions.map(([r]) => [`${r}_shortfall_change`,
       sb[r][c] && sa[r][c] ? sb[r][c].shortfall.p50 - sa[r][c].shortfall.p50 : null]),
     ["price_ratio_change", pb[c] && pa[c] ? pb[c].peak_price_ratio.p50 - pa[c].peak_price_ratio.p50 : null]])),

@@ -19,12 +19,13 @@ const STAGE_LABEL = {mine: "Mine", refining: "Refining", metal: "Metal", product
     if (data.computing) throw new Error("the assessment is taking too long; reload the page");
   } catch (e) { charts.forEach((el) => fail(el, e)); return; }
   const names = data.names;
+  const countries = await countryNames();
   const label = (c) => names[c] || c;
   const stages = data.stage_order;
   const prod = data.stages.filter((r) => r.stage !== "reserves");
   const comm = [...new Set(prod.map((r) => r.commodity))].sort((a, b) => label(a).localeCompare(label(b)));
 
-  pickers(data, comm, label);
+  pickers(data, comm, label, countries);
   drawMap(data, label).catch((e) => fail($("map"), e));
 
   const allStages = [...stages, "reserves"];
@@ -71,15 +72,15 @@ const STAGE_LABEL = {mine: "Mine", refining: "Refining", metal: "Metal", product
     xaxis: {title: {text: "% of world output"}, range: [0, 100], ticksuffix: " %"}, yaxis: cats(keyNames)});
 })();
 
-function pickers(data, comm, label) {
+function pickers(data, comm, label, countries = {}) {
   const pc = $("pick-commodity");
   select(pc, comm.map((c) => [c, label(c)]), "ree");
   const show = () => {
     const c = pc.value;
     const rows = data.stages.filter((r) => r.commodity === c).map((r) => ({stage: STAGE_LABEL[r.stage] || r.stage,
-      year: r.year, hhi: r.hhi, top_country: r.top_country, top_share: r.top_share, china_share: r.china_share}));
-    const imp = data.countries.filter((r) => r.commodity === c).map((r) => ({importer: r.importer,
-      import_reliance: r.import_reliance, top_supplier: r.top_supplier, top_supplier_share: r.top_supplier_share,
+      year: r.year, hhi: r.hhi, top_country: place(r.top_country, countries), top_share: r.top_share, china_share: r.china_share}));
+    const imp = data.countries.filter((r) => r.commodity === c).map((r) => ({importer: place(r.importer, countries),
+      import_reliance: r.import_reliance, top_supplier: place(r.top_supplier, countries), top_supplier_share: r.top_supplier_share,
       china_import_share: r.china_import_share, eu_rank: r.eu_rank, us_rank: r.us_rank}));
     const a = h("div"), b = h("div");
     table(a, rows, null, {hhi: "HHI (0–10,000)"});

@@ -20,7 +20,14 @@ function show(rec) {
     {type: "bar", x: ["before", "after"], y: [rec.risk_before.expected_loss_usd / 1e9, rec.risk_after.expected_loss_usd / 1e9], name: "expected loss"},
     {type: "bar", x: ["before", "after"], y: [rec.risk_before.cvar_usd / 1e9, rec.risk_after.cvar_usd / 1e9], name: "CVaR 95 %"}],
   {title: {text: "Risk before and after the portfolio"}, barmode: "group", yaxis: {title: {text: "USD bn"}}});
-  table($("proj"), rec.selected_projects || [], ["name", "commodity", "funder", "instrument", "cost_usd", "output_t"],
+  commodityNames().then((cn) => projects(rec, cn));
+}
+
+// Projects and stockpiles with commodities and holders by name.
+function projects(rec, cn) {
+  const named = (rows) => rows.map((r) => ({...r, commodity: cn[r.commodity] || r.commodity,
+    ...(r.funder ? {funder: place(r.funder)} : {}), ...(r.holder ? {holder: place(r.holder)} : {})}));
+  table($("proj"), named(rec.selected_projects || []), ["name", "commodity", "funder", "instrument", "cost_usd", "output_t"],
     {cost_usd: "Cost", output_t: "Output (t/yr)"});
-  table($("stock"), rec.stockpiles || [], ["holder", "commodity", "stock_t", "cost_usd"], {stock_t: "Stock (t)", cost_usd: "Cost"});
+  table($("stock"), named(rec.stockpiles || []), ["holder", "commodity", "stock_t", "cost_usd"], {stock_t: "Stock (t)", cost_usd: "Cost"});
 }
