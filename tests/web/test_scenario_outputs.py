@@ -6,6 +6,7 @@ page's own code (show), as the page does when the job ends."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -193,3 +194,21 @@ def test_overview_importers_and_suppliers_by_name(server, page):
     codes = [p for p in places if len(p) == 3 and p.isupper()]
     assert not codes, codes  # ISO3 codes shown where the country has a name
     assert "Chile" in places or "Australia" in places
+
+
+def test_country_partners_by_name(server, page):
+    """Japan's profile: suppliers in the rankings, the import-source legend and the
+    partner lists by country name, not ISO3 code."""
+    page.goto(server["url"] + "/country?iso3=JPN")
+    page.wait_for_selector("#exports table", timeout=180_000)
+    page.wait_for_selector("#impchart .main-svg")
+    legend = page.evaluate("document.getElementById('impchart').data.map(t => t.name)")
+    assert "China" in legend and "CHN" not in legend
+    text = " ".join(page.locator("#imports tbody, #trade tbody, #exports tbody, "
+                                 "#exposure tbody, #impactrank tbody").all_inner_texts())
+    named = {c["iso3"] for c in httpx.get(server["url"] + "/api/dashboard/countries",
+                                          timeout=60).json() if c["name"] != c["iso3"]}
+    codes = sorted(set(re.findall(r"\b[A-Z]{3}\b", text)) & named)
+    assert not codes, codes  # ISO3 codes where the country has a name
+    assert "China " in text
+    audit(page, "country_names")

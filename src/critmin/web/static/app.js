@@ -158,13 +158,14 @@ const human = (c) => {
   const s = String(c).split("_").map((w) => WORDS[w] || w).join(" ");
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
-// "CHN 70 %, MYS 13 %" per commodity from partner share rows.
-function partners(rows, partnerKey, extra = []) {
+// "China 70 %, Malaysia 13 %" per commodity from partner share rows (``label``: a partner's
+// code as shown).
+function partners(rows, partnerKey, extra = [], label = (x) => x) {
   const out = [];
   for (const r of rows) {
     let o = out.find((x) => x.commodity === r.commodity);
     if (!o) { o = {commodity: r.commodity}; extra.forEach((k) => { o[k] = r[k]; }); o.partners = []; out.push(o); }
-    if (r.share >= 0.005) o.partners.push(`${r[partnerKey]} ${pct(r.share, 0)}`);
+    if (r.share >= 0.005) o.partners.push(`${label(r[partnerKey])} ${pct(r.share, 0)}`);
   }
   return out.map((o) => ({...o, partners: o.partners.join(", ")}));
 }

@@ -17,6 +17,7 @@ async function show(iso3) {
   try { p = await api(`/api/dashboard/country/${encodeURIComponent(iso3)}`); } catch (e) { fail($("exposure"), e); return; }
   const name = (c) => p.names[c] || c;
   $("title").textContent = `Country profile: ${p.name} (${p.iso3})`;
+  const cn = await countryNames(), who = (c) => place(c, cn);  // partners by name, not ISO3
 
   const ir = p.impact_ranking || [];
   const ex = p.exposure.filter((r) => r.eu_supply_risk !== null);
@@ -25,7 +26,7 @@ async function show(iso3) {
       hovertemplate: "%{x}: USD %{y:,.1f} m/yr<extra>impact-based</extra>"}],
     {title: {text: `${p.name}: probability-weighted GDP at risk by commodity (impact-based; most exposed first)`}, xaxis: {automargin: true, tickangle: -45},
       yaxis: {title: {text: "USD m per year"}}});
-    table($("impactrank"), ir.map((r) => ({rank: r.rank, commodity: name(r.commodity), supplier: r.supplier, probability: r.probability,
+    table($("impactrank"), ir.map((r) => ({rank: r.rank, commodity: name(r.commodity), supplier: who(r.supplier), probability: r.probability,
       expected_loss_usd: r.expected_loss_usd, risk_usd: r.risk_usd, channel: r.via_price ? "price" : "output",
       net_exporter: r.net_exporter ? "yes" : "", eu_rank: r.eu_rank ?? null})),
     null, {rank: "Impact rank", probability: "P(disruption)/yr", expected_loss_usd: "Expected GDP loss (USD)", risk_usd: "Risk (USD/yr)", eu_rank: "EU-style rank (beside)"});
@@ -38,7 +39,7 @@ async function show(iso3) {
     $("riskchart").replaceChildren(h("p", {class: "muted"}, `No published import-reliance data for ${p.name}: no exposure ranking.`));
   }
   table($("exposure"), ex.filter((r) => r.eu_rank !== null || r.us_rank !== null).map((r) => ({commodity: name(r.commodity), eu_rank: r.eu_rank, us_rank: r.us_rank,
-    import_reliance: r.import_reliance, top_supplier: r.top_supplier, top_supplier_share: r.top_supplier_share,
+    import_reliance: r.import_reliance, top_supplier: who(r.top_supplier), top_supplier_share: r.top_supplier_share,
     china_import_share: r.china_import_share, eu_driver: r.eu_driver, us_driver: r.us_driver})),
   null, {eu_rank: "EU-style rank", us_rank: "U.S.-style rank"});
 
@@ -63,16 +64,16 @@ async function show(iso3) {
   const topPartners = Object.entries(top).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([c]) => c);
   const comms = [...new Set(imp.map((r) => r.commodity))];
   if (imp.length) {
-    plot("impchart", [...topPartners, "Other"].map((e, k) => ({type: "bar", name: e, marker: {color: COLORS[k % COLORS.length]},
+    plot("impchart", [...topPartners, "Other"].map((e, k) => ({type: "bar", name: e === "Other" ? e : who(e), marker: {color: COLORS[k % COLORS.length]},
       x: comms.map(name), y: comms.map((c) => 100 * imp.filter((r) => r.commodity === c && (e === "Other" ? !topPartners.includes(r.exporter) : r.exporter === e))
-        .reduce((a, r) => a + r.share, 0)), hovertemplate: "%{x}: %{y:.0f} %<extra>" + e + "</extra>"})),
+        .reduce((a, r) => a + r.share, 0)), hovertemplate: "%{x}: %{y:.0f} %<extra>" + (e === "Other" ? e : who(e)) + "</extra>"})),
     {title: {text: `${p.name}: import sources by commodity (published shares)`}, barmode: "stack",
       yaxis: {title: {text: "% of imports"}, ticksuffix: " %"}, xaxis: {automargin: true, tickangle: -45}});
   } else {
     $("impchart").replaceChildren(h("p", {class: "muted"}, "No published import-source shares; see the trade table below."));
   }
   const named = (rows) => rows.map((r) => ({...r, commodity: name(r.commodity)}));
-  table($("imports"), named(partners(imp, "exporter", ["period", "basis"])), null, {partners: "Suppliers (share of imports)"});
-  table($("trade"), named(partners(p.imports_trade, "partner", ["year"])), null, {partners: "Suppliers (share of import value)"});
-  table($("exports"), named(partners(p.exports_trade, "partner", ["year"])), null, {partners: "Destinations (share of export value)"});
+  table($("imports"), named(partners(imp, "exporter", ["period", "basis"], who)), null, {partners: "Suppliers (share of imports)"});
+  table($("trade"), named(partners(p.imports_trade, "partner", ["year"], who)), null, {partners: "Suppliers (share of import value)"});
+  table($("exports"), named(partners(p.exports_trade, "partner", ["year"], who)), null, {partners: "Destinations (share of export value)"});
 }
