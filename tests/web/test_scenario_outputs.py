@@ -94,6 +94,13 @@ TITLES = """[...document.querySelectorAll('.js-plotly-plot')].filter(e => e.offs
             top: a.top - b.top}; }).filter(Boolean)"""
 
 
+def assert_whole_titles(page) -> list[dict]:
+    titles = page.evaluate(TITLES)
+    for t in titles:
+        assert min(t["left"], t["right"], t["top"]) >= 0, f"title cut off: {t}"
+    return titles
+
+
 def test_chart_titles_are_whole_at_1366(server, page, result):
     """The longest commodity name of the run in the two-charts-a-row fans, and every other
     chart of the page: no title runs past its chart's edges."""
@@ -101,11 +108,9 @@ def test_chart_titles_are_whole_at_1366(server, page, result):
     page.select_option("#fancommodity", "ndfeb_magnet")
     page.wait_for_function("() => document.querySelector('#fans .gtitle').textContent"
                            ".startsWith('Sintered NdFeB permanent magnets')")
-    titles = page.evaluate(TITLES)
+    titles = assert_whole_titles(page)
     assert {"ratio", "short", "fanp", "fans", "fanx", "regions", "stages"} <= {
         t["id"] for t in titles}
-    for t in titles:
-        assert min(t["left"], t["right"], t["top"]) >= 0, f"title cut off: {t}"
     audit(page, "scenario_titles")
 
 
@@ -174,6 +179,7 @@ def test_compare_names_commodities_and_shows_both_run_ids(server, page, result, 
         assert page.get_attribute(f"#run{k}", "title") == rep["run_id"]
     heads = page.eval_on_selector_all("#ta th a.gloss", "as => as.map(a => a.textContent)")
     assert "U.S. shortfall P50" in heads and "Price ratio P50" in heads
+    assert len(assert_whole_titles(page)) == 2
     audit(page, "compare_names")
 
 
@@ -194,6 +200,8 @@ def test_overview_importers_and_suppliers_by_name(server, page):
     codes = [p for p in places if len(p) == 3 and p.isupper()]
     assert not codes, codes  # ISO3 codes shown where the country has a name
     assert "Chile" in places or "Australia" in places
+    page.wait_for_selector("#map .choroplethlocation", timeout=90_000)
+    assert len(assert_whole_titles(page)) >= 4
 
 
 def test_country_partners_by_name(server, page):
@@ -211,4 +219,5 @@ def test_country_partners_by_name(server, page):
     codes = sorted(set(re.findall(r"\b[A-Z]{3}\b", text)) & named)
     assert not codes, codes  # ISO3 codes where the country has a name
     assert "China " in text
+    assert len(assert_whole_titles(page)) == 3  # risk, production, import sources
     audit(page, "country_names")
