@@ -10,6 +10,7 @@ import re
 import time
 
 import httpx
+import numpy as np
 import pytest
 
 from tests.web.conftest import audit
@@ -221,3 +222,33 @@ def test_country_partners_by_name(server, page):
     assert "China " in text
     assert len(assert_whole_titles(page)) == 3  # risk, production, import sources
     audit(page, "country_names")
+
+
+def test_identical_series_are_drawn_once_with_every_name(server, page, result):
+    """Regions whose shortfall fan is the same at every step (one ex-China market) share one
+    line named for all of them; different ones keep their own."""
+    shown(server, page, result)
+    page.select_option("#fancommodity", "antimony")
+    page.wait_for_function("() => document.querySelector('#fans .gtitle').textContent"
+                           ".startsWith('Antimony')")
+    regions = [("USA", "United States"), ("JPN", "Japan"), ("EU", "EU"),
+               ("KOR", "South Korea"), ("CHN", "China"), ("ROW", "Rest of world")]
+    q = result["paths"]["antimony"]
+    groups: list[list] = []
+    for r, n in regions:
+        key = f"shortfall_{r}"
+        if key not in q:
+            continue
+        g = next((g for g in groups if all(
+            np.allclose(q[g[0][0]][k], q[key][k], rtol=1e-9, atol=1e-12)
+            for k in ("p5", "p50", "p95"))), None)
+        if g is None:
+            groups.append([(key, n)])
+        else:
+            g.append((key, n))
+    assert any(len(g) > 1 for g in groups)  # the run has identical regions to merge
+    want = [" = ".join(n for _, n in g) + " (P50)" for g in groups]
+    lines = page.evaluate("document.getElementById('fans').data.filter(t => !t.fill)"
+                          ".map(t => t.name)")
+    assert lines == want
+    audit(page, "scenario_same_once")

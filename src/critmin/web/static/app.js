@@ -251,7 +251,7 @@ function fan(el, series, title, yTitle, axis) {
   const step = ax.step || "quarter";
   const dated = !!(ax.dates || ax.start);
   const traces = [];
-  series.slice(0, 6).forEach((s, k) => {
+  sameOnce(series).slice(0, 6).forEach((s, k) => {
     const color = COLORS[k % COLORS.length];
     const n = s.p50.length;
     const x = ax.dates && ax.dates.length >= n ? ax.dates.slice(0, n)
@@ -267,6 +267,18 @@ function fan(el, series, title, yTitle, axis) {
     xaxis: {title: {text: dated ? `${step} starting` : `${step} from scenario start`}, type: dated ? "date" : "linear"},
     showlegend: true, margin: {l: 60, r: 20, t: 60, b: 120},
     legend: {orientation: "h", x: 0, xanchor: "left", y: -0.22, yanchor: "top"}});
+}
+
+// Series with the same P5, P50 and P95 at every step are drawn once, named together
+// ("United States = Japan"): drawn apart, the last would hide the others.
+function sameOnce(series) {
+  const eq = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= 1e-9 * Math.max(1, Math.abs(v)));
+  const out = [];
+  for (const s of series) {
+    const m = out.find((o) => ["p5", "p50", "p95"].every((k) => eq(o[k], s[k])));
+    if (m) m.name = `${m.name} = ${s.name}`; else out.push({...s});
+  }
+  return out;
 }
 
 // Bars of P50 with P5-P95 whiskers, one trace per series: series [{name, q: [quantiles|null per x]}].
