@@ -39,6 +39,6 @@ def test_scenario_page_shows_top_drivers_on_request(server, page):
     page.click("#explain")
     page.wait_for_selector("#drivers table", timeout=180_000)
     text = page.text_content("#drivers")
-    assert "Total-order index" in text and "antimony" in text
+    assert "Total-order index" in text and "Antimony" in text  # the name, not the id
     assert "model v2" in page.text_content("#driverstatus")
     audit(page, "scenario_drivers")
