@@ -48,15 +48,10 @@ def frames(store: ResultsStore, run: dict, table: str,
         yield df.iloc[start:start + SLICE_ROWS]
 
 
-def check_size(store: ResultsStore, run: dict, table: str, fmt: str,
-               small: pd.DataFrame | None = None) -> None:
-    """Refuse (ExportTooLarge) an Excel export that would not fit, before any work: the
-    stored per-sample parts by their recorded shape, a small table (``small``) by its own."""
-    if fmt != "xlsx":
-        return
-    if small is not None:
-        check_excel_size(*small.shape)
-    elif per_sample(run, table):
+def check_size(store: ResultsStore, run: dict, fmt: str) -> None:
+    """Refuse (ExportTooLarge) an Excel export of stored per-sample parts that would not fit,
+    by their recorded shape, before any work (small tables: :func:`xlsx_bytes` checks)."""
+    if fmt == "xlsx":
         check_excel_size(*store.shape(run["run_id"]))
 
 

@@ -109,8 +109,6 @@ def write_export(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> 
     (temporary file + rename); CSV and XLSX cells are neutralised."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if fmt == "xlsx":
-        check_excel_size(*df.shape)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if fmt == "csv":

@@ -120,12 +120,14 @@ def runs_router(svc: Service) -> APIRouter:
         Each client (token, or address without one) streams a bounded number at once."""
         run = _run(svc, run_id, who)
         try:
-            small = None
+            small = workbook = None
             if per_sample(run, table):
+                check_size(store, run, format)
                 store.part_files(run_id)  # every part there and intact before the 200
             else:
                 small = small_table(store, run, table)
-            check_size(store, run, table, format, small)
+                if format == "xlsx":  # the whole workbook before the 200
+                    workbook = xlsx_bytes(small)
         except ExportTooLarge as exc:
             raise HTTPException(409, str(exc)) from exc
         except KeyError as exc:
@@ -133,8 +135,8 @@ def runs_router(svc: Service) -> APIRouter:
         kind = "portfolio" if run.get("kind") == "optimisation" else table
         name = f"{run['run_id']}-{kind}.{format}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-        if small is not None and format == "xlsx":  # whole workbook before the 200
-            return Response(xlsx_bytes(small), media_type=MEDIA[format], headers=headers)
+        if workbook is not None:
+            return Response(workbook, media_type=MEDIA[format], headers=headers)
         done = slots.take(svc.client_key(request))
         body = stream(store, run, table, format, done, small)
         weakref.finalize(body, done)  # freed even if the stream never starts
