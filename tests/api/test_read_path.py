@@ -63,3 +63,77 @@ def test_large_cached_reads_are_gzipped_once_for_clients_that_accept_it(tmp_path
         assert again.status_code == 304
         small = c.get("/api/tables", headers={"Accept-Encoding": "gzip"})
         assert "content-encoding" not in small.headers  # small answers stay as they are
+
+
+def test_filtered_and_csv_reads_run_off_the_loop_and_bounded(tmp_path, monkeypatch):
+    """Filtered table reads (CSV or JSON) are computed in worker threads, at most
+    ``heavy_reads`` at once; on the loop they held every other request (health 8-10 s
+    behind 32 CSV readers)."""
+    import asyncio
+    import threading
+
+    import httpx
+
+    from critmin.data import select
+
+    real, lock, seen = select.filter_rows, threading.Lock(), {"now": 0, "peak": 0, "loop": []}
+    both, third = threading.Event(), threading.Event()
+
+    def counting(*a, **k):
+        try:
+            asyncio.get_running_loop()
+            seen["loop"].append(True)  # called on the event loop
+        except RuntimeError:
+            seen["loop"].append(False)
+        with lock:
+            seen["now"] += 1
+            seen["peak"] = max(seen["peak"], seen["now"])
+            both.set() if seen["now"] == 2 else third.set() if seen["now"] > 2 else None
+        both.wait(5)  # the first two overlap: the bound is reached, not merely respected
+        third.wait(0.3)  # a third, if the bound lets one in, is seen
+        with lock:
+            seen["now"] -= 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(select, "filter_rows", counting)
+    app = create_app(tmp_path / "r.db", settings=Settings(workers=1, heavy_reads=2))
+
+    async def many():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            return await asyncio.gather(*(c.get("/api/tables/production", params={
+                "commodity": "gallium", "format": fmt}) for fmt in ("csv", "json") * 3))
+
+    try:
+        answers = asyncio.run(many())
+    finally:
+        app.state.service.shutdown()
+    assert [r.status_code for r in answers] == [200] * 6
+    assert seen["loop"] == [False] * 6 and seen["peak"] == 2
+
+
+def test_drivers_are_computed_one_at_a_time(monkeypatch):
+    """Top drivers hold a CPU for 20 s or more: requests for 17 presets at once ran 17."""
+    import threading
+
+    from critmin.api import dashboard
+
+    lock, seen = threading.Lock(), {"now": 0, "peak": 0}
+
+    def slow(net, sid):
+        with lock:
+            seen["now"] += 1
+            seen["peak"] = max(seen["peak"], seen["now"])
+        threading.Event().wait(0.02)
+        with lock:
+            seen["now"] -= 1
+        return {"drivers": [sid]}
+
+    monkeypatch.setattr(dashboard, "drivers", slow)
+    threads = [threading.Thread(target=dashboard._drivers_bounded, args=(None, str(k)))
+               for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["peak"] == 1

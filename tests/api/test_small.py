@@ -56,3 +56,10 @@ def test_run_ids_cannot_be_guessed_from_inputs(tmp_path):
     sc = Scenario.model_validate(SPEC)
     keys = {run_key(sc, 64, 0, 4, 1024, True, data="d", salt=s) for s in ("", a.salt, b.salt)}
     assert len(keys) == 3
+
+
+def test_a_filter_on_a_column_the_table_lacks_is_422(client):
+    r = client.get("/api/tables/sources", params={"country": "USA"})
+    assert r.status_code == 422 and "no country column" in r.json()["detail"][0]["reason"]
+    r = client.get("/api/tables/sources", params={"commodity": "gallium", "format": "csv"})
+    assert r.status_code == 422 and "no commodity column" in r.json()["detail"][0]["reason"]

@@ -4,9 +4,9 @@ A text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return
 as a formula by Excel, LibreOffice and Google Sheets; a commodity id such as
 ``=cmd|' /C calc'!A0`` would run when the file is opened. Such cells get a leading
 apostrophe, which spreadsheets show as text and do not evaluate (the OWASP "CSV
-injection" advice); the full-width forms (``＝ ＋ － ＠``, which an East Asian input method
-or Excel's own conversion turns into the ASCII ones) are treated alike. Numbers stay
-numbers: only text cells and column names change.
+injection" advice); the full-width forms (``＝ ＋ － ＠``) and the small forms (``﹦ ﹢ ﹣
+﹫``), which an East Asian input method or Excel's own conversion turns into the ASCII ones,
+are treated alike. Numbers stay numbers: only text cells and column names change.
 
 The mark is undone on read (:func:`unmark_cell`, used by ``critmin.data.io``), so an
 export is a valid user table again: the USGS qualifier ``--`` leaves as ``'--`` and
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫")
 MARK = "'"
 """Leading apostrophe that makes a formula-starting cell text (and is removed on read)."""
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
