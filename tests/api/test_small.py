@@ -63,3 +63,16 @@ def test_a_filter_on_a_column_the_table_lacks_is_422(client):
     assert r.status_code == 422 and "no country column" in r.json()["detail"][0]["reason"]
     r = client.get("/api/tables/sources", params={"commodity": "gallium", "format": "csv"})
     assert r.status_code == 422 and "no commodity column" in r.json()["detail"][0]["reason"]
+
+
+def test_simulate_needs_exactly_one_scenario_and_a_rule_needs_a_trigger(client):
+    from critmin.api.auth import create_token
+
+    auth = {"Authorization": "Bearer " + create_token(client.app.state.store.path, "small")}
+    both = {"scenario_id": "CN_2024_antimony_licensing", "scenario": SPEC, "samples": 16}
+    for body in ({"samples": 16}, both):
+        r = client.post("/api/jobs/simulate", json=body, headers=auth)
+        assert r.status_code == 422 and "exactly one" in r.json()["detail"][0]["reason"]
+    rule = {"name": "r", "actions": ["coordinated_release"]}
+    r = client.post("/api/scenarios/validate", json={**SPEC, "responses": [rule]})
+    assert r.status_code == 422 and "trigger" in r.text
