@@ -36,6 +36,7 @@ from critmin.api.routes.runs import runs_router
 from critmin.api.routes.scenarios import scenarios_router
 from critmin.api.service import Service
 from critmin.api.settings import Settings
+from critmin.api.writers import Writers
 
 __all__ = ["clean", "create_app"]
 
@@ -101,6 +102,7 @@ def create_app(db: str | Path | None = None, data: str | Path | None = None,
     s = svc.settings
     app.add_middleware(Guard, max_body=s.max_body_bytes, max_query=s.max_query_bytes,
                        timeout_s=s.request_timeout_s, body_timeout_s=s.body_timeout_s,
-                       max_requests=s.max_requests)
+                       max_requests=s.max_requests, writers=Writers(
+                           s.large_bodies, s.large_body_hold_s, s.large_body_bytes))
     app.add_middleware(ForwardedFor, proxies=parse_networks(s.trusted_proxies))
     return app

@@ -15,6 +15,8 @@ Every HTTP request passes here before routing:
   progress get 503 (``/api/health`` excepted); a path with a trailing slash is redirected
   (307) to the same path without it, by a relative ``Location`` (never built from the
   ``Host`` header);
+- at most a few large answers are written at once (:mod:`critmin.api.writers`: a slot
+  held until the connection drains, at most a time cap); small answers never wait;
 - every answer carries the security headers (CSP with ``frame-ancestors 'none'``,
   ``X-Frame-Options``, ``nosniff``) and ``Server-Timing: app;dur=MS`` (time in the
   server, so a load test can tell the server's share of latency from the client's), and a
@@ -26,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+
+from critmin.api.writers import Writers, pieces
 
 
 def _error(status: int, detail: str, headers: dict | None = None):
@@ -74,8 +78,11 @@ class Guard:
     """Limits and time bounds for every HTTP request (see module docstring)."""
 
     def __init__(self, app, max_body: int, max_query: int, timeout_s: float,
-                 body_timeout_s: float = 30.0, max_requests: int = 1024):
+                 body_timeout_s: float = 30.0, max_requests: int = 1024,
+                 writers: Writers | None = None):
         self.app = app
+        self.writers = writers
+        """Bound on large answers written at once (None: unbounded)."""
         self.max_body = max_body
         self.max_query = max_query
         self.timeout_s = timeout_s
@@ -171,20 +178,31 @@ class Guard:
         t0 = time.perf_counter()
         tags = _if_none_match(scope)
         unchanged = False
+        free = None  # frees this answer's large-body slot
 
         async def guarded_send(msg):
-            nonlocal started, unchanged, answered
+            nonlocal started, unchanged, answered, free
             if finished:
                 return
             if msg["type"] == "http.response.body" and not msg.get("more_body", False):
                 answered = True
             if msg["type"] == "http.response.start":
+                stamped, unchanged = _stamp(msg, t0, tags)
+                if not unchanged and self.writers is not None and self.writers.large(msg):
+                    free = await self.writers.take()  # (the wait counts in Server-Timing)
+                    stamped, unchanged = _stamp(msg, t0, tags)
                 started = True
-                msg, unchanged = _stamp(msg, t0, tags)
+                msg = stamped
             elif unchanged:  # a 304 carries no body
                 if msg.get("more_body", False):
                     return
                 msg = {"type": "http.response.body", "body": b""}
+            elif free is not None:  # large: in pieces, the last once the rest drained
+                for piece in pieces(msg):
+                    await send(piece)
+                if answered:
+                    free()
+                return
             await send(msg)
 
         async def watch():
@@ -197,17 +215,21 @@ class Guard:
         handler = asyncio.ensure_future(self.app(scope, replay, guarded_send))
         watcher = asyncio.ensure_future(watch())
         try:
-            done, _ = await asyncio.wait({handler, watcher}, timeout=self.timeout_s,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            try:
+                done, _ = await asyncio.wait({handler, watcher}, timeout=self.timeout_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                watcher.cancel()
+            if handler in done:
+                handler.result()
+                return
+            if answered:  # what runs now is the response's background work: never cancelled
+                await handler
+                return
+            finished = True
+            handler.cancel()
+            if watcher not in done and not started:  # timed out, client still there
+                await self._reply(send, 504, f"no answer within {self.timeout_s:g} s")
         finally:
-            watcher.cancel()
-        if handler in done:
-            handler.result()
-            return
-        if answered:  # what runs now is the response's background work: never cancelled
-            await handler
-            return
-        finished = True
-        handler.cancel()
-        if watcher not in done and not started:  # timed out, client still there
-            await self._reply(send, 504, f"no answer within {self.timeout_s:g} s")
+            if free is not None:  # ended early (error, client gone, timeout): slot freed
+                free()

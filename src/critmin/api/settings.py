@@ -51,6 +51,14 @@ class Settings:
     heavy_reads: int = 2
     """Uncached reads (filtered tables, CSV) computed at once, in threads off the event
     loop; more wait their turn."""
+    large_bodies: int = 4
+    """Large answers (at least ``large_body_bytes``, or streamed) written at once; more wait
+    their turn (:mod:`critmin.api.writers`)."""
+    large_body_bytes: int = 256 * 1024
+    """An answer this long or longer is large."""
+    large_body_hold_s: float = 5.0
+    """A large answer gives its slot up after this long even if its client has not taken
+    it all (a slow reader cannot hold the others back; its answer goes on)."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of reverse proxies whose ``X-Forwarded-For`` names the
     client (:mod:`critmin.api.proxies`); none by default: the header is ignored. Their
