@@ -7,7 +7,9 @@ Phases (loopback only, fixed durations, fixed client counts):
    GET, wait for the answer, pause uniform [0.5, 1.5] x THINK s, again (users of a
    dashboard); the same for `critmin serve` over its cached read routes;
 2. the same against `critmin serve` while HEAVY clients (in a process of their own) read
-   ``/api/tables/flows?limit=100000&format=csv`` back to back and a simulation job runs;
+   ``/api/tables/flows?limit=100000&format=csv`` back to back and a simulation job runs
+   (with ``--unbounded``, again on a server that writes any number of large answers at
+   once: the large-answer bound of :mod:`critmin.api.writers` off, in the same run);
 3. saturation: SAT clients with no pause, on ``/api/health`` of both servers and on
    ``/api/summary`` (requests per second and latency at full load);
 4. slow connections: SLOW sockets open and send half a request head, never finishing it;
@@ -23,7 +25,7 @@ The minimal app runs under the same uvicorn configuration (:func:`critmin.api.se
 so the ratio is the cost of critmin's own work.
 
     python benchmarks/bench_service.py [--clients 100] [--think 1] [--duration 15]
-        [--heavy 32] [--sat 32] [--slow 2600] [--probes 20] [--skip-slow]
+        [--heavy 32] [--sat 32] [--slow 2600] [--probes 20] [--skip-slow] [--unbounded]
 """
 
 from __future__ import annotations
@@ -62,6 +64,33 @@ MINIMAL = textwrap.dedent("""
                     access_log=False, limit_concurrency=2000)
 """)
 HEAVY = "/api/tables/flows?limit=100000&format=csv"
+
+
+VARIANT = textwrap.dedent("""
+    import sys
+    from critmin.api.app import create_app
+    from critmin.api.server import serve
+    from critmin.api.settings import Settings
+    s = Settings(workers=2, request_timeout_s=60, large_bodies=int(sys.argv[3]))
+    serve(create_app(sys.argv[1], None, s), "127.0.0.1", int(sys.argv[2]), s)
+""")
+
+
+def start_variant(db: Path, large_bodies: int) -> tuple[subprocess.Popen, str]:
+    """`critmin serve` as :func:`bench_load.start` runs it, with ``large_bodies`` large
+    answers written at once (a number past the readers: unbounded)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", VARIANT, str(db), str(port),
+                             str(large_bodies)])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.kill()
+    raise RuntimeError("critmin variant did not start")
 
 
 def start_minimal() -> tuple[subprocess.Popen, str]:
@@ -121,6 +150,27 @@ def heavy_readers(url: str, n: int, seconds: float) -> subprocess.Popen:
                              HEAVY], stdout=subprocess.PIPE, text=True)
 
 
+def busy(url: str, token: str, name: str, a) -> dict:
+    """Offered load on ``url`` while ``a.heavy`` CSV readers and a simulation job run (the
+    minimal app measured meanwhile too when ``a.floor``); the job is cancelled after."""
+    head = {"Authorization": f"Bearer {token}"}
+    job = httpx.post(url + "/api/jobs/simulate", timeout=60, headers=head,
+                     json={"scenario_id": "CN_2025_10_full_controls", "samples": 50_000,
+                           "seed": 3}).json()
+    d = a.duration
+    readers = heavy_readers(url, a.heavy, (1.5 if a.floor else 1) * d + 2)
+    time.sleep(1)  # the readers are at it
+    out = row(name, offered(url, READS, a.clients, d, a.think, a.timeout), d)
+    if a.floor:
+        out["floor"] = row("offered: minimal app, same readers + job", offered(
+            a.floor, ["/api/health"], a.clients, d / 2, a.think, a.timeout), d / 2)
+    n, big = readers.communicate(timeout=300)[0].split()
+    status = httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30).json()["status"]
+    print(f"  heavy CSV reads finished: {n} ({big} of them 200 with > 1 MB); job {status}")
+    httpx.delete(f"{url}/api/jobs/{job['id']}", timeout=60, headers=head)
+    return out
+
+
 def row(name: str, out: list, duration: float) -> dict:
     ms = np.array([x[1] for x in out])
     err = sum(1 for x in out if not x[2])
@@ -131,7 +181,7 @@ def row(name: str, out: list, duration: float) -> dict:
     worst = max(paths, key=lambda p: np.percentile([x[1] for x in out if x[0] == p], 99)) \
         if len(paths) > 1 else ""
     print(f"{name:<44} {len(out):>7} {len(out) / duration:>8.1f} {p50:>8.1f} {p95:>8.1f} "
-          f"{p99:>8.1f} {err:>6} {s99:>9.1f}  {worst}")
+          f"{p99:>8.1f} {err:>6} {s99:>9.1f} {os.getloadavg()[0]:>5.1f}  {worst}")
     return {"p50": p50, "p95": p95, "p99": p99, "errors": err, "server_p99": s99}
 
 
@@ -175,6 +225,9 @@ def main() -> None:
     ap.add_argument("--probes", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--skip-slow", action="store_true", help="leave out phase 4")
+    ap.add_argument("--unbounded", action="store_true",
+                    help="phase 2 again on a server writing any number of large answers at "
+                         "once (before/after of the large-answer bound, in one run)")
     a = ap.parse_args()
     print(f"{os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}; loopback only")
     tmp = Path(tempfile.mkdtemp(prefix="critmin-svc-"))
@@ -185,7 +238,7 @@ def main() -> None:
     mproc, murl = start_minimal()
     proc, url = start(db, cache=True)
     print(f"{'phase':<44} {'reqs':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>6} {'server99':>9}  slowest route (p99)")
+          f"{'p99 ms':>8} {'errors':>6} {'server99':>9} {'load':>5}  slowest route (p99)")
     try:
         for path in [*READS, HEAVY]:
             httpx.get(url + path, timeout=300)
@@ -194,21 +247,21 @@ def main() -> None:
             murl, ["/api/health"], c, d, t, to), d)
         crit = row(f"offered: critmin cached reads, {c} clients", offered(
             url, READS, c, d, t, to), d)
-        job = httpx.post(url + "/api/jobs/simulate", timeout=60,
-                         headers={"Authorization": f"Bearer {token}"},
-                         json={"scenario_id": "CN_2025_10_full_controls", "samples": 50_000,
-                               "seed": 3}).json()
-        readers = heavy_readers(url, a.heavy, 1.5 * d + 2)
-        time.sleep(1)  # the readers are at it
-        busy = row(f"offered: critmin + {a.heavy} CSV readers + job", offered(
-            url, READS, c, d, t, to), d)
-        floor = row("offered: minimal app, same readers + job", offered(
-            murl, ["/api/health"], c, d / 2, t, to), d / 2)
-        n, big = readers.communicate(timeout=300)[0].split()
-        status = httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30).json()["status"]
-        print(f"  heavy CSV reads finished: {n} ({big} of them 200 with > 1 MB); job {status}")
-        httpx.delete(f"{url}/api/jobs/{job['id']}", timeout=60,
-                     headers={"Authorization": f"Bearer {token}"})
+        a.floor = murl
+        hot = busy(url, token, f"offered: critmin + {a.heavy} CSV readers + job", a)
+        floor = hot.pop("floor")
+        if a.unbounded:  # the same, large answers written at once not bounded
+            a.floor = None
+            vproc, vurl = start_variant(db, 10**6)
+            try:
+                for path in [*READS, HEAVY]:
+                    httpx.get(vurl + path, timeout=300)
+                free = busy(vurl, token, "  same, large answers unbounded", a)
+            finally:
+                vproc.terminate()
+                vproc.wait(timeout=30)
+            print(f"  bounded/unbounded p99 x{hot['p99'] / free['p99']:.2f}, server p99 "
+                  f"x{hot['server_p99'] / free['server_p99']:.2f}")
         s = a.sat
         smini = row(f"saturation: minimal /api/health, {s} clients", offered(
             murl, ["/api/health"], s, d / 2, 0.0, to), d / 2)
@@ -218,10 +271,10 @@ def main() -> None:
             url, ["/api/summary"], s, d / 2, 0.0, to), d / 2)
         print(f"ratio critmin/minimal: offered p50 x{crit['p50'] / mini['p50']:.1f}, p99 "
               f"x{crit['p99'] / mini['p99']:.1f}; with heavy reads p99 "
-              f"x{busy['p99'] / mini['p99']:.1f} (x{busy['p99'] / floor['p99']:.1f} of the "
+              f"x{hot['p99'] / mini['p99']:.1f} (x{hot['p99'] / floor['p99']:.1f} of the "
               f"minimal app under the same readers and job); saturation /api/health p50 "
               f"x{scrit['p50'] / smini['p50']:.1f}")
-        ok = busy["p99"] <= 100 and busy["errors"] == 0
+        ok = hot["p99"] <= 100 and hot["errors"] == 0
         print(f"load avg now {os.getloadavg()[0]:.1f}")
         if a.skip_slow:
             print(f"target: p99 <= 100 ms and 0 errors with heavy reads and a job: "
