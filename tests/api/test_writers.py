@@ -147,3 +147,24 @@ def test_slots_are_handed_over_in_turn_and_a_waiter_that_leaves_takes_none():
             await tasks[1]
         assert order == [0, 2] and w.busy == 0 and not w.waiting
     asyncio.run(go())
+
+
+def test_a_long_answer_goes_on_while_it_moves_and_a_stalled_one_is_cut():
+    """A streamed export longer than the request timeout is not cut while its bytes flow
+    (563 MB to a client reading 10 MB/s takes a minute: it was cut at 30 s); one that
+    stops moving for the timeout is."""
+    async def trickle(scope, receive, send):
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for pause in (0.04,) * 5 + ((0.5,) if scope["path"] == "/stall" else ()):
+            await asyncio.sleep(pause)
+            await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        await send({"type": "http.response.body", "body": b"end"})
+
+    async def go():
+        guard = Guard(trickle, max_body=1000, max_query=1000, timeout_s=0.1)
+        flowing, stalled = Connection("/flow"), Connection("/stall")
+        await guard(flowing.scope, flowing.receive, flowing.send)
+        await guard(stalled.scope, stalled.receive, stalled.send)
+        return flowing.body(), stalled.body()
+    assert asyncio.run(go()) == (b"xxxxxend", b"xxxxx")

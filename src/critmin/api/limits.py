@@ -5,7 +5,10 @@ Every HTTP request passes here before routing:
 - a query string longer than the limit gets 414, a body larger than the limit 413 (checked
   on ``Content-Length`` and again while reading, for chunked bodies);
 - the handler runs as a task; if the client disconnects the task is cancelled, and if it
-  is still unanswered after the timeout the client gets 504 and the task is cancelled.
+  is still unanswered after the timeout the client gets 504 and the task is cancelled. An
+  answer that has begun (a streamed export of hundreds of MB) goes on as long as it moves:
+  it is cut only when no body message went out for the timeout (a stalled stream, or a
+  client that stopped reading).
   Once the answer is sent, the task's background work (clean-ups) runs to its end: the
   client leaving then cancels nothing;
   Shared computations (cached reads) are not lost by a cancel: they finish once, for
@@ -179,9 +182,10 @@ class Guard:
         tags = _if_none_match(scope)
         unchanged = False
         free = None  # frees this answer's large-body slot
+        moved = t0  # when the answer last moved (started, or a body message went out)
 
         async def guarded_send(msg):
-            nonlocal started, unchanged, answered, free
+            nonlocal started, unchanged, answered, free, moved
             if finished:
                 return
             if msg["type"] == "http.response.body" and not msg.get("more_body", False):
@@ -191,7 +195,7 @@ class Guard:
                 if not unchanged and self.writers is not None and self.writers.large(msg):
                     free = await self.writers.take()  # (the wait counts in Server-Timing)
                     stamped, unchanged = _stamp(msg, t0, tags)
-                started = True
+                started, moved = True, time.perf_counter()
                 msg = stamped
             elif unchanged:  # a 304 carries no body
                 if msg.get("more_body", False):
@@ -200,10 +204,12 @@ class Guard:
             elif free is not None:  # large: in pieces, the last once the rest drained
                 for piece in pieces(msg):
                     await send(piece)
+                    moved = time.perf_counter()
                 if answered:
                     free()
                 return
             await send(msg)
+            moved = time.perf_counter()
 
         async def watch():
             while True:
@@ -216,8 +222,13 @@ class Guard:
         watcher = asyncio.ensure_future(watch())
         try:
             try:
-                done, _ = await asyncio.wait({handler, watcher}, timeout=self.timeout_s,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                while True:  # until answered, or timeout_s without an answer or a move
+                    left_s = (moved if started else t0) + self.timeout_s - time.perf_counter()
+                    done, _ = await asyncio.wait({handler, watcher}, timeout=max(0.0, left_s),
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if done or answered or time.perf_counter() >= \
+                            (moved if started else t0) + self.timeout_s:
+                        break
             finally:
                 watcher.cancel()
             if handler in done:
