@@ -46,7 +46,12 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
         assert s["coverage_50"] <= s["coverage_80"] <= s["coverage_90"]
         assert s["skill_no_change"] == pytest.approx(1 - s["crps"] / s["crps_no_change"])
     rows = out["rows"]
-    assert rows and all(set(r) >= KEYS for r in rows)
+    assert rows and all(set(r) >= KEYS | {"sigma_obs"} for r in rows)
+    # each episode's observation error is fitted on the other episode's rows (too few
+    # here: the stated discrepancy, price sd 0.5, exports 1.0)
+    assert set(out["error_model"]) == {"priors_v1", "posterior", "loo"}
+    assert set(out["error_model"]["loo"]) == {"T_Sb_licence", "T_US_ban"}
+    assert {r["sigma_obs"] for r in rows} <= {0.5, 1.0}
     assert {r["variant"] for r in rows} == {"priors_v1", "posterior", "loo"}
     for r in rows:
         assert r["p5"] <= r["p50"] <= r["p95"] and r["crps"] >= 0

@@ -7,7 +7,8 @@ in-sample) and ``loo`` (the model on the shipped leave-one-episode-out posterior
 without the episode being scored: out-of-sample). Scores: CRPS (scoringrules) on the
 relative value, and whether the observation lies in the central 50 % and 90 % intervals.
 The forecast of an observation is the model's value times exp(sigma * N(0, 1)), sigma the
-observation error of prices or export volumes (see :data:`critmin.calibrate.abc.NOISE`).
+observation error of its kind at its horizon, fitted on the other episodes' rows of the
+same variant (:mod:`critmin.calibrate.errors`), so it is out of sample as well.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from critmin.calibrate import scoring
+from critmin.calibrate import errors, scoring
 from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import BANDS, KINDS, load_targets, model_values
+from critmin.calibrate.errors import GROUP, ErrorModel
 from critmin.calibrate.posterior import posterior_theta
 from critmin.market.registry import DEFAULT_MODEL
 from critmin.simulate.paths import DEFAULT_INPUTS
 
 VARIANTS = ("priors_v1", "priors", "posterior", "loo")
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+STATED = ErrorModel({k: ((0.5, 0.0) if g == "price" else (1.0, 0.0))
+                     for k, g in GROUP.items()})
+"""The error model where too few other rows fit one: the stated discrepancy of
+history matching (sd 0.5 of a price's log, 1.0 of an export volume's; no growth)."""
 
 
 def _theta(variant: str, model: str, episode: str, samples: int, seed: int):
@@ -42,9 +48,11 @@ def _theta(variant: str, model: str, episode: str, samples: int, seed: int):
     return theta, noise
 
 
-def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int) -> np.ndarray:
-    """Model values as observed: with the observation error of the variable's kind."""
-    sigma = noise.get(noise_name(variable))
+def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int,
+             name: str | None = None) -> np.ndarray:
+    """Model values as observed: with the observation error of the variable's kind (or
+    the sds ``noise[name]``)."""
+    sigma = noise.get(name or noise_name(variable))
     if sigma is None:
         return v
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(key,)))
@@ -71,9 +79,23 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT
                  ) -> tuple[pd.DataFrame, dict]:
     """Scored rows (one per variant and observation) and, with ``fans``, the model's
     quantile paths per (variant, episode) for the figures. Variants without a shipped
-    posterior are left out (the rows say which ran)."""
+    posterior are left out (the rows say which ran). Each episode's observation error is
+    the error model (:mod:`critmin.calibrate.errors`) fitted on the same variant's draws
+    of the other episodes; the fits are in ``rows.attrs["error_model"]``."""
+    drawn, paths = model_draws(net, episodes=episodes, model=model, samples=samples,
+                               seed=seed, variants=variants, fans=fans)
+    return score_draws(drawn, paths, seed)
+
+
+def model_draws(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,
+                samples: int = 1000, seed: int = 0,
+                variants: tuple[str, ...] = VARIANTS, fans: bool = False
+                ) -> tuple[list, dict]:
+    """The model's draws of every target, without observation error: [(variant, model,
+    row key, target row, draws (samples,))], and with ``fans`` the draws of each observed
+    series per (variant, episode)."""
     targets = load_targets(net, episodes)
-    rows, fan = [], {}
+    drawn, paths = [], {}
     for ep, sc in targets.scenarios.items():
         obs = targets.rows[targets.rows["episode"].eq(ep)]
         if obs.empty:
@@ -85,18 +107,53 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT
             got = _theta(variant, m, ep, samples, seed)
             if got is None:
                 continue
-            theta, noise = got
+            theta, _ = got
             ds, base = _paths(net, sc, targets.months[ep], samples, seed, m, theta,
                               set(obs["variable"]))
             for i, r in obs.iterrows():
                 v = model_values(ds, r, base)
-                if v is None:
-                    continue
-                v = _observe(v, noise, r["variable"], seed, int(i))
-                rows.append(dict(**score_row(v, r), variant=variant, model=m))
+                if v is not None:
+                    drawn.append((variant, m, int(i), r, v))
             if fans:
-                fan[(variant, ep)] = _fan(ds, base, obs, sc, noise, seed)
-    return add_references(pd.DataFrame(rows)), fan
+                paths[(variant, ep)] = _fan_paths(ds, base, obs, sc)
+    return drawn, paths
+
+
+def score_draws(drawn: list, paths: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+    """Scored rows and fans from :func:`model_draws`' output, each episode with the error
+    model fitted on its variant's other episodes."""
+    rows, fitted, fan = [], {}, {}
+    for variant in dict.fromkeys(d[0] for d in drawn):
+        mine = [d for d in drawn if d[0] == variant]
+        fitted[variant] = fits = _error_fits(mine, seed)
+        for _, m, i, r, v in mine:
+            sigma = fits[r["episode"]].sigma(r["kind"], r["horizon"])
+            v = _observe(v, {"s": np.full(len(v), sigma)}, "s", seed, i, name="s")
+            rows.append(dict(**score_row(v, r), variant=variant, model=m, sigma_obs=sigma))
+        for (var_, ep), series in paths.items():
+            if var_ == variant:
+                fan[(variant, ep)] = _fan(series, fits[ep], seed)
+    out = add_references(pd.DataFrame(rows))
+    out.attrs["error_model"] = {v: {ep: e.records() for ep, e in f.items()}
+                                for v, f in fitted.items()}
+    return out, fan
+
+
+def _error_fits(drawn: list, seed: int) -> dict[str, ErrorModel]:
+    """Per episode, the error model fitted on the other episodes' rows of ``drawn``
+    ((variant, model, key, row, draws) of one variant); episodes whose others have too
+    few rows get the stated discrepancy (:data:`STATED`)."""
+    eps = [d[3]["episode"] for d in drawn]
+    out = {}
+    for ep in dict.fromkeys(eps):
+        other = [d for d, e in zip(drawn, eps, strict=True) if e != ep]
+        try:
+            out[ep] = errors.fit([d[4] for d in other], [d[3]["observed"] for d in other],
+                                 [d[3]["kind"] for d in other],
+                                 [d[3]["horizon"] for d in other], seed)
+        except ValueError:
+            out[ep] = STATED
+    return out
 
 
 def default_variant(model: str) -> str:
@@ -210,9 +267,9 @@ def _month_date(start: dt.date, m: int) -> str:
     return dt.date(start.year + y, mo + 1, 15).isoformat()
 
 
-def _fan(ds, base, obs: pd.DataFrame, sc, noise: dict, seed: int) -> list[dict]:
-    """Quantile paths of each observed series' variable (relative to baseline, with the
-    observation error)."""
+def _fan_paths(ds, base, obs: pd.DataFrame, sc) -> list[dict]:
+    """The model's draws (S, months) of each observed series' variable, relative to
+    baseline, with the series' identity and observations (no observation error yet)."""
     out = []
     months = ds.sizes["month"]
     for (commodity, var, region), g in obs.groupby(["commodity", "variable", "region"]):
@@ -225,16 +282,37 @@ def _fan(ds, base, obs: pd.DataFrame, sc, noise: dict, seed: int) -> list[dict]:
             v = model_values(ds, row, base)
             if v is None:
                 break
-            paths.append(_observe(v, noise, var, seed, 10_000 + m))
+            paths.append(v)
         if not paths:
             continue
-        arr = np.stack(paths, axis=1)  # (S, months)
-        qs = np.quantile(arr, FAN_QUANTILES, axis=0)
         out.append({"commodity": commodity, "variable": var, "region": region,
-                    "dates": [_month_date(sc.start, m) for m in range(arr.shape[1])],
+                    "kind": g["kind"].iloc[0], "announced": _announced(g),
+                    "draws": np.stack(paths, axis=1),
+                    "dates": [_month_date(sc.start, m) for m in range(len(paths))],
+                    "observed": g[["date", "observed", "unit", "basis"]].to_dict("records")})
+    return out
+
+
+def _announced(g: pd.DataFrame) -> int:
+    """Months from the scenario start to the announcement, from a series' targets."""
+    mid = (g["month_from"] + g["month_to"]) / 2
+    return round(float((g["horizon"] - mid).median()))
+
+
+def _fan(series: list[dict], error: ErrorModel, seed: int) -> list[dict]:
+    """Quantile paths of each series (relative to baseline, with the observation error
+    of its kind at each month's horizon)."""
+    out = []
+    for s in series:
+        arr = np.stack([_observe(v, {"s": np.full(len(v), error.sigma(
+            s["kind"], m + s["announced"]))}, "s", seed, 10_000 + m, name="s")
+            for m, v in enumerate(s["draws"].T)], axis=1)
+        qs = np.quantile(arr, FAN_QUANTILES, axis=0)
+        out.append({"commodity": s["commodity"], "variable": s["variable"],
+                    "region": s["region"], "dates": s["dates"],
                     "quantiles": {f"p{round(100 * q)}": qs[i].tolist()
                                   for i, q in enumerate(FAN_QUANTILES)},
-                    "observed": g[["date", "observed", "unit", "basis"]].to_dict("records")})
+                    "observed": s["observed"]})
     return out
 
 

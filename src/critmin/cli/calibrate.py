@@ -200,6 +200,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
                                "model_version": model_version(model),
                                "data_version": data_version(net),
                                "samples": samples, "seed": seed,
+                               "error_model": rows.attrs.get("error_model", {}),
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
         return
