@@ -50,6 +50,8 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     # each episode's observation error is fitted on the other episode's rows (too few
     # here: the stated discrepancy, price sd 0.5, exports 1.0)
     assert set(out["error_model"]) == {"priors_v1", "posterior", "loo"}
+    rule = out["default_rule"]  # v1's priors are priors_v1
+    assert rule["picks"] in {"priors", "posterior"} and rule["n"] == len(rows) // 3
     assert set(out["error_model"]["loo"]) == {"T_Sb_licence", "T_US_ban"}
     assert {r["sigma_obs"] for r in rows} <= {0.5, 1.0}
     assert {r["variant"] for r in rows} == {"priors_v1", "posterior", "loo"}

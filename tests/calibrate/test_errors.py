@@ -53,7 +53,11 @@ def test_a_kind_with_few_rows_takes_its_group_and_unknown_kinds_all():
     v1, o1, k1, h1 = _rows(0.3, 0.0, n=30, kind="price_china")
     v2, o2, k2, h2 = _rows(0.3, 0.0, n=3, kind="price_ex_china")
     v3, o3, k3, h3 = _rows(1.0, 0.0, n=30, kind="exports")
-    model = errors.fit(v1 + v2 + v3, np.r_[o1, o2, o3], k1 + k2 + k3, np.r_[h1, h2, h3])
+    rows = (v1 + v2 + v3, np.r_[o1, o2, o3], k1 + k2 + k3, np.r_[h1, h2, h3])
+    pooled = errors.fit(*rows)  # the default: one fit for prices, one for exports
+    assert set(pooled.params) == {"price", "exports"}
+    assert pooled.ab("price_china") == pooled.ab("price_ex_china") == pooled.params["price"]
+    model = errors.fit(*rows, by="kind")
     assert "price_ex_china" not in model.params
     assert model.ab("price_ex_china") == model.params["price"]
     assert model.params["price"] != model.params["price_china"]  # fitted on 33 rows

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from critmin.calibrate import scoring
-from critmin.calibrate.backtest import add_references, summary
+from critmin.calibrate.backtest import add_references, default_rule, summary
 
 positive = st.floats(0.01, 100.0, allow_nan=False)
 ensembles = st.lists(positive, min_size=2, max_size=40)
@@ -140,3 +140,24 @@ def test_summary_scores_by_hand():
     ex = t.loc[("ALL", "ALL", "exports")]
     assert ex["n"] == 2 and ex["crps"] == pytest.approx(0.2)
     assert t.loc[("B", "4-9", "exports"), "n"] == 1
+
+
+def _every(variant: str, n: int, crps: float, cover: float) -> dict:
+    return dict(variant=variant, episode="ALL", band="ALL", kind="ALL", n=n, crps=crps,
+                coverage_90=cover)
+
+
+def test_the_posterior_becomes_default_only_where_its_loo_scores_beat_the_priors():
+    def picks(*rows):
+        return default_rule(pd.DataFrame(list(rows)))["picks"]
+
+    assert picks(_every("loo", 10, 0.40, 0.90), _every("priors", 10, 0.45, 0.95)) \
+        == "posterior"
+    # worse CRPS, or coverage outside 80-95 %, or other observations: the priors stay
+    assert picks(_every("loo", 10, 0.50, 0.90), _every("priors", 10, 0.45, 0.95)) \
+        == "priors"
+    assert picks(_every("loo", 10, 0.40, 0.70), _every("priors", 10, 0.45, 0.95)) \
+        == "priors"
+    assert picks(_every("loo", 9, 0.40, 0.90), _every("priors", 10, 0.45, 0.95)) \
+        == "priors"
+    assert picks(_every("priors", 10, 0.45, 0.95)) == "priors"

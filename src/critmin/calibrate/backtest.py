@@ -164,6 +164,30 @@ def default_variant(model: str) -> str:
     return "priors_v1" if model == "v1" else "priors"
 
 
+COVERAGE_90 = (0.80, 0.95)
+"""Band the LOO 90 % coverage must lie in for the posterior to become the default."""
+
+
+def default_rule(table: pd.DataFrame) -> dict:
+    """The default rule on a backtest summary: the posterior becomes the default inputs
+    only where its leave-one-out scores beat the priors' on the same observations (lower
+    mean CRPS) and its LOO 90 % interval covers within :data:`COVERAGE_90`; otherwise the
+    priors stay. Returns ``picks`` (``posterior`` or ``priors``) with the numbers
+    compared; ``picks`` is ``priors`` where either variant was not scored."""
+    every = table[table["episode"].eq("ALL") & table["band"].eq("ALL")
+                  & table["kind"].eq("ALL")].set_index("variant")
+    prior = "priors" if "priors" in every.index else "priors_v1"
+    if not {"loo", prior} <= set(every.index):
+        return {"picks": "priors", "reason": "no leave-one-out or priors scores"}
+    loo, pri = every.loc["loo"], every.loc[prior]
+    lo, hi = COVERAGE_90
+    wins = bool(loo["n"] == pri["n"] and loo["crps"] < pri["crps"]
+                and lo <= loo["coverage_90"] <= hi)
+    return {"picks": "posterior" if wins else "priors", "n": int(loo["n"]),
+            "crps_loo": float(loo["crps"]), "crps_priors": float(pri["crps"]),
+            "coverage_90_loo": float(loo["coverage_90"]), "coverage_band": list(COVERAGE_90)}
+
+
 def score_row(v: np.ndarray, r) -> dict:
     """Scores of the forecast samples ``v`` (relative to the baseline) of one target
     row ``r`` (see :func:`critmin.calibrate.episodes.load_targets`), with the target's

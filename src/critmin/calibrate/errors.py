@@ -31,6 +31,10 @@ MIN_ROWS = 8
 """Fewest rows a kind's own fit takes; below it the kind uses its group's."""
 FIT_DRAWS = 256
 """Model draws per row used to fit (the first ones; draws are exchangeable)."""
+BY = "group"
+"""Default pooling: per group. On the 134 v2 targets of 7 Dec 2026 (LOO, 1,000 samples)
+per-group fits scored CRPS 0.474, 90 % coverage 84 %, median P95/P5 5.2; per-kind fits
+0.473, 85 %, 5.9 (more parameters, no better score)."""
 GROUP = {"price_ex_china": "price", "price_china": "price", "exports": "exports",
          "exports_by_destination": "exports"}
 
@@ -90,11 +94,12 @@ def fit_ab(logv: np.ndarray, logy: np.ndarray, h: np.ndarray, z: np.ndarray
 
 
 def fit(values: list[np.ndarray], observed, kinds, horizons, seed: int = 0,
-        by: str = "kind") -> ErrorModel:
+        by: str = "group") -> ErrorModel:
     """The error model fitted on rows: ``values`` the model's draws per row (relative,
     floored at 1 % before the log), ``observed`` the relative values, ``kinds`` and
-    ``horizons`` (months after the announcement) per row; ``by`` ``kind`` (each kind
-    its own a and b), ``group`` (prices, exports) or ``all`` (one pair)."""
+    ``horizons`` (months after the announcement) per row; ``by`` ``group`` (one a
+    and b for prices, one for export volumes: the default, see :data:`BY`), ``kind``
+    (each kind its own, a kind with too few rows its group's) or ``all`` (one pair)."""
     floor = 0.01
     s = min(FIT_DRAWS, min(len(v) for v in values)) if values else 0
     logv = np.log(np.maximum(np.stack([np.asarray(v, float)[:s] for v in values]), floor)) \

@@ -172,6 +172,7 @@ def backtest_cmd(
 
 def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
     from critmin.calibrate.backtest import (
+        default_rule,
         default_variant,
         figures,
         run_backtest,
@@ -200,6 +201,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
                                "model_version": model_version(model),
                                "data_version": data_version(net),
                                "samples": samples, "seed": seed,
+                               "default_rule": default_rule(table),
                                "error_model": rows.attrs.get("error_model", {}),
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
