@@ -479,7 +479,8 @@ EPISODE_OBSERVABLES = ("price_ex_china", "price_china", "exports", "export_quota
 EPISODE_UNITS = ("USD/kg", "USD/t", "USD/lb", "USD/mtu WO3", "CNY/mtu Mo", "CNY/kg",
                  "CNY/t", "t", "t/yr", "t REO", "t REO/yr")
 """Units of episode observations: prices as published (currency per mass; mtu = 10 kg of
-WO3; for molybdenum concentrate, China's ton-degree: 10 kg of contained Mo) and quantities (t gross or contained as the basis says, per month or per year)."""
+WO3; for molybdenum concentrate, China's ton-degree: 10 kg of contained Mo) and quantities
+(t gross or contained as the basis says, per month or per year)."""
 
 EPISODE_MEASURES = (*CONTROL_MEASURES, "export_ban_then_quota", "licence_then_suspension")
 """Kinds of measure an episode is about: the export-control kinds plus two sequences."""
