@@ -18,7 +18,8 @@ from critmin.market.v2.regime import shifted, uniform
 from critmin.scenarios.spec import ExportControl, ProductionQuota, Scenario
 
 START = dt.date(2026, 1, 1)
-STILL = dict(licence_persistence=0.0, retighten_hazard=0.0, relax_hazard=0.0)
+STILL = dict(licence_persistence=0.0, retighten_hazard=0.0, relax_hazard=0.0,
+             licence_recovery=0.0, smuggling_elasticity=0.0)
 
 
 def scenario(**kw) -> Scenario:
@@ -110,10 +111,13 @@ def test_lower_propensity_raises_that_destinations_shortfall_most(net, region):
     n = 64
     sc = scenario(commodities=["gallium"], controls=[licence(
         ["gallium"], approval_rate=0.6, processing_days=20)])
-    theta = fixed(n, **{f"propensity_{r}": 0.0 for r in REGIONS if r != "CHN"})
+    # a regime that recovers fully, or leaks through a priced route, approves every
+    # destination alike in the end: both held at 0 here
+    even = dict({f"propensity_{r}": 0.0 for r in REGIONS if r != "CHN"},
+                licence_recovery=0.0, smuggling_elasticity=0.0)
+    theta = fixed(n, **even)
     theta[f"propensity_{region}"] = np.full(n, -2.0)
-    base = paths(net, sc, n=n, theta=fixed(n, **{f"propensity_{r}": 0.0 for r in REGIONS
-                                                   if r != "CHN"}))
+    base = paths(net, sc, n=n, theta=fixed(n, **even))
     ds = paths(net, sc, n=n, theta=theta)
     rise = (ds["shortfall"] - base["shortfall"]).sel(commodity="gallium").mean(
         ("sample", "month"))
@@ -174,7 +178,7 @@ def test_customs_record_all_but_the_unrecorded_leak(net):
 
     phys, rec, _ = run(leakage=0.3, leakage_recorded=1.0)
     assert np.allclose(rec, phys, rtol=1e-6)
-    phys, rec, _ = run(leakage=0.0, leakage_recorded=0.0)
+    phys, rec, _ = run(leakage=0.0, leakage_recorded=0.0, smuggling_elasticity=0.0)
     assert np.allclose(rec, phys, rtol=1e-6)
     phys, rec, dest = run(leakage=0.3, leakage_recorded=0.0)
     assert (rec <= phys + 1e-6 * phys.max()).all() and (rec < 0.9 * phys).any()
@@ -235,3 +239,66 @@ def test_exporters_holding_blocked_exports_keep_chinas_price_up(net):
         run(prep, d, 3, record=lambda t, o, out=out: out.append(np.array(o["pC"])))
         got[name] = np.array(out)
     assert np.abs(got["fast"] - got["ref"]).max() < 1e-5
+
+
+def _fast_and_reference(net, sc, theta, key, months=4, n=40):
+    """One variable's monthly values from the compiled lanes and the NumPy array form."""
+    prep = prepare(net, sc, months)
+    d = draws(prep.latent, 3, 0, n, theta)
+    got = {}
+    for name, run in (("fast", run_samples), ("ref", run_reference)):
+        out = []
+        run(prep, d, months, record=lambda t, o, out=out: out.append(np.array(o[key])))
+        got[name] = np.array(out)
+    return got["fast"], got["ref"]
+
+
+def test_managed_licences_recover_and_lift_exports(net):
+    """A managed regime lifts its remaining refusals at licence_recovery a month: China's
+    exports are unchanged until the ramp ends, then higher; the lanes agree with the
+    array form."""
+    sc = scenario(commodities=["antimony"], controls=[licence(
+        ["antimony"], processing_days=45, approval_rate=0.3)])
+    n = 64
+    base = dict(STILL, freeze_share=0.0, ramp_share=1.0, refusal_factor=1.0)
+
+    def exports(rate):
+        ds = paths(net, sc, n=n, months=12, theta=fixed(n, **dict(base,
+                                                                  licence_recovery=rate)))
+        return ds["exports_china"].sel(commodity="antimony").values  # (S, H)
+
+    lo, hi = exports(0.0), exports(0.2)
+    # processing 45 days = 1.48 months: the ramp ends at 2 x 1.48 months, inside month 2
+    assert np.array_equal(lo[:, :2], hi[:, :2])
+    assert (hi[:, 6:] >= lo[:, 6:] - 1e-9 * lo.max()).all()
+    assert np.median(hi[:, 8:].mean(1) / lo[:, 8:].mean(1)) > 1.2
+    fast, ref = _fast_and_reference(net, sc, fixed(40, **dict(base, licence_recovery=0.2)),
+                                    "exports", months=6)
+    w = prepare(net, sc, 3).market.world_t
+    assert (np.abs(fast - ref) <= 1e-5 * w[None, None, :]).all()
+
+
+def test_smuggling_route_narrows_the_price_gap(net):
+    """Leakage as a priced route: with smuggling_elasticity > 0, the blocked flow leaks
+    more where ex-China prices exceed China's, so China's price is higher and the
+    ex-China price lower than with a fixed leakage; at month 0 (no gap yet) and with no
+    control nothing changes; the lanes agree with the array form."""
+    sc = scenario(commodities=["antimony"], controls=[ExportControl(
+        exporter="CHN", commodities=["antimony"], measure="export_ban", start=START)])
+    n = 64
+
+    def run(s, e):
+        ds = paths(net, s, n=n, months=8, theta=fixed(n, smuggling_elasticity=e,
+                                                      leakage=0.05))
+        return (ds["price_china"].sel(commodity="antimony").values,
+                ds["price_ex_china"].sel(commodity="antimony").values)
+
+    (c0, x0), (c1, x1) = run(sc, 0.0), run(sc, 2.0)
+    assert np.array_equal(c0[:, 0], c1[:, 0]) and np.array_equal(x0[:, 0], x1[:, 0])
+    assert np.median(c1[:, 2:]) > np.median(c0[:, 2:]) + 0.02
+    assert np.median(x1[:, 2:]) < np.median(x0[:, 2:]) - 0.02
+    assert np.median(np.log(x1 / c1)[:, 2:]) < np.median(np.log(x0 / c0)[:, 2:])
+    calm = scenario(commodities=["antimony"])
+    assert np.array_equal(run(calm, 0.0)[0], run(calm, 2.0)[0])
+    fast, ref = _fast_and_reference(net, sc, fixed(40, smuggling_elasticity=2.0), "pC")
+    assert np.abs(fast - ref).max() < 1e-5

@@ -23,7 +23,15 @@ import numpy as np
 from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork
 from critmin.market.v2.policy import CompiledV2
 from critmin.market.v2.priors import PERSIST_Z, per_commodity
-from critmin.market.v2.regime import advance, ramp_of, regime_key, shifted, uniform
+from critmin.market.v2.regime import (
+    advance,
+    leak_of,
+    ramp_of,
+    recovered,
+    regime_key,
+    shifted,
+    uniform,
+)
 
 LOG_P_LO, LOG_P_HI = np.log(0.05), np.log(200.0)
 """Numerical range of the solver (prices 0.05x-200x baseline), not a sampled cap: where
@@ -366,6 +374,8 @@ class Params:
     leak_rec: np.ndarray  # (S, 1) share of leaked flow China's customs record
     front: np.ndarray  # (S, 1) factor on the precautionary target before a start date
     hold: np.ndarray  # (S, 1) share of blocked baseline exports China's exporters hold
+    recover: np.ndarray  # (S, 1) monthly rate a managed licence regime lifts refusals
+    smuggle: np.ndarray  # (S, 1) rise of leakage with last month's price gap
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -402,7 +412,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         relax=col["relax_hazard"], relax_gain=col["relax_gain"],
         key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
         leak_rec=col["leakage_recorded"], front=col["front_running"],
-        hold=col["export_hold"])
+        hold=col["export_hold"], recover=col["licence_recovery"],
+        smuggle=col["smuggling_elasticity"])
 
 
 @dataclass
@@ -450,8 +461,10 @@ def _licence(c, ci: int, k: Params, s, A, t: int, N: int):
     by node without destination shifts (S, N) in month ``t``; advances its regime."""
     L = c.processing_months
     el = t + 0.5 - c.start_month
-    ramp = ramp_of(el - s.held[:, ci], L, k.freeze, k.ramp)  # (S, N)
+    tau = el - s.held[:, ci]  # licence clock (S, N)
+    ramp = ramp_of(tau, L, k.freeze, k.ramp)  # (S, N)
     A_n = A + (1 - A) * k.relax_gain * s.relaxed[:, ci]  # (S, N)
+    A_n = recovered(A_n, tau, L, k.freeze, k.ramp, k.recover)
     defence = 1 - k.defence * c.refuse_defence  # (S, 1)
     gl = c.general_licence
     e = np.exp(k.propensity)[:, None, :]  # (S, 1, R)
@@ -492,6 +505,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     demin = np.zeros(N, dtype=bool)
     alert = np.zeros((S, N), dtype=bool)
     cn_on = np.zeros((S, N))
+    # leakage as a priced route: it rises with last month's ex-China/China price gap
+    lk = leak_of(k.leakage, k.smuggle, 0.0 if s is None else s.pX - s.pC)  # (S, N)
+    lk = np.broadcast_to(lk, (S, N))
     mid = t + 0.5
     for ci, c in enumerate(cp.controls):
         # after a suspension the control returns (snap-back) with probability
@@ -515,9 +531,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             p = np.ones_like(k.leakage)
             sev = np.ones_like(p)
             p_dest = p[:, :, None]
-        p = p + k.leakage * (1 - p)  # leakage through third countries
-        p_rec = p_dest + (k.leak_rec * k.leakage)[:, :, None] * (1 - p_dest)
-        p_dest = p_dest + k.leakage[:, :, None] * (1 - p_dest)
+        p = p + lk * (1 - p)  # leakage through third countries
+        p_rec = p_dest + (k.leak_rec * lk)[:, :, None] * (1 - p_dest)
+        p_dest = p_dest + lk[:, :, None] * (1 - p_dest)
         sev = np.clip(sev * (1 - k.leakage), 0, 1)
         a = np.clip(a, 0, 1)[:, :, None]
         if c.china:

@@ -59,13 +59,13 @@ Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding"
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
                            "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
-                           "cn_on", "grec"))
+                           "cn_on", "grec", "lk"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec", "front", "hold"))
+    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -135,7 +135,8 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 final=f((N, R, B)), orders=f((R, B)), w=f((R, B)), alert=f((N, B)),
                 eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
                 acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
-                sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)))
+                sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)),
+                lk=f((N, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -147,7 +148,8 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 restart_months=f(B), idle_share=f(B), fill_shift=f((R, B)), inv_tau=f(B),
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
-                state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B))
+                state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
+                smuggle=f(B))
 
 
 @jit
@@ -195,6 +197,8 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.leak_rec[ln] = par.leak_rec[s]
         pl.front[ln] = par.front[s]
         pl.hold[ln] = par.hold[s]
+        pl.recover[ln] = par.recover[s]
+        pl.smuggle[ln] = par.smuggle[s]
 
 
 @jit
@@ -283,6 +287,10 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
         for ln in range(B):
             wk.alert[i, ln] = 0.0
             wk.cn_on[i, ln] = 0.0
+            # leakage as a priced route: rises with last month's ex-China/China gap
+            lk = pl.leakage[ln]
+            gap = max(st.pX[i, ln] - st.pC[i, ln], 0.0)
+            wk.lk[i, ln] = lk + (1 - lk) * (1 - lane_exp(-pl.smuggle[ln] * gap))
         for r in range(R):
             for ln in range(B):
                 g[i, r, ln] = 1.0
@@ -290,8 +298,8 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                 wk.loss[i, r, ln] = 0.0
                 wk.tgt[i, r, ln] = 1.0
     mid = t + 0.5
-    pass_f, on, warn, a_v = wk.v[0], wk.v[1], wk.v[2], wk.v[3]
-    p_v, sev_v, A_v, u_v = wk.v[4], wk.v[5], wk.v[6], wk.v[7]
+    on, warn, a_v = wk.v[1], wk.v[2], wk.v[3]
+    sev_v, A_v, u_v = wk.v[5], wk.v[6], wk.v[7]
     rmp, an, dfc, p_raw = wk.v[8], wk.v[9], wk.v[10], wk.v[11]
     for c in range(sc.k_kind.shape[0]):
         kind, L, gl = sc.k_kind[c], sc.k_L[c], sc.k_gl[c]
@@ -319,11 +327,9 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             A_v[ln] = A
             u_v[ln] = regime_u(pl.key[ln], c, t)
             dfc[ln] = 1 - pl.defence[ln] * refdef
-            p_raw[ln] = p + pl.leak_rec[ln] * lk * (1 - p)  # recorded in customs
-            p_v[ln] = p + lk * (1 - p)
+            p_raw[ln] = p  # before leakage (a node's priced leakage below)
             sev_v[ln] = _clip01(sev * (1 - lk))
             a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
-            pass_f[ln] = 1 - a_v[ln] * (1 - p_v[ln])
             on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln] * _rush(
                 sc.k_pre[c, t], sc.k_close[c] - t, pl.front[ln], pl.tau_s[ln])
             warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
@@ -338,7 +344,11 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                     rmp[ln] = _clip01((tau - (pl.freeze[ln] + 1) * L) / (pl.ramp[ln] * L)) \
                         if L > 0 else 1.0
                     a_n = A_v[ln]
-                    an[ln] = a_n + (1 - a_n) * pl.relax_gain[ln] * st.relaxed[c, i, ln]
+                    a_n = a_n + (1 - a_n) * pl.relax_gain[ln] * st.relaxed[c, i, ln]
+                    # recovery of a managed regime (regime.recovered)
+                    mg = max(tau - (pl.freeze[ln] + 1) * L - pl.ramp[ln] * L, 0.0) \
+                        if L > 0 else max(tau, 0.0)
+                    an[ln] = a_n + (1 - a_n) * (1 - lane_exp(-pl.recover[ln] * mg))
             if china:
                 for r in range(R):
                     if not sc.k_targets[c, r]:
@@ -349,16 +359,17 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             x = a_n * (pl.prop_e[r, ln] - 1.0)
                             civil = (a_n + x * (1.0 - a_n) / (1.0 + x)) * (rmp[ln] * dfc[ln])
                             p0 = gl + (1 - gl) * civil
-                            p = p0 + pl.leakage[ln] * (1 - p0)
+                            p = p0 + wk.lk[i, ln] * (1 - p0)
                             g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - p))
-                            pr = p0 + pl.leak_rec[ln] * pl.leakage[ln] * (1 - p0)
+                            pr = p0 + pl.leak_rec[ln] * wk.lk[i, ln] * (1 - p0)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                     else:
                         for ln in range(B):
-                            g[i, r, ln] = g[i, r, ln] * pass_f[ln]
-                            wk.grec[i, r, ln] = wk.grec[i, r, ln] * (
-                                1 - a_v[ln] * (1 - p_raw[ln]))
+                            pk, lki = p_raw[ln], wk.lk[i, ln]
+                            g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - (pk + lki * (1 - pk))))
+                            pr = pk + pl.leak_rec[ln] * lki * (1 - pk)
+                            wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                 for ln in range(B):
                     wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
@@ -371,9 +382,9 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                         pi = quota_share
                     elif kind == 0:
                         pn = gl + (1 - gl) * an[ln] * rmp[ln] * dfc[ln]
-                        pi = pn + pl.leakage[ln] * (1 - pn)
+                        pi = pn + wk.lk[i, ln] * (1 - pn)
                     else:
-                        pi = p_v[ln]
+                        pi = p_raw[ln] + wk.lk[i, ln] * (1 - p_raw[ln])
                     lost = a_v[ln] * (1 - pi) * flow
                     wk.loss[i, reg, ln] += lost
                     wk.alert[i, ln] = max(wk.alert[i, ln], 1.0 if lost > 0 else 0.0)
@@ -946,7 +957,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
-            pls.front[b], pls.hold[b])
+            pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b])
         month(net, sc, pl, t, st, out, wk)
 
 

@@ -18,6 +18,11 @@ calendar and the regime is the fixed ramp of model v2.0 exactly (tested). Transi
 draw one uniform per sample, control and month from a counter-based hash of the sample's
 ``regime_draw`` (splitmix64), so a path never depends on chunking.
 
+A managed or relaxed regime recovers: its remaining refusals are lifted at the monthly
+rate ``licence_recovery`` on the licence clock (:func:`recovered`; 0: the fixed long-run
+approval). Leakage is a priced route (:func:`leak_of`): it rises with last month's price
+gap between the ex-China and China segments (``smuggling_elasticity``; 0: fixed).
+
 Destinations differ by a log-odds shift of the approval share (``propensity_<region>``):
 A_r = A + A (1 - A)(e - 1) / (1 + A (e - 1)) with e = exp(shift), the logistic of
 logit(A) + shift written so that a zero shift returns A exactly and A = 0 or 1 stay put.
@@ -61,6 +66,22 @@ def ramp_of(tau, L: float, freeze, ramp_share):
         return np.ones(np.broadcast_shapes(np.shape(tau), np.shape(freeze)))
     since = tau - (freeze + 1) * L
     return np.clip(since / (ramp_share * L), 0, 1)
+
+
+def recovered(A_n, tau, L: float, freeze, ramp_share, rate):
+    """Approval after a managed regime's recovery: A_n + (1 - A_n)(1 - exp(-rate m)), m the
+    months on the licence clock ``tau`` since the ramp ended (since the start where L = 0);
+    A_n exactly where rate is 0."""
+    m = np.maximum(tau - (freeze + 1) * L - ramp_share * L, 0.0) if L > 0 else \
+        np.maximum(tau, 0.0)
+    return A_n + (1 - A_n) * (1 - np.exp(-rate * m))
+
+
+def leak_of(leakage, smuggle, gap):
+    """Leakage through third countries as a priced route: leakage + (1 - leakage)
+    (1 - exp(-smuggle x max(gap, 0))), ``gap`` last month's log price gap ex-China less
+    China; ``leakage`` exactly where smuggle is 0 or the gap is not positive."""
+    return leakage + (1 - leakage) * (1 - np.exp(-smuggle * np.maximum(gap, 0.0)))
 
 
 def advance(held, relaxed, ramp, el: float, u, persist, retighten, relax):
