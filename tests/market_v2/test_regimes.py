@@ -140,7 +140,9 @@ def test_binding_domestic_quota_raises_chinas_price(net, commodity):
     share = 0.9 * min(1.0, m.use0[i, r] / m.prod0[i, r])
     quota = [ProductionQuota(commodity=commodity, stage="mine", quota_share=share,
                              start=START)]
-    theta = fixed(64, state_buying=0.0)
+    # China's other domestic inputs held at 0: without the quota its price falls
+    theta = fixed(64, state_buying=0.0, domestic_tightening=0.0, smuggling_elasticity=0.0,
+                  licence_recovery=0.0)
     free = paths(net, scenario(commodities=[commodity], controls=ctl), theta=theta)
     capped = paths(net, scenario(commodities=[commodity], controls=ctl,
                                  production_quotas=quota), theta=theta)
@@ -301,4 +303,25 @@ def test_smuggling_route_narrows_the_price_gap(net):
     calm = scenario(commodities=["antimony"])
     assert np.array_equal(run(calm, 0.0)[0], run(calm, 2.0)[0])
     fast, ref = _fast_and_reference(net, sc, fixed(40, smuggling_elasticity=2.0), "pC")
+    assert np.abs(fast - ref).max() < 1e-5
+
+
+def test_domestic_tightening_raises_chinas_price_under_its_controls(net):
+    """China withholding mine output (quotas, consolidation) while its control is in
+    force: China's price rises with domestic_tightening, above its baseline at the top
+    of the prior with the exporters' hold, and nothing moves without a control; the
+    lanes agree with the array form."""
+    sc = scenario(commodities=["tungsten"], controls=[licence(["tungsten"],
+                                                              processing_days=45)])
+
+    def china(s, x, n=64):
+        ds = paths(net, s, n=n, theta=fixed(n, domestic_tightening=x, export_hold=1.0))
+        return ds["price_china"].sel(commodity="tungsten").values
+
+    lo, hi = china(sc, 0.0), china(sc, 0.25)
+    assert (hi[:, 1:] >= lo[:, 1:] - 1e-9).all()
+    assert np.median(hi[:, 3:]) > max(np.median(lo[:, 3:]) + 0.05, 1.0)
+    calm = scenario(commodities=["tungsten"])
+    assert np.array_equal(china(calm, 0.0), china(calm, 0.25))
+    fast, ref = _fast_and_reference(net, sc, fixed(40, domestic_tightening=0.2), "pC")
     assert np.abs(fast - ref).max() < 1e-5

@@ -376,6 +376,7 @@ class Params:
     hold: np.ndarray  # (S, 1) share of blocked baseline exports China's exporters hold
     recover: np.ndarray  # (S, 1) monthly rate a managed licence regime lifts refusals
     smuggle: np.ndarray  # (S, 1) rise of leakage with last month's price gap
+    tighten: np.ndarray  # (S, 1) share of China's raw output withheld under its controls
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -413,7 +414,7 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
         leak_rec=col["leakage_recorded"], front=col["front_running"],
         hold=col["export_hold"], recover=col["licence_recovery"],
-        smuggle=col["smuggling_elasticity"])
+        smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"])
 
 
 @dataclass
@@ -641,6 +642,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
                                        .sum(-1)) / n_host[None], 1.0)
     qpot = qpot * np.where(m.byproduct[None], host_f, 1.0)[:, :, None]
     qpot = qpot + (idle * s.restart)[:, :, None] * split[None]
+    # China's quotas and consolidation withhold mine output while its controls are in force
+    qpot[:, :, R_CHN] *= 1 - k.tighten * cn_on * L.raw[None]
     if demin.any():  # de minimis: ex-China makers need licences for China-origin inputs
         g_in = np.concatenate([g, np.ones((S, 1, R))], axis=1)[:, L.inputs].min(axis=2)
         cut = 1 - (1 - g_in) * L.cs_in[None, :, None]

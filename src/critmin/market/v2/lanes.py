@@ -65,7 +65,7 @@ ParL = namedtuple("ParL", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle"))
+    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -149,7 +149,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
-                smuggle=f(B))
+                smuggle=f(B), tighten=f(B))
 
 
 @jit
@@ -199,6 +199,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.hold[ln] = par.hold[s]
         pl.recover[ln] = par.recover[s]
         pl.smuggle[ln] = par.smuggle[s]
+        pl.tighten[ln] = par.tighten[s]
 
 
 @jit
@@ -428,11 +429,14 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             base = net.prod0[i, r] * (1 - sc.outage[t, i, r])
             add_now, add_ft = sc.added[t, i, r], sc.added[t_ft, i, r]
             split = net.split[i, r]
+            # China's quotas and consolidation withhold mine output under its controls
+            tight = 1.0 if (r == R_CHN) & net.raw[i] else 0.0
             for ln in range(B):
                 added = add_ft if ft & (act[ln] > 0.5) else add_now
                 q = max(base + added - wk.loss[i, r, ln], 0.0)
                 q = q * host_f[ln] if byp > 0 else q
-                wk.qpot[i, r, ln] = q + ir[ln] * split
+                wk.qpot[i, r, ln] = (q + ir[ln] * split) * (
+                    1 - pl.tighten[ln] * wk.cn_on[i, ln] * tight)
     if sc.demin_any:
         z = wk.v[2]
         for i in range(N):
@@ -957,7 +961,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
-            pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b])
+            pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b])
         month(net, sc, pl, t, st, out, wk)
 
 
