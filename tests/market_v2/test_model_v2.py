@@ -93,9 +93,12 @@ def test_destination_ban_hits_its_destination_most(net):
         return float(short.sel(region="USA")), max(others)
 
     # through the allowance alone the ban's destination is short by 20 % more than any
-    # other; exporters holding the blocked U.S. share take it off every market, which
-    # raises everyone's shortfall and thins the margin, but the U.S. stays the most short
-    usa, other = shortfalls({"export_hold": np.zeros(256)})
+    # other; exporters holding the blocked U.S. share take it off every market, China's
+    # withheld mine output (domestic_tightening) shortens everyone and the priced
+    # smuggling route leaks more to the U.S. as its gap widens: each thins the margin,
+    # but the U.S. stays the most short
+    usa, other = shortfalls({k: np.zeros(256) for k in (
+        "export_hold", "domestic_tightening", "smuggling_elasticity")})
     assert usa > 1.2 * other > 0
     usa, other = shortfalls()
     assert usa > other > 0
@@ -113,8 +116,12 @@ def test_larger_stocks_never_raise_a_shortfall(net, responses):
             responses=[] if not responses else [ResponseRule(
                 name="on_licensing", approval_rate_below=0.9, decision_lag_days=30,
                 actions=["coordinated_release", "emergency_offtake", "fast_track"])]))
+        # the priced smuggling route (v2.1) leaks less where larger stocks hold the
+        # ex-China price down, so its holders can end up shorter: a trade-off of the
+        # route (docs/model.md), held at 0 here
         ds = paths(net, sc, n=128, months=18,
-                   theta={"fill_shift_USA": np.zeros(128), "fill_shift_JPN": np.zeros(128)})
+                   theta={"fill_shift_USA": np.zeros(128), "fill_shift_JPN": np.zeros(128),
+                          "smuggling_elasticity": np.zeros(128)})
         holders = ["USA", "JPN"]  # the regions whose stocks are larger
         return [ds[v].sel(region=holders).fillna(0).mean("month").values
                 for v in ("shortfall_stage", "shortfall")]
@@ -167,14 +174,16 @@ def test_full_approval_without_delay_is_the_no_control_baseline(net):
 
 
 def test_peak_price_rises_as_announced_approval_falls(net):
-    # China's state buying (v2.1) scales with a control's severity and lifts China's own
-    # price, so the ex-China/China ratio is monotone in approval only without it
+    # China's state buying and domestic tightening (v2.1) scale with a control's severity
+    # and lift China's own price, and the priced smuggling route narrows the gap it
+    # widens, so the ex-China/China ratio is monotone in approval only without them
     p50 = []
     for a in (0.9, 0.7, 0.5, 0.3, 0.1):
         sc = scenario(commodities=["antimony"], controls=[ExportControl(
             exporter="CHN", commodities=["antimony"], measure="licence_required",
             approval_rate=a, processing_days=45, start=START)])
-        ds = paths(net, sc, n=256, months=18, theta={"state_buying": np.zeros(256)})
+        ds = paths(net, sc, n=256, months=18, theta={k: np.zeros(256) for k in (
+            "state_buying", "domestic_tightening", "smuggling_elasticity")})
         ratio = (ds["price_ex_china"] / ds["price_china"]).sel(commodity="antimony")
         p50.append(float(np.median(ratio.values.max(axis=1))))
     assert all(b > a for a, b in itertools.pairwise(p50)), p50

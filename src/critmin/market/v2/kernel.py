@@ -544,7 +544,7 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p_cells))
             r_cells = np.broadcast_to(p_rec, (S, N, R))[:, cells]
             g_rec[:, cells] = g_rec[:, cells] * (1 - a[:, :, 0] * (1 - r_cells))
-            cn_on = np.maximum(cn_on, a[:, :, 0] * sev * c.nodes[None, :])
+            cn_on = np.maximum(cn_on, a[:, :, 0] * sev * (c.nodes * c.reach)[None, :])
             if c.kind == "quota" and c.in_force[t] >= 0.5:
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
             if c.de_minimis:

@@ -372,9 +372,10 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             pr = pk + pl.leak_rec[ln] * lki * (1 - pk)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
+                reach = sc.k_reach[c, i]  # share of China's exports the control targets
                 for ln in range(B):
                     wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
-                    wk.cn_on[i, ln] = max(wk.cn_on[i, ln], a_v[ln] * sev_v[ln])
+                    wk.cn_on[i, ln] = max(wk.cn_on[i, ln], a_v[ln] * sev_v[ln] * reach)
             else:
                 flow = sc.k_flow[c, i]
                 quota_share = min(1.0, sc.k_quota_t[c, i] / max(flow, 1e-9))

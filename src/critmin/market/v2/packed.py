@@ -32,7 +32,7 @@ ScenA = namedtuple("ScenA", (
     # controls (K)
     "k_kind", "k_china", "k_nodes", "k_targets", "k_approval", "k_L", "k_gl", "k_refdef",
     "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_pre", "k_close",
-    "k_flow", "k_quota_t", "k_region",
+    "k_flow", "k_quota_t", "k_region", "k_reach",
     # response rules (n_rules 0 without responses)
     "n_rules", "max_lag", "fast_track", "coord", "offtake", "shift", "offtake_share",
     "r_price", "r_cover", "r_appr"))
@@ -112,6 +112,7 @@ def scen_arrays(m: MarketNetwork, cp: CompiledV2, responses: bool) -> ScenA:
         k_close=per_k(lambda c: c.pre_close if c.pre_start.any() else 0.0),
         k_flow=per_k(lambda c: c.exporter_share * m.world_t, (N,)),
         k_quota_t=per_k(lambda c: c.quota_t, (N,)),
+        k_reach=per_k(lambda c: c.reach, (N,)),
         k_region=per_k(lambda c: c.exporter_region, dtype=np.int64),
         n_rules=len(rules),
         max_lag=max([r.decision_lag_days / 30.44 for r in rules] or [0.0]),

@@ -61,6 +61,7 @@ class ControlV2:
     exporter_share: np.ndarray  # (N,) exporter's share of each node's output (non-China)
     exporter_region: int
     de_minimis: bool
+    reach: np.ndarray = None  # (N,) share of China's baseline exports to the targets
 
 
 @dataclass
@@ -108,6 +109,7 @@ def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[Contro
             susp = np.minimum(in_force, _share(bounds, s0, s1 - dt.timedelta(days=1)))
             after = np.minimum(in_force, _share(bounds, s1, None))
         share = np.array([m.country_share.get((i, ctl.exporter), 0.0) for i in range(m.n)])
+        reach = _reach(m, targets)
         out.append(ControlV2(
             china=ctl.exporter == "CHN", kind=ctl.measure, nodes=nodes, targets=targets,
             approval=np.nan if ctl.approval_rate is None else ctl.approval_rate,
@@ -123,8 +125,21 @@ def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[Contro
                                       in_force),
             pre_start=_pre_start(bounds, ctl), pre_close=_pre_close(bounds, ctl),
             exporter_share=share, exporter_region=REGIONS.index(region_of(ctl.exporter)),
-            de_minimis=ctl.de_minimis is not None))
+            de_minimis=ctl.de_minimis is not None, reach=reach))
     return out
+
+
+def _reach(m: MarketNetwork, targets: np.ndarray) -> np.ndarray:
+    """(N,) share of China's baseline exports of each node going to the ``targets``
+    (ex-China use shares where China exports none, as the destination split); exactly 1
+    where every ex-China region is targeted."""
+    if targets[EX_CHINA].all():
+        return np.ones(m.n)
+    ex_use = np.where(EX_CHINA, m.use0, 0.0)
+    tot = m.dest0.sum(1)
+    share = np.where(tot[:, None] > 0, m.dest0 / np.maximum(tot, 1e-300)[:, None],
+                     ex_use / np.maximum(ex_use.sum(1, keepdims=True), 1e-300))
+    return (share * targets).sum(1)
 
 
 def _close(ctl) -> dt.date | None:
