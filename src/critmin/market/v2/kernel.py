@@ -377,6 +377,7 @@ class Params:
     recover: np.ndarray  # (S, 1) monthly rate a managed licence regime lifts refusals
     smuggle: np.ndarray  # (S, 1) rise of leakage with last month's price gap
     tighten: np.ndarray  # (S, 1) share of China's raw output withheld under its controls
+    route_m: np.ndarray  # (S, 1) months over which the smuggling route follows the gap
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -414,7 +415,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         key=regime_key(col["regime_draw"]), propensity=prop, state_buy=col["state_buying"],
         leak_rec=col["leakage_recorded"], front=col["front_running"],
         hold=col["export_hold"], recover=col["licence_recovery"],
-        smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"])
+        smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"],
+        route_m=col["smuggling_months"])
 
 
 @dataclass
@@ -506,8 +508,10 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     demin = np.zeros(N, dtype=bool)
     alert = np.zeros((S, N), dtype=bool)
     cn_on = np.zeros((S, N))
-    # leakage as a priced route: it rises with last month's ex-China/China price gap
-    lk = leak_of(k.leakage, k.smuggle, 0.0 if s is None else s.pX - s.pC)  # (S, N)
+    # leakage as a priced route: it rises with the smoothed ex-China/China price gap
+    if s is not None:  # the route follows last month's gap over smuggling_months
+        s.gap = s.gap + (s.pX - s.pC - s.gap) / k.route_m
+    lk = leak_of(k.leakage, k.smuggle, 0.0 if s is None else s.gap)  # (S, N)
     lk = np.broadcast_to(lk, (S, N))
     mid = t + 0.5
     for ci, c in enumerate(cp.controls):
@@ -581,6 +585,7 @@ class State:
     fired: np.ndarray  # (S, C) month the response rules fired
     held: np.ndarray  # (S, K, N) months each licence regime held (regime.py)
     relaxed: np.ndarray  # (S, K, N) 1 where a licence regime is relaxed
+    gap: np.ndarray  # (S, N) smoothed log price gap ex-China less China (smuggling route)
 
 
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
@@ -595,7 +600,7 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  gov_first=np.full((S, N, R), NEVER),
                  fired=np.full((S, len(m.commodities)), NEVER),
                  held=np.zeros((S, len(cp.controls), N)),
-                 relaxed=np.zeros((S, len(cp.controls), N)))
+                 relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,

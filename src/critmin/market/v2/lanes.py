@@ -53,7 +53,7 @@ LANES = 32
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
-                             "relaxed"))
+                             "relaxed", "gap"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
@@ -65,7 +65,7 @@ ParL = namedtuple("ParL", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten"))
+    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -116,7 +116,8 @@ def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
     return State(St=f((N, R, B)), G=f((N, R, B)), G0=f((N, R, B)), F=f((N, R, B)),
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
-                 fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)))
+                 fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)),
+                 gap=f((N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -149,7 +150,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
-                smuggle=f(B), tighten=f(B))
+                smuggle=f(B), tighten=f(B), inv_route=f(B))
 
 
 @jit
@@ -200,6 +201,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.recover[ln] = par.recover[s]
         pl.smuggle[ln] = par.smuggle[s]
         pl.tighten[ln] = par.tighten[s]
+        pl.inv_route[ln] = 1.0 / par.route_m[s]
 
 
 @jit
@@ -229,6 +231,7 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
             st.restart[i, ln] = 0.0
             st.started[i, ln] = 0.0
             st.out_ratio[i, ln] = 1.0
+            st.gap[i, ln] = 0.0
     for k in range(st.fired.shape[0]):
         for ln in range(B):
             st.fired[k, ln] = NEVER
@@ -288,10 +291,12 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
         for ln in range(B):
             wk.alert[i, ln] = 0.0
             wk.cn_on[i, ln] = 0.0
-            # leakage as a priced route: rises with last month's ex-China/China gap
+            # leakage as a priced route: rises with the ex-China/China gap, smoothed
             lk = pl.leakage[ln]
-            gap = max(st.pX[i, ln] - st.pC[i, ln], 0.0)
-            wk.lk[i, ln] = lk + (1 - lk) * (1 - lane_exp(-pl.smuggle[ln] * gap))
+            gs = st.gap[i, ln]
+            gs = gs + (st.pX[i, ln] - st.pC[i, ln] - gs) * pl.inv_route[ln]
+            st.gap[i, ln] = gs
+            wk.lk[i, ln] = lk + (1 - lk) * (1 - lane_exp(-pl.smuggle[ln] * max(gs, 0.0)))
         for r in range(R):
             for ln in range(B):
                 g[i, r, ln] = 1.0
@@ -949,7 +954,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
         st = State(
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
-            sts.pW[b], sts.held[b], sts.relaxed[b])
+            sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],
@@ -962,7 +967,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.restart_months[b], pls.idle_share[b], pls.fill_shift[b], pls.inv_tau[b],
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
-            pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b])
+            pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
+            pls.inv_route[b])
         month(net, sc, pl, t, st, out, wk)
 
 

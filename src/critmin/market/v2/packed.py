@@ -41,7 +41,7 @@ ParA = namedtuple("ParA", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
-    "leak_rec", "front", "hold", "recover", "smuggle", "tighten"))
+    "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -142,4 +142,5 @@ def par_arrays(k: Params) -> ParA:
         relax=flat(k.relax), relax_gain=flat(k.relax_gain), key=flat(k.key),
         propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy),
         leak_rec=flat(k.leak_rec), front=flat(k.front), hold=flat(k.hold),
-        recover=flat(k.recover), smuggle=flat(k.smuggle), tighten=flat(k.tighten))
+        recover=flat(k.recover), smuggle=flat(k.smuggle), tighten=flat(k.tighten),
+        route_m=flat(k.route_m))
