@@ -157,6 +157,10 @@ def busy(url: str, token: str, name: str, a) -> dict:
     job = httpx.post(url + "/api/jobs/simulate", timeout=60, headers=head,
                      json={"scenario_id": "CN_2025_10_full_controls", "samples": 50_000,
                            "seed": 3}).json()
+    end = time.monotonic() + 180  # until a worker runs it (both servers alike)
+    while time.monotonic() < end and httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30
+                                               ).json()["status"] == "queued":
+        time.sleep(0.5)
     d = a.duration
     readers = heavy_readers(url, a.heavy, (1.5 if a.floor else 1) * d + 2)
     time.sleep(1)  # the readers are at it
