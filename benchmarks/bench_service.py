@@ -162,7 +162,8 @@ def busy(url: str, token: str, name: str, a) -> dict:
                                                ).json()["status"] == "queued":
         time.sleep(0.5)
     d = a.duration
-    readers = heavy_readers(url, a.heavy, (1.5 if a.floor else 1) * d + 2)
+    span = (1.5 if a.floor else 1) * d + 2
+    readers = heavy_readers(url, a.heavy, span)
     time.sleep(1)  # the readers are at it
     out = row(name, offered(url, READS, a.clients, d, a.think, a.timeout), d)
     if a.floor:
@@ -170,7 +171,8 @@ def busy(url: str, token: str, name: str, a) -> dict:
             a.floor, ["/api/health"], a.clients, d / 2, a.think, a.timeout), d / 2)
     n, big = readers.communicate(timeout=300)[0].split()
     status = httpx.get(f"{url}/api/jobs/{job['id']}", timeout=30).json()["status"]
-    print(f"  heavy CSV reads finished: {n} ({big} of them 200 with > 1 MB); job {status}")
+    print(f"  heavy CSV reads finished: {n} ({int(n) / span:.0f}/s; {big} of them 200 with "
+          f"> 1 MB); job {status}")
     httpx.delete(f"{url}/api/jobs/{job['id']}", timeout=60, headers=head)
     return out
 
