@@ -208,6 +208,11 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
         return
     print_scores(table, f"critmin backtest ({model}, {samples:,} samples; default "
                         f"inputs: {default_variant(model)})")
+    rule = default_rule(table)
+    if "crps_loo" in rule:
+        console.print(f"default rule picks {rule['picks']}: LOO CRPS {rule['crps_loo']:.3f} "
+                      f"vs priors {rule['crps_priors']:.3f}, LOO 90 % coverage "
+                      f"{rule['coverage_90_loo']:.0%} (band 80-95 %)")
     if html is not None:
         console.print(f"figures written to {html}")
 
