@@ -40,6 +40,23 @@ def paths(net, sc, n=64, months=12, theta=None, seed=3):
                           priors_only=True)
 
 
+def licensed(commodity: str = "antimony") -> Scenario:
+    """China licenses ``commodity``'s exports from START, 45 processing days."""
+    return scenario(commodities=[commodity], controls=[licence([commodity],
+                                                               processing_days=45)])
+
+
+def fast_and_reference(prep, d, months: int, output: str) -> dict[str, np.ndarray]:
+    """``output`` per month (month, sample, ...) from the compiled kernel ("fast") and from
+    the NumPy array form ("ref") on the same draws."""
+    got = {}
+    for name, run in (("fast", run_samples), ("ref", run_reference)):
+        out: list = []
+        run(prep, d, months, record=lambda t, o, out=out: out.append(np.array(o[output])))
+        got[name] = np.array(out)
+    return got
+
+
 @settings(max_examples=6, deadline=None)
 @given(approval=st.floats(0.05, 1.0), days=st.sampled_from([0, 20, 45, 90]),
        start_day=st.integers(1, 28), seed=st.integers(0, 10**6))
@@ -73,8 +90,7 @@ def test_zero_persistence_is_the_fixed_ramp(net, approval, days, start_day, seed
 
 
 def test_zero_persistence_paths_do_not_depend_on_the_regime_draw(net):
-    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
-                                                              processing_days=45)])
+    sc = licensed()
     a = paths(net, sc, theta=fixed(64, regime_draw=0.1, **STILL))
     b = paths(net, sc, theta=fixed(64, regime_draw=0.9, **STILL))
     assert np.array_equal(a["exports_china"].values, b["exports_china"].values)
@@ -95,8 +111,7 @@ def test_regime_uniforms_are_uniform_and_independent_of_chunking():
 
 def test_persistent_regimes_keep_exports_down(net):
     """A regime that holds its freeze keeps China's exports lower, for longer."""
-    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
-                                                              processing_days=45)])
+    sc = licensed()
     n = 128
     ex = {}
     for rho in (0.0, 0.5, 0.9):
@@ -153,8 +168,7 @@ def test_binding_domestic_quota_raises_chinas_price(net, commodity):
 
 
 def test_state_buying_raises_chinas_price_only_under_a_control(net):
-    sc = scenario(commodities=["tungsten"], controls=[licence(["tungsten"],
-                                                              processing_days=45)])
+    sc = licensed("tungsten")
     lo = paths(net, sc, theta=fixed(64, state_buying=0.0))
     hi = paths(net, sc, theta=fixed(64, state_buying=0.15))
     a = lo["price_china"].sel(commodity="tungsten").values
@@ -168,8 +182,7 @@ def test_state_buying_raises_chinas_price_only_under_a_control(net):
 def test_customs_record_all_but_the_unrecorded_leak(net):
     """Recorded exports equal the physical flow where the leaked flow is all recorded or
     nothing leaks, and fall below it by the unrecorded leak where an allowance binds."""
-    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
-                                                              processing_days=45)])
+    sc = licensed()
     n = 64
 
     def run(**kw):
@@ -209,11 +222,7 @@ def test_front_running_pulls_exports_forward_only_before_the_start(net):
     # the compiled month and the NumPy array form agree inside the window
     prep = prepare(net, ahead, 3)
     d = draws(prep.latent, 3, 0, 40, fixed(40, front_running=3.0))
-    got = {}
-    for name, run in (("fast", run_samples), ("ref", run_reference)):
-        out = []
-        run(prep, d, 3, record=lambda t, o, out=out: out.append(np.array(o["exports"])))
-        got[name] = np.array(out)
+    got = fast_and_reference(prep, d, 3, "exports")
     w = prep.market.world_t
     assert (np.abs(got["fast"] - got["ref"]) <= 1e-5 * w[None, None, :]).all()
 
@@ -222,8 +231,7 @@ def test_exporters_holding_blocked_exports_keep_chinas_price_up(net):
     """China's exporters holding the blocked part of their baseline exports (awaiting
     licences) is demand on China's segment: China's price rises with export_hold where a
     control blocks exports, and nothing moves without one."""
-    sc = scenario(commodities=["antimony"], controls=[licence(["antimony"],
-                                                              processing_days=45)])
+    sc = licensed()
 
     def china(s, h, n=64):
         ds = paths(net, s, n=n, theta=fixed(n, export_hold=h))
@@ -235,11 +243,7 @@ def test_exporters_holding_blocked_exports_keep_chinas_price_up(net):
     assert np.array_equal(china(calm, 0.0), china(calm, 1.0))
     prep = prepare(net, sc, 3)
     d = draws(prep.latent, 3, 0, 40, fixed(40, export_hold=0.8))
-    got = {}
-    for name, run in (("fast", run_samples), ("ref", run_reference)):
-        out = []
-        run(prep, d, 3, record=lambda t, o, out=out: out.append(np.array(o["pC"])))
-        got[name] = np.array(out)
+    got = fast_and_reference(prep, d, 3, "pC")
     assert np.abs(got["fast"] - got["ref"]).max() < 1e-5
 
 
