@@ -31,3 +31,21 @@ def test_each_area_answers(client):
                  "/static/plotly.min.js", "/api/dashboard/countries"):
         assert client.get(path).status_code == 200, path
     assert client.get("/api/jobs/nope").status_code == 404
+
+
+def test_every_page_is_the_one_template_around_its_own_content(client):
+    """Pages share one head (security policy, viewport, style, app.js, navigation) from
+    web/pages/_page.html; each carries its title, its script, and Plotly where it charts."""
+    from critmin.api.routes.pages import PAGE_DIR, PAGES
+
+    csp = '<meta http-equiv="Content-Security-Policy" content="default-src \'self\';'
+    for page, (title, plotly) in PAGES.items():
+        r = client.get("/" if page == "index" else f"/{page}")
+        html = r.text
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert html.startswith("<!DOCTYPE html>") and html.count(csp) == 1, page
+        assert f"<title>critmin — {title}</title>" in html, page
+        assert f'<script src="/static/{page}.js" defer></script>' in html, page
+        assert ('<script src="/static/plotly.min.js"></script>' in html) is plotly, page
+        own = (PAGE_DIR / f"{page}.html").read_text(encoding="utf-8")
+        assert "<head" not in own and html.endswith(own + "</main></body></html>\n"), page

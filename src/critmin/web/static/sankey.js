@@ -18,8 +18,9 @@ const STAGE_NAME = {mine: "mine", refining: "refining", metal: "metal", product:
     loading($("sankey"), "Loading flows…");
     try {
       const q = byId[c].inputs.length ? `?via=${encodeURIComponent(via)}` : "";
-      const s = await api(`/api/dashboard/sankey/${encodeURIComponent(c)}${q}`);
-      render(s, byId[c].name);
+      const [s, countries] = await Promise.all([
+        api(`/api/dashboard/sankey/${encodeURIComponent(c)}${q}`), countryNames()]);
+      render(s, byId[c].name, (code) => code === "OTHER" ? "Other countries" : place(code, countries));
     } catch (e) { fail($("sankey"), e); }
   };
   $("commodity").addEventListener("change", () => { setInputs(); draw(); });
@@ -27,12 +28,13 @@ const STAGE_NAME = {mine: "mine", refining: "refining", metal: "metal", product:
   setInputs(); draw();
 })();
 
-function render(s, name) {
+// who: a country code as its name ("China", not "CHN"); the colours still key on codes.
+function render(s, name, who) {
   const key = (st, c) => `${st}|${c}`;
   const index = Object.fromEntries(s.nodes.map((n, i) => [key(n.stage, n.country), i]));
   const colorOf = (c) => c === "CHN" ? "#d62728" : c === "OTHER" ? "#aaaaaa" : c === "USA" ? "#1f77b4" : c === "JPN" ? "#9467bd" : "#2ca02c";
   plot("sankey", [{type: "sankey", arrangement: "snap", valueformat: ".1f", valuesuffix: " %",
-    node: {label: s.nodes.map((n) => `${n.country} · ${STAGE_NAME[n.stage]} ${(100 * n.share).toFixed(0)} %`),
+    node: {label: s.nodes.map((n) => `${who(n.country)} · ${STAGE_NAME[n.stage]} ${(100 * n.share).toFixed(0)} %`),
       color: s.nodes.map((n) => colorOf(n.country)), pad: 12, thickness: 16},
     link: {source: s.links.map((l) => index[key(l.source_stage, l.source)]),
       target: s.links.map((l) => index[key(l.target_stage, l.target)]),
@@ -40,6 +42,6 @@ function render(s, name) {
       color: s.links.map((l) => l.source === "CHN" ? "rgba(214,39,40,0.35)" : "rgba(120,120,120,0.3)")}}],
   {title: {text: `${name}: ${s.stages.join(" → ")} (% of each stage's world output)`}, height: 620, font: {size: 12}});
   $("method").textContent = `Link widths: share of the downstream stage's world output (%). Method (${s.via === s.commodity ? "" : "input " + s.via + "; "}${s.method}). China in red, the United States in blue, Japan in purple.`;
-  table($("links"), s.links.map((l) => ({from: `${l.source} (${l.source_stage})`, to: `${l.target} (${l.target_stage})`, share: l.share}))
+  table($("links"), s.links.map((l) => ({from: `${who(l.source)} (${l.source_stage})`, to: `${who(l.target)} (${l.target_stage})`, share: l.share}))
     .sort((a, b) => b.share - a.share), null, {share: "Share of downstream world output"});
 }
