@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -83,7 +84,11 @@ def test_sankey_links_stages_by_country(server, page, commodity, via):
     trace = page.evaluate("document.getElementById('sankey').data[0]")
     assert len(trace["link"]["value"]) >= 2
     labels = trace["node"]["label"]
-    assert any(lab.startswith("CHN · mine") or lab.startswith("CHN · refining") for lab in labels)
+    # countries by name, not ISO3 code ("China · mine", never "CHN · mine")
+    assert any(lab.startswith(("China · mine", "China · refining")) for lab in labels)
+    assert not [lab for lab in labels if re.match(r"[A-Z]{3} · ", lab)], labels
+    rows = page.locator("#links tbody tr").first.inner_text()
+    assert not re.search(r"\b[A-Z]{3} \(", rows), rows
     assert any("refining" in lab for lab in labels) and any("mine" in lab for lab in labels)
     audit(page, f"sankey_{commodity}")
 

@@ -83,3 +83,11 @@ def test_cache_computes_once_per_key(net):
     for _ in range(3):
         assert cache.get(("k",), lambda: calls.append(1) or {"x": float("nan")}) == {"x": None}
     assert calls == [1]
+
+
+def test_every_listed_country_has_a_name_small_ones_included(net):
+    """Countries too small for the 1:110m map (Hong Kong, Singapore) are named too."""
+    names = {c["iso3"]: c["name"] for c in d.country_list(net)}
+    assert names["HKG"] == "Hong Kong" and names["SGP"] == "Singapore"
+    assert names["CHN"] == "China" and names["JPN"] == "Japan"
+    assert [c for c, n in names.items() if n == c] == []

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
+import pycountry
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as PathParam
 
@@ -163,8 +164,11 @@ def country_list(net: Network) -> list[dict]:
 
 
 def _country_names() -> dict[str, str]:
+    """ISO3 -> name: the bundled map's (ISO 3166 names from pycountry), and pycountry's for
+    countries too small for the 1:110m map (Hong Kong, Singapore, Macao, ...)."""
     geo = json.loads((WEB / "world-110m.geojson").read_text())
-    return {f["id"]: f["properties"]["name"] for f in geo["features"]}
+    return {**{c.alpha_3: c.name for c in pycountry.countries},
+            **{f["id"]: f["properties"]["name"] for f in geo["features"]}}
 
 
 def country_profile(net: Network, iso3: str, exposure: list[dict] | None = None) -> dict:
