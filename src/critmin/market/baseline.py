@@ -102,10 +102,10 @@ def build_baseline(net: Network, commodities: list[str] | None = None) -> Market
     low, high = EXPORT_SHARE_PRIOR
     t["export_share_low"], t["export_share_high"] = low, high
     t["export_share_basis"] = f"prior U({low}, {high})"
-    for c, (share, basis) in CHINA_EXPORT_SHARE.items():
+    for c, (share, why) in CHINA_EXPORT_SHARE.items():
         if c in t.index:
             t.loc[c, ["export_share_low", "export_share_high"]] = share
-            t.loc[c, "export_share_basis"] = basis
+            t.loc[c, "export_share_basis"] = why
     if commodities:
         missing = sorted(set(commodities) - set(t.index))
         if missing:

@@ -19,6 +19,7 @@ output with no cited separation destination.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pandas as pd
 
@@ -96,7 +97,7 @@ def _unplaced(net: Network, step: Step, feed: pd.DataFrame, year: int, top: int 
 def _feed_one(net: Network, step: Step) -> dict:
     """Supply (WORLD row) against the sum of sourced flows to named users, latest common year."""
     sup = _world(net, *step.supply)
-    feed = net.tables[step.feed]
+    feed = net.tables[str(step.feed)]  # called where step.feed is set
     feed = feed[feed["commodity"] == step.supply[0]]
     years = sorted(set(sup["year"].astype(int)) & set(feed["year"].astype(int)))
     if not years:
@@ -183,8 +184,9 @@ def _one(net: Network, step: Step) -> dict:
                                     f"feed {secondary:,.0f} t = {supply + secondary:,.0f} t, "
                                     f"within the use range {low:,.0f}-{high:,.0f} t")
     else:
+        short = cast(float, share)  # for mypy only: share is None only where supply is 0
         status, why = "fail", (f"use exceeds supply by {gap:,.0f} t ({share:+.1%})" if gap > 0
-                               else f"supply exceeds use by {-gap:,.0f} t ({-share:.1%} of "
+                               else f"supply exceeds use by {-gap:,.0f} t ({-short:.1%} of "
                                     "supply): no flow takes it")
     return _row(step, year=year, supply_t=round(supply, 1), use_t=round(used, 1),
                 use_low_t=round(low, 1), use_high_t=round(high, 1),

@@ -74,16 +74,21 @@ class IOTable:
     value_added: np.ndarray  # (I,) USD/yr
     ghosh: np.ndarray  # (I, I) Ghosh inverse (I - B)^-1
     source: str
-    alloc: np.ndarray = None  # (I, I) allocation coefficients B (sales shares)
+    alloc: np.ndarray | None = None  # (I, I) allocation coefficients B (sales shares)
 
     def supply_inverse(self, rho: float = UNREPLACED) -> np.ndarray:
         """(I, I) damped Ghosh inverse ``(I - rho B)^-1``."""
-        return np.linalg.inv(np.eye(len(self.industries)) - rho * self.alloc)
+        return np.linalg.inv(np.eye(len(self.industries)) - rho * self._b())
 
     def incidence(self, tau: float = PASS_THROUGH) -> np.ndarray:
         """(I, I) where a unit of added cost in row industry ends up: ``(1 - tau)
         (I - tau B)^-1`` (row sums <= 1; the rest reaches final buyers)."""
-        return (1 - tau) * np.linalg.inv(np.eye(len(self.industries)) - tau * self.alloc)
+        return (1 - tau) * np.linalg.inv(np.eye(len(self.industries)) - tau * self._b())
+
+    def _b(self) -> np.ndarray:
+        if self.alloc is None:  # callers ask only where the table has them
+            raise ValueError(f"{self.source}: no allocation coefficients B in this table")
+        return self.alloc
 
     @property
     def va_ratio(self) -> np.ndarray:
@@ -258,6 +263,11 @@ class Loss:
         return self.total.sum(axis=2) + self.price_final
 
 
+
+def _add_at_last(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``out[..., index] += values`` on the last axis, repeated indices adding up."""
+    np.add.at(out, (slice(None), slice(None), index), values)  # type: ignore[arg-type]
+
 def gdp_loss(io: IOTable, links: Links, shock: Shock) -> Loss:
     """Monthly value-added loss by industry for every sample (module equations)."""
     S, H, _ = shock.s_total.shape
@@ -271,20 +281,20 @@ def gdp_loss(io: IOTable, links: Links, shock: Shock) -> Loss:
     given = np.clip(cut[:, :, L.node] - before, 0, L.w)
     dx_links = per * np.divide(given, L.w, out=np.zeros_like(given), where=L.w > 0) / 12.0
     dx = np.zeros((S, H, n_ind))
-    np.add.at(dx, (slice(None), slice(None), L.industry), dx_links)
+    _add_at_last(dx, L.industry, dx_links)
     dx = np.minimum(dx, io.output / 12.0)  # an industry cannot lose more than its output
     v = io.va_ratio
     direct = dx * v
     physical = (dx @ (io.supply_inverse() if io.alloc is not None else io.ghosh)) * v
     cost = L.w * use * up[:, :, L.node] * (1 - cut[:, :, L.node])
     users = np.zeros((S, H, n_ind))
-    np.add.at(users, (slice(None), slice(None), L.industry), cost / 12.0)
+    _add_at_last(users, L.industry, cost / 12.0)
     price = users @ io.incidence() if io.alloc is not None else users
     gain = np.zeros((S, H, n_ind))
     has = L.producer >= 0
     if has.any():
         g = up[:, :, has] * shock.prod_usd[has] / 12.0
-        np.add.at(gain, (slice(None), slice(None), L.producer[has]), g)
+        _add_at_last(gain, L.producer[has], g)
     return Loss(direct, physical, price, gain, users.sum(axis=2) - price.sum(axis=2))
 
 

@@ -190,7 +190,7 @@ def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None =
     from critmin.optimize.staged import run_network
 
     partners = _partners(partners)
-    regions = [REGION_OF_PARTNER[p] for p in partners if REGION_OF_PARTNER[p]]
+    regions = [r for p in partners if (r := REGION_OF_PARTNER[p])]
     if not regions:
         raise ValueError("--partners: name at least one importing partner (USA, JPN, KOR, EU)")
     if tariff < 0 or tariff > 5:

@@ -282,8 +282,8 @@ def run(compiled: Compiled, baseline: MarketBaseline, d: dict, responses: bool =
                 res.demand_wanted[..., 0], 1e-12))[:n]
             paths["shortfall_JPN"][:, q] = (short[..., 1] / np.maximum(
                 res.demand_wanted[..., 1], 1e-12))[:n]
-            for k, r in ((2, "ROW"), (3, "CHN")):  # read by critmin.simulate.paths
-                paths[f"shortfall_{r}"][:, q] = (short[..., k] / np.maximum(
+            for k, reg in ((2, "ROW"), (3, "CHN")):  # read by critmin.simulate.paths
+                paths[f"shortfall_{reg}"][:, q] = (short[..., k] / np.maximum(
                     res.demand_wanted[..., k], 1e-12))[:n]
             paths["exports_china"][:, q] = res.china_net_exports[:n]
     return Outputs(peak_ratio=out["peak_ratio"], peak_price_x=out["peak_price_x"],
