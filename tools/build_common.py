@@ -143,9 +143,14 @@ def _publisher(url: str) -> str:
     return m.group(1) if m else url[:60]
 
 
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """A table as the build writes every shipped one: no index, '\n' line ends."""
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
 def write(name: str, rows, columns: list[str]) -> None:
-    df = pd.DataFrame(rows)
-    df = df.reindex(columns=columns)
-    df.to_csv(OUT / f"{name}.csv", index=False, lineterminator="\n")
+    """Write table ``name`` to ``OUT`` with ``columns`` in order; print its row count."""
+    df = pd.DataFrame(rows).reindex(columns=columns)
+    write_csv(df, OUT / f"{name}.csv")
     print(f"{name}: {len(df)} rows")
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from build_common import write_csv
 from countries import iso3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,7 +194,7 @@ def validate(out: dict[str, pd.DataFrame], out_dir: Path = OUT) -> None:
         for path in out_dir.glob("*.csv"):
             shutil.copy(path, tmpdir / path.name)
         for name, df in out.items():
-            df.to_csv(tmpdir / f"{name}.csv", index=False, lineterminator="\n")
+            write_csv(df, tmpdir / f"{name}.csv")
         raw = {n: read_raw(p) for n, p in find_table_files(tmpdir).items()
                if n in out or n in ("commodities", "sources")}
         try:
@@ -221,7 +222,7 @@ def build(shared: Path | None = None, out_dir: Path = OUT) -> dict[str, int]:
     out = build_tables(shared, out_dir)
     validate(out, out_dir)
     for name, df in out.items():
-        df.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n")
+        write_csv(df, out_dir / f"{name}.csv")
     counts = {name: len(df) for name, df in out.items()}
     for name, n in counts.items():
         print(f"{name}: {n} rows")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from build_common import write_csv
+
 KINDS = ("official", "company", "pra", "press", "academic", "secondary")
 AUDIT_ID = "critmin_source_audit_2026"
 BLOCKED_HOSTS = (  # social media, content farms, AI summaries, anonymous copies and blogs
@@ -234,6 +236,5 @@ def apply(out_dir: Path, names: dict[str, list[str]]) -> dict[str, pd.DataFrame]
     for name in sorted(changed):
         df = tables[name]
         cols = names.get(name, list(df.columns))
-        df.reindex(columns=cols).to_csv(out_dir / f"{name}.csv", index=False,
-                                        lineterminator="\n")
+        write_csv(df.reindex(columns=cols), out_dir / f"{name}.csv")
     return tables

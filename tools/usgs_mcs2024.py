@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from build_common import RESERVE_BASIS, all_series, number, unit_of
 from build_usgs import (
     FORM_BY_COUNTRY,
@@ -18,6 +19,7 @@ from build_usgs import (
     world_file,
 )
 from countries import iso3
+from usgs_rows import gap, method, price_row, value_row
 
 # (file code, column, commodity, unit in file, to USD/kg or USD/t factor, out unit, basis)
 USGS_PRICES = [
@@ -130,11 +132,9 @@ def usgs_world(shared: Path):
             if r[1].strip().endswith(", concentrate"):
                 # manganese: USGS gives gross weight of concentrate, not Mn content
                 country, _ = iso3(r[1].split(",")[0])
-                for year in years:
-                    gaps.append(dict(table="production", commodity=commodity, stage=stage,
-                                     country=country, year=year,
-                                     reason="USGS gives gross weight of concentrate, not "
-                                            "contained content", source_id=src))
+                gaps += [gap("production", commodity, stage, country, year, "USGS gives gross "
+                             "weight of concentrate, not contained content", src)
+                         for year in years]
                 continue
             country, est_mark = iso3(r[1])
             notes = "" if r[5].strip() in ("NA", "") else r[5].strip()
@@ -145,20 +145,16 @@ def usgs_world(shared: Path):
                 if est_mark and "e" not in qual:
                     qual += "e"
                 if v is None:
-                    gaps.append(dict(table="production", commodity=commodity, stage=stage,
-                                     country=country, year=year,
-                                     reason=f"USGS reports {qual} (W = withheld, NA = not "
-                                            "available, XX = not applicable)"
-                                     + (f": {notes[:120]}" if notes else ""),
-                                     source_id=src))
+                    gaps.append(gap("production", commodity, stage, country, year,
+                                    f"USGS reports {qual} (W = withheld, NA = not available, "
+                                    "XX = not applicable)" + (f": {notes[:120]}" if notes
+                                                              else ""), src))
                     continue
                 estimated = ("e" in qual or "est" in header[3 + i].lower()
                              or "estimated" in notes.lower())
-                prod.append(dict(commodity=commodity, stage=stage, country=country, year=year,
-                                 value=round(v * pfactor, 6), unit=unit, qualifier=qual,
-                                 estimated=estimated,
-                                 method="USGS estimate" if estimated else "",
-                                 source_id=src, note=notes[:200]))
+                prod.append(value_row(commodity, country, year, round(v * pfactor, 6), unit,
+                                      qual, estimated, method("", estimated), src,
+                                      notes[:200], stage))
             if rcol is None:
                 continue
             rv, rq = parse_cell(r[rcol])
@@ -170,19 +166,14 @@ def usgs_world(shared: Path):
                 rnote = f"{RESERVE_BASIS[commodity]}; {rnote}".strip("; ")
             if rv is None:
                 if rq in ("W", "NA") and country not in ("OTHER",):
-                    gaps.append(dict(table="reserves", commodity=commodity, stage="",
-                                     country=country, year=years[-1],
-                                     reason=f"USGS reports reserves as {rq}", source_id=src))
+                    gaps.append(gap("reserves", commodity, "", country, years[-1],
+                                    f"USGS reports reserves as {rq}", src))
                 continue
             bound = rq.replace("e", "")
-            res.append(dict(commodity=commodity, country=country, year=years[-1],
-                            value=round(rv * header_factor(header[rcol]), 6), unit=unit,
-                            qualifier=rq, estimated=bool(bound) or "e" in rq,
-                            method=("published as a lower bound ('>'): the true value is "
-                                    "larger" if bound == ">" else
-                                    "published as an upper bound ('<')" if bound == "<"
-                                    else "USGS estimate" if "e" in rq else ""),
-                            source_id=src, note=rnote))
+            res.append(value_row(commodity, country, years[-1],
+                                 round(rv * header_factor(header[rcol]), 6), unit, rq,
+                                 bool(bound) or "e" in rq, method(bound, "e" in rq), src,
+                                 rnote))
     return (_combine(prod, ["commodity", "stage", "country", "year"]),
             _combine(res, ["commodity", "country", "year"]), gaps)
 
@@ -273,11 +264,9 @@ def fig2_reliance(shared: Path, have: set[str]):
                                 qualifier=q.replace("e", ""), unit="share", estimated=True,
                                 method="USGS estimate", source_id="usgs_mcs2024_fig2",
                                 note=f"as '{label}'"))
-            gaps.append(dict(table="import_sources", commodity=c, stage="", country="USA",
-                             year=2022, reason="USGS names the major import sources 2019-2022 "
-                             "in order without shares: "
-                             + r["Major_Import_Sources_2019_2022"],
-                             source_id="usgs_mcs2024_fig2"))
+            gaps.append(gap("import_sources", c, "", "USA", 2022, "USGS names the major "
+                            "import sources 2019-2022 in order without shares: "
+                            + r["Major_Import_Sources_2019_2022"], "usgs_mcs2024_fig2"))
     return rel, gaps
 
 
@@ -291,18 +280,14 @@ def us_prices(shared: Path):
             v = number(r[column])
             if v is None:
                 continue
-            out.append(dict(commodity=commodity, year=int(r["Year"]),
-                            value=round(v * factor, 4), unit=unit, basis=basis,
-                            estimated=int(r["Year"]) == 2023,
-                            method="USGS estimate" if int(r["Year"]) == 2023 else "",
-                            source_id=f"usgs_mcs2024_{code}_salient", note=""))
+            out.append(price_row(commodity, int(r["Year"]), round(v * factor, 4), unit, basis,
+                                 int(r["Year"]) == 2023, f"usgs_mcs2024_{code}_salient", ""))
     # MCS 2025 rare-earths chapter: 2024 averages (Argus)
     for commodity, v, basis in (("dy", 260, "dysprosium oxide 99.5 % min, annual avg"),
                                 ("ndpr", 56, "neodymium oxide 99.5 % min, annual avg (NdPr proxy)"),
                                 ("tb", 810, "terbium oxide 99.99 % min, annual avg"),
                                 ("ree_other", 1, "cerium oxide 99.5 % min, annual avg")):
-        out.append(dict(commodity=commodity, year=2024, value=v, unit="USD/kg", basis=basis,
-                        estimated=True, method="USGS estimate", source_id="usgs_mcs2025_ree",
-                        note="Argus Media, Argus Non-Ferrous Markets, via USGS"))
+        out.append(price_row(commodity, 2024, v, "USD/kg", basis, True, "usgs_mcs2025_ree",
+                             "Argus Media, Argus Non-Ferrous Markets, via USGS"))
     return out
 

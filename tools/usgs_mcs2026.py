@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from countries import iso3
+from usgs_rows import gap, method, price_row, value_row
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "tools" / "vendor" / "usgs-mcs2026" / "usgs_mcs2026_commodities_data.csv"
@@ -379,8 +380,7 @@ def _reserved(commodity: str, year: int) -> bool:
 
 
 def _gap(table, commodity, stage, country, year, reason, chapter):
-    return dict(table=table, commodity=commodity, stage=stage, country=country, year=year,
-                reason=reason, source_id=source_id(chapter))
+    return gap(table, commodity, stage, country, year, reason, source_id(chapter))
 
 
 def _series_rows(df: pd.DataFrame, chapter: str, name: str, stat: str, detail: str):
@@ -432,18 +432,12 @@ def world_tables(df: pd.DataFrame, units: dict[str, str]):
                 if est and qual != "--":
                     qual += "e"
                 bound = qual.replace("e", "")
-                row = dict(commodity=commodity, country=country, year=year,
-                           value=round(value * UNIT_FACTOR[r["Unit"].strip()], 6),
-                           unit=units[commodity], qualifier=qual,
-                           estimated=est or (bound in ("<", ">") and bool(bound)),
-                           method=("published as a lower bound ('>'): the true value is "
-                                   "larger" if bound == ">" else "published as an upper bound "
-                                   "('<')" if bound == "<" else "USGS estimate" if est else ""),
-                           source_id=sid, note=_row_note(r, form))
-                if table == "production":
-                    prod.append(dict(stage=stage, **row))
-                else:
-                    res.append(row)
+                row = value_row(commodity, country, year,
+                                round(value * UNIT_FACTOR[r["Unit"].strip()], 6),
+                                units[commodity], qual, est or bound in ("<", ">"),
+                                method(bound, est), sid, _row_note(r, form),
+                                stage if table == "production" else None)
+                (prod if table == "production" else res).append(row)
     return prod, res, gaps
 
 
@@ -471,11 +465,10 @@ def prices(df: pd.DataFrame) -> tuple[list[dict], list[dict]]:
             if detail.endswith("metric ton unit"):  # Unit says per t; the cell is per mtu
                 factor, unit = 100.0, "USD/t"
             est = _estimated(r["Notes"]) or year == 2025
-            out.append(dict(commodity=commodity, year=year, value=round(value * factor, 4),
-                            unit=unit, basis=basis + (f" ({r['Unit'].strip()} x {factor:g})"
-                                                      if factor != 1 else ""),
-                            estimated=est, method="USGS estimate" if est else "",
-                            source_id=source_id(chapter), note=_row_note(r, "")))
+            out.append(price_row(commodity, year, round(value * factor, 4), unit,
+                                 basis + (f" ({r['Unit'].strip()} x {factor:g})"
+                                          if factor != 1 else ""),
+                                 est, source_id(chapter), _row_note(r, "")))
     return out, gaps
 
 
