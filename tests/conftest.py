@@ -5,6 +5,7 @@ workers). Also the suite's capped Hypothesis profile."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -88,16 +89,36 @@ def server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
+@contextlib.contextmanager
+def shared_folder(tmp_path_factory, name: str):
+    """A folder of this test run that the pytest-xdist workers share, held under a file
+    lock: the first to enter builds what it needs, the others wait and find it built."""
+    base = tmp_path_factory.getbasetemp()
+    tmp = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    tmp.mkdir(exist_ok=True)
+    with open(tmp / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield tmp
+
+
+@pytest.fixture(scope="session")
+def hostile_html(tmp_path_factory) -> Path:
+    """The brief with markup in its scenario and sources (tests/test_report_hostile.py),
+    built once per run for the tests that read it as text and in Chromium."""
+    from tests.test_report_hostile import hostile_brief
+
+    with shared_folder(tmp_path_factory, "hostile") as tmp:
+        if not (tmp / "b.html").exists():
+            hostile_brief(tmp)
+    return tmp / "b.html"
+
+
 @pytest.fixture(scope="session")
 def brief(tmp_path_factory) -> dict:
     """One `critmin report` run (HTML, and the PDF where Chromium is installed) for every
     test of the brief. Under pytest-xdist the workers share it: the first to ask builds it
     under a file lock, the others wait and read it."""
-    base = tmp_path_factory.getbasetemp()
-    tmp = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "brief"
-    tmp.mkdir(exist_ok=True)
-    with open(tmp / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with shared_folder(tmp_path_factory, "brief") as tmp:
         if not (tmp / "run.json").exists():
             out = tmp / "brief.html"
             args = ["report", "-o", str(out), "--samples", "256", "--portfolio-samples",

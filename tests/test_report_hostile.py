@@ -40,8 +40,8 @@ def hostile_brief(tmp: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def doc(tmp_path_factory) -> str:
-    return hostile_brief(tmp_path_factory.mktemp("hostile")).read_text(encoding="utf-8")
+def doc(hostile_html) -> str:
+    return hostile_html.read_text(encoding="utf-8")
 
 
 def test_hostile_text_is_escaped_everywhere(doc):

@@ -16,12 +16,12 @@ from critmin.simulate.runner import simulate
 from critmin.simulate.summary import summarise
 from critmin.store import ResultsStore
 
-N = 3 * BLOCK + 101
+N = BLOCK + 101  # two parts in chunks of BLOCK, one in chunks of 3 BLOCK
 
 
 @pytest.fixture(scope="module")
 def runs(net, tmp_path_factory):
-    """One v1 run stored in chunks of BLOCK and again in chunks of 3 BLOCK."""
+    """One v1 run stored in chunks of BLOCK (two parts) and again in chunks of 3 BLOCK (one)."""
     store = ResultsStore(tmp_path_factory.mktemp("summary") / "r.db")
     sc = get_scenario("CN_2025_10_full_controls", net)
     a = simulate(net, sc, samples=N, seed=11, chunk_size=BLOCK, store=store, model="v1")

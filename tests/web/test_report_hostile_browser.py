@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_report_hostile import IMG, SCRIPT, hostile_brief
+from tests.test_report_hostile import IMG, SCRIPT
 from tests.web.conftest import audit
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    return hostile_brief(tmp_path_factory.mktemp("hostile-browser"))
+def hostile(hostile_html):
+    return hostile_html
 
 
 def test_hostile_brief_runs_nothing_and_shows_the_payloads_as_text(hostile, page):
