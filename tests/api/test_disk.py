@@ -144,3 +144,18 @@ def test_a_small_table_too_big_for_excel_is_a_409_before_any_byte(app, monkeypat
     assert r.status_code == 409 and "csv or parquet" in r.json()["detail"]
     r = client.get("/api/runs/run1/export", params={"table": "summary", "format": "csv"})
     assert r.status_code == 200
+
+
+def test_the_export_route_counts_against_the_token_and_frees_its_slot(app):
+    """Two exports streaming for a token: its third is 429, another client's is not; a
+    finished export gives its slot back."""
+    client, auth = app
+    slots = client.app.state.service.exports
+    held = [slots.take("token 'disk'") for _ in range(slots.per_client)]
+    r = client.get("/api/runs/run1/export", headers=auth)
+    assert r.status_code == 429 and "already streams" in r.json()["detail"]
+    assert client.get("/api/runs/run1/export").status_code == 200  # by address: free
+    for done in held:
+        done()
+    assert client.get("/api/runs/run1/export", headers=auth).status_code == 200
+    assert slots.open == {}
