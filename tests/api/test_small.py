@@ -31,6 +31,16 @@ def test_a_lone_surrogate_in_a_scenario_is_refused(client):
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["path"] == "body.name"
+    from critmin.api.auth import create_token
+
+    auth = {"Authorization": "Bearer " + create_token(client.app.state.store.path, "sur"),
+            "Content-Type": "application/json"}
+    r = client.post("/api/scenarios", content=body, headers=auth)  # stored, its GET was 500
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.name"
+    assert client.get("/api/scenarios/t_sur").status_code == 404
+    r = client.post("/api/jobs/simulate", content='{"samples": 16, "scenario": ' + body + "}",
+                    headers=auth)
+    assert r.status_code == 422 and r.json()["detail"][0]["path"] == "body.scenario.name"
 
 
 def test_integral_floats_are_integers_and_others_are_refused():
