@@ -53,9 +53,12 @@ class DataValidationError(ValueError):
 
 
 def _problems(raw: pd.DataFrame, mask: pd.Series, column: str, reasons) -> list[Problem]:
-    """Problems for the rows where ``mask`` holds; ``reasons`` is a str or a Series."""
+    """Problems for the rows where ``mask`` holds; ``reasons`` is a str, a Series, or a
+    function returning one (built only where some row is bad: most columns have none)."""
     if not mask.any():
         return []
+    if callable(reasons):
+        reasons = reasons()
     bad = raw.loc[mask]
     if isinstance(reasons, str):
         reasons = pd.Series(reasons, index=bad.index)
@@ -65,6 +68,11 @@ def _problems(raw: pd.DataFrame, mask: pd.Series, column: str, reasons) -> list[
         Problem(str(f), int(r), column, str(why))
         for f, r, why in zip(bad["_file"], bad["_row"], reasons, strict=True)
     ]
+
+
+def _named(prefix: str, values: pd.Series):
+    """Reasons ``prefix`` + each value's repr, built only when asked (see _problems)."""
+    return lambda: prefix + values.map(repr)
 
 
 THOUSANDS = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
@@ -89,32 +97,33 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
     if col.dtype in ("float", "int"):
         comma = present & text.str.contains(",", regex=False) & \
             ~text.str.fullmatch(THOUSANDS)
-        problems += _problems(raw, comma, col.name, "decimal comma or misplaced separator "
-                              + text.map(repr) + ": write numbers with a decimal point and "
-                              "no grouping (e.g. 220.0)")
+        problems += _problems(raw, comma, col.name, lambda: "decimal comma or misplaced "
+                              "separator " + text.map(repr) + ": write numbers with a decimal "
+                              "point and no grouping (e.g. 220.0)")
         values = pd.to_numeric(text.str.replace(",", "", regex=False).where(present & ~comma),
                                errors="coerce")
         bad = present & ~comma & values.isna()
-        problems += _problems(raw, bad, col.name, "not a number: " + text.map(repr))
+        problems += _problems(raw, bad, col.name, lambda: "not a number: " + text.map(repr))
         bad = bad | comma
         infinite = present & ~bad & ~np.isfinite(values.astype(float))
         problems += _problems(raw, infinite, col.name,
-                              "not a finite number: " + text.map(repr))
+                              lambda: "not a finite number: " + text.map(repr))
         bad = bad | infinite
         values = values.where(~infinite)  # reported here, not again as an inf total
         if col.dtype == "int":
             frac = present & ~bad & (values % 1 != 0)
-            problems += _problems(raw, frac, col.name, "not a whole number: " + text.map(repr))
+            problems += _problems(raw, frac, col.name,
+                                  lambda: "not a whole number: " + text.map(repr))
         ok = present & ~bad
         if col.minimum is not None:
             low = ok & (values < col.minimum)
             word = "negative value" if col.minimum == 0 else "value"
             problems += _problems(raw, low, col.name,
-                                  f"{word} " + text + f" (must be >= {col.minimum:g})")
+                                  lambda: f"{word} " + text + f" (must be >= {col.minimum:g})")
         if col.maximum is not None:
             high = ok & (values > col.maximum)
-            problems += _problems(raw, high, col.name,
-                                  "value " + text + f" exceeds the maximum {col.maximum:g}")
+            problems += _problems(raw, high, col.name, lambda: "value " + text
+                                  + f" exceeds the maximum {col.maximum:g}")
         if col.dtype == "int":
             whole = present & ~bad & (values % 1 == 0) & (values.abs() < 2**53)
             if whole.eq(present).all():
@@ -123,29 +132,29 @@ def _check_column(raw: pd.DataFrame, col: Column) -> tuple[pd.Series, list[Probl
     if col.dtype == "bool":
         low = text.str.lower()
         bad = present & ~low.isin(TRUE | FALSE)
-        problems += _problems(raw, bad, col.name, "not true/false: " + text.map(repr))
+        problems += _problems(raw, bad, col.name, lambda: "not true/false: " + text.map(repr))
         return low.isin(TRUE), problems
     if col.dtype == "date":
         dates = pd.to_datetime(text.where(present), format="%Y-%m-%d", errors="coerce")
         bad = present & dates.isna()
         problems += _problems(raw, bad, col.name,
-                              "not a date (YYYY-MM-DD): " + text.map(repr))
+                              lambda: "not a date (YYYY-MM-DD): " + text.map(repr))
         return dates, problems
     values = text.where(present, "")
     if col.allowed is not None:
         bad = present & ~values.isin(col.allowed)
-        problems += _problems(raw, bad, col.name,
-                              values.map(repr) + " is not one of: " + ", ".join(col.allowed))
+        problems += _problems(raw, bad, col.name, lambda: values.map(repr)
+                              + " is not one of: " + ", ".join(col.allowed))
     if col.pattern is not None:
         bad = present & ~values.str.fullmatch(col.pattern)
-        problems += _problems(raw, bad, col.name, values.map(repr)
+        problems += _problems(raw, bad, col.name, lambda: values.map(repr)
                               + f" is not a valid id (pattern {col.pattern})")
     if col.country:
         codes = values[present].unique()
         unknown = {c for c in codes if not _is_country(c)}
         bad = present & values.isin(unknown)
         problems += _problems(raw, bad, col.name,
-                              "unknown country code " + values.map(repr)
+                              lambda: "unknown country code " + values.map(repr)
                               + " (use ISO 3166-1 alpha-3, OTHER or WORLD)")
     return values, problems
 
@@ -233,8 +242,7 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[Problem]:
             present = df[col.name].fillna("").ne("")
             bad = present & ~df[col.name].isin(known)
             what = "source" if ref_table == "sources" else ref_col
-            problems += _problems(df, bad, col.name,
-                                  f"unknown {what} " + df[col.name].map(repr))
+            problems += _problems(df, bad, col.name, _named(f"unknown {what} ", df[col.name]))
         if schema.quantity_unit_of and "commodities" in tables:
             units = tables["commodities"].set_index("commodity")["unit"]
             expected = df[schema.quantity_unit_of].map(units)
