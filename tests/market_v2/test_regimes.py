@@ -180,8 +180,9 @@ def test_state_buying_raises_chinas_price_only_under_a_control(net):
 
 
 def test_customs_record_all_but_the_unrecorded_leak(net):
-    """Recorded exports equal the physical flow where the leaked flow is all recorded or
-    nothing leaks, and fall below it by the unrecorded leak where an allowance binds."""
+    """Recorded exports equal the physical flow where the fixed leakage is all recorded
+    (and no priced route) or nothing leaks, and fall below it by the unrecorded leak
+    where an allowance binds; the priced route's flow is never recorded."""
     sc = licensed()
     n = 64
 
@@ -191,8 +192,11 @@ def test_customs_record_all_but_the_unrecorded_leak(net):
                 ds["exports_china_recorded"].sel(commodity="antimony").values,
                 ds["exports_china_dest_recorded"].sel(commodity="antimony").values)
 
-    phys, rec, _ = run(leakage=0.3, leakage_recorded=1.0)
+    phys, rec, _ = run(leakage=0.3, leakage_recorded=1.0, smuggling_elasticity=0.0)
     assert np.allclose(rec, phys, rtol=1e-6)
+    # the priced route's extra flow is smuggled or mis-declared: never recorded
+    phys, rec, _ = run(leakage=0.3, leakage_recorded=1.0, smuggling_elasticity=2.0)
+    assert (rec <= phys + 1e-6 * phys.max()).all() and (rec < 0.99 * phys).any()
     phys, rec, _ = run(leakage=0.0, leakage_recorded=0.0, smuggling_elasticity=0.0)
     assert np.allclose(rec, phys, rtol=1e-6)
     phys, rec, dest = run(leakage=0.3, leakage_recorded=0.0)
@@ -248,14 +252,9 @@ def test_exporters_holding_blocked_exports_keep_chinas_price_up(net):
 
 
 def _fast_and_reference(net, sc, theta, key, months=4, n=40):
-    """One variable's monthly values from the compiled lanes and the NumPy array form."""
+    """(fast, ref): :func:`fast_and_reference` on draws with ``theta``."""
     prep = prepare(net, sc, months)
-    d = draws(prep.latent, 3, 0, n, theta)
-    got = {}
-    for name, run in (("fast", run_samples), ("ref", run_reference)):
-        out = []
-        run(prep, d, months, record=lambda t, o, out=out: out.append(np.array(o[key])))
-        got[name] = np.array(out)
+    got = fast_and_reference(prep, draws(prep.latent, 3, 0, n, theta), months, key)
     return got["fast"], got["ref"]
 
 

@@ -537,7 +537,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             sev = np.ones_like(p)
             p_dest = p[:, :, None]
         p = p + lk * (1 - p)  # leakage through third countries
-        p_rec = p_dest + (k.leak_rec * lk)[:, :, None] * (1 - p_dest)
+        # customs record a share of the fixed leakage; the priced route's extra flow is
+        # smuggled or mis-declared and missing from them
+        p_rec = p_dest + (k.leak_rec * k.leakage)[:, :, None] * (1 - p_dest)
         p_dest = p_dest + lk[:, :, None] * (1 - p_dest)
         sev = np.clip(sev * (1 - k.leakage), 0, 1)
         a = np.clip(a, 0, 1)[:, :, None]

@@ -367,14 +367,14 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             p0 = gl + (1 - gl) * civil
                             p = p0 + wk.lk[i, ln] * (1 - p0)
                             g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - p))
-                            pr = p0 + pl.leak_rec[ln] * wk.lk[i, ln] * (1 - p0)
+                            pr = p0 + pl.leak_rec[ln] * pl.leakage[ln] * (1 - p0)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                     else:
                         for ln in range(B):
                             pk, lki = p_raw[ln], wk.lk[i, ln]
                             g[i, r, ln] = g[i, r, ln] * (1 - a_v[ln] * (1 - (pk + lki * (1 - pk))))
-                            pr = pk + pl.leak_rec[ln] * lki * (1 - pk)
+                            pr = pk + pl.leak_rec[ln] * pl.leakage[ln] * (1 - pk)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
                 reach = sc.k_reach[c, i]  # share of China's exports the control targets
