@@ -127,9 +127,10 @@ def test_lower_propensity_raises_that_destinations_shortfall_most(net, region):
     sc = scenario(commodities=["gallium"], controls=[licence(
         ["gallium"], approval_rate=0.6, processing_days=20)])
     # a regime that recovers fully, or leaks through a priced route, approves every
-    # destination alike in the end: both held at 0 here
+    # destination alike in the end: both held at 0 here; so are home contracts (a region
+    # with its own plants, e.g. Japan's gallium, is sheltered by them: test_home.py)
     even = dict({f"propensity_{r}": 0.0 for r in REGIONS if r != "CHN"},
-                licence_recovery=0.0, smuggling_elasticity=0.0)
+                licence_recovery=0.0, smuggling_elasticity=0.0, home_preference=0.0)
     theta = fixed(n, **even)
     theta[f"propensity_{region}"] = np.full(n, -2.0)
     base = paths(net, sc, n=n, theta=fixed(n, **even))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from critmin.market.v2.network import EX_CHINA, R_CHN, REGIONS, MarketNetwork
+from critmin.market.v2.network import EX_CHINA, HOME, R_CHN, REGIONS, MarketNetwork
 from critmin.market.v2.policy import CompiledV2
 from critmin.market.v2.priors import PERSIST_Z, per_commodity
 from critmin.market.v2.regime import (
@@ -184,12 +184,15 @@ def solve_numpy(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
 @numba.njit(cache=True)
 def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, planned, cap_r,
              n, n_free, binding, dshare, ex, inputs, same_input, raw, user, int_user,
-             thrift):  # pragma: no cover - compiled
+             thrift, K):  # pragma: no cover - compiled
     """Deliveries, consumption and processing of one month at the cleared log prices
     (p_x ex-China, p_c China), fused over samples x nodes x regions: returns deliveries,
     China's exports by destination, availability ratio, processed output (next month's
     F), consumption, end stocks and output (all (S, N, R)). Sums run over regions in
-    order, as NumPy's do, so results equal the array form bit for bit."""
+    order, as NumPy's do, so results equal the array form bit for bit. ``K`` (t/yr) is
+    the use each region's buyers hold under contracts with their own plants
+    (:func:`home_contracts`): it is not destroyed by the spot price, so the region's
+    demand factor is ``h + (K / U)(1 - h)``."""
     S, N, R = U.shape
     deliv = np.empty((S, N, R))
     exd = np.empty((S, N, R))
@@ -220,6 +223,8 @@ def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, plann
             for r in range(R):
                 q = 0 if ex[r] else 1
                 h = ex3[q, 0]
+                u = U[s, i, r]
+                h = h + (K[s, i, r] / u if u > 0 else 0.0) * (1.0 - h)  # home contracts
                 hh[i, r] = h
                 orders[r] = U[s, i, r] * h + (T[s, i, r] * ex3[q, 1] - St[s, i, r]) / ts
                 Q[s, i, r] = M[s, i, r] * ex3[q, 2] + F[s, i, r]
@@ -378,6 +383,7 @@ class Params:
     smuggle: np.ndarray  # (S, 1) rise of leakage with last month's price gap
     tighten: np.ndarray  # (S, 1) share of China's raw output withheld under its controls
     route_m: np.ndarray  # (S, 1) months over which the smuggling route follows the gap
+    home: np.ndarray  # (S, 1) share of a home region's own output its buyers contract
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -416,7 +422,7 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         leak_rec=col["leakage_recorded"], front=col["front_running"],
         hold=col["export_hold"], recover=col["licence_recovery"],
         smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"],
-        route_m=col["smuggling_months"])
+        route_m=col["smuggling_months"], home=col["home_preference"])
 
 
 @dataclass
@@ -590,6 +596,14 @@ class State:
     gap: np.ndarray  # (S, N) smoothed log price gap ex-China less China (smuggling route)
 
 
+def home_contracts(home, M, F, U):
+    """(S, N, R) use (t/yr) that buyers in USA, JPN, EU and KOR hold under contracts with
+    their own region's plants: ``home_preference`` x min(the plants' output at the
+    baseline price, the region's use at it). Contracted use is not destroyed by the spot
+    price (a constant demand in the clearing); China and ROW hold none (``HOME``)."""
+    return (home[:, :, None] * HOME[None, None, :]) * np.minimum(M + F, U)
+
+
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
     N, R = m.n, len(REGIONS)
     St = np.broadcast_to(k.cover[:, :, None] / 365.0 * m.use0[None], (S, N, R)).copy()
@@ -702,9 +716,12 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     tau = k.tau_s[:, :, None]
     kap = k.kappa
 
+    # buyers' contracts with their own region's plants (t/yr): a constant demand, not
+    # destroyed by the spot price (0 where home_preference is 0: bit for bit v2.0)
+    K = home_contracts(k.home, M, F, U)
     # clearing terms per segment (world, China, ex-China), region sums in one pass
-    (a, b, c, mm), china, exch = _segments(U, s.St, F, T, M, k.tau_s, m.world_t, EX_CHINA,
-                                           R_CHN)
+    (a, b, c, mm), china, exch = _segments(U - K, s.St, F - K, T, M, k.tau_s, m.world_t,
+                                           EX_CHINA, R_CHN)
     p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
 
     # China's net exports at the world price (its own segment only)
@@ -743,7 +760,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     deliv, exports_dest, ratio, X, cons, St, produced = _deliver(
         p_x, p_c, eps, kap, k.eta, es, k.tau_s, k.mobility, U, T, s.St, M, F, P_all,
         planned, cap_r, n, n_free, binding, L.dshare, EX_CHINA, L.inputs, L.same_input,
-        L.raw, L.user, L.int_user, L.thrift)
+        L.raw, L.user, L.int_user, L.thrift, K)
     s.St = St
     s.F = X
     s.out_ratio = produced.sum(-1) / m.world_t[None]

@@ -59,13 +59,14 @@ Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding"
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
                            "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
-                           "cn_on", "grec", "lk"))
+                           "cn_on", "grec", "lk", "K"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
-    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route"))
+    "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
+    "home"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -137,7 +138,7 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
                 acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
                 sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)),
-                lk=f((N, B)))
+                lk=f((N, B)), K=f((N, R, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -150,7 +151,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
-                smuggle=f(B), tighten=f(B), inv_route=f(B))
+                smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B))
 
 
 @jit
@@ -202,6 +203,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.smuggle[ln] = par.smuggle[s]
         pl.tighten[ln] = par.tighten[s]
         pl.inv_route[ln] = 1.0 / par.route_m[s]
+        pl.home[ln] = par.home[s]
 
 
 @jit
@@ -527,6 +529,7 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
             u0 = net.use0[i, r]
             sb = net.final0[i, r] if r == R_CHN else 0.0  # China's state reserve buys
             hf = 1.0 if r == R_CHN else 0.0  # and its exporters hold blocked exports
+            hm = 1.0 if net.home[r] else 0.0
             for ln in range(B):
                 x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln] \
                     + hf * pl.hold[ln] * held[ln]
@@ -535,6 +538,9 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
                 wk.P[i, r, ln] = pa
                 wk.U[i, r, ln] = x + pa
                 wk.T[i, r, ln] = pl.cover_y[ln] * u0 * wk.tgt[i, r, ln]
+                # buyers' contracts with their own region's plants (kernel.home_contracts)
+                wk.K[i, r, ln] = (pl.home[ln] * hm) * min(wk.M[i, r, ln] + wk.F[i, r, ln],
+                                                          x + pa)
 
 
 # Rows of the solver's buffer (LANES values each; constant offsets, so the compiler sees
@@ -656,8 +662,8 @@ def segments(wk, st, net, pl, i):  # pragma: no cover - compiled
     for r in range(R):
         row = 1 if r == R_CHN else (2 if net.ex[r] else -1)
         for ln in range(B):
-            u = wk.U[i, r, ln]
-            bt = -st.St[i, r, ln] * pl.inv_tau[ln] - wk.F[i, r, ln]
+            u = wk.U[i, r, ln] - wk.K[i, r, ln]  # contracted use: a constant demand
+            bt = -st.St[i, r, ln] * pl.inv_tau[ln] - (wk.F[i, r, ln] - wk.K[i, r, ln])
             ct = wk.T[i, r, ln] * pl.inv_tau[ln]
             mm = wk.M[i, r, ln]
             seg[0, 0, ln] += u
@@ -760,6 +766,8 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
             x = 1.0 if net.ex[r] else 0.0
             for ln in range(B):
                 h = wk.ex3[i, q, 0, ln]
+                u = wk.U[i, r, ln]
+                h = h + (wk.K[i, r, ln] / u if u > 0 else 0.0) * (1.0 - h)  # home contracts
                 wk.hh[i, r, ln] = h
                 o = wk.U[i, r, ln] * h + (wk.T[i, r, ln] * wk.ex3[i, q, 1, ln]
                                          - st.St[i, r, ln]) * pl.inv_tau[ln]
@@ -968,7 +976,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
-            pls.inv_route[b])
+            pls.inv_route[b], pls.home[b])
         month(net, sc, pl, t, st, out, wk)
 
 

@@ -37,6 +37,9 @@ from critmin.model.network import Network
 REGIONS = ("USA", "JPN", "EU", "KOR", "CHN", "ROW")
 R_CHN = REGIONS.index("CHN")
 EX_CHINA = np.array([r != "CHN" for r in REGIONS])
+HOME = np.array([r not in ("CHN", "ROW") for r in REGIONS])
+"""Ex-China regions whose plants can serve their own buyers first (``home_preference``);
+ROW is many countries, so it has no home."""
 EU27 = frozenset(("AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU",
                  "GRC", "HUN", "IRL", "ITA", "LVA", "LTU", "LUX", "MLT", "NLD", "POL", "PRT",
                  "ROU", "SVK", "SVN", "ESP", "SWE"))

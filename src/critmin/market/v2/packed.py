@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from critmin.market.v2.kernel import Links, Params
-from critmin.market.v2.network import EX_CHINA, REGIONS, MarketNetwork
+from critmin.market.v2.network import EX_CHINA, HOME, REGIONS, MarketNetwork
 from critmin.market.v2.policy import CompiledV2
 
 R_ROW = REGIONS.index("ROW")
@@ -24,7 +24,7 @@ GOV_RULES = {"on_shortfall": 1, "on_trigger": 2}
 NetA = namedtuple("NetA", (
     "W", "prod0", "use0", "final0", "dest0", "byp", "hosts", "n_host", "has_host", "idle_t",
     "ncom", "hl", "is_hl", "raw", "user", "int_user", "inputs", "dshare", "cs_in", "thrift",
-    "same_input", "split", "ex_prod_sum", "ex", "use_sum"))
+    "same_input", "split", "ex_prod_sum", "ex", "use_sum", "home"))
 ScenA = namedtuple("ScenA", (
     "outage", "outage_any", "added", "U0", "tariff", "tariff_any", "wanted", "quota",
     "demin", "demin_any", "gov_days", "gov_hl_any", "gov_fill", "gov_rule", "gov_lag",
@@ -41,7 +41,7 @@ ParA = namedtuple("ParA", (
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
-    "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m"))
+    "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m", "home"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -61,7 +61,8 @@ def net_arrays(m: MarketNetwork, L: Links) -> NetA:
         user=L.user.astype(np.int64), int_user=L.int_user.astype(float),
         inputs=L.inputs.astype(np.int64), dshare=L.dshare, cs_in=L.cs_in.astype(float),
         thrift=L.thrift.astype(bool), same_input=L.same_input.astype(np.int64), split=split,
-        ex_prod_sum=ex_prod.sum(1), ex=EX_CHINA.copy(), use_sum=m.use0.sum(-1))
+        ex_prod_sum=ex_prod.sum(1), ex=EX_CHINA.copy(), use_sum=m.use0.sum(-1),
+        home=HOME.copy())
 
 
 def scen_arrays(m: MarketNetwork, cp: CompiledV2, responses: bool) -> ScenA:
@@ -143,4 +144,4 @@ def par_arrays(k: Params) -> ParA:
         propensity=np.ascontiguousarray(k.propensity), state_buy=flat(k.state_buy),
         leak_rec=flat(k.leak_rec), front=flat(k.front), hold=flat(k.hold),
         recover=flat(k.recover), smuggle=flat(k.smuggle), tighten=flat(k.tighten),
-        route_m=flat(k.route_m))
+        route_m=flat(k.route_m), home=flat(k.home))
