@@ -122,7 +122,8 @@ COMPANY = ("sec.gov", "mpmaterials.com", "lynasrareearths.com", "iluka.com", "al
            "vinachem.com.vn", "globenewswire", "prnewswire", "accessnewswire")
 PRA = ("argusmedia.com", "fastmarkets.com", "news.metal.com", "metal.com", "asianmetal",
        "benchmarkminerals", "metalnomist.com", "adamasintel.com", "projectblue.com",
-       "theprojectbluegroup.com", "spglobal.com", "kallanish.com", "woodmac.com")
+       "theprojectbluegroup.com", "spglobal.com", "kallanish.com", "woodmac.com",
+       "sunsirs.com")  # SunSirs (China Commodity Data Group): its own price assessments
 PRESS = ("reuters.com", "mining.com", "northernminer.com", "canadianminingjournal.com",
          "koreaherald.com", "heraldcorp.com", "japanmetaldaily.com", "japanmetalbulletin.com",
          "kinzokufocus.com", "nikkei", "bloomberg", "brecorder.com", "malaymail.com",

@@ -71,18 +71,18 @@ def test_unknown_episode_is_a_clear_error(ep_net):
 
 
 def test_shipped_episodes_give_the_targets_the_issue_asks(net):
-    """Every training episode has targets; at least 142 of them (a ratchet on the way
-    to the issue's 150), every observable kind and every horizon band after the
-    announcement, every target with a source."""
+    """Every training episode has targets; at least the issue's 150 of them, every
+    observable kind and every horizon band after the announcement (at least 25 of them
+    12-24 months out: the late horizons the issue asks for), every target with a source."""
     t = load_targets(net)
     scored = t.rows[~t.rows["variable"].str.startswith("exports_") |
                     t.rows["variable"].isin(["exports_china", "exports_china_dest"])]
     assert scored["episode"].nunique() >= 7
-    assert len(scored) >= 142
+    assert len(scored) >= 150
     assert set(scored["kind"]) == {"price_ex_china", "price_china", "exports",
                                    "exports_by_destination"}
     bands = scored["band"].value_counts()
-    assert bands["0-3"] >= 60 and bands["4-9"] >= 40 and bands["10-24"] >= 15, bands
+    assert bands["0-3"] >= 60 and bands["4-9"] >= 40 and bands["10-24"] >= 25, bands
     assert set(scored["source_id"]) <= set(net.sources["source_id"])
     assert scored["observed"].ge(0).all() and scored["month_to"].lt(36).all()
 

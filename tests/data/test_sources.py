@@ -29,6 +29,15 @@ def test_every_source_has_a_kind(net):
     assert (s["primary"].astype(bool) == s["kind"].isin(("official", "company", "pra"))).all()
 
 
+def test_a_price_reporter_publishing_its_own_assessments_counts_as_primary(net):
+    """SunSirs' monthly reviews give its own price assessments (the late-horizon China
+    antimony prices): kind pra, primary, like SMM's pages."""
+    s = net.sources.set_index("source_id")
+    sunsirs = s[s["url"].str.contains("sunsirs.com", regex=False)]
+    assert len(sunsirs) >= 3
+    assert (sunsirs["kind"] == "pra").all() and sunsirs["primary"].astype(bool).all()
+
+
 def test_no_source_is_social_media_a_content_farm_or_an_ai_summary(net):
     s = net.sources
     text = (s["url"].fillna("") + " " + s["note"].fillna("") + " " + s["publisher"]).str.lower()
