@@ -31,7 +31,7 @@ from critmin.market.posterior import (
 
 __all__ = ["COLUMNS", "ENV", "bank_draws", "dumps_meta", "fit_draws", "fit_frame",
            "posterior_dir", "posterior_theta", "read_posterior", "resample", "write_fits",
-           "write_index_fits"]
+           "write_index_fits", "write_particle_fits"]
 
 def dumps_meta(info: dict) -> str:
     """``posterior_meta.json``'s text: indented objects, every list of scalars (kept-draw
@@ -114,3 +114,19 @@ def write_index_fits(fits: dict[str, dict], model: str, directory: Path | None =
     tmp = meta.with_name(meta.name + ".tmp")
     tmp.write_text(dumps_meta(info), encoding="utf-8")
     tmp.replace(meta)
+
+
+def write_particle_fits(fits: dict[str, dict], particles: dict[str, np.ndarray],
+                        model: str, directory: Path | None = None) -> None:
+    """Replace ``model``'s fits with hierarchical ones: provenance per fit in
+    posterior_meta.json, each fit's particles (whitened coordinates, float16) in
+    :data:`critmin.market.pooling.PARTICLES`; the model's rows leave the table."""
+    from critmin.market import pooling
+
+    write_index_fits(fits, model, directory)
+    csv, _ = _paths(directory)
+    path = csv.with_name(pooling.PARTICLES)
+    tmp = path.with_name("tmp_" + path.name)
+    np.savez_compressed(tmp, **{pooling.key(f): np.asarray(u, dtype=np.float16)
+                                for f, u in particles.items()})
+    tmp.replace(path)

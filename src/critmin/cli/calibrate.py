@@ -83,8 +83,15 @@ def calibrate_cmd(
         "--output", help="directory for posterior.csv/posterior_meta.json (default: "
                          "shipped data)")] = None,
     method: Annotated[str, typer.Option(
-        help="abc (ABC-SMC) or history (v2: history matching of a prior bank of --samples "
-             "draws; always writes the LOO fits)")] = "abc",
+        help="abc (ABC-SMC), history (v2: history matching of a prior bank of --samples "
+             "draws) or hierarchical (v2: tempered SMC of the pooled inputs with the "
+             "explicit likelihood, --samples particles per fit); history and "
+             "hierarchical always write the LOO fits")] = "abc",
+    moves: Annotated[int, typer.Option(
+        min=1, help="hierarchical: Metropolis moves per temperature")] = 10,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="hierarchical: print each fit's effective sample size, "
+                       "contraction table and predictive check as JSON")] = False,
     data: DataPath = None,
 ) -> None:
     """Joint calibration of the latent inputs over the training episodes (ABC-SMC, or
@@ -108,10 +115,14 @@ def calibrate_cmd(
     except (EpisodeError, ValueError) as exc:
         _say(f"calibrate: {exc}")
         raise typer.Exit(2) from exc
-    if method not in ("abc", "history") or (method == "history" and model != "v2"):
+    if method not in ("abc", "history", "hierarchical") or (
+            method != "abc" and model != "v2"):
         _say(f"calibrate: --method {method!r} with --model {model}: choose abc, or history "
-             "with v2")
+             "or hierarchical with v2")
         raise typer.Exit(2)
+    if method == "hierarchical":
+        _hierarchical(net, wanted, samples, moves, seed, output, as_json)
+        return
     if method == "history":
         _history(net, wanted, samples, seed, output)
         return
@@ -303,3 +314,42 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
     console.print(f"LOO CRPS from the bank {ok['crps_loo'].mean():.3f} vs priors "
                   f"{ok['crps_priors'].mean():.3f} ({len(ok)} observations)")
     console.print(f"posterior written to {output or posterior_dir()}/posterior_meta.json")
+
+
+def _hierarchical(net, wanted, particles: int, moves: int, seed: int,
+                  output: Path | None, as_json: bool) -> None:
+    """Hierarchical SMC of v2 (critmin.calibrate.hierarchical): fits all and loo:E."""
+    from critmin.calibrate.hierarchical import calibrate_hierarchical
+    from critmin.calibrate.posterior import posterior_dir, write_particle_fits
+
+    fits, parts = calibrate_hierarchical(net, particles=particles, loo_particles=particles,
+                                         moves=moves, seed=seed, episodes=wanted)
+    write_particle_fits(fits, parts, "v2", output)
+    where = output or posterior_dir()
+    if as_json:
+        keys = ("particles", "effective_sample_size", "unique_particles", "simulations",
+                "steps", "contraction", "predictive_check", "observation_error",
+                "episodes", "method", "seed")
+        typer.echo(json.dumps({"model": "v2", "written": str(where), "fits": {
+            f: {k: p[k] for k in keys} for f, p in fits.items()}}, indent=1))
+        return
+    view = Table(title=f"v2 hierarchical calibration ({particles:,} particles per fit, "
+                       f"seed {seed})")
+    for c in ("fit", "ESS", "temperatures", "simulations", "PPC n", "cov50", "cov90",
+              "CRPS", "most learned (1 - var post / var prior)"):
+        view.add_column(c, justify="left" if c == "fit" or c.startswith("most") else "right")
+    for fit, p in fits.items():
+        c = p["predictive_check"]
+        top = sorted(p["contraction"].items(), key=lambda kv: -kv[1])[:3]
+        view.add_row(fit, f"{p['effective_sample_size']:,.0f}", str(len(p["steps"])),
+                     f"{p['simulations']:,}", str(c.get("n", 0)),
+                     f"{c.get('coverage_50', float('nan')):.0%}",
+                     f"{c.get('coverage_90', float('nan')):.0%}",
+                     f"{c.get('crps', float('nan')):.3f}",
+                     ", ".join(f"{k} {v:.2f}" for k, v in top))
+    console.print(view)
+    console.print("ESS: Kish effective sample size of the last reweighting (to temperature "
+                  "1); PPC: posterior-predictive coverage of the central 50/90 % intervals, "
+                  "in sample for `all`, of the left-out episode for `loo:E`.")
+    console.print(f"posterior written to {where}/posterior_meta.json (+ "
+                  "posterior_particles.npz)")

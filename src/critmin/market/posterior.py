@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from critmin.market import pooling
 from critmin.market.latent import BLOCK, draws
 from critmin.market.registry import DEFAULT_MODEL
 
@@ -76,6 +77,9 @@ def _index_fit(meta: str, mtime_ns: int, model: str, fit: str):
     """The redrawn fit of a history-matching provenance, or None (cached by file version)."""
     info = json.loads(Path(meta).read_text(encoding="utf-8"))
     prov = info.get(model, {}).get(fit, {})
+    if "particles" in prov:  # a hierarchical fit (critmin.calibrate.hierarchical)
+        with np.load(Path(meta).with_name(pooling.PARTICLES)) as z:
+            return pooling.fit_frame(prov, z[pooling.key(fit)])
     return fit_frame(prov) if "draw_index" in prov else None
 
 
@@ -100,10 +104,12 @@ class PosteriorInputs:
     weights: np.ndarray  # (draws,) summing to 1
     key: str  # fingerprint of the fit, part of a run's identity
 
-    def theta(self, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    def theta(self, seed: int, start: int, stop: int, table: pd.DataFrame | None = None
+              ) -> dict[str, np.ndarray]:
         """Theta arrays for samples [start, stop): draws resampled by weight in blocks of
         BLOCK samples, each block from its own stream, so a sample's draw never depends
-        on chunking."""
+        on chunking. With ``table`` (a run's prior rows) and a hierarchical fit, pooled
+        inputs of commodities the fit lacks borrow its shared means and scales."""
         idx = []
         for b in range(start // BLOCK, -(-stop // BLOCK)):
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(b, 7919)))
@@ -111,7 +117,10 @@ class PosteriorInputs:
             lo, hi = max(start, b * BLOCK) - b * BLOCK, min(stop, (b + 1) * BLOCK) - b * BLOCK
             idx.append(block[lo:hi])
         rows = self.values[np.concatenate(idx)]
-        return {n: rows[:, j] for j, n in enumerate(self.names)}
+        out = {n: rows[:, j] for j, n in enumerate(self.names)}
+        if table is not None and any(n.startswith(pooling.MU) for n in self.names):
+            out = pooling.borrow(table, out, seed, start, stop, BLOCK)
+        return out
 
 
 def posterior_inputs(model: str = DEFAULT_MODEL, fit: str = "all") -> PosteriorInputs | None:

@@ -90,7 +90,8 @@ def draws_of(job: JobV2, start: int, stop: int) -> dict:
     """The contract's ``draws``: latent draws of samples [start, stop) from the priors, or
     the shipped posterior's where the job names one."""
     prep = job.prep
-    theta = None if job.posterior is None else job.posterior.theta(job.seed, start, stop)
+    theta = (None if job.posterior is None
+             else job.posterior.theta(job.seed, start, stop, prep.latent))
     return draws(prep.latent, job.seed, start, stop, restrict_theta(theta, prep.latent))
 
 

@@ -169,7 +169,7 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
         raise ValueError("samples and months must be at least 1")
     prep = prepare(net, scenario, months)
     if theta is None and use_posterior("v2", priors_only):
-        theta = posterior_theta(seed, 0, samples)
+        theta = posterior_theta(seed, 0, samples, prep.latent)
     d = draws(prep.latent, seed, 0, samples, restrict_theta(theta, prep.latent))
     m, full = prep.market, prep.full
     S, H, R = samples, months, len(REGIONS)
@@ -275,8 +275,8 @@ def baseline_cover(prep: Prepared, d: dict, S: int, regions) -> np.ndarray:
     return np.where(full.use0[hl][:, ri][None] > 0, cover, np.nan)
 
 
-def posterior_theta(seed: int, start: int, stop: int) -> dict | None:
+def posterior_theta(seed: int, start: int, stop: int, table=None) -> dict | None:
     """Draws of samples [start, stop) from the shipped v2 posterior, resampled per block
     of samples (a sample's draw does not depend on chunking); None when none is shipped."""
     post = posterior_inputs("v2")
-    return None if post is None else post.theta(seed, start, stop)
+    return None if post is None else post.theta(seed, start, stop, table)

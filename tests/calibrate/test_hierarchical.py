@@ -1,0 +1,138 @@
+"""Hierarchical calibration of v2: the explicit likelihood, tempered SMC, partial pooling
+(a commodity without episodes borrows the shared posterior), stored fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+from critmin.calibrate import hierarchical as hier
+from critmin.calibrate.episodes import load_targets
+from critmin.calibrate.posterior import fit_draws, write_particle_fits
+from critmin.market import pooling
+from critmin.market.posterior import PosteriorInputs
+
+EPISODES = ["CN_2024_Sb_licence", "COD_2025_cobalt_ban"]
+
+
+def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
+    """Same seed -> the same particles, ESS and contraction (tiny budget); the shipped
+    form (meta + float16 particles) reads back as the same inputs."""
+    kw = dict(particles=24, loo_particles=16, moves=1, seed=5, episodes=EPISODES)
+    a, pa = hier.calibrate_hierarchical(net, **kw)
+    b, pb = hier.calibrate_hierarchical(net, **kw)
+    assert set(a) == {"all", *(f"loo:{e}" for e in EPISODES)}
+    for fit in a:
+        assert np.array_equal(pa[fit], pb[fit])
+        assert a[fit]["contraction"] == b[fit]["contraction"]
+        assert a[fit]["effective_sample_size"] == b[fit]["effective_sample_size"]
+        assert a[fit]["steps"][-1]["beta"] == 1.0
+    assert len(pa["all"]) == 24 and len(pa["loo:CN_2024_Sb_licence"]) == 16
+    # the leave-one-out fit is fitted without the left-out episode's observations
+    assert {o[0] for o in a["loo:CN_2024_Sb_licence"]["observations"]} == {
+        "COD_2025_cobalt_ban"}
+    c, _ = hier.calibrate_hierarchical(net, **{**kw, "seed": 6})
+    assert c["all"]["contraction"] != a["all"]["contraction"]
+    write_particle_fits(a, pa, "v2", tmp_path)
+    wide, w = fit_draws("v2", "loo:COD_2025_cobalt_ban", tmp_path)
+    want = pooling.inputs(a["all"]["prior_rows"], a["all"]["pooled"],
+                          pa["loo:COD_2025_cobalt_ban"])
+    assert np.allclose(wide.to_numpy(), want.to_numpy()) and np.isclose(w.sum(), 1)
+    assert "pool_mu:supply_elasticity_lr" in wide.columns
+
+
+@given(st.floats(-2, 2), st.floats(0.05, 1.0), st.integers(0, 18))
+def test_loglik_is_the_error_model_integrated_over_its_grid(r, scale, h):
+    """sd = sqrt(a^2 + b^2 h) per group, (a, b) uniform on the grid: kills b*h in place
+    of b^2*h and a likelihood that drops the log-determinant."""
+    obs = np.array([0.0, 0.0])
+    vals = np.array([[r, r * scale]])
+    rows_h = np.array([h, 0.0])
+    grp = np.array(["price", "exports"])
+    got = hier.loglik(vals, obs, rows_h, grp, np.array([True, True]))[0]
+    a, b = np.meshgrid(hier.GRID_A, hier.GRID_B, indexing="ij")
+    want = 0.0
+    for x, hh in ((r, h), (r * scale, 0.0)):
+        lp = norm.logpdf(x, 0, np.sqrt(a**2 + b**2 * hh)).ravel()
+        want += logsumexp(lp) - np.log(lp.size)
+    assert np.isclose(got, want)
+    # a target outside ``use`` does not count
+    only = hier.loglik(vals, obs, rows_h, grp, np.array([False, True]))[0]
+    lp = norm.logpdf(r * scale, 0, np.sqrt(a**2 + b**2 * 0.0)).ravel()
+    assert np.isclose(only, logsumexp(lp) - np.log(lp.size))
+
+
+def test_smc_recovers_a_known_gaussian_posterior():
+    """Prior N(0, I), likelihood N(y; u_0, 0.1^2): posterior of u_0 is N(y 100/101,
+    1/101), the other coordinates stay N(0, 1); several temperatures are needed. Kills a
+    reweighting by L^beta in place of the step's L^(beta' - beta) and a Metropolis ratio
+    without the prior."""
+    y = 1.0
+
+    def logl(v):
+        return norm.logpdf(y, v[:, 0], 0.1)
+
+    run = hier.smc(lambda u: u[:, :1].copy(), 3, logl, particles=2000, moves=8, seed=1)
+    u = run["u"]
+    assert len(run["steps"]) >= 3 and run["steps"][-1]["beta"] == 1.0
+    # each reweighting keeps half the particles effective (the temperatures' rule)
+    assert all(s["ess"] >= 999 for s in run["steps"])
+    assert abs(u[:, 0].mean() - y * 100 / 101) < 0.02
+    assert abs(u[:, 0].var() / (1 / 101) - 1) < 0.25
+    assert abs(u[:, 1].mean()) < 0.1 and abs(u[:, 1].var() - 1.0) < 0.2
+
+
+def test_pooled_prior_keeps_each_commodity_range_and_centre():
+    """Under the prior a pooled input stays in its range, centred, with about the
+    uniform's spread (probit-scale variance MU_SD^2 + TAU_MAX^2 / 3 = 1: sd 95 % of the
+    uniform's): kills a scale that widens (TAU_MAX 2.5: 112 %) or narrows it (1.0: 82 %)."""
+    rows = [dict(name="demand_elasticity_sr:x", dist="uniform", low=0.1, high=0.3,
+                 scope="x"),
+            dict(name="leakage", dist="uniform", low=0.0, high=0.4, scope="ALL")]
+    u = np.random.default_rng(0).standard_normal((40000, 4))
+    x = pooling.inputs(rows, ["demand_elasticity_sr"], u)
+    v = x["demand_elasticity_sr:x"]
+    assert v.between(0.1, 0.3).all() and abs(v.mean() - 0.2) < 0.003
+    assert 0.92 < v.std() / (0.2 / np.sqrt(12)) < 0.97
+    assert abs(x["leakage"].mean() - 0.2) < 0.005
+
+
+def test_a_commodity_without_episodes_borrows_the_shared_posterior():
+    """A run with a commodity the fit lacks draws its pooled inputs from the fit's
+    shared mean and scale (not the prior); commodities in the fit keep their draws.
+    Kills falling back to the prior and ignoring tau."""
+    n = 4096
+    names = ("pool_mu:supply_elasticity_sr", "pool_tau:supply_elasticity_sr",
+             "supply_elasticity_sr:cobalt")
+    vals = np.column_stack([np.full(n, 1.0), np.full(n, 0.2), np.full(n, 0.15)])
+    post = PosteriorInputs(names, vals, np.full(n, 1 / n), "t")
+    table = pd.DataFrame([
+        dict(name="supply_elasticity_sr:cobalt", dist="uniform", low=0.1, high=0.38,
+             scope="cobalt"),
+        dict(name="supply_elasticity_sr:lithium", dist="uniform", low=0.0, high=1.0,
+             scope="lithium"),
+        dict(name="leakage", dist="uniform", low=0.0, high=0.4, scope="ALL")])
+    th = post.theta(0, 0, n, table)
+    lith = th["supply_elasticity_sr:lithium"]
+    z = norm.ppf(lith)
+    assert abs(z.mean() - 1.0) < 0.02 and abs(z.std() - 0.2) < 0.02
+    assert (th["supply_elasticity_sr:cobalt"] == 0.15).all() and "leakage" not in th
+    # a sample's borrowed value does not depend on chunking
+    part = post.theta(0, 1024, 2048, table)["supply_elasticity_sr:lithium"]
+    assert np.array_equal(part, lith[1024:2048])
+    assert "supply_elasticity_sr:lithium" not in post.theta(0, 0, n)
+
+
+def test_reserved_episodes_stay_out_of_the_calibration(net):
+    """The training targets the calibration reads hold no reserved window's rows."""
+    rows = load_targets(net, None).rows
+    heavy = {"dy", "tb", "ree_other", "ndfeb_magnet", "sm", "gd", "lu", "scandium", "y"}
+    d = pd.to_datetime(rows["date"])
+    assert not (rows["commodity"].isin(heavy)
+                & d.between("2025-04-01", "2025-09-30")).any()
+    assert not (rows["commodity"].isin({"gallium", "germanium"})
+                & d.between("2023-07-01", "2024-11-30")).any()
