@@ -136,3 +136,32 @@ def test_reserved_episodes_stay_out_of_the_calibration(net):
                 & d.between("2025-04-01", "2025-09-30")).any()
     assert not (rows["commodity"].isin({"gallium", "germanium"})
                 & d.between("2023-07-01", "2024-11-30")).any()
+
+
+def test_cli_reports_ess_contraction_and_checks(tmp_path):
+    """``critmin calibrate --method hierarchical --json``: per fit the effective sample
+    size, the contraction table and the predictive check, and the files it wrote; v1
+    is refused with one line naming the choices."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from critmin.cli import app
+
+    runner = CliRunner()
+    post = tmp_path / "post"
+    res = runner.invoke(app, ["calibrate", "--method", "hierarchical", "--samples", "12",
+                              "--moves", "1", "--episodes", ",".join(EPISODES), "--seed",
+                              "2", "--output", str(post), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert set(out["fits"]) == {"all", *(f"loo:{e}" for e in EPISODES)}
+    fit = out["fits"]["all"]
+    assert fit["particles"] == 12 and 0 < fit["effective_sample_size"] <= 12
+    assert "pool_tau:demand_elasticity_sr" in fit["contraction"]
+    assert fit["predictive_check"]["n"] > 0 and "coverage_90" in fit["predictive_check"]
+    assert (post / "posterior_particles.npz").exists()
+    assert fit_draws("v2", "all", post)[0].shape[0] == 12
+    res = runner.invoke(app, ["calibrate", "--method", "hierarchical", "--model", "v1",
+                              "--output", str(post)])
+    assert res.exit_code == 2 and "hierarchical with v2" in res.output
