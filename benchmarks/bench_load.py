@@ -53,23 +53,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def healthy(proc: subprocess.Popen, url: str, seconds: float, what: str,
+            log: Path | None = None) -> str:
+    """``url`` once its ``/api/health`` answers 200, polled every 0.25 s for at most
+    ``seconds``; else (time out, or the process ended) the process is killed and the error
+    names ``what``, its exit status and the tail of ``log``. One poll for every benchmark's
+    server (bench_load, bench_service, bench_schemathesis)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    status = proc.poll()
+    proc.kill()
+    why = f"exited with {status}" if status is not None else f"no answer in {seconds:.0f} s"
+    tail = log.read_text()[-2000:] if log is not None and log.exists() else ""
+    raise RuntimeError(f"{what} did not start ({why}) {tail}".rstrip())
+
+
 def start(db: Path, cache: bool) -> tuple[subprocess.Popen, str]:
+    """`critmin serve` on a free loopback port (2 job workers, its log beside ``db``),
+    with the read cache on or off; returns once it is healthy."""
     port = free_port()
     env = {**os.environ, "CRITMIN_READ_CACHE": "1" if cache else "0"}
+    log = db.with_suffix(".log")
     proc = subprocess.Popen([sys.executable, "-m", "critmin.cli", "serve", "--port", str(port),
                              "--db", str(db), "--workers", "2", "--request-timeout", "60"],
                             env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(db.with_suffix(".log"), "w"))  # noqa: SIM115
-    url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + 600
-    while time.monotonic() < end and proc.poll() is None:
-        try:
-            if httpx.get(url + "/api/health", timeout=5).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"server did not start: {db.with_suffix('.log').read_text()[-2000:]}")
+                            stderr=open(log, "w"))  # noqa: SIM115
+    return proc, healthy(proc, f"http://127.0.0.1:{port}", 600, "critmin serve", log)
 
 
 class Connection:

@@ -23,19 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from bench_load import free_port, healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "tests" / "api" / "schemathesis.toml"
 ST = Path(sys.executable).with_name("st")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(db: Path, *extra: str) -> tuple[subprocess.Popen, str]:
@@ -46,19 +38,7 @@ def start_server(db: Path, *extra: str) -> tuple[subprocess.Popen, str]:
                              "--no-open-token", "--workers", "1", "--quota", "2",
                              "--queue", "2", *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + 300
-    while time.monotonic() < end:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"critmin serve exited with {proc.returncode}")
-        time.sleep(0.25)
-    proc.terminate()
-    raise SystemExit("critmin serve did not answer /api/health within 300 s")
+    return proc, healthy(proc, f"http://127.0.0.1:{port}", 300, "critmin serve")
 
 
 def config_file(folder: Path, stateful: int) -> Path:

@@ -45,7 +45,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_load import READS, client, free_port, start
+from bench_load import READS, client, free_port, healthy, start
 
 MINIMAL = textwrap.dedent("""
     import sys
@@ -76,33 +76,19 @@ VARIANT = textwrap.dedent("""
 """)
 
 
-def healthy(proc: subprocess.Popen, port: int, tries: int, what: str) -> str:
-    """The server's URL once ``/api/health`` answers 200, polled every 0.25 s at most
-    ``tries`` times; else the server is killed and named."""
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(tries):
-        try:
-            if httpx.get(url + "/api/health", timeout=2).status_code == 200:
-                return url
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    proc.kill()
-    raise RuntimeError(f"{what} did not start")
-
-
 def start_variant(db: Path, large_bodies: int) -> tuple[subprocess.Popen, str]:
     """`critmin serve` as :func:`bench_load.start` runs it, with ``large_bodies`` large
     answers written at once (a number past the readers: unbounded)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", VARIANT, str(db), str(port),
                              str(large_bodies)])
-    return proc, healthy(proc, port, tries=1200, what="critmin variant")
+    return proc, healthy(proc, f"http://127.0.0.1:{port}", 300, "critmin variant")
 
 
 def start_minimal() -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", MINIMAL, str(port)])
-    return proc, healthy(proc, port, tries=240, what="minimal app")
+    return proc, healthy(proc, f"http://127.0.0.1:{port}", 60, "minimal app")
 
 
 def offered(url: str, paths: list[str], clients: int, duration: float, think: float,
