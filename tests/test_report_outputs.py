@@ -1,5 +1,6 @@
 """Model v2's outputs in the simulation report and the brief: regions, stages, dated paths,
-and monthly paths that are the stored run's own samples."""
+and monthly paths that the run stored (its own samples; the brief reads them instead of
+simulating them again)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import critmin.market.v2.paths as v2_paths
+from critmin.market.v2.paths import simulate_paths
 from critmin.report.outputs import long_paths, month_dates, monthly_paths, path_dates
 from critmin.scenarios import get_scenario
 from critmin.simulate.report import simulation_report
 from critmin.simulate.runner import simulate
 from critmin.store import ResultsStore
+from critmin.workflows.brief import simulate_runs
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +69,46 @@ def test_v1_run_reports_v1_regions_and_no_stages(net, tmp_path):
     assert rep["exports_by_destination"] == {} and rep["exports_dates"] == []
 
 
-def test_monthly_paths_are_the_runs_own_samples(net, v2_run):
-    """The brief's monthly fans: their quarterly means are the run's stored paths."""
+def test_stored_monthly_paths_are_the_simulated_ones(net, v2_run):
+    """The monthly paths a run keeps are, value for value, what simulate_paths gives for
+    the same scenario, seed and samples (every variable the brief reads; NaN where a
+    commodity has no such stage)."""
     store, sc, rid = v2_run
+    ds = monthly_paths(store, rid)
+    ref = simulate_paths(net, sc, samples=300, seed=4, months=3 * sc.horizon_quarters)
+    assert ds.sizes == {**ref.sizes}
+    for name in ds.data_vars:
+        assert ds[name].dims == ref[name].dims, name
+        assert ds[name].dtype == ref[name].dtype, name
+        np.testing.assert_array_equal(ds[name].to_numpy(), ref[name].to_numpy(), name)
+    assert ds.attrs["simulated"] == ref.attrs["simulated"] == "antimony"
+
+
+def test_brief_reads_the_runs_monthly_paths_without_simulating(net, v2_run, monkeypatch):
+    """The brief's fans and portfolio scenarios are the run's stored monthly paths; the
+    monthly engine is never called (a brief that simulates them again fails here)."""
+    store, sc, rid = v2_run
+
+    def again(*_a, **_k):
+        raise AssertionError("the brief simulated the monthly paths again")
+
+    monkeypatch.setattr(v2_paths, "run_samples", again)
+    monkeypatch.setattr(v2_paths, "run_reference", again)
+    run_id, base_id, monthly = simulate_runs(net, sc, store, samples=300, seed=4)
+    assert base_id is None and monthly.sizes["sample"] == 300  # the preset has no rules
+    stored = monthly_paths(store, run_id)
+    other_chunks = monthly_paths(store, rid)  # the same samples in chunks of 1,024
+    for name in stored.data_vars:
+        np.testing.assert_array_equal(monthly[name].to_numpy(), stored[name].to_numpy())
+        np.testing.assert_array_equal(monthly[name].to_numpy(),
+                                      other_chunks[name].to_numpy())
+
+
+def test_monthly_paths_are_the_runs_own_samples(v2_run):
+    """The brief's monthly fans: their quarterly means are the run's stored paths."""
+    store, _sc, rid = v2_run
     inputs = simulation_report(store, rid)["inputs"]
-    ds = monthly_paths(net, sc, inputs, samples=100)
+    ds = monthly_paths(store, rid).isel(sample=slice(0, 100))
     assert ds.sizes["sample"] == 100 and ds.sizes["month"] == 3 * inputs["horizon"]
     long = long_paths(ds, ["antimony"])
     stored = store.paths(rid)
@@ -86,11 +125,11 @@ def test_monthly_paths_are_the_runs_own_samples(net, v2_run):
     assert np.isfinite(long["value"]).all()
 
 
-def test_exports_by_destination_are_the_briefs_monthly_fans(net, v2_run):
+def test_exports_by_destination_are_the_briefs_monthly_fans(v2_run):
     """The dashboard's fan of China's exports by destination: one dated value a month per
     destination China exported to before, the same quantiles as the brief's fan (its
     monthly paths of the run's own samples)."""
-    store, sc, rid = v2_run
+    store, _sc, rid = v2_run
     rep = simulation_report(store, rid)
     ex, dates = rep["exports_by_destination"]["antimony"], rep["exports_dates"]
     assert set(ex) == {"USA", "JPN", "EU", "KOR", "ROW"}  # China exports nothing to itself
@@ -101,7 +140,7 @@ def test_exports_by_destination_are_the_briefs_monthly_fans(net, v2_run):
         assert np.all(np.array(q["p5"]) <= np.array(q["p50"]))
         assert np.all(np.array(q["p50"]) <= np.array(q["p95"]))
     assert min(ex["USA"]["p50"]) < 0.95  # the control cuts U.S.-bound exports
-    long = long_paths(monthly_paths(net, sc, rep["inputs"], samples=300), ["antimony"])
+    long = long_paths(monthly_paths(store, rid), ["antimony"])
     for r in ("USA", "JPN"):
         m = long[long["metric"].eq(f"exports_{r}")].groupby("month")["value"]
         np.testing.assert_allclose(ex[r]["p50"], m.quantile(0.5).to_numpy(), rtol=1e-4,

@@ -3,9 +3,11 @@ prices and physical shortfall per stage (quantiles over all samples of a stored 
 dates of each path step, and the monthly paths of a run's first samples (prices per
 stage, China's exports by destination, stock cover, shortfall per region).
 
-The sweep stores per-sample peaks and quarterly paths; the monthly paths come from the
-same model, scenario, seed and draws (:func:`critmin.market.v2.paths.simulate_paths`),
-so their quarterly means are the stored quarterly paths (tested)."""
+The sweep stores per-sample peaks, quarterly paths and the monthly paths of the first
+``MONTHLY_SAMPLES`` samples (:func:`critmin.market.v2.chunks.monthly_tables`);
+:func:`monthly_paths` reads those back as the Dataset that
+:func:`critmin.market.v2.paths.simulate_paths` returns for the same samples (tested equal),
+so the brief draws and optimises on the run's own samples without simulating them again."""
 
 from __future__ import annotations
 
@@ -15,15 +17,16 @@ import math
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from critmin.data.schemas import STAGES
+from critmin.market.v2.chunks import MONTHLY_SAMPLES as MONTHLY_SAMPLES  # re-exported
+from critmin.market.v2.network import REGIONS as REGIONS_V2
 
 REGIONS = ("USA", "JPN", "EU", "KOR", "CHN", "ROW")
 """Importing regions of model v2 (v1 has USA, JPN, ROW and CHN), in display order."""
 STEP_MONTHS = {"month": 1, "quarter": 3}
 """Months per step of a stored path table, by the name of its step column."""
-MONTHLY_SAMPLES = 512
-"""Samples whose monthly paths the brief draws as fans (the run's first ones)."""
 
 
 def month_dates(start: dt.date, steps, per_step_months: int) -> list[str]:
@@ -138,16 +141,74 @@ def exports_by_destination(store, run_id: str, start: dt.date) -> tuple[dict, li
 
 
 # -- monthly paths of a v2 run ---------------------------------------------------------------
-def monthly_paths(net, scenario, inputs: dict, samples: int = MONTHLY_SAMPLES):
-    """Monthly paths (xarray Dataset) of a stored v2 run's first ``samples`` samples, with
-    the response rules as in the run; None for a v1 run."""
+def monthly_paths(store, run_id: str) -> xr.Dataset | None:
+    """Monthly paths of a stored v2 run's first samples (at most ``MONTHLY_SAMPLES``) as
+    kept by the run (tables ``monthly_paths`` and ``monthly_base``): the variables of
+    :func:`critmin.market.v2.paths.simulate_paths` that the brief reads, over every
+    commodity of the run; None for a v1 run. FileNotFoundError for a v2 run stored before
+    runs kept their monthly paths."""
+    inputs = store.run(run_id)["inputs"]
+    inputs = json.loads(inputs) if isinstance(inputs, str) else dict(inputs)
     if run_model(inputs) != "v2":
         return None
-    from critmin.market.v2.paths import simulate_paths
+    t, b = store.read_table(run_id, "monthly_paths"), store.read_table(run_id, "monthly_base")
+    commodities = store.commodities_of(run_id)
+    S, H, C = int(b["sample"].max()) + 1, 3 * int(inputs["horizon"]), len(commodities)
+    ci = pd.Index(commodities)
+    b = b.assign(c=ci.get_indexer(b["commodity"])).sort_values(["c", "sample"])
+    one = b[b["sample"].eq(0)]
+    regions, stages = list(REGIONS_V2), list(STAGES)
+    has = one[[f"has_{st}" for st in stages]].to_numpy(bool)  # (C, stage)
+    f4 = np.float32
 
-    return simulate_paths(net, scenario, samples=min(samples, int(inputs["samples"])),
-                          seed=int(inputs["seed"]), months=3 * int(inputs["horizon"]),
-                          priors_only=inputs.get("inputs") == "priors")
+    def full(value, *shape):  # (S, H, C, *shape) at the baseline
+        out = np.empty((S, H, C, *shape), f4)
+        out[...] = value
+        return out
+
+    px = full(np.where(has, 1.0, np.nan), len(stages))
+    pc, phys = full(np.where(has, 1.0, np.nan), len(stages)), full(np.where(has, 0.0, np.nan)[:, :, None], len(stages),
+                               len(regions))
+    cover = full(b[[f"cover_{r}" for r in regions]].to_numpy(f4).reshape(C, S, -1)
+                 .transpose(1, 0, 2)[:, None], len(regions))
+    exports = full(one["exports"].to_numpy(f4))
+    base_dest = one[[f"exports_{r}" for r in regions]].to_numpy(np.float64)
+    dest = full(base_dest, len(regions))
+    short = full(0.0, len(regions))
+    simulated = t["commodity"].unique()
+    sim = ci.get_indexer(simulated)  # rows: (sample, month, simulated commodity) in order
+
+    def put(a, index, columns):
+        a[(slice(None), slice(None), sim, *index)] = t[columns].to_numpy(f4).reshape(
+            S, H, len(sim), -1).squeeze(-1 if len(columns) == 1 else ())
+
+    for j, st in enumerate(stages):
+        put(px, (j,), [f"price_x_{st}"])
+        put(pc, (j,), [f"price_china_{st}"])
+        put(phys, (j,), [f"physical_{st}_{r}" for r in regions])
+    exports[:, :, sim] = np.maximum(t["exports"].to_numpy(), 0).reshape(S, H, len(sim))
+    for name, a in (("shortfall", short), ("cover", cover), ("exports", dest)):
+        put(a, (), [f"{name}_{r}" for r in regions])
+    hl = np.array([stages.index(s) for s in one["headline"]])
+    c = np.arange(C)
+    dims = ("sample", "month", "commodity")
+    ds = xr.Dataset(
+        {"price_ex_china": (dims, px[:, :, c, hl]), "price_china": (dims, pc[:, :, c, hl]),
+         "exports_china": (dims, exports),
+         "exports_china_dest": ((*dims, "region"), dest),
+         "shortfall": ((*dims, "region"), short),
+         "shortfall_physical": ((*dims, "region"), phys[:, :, c, hl]),
+         "cover_days": ((*dims, "region"), cover),
+         "price_ex_china_stage": ((*dims, "stage"), px),
+         "price_china_stage": ((*dims, "stage"), pc),
+         "shortfall_stage": ((*dims, "stage", "region"), phys),
+         "exports_china_base": (("commodity",), one["exports"].to_numpy(np.float64)),
+         "exports_china_dest_base": (("commodity", "region"), base_dest)},
+        coords={"sample": np.arange(S), "month": np.arange(H), "commodity": commodities,
+                "region": regions, "stage": stages},
+        attrs={"model": "v2", "seed": int(inputs["seed"]),
+               "simulated": ",".join(simulated)})
+    return ds
 
 
 def long_paths(ds, commodities: list[str]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from critmin.report.brief import (
     run_inputs,
 )
 from critmin.simulate.outputs import MONTHLY_SAMPLES, monthly_paths
-from critmin.simulate.paths import latent_priors
+from critmin.simulate.paths import latent_priors, simulate_paths
 from critmin.simulate.report import simulation_report
 from critmin.simulate.runner import simulate
 from critmin.store.results import ResultsStore
@@ -99,6 +99,36 @@ def _scenario_warnings(net, scenario, run_commodities) -> list[str]:
             f": not simulated, listed in the scenario only"]
 
 
+def simulate_runs(net, scenario, store: ResultsStore, *, samples: int, seed: int,
+                  executor=None, model: str = DEFAULT_MODEL, say=None) -> tuple:
+    """The brief's runs: (run id with the response rules, run id without them or None when
+    the scenario has none, the monthly paths of the run's first samples as the run kept
+    them, or None for model v1). Nothing is simulated twice: the fans and the portfolio
+    read the paths the run stored."""
+    say = say or (lambda _msg: None)
+    say(f"simulating {scenario.id}: {samples:,} samples, with rules (model {model})")
+    run_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
+                      executor=executor, model=model, progress=False)  # say() reports
+    base_id = None
+    if scenario.responses:
+        say(f"simulating {scenario.id}: {samples:,} samples, no rules (model {model})")
+        base_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
+                           executor=executor, responses=False, model=model,
+                           progress=False)
+    monthly = None
+    if model == "v2":
+        say(f"monthly paths of the first {min(samples, MONTHLY_SAMPLES):,} samples, as the "
+            "run kept them (stages, exports by destination, stock cover)")
+        try:
+            monthly = monthly_paths(store, run_id)
+        except FileNotFoundError:  # a run stored before runs kept their monthly paths
+            inputs = run_inputs(store, run_id)
+            monthly = simulate_paths(net, scenario, samples=min(samples, MONTHLY_SAMPLES),
+                                     seed=seed, months=3 * int(inputs["horizon"]),
+                                     priors_only=inputs.get("inputs") == "priors")
+    return run_id, base_id, monthly
+
+
 def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
             budgets: dict | None = None, portfolio_samples: int = PORTFOLIO_SAMPLES,
             frontier_factors=FRONTIER_FACTORS, executor=None, drivers_samples: int = 32,
@@ -112,21 +142,10 @@ def prepare(net, scenario, store: ResultsStore, *, samples: int, seed: int,
     say("assessing exposure of the U.S. and Japan")
     a = assess(net, IMPORTERS)
     summary = commodity_summary(net)
-    say(f"simulating {scenario.id}: {samples:,} samples, with rules (model {model})")
-    run_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                      executor=executor, model=model, progress=False)  # say() reports
-    base_id = None
-    if scenario.responses:
-        say(f"simulating {scenario.id}: {samples:,} samples, no rules (model {model})")
-        base_id = simulate(net, scenario, samples=samples, seed=seed, store=store,
-                           executor=executor, responses=False, model=model,
-                           progress=False)
+    run_id, base_id, monthly = simulate_runs(net, scenario, store, samples=samples,
+                                             seed=seed, executor=executor, model=model,
+                                             say=say)
     sim = simulation_report(store, run_id, base_id)
-    monthly = None
-    if model == "v2":
-        say(f"monthly paths of the first {min(samples, MONTHLY_SAMPLES):,} samples "
-            "(stages, exports by destination, stock cover)")
-        monthly = monthly_paths(net, scenario, run_inputs(store, run_id))
     loss = {"with": loss_quantiles(store, run_id)}
     if base_id:
         loss["without"] = loss_quantiles(store, base_id)
