@@ -233,6 +233,11 @@ class ResultsStore:
             cols = [d[0] for d in cur.description]
         return None if row is None else dict(zip(cols, row, strict=True))
 
+    def _scalar(self, sql: str, args=()):
+        """The one value an aggregate query (count, sum, max) returns; None for no rows."""
+        with self._read() as con:
+            return con.execute(sql, args).fetchone()[0]
+
     def _all(self, sql: str, args=()) -> pd.DataFrame:
         with self._read() as con:
             cur = con.execute(sql, args)
@@ -420,8 +425,7 @@ class ResultsStore:
         return df
 
     def chunks_done(self, run_id: str) -> int:
-        row = self._one("SELECT count(*) AS n FROM chunks WHERE run_id = ?", [run_id])
-        return int(row["n"])
+        return int(self._scalar("SELECT count(*) FROM chunks WHERE run_id = ?", [run_id]))
 
     def commodities_of(self, run_id: str) -> list[str]:
         return json.loads(self.run(run_id)["commodities"])
@@ -449,8 +453,7 @@ class ResultsStore:
         import pyarrow.parquet as pq
 
         files = self.part_files(run_id)
-        rows = int(self._one("SELECT sum(n_rows) AS n FROM chunks WHERE run_id = ?",
-                             [run_id])["n"])
+        rows = int(self._scalar("SELECT sum(n_rows) FROM chunks WHERE run_id = ?", [run_id]))
         return rows, len(pq.ParquetFile(files[0]).schema_arrow.names)
 
     def verify(self, run_id: str) -> list[dict]:
@@ -490,19 +493,17 @@ class ResultsStore:
 
     def parts_recorded(self, run_id: str) -> int:
         """Stored parts with a record: per-sample parts, paths and named tables."""
-        row = self._one("SELECT (SELECT count(*) FROM chunks WHERE run_id = ? AND path LIKE "
-                        "'%.parquet') + (SELECT count(*) FROM files WHERE run_id = ?) AS n",
-                        [run_id, run_id])
-        return int(row["n"])
+        return int(self._scalar("SELECT (SELECT count(*) FROM chunks WHERE run_id = ? AND path "
+                                "LIKE '%.parquet') + (SELECT count(*) FROM files WHERE "
+                                "run_id = ?)", [run_id, run_id]))
 
     def paths(self, run_id: str) -> pd.DataFrame:
         """The run's stored monthly/quarterly paths, checked against their SHA-256."""
         return pd.read_parquet(self._checked_file(run_id, "paths.parquet"))
 
     def balance_error(self, run_id: str) -> float:
-        row = self._one("SELECT max(balance_error) AS e FROM chunks WHERE run_id = ?",
-                        [run_id])
-        return float(row["e"])
+        return float(self._scalar("SELECT max(balance_error) FROM chunks WHERE run_id = ?",
+                                  [run_id]))
 
     # -- API jobs ------------------------------------------------------------------------
     def put_job(self, job_id: str, kind: str, owner: str, request: dict) -> None:

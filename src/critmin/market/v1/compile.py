@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class ControlTerm:
     approval: float
     delay_days: float
     leakage: float
-    quota_t: float
+    quota_t: float | np.ndarray  # t/yr, or (C,) t/yr from a share of China's exports
     start_day: float  # days from scenario start
     end_day: float | None
     suspended: tuple[float, float] | None
@@ -105,7 +106,12 @@ class _Context:
         return np.array([_overlap(self.bounds[q], self.bounds[q + 1], start, end)
                          for q in range(self.h)])
 
+    @overload
+    def day(self, d: dt.date) -> float: ...
+    @overload
+    def day(self, d: None) -> None: ...
     def day(self, d: dt.date | None) -> float | None:
+        """Days from the scenario's start to ``d`` (None for no date)."""
         return None if d is None else float((d - self.scenario.start).days)
 
     def share_of(self, country: str) -> np.ndarray:
@@ -203,10 +209,11 @@ def _capacity(cx: _Context) -> np.ndarray:
     return cap
 
 
-def _stocks(cx: _Context) -> dict:
-    out = {"stock_days": np.zeros((2, len(cx.commodities))), "stock_fill": np.zeros(2),
-           "stock_rule": ["none", "none"], "stock_lag_q": np.zeros(2),
-           "stock_max_release": np.zeros(2)}
+def _stocks(cx: _Context) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "stock_days": np.zeros((2, len(cx.commodities))), "stock_fill": np.zeros(2),
+        "stock_rule": ["none", "none"], "stock_lag_q": np.zeros(2),
+        "stock_max_release": np.zeros(2)}
     for s in cx.scenario.stocks:
         if s.holder not in HOLDER_INDEX:
             continue
