@@ -64,29 +64,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("store") / "r.duckdb"
+@contextlib.contextmanager
+def served(db: Path, *extra: str, seconds: float = 120):
+    """`critmin serve` on a free loopback port over the store ``db`` with a write token:
+    yields {url, token, db} once ``/api/health`` answers (else the server's output is the
+    error); stopped afterwards."""
     token = subprocess.run([sys.executable, "-m", "critmin.cli", "token", "create", "tests",
                             "--db", str(db)], capture_output=True, text=True, check=True
                            ).stdout.strip()
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "critmin.cli", "serve", "--port", str(port),
-                             "--db", str(db), "--request-timeout", "600"],
+                             "--db", str(db), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
+    end = time.monotonic() + seconds
+    while True:
         try:
             if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
-            time.sleep(0.25)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode())
-    yield {"url": url, "token": token, "db": db}
-    proc.terminate()
-    proc.wait(timeout=10)
+            pass
+        if proc.poll() is not None or time.monotonic() > end:
+            proc.kill()
+            raise RuntimeError(proc.stdout.read().decode())
+        time.sleep(0.25)
+    try:
+        yield {"url": url, "token": token, "db": db}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with served(tmp_path_factory.mktemp("store") / "r.duckdb", "--request-timeout",
+                "600") as s:
+        yield s
 
 
 @contextlib.contextmanager

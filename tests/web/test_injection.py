@@ -6,16 +6,11 @@ the payload as plain text (escaped), make no CSP violation and raise no dialog."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
-import httpx
 import pandas as pd
 import pytest
 
 from critmin.data.io import shipped_dir
-from tests.conftest import free_port
+from tests.conftest import served
 from tests.web.conftest import audit
 
 PAYLOAD = ("<img src=x onerror=\"alert('xss')\"><script>alert('xss2')</script>"
@@ -34,27 +29,8 @@ def hostile(tmp_path_factory):
     _copy_with("sources", data, "title", lambda df: df.index[:3])
     _copy_with("projects", data, "name", lambda df: df.index)
     _copy_with("commodities", data, "name", lambda df: df["commodity"].eq("lithium"))
-    db = tmp_path_factory.mktemp("store") / "r.duckdb"
-    token = subprocess.run([sys.executable, "-m", "critmin.cli", "token", "create", "tests",
-                            "--db", str(db)], capture_output=True, text=True, check=True
-                           ).stdout.strip()
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "critmin.cli", "serve", "--port", str(port),
-                             "--db", str(db), "--data", str(data)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stdout.read().decode())
-    yield {"url": url, "token": token}
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(tmp_path_factory.mktemp("store") / "r.duckdb", "--data", str(data)) as s:
+        yield {"url": s["url"], "token": s["token"]}
 
 
 def _no_script_ran(page) -> None:
