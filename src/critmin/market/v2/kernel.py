@@ -46,6 +46,10 @@ the evaluated point's by a short series (:func:`shift_exp`) instead of three mor
 exponentials. Saves about one evaluation per solve."""
 DT = 1.0 / 12.0
 NEVER = 10_000
+CAPACITY_RAMP_MONTHS = 12.0
+"""Months new non-Chinese capacity takes from first output to its full size (a stated
+estimate: plants commission circuit by circuit, e.g. Lynas Malaysia's heavy rare earth
+circuit made its first Dy in May 2025 and its first Tb in Jun 2025)."""
 R_ROW = REGIONS.index("ROW")
 
 
@@ -384,6 +388,10 @@ class Params:
     tighten: np.ndarray  # (S, 1) share of China's raw output withheld under its controls
     route_m: np.ndarray  # (S, 1) months over which the smuggling route follows the gap
     home: np.ndarray  # (S, 1) share of a home region's own output its buyers contract
+    cap_trig: np.ndarray  # (S, 1) log ex-China price that triggers new ex-China capacity
+    cap_hold: np.ndarray  # (S, 1) months in a row above the trigger before the decision
+    cap_lead: np.ndarray  # (S, 1) months from the decision to first output
+    cap_share: np.ndarray  # (S, 1) new capacity, share of the node's ex-China output
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -422,7 +430,9 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         leak_rec=col["leakage_recorded"], front=col["front_running"],
         hold=col["export_hold"], recover=col["licence_recovery"],
         smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"],
-        route_m=col["smuggling_months"], home=col["home_preference"])
+        route_m=col["smuggling_months"], home=col["home_preference"],
+        cap_trig=np.log(col["capacity_trigger"]), cap_hold=col["capacity_hold_months"],
+        cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"])
 
 
 @dataclass
@@ -594,6 +604,8 @@ class State:
     held: np.ndarray  # (S, K, N) months each licence regime held (regime.py)
     relaxed: np.ndarray  # (S, K, N) 1 where a licence regime is relaxed
     gap: np.ndarray  # (S, N) smoothed log price gap ex-China less China (smuggling route)
+    above: np.ndarray  # (S, N) months in a row the ex-China price was above the trigger
+    decided: np.ndarray  # (S, N) month new ex-China capacity was decided (NEVER: none)
 
 
 def home_contracts(home, M, F, U):
@@ -602,6 +614,18 @@ def home_contracts(home, M, F, U):
     baseline price, the region's use at it). Contracted use is not destroyed by the spot
     price (a constant demand in the clearing); China and ROW hold none (``HOME``)."""
     return (home[:, :, None] * HOME[None, None, :]) * np.minimum(M + F, U)
+
+
+def new_capacity(s: State, k: Params, t: int) -> np.ndarray:
+    """Advance the capacity decision on last month's ex-China log price ``s.pX`` and
+    return this month's new non-Chinese capacity, share of each node's baseline ex-China
+    output (S, N): after ``cap_hold`` months in a row at or above the trigger the build is
+    decided, and ``cap_share`` comes online ``cap_lead`` months later, ramped over
+    CAPACITY_RAMP_MONTHS."""
+    s.above = np.where(s.pX >= k.cap_trig, s.above + 1.0, 0.0)
+    s.decided = np.where((s.decided == NEVER) & (s.above >= k.cap_hold), float(t), s.decided)
+    return k.cap_share * np.clip((t + 0.5 - s.decided - k.cap_lead) / CAPACITY_RAMP_MONTHS,
+                                 0.0, 1.0)
 
 
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
@@ -616,7 +640,9 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  gov_first=np.full((S, N, R), NEVER),
                  fired=np.full((S, len(m.commodities)), NEVER),
                  held=np.zeros((S, len(cp.controls), N)),
-                 relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)))
+                 relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)),
+                 above=np.zeros((S, N)),
+                 decided=np.full((S, N), float(NEVER)))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
@@ -642,6 +668,13 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     if "fast_track" in acts and shift:
         added = np.where(acting_n[:, :, None], cp.added_t[min(t + shift, len(cp.added_t) - 1)],
                          added)
+    # new non-Chinese capacity that a lasting ex-China price triggered
+    ex_prod = np.where(EX_CHINA, m.prod0, 0.0)
+    split = np.where(ex_prod.sum(1, keepdims=True) > 0,
+                     ex_prod / np.maximum(ex_prod.sum(1, keepdims=True), 1e-300),
+                     np.eye(R)[R_ROW][None])
+    new_cap = new_capacity(s, k, t)
+    added = added + (new_cap * ex_prod.sum(1)[None])[:, :, None] * split[None]
     qpot = np.maximum(m.prod0[None] * (1 - cp.outage[t][None]) + added - loss, 0.0)
     # by-products: idle ex-China recovery capacity restarts over restart_months once a
     # restrictive control is announced or an outage hits (a decision on the event, not
@@ -651,10 +684,6 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     s.started |= alert
     s.restart = np.where(s.started, np.minimum(1.0, s.restart + 1.0 / k.restart_months),
                          s.restart)
-    ex_prod = np.where(EX_CHINA, m.prod0, 0.0)
-    split = np.where(ex_prod.sum(1, keepdims=True) > 0,
-                     ex_prod / np.maximum(ex_prod.sum(1, keepdims=True), 1e-300),
-                     np.eye(R)[R_ROW][None])
     # by-product output follows its hosts' output last month (mean over main hosts)
     host_pad = np.concatenate([s.out_ratio, np.ones((S, 1))], axis=1)
     has_host = (m.hosts < m.n).any(axis=1)

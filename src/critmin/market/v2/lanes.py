@@ -35,6 +35,7 @@ from numba.extending import intrinsic
 from critmin.market.v2.jit import inline, jit
 from critmin.market.v2.kernel import (
     ACCEPT_STEP,
+    CAPACITY_RAMP_MONTHS,
     DT,
     LOG_P_HI,
     LOG_P_LO,
@@ -53,7 +54,7 @@ LANES = 32
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
-                             "relaxed", "gap"))
+                             "relaxed", "gap", "above", "decided"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
@@ -66,7 +67,7 @@ ParL = namedtuple("ParL", (
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
-    "home"))
+    "home", "cap_trig", "cap_hold", "cap_lead", "cap_share"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -118,7 +119,7 @@ def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
                  fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)),
-                 gap=f((N, B)))
+                 gap=f((N, B)), above=f((N, B)), decided=f((N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -151,7 +152,8 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 cover_y=f(B), persist=f((N, B)), retighten=f(B), relax=f(B),
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
-                smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B))
+                smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B), cap_trig=f(B),
+                cap_hold=f(B), cap_lead=f(B), cap_share=f(B))
 
 
 @jit
@@ -204,6 +206,10 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.tighten[ln] = par.tighten[s]
         pl.inv_route[ln] = 1.0 / par.route_m[s]
         pl.home[ln] = par.home[s]
+        pl.cap_trig[ln] = par.cap_trig[s]
+        pl.cap_hold[ln] = par.cap_hold[s]
+        pl.cap_lead[ln] = par.cap_lead[s]
+        pl.cap_share[ln] = par.cap_share[s]
 
 
 @jit
@@ -234,6 +240,8 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
             st.started[i, ln] = 0.0
             st.out_ratio[i, ln] = 1.0
             st.gap[i, ln] = 0.0
+            st.above[i, ln] = 0.0
+            st.decided[i, ln] = NEVER
     for k in range(st.fired.shape[0]):
         for ln in range(B):
             st.fired[k, ln] = NEVER
@@ -402,6 +410,21 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                     _advance(st, pl, c, i, ln, rmp[ln], el, u_v[ln])
 
 
+@inline
+def _new_capacity(st, pl, i, t, ex_sum, cap):  # pragma: no cover - compiled
+    """Node ``i``'s capacity decision from last month's ex-China price; ``cap`` gets
+    this month's new non-Chinese capacity, t/yr (as kernel.new_capacity)."""
+    for ln in range(cap.shape[0]):
+        px = st.pX[i, ln]
+        ab = st.above[i, ln] + 1.0 if px >= pl.cap_trig[ln] else 0.0
+        st.above[i, ln] = ab
+        dc = st.decided[i, ln]
+        dc = float(t) if (dc == NEVER) & (ab >= pl.cap_hold[ln]) else dc
+        st.decided[i, ln] = dc
+        on = _clip01((t + 0.5 - dc - pl.cap_lead[ln]) / CAPACITY_RAMP_MONTHS)
+        cap[ln] = pl.cap_share[ln] * on * ex_sum
+
+
 @jit
 def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
     """Output capacity online qpot (N, R, B) after outages, losses, additions, by-product
@@ -412,8 +435,9 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             wk.acting[k, ln] = 1.0 if st.fired[k, ln] + sc.max_lag <= t else 0.0
     ft = sc.fast_track and sc.shift > 0
     t_ft = min(t + sc.shift, sc.added.shape[0] - 1)
-    host_f, ir = wk.v[0], wk.v[1]
+    host_f, ir, cap = wk.v[0], wk.v[1], wk.v[3]
     for i in range(N):
+        _new_capacity(st, pl, i, t, net.ex_prod_sum[i], cap)
         act = wk.acting[net.ncom[i]]
         out_any = sc.outage_any[t, i]
         byp = 1.0 if net.byp[i] else 0.0
@@ -440,7 +464,7 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             # China's quotas and consolidation withhold mine output under its controls
             tight = 1.0 if (r == R_CHN) & net.raw[i] else 0.0
             for ln in range(B):
-                added = add_ft if ft & (act[ln] > 0.5) else add_now
+                added = (add_ft if ft & (act[ln] > 0.5) else add_now) + cap[ln] * split
                 q = max(base + added - wk.loss[i, r, ln], 0.0)
                 q = q * host_f[ln] if byp > 0 else q
                 wk.qpot[i, r, ln] = (q + ir[ln] * split) * (
@@ -962,7 +986,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
         st = State(
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
-            sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b])
+            sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b], sts.above[b],
+            sts.decided[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],
@@ -976,7 +1001,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.cover_y[b], pls.persist[b], pls.retighten[b], pls.relax[b],
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
-            pls.inv_route[b], pls.home[b])
+            pls.inv_route[b], pls.home[b], pls.cap_trig[b], pls.cap_hold[b],
+            pls.cap_lead[b], pls.cap_share[b])
         month(net, sc, pl, t, st, out, wk)
 
 
