@@ -132,7 +132,8 @@ def read_tables(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
 
     Raises :class:`DataValidationError` listing every problem; returns nothing partial.
     """
-    raw = {name: read_raw(p) for name, p in find_table_files(shipped_dir()).items()}
+    shipped = {name: _shipped(name, p) for name, p in find_table_files(shipped_dir()).items()}
+    raw = {name: t[0] for name, t in shipped.items()}
     if path is not None:
         directory = Path(path)
         if not directory.is_dir():
@@ -148,7 +149,24 @@ def read_tables(path: str | Path | None = None) -> dict[str, pd.DataFrame]:
             raise DataValidationError(problems)
         for name, df in user.items():
             raw[name] = _merge(raw.get(name), df, list(TABLES[name].key))
-    return validate_raw(raw)
+    return validate_raw(raw, {name: t[1:] for name, t in shipped.items()
+                              if raw[name] is t[0]})
+
+
+_SHIPPED: dict[tuple, tuple] = {}
+"""Shipped tables read and row-checked once per process: (table, file, mtime, size) ->
+(raw, typed, problems). A data directory that overrides a table is checked afresh; the
+cross-table checks run on every load."""
+
+
+def _shipped(name: str, path: Path) -> tuple:
+    """(raw, typed, row problems) of the shipped table ``name`` in ``path``."""
+    st = path.stat()
+    key = (name, str(path), st.st_mtime_ns, st.st_size)
+    if key not in _SHIPPED:
+        raw = read_raw(path)
+        _SHIPPED[key] = (raw, *check_rows(TABLES[name], raw))
+    return _SHIPPED[key]
 
 
 def unknown_table_files(directory: Path) -> list[Problem]:
@@ -166,12 +184,14 @@ def unknown_table_files(directory: Path) -> list[Problem]:
     return problems
 
 
-def validate_raw(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Check raw tables; return typed tables (without bookkeeping columns) or raise."""
+def validate_raw(raw: dict[str, pd.DataFrame],
+                 checked: dict[str, tuple] | None = None) -> dict[str, pd.DataFrame]:
+    """Check raw tables; return typed tables (without bookkeeping columns) or raise.
+    ``checked``: (typed, row problems) of tables whose rows were checked before."""
     typed: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for name, df in raw.items():
-        typed[name], found = check_rows(TABLES[name], df)
+        typed[name], found = (checked or {}).get(name) or check_rows(TABLES[name], df)
         problems += found
     problems += check_references(typed)
     problems += check_totals(typed)
