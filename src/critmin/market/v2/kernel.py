@@ -25,6 +25,7 @@ from critmin.market.v2.policy import CompiledV2
 from critmin.market.v2.priors import PERSIST_Z, per_commodity
 from critmin.market.v2.regime import (
     advance,
+    held_of,
     leak_of,
     ramp_of,
     recovered,
@@ -479,7 +480,7 @@ def _licence(c, ci: int, k: Params, s, A, t: int, N: int):
     """Pass of licence control ``c`` (index ``ci``) by node and destination (S, N, R) and
     by node without destination shifts (S, N) in month ``t``; advances its regime."""
     L = c.processing_months
-    el = t + 0.5 - c.start_month
+    el = t + 0.5 - c.clock_month  # months since applications could be filed
     tau = el - s.held[:, ci]  # licence clock (S, N)
     ramp = ramp_of(tau, L, k.freeze, k.ramp)  # (S, N)
     A_n = A + (1 - A) * k.relax_gain * s.relaxed[:, ci]  # (S, N)
@@ -731,7 +732,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     # China's state reserve buys while a China control on the node is in force
     U[:, :, R_CHN] += k.state_buy * m.final0[None, :, R_CHN] * cn_on
     # exporters hold the blocked part of China's baseline exports, awaiting licences
-    U[:, :, R_CHN] += k.hold * (m.dest0[None] * (1 - g)).sum(-1)
+    # (priced: more the wider last month's gap, regime.held_of)
+    U[:, :, R_CHN] += held_of(k.hold, (m.dest0[None] * (1 - g)).sum(-1), k.smuggle,
+                              s.pX - s.pC)
     if cp.tariff[t].any():  # importers facing a tariff buy less at the same world price
         U = U * (1 + cp.tariff[t][None]) ** (-eps[:, :, None])
     has_user = L.user >= 0

@@ -556,7 +556,8 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
             hm = 1.0 if net.home[r] else 0.0
             for ln in range(B):
                 x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln] \
-                    + hf * pl.hold[ln] * held[ln]
+                    + hf * pl.hold[ln] * held[ln] * (  # priced (regime.held_of)
+                        1 + pl.smuggle[ln] * max(st.pX[i, ln] - st.pC[i, ln], 0.0))
                 x = x * lane_exp(-wk.eps[i, ln] * lg) if tariff else x
                 pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
                 wk.P[i, r, ln] = pa

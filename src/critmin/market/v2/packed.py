@@ -105,7 +105,8 @@ def scen_arrays(m: MarketNetwork, cp: CompiledV2, responses: bool) -> ScenA:
         k_approval=per_k(lambda c: c.approval), k_L=per_k(lambda c: c.processing_months),
         k_gl=per_k(lambda c: c.general_licence),
         k_refdef=per_k(lambda c: float(c.refuse_defence)),
-        k_start=per_k(lambda c: c.start_month), k_in_force=per_k(lambda c: c.in_force, (H,)),
+        k_start=per_k(lambda c: c.clock_month),  # licence clock origin
+        k_in_force=per_k(lambda c: c.in_force, (H,)),
         k_susp=per_k(lambda c: c.suspended, (H,)),
         k_after=per_k(lambda c: c.after_suspension, (H,)),
         k_susp_end=per_k(lambda c: c.suspension_end),

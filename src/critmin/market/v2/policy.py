@@ -51,6 +51,7 @@ class ControlV2:
     refuse_defence: bool
     quota_t: np.ndarray  # (N,) t/yr, inf where none
     start_month: float  # months from month 0 (fractional)
+    clock_month: float  # origin of the licence clock: the announcement where it comes first
     in_force: np.ndarray  # (H,) share of each month in force, before suspension
     suspended: np.ndarray  # (H,) share of each month inside the suspension window
     after_suspension: np.ndarray  # (H,) share in force after the suspension ends
@@ -117,7 +118,9 @@ def _controls(m: MarketNetwork, sc: Scenario, bounds, known: set) -> list[Contro
             general_licence=ctl.general_licence_share,
             refuse_defence="defence" in ctl.refused_end_uses,
             quota_t=_quota(m, ctl, share),
-            start_month=_month_of(bounds, ctl.start), in_force=in_force, suspended=susp,
+            start_month=_month_of(bounds, ctl.start),
+            clock_month=_month_of(bounds, _filed_from(ctl)), in_force=in_force,
+            suspended=susp,
             after_suspension=after,
             suspension_end=(np.inf if ctl.suspended is None
                             else _month_of(bounds, ctl.suspended[1])),
@@ -140,6 +143,13 @@ def _reach(m: MarketNetwork, targets: np.ndarray) -> np.ndarray:
     share = np.where(tot[:, None] > 0, m.dest0 / np.maximum(tot, 1e-300)[:, None],
                      ex_use / np.maximum(ex_use.sum(1, keepdims=True), 1e-300))
     return (share * targets).sum(1)
+
+
+def _filed_from(ctl) -> dt.date:
+    """Day licence applications can be filed: the announcement where the announced terms
+    come before the start date (exporters apply on them and reviews run during the
+    notice), else the start."""
+    return ctl.start if ctl.announced is None else min(ctl.announced, ctl.start)
 
 
 def _close(ctl) -> dt.date | None:

@@ -84,6 +84,15 @@ def leak_of(leakage, smuggle, gap):
     return leakage + (1 - leakage) * (1 - np.exp(-smuggle * np.maximum(gap, 0.0)))
 
 
+def held_of(hold, blocked, smuggle, gap):
+    """Blocked exports (t/yr) China's exporters and traders hold awaiting licences or the
+    route: hold x blocked x (1 + smuggle x max(gap, 0)), ``gap`` last month's log price gap
+    ex-China less China: the wider it is, the more they buy at home to ship later (the
+    route's elasticity prices both); hold x blocked exactly where smuggle is 0 or the gap
+    is not positive."""
+    return hold * blocked * (1 + smuggle * np.maximum(gap, 0.0))
+
+
 def advance(held, relaxed, ramp, el: float, u, persist, retighten, relax):
     """Next month's (held months, relaxed flag) after this month's transition."""
     if el <= 0:
