@@ -46,8 +46,8 @@ def shapley(players: list, v: dict) -> dict:
         rest = [p for p in players if p != i]
         for r in range(n):
             w = factorial(r) * factorial(n - r - 1) / factorial(n)
-            for S in itertools.combinations(rest, r):
-                S = frozenset(S)
+            for combo in itertools.combinations(rest, r):
+                S = frozenset(combo)
                 out[i] += w * (v[S | {i}] - v[S])
     return out
 
@@ -175,10 +175,11 @@ def _portfolio_value(inst: StagedInstance) -> tuple[float, dict]:
 def game(full: StagedInstance, players: list, budgets: dict,
          samples: int | None = GAME_SAMPLES) -> tuple[dict, dict]:
     """Worth of every coalition (frozenset -> USD) and the parts of each."""
-    v, parts = {frozenset(): 0.0}, {}
+    v: dict[frozenset, float] = {frozenset(): 0.0}
+    parts: dict[frozenset, dict] = {}
     for r in range(1, len(players) + 1):
-        for S in itertools.combinations(players, r):
-            S = frozenset(S)
+        for combo in itertools.combinations(players, r):
+            S = frozenset(combo)
             v[S], parts[S] = _portfolio_value(coalition_instance(full, S, budgets, samples))
     return v, parts
 

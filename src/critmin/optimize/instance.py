@@ -23,7 +23,7 @@ CAPEX_INTENSITY = {  # USD per t/yr of capacity, by commodity, from the paramete
 }
 
 
-def _online_years(first_year: pd.Series, start: dt.date, quarters: int) -> pd.Series:
+def _online_years(first_year: pd.Series, start: dt.date, quarters: float) -> pd.Series:
     """Years of output inside [start, start + quarters) for projects starting on 1 Jan of
     ``first_year``."""
     begin = start.year + (start.timetuple().tm_yday - 1) / 365.25

@@ -26,6 +26,7 @@ import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import linopy
 import numpy as np
@@ -128,8 +129,14 @@ def cvar(loss: np.ndarray, alpha: float) -> float:
     return float(part / tail)
 
 
-def risk(inst: Instance, loss: np.ndarray) -> tuple[float, float]:
-    """Expected loss and CVaR at ``cvar_alpha`` of a loss vector (USD)."""
+class Tail(Protocol):
+    """An instance that names its CVaR level (Instance, StagedInstance)."""
+
+    cvar_alpha: float
+
+
+def risk(inst: Tail, loss: np.ndarray) -> tuple[float, float]:
+    """Expected loss and CVaR at ``inst.cvar_alpha`` of a loss vector (USD)."""
     return float(np.mean(loss)), cvar(loss, inst.cvar_alpha)
 
 

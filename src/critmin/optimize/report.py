@@ -68,15 +68,17 @@ def portfolio_record(inst: Instance, sol: Solution) -> dict:
     }
 
 
-def frontier(inst: Instance, factors=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)) -> pd.DataFrame:
+def frontier(inst: Instance | StagedInstance,
+             factors=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)) -> pd.DataFrame:
     """Budget-risk frontier: the budgets scaled by each factor, solved; columns
     total_budget_usd, expected_loss_usd, cvar_usd, fiscal_usd, greedy_expected_loss_usd."""
     rows = []
-    staged_inst = isinstance(inst, StagedInstance)
     for f in factors:
         scaled = dataclasses.replace(inst, budgets={k: v * f for k, v in inst.budgets.items()})
-        sol = staged.solve(scaled) if staged_inst else solve(scaled)
-        g = staged.greedy(scaled) if staged_inst else greedy(scaled)
+        if isinstance(scaled, StagedInstance):
+            sol, g = staged.solve(scaled), staged.greedy(scaled)
+        else:
+            sol, g = solve(scaled), greedy(scaled)
         rows.append(dict(factor=f, total_budget_usd=sum(scaled.budgets.values()),
                          expected_loss_usd=sol.expected_loss_usd, cvar_usd=sol.cvar_usd,
                          fiscal_usd=sol.fiscal_usd,

@@ -206,9 +206,10 @@ class Valuation:
     def price_floor(self) -> dict:
         """Floor with upside sharing on the project's output for its life: the sourced
         strike where one exists (NdPr), else the lowest strike that makes it bankable."""
-        strike = self.p.floor_usd_t
-        sourced = strike is not None
-        if not sourced:
+        sourced = self.p.floor_usd_t is not None
+        if self.p.floor_usd_t is not None:
+            strike = self.p.floor_usd_t
+        else:
             lo, hi = 0.0, float(self.price.max()) * 4 + self.p.opex_usd_t * 4 + 1.0
             for _ in range(50):
                 mid = (lo + hi) / 2
@@ -279,7 +280,7 @@ def value_candidates(projects: pd.DataFrame, rel_of, price0: pd.Series, start,
     floors = floors or {}
     online = {pid: online_month(r["first_production_year"], start)
               for pid, r in projects.iterrows()}
-    first_on = {}  # earliest ex-China capacity of each commodity coming online
+    first_on: dict[str, int] = {}  # earliest ex-China capacity of each commodity online
     for pid, r in projects.iterrows():
         c = r["commodity"]
         first_on[c] = min(first_on.get(c, online[pid]), online[pid])
