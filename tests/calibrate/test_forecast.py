@@ -13,13 +13,34 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from critmin.calibrate import errors
 from critmin.calibrate.backtest import default_variant
 from critmin.cli import app
 from critmin.market.registry import DEFAULT_MODEL, model_version
-from critmin.workflows.forecast import content_hash, crps_quantiles
+from critmin.workflows.forecast import UNRECORDED, content_hash, crps_quantiles
 from tests.calibrate.conftest import INDEX, write_episodes
 
 runner = CliRunner()
+NARROW = {"price": (0.05, 0.02), "exports": (0.10, 0.05)}
+WIDE = {"price": (0.60, 0.30), "exports": (1.20, 0.50)}
+
+
+def _fit(params: dict, seed: int = 0) -> errors.FittedError:
+    """A hand-made entry of the error table for the default model and inputs."""
+    meta = dict(fitted_on="2026-12-01", model=DEFAULT_MODEL,
+                model_version=model_version(DEFAULT_MODEL),
+                inputs=default_variant(DEFAULT_MODEL), inputs_version="priors",
+                data_version="test", samples=100, seed=seed, episodes="T", by="group")
+    return errors.fitted(meta, errors.ErrorModel(params))
+
+
+def _freeze(sc_file, out, table, samples=40, months=None) -> dict:
+    args = ["forecast", "freeze", "--scenario", str(sc_file), "--samples", str(samples),
+            "--seed", "1", "--output", str(out), "--errors", str(table)]
+    res = runner.invoke(app, args + (["--months", str(months)] if months else []))
+    assert res.exit_code == 0, res.output
+    (path,) = sorted(out.glob("*.json"), key=lambda p: p.stat().st_mtime)[-1:]
+    return json.loads(path.read_text())
 
 
 def _quarter_start(d: dt.date) -> dt.date:
@@ -37,9 +58,8 @@ def frozen(tmp_path_factory):
                           "measure": "licence_required", "start": start.isoformat()}]}
     (tmp / "sc.yaml").write_text(yaml.safe_dump(spec))
     out = tmp / "records"
-    res = runner.invoke(app, ["forecast", "freeze", "--scenario", str(tmp / "sc.yaml"),
-                              "--samples", "40", "--seed", "1", "--output", str(out)])
-    assert res.exit_code == 0, res.output
+    errors.append_table(_fit(NARROW), tmp / "error_model.csv")
+    _freeze(tmp / "sc.yaml", out, tmp / "error_model.csv")
     (path,) = out.glob("*.json")
     return tmp, start, path
 
@@ -159,3 +179,119 @@ def test_shipped_records_pass_their_hash_check():
     table = list_records()
     assert isinstance(table, pd.DataFrame)
     assert {"Truce_2025_11", "Snapback_2026_11"} <= set(table["scenario"])
+
+
+def test_freeze_takes_the_error_tables_last_fit_and_records_it(frozen, tmp_path):
+    """The record holds the table's last fit for its model and inputs, and its quantiles
+    carry that sd: sqrt(a^2 + b^2 h) by month (kills: freeze keeping the calibration's
+    noise, or the table's first fit, or recording a fit it does not apply)."""
+    tmp, _, path = frozen
+    narrow = json.loads(path.read_text())
+    assert narrow["format"] == 2 and narrow["error_model"]["version"] == _fit(NARROW).version
+    table = tmp_path / "error_model.csv"
+    for params in (NARROW, WIDE):  # WIDE is the later fit
+        errors.append_table(_fit(params), table)
+    wide = _freeze(tmp / "sc.yaml", tmp_path / "out", table)
+    assert wide["error_model"]["version"] == _fit(WIDE).version
+    assert wide["error_model"]["params"]["price"]["a"] == 0.6
+    (p,) = [s for s in wide["series"] if s["variable"] == "price_ex_china"]
+    a, b = WIDE["price"]
+    assert p["sigma_obs"] == pytest.approx([np.sqrt(a * a + b * b * m) for m in range(12)],
+                                           abs=1e-4)
+    spread = {}
+    for name, rec in (("narrow", narrow), ("wide", wide)):
+        (s,) = [s for s in rec["series"] if s["variable"] == "price_ex_china"]
+        q = np.asarray(s["quantiles"])
+        spread[name] = np.median(q[:, -1] / q[:, 0])
+    assert spread["wide"] > 2 * spread["narrow"]
+
+
+def test_score_uses_the_records_own_error_not_the_tables_latest(frozen, tmp_path):
+    """A later refit (a wider fit appended to the table) changes no frozen record's
+    score: rows carry the record's error version and sd (kills: score re-deriving the
+    error from the table, or dropping the record's)."""
+    tmp, start, path = frozen
+    rec = json.loads(path.read_text())
+    later = dt.date.today() + dt.timedelta(days=45)
+    row = dict(INDEX[0], episode="T_Sb_now", scenario="T_Sb_now",
+               announced=start.isoformat(), in_force=start.isoformat(),
+               baseline_date=start.isoformat())
+    obs = [("T_Sb_now", "price_ex_china", "WORLD", start.isoformat(), 22000, "USD/t", "R"),
+           ("T_Sb_now", "price_ex_china", "WORLD", later.isoformat(), 33000, "USD/t", "R")]
+    data = write_episodes(tmp_path / "data", index=[row], obs=obs)
+
+    def scored() -> dict:
+        res = runner.invoke(app, ["forecast", "score", "--json", "--dir", str(path.parent),
+                                  "--data", str(data)])
+        assert res.exit_code == 0, res.output
+        (r,) = [r for r in json.loads(res.output)["rows"] if r["variant"] == path.stem]
+        return r
+
+    before = scored()
+    errors.append_table(_fit(WIDE), tmp / "error_model.csv")  # a refit after the freeze
+    after = scored()
+    assert after["crps"] == before["crps"] and after["p95"] == before["p95"]
+    (s,) = [s for s in rec["series"] if s["variable"] == "price_ex_china"]
+    month = (later.year - start.year) * 12 + later.month - start.month
+    assert after["sigma_obs"] == pytest.approx(s["sigma_obs"][month])
+    assert after["error_version"] == rec["error_model"]["version"] == _fit(NARROW).version
+
+
+def test_an_edited_error_table_is_refused_and_changes_nothing(frozen, tmp_path):
+    """A fit whose rows were edited after it was written no longer matches its version:
+    freeze names the file, row and field and writes no record (kills: no version check)."""
+    tmp, _, _ = frozen
+    table = tmp_path / "error_model.csv"
+    errors.append_table(_fit(WIDE), table)
+    text = table.read_text()
+    table.write_text(text.replace(",0.6000,", ",0.2000,"))  # a quieter sd, after the fact
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["forecast", "freeze", "--scenario", str(tmp / "sc.yaml"),
+                              "--samples", "20", "--output", str(out), "--errors", str(table)])
+    assert res.exit_code == 2
+    assert "edited after the fit" in res.output and "row 2" in res.output
+    assert not out.exists() or not list(out.glob("*.json"))
+    missing = tmp_path / "none.csv"
+    res = runner.invoke(app, ["forecast", "freeze", "--scenario", str(tmp / "sc.yaml"),
+                              "--samples", "20", "--output", str(out), "--errors", str(missing)])
+    assert res.exit_code == 2 and "critmin forecast errors" in res.output
+
+
+def test_forecast_errors_appends_versions_and_never_rewrites_earlier_ones(tmp_path):
+    """``critmin forecast errors`` fits (a, b) per group on the default model's draws and
+    appends a version; a refit with another seed adds one after it, the earlier rows kept
+    byte for byte; the same fit again writes nothing (kills: rewriting the table)."""
+    table = tmp_path / "error_model.csv"
+    args = ["forecast", "errors", "--samples", "20", "--episode", "CN_2024_Sb_licence",
+            "--episode", "CN_2024_US_ban", "--output", str(table)]
+    res = runner.invoke(app, [*args, "--seed", "0"])
+    assert res.exit_code == 0, res.output
+    first = table.read_text()
+    (fit,) = errors.read_table(table)
+    assert (fit.meta["model"], fit.meta["inputs"]) == (DEFAULT_MODEL,
+                                                       default_variant(DEFAULT_MODEL))
+    assert fit.meta["model_version"] == model_version(DEFAULT_MODEL)
+    assert set(fit.model.params) == {"price", "exports"}
+    assert fit.meta["episodes"] == "CN_2024_Sb_licence;CN_2024_US_ban"
+    res = runner.invoke(app, [*args, "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    assert table.read_text().startswith(first)
+    assert [f.meta["seed"] for f in errors.read_table(table)] == [0, 1]
+    again = table.read_text()
+    res = runner.invoke(app, [*args, "--seed", "1"])
+    assert res.exit_code == 0 and "nothing written" in res.output
+    assert table.read_text() == again
+
+
+def test_the_shipped_error_table_fits_the_default_model_and_inputs():
+    """Freezing works by default: the shipped table holds a fit of the default model on
+    its default inputs, over every training episode; earlier records without one say
+    so."""
+    from critmin.workflows.forecast import list_records
+
+    fit = errors.latest(DEFAULT_MODEL, default_variant(DEFAULT_MODEL))
+    assert fit is not None and len(fit.meta["episodes"].split(";")) >= 7
+    assert set(fit.model.params) == {"price", "exports"}
+    table = list_records()
+    old = table[table["frozen_on"] <= "2026-12-07"]
+    assert old["error_version"].isin([UNRECORDED, fit.version]).all()

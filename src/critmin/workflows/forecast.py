@@ -7,9 +7,11 @@ posterior) and the posterior's fingerprint, the data version, the samples and se
 for every headline observable (price ex-China, price in China, China's exports, China's
 exports to the U.S., Japan and the EU, per controlled commodity) the forecast's quantiles
 in every month from the scenario start, relative to the pre-announcement level, with the
-observation error the backtest adds. The record's ``sha256`` is the SHA-256 of its
-canonical JSON without that field: a record edited after it was frozen no longer matches
-and is refused.
+backtest's observation error: the last fit of the shipped error table for the model and
+inputs (:mod:`critmin.calibrate.errors`, written by :func:`fit_errors`), whose version,
+meta and (a, b) the record holds (``error_model``) beside each series' sd by month
+(``sigma_obs``). The record's ``sha256`` is the SHA-256 of its canonical JSON without that
+field: a record edited after it was frozen no longer matches and is refused.
 
 ``score`` compares each record with the observations in ``episodes`` of the episodes
 whose ``scenario`` is the record's, dated after the day it was frozen (what it could not
@@ -31,13 +33,14 @@ import numpy as np
 import pandas as pd
 
 import critmin
-from critmin.calibrate import scoring
+from critmin.calibrate import errors, scoring
 from critmin.calibrate.backtest import (
     _observe,
     _paths,
     _theta,
     add_references,
     default_variant,
+    model_draws,
 )
 from critmin.calibrate.episodes import (
     EpisodeError,
@@ -55,7 +58,9 @@ LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 REGIONS = ("USA", "JPN", "EU")
 """Destinations whose exports from China are headline observables (the framework's)."""
 VARIABLES = ("price_ex_china", "price_china", "exports_china")
-FORMAT = 1
+FORMAT = 2
+"""2: the observation error is the shipped error table's fit, held in ``error_model``
+(format 1 records carry the calibration's noise sds instead)."""
 
 
 class ForecastError(ValueError):
@@ -91,24 +96,36 @@ def headline(sc) -> list[tuple[str, str, str]]:
     return out
 
 
-def _quantile_paths(ds, base, sc, noise, seed) -> list[dict]:
-    """Monthly quantiles of each headline observable the model returns; an export flow
-    that is zero in every sample and month (none at baseline, e.g. China's NdPr oxide
-    exports in v2) is left out."""
-    series = []
+def announced_month(sc) -> int:
+    """Months from the scenario start to its first control's start (the announced terms
+    a scenario states; 0 without controls): where the error's horizon starts."""
+    starts = [c.start for c in sc.controls if c.start is not None]
+    return max(_months(sc.start, min(starts)), 0) if starts else 0
+
+
+def _quantile_paths(ds, base, sc, em: errors.ErrorModel, seed) -> list[dict]:
+    """Monthly quantiles of each headline observable the model returns, its draws times
+    exp(sigma * N(0, 1)), sigma the error model's sd of the observable's kind at the
+    months since the first control's start (0 before it), as the backtest adds to its
+    draws; an export flow that is zero in every sample and month (none at baseline, e.g.
+    China's NdPr oxide exports in v2) is left out."""
+    series, m0 = [], announced_month(sc)
     for k, (commodity, var, region) in enumerate(headline(sc)):
-        months = []
+        months, sds = [], []
         for m in range(ds.sizes["month"]):
             row = {"commodity": commodity, "variable": var, "region": region,
                    "month_from": m, "month_to": m}
             v = model_values(ds, row, base)
             if v is None:
                 break
-            v = _observe(v, noise, var, seed, 20_000 + 100 * k + m)
+            sd = round(em.sigma(kind_of(var), m - m0), 4)
+            v = _observe(v, {"s": np.full(len(v), sd)}, "s", seed, 20_000 + 100 * k + m,
+                         name="s")
             months.append([float(f"{q:.4g}") for q in scoring.quantiles(v, qs=LEVELS)])
+            sds.append(sd)
         if months and any(q != 0 for m in months for q in m):  # flows absent at baseline: out
             series.append({"commodity": commodity, "variable": var, "region": region,
-                           "kind": kind_of(var), "quantiles": months})
+                           "kind": kind_of(var), "quantiles": months, "sigma_obs": sds})
     return series
 
 
@@ -126,24 +143,69 @@ def versions(record: dict) -> dict:
     """The record's model, model_version, inputs, inputs_version and data_version (the
     code, priors/posterior and data that made it); :data:`UNRECORDED` where an early
     record lacks one."""
-    return {k: str(record.get(k, UNRECORDED)) for k in
-            ("model", "model_version", "inputs", "inputs_version", "data_version")}
+    out = {k: str(record.get(k, UNRECORDED)) for k in
+           ("model", "model_version", "inputs", "inputs_version", "data_version")}
+    return {**out, "error_version": str(record.get("error_model", {}).get("version",
+                                                                       UNRECORDED))}
+
+
+def fit_errors(net, *, model: str | None = None, samples: int = 1000, seed: int = 0,
+               episodes: list[str] | None = None,
+               today: dt.date | None = None) -> errors.FittedError:
+    """The error model of ``model``'s default inputs fitted on every training episode's
+    rows (or those of ``episodes``): the model's draws as the backtest makes them, one
+    (a, b) per group (:data:`critmin.calibrate.errors.BY`); append it to a table with
+    :func:`critmin.calibrate.errors.append_table`. Out of sample for a forecast: the
+    scenarios it is frozen for lie after every episode fitted."""
+    model = model or DEFAULT_MODEL
+    variant = default_variant(model)
+    drawn, _ = model_draws(net, episodes=episodes, model=model, samples=samples, seed=seed,
+                           variants=(variant,))
+    if not drawn:
+        raise ForecastError(f"model {model!r}, inputs {variant!r}: no scored target to fit "
+                            "the error model on")
+    em = errors.fit([d[4] for d in drawn], [d[3]["observed"] for d in drawn],
+                    [d[3]["kind"] for d in drawn], [d[3]["horizon"] for d in drawn], seed,
+                    by=errors.BY)
+    meta = {"fitted_on": (today or dt.datetime.now(dt.UTC).date()).isoformat(),
+            "model": model, "model_version": model_version(model), "inputs": variant,
+            "inputs_version": _inputs_version(model, variant),
+            "data_version": data_version(net), "samples": samples, "seed": seed,
+            "episodes": ";".join(dict.fromkeys(d[3]["episode"] for d in drawn)),
+            "by": errors.BY}
+    return errors.fitted(meta, em)
+
+
+def error_fit(model: str, variant: str, path: Path | None = None) -> errors.FittedError:
+    """The last fit of the error table (default: shipped) for ``model`` on ``variant``;
+    :class:`ForecastError` naming the table and the command that writes one if none."""
+    try:
+        fit = errors.latest(model, variant, path)
+    except errors.ErrorTableError as exc:
+        raise ForecastError(str(exc)) from exc
+    if fit is None:
+        raise ForecastError(f"{path or errors.shipped_table()}: no fitted observation-error "
+                            f"model for model {model!r} on inputs {variant!r}; run `critmin "
+                            "forecast errors` (it appends one) and freeze again")
+    return fit
 
 
 def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int = 0,
            months: int | None = None, directory: Path | None = None,
-           today: dt.date | None = None) -> Path:
+           today: dt.date | None = None, errors_path: Path | None = None) -> Path:
     """Run scenario ``sc`` on ``model``'s default inputs and write its record into
     ``directory`` (default: the shipped folder); returns the file written. ``months``
-    defaults to the scenario's horizon (at most 36)."""
+    defaults to the scenario's horizon (at most 36). The observation error is the last
+    fit for the model and inputs in the error table ``errors_path`` (default: shipped)."""
     model = model or DEFAULT_MODEL
     today = today or dt.datetime.now(dt.UTC).date()
     variant = default_variant(model)
+    fit = error_fit(model, variant, errors_path)
     months = months or min(3 * sc.horizon_quarters, 36)
-    theta, noise = _theta(variant, model, sc.id, samples, seed)
+    theta, _ = _theta(variant, model, sc.id, samples, seed)
     variables = {v for _, v, _ in headline(sc)}
     ds, base = _paths(net, sc, months, samples, seed, model, theta, variables)
-    series = _quantile_paths(ds, base, sc, noise, seed)
+    series = _quantile_paths(ds, base, sc, fit.model, seed)
     if not series:
         raise ForecastError(f"scenario {sc.id!r}: the model returns none of its headline "
                             "observables; nothing to freeze")
@@ -155,6 +217,8 @@ def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int =
         "data_version": data_version(net), "critmin_version": critmin.__version__,
         "start": sc.start.isoformat(), "months": months, "levels": list(LEVELS),
         "relative_to": "the model's pre-scenario level (1.0), as the backtest's targets",
+        "error_model": {**fit.record(), "horizon_from": f"month {announced_month(sc)} (the "
+                        "first control's start); sd = sqrt(a^2 + b^2 h), h months after it"},
         "series": series}
     record["sha256"] = content_hash(record)
     out = Path(directory or shipped_dir())
@@ -205,7 +269,8 @@ def list_records(directories: list[Path] | None = None) -> pd.DataFrame:
                      "series": len(r["series"]), "sha256": r["sha256"], "path": str(p)})
     return pd.DataFrame(rows, columns=["id", "frozen_on", "scenario", "model",
                                        "model_version", "inputs", "inputs_version",
-                                       "data_version", "samples", "seed", "start",
+                                       "data_version", "error_version", "samples", "seed",
+                                       "start",
                                        "months", "series", "sha256", "path"])
 
 
@@ -228,14 +293,15 @@ def crps_quantiles(levels, q, y: float) -> float:
 
 
 def _score_one(rec: dict, t: pd.Series, shift: int) -> dict | None:
-    key = {(s["commodity"], s["variable"], s["region"]): s["quantiles"]
-           for s in rec["series"]}
+    key = {(s["commodity"], s["variable"], s["region"]): s for s in rec["series"]}
     region = t["region"] if t["variable"] == "exports_china_dest" else ""
-    qs = key.get((t["commodity"], t["variable"], region))
+    s = key.get((t["commodity"], t["variable"], region))
     m0, m1 = int(t["month_from"]) + shift, int(t["month_to"]) + shift
-    if qs is None or m1 < 0 or m1 >= len(qs):
+    if s is None or m1 < 0 or m1 >= len(s["quantiles"]):
         return None
-    arr = np.asarray(qs, dtype=float)[max(m0, 0):m1 + 1]
+    arr = np.asarray(s["quantiles"], dtype=float)[max(m0, 0):m1 + 1]
+    sds = s.get("sigma_obs")  # the record's own error (format 2); absent before
+    sigma = float(np.mean(sds[max(m0, 0):m1 + 1])) if sds else float("nan")
     n_pre = max(0, -m0)  # months of an annual value before the start: 1.0
     q = (arr.sum(axis=0) + n_pre) / (len(arr) + n_pre)
     levels = np.asarray(rec["levels"], dtype=float)
@@ -250,7 +316,7 @@ def _score_one(rec: dict, t: pd.Series, shift: int) -> dict | None:
         pit=_cdf(levels, q, y), in_50=bool(at[0.25] <= y <= at[0.75]),
         in_80=bool(at[0.1] <= y <= at[0.9]), in_90=bool(at[0.05] <= y <= at[0.95]),
         rw_months=float(t["rw_months"]), pre_sigma=float(t["pre_sigma"]),
-        source_id=t["source_id"], estimated=bool(t["estimated"]))
+        sigma_obs=sigma, source_id=t["source_id"], estimated=bool(t["estimated"]))
 
 
 def score(net, records: list[tuple[Path, dict]]) -> pd.DataFrame:
