@@ -102,14 +102,16 @@ def test_cli_optimize_json_end_to_end(tmp_path):
 
     from tests.test_cli import run
 
-    out = run("optimize", "--samples", "256", "--budget-usa", "5e8", "--budget-jpn", "5e8",
-              "--json", "--db", str(tmp_path / "r.duckdb"))
+    # two partners share the cost (the five-partner default is test_finance's): 3 games, not 31
+    out = run("optimize", "--samples", "64", "--budget-usa", "5e8", "--budget-jpn", "5e8",
+              "--partners", "USA,JPN", "--json", "--db", str(tmp_path / "r.duckdb"))
     assert out.returncode == 0, out.stderr
     rec = json.loads(out.stdout)
     assert {"selected_projects", "cost_by_funder_usd", "risk_before", "risk_after"} <= set(rec)
     assert rec["risk_after"]["expected_loss_usd"] <= rec["risk_before"]["expected_loss_usd"]
     for f, b in rec["budgets_usd"].items():
         assert rec["cost_by_funder_usd"][f] <= b * (1 + 1e-6) + 1
+    assert set(rec["cost_sharing"]["by_partner"]) == {"USA", "JPN"}
     bad = run("optimize", "--budget-usa", "-5", "--db", str(tmp_path / "r.duckdb"))
     assert bad.returncode == 2
 
