@@ -39,10 +39,17 @@ def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
     assert c["all"]["contraction"] != a["all"]["contraction"]
     write_particle_fits(a, pa, "v2", tmp_path)
     wide, w = fit_draws("v2", "loo:COD_2025_cobalt_ban", tmp_path)
-    want = pooling.inputs(a["all"]["prior_rows"], a["all"]["pooled"],
-                          pa["loo:COD_2025_cobalt_ban"])
-    assert np.allclose(wide.to_numpy(), want.to_numpy()) and np.isclose(w.sum(), 1)
-    assert "pool_mu:supply_elasticity_lr" in wide.columns
+    p = a["all"]
+    u = pa["loo:COD_2025_cobalt_ban"]
+    assert p["episodic"] and p["episode_order"] == EPISODES
+    # shipped: a new episode's values of the episodic inputs, the rest as fitted
+    z = pooling.new_episode(5, len(u), len(p["episodic"]))
+    want = pooling.inputs(p["prior_rows"], p["pooled"], u, p["episodic"], EPISODES, None, z)
+    assert np.allclose(wide[want.columns].to_numpy(), want.to_numpy())
+    assert np.isclose(w.sum(), 1) and "pool_mu:supply_elasticity_lr" in wide.columns
+    in_sb = pooling.inputs(p["prior_rows"], p["pooled"], u, p["episodic"], EPISODES,
+                           "CN_2024_Sb_licence")
+    assert not np.allclose(wide["export_hold"], in_sb["export_hold"])
 
 
 @given(st.floats(-2, 2), st.floats(0.05, 1.0), st.integers(0, 18))
@@ -99,6 +106,25 @@ def test_pooled_prior_keeps_each_commodity_range_and_centre():
     assert v.between(0.1, 0.3).all() and abs(v.mean() - 0.2) < 0.003
     assert 0.92 < v.std() / (0.2 / np.sqrt(12)) < 0.97
     assert abs(x["leakage"].mean() - 0.2) < 0.005
+
+
+def test_episode_effects_pool_toward_the_population():
+    """An episodic input's value in an episode reads that episode's own deviation; a
+    new episode's reads the population mean and scale at a new draw. Kills reading
+    another episode's coordinate and ignoring the fitted scale."""
+    rows = [dict(name="leakage", dist="uniform", low=0.0, high=0.4, scope="ALL")]
+    eps = ["a", "b"]
+    names = pooling.coordinates(rows, [], ["leakage"], eps)
+    assert names == ["leakage", "pool_tau:leakage", "episode_z:leakage@a",
+                     "episode_z:leakage@b"]
+    u = np.array([[0.4, 0.0, -1.0, 2.0]])
+    mu, tau = 0.5 * 0.4, 1.5 * 0.5
+    for e, z in (("a", -1.0), ("b", 2.0)):
+        got = pooling.inputs(rows, [], u, ["leakage"], eps, e)["leakage"].iloc[0]
+        assert np.isclose(got, 0.4 * norm.cdf(mu + tau * z))
+    new = pooling.inputs(rows, [], u, ["leakage"], eps, None, np.array([[0.5]]))
+    assert np.isclose(new["leakage"].iloc[0], 0.4 * norm.cdf(mu + tau * 0.5))
+    assert np.isclose(new["pool_tau:leakage"].iloc[0], tau)
 
 
 def test_a_commodity_without_episodes_borrows_the_shared_posterior():

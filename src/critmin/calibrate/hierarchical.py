@@ -1,28 +1,29 @@
-"""Hierarchical calibration of model v2: a learned proposal, importance-corrected by the
-explicit likelihood (adaptive multiple importance sampling).
+"""Hierarchical calibration of model v2: tempered sequential Monte Carlo (SMC) with the
+explicit likelihood of the backtest's observation model.
 
-**Prior.** All latent inputs of the training episodes' commodities in the whitened space
-of :mod:`critmin.market.pooling`: shared inputs, and each per-commodity elasticity family
+**Prior (hierarchical).** All latent inputs of the training episodes' commodities in the
+whitened space of :mod:`critmin.market.pooling`. Per-commodity elasticity families are
 partially pooled toward a shared mean with a fitted scale (a commodity without episodes
 borrows them); licence persistence is pooled by the model itself (``licence_persistence``,
-``persistence_spread``, per-commodity z). v2 has no episode-scoped inputs: a draw's inputs
-are the same in every episode.
+``persistence_spread``, per-commodity z). The inputs that say how one control regime was
+run and answered (:data:`EPISODIC`: approvals, refusals, freezes, leakage, holds,
+precaution, state buying...) get episode effects: each episode its own value, pooled
+toward a population mean with a fitted scale, so a new episode (and a left-out one) draws
+from the population, not from the episodes' own fits.
 
-**Likelihood.** The backtest's observation model (:mod:`critmin.calibrate.errors`): the
-observed log relative value of target k is the model's plus N(0, sigma_g(h_k)^2),
-``sigma_g(h) = sqrt(a_g^2 + b_g^2 h)`` per group g (prices, export volumes), h the months
-after the announcement. (a_g, b_g) have uniform priors on the error model's ranges and are
-integrated out on a grid (:data:`GRID_A` x :data:`GRID_B`), so the likelihood of a draw is
-exact up to that quadrature.
+**Likelihood.** The observed log relative value of target k is the model's plus
+N(0, sigma_g(h_k)^2), ``sigma_g(h) = sqrt(a_g^2 + b_g^2 h)`` per group g (prices, export
+volumes), h the months after the announcement (:mod:`critmin.calibrate.errors`). (a_g,
+b_g) have uniform priors on the error model's ranges and are integrated out on a grid
+(:data:`GRID_A` x :data:`GRID_B`).
 
-**Sampler.** Wave 0 draws from the prior. Each later wave draws from a Gaussian in the
-whitened space fitted to the weighted draws so far (the learned proposal; weights tempered
-by ``beta`` <= 1 while the full likelihood would rest on too few draws, covariance shrunk
-toward its diagonal and widened). Every draw of every wave is then weighted by prior x
-likelihood / the mixture of all waves' proposals (deterministic-mixture weights), so the
-weighted draws target the exact posterior whatever the proposals were, and Kish's
-effective sample size 1 / sum w^2 is honest. A leave-one-episode-out fit re-weights the
-same draws with the other episodes' likelihood: no new simulation.
+**Sampler.** Particles start at the prior and move to prior x likelihood through
+temperatures chosen so each reweighting keeps :data:`ESS_SHARE` of them effective (Kish);
+after each reweighting they are resampled and moved by Metropolis random-walk steps
+shaped by their covariance. The reported effective sample size is the Kish ESS of the
+last reweighting (to temperature 1); the unique particles and acceptance rates say how
+well the moves mixed. A leave-one-episode-out fit is its own run without that episode's
+likelihood.
 """
 
 from __future__ import annotations
@@ -50,9 +51,13 @@ SHRINK = 0.5
 ESS_SHARE = 0.5
 """Share of the particles that each reweighting keeps effective (Kish); the last one, to
 temperature 1, gives the reported effective sample size (at least this share)."""
+EPISODIC = ("licence_approval", "refusal_factor", "freeze_share", "ramp_share", "leakage",
+            "precaution", "state_buying", "leakage_recorded", "front_running",
+            "export_hold", "licence_recovery", "domestic_tightening")
+"""Shared inputs with episode effects: how a control regime was run and answered."""
 METHOD = ("hierarchical tempered SMC (explicit likelihood; adaptive temperatures, "
           "systematic resampling, Metropolis random-walk moves in the whitened prior "
-          "space; elasticities partially pooled per family)")
+          "space; elasticities partially pooled per family, regime inputs per episode)")
 
 
 def groups(rows: pd.DataFrame) -> np.ndarray:
@@ -226,6 +231,24 @@ def prior_rows(net, targets: Targets) -> list[dict]:
             for r in t[["name", "dist", "low", "high", "scope"]].to_dict("records")]
 
 
+def values_of(space: tuple, u: np.ndarray, episode: str | None = None,
+              z_new: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`critmin.market.pooling.inputs` for a space (rows, pooled, episodic,
+    episodes)."""
+    prows, pooled, epi, eps = space
+    return pooling.inputs(prows, pooled, u, epi, eps, episode, z_new)
+
+
+def report_frame(space: tuple, u: np.ndarray, seed: int) -> pd.DataFrame:
+    """Inputs of the coordinates ``u`` as reported: a new episode's values of the
+    episodic inputs (as shipped), their population mean and scale, and their value in
+    each episode (``name@episode``)."""
+    _, _, epi, eps = space
+    wide = values_of(space, u, None, pooling.new_episode(seed, len(u), len(epi)))
+    per = {f"{n}@{e}": values_of(space, u, e)[n] for e in eps for n in epi}
+    return pd.concat([wide, pd.DataFrame(per)], axis=1)
+
+
 def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 512,
                            moves: int = 2, seed: int = 0,
                            episodes: list[str] | None = None, simulate=None,
@@ -243,16 +266,28 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
                       skipped=targets.skipped)
     prows = prior_rows(net, targets)
     names = [r["name"] for r in prows]
-    pooled = list(POOLED)
-    d = len(pooling.coordinates(prows, pooled))
+    pooled, epi = list(POOLED), [n for n in EPISODIC if n in names]
+    eps = list(dict.fromkeys(rows["episode"]))
+    space = (prows, pooled, epi, eps)
+    d = len(pooling.coordinates(*space))
     obs = np.log(np.maximum(rows["observed"].to_numpy(float), FLOOR))
     h = rows["horizon"].to_numpy(float)
     grp = groups(rows)
-    eps = list(dict.fromkeys(rows["episode"]))
-    sim = simulate or (lambda u: bank(net, targets, pooling.inputs(prows, pooled, u)[names]))
+
+    def by_episode(u: np.ndarray) -> np.ndarray:
+        out = np.full((len(u), len(rows)), np.nan)
+        for e in eps:
+            one = Targets(rows=rows, scenarios={e: targets.scenarios[e]},
+                          months=targets.months, skipped=targets.skipped)
+            cols = rows["episode"].eq(e).to_numpy()
+            out[:, cols] = bank(net, one, values_of(space, u, e)[names])[:, cols]
+        return out
+
+    sim = simulate or by_episode
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(977,)))
-    prior = pooling.inputs(prows, pooled, rng.standard_normal((20000, d)))
+    prior = report_frame(space, rng.standard_normal((20000, d)), seed)
     common = dict(model="v2", method=METHOD, seed=seed, prior_rows=prows, pooled=pooled,
+                  episodic=epi, episode_order=eps,
                   pooling={"mu_sd": pooling.MU_SD, "tau_max": pooling.TAU_MAX},
                   error_grid={"a": [float(x) for x in GRID_A],
                               "b": [float(x) for x in GRID_B]},
@@ -283,11 +318,11 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
             simulations=int(n * (1 + moves * len(run["steps"]))),
             effective_sample_size=run["steps"][-1]["ess"],
             unique_particles=run["steps"][-1]["unique"],
-            contraction=contraction(pooling.inputs(prows, pooled, u), w, prior),
+            contraction=contraction(report_frame(space, u, seed), w, prior),
             predictive_check=check, observation_error=error_posterior(grid, w))
         parts[fit] = u
     return fits, parts
 
 
-__all__ = ["ESS_SHARE", "GRID_A", "GRID_B", "METHOD", "POOLED", "calibrate_hierarchical",
-           "contraction", "grid_loglik", "loglik", "next_beta", "smc", "systematic"]
+__all__ = ["EPISODIC", "ESS_SHARE", "GRID_A", "GRID_B", "METHOD", "POOLED",
+           "calibrate_hierarchical", "contraction", "grid_loglik", "loglik", "next_beta", "smc", "systematic"]

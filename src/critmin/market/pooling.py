@@ -13,12 +13,16 @@ With ``MU_SD^2 + TAU_MAX^2 / 3 = 1`` (variance 1 on the probit scale) each commo
 marginal prior keeps its range and centre, its sd 95 % of the uniform's (a scale mixture
 of normals, a little more mass in the middle). The
 fitted (mu_f, tau_f) say what the commodities share; a commodity without episodes
-borrows them (:func:`borrow`). A fit's draws are its final particles (:data:`PARTICLES`,
-:func:`fit_frame`)."""
+borrows them (:func:`borrow`). An *episodic* shared input (how one control regime was
+run and answered: approval, leakage, export holds...) is pooled the same way across
+episodes: its value in episode e is its range at Phi(mu + tau z_e); a new episode's
+draws a new z (:func:`new_episode`). A fit's draws are its final particles
+(:data:`PARTICLES`, :func:`fit_frame`), episodic inputs at a new episode's values."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,13 +31,20 @@ from scipy.special import ndtr
 MU_SD = 0.5
 TAU_MAX = 1.5
 MU, TAU = "pool_mu:", "pool_tau:"
-"""Column prefixes of a fit's shared mean and scale of each pooled family."""
+"""Column prefixes of a fit's shared mean and scale of each pooled family (or episodic
+input)."""
+EP_Z = "episode_z:"
+"""Coordinate prefix of an episodic input's deviation in one episode (``name@episode``)."""
 
 
-def coordinates(rows: list[dict], pooled: list[str]) -> list[str]:
-    """Names of the space's coordinates: one per prior row (a pooled row's is its z),
-    then each pooled family's mean and scale."""
-    return [r["name"] for r in rows] + [p + f for f in pooled for p in (MU, TAU)]
+def coordinates(rows: list[dict], pooled: list[str], episodic: Sequence[str] = (),
+                episodes: Sequence[str] = ()) -> list[str]:
+    """Names of the space's coordinates: one per prior row (a pooled row's is its z; an
+    episodic input's is its population mean), each pooled family's mean and scale, each
+    episodic input's scale, then its z in every episode."""
+    return ([r["name"] for r in rows] + [p + f for f in pooled for p in (MU, TAU)]
+            + [TAU + n for n in episodic]
+            + [f"{EP_Z}{n}@{e}" for n in episodic for e in episodes])
 
 
 def family(name: str) -> str:
@@ -61,22 +72,42 @@ def pooled_value(mu, tau, z, low: float, high: float) -> np.ndarray:
     return low + (high - low) * ndtr(np.asarray(mu) + np.asarray(tau) * np.asarray(z))
 
 
-def inputs(rows: list[dict], pooled: list[str], u: np.ndarray) -> pd.DataFrame:
-    """Input values (draws x prior rows, then ``pool_mu:f``/``pool_tau:f``) of the
-    coordinates ``u`` (draws x :func:`coordinates`)."""
+def inputs(rows: list[dict], pooled: list[str], u: np.ndarray,
+           episodic: Sequence[str] = (), episodes: Sequence[str] = (),
+           episode: str | None = None, z_new: np.ndarray | None = None) -> pd.DataFrame:
+    """Input values (draws x prior rows, then ``pool_mu:``/``pool_tau:`` of each pooled
+    family and episodic input) of the coordinates ``u`` (draws x :func:`coordinates`).
+    An episodic input takes its value in ``episode``, or without one a new episode's:
+    its population mean and scale at ``z_new`` (draws x episodic inputs; default 0)."""
     u = np.atleast_2d(np.asarray(u, dtype=float))
-    k = len(rows)
-    hyp = {f: hyper(u[:, k + 2 * j], u[:, k + 2 * j + 1]) for j, f in enumerate(pooled)}
-    out = {}
+    names = coordinates(rows, pooled, episodic, episodes)
+    col = {n: j for j, n in enumerate(names)}
+    hyp = {f: hyper(u[:, col[MU + f]], u[:, col[TAU + f]]) for f in pooled}
+    out, top = {}, {}
     for j, r in enumerate(rows):
-        f = family(r["name"])
-        if r["scope"] != "ALL" and f in hyp and r["dist"] == "uniform":
-            out[r["name"]] = pooled_value(*hyp[f], u[:, j], r["low"], r["high"])
+        f, name = family(r["name"]), r["name"]
+        if name in episodic:
+            if r["dist"] != "uniform":
+                raise ValueError(f"episodic input {name}: uniform priors only")
+            mu, tau = hyper(u[:, j], u[:, col[TAU + name]])
+            i = list(episodic).index(name)
+            z = (u[:, col[f"{EP_Z}{name}@{episode}"]] if episode is not None
+                 else np.zeros(len(u)) if z_new is None else z_new[:, i])
+            out[name] = pooled_value(mu, tau, z, r["low"], r["high"])
+            top[MU + name], top[TAU + name] = mu, tau
+        elif r["scope"] != "ALL" and f in hyp and r["dist"] == "uniform":
+            out[name] = pooled_value(*hyp[f], u[:, j], r["low"], r["high"])
         else:
-            out[r["name"]] = _quantile(r, u[:, j])
+            out[name] = _quantile(r, u[:, j])
     for f, (mu, tau) in hyp.items():
         out[MU + f], out[TAU + f] = mu, tau
-    return pd.DataFrame(out)
+    return pd.DataFrame({**out, **top})
+
+
+def new_episode(seed: int, n: int, k: int) -> np.ndarray:
+    """(n, k) standard-normal deviations of a new episode's episodic inputs."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(31,))
+                                 ).standard_normal((n, k))
 
 
 PARTICLES = "posterior_particles.npz"
@@ -90,8 +121,13 @@ def key(fit: str) -> str:
 
 
 def fit_frame(prov: dict, u: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    """(particles x inputs, equal weights) of a hierarchical fit's particles ``u``."""
-    wide = inputs(prov["prior_rows"], prov["pooled"], np.asarray(u, dtype=float))
+    """(particles x inputs, equal weights) of a hierarchical fit's particles ``u``; its
+    episodic inputs take a new episode's values (population mean and scale, a new
+    deviation per particle from :func:`new_episode`)."""
+    epi = list(prov.get("episodic", []))
+    z = new_episode(int(prov["seed"]), len(u), len(epi))
+    wide = inputs(prov["prior_rows"], prov["pooled"], np.asarray(u, dtype=float), epi,
+                  list(prov.get("episode_order", [])), None, z)
     return wide, np.full(len(wide), 1.0 / max(len(wide), 1))
 
 
@@ -123,5 +159,5 @@ def prior_density(u: np.ndarray) -> np.ndarray:
     return -0.5 * np.sum(u * u, axis=1) - 0.5 * u.shape[1] * np.log(2 * np.pi)
 
 
-__all__ = ["MU", "MU_SD", "PARTICLES", "TAU", "TAU_MAX", "borrow", "coordinates",
-           "fit_frame", "hyper", "inputs", "key", "pooled_value", "prior_density"]
+__all__ = ["EP_Z", "MU", "MU_SD", "PARTICLES", "TAU", "TAU_MAX", "borrow", "coordinates",
+           "fit_frame", "hyper", "inputs", "key", "new_episode", "pooled_value", "prior_density"]
