@@ -54,23 +54,46 @@ def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
 
 @given(st.floats(-2, 2), st.floats(0.05, 1.0), st.integers(0, 18))
 def test_loglik_is_the_error_model_integrated_over_its_grid(r, scale, h):
-    """sd = sqrt(a^2 + b^2 h) per group, (a, b) uniform on the grid: kills b*h in place
-    of b^2*h and a likelihood that drops the log-determinant."""
+    """One target per series: sd = sqrt(a^2 + b^2 h + s^2) per group, (a, b, s) uniform
+    on the grid. Kills b*h in place of b^2*h and a likelihood without its
+    log-determinant."""
     obs = np.array([0.0, 0.0])
     vals = np.array([[r, r * scale]])
     rows_h = np.array([h, 0.0])
     grp = np.array(["price", "exports"])
     got = hier.loglik(vals, obs, rows_h, grp, np.array([True, True]))[0]
-    a, b = np.meshgrid(hier.GRID_A, hier.GRID_B, indexing="ij")
+    a, b, s = hier.grid()
     want = 0.0
     for x, hh in ((r, h), (r * scale, 0.0)):
-        lp = norm.logpdf(x, 0, np.sqrt(a**2 + b**2 * hh)).ravel()
+        lp = norm.logpdf(x, 0, np.sqrt(a**2 + b**2 * hh + s**2))
         want += logsumexp(lp) - np.log(lp.size)
     assert np.isclose(got, want)
     # a target outside ``use`` does not count
     only = hier.loglik(vals, obs, rows_h, grp, np.array([False, True]))[0]
-    lp = norm.logpdf(r * scale, 0, np.sqrt(a**2 + b**2 * 0.0)).ravel()
+    lp = norm.logpdf(r * scale, 0, np.sqrt(a**2 + s**2))
     assert np.isclose(only, logsumexp(lp) - np.log(lp.size))
+
+
+@given(st.lists(st.floats(-2, 2), min_size=3, max_size=3), st.integers(0, 12))
+def test_a_series_shares_one_offset(res, h):
+    """Targets of one series: covariance diag(a^2 + b^2 h) + s^2 (all pairs), the
+    other series independent. Kills a Sherman-Morrison term with the wrong sign and
+    series treated as independent targets."""
+    from scipy.stats import multivariate_normal
+
+    vals = np.array([res])
+    hs = np.array([h, h + 1, 0.0])
+    grp = np.array(["price"] * 3)
+    series = np.array([7, 7, 9])
+    got = hier.loglik(vals, np.zeros(3), hs, grp, np.ones(3, bool), series)[0]
+    a, b, s = hier.grid()
+    lp = []
+    for ai, bi, si in zip(a, b, s, strict=True):
+        cov = np.diag(ai**2 + bi**2 * hs)
+        cov[:2, :2] += si**2
+        cov[2, 2] += si**2
+        lp.append(multivariate_normal.logpdf(res, np.zeros(3), cov))
+    assert np.isclose(got, logsumexp(lp) - np.log(len(lp)))
 
 
 def test_smc_recovers_a_known_gaussian_posterior():

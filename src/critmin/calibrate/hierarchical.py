@@ -13,9 +13,12 @@ from the population, not from the episodes' own fits.
 
 **Likelihood.** The observed log relative value of target k is the model's plus
 N(0, sigma_g(h_k)^2), ``sigma_g(h) = sqrt(a_g^2 + b_g^2 h)`` per group g (prices, export
-volumes), h the months after the announcement (:mod:`critmin.calibrate.errors`). (a_g,
-b_g) have uniform priors on the error model's ranges and are integrated out on a grid
-(:data:`GRID_A` x :data:`GRID_B`).
+volumes), h the months after the announcement (:mod:`critmin.calibrate.errors`), plus an
+offset N(0, s_g^2) shared by every observation of one series (the model's miss of a
+series persists month to month, so ten months of one series are not ten independent
+observations). (a_g, b_g, s_g) have uniform priors (the error model's ranges; s in
+[0, 1]) and are integrated out on a grid (:data:`GRID_A` x :data:`GRID_B` x
+:data:`GRID_S`).
 
 **Sampler.** Particles start at the prior and move to prior x likelihood through
 temperatures chosen so each reweighting keeps :data:`ESS_SHARE` of them effective (Kish);
@@ -44,8 +47,24 @@ from critmin.market import pooling
 POOLED = ("demand_elasticity_sr", "demand_elasticity_lr", "supply_elasticity_sr",
           "supply_elasticity_lr")
 """Per-commodity families pooled toward a shared mean (v2's PER_COMMODITY)."""
-GRID_A = np.linspace(A_RANGE[0], A_RANGE[1], 16)
-GRID_B = np.linspace(B_RANGE[0], B_RANGE[1], 9)
+GRID_A = np.linspace(A_RANGE[0], A_RANGE[1], 12)
+GRID_B = np.linspace(B_RANGE[0], B_RANGE[1], 7)
+GRID_S = np.linspace(0.0, 1.0, 6)
+"""Grid of the error terms integrated out: a, b of :mod:`critmin.calibrate.errors` and s,
+the sd of a series' persistent offset (log units)."""
+SERIES = ["episode", "commodity", "variable", "region", "basis", "unit"]
+"""Columns naming one observed series (as the backtest's reference forecasts do)."""
+
+
+def grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, s) of every grid point, a-major then b then s."""
+    a, b, s = np.meshgrid(GRID_A, GRID_B, GRID_S, indexing="ij")
+    return a.ravel(), b.ravel(), s.ravel()
+
+
+def series_codes(rows: pd.DataFrame) -> np.ndarray:
+    """(K,) integer code of each target's series."""
+    return rows.groupby(SERIES, sort=False, dropna=False).ngroup().to_numpy()
 SHRINK = 0.5
 """Weight of the diagonal in the moves' covariance (the rest: the particles' own)."""
 ESS_SHARE = 0.5
@@ -66,26 +85,44 @@ def groups(rows: pd.DataFrame) -> np.ndarray:
 
 
 def grid_loglik(values: np.ndarray, obs: np.ndarray, horizon: np.ndarray,
-                grp: np.ndarray, use: np.ndarray) -> dict[str, np.ndarray]:
-    """Per group: (N, G) log likelihood of each draw at each (a, b) of the grid, over
-    the targets ``use`` (bool (K,)) the draws have values for."""
+                grp: np.ndarray, use: np.ndarray, series: np.ndarray | None = None
+                ) -> dict[str, np.ndarray]:
+    """Per group: (N, G) log likelihood of each draw at each grid point (a, b, s), over
+    the targets ``use`` (bool (K,)) the draws have values for. The residuals of one
+    series (``series`` codes; default each target its own) share an offset N(0, s^2):
+    their covariance is diag(a^2 + b^2 h) + s^2 (Sherman-Morrison), so a long series
+    counts as less than as many independent observations."""
     h = np.maximum(np.asarray(horizon, float), 0.0)
-    a2 = np.repeat(GRID_A**2, len(GRID_B))  # the grid, a major
-    b2 = np.tile(GRID_B**2, len(GRID_A))
+    ga, gb, _ = grid()
     ok = use & np.isfinite(values).all(axis=0)
+    series = np.arange(len(obs)) if series is None else np.asarray(series)
     out = {}
     for g in dict.fromkeys(grp[ok]):
         cols = ok & (grp == g)
-        r2 = (values[:, cols] - obs[None, cols]) ** 2  # (N, Kg)
-        s2 = a2[None, :] + b2[None, :] * h[cols][:, None]  # (Kg, G)
-        out[g] = -0.5 * (r2 @ (1 / s2)) - 0.5 * np.log(2 * np.pi * s2).sum(axis=0)[None]
+        r = values[:, cols] - obs[None, cols]  # (N, Kg)
+        _, code = np.unique(series[cols], return_inverse=True)
+        onehot = np.eye(code.max() + 1)[code]  # (Kg, C)
+        n_c = onehot.sum(axis=0)
+        res = np.empty((len(values), len(ga)))
+        for ab in range(0, len(ga), len(GRID_S)):
+            inv = 1.0 / (ga[ab] ** 2 + gb[ab] ** 2 * h[cols])  # (Kg,)
+            q = (r * r * inv) @ onehot  # (N, C) sum r^2 / sigma^2
+            m = (r * inv) @ onehot  # (N, C) sum r / sigma^2
+            c = inv @ onehot  # (C,) sum 1 / sigma^2
+            logdet = -np.log(inv) @ onehot  # (C,)
+            for j, s in enumerate(GRID_S):
+                t = 1.0 + s * s * c
+                quad = q - (s * s / t) * m * m
+                res[:, ab + j] = -0.5 * (quad.sum(axis=1) + np.sum(
+                    logdet + np.log(t) + n_c * np.log(2 * np.pi)))
+        out[g] = res
     return out
 
 
-def loglik(values, obs, horizon, grp, use) -> np.ndarray:
-    """(N,) log likelihood of each draw, (a, b) of each group integrated out (uniform
-    on the grid)."""
-    parts = grid_loglik(values, obs, horizon, grp, use)
+def loglik(values, obs, horizon, grp, use, series=None) -> np.ndarray:
+    """(N,) log likelihood of each draw, the error terms (a, b, s) of each group
+    integrated out (uniform on the grid)."""
+    parts = grid_loglik(values, obs, horizon, grp, use, series)
     n = len(values)
     return sum((logsumexp(v, axis=1) - np.log(v.shape[1]) for v in parts.values()),
                np.zeros(n))
@@ -180,24 +217,26 @@ def contraction(wide: pd.DataFrame, w: np.ndarray, prior: pd.DataFrame) -> dict:
     return out
 
 
-def predictive(values: np.ndarray, w: np.ndarray, grid: dict, rows: pd.DataFrame,
+def predictive(values: np.ndarray, w: np.ndarray, lls: dict, rows: pd.DataFrame,
                cols: np.ndarray, seed: int, draws: int = 1000) -> dict:
     """Posterior-predictive check on the targets ``cols``: ``draws`` draws resampled by
-    weight, each with (a, b) of every group from its conditional posterior on the grid,
-    plus the observation error; coverage of the central 50/90 % intervals and CRPS."""
+    weight, each with (a, b, s) of every group from its conditional posterior on the
+    grid, plus the observation error (sd sqrt(a^2 + b^2 h + s^2)); coverage of the
+    central 50/90 % intervals and CRPS."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(6007,)))
     idx = rng.choice(len(w), size=draws, p=w)
     grp = groups(rows)
     h = np.maximum(rows["horizon"].to_numpy(float), 0.0)
-    a, b = np.repeat(GRID_A, len(GRID_B)), np.tile(GRID_B, len(GRID_A))
+    a, b, s = grid()
     sd = np.full((draws, len(rows)), np.nan)
-    for g, ll in grid.items():
+    for g, ll in lls.items():
         p = np.exp(ll[idx] - ll[idx].max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         pick = (p.cumsum(axis=1) < rng.random((draws, 1))).sum(axis=1)
         pick = np.minimum(pick, p.shape[1] - 1)
         m = grp == g
-        sd[:, m] = np.sqrt(a[pick][:, None] ** 2 + b[pick][:, None] ** 2 * h[m][None])
+        sd[:, m] = np.sqrt(a[pick][:, None] ** 2 + b[pick][:, None] ** 2 * h[m][None]
+                           + s[pick][:, None] ** 2)
     pred = np.exp(values[idx] + sd * rng.standard_normal(sd.shape))
     obs = rows["observed"].to_numpy(float)
     ok = [j for j in np.flatnonzero(cols) if np.isfinite(pred[:, j]).all()]
@@ -211,15 +250,14 @@ def predictive(values: np.ndarray, w: np.ndarray, grid: dict, rows: pd.DataFrame
             "crps": float(np.mean([scoring.crps(pred[:, j], obs[j]) for j in ok]))}
 
 
-def error_posterior(grid: dict, w: np.ndarray) -> dict:
-    """Posterior mean of (a, b) per group."""
-    a, b = np.meshgrid(GRID_A, GRID_B, indexing="ij")
+def error_posterior(lls: dict, w: np.ndarray) -> dict:
+    """Posterior mean of (a, b, s) per group."""
+    pts = dict(zip("abs", grid(), strict=True))
     out = {}
-    for g, ll in grid.items():
+    for g, ll in lls.items():
         p = np.exp(ll - ll.max(axis=1, keepdims=True))
-        p = w[:, None] * p / p.sum(axis=1, keepdims=True)
-        out[g] = {"a": round(float(p.sum(0) @ a.ravel()), 4),
-                  "b": round(float(p.sum(0) @ b.ravel()), 4)}
+        p = (w[:, None] * p / p.sum(axis=1, keepdims=True)).sum(axis=0)
+        out[g] = {k: round(float(p @ v), 4) for k, v in pts.items()}
     return out
 
 
@@ -273,6 +311,7 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
     obs = np.log(np.maximum(rows["observed"].to_numpy(float), FLOOR))
     h = rows["horizon"].to_numpy(float)
     grp = groups(rows)
+    ser = series_codes(rows)
 
     def by_episode(u: np.ndarray) -> np.ndarray:
         out = np.full((len(u), len(rows)), np.nan)
@@ -290,7 +329,8 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
                   episodic=epi, episode_order=eps,
                   pooling={"mu_sd": pooling.MU_SD, "tau_max": pooling.TAU_MAX},
                   error_grid={"a": [float(x) for x in GRID_A],
-                              "b": [float(x) for x in GRID_B]},
+                              "b": [float(x) for x in GRID_B],
+                              "s": [float(x) for x in GRID_S], "series": SERIES},
                   ess_share=ESS_SHARE, moves=moves,
                   date=dt.date.today().isoformat(), critmin_version=__version__)
     fits, parts = {}, {}
@@ -298,14 +338,14 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
         left = fit[4:] if fit != "all" else None
         use = ~rows["episode"].eq(left).to_numpy() if left else np.ones(len(rows), bool)
         n = particles if fit == "all" else loo_particles
-        run = smc(sim, d, lambda v, use=use: loglik(v, obs, h, grp, use), particles=n,
+        run = smc(sim, d, lambda v, use=use: loglik(v, obs, h, grp, use, ser), particles=n,
                   moves=moves, seed=seed)
         u = run["u"].astype(np.float16).astype(float)  # as shipped
         vals = run["values"]
         w = np.full(len(u), 1.0 / len(u))
         modelled = np.isfinite(vals).all(axis=0)
-        grid = grid_loglik(vals, obs, h, grp, use)
-        check = predictive(vals, w, grid, rows, (~use if left else use) & modelled, seed)
+        lls = grid_loglik(vals, obs, h, grp, use, ser)
+        check = predictive(vals, w, lls, rows, (~use if left else use) & modelled, seed)
         check["scope"] = ("out of sample (the left-out episode)" if left
                           else "in sample (the training observations)")
         used = rows[use & modelled]
@@ -319,10 +359,11 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
             effective_sample_size=run["steps"][-1]["ess"],
             unique_particles=run["steps"][-1]["unique"],
             contraction=contraction(report_frame(space, u, seed), w, prior),
-            predictive_check=check, observation_error=error_posterior(grid, w))
+            predictive_check=check, observation_error=error_posterior(lls, w))
         parts[fit] = u
     return fits, parts
 
 
-__all__ = ["EPISODIC", "ESS_SHARE", "GRID_A", "GRID_B", "METHOD", "POOLED",
-           "calibrate_hierarchical", "contraction", "grid_loglik", "loglik", "next_beta", "smc", "systematic"]
+__all__ = ["EPISODIC", "ESS_SHARE", "GRID_A", "GRID_B", "GRID_S", "METHOD", "POOLED",
+           "calibrate_hierarchical", "contraction", "grid", "grid_loglik", "loglik",
+           "next_beta", "series_codes", "smc", "systematic"]
