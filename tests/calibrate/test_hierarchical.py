@@ -201,12 +201,14 @@ def test_cli_reports_ess_contraction_and_checks(tmp_path):
     post = tmp_path / "post"
     res = runner.invoke(app, ["calibrate", "--method", "hierarchical", "--samples", "12",
                               "--moves", "1", "--episodes", ",".join(EPISODES), "--seed",
-                              "2", "--output", str(post), "--json"])
+                              "2", "--output", str(post), "--json", "--loo-samples",
+                              "10"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out["fits"]) == {"all", *(f"loo:{e}" for e in EPISODES)}
     fit = out["fits"]["all"]
     assert fit["particles"] == 12 and 0 < fit["effective_sample_size"] <= 12
+    assert out["fits"][f"loo:{EPISODES[0]}"]["particles"] == 10
     assert "pool_tau:demand_elasticity_sr" in fit["contraction"]
     assert fit["predictive_check"]["n"] > 0 and "coverage_90" in fit["predictive_check"]
     assert (post / "posterior_particles.npz").exists()

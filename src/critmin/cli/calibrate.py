@@ -89,6 +89,9 @@ def calibrate_cmd(
              "hierarchical always write the LOO fits")] = "abc",
     moves: Annotated[int, typer.Option(
         min=1, help="hierarchical: Metropolis moves per temperature")] = 10,
+    loo_samples: Annotated[int | None, typer.Option(
+        "--loo-samples", min=10,
+        help="hierarchical: particles per leave-one-out fit (default --samples)")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="hierarchical: print each fit's effective sample size, "
                        "contraction table and predictive check as JSON")] = False,
@@ -121,7 +124,8 @@ def calibrate_cmd(
              "or hierarchical with v2")
         raise typer.Exit(2)
     if method == "hierarchical":
-        _hierarchical(net, wanted, samples, moves, seed, output, as_json)
+        _hierarchical(net, wanted, samples, loo_samples or samples, moves, seed, output,
+                      as_json)
         return
     if method == "history":
         _history(net, wanted, samples, seed, output)
@@ -316,13 +320,14 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
     console.print(f"posterior written to {output or posterior_dir()}/posterior_meta.json")
 
 
-def _hierarchical(net, wanted, particles: int, moves: int, seed: int,
+def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int, seed: int,
                   output: Path | None, as_json: bool) -> None:
     """Hierarchical SMC of v2 (critmin.calibrate.hierarchical): fits all and loo:E."""
     from critmin.calibrate.hierarchical import calibrate_hierarchical
     from critmin.calibrate.posterior import posterior_dir, write_particle_fits
 
-    fits, parts = calibrate_hierarchical(net, particles=particles, loo_particles=particles,
+    fits, parts = calibrate_hierarchical(net, particles=particles,
+                                         loo_particles=loo_particles,
                                          moves=moves, seed=seed, episodes=wanted)
     write_particle_fits(fits, parts, "v2", output)
     where = output or posterior_dir()
