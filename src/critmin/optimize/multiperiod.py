@@ -32,6 +32,7 @@ from critmin.optimize.instruments import DISCOUNT_RATE
 from critmin.optimize.portfolio import (
     STOCK_CARRY,
     VEHICLE_NET_COST,
+    Expr,
     InfeasibleError,
     _banner_to_stderr,
     cvar,
@@ -169,9 +170,9 @@ def build_model(mi: MultiInstance) -> linopy.Model:
         else np.array([], dtype=int)
     anc = _leaves(mi)
     m = linopy.Model()
-    cover = [0] * T
-    spend = {f: [0] * anc.shape[1] for f in funders}
-    fiscal = 0
+    cover: list[Expr] = [0] * T
+    spend: dict[str, list[Expr]] = {f: [0] * anc.shape[1] for f in funders}
+    fiscal: Expr = 0
     weight = np.array([VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0
                        for f in opts["funder"]])
     xs = []
@@ -215,7 +216,7 @@ def build_model(mi: MultiInstance) -> linopy.Model:
     if len(s_keep):
         k_idx = pd.Index(range(len(s_keep)), name="stock_option")
         release = m.add_variables(lower=0, coords=[scen, k_idx, per], name="release")
-        held = 0
+        held: Expr = 0
         for c in range(T):
             nd = pd.Index(range(mi.nodes[c]), name=f"node{c}")
             st = m.add_variables(lower=0, coords=[k_idx, nd], name=f"stock{c}")
@@ -313,11 +314,11 @@ def solve(mi: MultiInstance, mip_gap: float = 0.01, time_limit: float = 300.0,
 
     t0 = time.perf_counter()
     m = build_model(mi)
-    for extra in ({}, {"presolve": "off"}):
+    for presolve in ("choose", "off"):  # HiGHS's default, then none
         with _banner_to_stderr():
             status, cond = m.solve(solver_name="highs", io_api="direct", mip_rel_gap=mip_gap,
                                    time_limit=time_limit, threads=threads, output_flag=False,
-                                   **extra)
+                                   presolve=presolve)
         if status == "ok" or cond in ("optimal", "time_limit"):
             break
     else:

@@ -129,6 +129,10 @@ def cvar(loss: np.ndarray, alpha: float) -> float:
     return float(part / tail)
 
 
+Expr = linopy.LinearExpression | linopy.Variable | int
+"""A linear expression summed up from 0 (a funder's spend, a need's cover)."""
+
+
 class Tail(Protocol):
     """An instance that names its CVaR level (Instance, StagedInstance)."""
 

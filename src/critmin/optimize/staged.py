@@ -37,6 +37,7 @@ from critmin.optimize.portfolio import (
     FUNDERS,
     STOCK_CARRY,
     VEHICLE_NET_COST,
+    Expr,
     InfeasibleError,
     Solution,
     _banner_to_stderr,
@@ -445,9 +446,9 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     m = linopy.Model()
     n = scen.size
     budgets = xr.DataArray([inst.budgets[f] / MONEY for f in funders], coords=[funders])
-    spend = 0
-    fiscal = 0
-    cover = 0
+    spend: Expr = 0
+    fiscal: Expr = 0
+    cover: Expr = 0
     if len(act):
         unmet = m.add_variables(lower=0, coords=[scen, act], name="unmet")
         loss = (unmet * xr.DataArray(value.loc[act].to_numpy(float), coords=[act])
@@ -489,9 +490,9 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         spend = spend + (stock * scost).groupby(held).sum().reindex(
             funder=funders.values).fillna(0)
         fiscal = fiscal + (stock * scost).sum()
-    if len(act):
+    if not isinstance(cover, int):  # the unmet tonnes plus what is bought (needs exist)
         m.add_constraints(cover >= inst.gap_t.sel(need=act), name="cover_gap")
-    if not isinstance(spend, int):
+    if isinstance(spend, linopy.LinearExpression):  # 0 where nothing can be bought
         m.add_constraints(spend <= budgets, name="budget")
     if inst.cvar_by_region:
         objective = _regional_cvar(m, inst, act, rest, cover, scen)
@@ -583,11 +584,12 @@ def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0
     m = build_model(inst)
     # doing nothing is always feasible (budgets >= 0), so an infeasible verdict is
     # numerical: solve once more without presolve before giving up
-    for extra in ({}, {"presolve": "off"}):
+    for presolve in ("choose", "off"):  # HiGHS's default, then none
         with _banner_to_stderr():
             status, condition = m.solve(solver_name="highs", io_api="direct",
                                         mip_rel_gap=mip_gap, time_limit=time_limit,
-                                        threads=threads, output_flag=False, **extra)
+                                        threads=threads, output_flag=False,
+                                        presolve=presolve)
         if status == "ok" or condition in ("optimal", "time_limit"):
             break
     else:
@@ -638,10 +640,11 @@ def greedy(inst: StagedInstance) -> Solution:
     base_exp, base_cvar = risk(inst, losses(inst))
     base = base_exp + inst.cvar_weight * base_cvar
     opts = inst.options[inst.options["funder"].isin(list(inst.budgets))]
-    q = inst.option_supply().sel(option=list(opts.index)).values if len(opts) else None
+    gap = inst.gap_t.values
+    q = inst.option_supply().sel(option=list(opts.index)).values if len(opts) else \
+        np.zeros((len(gap), 0))
     col = {n: j for j, n in enumerate(inst.gap_t.indexes["need"])}
     value = inst.needs["value_usd_t"].to_numpy(float)
-    gap = inst.gap_t.values
     benefit = []
     for k, (_o, row) in enumerate(opts.iterrows()):
         j = col[row["need"]]
