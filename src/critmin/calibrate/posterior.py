@@ -127,6 +127,6 @@ def write_particle_fits(fits: dict[str, dict], particles: dict[str, np.ndarray],
     csv, _ = _paths(directory)
     path = csv.with_name(pooling.PARTICLES)
     tmp = path.with_name("tmp_" + path.name)
-    np.savez_compressed(tmp, **{pooling.key(f): np.asarray(u, dtype=np.float16)
-                                for f, u in particles.items()})
+    arrays = {pooling.key(f): np.asarray(u, dtype=np.float16) for f, u in particles.items()}
+    np.savez_compressed(tmp, allow_pickle=False, **arrays)
     tmp.replace(path)
