@@ -1,5 +1,6 @@
 """Model v2.1, ex-China side: new non-Chinese capacity that a lasting ex-China price
-triggers, online after a lead time."""
+triggers, online after a lead time, and a premium for non-Chinese supply that stays after
+a control and fades as that capacity comes online."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from critmin.scenarios.spec import ExportControl, Scenario
 
 START = dt.date(2026, 1, 1)
 SB = "antimony"
-OFF = dict(capacity_share=0.0)
+OFF = dict(capacity_share=0.0, premium=0.0)
 
 
-def sb_licence() -> Scenario:
+def sb_licence(months_in_force: int | None = None) -> Scenario:
+    end = None if months_in_force is None else dt.date(2026, 1 + months_in_force, 1)
     ctl = ExportControl(exporter="CHN", commodities=[SB], measure="licence_required",
-                        start=START, approval_rate=0.05, processing_days=45)
+                        start=START, end=end, approval_rate=0.05, processing_days=45)
     return Scenario(id="t", name="t", start=START, commodities=[SB], controls=[ctl])
 
 
@@ -40,21 +42,33 @@ def record(net, sc, months, runner, seed=5, n=32, **values):
 
 
 @settings(max_examples=60, deadline=None)
-@given(path=st.lists(st.one_of(st.floats(-1.0, 2.0), st.just(1.5)), min_size=1, max_size=60),
+@given(path=st.lists(st.tuples(st.one_of(st.floats(-1.0, 2.0), st.just(1.5)),
+                               st.sampled_from([0.0, 0.0, 0.4, 1.0])), min_size=1, max_size=60),
        hold=st.floats(3.0, 12.0), lead=st.floats(11.0, 48.0), cap=st.floats(0.0, 0.3),
-       trig=st.floats(1.25, 3.0))
-def test_capacity_waits_for_a_lasting_price_and_its_lead_time(path, hold, lead, cap, trig):
-    # any ex-China price path: nothing before the price has held above the trigger for
-    # hold months and the lead time has passed; then a ramp to the share, never falling
+       trig=st.floats(1.25, 3.0), prem=st.floats(0.0, 0.6), months=st.floats(1.0, 12.0))
+def test_capacity_waits_for_a_lasting_price_and_the_premium_fades_only_with_it(
+        path, hold, lead, cap, trig, prem, months):
+    # any path of ex-China clearing prices and control severity: no capacity before the
+    # price buyers see (clearing + premium) has held above the trigger for hold months and
+    # the lead time has passed, then a ramp to the share; the premium never falls by itself,
+    # stays within its level, and the premium in effect is what capacity online leaves
     k = SimpleNamespace(cap_trig=np.full((1, 1), np.log(trig)), cap_hold=np.full((1, 1), hold),
-                        cap_lead=np.full((1, 1), lead), cap_share=np.full((1, 1), cap))
-    s = SimpleNamespace(pX=np.zeros((1, 1)), above=np.zeros((1, 1)),
-                        decided=np.full((1, 1), float(NEVER)))
-    run, prev, decided = 0, 0.0, None
-    for t, p in enumerate(path):
+                        cap_lead=np.full((1, 1), lead), cap_share=np.full((1, 1), cap),
+                        prem_max=np.full((1, 1), prem), prem_m=np.full((1, 1), months))
+    s = SimpleNamespace(pX=np.zeros((1, 1)), above=np.zeros((1, 1)), prem=np.zeros((1, 1)),
+                        pe=np.zeros((1, 1)), decided=np.full((1, 1), float(NEVER)))
+    run, prev, decided, prev_prem, top = 0, 0.0, None, 0.0, 0.0
+    for t, (p, cn) in enumerate(path):
+        seen = p + float(s.pe[0, 0])
         s.pX = np.full((1, 1), p)
-        new = float(new_capacity(s, k, t)[0, 0])
-        run = run + 1 if p >= np.log(trig) else 0
+        new = float(new_capacity(s, k, t, np.full((1, 1), cn))[0, 0])
+        top = max(top, cn)
+        pr, pe = float(s.prem[0, 0]), float(s.pe[0, 0])
+        assert prev_prem - 1e-15 <= pr <= prem * top + 1e-15
+        on = new / cap if cap > 0 else 0.0
+        assert pe == pytest.approx(pr * (1 - on), rel=1e-9, abs=1e-15)
+        prev_prem = pr
+        run = run + 1 if seen >= np.log(trig) else 0
         if decided is None and run >= hold:
             decided = t
         assert 0.0 <= new <= cap + 1e-15 and new >= prev - 1e-15
@@ -67,12 +81,13 @@ def test_capacity_waits_for_a_lasting_price_and_its_lead_time(path, hold, lead, 
 
 
 @pytest.mark.parametrize("runner", [run_samples, run_reference])
-def test_zero_share_leaves_the_model_as_it_was(net, runner):
-    # with capacity_share 0 the trigger, hold and lead change nothing, bit for bit (the
-    # second run's inputs would bring capacity within the 8 months at any share above 0)
+def test_zero_shares_leave_the_model_as_it_was(net, runner):
+    # with capacity_share and premium 0 the trigger, hold, lead and premium_months change
+    # nothing, bit for bit (the second run's inputs would act within the 8 months at any
+    # share or premium above 0)
     _, a = record(net, sb_licence(), 8, runner, **OFF)
     _, b = record(net, sb_licence(), 8, runner, **OFF, capacity_trigger=1.01,
-                  capacity_hold_months=1.0, capacity_lead_months=0.0)
+                  capacity_hold_months=1.0, capacity_lead_months=0.0, premium_months=1.0)
     for x, y in zip(a, b, strict=True):
         for key in x:
             assert np.array_equal(x[key], y[key], equal_nan=True), key
@@ -83,7 +98,7 @@ def test_capacity_comes_online_after_the_lead_time_in_both_kernels(net):
     # earliest decision is month 3 and nothing arrives before month 7; output is higher
     # after, the ex-China price lower, both kernels agree, and mass holds
     values = dict(capacity_trigger=1.1, capacity_hold_months=3.0, capacity_lead_months=4.0,
-                  capacity_share=0.3)
+                  capacity_share=0.3, premium=0.0)
     prep, on = record(net, sb_licence(), 16, run_samples, **values)
     _, ref = record(net, sb_licence(), 16, run_reference, **values)
     _, off = record(net, sb_licence(), 16, run_samples, **OFF)
@@ -110,7 +125,7 @@ def test_both_kernels_agree_on_the_oct_2025_preset_with_capacity_on(net):
     # NumPy array form give the same months
     sc = get_scenario("CN_2025_10_full_controls", net)
     values = dict(capacity_trigger=1.25, capacity_hold_months=3.0, capacity_lead_months=4.0,
-                  capacity_share=0.3)
+                  capacity_share=0.3, premium=0.4, premium_months=3.0)
     prep, fast = record(net, sc, 12, run_samples, **values)
     _, ref = record(net, sc, 12, run_reference, **values)
     _, off = record(net, sc, 12, run_samples, **OFF)
@@ -123,3 +138,25 @@ def test_both_kernels_agree_on_the_oct_2025_preset_with_capacity_on(net):
             assert (np.abs(a[k] - b[k]) <= 1e-5 * scale).all(), k
     ex_out = [r[11]["produced"][:, :, EX_CHINA].sum() for r in (fast, off)]
     assert ex_out[0] > ex_out[1]
+
+
+def test_premium_stays_after_the_control_and_fades_as_capacity_comes_online(net):
+    # a 6-month antimony licence: the ex-China price buyers pay stays above the no-premium
+    # run's after the control ends; with new capacity online it falls back toward it
+    sc = sb_licence(months_in_force=6)
+    prem = dict(premium=0.5, premium_months=2.0)
+    prep, base = record(net, sc, 24, run_samples, **OFF)
+    _, kept = record(net, sc, 24, run_samples, **prem, capacity_share=0.0)
+    _, faded = record(net, sc, 24, run_samples, **prem, capacity_share=0.3,
+                      capacity_trigger=1.1, capacity_hold_months=2.0, capacity_lead_months=3.0)
+    _, ref = record(net, sc, 24, run_reference, **prem, capacity_share=0.0)
+    i = prep.market.nodes_of(SB)[-1]
+
+    def px(rec, t):
+        return float(np.median(rec[t]["pX"][:, i]))
+
+    for t in (9, 15, 23):  # after the control ended
+        assert px(kept, t) > px(base, t) + 0.2
+    assert px(faded, 23) - px(base, 23) < 0.5 * (px(kept, 23) - px(base, 23))
+    for a, b in zip(kept, ref, strict=True):  # both kernels report the same price
+        assert np.abs(a["pX"] - b["pX"]).max() < 1e-5

@@ -443,7 +443,7 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
         i = net.hl[k]
         pk = p0[k]
         for ln in range(B):
-            lx, lc = st.pX[i, ln], st.pC[i, ln]
+            lx, lc = st.pX[i, ln] + st.pe[i, ln], st.pC[i, ln]  # premium included
             split = exp(lx - lc) if lx != lc else 1.0  # 1 where the segments agree
             pk_ratio[k, ln] = max(pk_ratio[k, ln], split)
             pk_px[k, ln] = max(pk_px[k, ln], lx)  # exp is monotone: exp of the largest
@@ -462,12 +462,12 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
             floor = fl0 * pk
             up = 1.0 if floor > 0 else 0.0
             for ln in range(B):
-                p_usd = exp(st.pX[i, ln]) * pk
+                p_usd = exp(st.pX[i, ln] + st.pe[i, ln]) * pk
                 fc[ln] += fl1 / 12.0 * (max(0.0, floor - p_usd)
                                        - fl2 * max(0.0, p_usd - floor) * up)
         for ln in range(min(n, n_p - s0)):
             s = s0 + ln
-            px = np.exp(st.pX[i, ln])
+            px = np.exp(st.pX[i, ln] + st.pe[i, ln])
             paths[0, s, t, k] = px
             paths[1, s, t, k] = px / np.exp(st.pC[i, ln])
             for q in range(4):
@@ -479,7 +479,7 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
         i_use = 1.0 / (max(net.use_sum[i], 1e-300) * H)
         i_w = 1.0 / net.W[i]
         for ln in range(B):
-            sp[i, ln] = max(sp[i, ln], st.pX[i, ln])
+            sp[i, ln] = max(sp[i, ln], st.pX[i, ln] + st.pe[i, ln])
             ph = 0.0
             d_sum = 0.0
             q_sum = 0.0
@@ -499,7 +499,7 @@ def _keep_month(st, out, hl, t, s0, n, mon):  # pragma: no cover - compiled
     for ln in range(min(n, px.shape[0] - s0)):
         s = s0 + ln
         for i in range(N):
-            px[s, t, i] = np.exp(st.pX[i, ln])
+            px[s, t, i] = np.exp(st.pX[i, ln] + st.pe[i, ln])
             pc[s, t, i] = np.exp(st.pC[i, ln])
             for r in range(R):
                 phys[s, t, i, r] = 1.0 - st.ratio[i, r, ln]

@@ -393,6 +393,8 @@ class Params:
     cap_hold: np.ndarray  # (S, 1) months in a row above the trigger before the decision
     cap_lead: np.ndarray  # (S, 1) months from the decision to first output
     cap_share: np.ndarray  # (S, 1) new capacity, share of the node's ex-China output
+    prem_max: np.ndarray  # (S, 1) log premium for non-Chinese supply at full severity
+    prem_m: np.ndarray  # (S, 1) months over which the premium builds
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -433,7 +435,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         smuggle=col["smuggling_elasticity"], tighten=col["domestic_tightening"],
         route_m=col["smuggling_months"], home=col["home_preference"],
         cap_trig=np.log(col["capacity_trigger"]), cap_hold=col["capacity_hold_months"],
-        cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"])
+        cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"],
+        prem_max=col["premium"], prem_m=col["premium_months"])
 
 
 @dataclass
@@ -607,6 +610,8 @@ class State:
     gap: np.ndarray  # (S, N) smoothed log price gap ex-China less China (smuggling route)
     above: np.ndarray  # (S, N) months in a row the ex-China price was above the trigger
     decided: np.ndarray  # (S, N) month new ex-China capacity was decided (NEVER: none)
+    prem: np.ndarray  # (S, N) log premium for non-Chinese supply built up so far
+    pe: np.ndarray  # (S, N) premium in effect this month (faded by new capacity online)
 
 
 def home_contracts(home, M, F, U):
@@ -617,16 +622,21 @@ def home_contracts(home, M, F, U):
     return (home[:, :, None] * HOME[None, None, :]) * np.minimum(M + F, U)
 
 
-def new_capacity(s: State, k: Params, t: int) -> np.ndarray:
-    """Advance the capacity decision on last month's ex-China log price ``s.pX`` and
-    return this month's new non-Chinese capacity, share of each node's baseline ex-China
-    output (S, N): after ``cap_hold`` months in a row at or above the trigger the build is
-    decided, and ``cap_share`` comes online ``cap_lead`` months later, ramped over
-    CAPACITY_RAMP_MONTHS."""
-    s.above = np.where(s.pX >= k.cap_trig, s.above + 1.0, 0.0)
+def new_capacity(s: State, k: Params, t: int, cn_on: np.ndarray) -> np.ndarray:
+    """Advance the ex-China side's slow responses and return this month's new
+    non-Chinese capacity, share of each node's baseline ex-China output (S, N). The
+    decision reads last month's ex-China price as buyers saw it (``pX + pe``): after
+    ``cap_hold`` months in a row at or above the trigger the build is decided, and
+    ``cap_share`` comes online ``cap_lead`` months later, ramped over
+    CAPACITY_RAMP_MONTHS. The premium for non-Chinese supply builds toward
+    ``prem_max x cn_on`` over ``prem_m`` months, never falls back by itself, and is in
+    effect (``s.pe``) less the share of the new capacity online."""
+    s.above = np.where(s.pX + s.pe >= k.cap_trig, s.above + 1.0, 0.0)
     s.decided = np.where((s.decided == NEVER) & (s.above >= k.cap_hold), float(t), s.decided)
-    return k.cap_share * np.clip((t + 0.5 - s.decided - k.cap_lead) / CAPACITY_RAMP_MONTHS,
-                                 0.0, 1.0)
+    on = np.clip((t + 0.5 - s.decided - k.cap_lead) / CAPACITY_RAMP_MONTHS, 0.0, 1.0)
+    s.prem = s.prem + np.maximum(k.prem_max * cn_on - s.prem, 0.0) / k.prem_m
+    s.pe = s.prem * (1.0 - np.where(k.cap_share > 0, on, 0.0))
+    return k.cap_share * on
 
 
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
@@ -642,8 +652,8 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  fired=np.full((S, len(m.commodities)), NEVER),
                  held=np.zeros((S, len(cp.controls), N)),
                  relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)),
-                 above=np.zeros((S, N)),
-                 decided=np.full((S, N), float(NEVER)))
+                 above=np.zeros((S, N)), decided=np.full((S, N), float(NEVER)),
+                 prem=np.zeros((S, N)), pe=np.zeros((S, N)))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
@@ -674,7 +684,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     split = np.where(ex_prod.sum(1, keepdims=True) > 0,
                      ex_prod / np.maximum(ex_prod.sum(1, keepdims=True), 1e-300),
                      np.eye(R)[R_ROW][None])
-    new_cap = new_capacity(s, k, t)
+    new_cap = new_capacity(s, k, t, cn_on)
     added = added + (new_cap * ex_prod.sum(1)[None])[:, :, None] * split[None]
     qpot = np.maximum(m.prod0[None] * (1 - cp.outage[t][None]) + added - loss, 0.0)
     # by-products: idle ex-China recovery capacity restarts over restart_months once a
@@ -715,6 +725,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     s.G -= rel
     s.St += rel
     # supply and orders
+    # non-Chinese producers are paid the premium for supply from outside China
+    qpot = np.where(ex, qpot * np.exp(es * s.pe)[:, :, None], qpot)
     # planned output at last month's segment price (exponential once per segment)
     planned = qpot * np.where(ex, np.exp(es * s.pX)[:, :, None], np.exp(es * s.pC)[:, :, None])
     M = np.where(L.raw[None, :, None], qpot, 0.0)
@@ -824,7 +836,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     rs = np.where(g > 0, g_rec / np.where(g > 0, g, 1.0), 1.0)
     dest_rec = np.where(binding[:, :, None], exports_dest * rs, exports_dest)
     n_rec = n - (exports_dest - dest_rec).sum(-1)
-    return dict(pX=p_x, pC=p_c, exports=n, exports_dest=exports_dest,
+    return dict(pX=p_x + s.pe, pC=p_c, exports=n, exports_dest=exports_dest,
                 exports_recorded=n_rec, exports_dest_recorded=dest_rec, shortfall=shortfall,
                 short_physical=1.0 - ratio,
                 cover=cover, deliv=deliv, cons=cons, produced=produced, released=rel,

@@ -54,7 +54,7 @@ LANES = 32
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
-                             "relaxed", "gap", "above", "decided"))
+                             "relaxed", "gap", "above", "decided", "prem", "pe"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
@@ -67,7 +67,7 @@ ParL = namedtuple("ParL", (
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
-    "home", "cap_trig", "cap_hold", "cap_lead", "cap_share"))
+    "home", "cap_trig", "cap_hold", "cap_lead", "cap_share", "prem_max", "prem_m"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -119,7 +119,7 @@ def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
                  fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)),
-                 gap=f((N, B)), above=f((N, B)), decided=f((N, B)))
+                 gap=f((N, B)), above=f((N, B)), decided=f((N, B)), prem=f((N, B)), pe=f((N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -153,7 +153,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
                 smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B), cap_trig=f(B),
-                cap_hold=f(B), cap_lead=f(B), cap_share=f(B))
+                cap_hold=f(B), cap_lead=f(B), cap_share=f(B), prem_max=f(B), prem_m=f(B))
 
 
 @jit
@@ -210,6 +210,8 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.cap_hold[ln] = par.cap_hold[s]
         pl.cap_lead[ln] = par.cap_lead[s]
         pl.cap_share[ln] = par.cap_share[s]
+        pl.prem_max[ln] = par.prem_max[s]
+        pl.prem_m[ln] = par.prem_m[s]
 
 
 @jit
@@ -242,6 +244,8 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
             st.gap[i, ln] = 0.0
             st.above[i, ln] = 0.0
             st.decided[i, ln] = NEVER
+            st.prem[i, ln] = 0.0
+            st.pe[i, ln] = 0.0
     for k in range(st.fired.shape[0]):
         for ln in range(B):
             st.fired[k, ln] = NEVER
@@ -411,11 +415,13 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
 
 
 @inline
-def _new_capacity(st, pl, i, t, ex_sum, cap):  # pragma: no cover - compiled
-    """Node ``i``'s capacity decision from last month's ex-China price; ``cap`` gets
-    this month's new non-Chinese capacity, t/yr (as kernel.new_capacity)."""
+def _new_capacity(st, pl, i, t, ex_sum, cap, cn):  # pragma: no cover - compiled
+    """Node ``i``'s capacity decision from last month's ex-China price as buyers saw it
+    and its premium for non-Chinese supply (``cn``: severity-weighted share under China's
+    controls); ``cap`` gets this month's new non-Chinese capacity, t/yr (as
+    kernel.new_capacity)."""
     for ln in range(cap.shape[0]):
-        px = st.pX[i, ln]
+        px = st.pX[i, ln] + st.pe[i, ln]
         ab = st.above[i, ln] + 1.0 if px >= pl.cap_trig[ln] else 0.0
         st.above[i, ln] = ab
         dc = st.decided[i, ln]
@@ -423,6 +429,10 @@ def _new_capacity(st, pl, i, t, ex_sum, cap):  # pragma: no cover - compiled
         st.decided[i, ln] = dc
         on = _clip01((t + 0.5 - dc - pl.cap_lead[ln]) / CAPACITY_RAMP_MONTHS)
         cap[ln] = pl.cap_share[ln] * on * ex_sum
+        pr = st.prem[i, ln]
+        pr = pr + max(pl.prem_max[ln] * cn[ln] - pr, 0.0) / pl.prem_m[ln]
+        st.prem[i, ln] = pr
+        st.pe[i, ln] = pr * (1.0 - (on if pl.cap_share[ln] > 0 else 0.0))
 
 
 @jit
@@ -437,7 +447,7 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
     t_ft = min(t + sc.shift, sc.added.shape[0] - 1)
     host_f, ir, cap = wk.v[0], wk.v[1], wk.v[3]
     for i in range(N):
-        _new_capacity(st, pl, i, t, net.ex_prod_sum[i], cap)
+        _new_capacity(st, pl, i, t, net.ex_prod_sum[i], cap, wk.cn_on[i])
         act = wk.acting[net.ncom[i]]
         out_any = sc.outage_any[t, i]
         byp = 1.0 if net.byp[i] else 0.0
@@ -528,6 +538,8 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
             ex_r = net.ex[r]
             for ln in range(B):
                 q = wk.qpot[i, r, ln]
+                # non-Chinese producers are paid the premium (kernel.step)
+                q = q * lane_exp(wk.es[i, ln] * st.pe[i, ln]) if ex_r else q
                 wk.planned[i, r, ln] = q * (ex_x[ln] if ex_r else ex_c[ln])
                 wk.M[i, r, ln] = q if raw else 0.0
                 wk.F[i, r, ln] = 0.0 if raw else st.F[i, r, ln]
@@ -988,7 +1000,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
             sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b], sts.above[b],
-            sts.decided[b])
+            sts.decided[b], sts.prem[b], sts.pe[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],
@@ -1003,7 +1015,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
             pls.inv_route[b], pls.home[b], pls.cap_trig[b], pls.cap_hold[b],
-            pls.cap_lead[b], pls.cap_share[b])
+            pls.cap_lead[b], pls.cap_share[b], pls.prem_max[b], pls.prem_m[b])
         month(net, sc, pl, t, st, out, wk)
 
 
@@ -1039,7 +1051,7 @@ def run_months(net_a, sc_a, par_a, S: int, months: int, record=None) -> None:
         step_blocks(net_a, sc_a, pls, sts, outs, wk, t)
         if record is not None:
             o = {k: samples_first(v) for k, v in dict(
-                pX=sts.pX, pC=sts.pC, exports=outs.n, exports_dest=outs.exd,
+                pX=sts.pX + sts.pe, pC=sts.pC, exports=outs.n, exports_dest=outs.exd,
                 exports_recorded=outs.nrec, exports_dest_recorded=outs.exdrec,
                 shortfall=outs.shortfall, short_physical=1.0 - sts.ratio, cover=outs.cover,
                 deliv=outs.deliv, cons=outs.cons, produced=outs.Q, released=outs.rel,

@@ -42,7 +42,7 @@ ParA = namedtuple("ParA", (
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
     "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m", "home",
-    "cap_trig", "cap_hold", "cap_lead", "cap_share"))
+    "prem_max", "prem_m", "cap_trig", "cap_hold", "cap_lead", "cap_share"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -147,4 +147,5 @@ def par_arrays(k: Params) -> ParA:
         leak_rec=flat(k.leak_rec), front=flat(k.front), hold=flat(k.hold),
         recover=flat(k.recover), smuggle=flat(k.smuggle), tighten=flat(k.tighten),
         route_m=flat(k.route_m), home=flat(k.home), cap_trig=flat(k.cap_trig),
-        cap_hold=flat(k.cap_hold), cap_lead=flat(k.cap_lead), cap_share=flat(k.cap_share))
+        cap_hold=flat(k.cap_hold), cap_lead=flat(k.cap_lead), cap_share=flat(k.cap_share),
+        prem_max=flat(k.prem_max), prem_m=flat(k.prem_m))
