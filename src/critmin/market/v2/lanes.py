@@ -527,19 +527,19 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
     processors' input use (China's: with state buying and the exporters' hold of the
     blocked baseline exports, pass shares ``g``), and target stocks T (as kernel.step)."""
     N, R, B = wk.U.shape
-    ex_x, ex_c = wk.v[0], wk.v[1]
+    ex_x, ex_c, ex_p = wk.v[0], wk.v[1], wk.v[3]
     for i in range(N):
         raw = net.raw[i]
         for ln in range(B):
             es = wk.es[i, ln]
             ex_x[ln] = lane_exp(es * st.pX[i, ln])
             ex_c[ln] = lane_exp(es * st.pC[i, ln])
+            ex_p[ln] = lane_exp(es * st.pe[i, ln])  # premium paid to non-Chinese producers
         for r in range(R):
             ex_r = net.ex[r]
             for ln in range(B):
                 q = wk.qpot[i, r, ln]
-                # non-Chinese producers are paid the premium (kernel.step)
-                q = q * lane_exp(wk.es[i, ln] * st.pe[i, ln]) if ex_r else q
+                q = q * ex_p[ln] if ex_r else q  # (as kernel.step)
                 wk.planned[i, r, ln] = q * (ex_x[ln] if ex_r else ex_c[ln])
                 wk.M[i, r, ln] = q if raw else 0.0
                 wk.F[i, r, ln] = 0.0 if raw else st.F[i, r, ln]
