@@ -160,3 +160,20 @@ def test_premium_stays_after_the_control_and_fades_as_capacity_comes_online(net)
     assert px(faded, 23) - px(base, 23) < 0.5 * (px(kept, 23) - px(base, 23))
     for a, b in zip(kept, ref, strict=True):  # both kernels report the same price
         assert np.abs(a["pX"] - b["pX"]).max() < 1e-5
+
+
+def test_premium_holds_after_the_control_and_is_gone_once_capacity_is_all_online():
+    # 40 months at 2.7x with a control in force for the first 6: the premium built then
+    # holds, and is fully faded once the triggered capacity has ramped up (decided in
+    # month 2, the third above the trigger; online from month 13; full from month 25)
+    k = SimpleNamespace(cap_trig=np.full((1, 1), np.log(1.5)), cap_hold=np.full((1, 1), 3.0),
+                        cap_lead=np.full((1, 1), 11.0), cap_share=np.full((1, 1), 0.2),
+                        prem_max=np.full((1, 1), 0.5), prem_m=np.full((1, 1), 2.0))
+    s = SimpleNamespace(pX=np.ones((1, 1)), above=np.zeros((1, 1)), prem=np.zeros((1, 1)),
+                        pe=np.zeros((1, 1)), decided=np.full((1, 1), float(NEVER)))
+    pe = []
+    for t in range(40):
+        new_capacity(s, k, t, np.full((1, 1), 1.0 if t < 6 else 0.0))
+        pe.append(float(s.pe[0, 0]))
+    assert pe[5] > 0.4 and pe[12] == pytest.approx(pe[5])  # held after the control ended
+    assert pe[20] < pe[12] and pe[25:] == [0.0] * 15  # faded as the capacity came online
