@@ -45,7 +45,12 @@ def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
     # shipped: a new episode's values of the episodic inputs, the rest as fitted
     z = pooling.new_episode(5, len(u), len(p["episodic"]))
     want = pooling.inputs(p["prior_rows"], p["pooled"], u, p["episodic"], EPISODES, None, z)
-    assert np.allclose(wide[want.columns].to_numpy(), want.to_numpy())
+    fresh = list(pooling.NEW_DRAWS)
+    same = [c for c in want.columns if c not in fresh]
+    assert np.allclose(wide[same].to_numpy(), want[same].to_numpy())
+    # a new episode's luck: its regime and snap-back draws are new uniform draws
+    assert not np.allclose(wide[fresh].to_numpy(), want[fresh].to_numpy())
+    assert wide[fresh].to_numpy().min() >= 0 and wide[fresh].to_numpy().max() <= 1
     assert np.isclose(w.sum(), 1) and "pool_mu:supply_elasticity_lr" in wide.columns
     in_sb = pooling.inputs(p["prior_rows"], p["pooled"], u, p["episodic"], EPISODES,
                            "CN_2024_Sb_licence")

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 MU_SD = 0.5
 TAU_MAX = 1.5
@@ -110,6 +110,9 @@ def new_episode(seed: int, n: int, k: int) -> np.ndarray:
                                  ).standard_normal((n, k))
 
 
+NEW_DRAWS = ("regime_draw", "snapback_draw")
+"""Uniform draws that seed a sample's random path (regime transitions, a snap-back): one
+episode's own luck, so a new episode draws them afresh (:func:`fit_frame`)."""
 PARTICLES = "posterior_particles.npz"
 """File beside posterior_meta.json holding each hierarchical fit's particles (the
 whitened coordinates, float16, one array per fit named by :func:`key`)."""
@@ -123,11 +126,16 @@ def key(fit: str) -> str:
 def fit_frame(prov: dict, u: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """(particles x inputs, equal weights) of a hierarchical fit's particles ``u``; its
     episodic inputs take a new episode's values (population mean and scale, a new
-    deviation per particle from :func:`new_episode`)."""
+    deviation per particle from :func:`new_episode`), and :data:`NEW_DRAWS` new draws
+    from their priors."""
     epi = list(prov.get("episodic", []))
     z = new_episode(int(prov["seed"]), len(u), len(epi))
     wide = inputs(prov["prior_rows"], prov["pooled"], np.asarray(u, dtype=float), epi,
                   list(prov.get("episode_order", [])), None, z)
+    rng = np.random.default_rng(np.random.SeedSequence(int(prov["seed"]), spawn_key=(37,)))
+    for r in prov["prior_rows"]:
+        if r["name"] in NEW_DRAWS:
+            wide[r["name"]] = _quantile(r, ndtri(rng.random(len(wide))))
     return wide, np.full(len(wide), 1.0 / max(len(wide), 1))
 
 
@@ -159,5 +167,5 @@ def prior_density(u: np.ndarray) -> np.ndarray:
     return -0.5 * np.sum(u * u, axis=1) - 0.5 * u.shape[1] * np.log(2 * np.pi)
 
 
-__all__ = ["EP_Z", "MU", "MU_SD", "PARTICLES", "TAU", "TAU_MAX", "borrow", "coordinates",
-           "fit_frame", "hyper", "inputs", "key", "new_episode", "pooled_value", "prior_density"]
+__all__ = ["EP_Z", "MU", "MU_SD", "NEW_DRAWS", "PARTICLES", "TAU", "TAU_MAX", "borrow",
+           "coordinates", "fit_frame", "hyper", "inputs", "key", "new_episode", "pooled_value", "prior_density"]
