@@ -168,4 +168,5 @@ def prior_density(u: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["EP_Z", "MU", "MU_SD", "NEW_DRAWS", "PARTICLES", "TAU", "TAU_MAX", "borrow",
-           "coordinates", "fit_frame", "hyper", "inputs", "key", "new_episode", "pooled_value", "prior_density"]
+           "coordinates", "fit_frame", "hyper", "inputs", "key", "new_episode", "pooled_value",
+           "prior_density"]
