@@ -7,7 +7,9 @@ fit's provenance: episodes and observations used, method, settings, seed, date a
 critmin version. Both are written by ``critmin calibrate`` (``--loo`` for the LOO fits).
 A history-matching fit (:mod:`critmin.calibrate.history`) has no rows in the table: its
 provenance names the sample indices of its kept draws, the bank's seed and prior rows, and
-:func:`fit_draws` redraws their values.
+:func:`fit_draws` redraws their values. A hierarchical fit
+(:mod:`critmin.calibrate.hierarchical`) has no rows either: its final particles are in
+``posterior_particles.npz`` beside the meta (:func:`write_particle_fits`).
 """
 
 from __future__ import annotations

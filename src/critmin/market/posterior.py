@@ -4,7 +4,9 @@
 depends on chunking. One row per (model, fit, draw, parameter) with the draw's weight;
 ``fit`` is ``all`` or ``loo:EPISODE``. A history-matching fit
 (:mod:`critmin.calibrate.history`) has no rows: its provenance names the sample indices of
-its kept draws, the bank's seed and prior rows, and :func:`fit_draws` redraws them."""
+its kept draws, the bank's seed and prior rows, and :func:`fit_draws` redraws them; a
+hierarchical fit's particles are in ``posterior_particles.npz``
+(:mod:`critmin.market.pooling`)."""
 
 from __future__ import annotations
 
