@@ -383,6 +383,8 @@ def test_held_exports_rise_with_the_price_gap(hold, blocked, smuggle, gap, wider
         assert h == hold * blocked
     else:
         assert h >= hold * blocked
+    if smuggle * gap > 1e-6 and hold * blocked > 1e-3:  # a positive gap adds to the hold
+        assert h > hold * blocked * (1 + 0.5 * smuggle * gap)
 
 
 def test_priced_hold_keeps_chinas_price_up_in_both_kernels(net):
