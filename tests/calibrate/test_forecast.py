@@ -118,15 +118,21 @@ def test_the_model_version_follows_the_model_code(tmp_path, monkeypatch):
     assert reg.model_version("v2") != before
 
 
-def test_score_counts_only_observations_after_the_freeze(frozen, tmp_path):
-    _, start, path = frozen
+def _observed_later(start: dt.date, tmp_path):
+    """An episode of the frozen scenario observed at its start (22,000 USD/t, the
+    baseline) and 45 days from today (33,000 USD/t, 1.5x): (that later day, data dir)."""
     later = dt.date.today() + dt.timedelta(days=45)
     row = dict(INDEX[0], episode="T_Sb_now", scenario="T_Sb_now",
                announced=start.isoformat(), in_force=start.isoformat(),
                baseline_date=start.isoformat())
     obs = [("T_Sb_now", "price_ex_china", "WORLD", start.isoformat(), 22000, "USD/t", "R"),
            ("T_Sb_now", "price_ex_china", "WORLD", later.isoformat(), 33000, "USD/t", "R")]
-    data = write_episodes(tmp_path / "data", index=[row], obs=obs)
+    return later, write_episodes(tmp_path / "data", index=[row], obs=obs)
+
+
+def test_score_counts_only_observations_after_the_freeze(frozen, tmp_path):
+    _, start, path = frozen
+    later, data = _observed_later(start, tmp_path)
     res = runner.invoke(app, ["forecast", "score", "--json", "--dir", str(path.parent),
                               "--data", str(data)])
     assert res.exit_code == 0, res.output
@@ -212,13 +218,7 @@ def test_score_uses_the_records_own_error_not_the_tables_latest(frozen, tmp_path
     error from the table, or dropping the record's)."""
     tmp, start, path = frozen
     rec = json.loads(path.read_text())
-    later = dt.date.today() + dt.timedelta(days=45)
-    row = dict(INDEX[0], episode="T_Sb_now", scenario="T_Sb_now",
-               announced=start.isoformat(), in_force=start.isoformat(),
-               baseline_date=start.isoformat())
-    obs = [("T_Sb_now", "price_ex_china", "WORLD", start.isoformat(), 22000, "USD/t", "R"),
-           ("T_Sb_now", "price_ex_china", "WORLD", later.isoformat(), 33000, "USD/t", "R")]
-    data = write_episodes(tmp_path / "data", index=[row], obs=obs)
+    later, data = _observed_later(start, tmp_path)
 
     def scored() -> dict:
         res = runner.invoke(app, ["forecast", "score", "--json", "--dir", str(path.parent),

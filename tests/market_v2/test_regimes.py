@@ -57,6 +57,15 @@ def fast_and_reference(prep, d, months: int, output: str) -> dict[str, np.ndarra
     return got
 
 
+def still_start(net, sc, months: int, S: int, seed: int):
+    """(prepared run, parameters, month-0 state) of ``S`` samples with no leakage and no
+    regime switching (STILL), for checking a control's pass share month by month."""
+    prep = prepare(net, sc, months)
+    k = params_from(draws(prep.latent, seed, 0, S, fixed(S, leakage=0.0, **STILL)),
+                    prep.market)
+    return prep, k, initial_state(prep.market, prep.compiled, k, prep.links, S)
+
+
 @settings(max_examples=6, deadline=None)
 @given(approval=st.floats(0.05, 1.0), days=st.sampled_from([0, 20, 45, 90]),
        start_day=st.integers(1, 28), seed=st.integers(0, 10**6))
@@ -66,12 +75,9 @@ def test_zero_persistence_is_the_fixed_ramp(net, approval, days, start_day, seed
     start = dt.date(2026, 1, start_day)
     sc = scenario(commodities=["antimony"], controls=[licence(
         ["antimony"], approval_rate=approval, processing_days=days, start=start)])
-    prep = prepare(net, sc, 12)
     S = 40
-    d = draws(prep.latent, seed, 0, S, fixed(S, leakage=0.0, **STILL))
+    prep, k, s = still_start(net, sc, 12, S, seed)
     m, cp = prep.market, prep.compiled
-    k = params_from(d, m)
-    s = initial_state(m, cp, k, prep.links, S)
     c = cp.controls[0]
     A = np.clip(1 - (1 - approval) * k.refusal, 0, 1)
     L = c.processing_months
@@ -344,12 +350,9 @@ def test_licence_clock_runs_from_the_announcement(net, notice, approval, seed):
     sc = scenario(commodities=["antimony"], controls=[licence(
         ["antimony"], approval_rate=approval, processing_days=45, start=start,
         announced=announced)])
-    prep = prepare(net, sc, months)
     S = 24
-    d = draws(prep.latent, seed, 0, S, fixed(S, leakage=0.0, **STILL))
+    prep, k, s = still_start(net, sc, months, S, seed)
     m, cp = prep.market, prep.compiled
-    k = params_from(d, m)
-    s = initial_state(m, cp, k, prep.links, S)
     c = cp.controls[0]
     assert c.clock_month == pytest.approx(c.start_month - notice / 30.44, abs=0.04)
     A = np.clip(1 - (1 - approval) * k.refusal, 0, 1)
