@@ -167,8 +167,8 @@ def monthly_paths(store, run_id: str) -> xr.Dataset | None:
         return out
 
     px = full(np.where(has, 1.0, np.nan), len(stages))
-    pc, phys = full(np.where(has, 1.0, np.nan), len(stages)), full(np.where(has, 0.0, np.nan)[:, :, None], len(stages),
-                               len(regions))
+    pc = full(np.where(has, 1.0, np.nan), len(stages))
+    phys = full(np.where(has, 0.0, np.nan)[:, :, None], len(stages), len(regions))
     cover = full(b[[f"cover_{r}" for r in regions]].to_numpy(f4).reshape(C, S, -1)
                  .transpose(1, 0, 2)[:, None], len(regions))
     exports = full(one["exports"].to_numpy(f4))
