@@ -20,7 +20,7 @@ from critmin.api.app import create_app
 from critmin.api.auth import create_token
 from critmin.api.jobs import _net, run_job
 from critmin.api.limits import Guard
-from critmin.api.routes.runs import Slots
+from critmin.api.service import Slots
 from critmin.api.settings import Settings
 from critmin.scenarios.spec import Scenario
 from critmin.simulate.runner import run_key

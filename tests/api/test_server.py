@@ -28,7 +28,7 @@ def live(tmp_path_factory, request):
     port = free_port()
     with pytest.MonkeyPatch.context() as m:  # h11 where httptools is not installed
         if request.param == "h11":
-            m.setattr(srv, "HttpToolsProtocol", None)
+            m.setattr(srv, "BoundedHttpTools", None)
         config = srv.config(app, "127.0.0.1", port, SETTINGS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

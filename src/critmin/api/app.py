@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import gc
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
@@ -73,30 +74,38 @@ def _lifespan(svc: Service):
     return lifespan
 
 
+class _App(FastAPI):
+    """FastAPI whose OpenAPI schema documents every answer (:func:`truthful_openapi`)."""
+
+    def openapi(self) -> dict[str, Any]:
+        return truthful_openapi(self)
+
+
 def create_app(db: str | Path | None = None, data: str | Path | None = None,
                settings: Settings | None = None) -> FastAPI:
     """The service: routers per area over one :class:`Service`, behind the request guard."""
     svc = Service(db, data, settings or Settings())
     svc.state.listeners += [svc.cache.clear, resettle]
     svc.state.preparers.append(svc.cache.prepare)
-    app = FastAPI(title="critmin", version=__version__, lifespan=_lifespan(svc),
+    app = _App(title="critmin", version=__version__, lifespan=_lifespan(svc),
                   redirect_slashes=False, docs_url=None, redoc_url=None, responses=COMMON,
                   description="Critical-minerals supply security: data, assessment, "
                               "disruption simulation and portfolio optimisation. Errors "
                               "answer `{\"detail\": ...}`; writes need a bearer token.")
     handlers.install(app)
     # --private: every data route needs the read scope too (health and pages stay open)
-    guarded = {"dependencies": [Depends(svc.reader)], "responses": errors(401, 403)} \
-        if svc.settings.private else {}
+    private = svc.settings.private
+    deps = [Depends(svc.reader)] if private else []
+    guarded = errors(401, 403) if private else {}
     app.include_router(health_router())
-    app.include_router(data_router(svc), **guarded)
-    app.include_router(scenarios_router(svc), **guarded)
+    app.include_router(data_router(svc), dependencies=deps, responses=guarded)
+    app.include_router(scenarios_router(svc), dependencies=deps, responses=guarded)
     app.include_router(jobs_router(svc))
     app.include_router(pages.pages_router())
-    app.include_router(dashboard_router(svc.state.current, svc.may_compute), **guarded)
+    app.include_router(dashboard_router(svc.state.current, svc.may_compute),
+                       dependencies=deps, responses=guarded)
     app.include_router(runs_router(svc))
     pages.mount_static(app)
-    app.openapi = lambda: truthful_openapi(app)
     app.state.service = svc
     app.state.jobs, app.state.cache, app.state.store = svc.jobs, svc.cache, svc.store
     s = svc.settings

@@ -30,13 +30,14 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from critmin.data.io import SUFFIXES, shipped_dir
 from critmin.data.schemas import TABLES
 from critmin.data.validate import DataValidationError
-from critmin.model.network import load
+from critmin.model.network import Network, load
 from critmin.store.version import data_version
 
 
@@ -159,7 +160,7 @@ class ReadCache:
         self.max_flights = max_flights
         """Distinct computations queued or running at most; more are refused at once."""
         self.entries: OrderedDict[tuple, Encoded] = OrderedDict()
-        self.recipes: OrderedDict[tuple, object] = OrderedDict()
+        self.recipes: OrderedDict[tuple, Callable[[Network], bytes]] = OrderedDict()
         """How each recently asked key is computed (for :meth:`prepare`), newest last."""
         self.flights: dict[tuple, asyncio.Future] = {}
         self.pool = cf.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="read")

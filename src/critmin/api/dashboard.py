@@ -13,6 +13,7 @@ import json
 import math
 import threading
 from collections.abc import Callable
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -156,9 +157,9 @@ def country_list(net: Network) -> list[dict]:
     """Countries that appear in production, import or trade tables, with names from the
     bundled map where known."""
     names = _country_names()
-    codes = set(net.production["country"]) | set(net.import_sources["importer"]) | set(
+    seen = set(net.production["country"]) | set(net.import_sources["importer"]) | set(
         net.import_sources["exporter"]) | set(net.flows["exporter"]) | set(net.flows["importer"])
-    codes = sorted(c for c in codes if isinstance(c, str) and len(c) == 3
+    codes = sorted(c for c in seen if isinstance(c, str) and len(c) == 3
                    and c not in ("OTH", "ROW") and c.isalpha())
     return [{"iso3": c, "name": names.get(c, c)} for c in codes if c not in ("WORLD",)]
 
@@ -280,7 +281,7 @@ def sankey(net: Network, commodity: str, via: str | None = None, top: int = 8) -
     via = via or (inputs[0] if inputs else commodity)
     upstream = long[long["commodity"].eq(via)]
     order = {s: i for i, s in enumerate(STAGES)}
-    stages = sorted(set(own["stage"]) | set(upstream["stage"]), key=order.get)
+    stages = sorted(set(own["stage"]) | set(upstream["stage"]), key=order.__getitem__)
     columns = []
     for s in stages:
         g = own[own["stage"].eq(s)]
@@ -374,7 +375,7 @@ def dashboard_router(net: Network | Callable[[], Network],
     computation (top drivers) not computed yet (None: any may)."""
     router = APIRouter()
     cache = Cache(net)
-    tag = ["dashboard"]
+    tag: list[str | Enum] = ["dashboard"]
 
     def get_overview() -> dict:
         return cache.get(("overview",), lambda: overview(cache.net))

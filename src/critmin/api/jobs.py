@@ -22,8 +22,12 @@ import os
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from critmin.store import ResultsStore
+
+if TYPE_CHECKING:
+    import distributed
 
 UNFINISHED = ("queued", "running")
 FINAL = ("done", "failed", "cancelled", "interrupted")
@@ -73,16 +77,24 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
+def known_job(store: ResultsStore, job_id: str) -> dict:
+    """The stored record of a job that exists (KeyError naming it where it does not)."""
+    job = store.job(job_id)
+    if job is None:
+        raise KeyError(f"job {job_id!r} is not in the store")
+    return job
+
+
 def run_job(db: str, data: str | None, job_id: str) -> str:
     """Run one job to its end; returns its final status. Runs in a worker process."""
     store = ResultsStore(db)
     if not store.update_job(job_id, status="running", only_if=("queued",)):
         return "skipped"
-    job = store.job(job_id)
-    state = {"run_id": None}
+    job = known_job(store, job_id)
+    state: dict[str, str | None] = {"run_id": None}
 
     def progress(fraction: float, run_id: str | None = None) -> None:
-        status = store.job(job_id)["status"]
+        status = known_job(store, job_id)["status"]
         if status != "running":
             raise Cancelled(status)
         if run_id and state["run_id"] != run_id:
@@ -196,13 +208,13 @@ class JobManager:
         self.max_queue = max_queue
         self.quota = quota
         self.lock = threading.Lock()
-        self.futures: dict[str, object] = {}
-        self.client = None
+        self.futures: dict[str, cf.Future[str] | distributed.Future] = {}
+        self.client: distributed.Client | None = None
+        self.pool: cf.ProcessPoolExecutor | None = None
         if scheduler:
             from distributed import Client
 
             self.client = Client(scheduler)
-            self.pool = None
         else:
             self.pool = cf.ProcessPoolExecutor(
                 max_workers=workers, mp_context=mp.get_context("spawn"),
@@ -251,19 +263,26 @@ class JobManager:
 
     def _dispatch(self, job_id: str) -> None:
         args = (str(self.store.path), self.data, job_id)
+        fut: cf.Future[str] | distributed.Future
         if self.client is not None:
             fut = self.client.submit(run_job, *args, pure=False, key=f"critmin-job-{job_id}")
-        else:
+        elif self.pool is not None:
             fut = self.pool.submit(run_job, *args)
+        else:
+            raise RuntimeError("the job manager has neither a worker pool nor a scheduler")
         self.futures[job_id] = fut
-        fut.add_done_callback(lambda f, j=job_id: self._settle(j))
+
+        def settle(_: object) -> None:
+            self._settle(job_id)
+
+        fut.add_done_callback(settle)
 
     def _settle(self, job_id: str) -> None:
         """A worker that ended without recording its job's end (its write failed, e.g. on a
         full disk, or it died): the job becomes ``interrupted``, resumable."""
         with contextlib.suppress(Exception):
             if self.store.update_job(job_id, status="interrupted", only_if=("running",)):
-                run_id = self.store.job(job_id)["run_id"]
+                run_id = known_job(self.store, job_id)["run_id"]
                 if run_id:
                     self.store.set_run_status(run_id, "interrupted")
 
@@ -273,7 +292,7 @@ class JobManager:
         fut = self.futures.get(job_id)
         if fut is not None:
             fut.cancel()
-        run_id = self.store.job(job_id)["run_id"]
+        run_id = known_job(self.store, job_id)["run_id"]
         if run_id and fut is not None and fut.done():
             self.store.set_run_status(run_id, "cancelled")
 
@@ -282,7 +301,7 @@ class JobManager:
         for job_id, fut in list(self.futures.items()):
             if not fut.done():
                 self.store.update_job(job_id, status="interrupted", only_if=UNFINISHED)
-                run_id = self.store.job(job_id)["run_id"]
+                run_id = known_job(self.store, job_id)["run_id"]
                 if run_id:
                     self.store.set_run_status(run_id, "interrupted")
         if self.pool is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -29,16 +29,20 @@ WORDS = {400: "bad request", 401: "no valid bearer token",
          507: "not enough free disk space for the job or export"}
 
 
-def errors(*codes: int) -> dict:
+Responses = dict[int | str, dict[str, Any]]
+"""OpenAPI ``responses`` of a route or router: status code -> model, description, headers."""
+
+
+def errors(*codes: int) -> Responses:
     """OpenAPI ``responses`` for the error ``codes`` a route answers."""
-    out = {c: {"model": Error, "description": WORDS[c]} for c in codes}
+    out: Responses = {c: {"model": Error, "description": WORDS[c]} for c in codes}
     if 429 in out:
         out[429]["headers"] = {"Retry-After": {"schema": {"type": "integer"},
                                                "description": "seconds to wait"}}
     return out
 
 
-COMMON = {c: {"model": Error, "description": d} for c, d in (
+COMMON: Responses = {c: {"model": Error, "description": d} for c, d in (
     (413, "request body too large"), (414, "query string too long"),
     (422, "invalid input (fields and reasons)"), (500, "internal error (no details)"),
     (503, "busy: the store is held, or too many reads are being computed (Retry-After)"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-FILE_TYPES = {"text/csv": {}, "application/vnd.apache.parquet": {},
-              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
+FILE_TYPES: dict[str, dict[str, Any]] = {
+    "text/csv": {}, "application/vnd.apache.parquet": {},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}
 
 
-def truthful_openapi(app: FastAPI) -> dict:
+def truthful_openapi(app: FastAPI) -> dict[str, Any]:
     """The generated schema, completed so that every answer the service gives is documented:
     404 wherever a path names an id, 409 for runs that are not finished, file types of
     exports, and the one error body (routers added by other modules included)."""

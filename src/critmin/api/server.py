@@ -21,16 +21,39 @@ greedy clients (what a front proxy would otherwise do).
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import ServerState
 
 from critmin.api.proxies import parse_networks, trusted
 from critmin.api.settings import Settings
 
 
-class _Bounds:
+class _Protocol(asyncio.Protocol):
+    """The type checker's view of what the bounds use of either uvicorn protocol (h11's,
+    httptools'). At run time :class:`_Bounds` derives from ``object`` and comes before the
+    protocol in both bounded classes' order."""
+
+    client: tuple[str, int] | None
+    server_state: ServerState
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+    """h11's or httptools' own RequestResponseCycle (the bounds read ``response_complete``)."""
+
+    def on_response_complete(self) -> None: ...
+
+
+if TYPE_CHECKING:
+    _Base = _Protocol
+else:
+    _Base = object
+
+
+class _Bounds(_Base):
     """Header timeout and per-client connection bound, for either uvicorn protocol."""
 
     header_timeout_s = 10.0
@@ -38,7 +61,7 @@ class _Bounds:
     max_head = 16 * 1024
     proxies: tuple = ()
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._header_timer: asyncio.TimerHandle | None = None
         self._served = False
@@ -101,12 +124,13 @@ class BoundedH11(_Bounds, H11Protocol):
             self._head_complete()
 
 
+BoundedHttpTools: type[_Bounds] | None
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools not installed: h11 only
-    HttpToolsProtocol = None
+    BoundedHttpTools = None
 else:
-    class BoundedHttpTools(_Bounds, HttpToolsProtocol):
+    class _BoundedHttpTools(_Bounds, HttpToolsProtocol):
         """uvicorn's httptools protocol (a C parser, about twice h11's rate), bounded; a
         head over ``max_head`` bytes gets 431 and the connection closes."""
 
@@ -124,6 +148,8 @@ else:
             self._head_complete()
             super().on_headers_complete()
 
+    BoundedHttpTools = _BoundedHttpTools
+
 
 def _clients(state) -> dict[str, list]:
     if not hasattr(state, "critmin_clients"):
@@ -133,7 +159,8 @@ def _clients(state) -> dict[str, list]:
 
 def _forget(proto: _Bounds) -> None:
     clients = _clients(proto.server_state)
-    mine = clients.get(getattr(proto, "_host", None), [])
+    host = getattr(proto, "_host", None)
+    mine = clients.get(host, []) if host is not None else []
     if proto in mine:
         mine.remove(proto)
         if not mine:
@@ -142,7 +169,7 @@ def _forget(proto: _Bounds) -> None:
 
 def config(app, host: str, port: int, settings: Settings) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` under ``settings``' bounds."""
-    base = BoundedHttpTools if HttpToolsProtocol is not None else BoundedH11
+    base = BoundedHttpTools or BoundedH11
     proto = type("Bounded", (base,), {
         "header_timeout_s": settings.header_timeout_s,
         "per_client": settings.connections_per_client, "max_head": settings.max_header_bytes,

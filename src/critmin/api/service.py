@@ -3,6 +3,7 @@ user scenarios, and the checks of who may do what (:class:`Service`)."""
 
 import contextlib
 import shutil
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from critmin.api.auth import Identity, TokenBook
 from critmin.api.cache import DataState, Encoded, ReadCache
-from critmin.api.jobs import JobManager, QueueFull, QuotaExceeded
+from critmin.api.jobs import JobManager, QueueFull, QuotaExceeded, known_job
 from critmin.api.models import Invalid, job_info
 from critmin.api.settings import Settings
 from critmin.scenarios import scenario_catalogue
@@ -32,6 +33,35 @@ def too_busy(exc: Exception | str) -> HTTPException:
     return HTTPException(429, str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+class Slots:
+    """Exports streaming at once: at most ``per_client`` per client, ``total`` in all."""
+
+    def __init__(self, per_client: int, total: int):
+        self.per_client, self.total = per_client, total
+        self.open: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def take(self, client: str):
+        """Claim a slot (429 when none is free); returns the function that frees it."""
+        with self.lock:
+            if self.open.get(client, 0) >= self.per_client:
+                raise too_busy(f"{client} already streams {self.per_client} exports; wait "
+                               "for one to finish")
+            if sum(self.open.values()) >= self.total:
+                raise too_busy(f"{self.total} exports are streaming; ask again shortly")
+            self.open[client] = self.open.get(client, 0) + 1
+        freed = [False]
+
+        def done() -> None:
+            with self.lock:
+                if not freed[0]:
+                    freed[0] = True
+                    self.open[client] -= 1
+                    if not self.open[client]:
+                        del self.open[client]
+        return done
+
+
 class Service:
     """The server's state and its access rules; routers take it as their one argument."""
 
@@ -48,6 +78,8 @@ class Service:
         """User scenarios: id -> (spec, owner)."""
         self.user_version = 0
         """Bumped when a user scenario is created or overwritten."""
+        self.exports = Slots(settings.exports_per_client, settings.max_exports)
+        """Run exports streaming at once, per client and in all."""
         self.heavy = anyio.CapacityLimiter(settings.heavy_reads)
         """Threads computing uncached reads (filtered tables, CSV) at once; more wait."""
         self.warmers: list = []
@@ -154,7 +186,7 @@ class Service:
                                       {**request, "data_version": self.state.content})
         except (QueueFull, QuotaExceeded) as exc:
             raise too_busy(exc) from exc
-        return job_info(self.store.job(job_id))
+        return job_info(known_job(self.store, job_id))
 
     def job_or_404(self, job_id: str, ident: Identity | None = None,
                    with_result: bool = False) -> dict:

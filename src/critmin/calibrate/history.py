@@ -68,13 +68,14 @@ def bank(net, targets: Targets, theta: pd.DataFrame, chunk: int = 1024) -> np.nd
         for a in range(0, n, chunk):
             b = min(n, a + chunk)
             th = {c: theta[c].to_numpy()[a:b] for c in theta.columns}
-            kw = dict(samples=b - a, seed=0, model="v2", theta=th)
-            ds = simulate_paths(net, sc, months=targets.months[ep], **kw)
+            ds = simulate_paths(net, sc, samples=b - a, seed=0, months=targets.months[ep],
+                                model="v2", theta=th)
             if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
                    for v in set(rows.loc[sel, "variable"])):  # a calm run: the baseline
                 calm = sc.model_copy(update={"controls": [], "outages": [],
                                              "demand_shocks": []})
-            base = None if calm is None else simulate_paths(net, calm, months=1, **kw)
+            base = None if calm is None else simulate_paths(
+                net, calm, samples=b - a, seed=0, months=1, model="v2", theta=th)
             for i in sel:
                 v = model_values(ds, rows.loc[i], base)
                 if v is not None:
@@ -176,8 +177,8 @@ def history_match(net, *, samples: int = 2048, seed: int = 0,
         keep = i2 <= tol
         n = int(keep.sum())
         ppc_cols = ~use if left else use
-        pred = _predictive(values[keep], rows, sigma_post, seed) if n else None
-        check = (scores(pred[:, ppc_cols], rows[ppc_cols]) if n
+        check = (scores(_predictive(values[keep], rows, sigma_post, seed)[:, ppc_cols],
+                        rows[ppc_cols]) if n
                  else pd.DataFrame(columns=["row", "episode", "crps", "in_50", "in_90"]))
         if left:
             loo_parts.append(check)

@@ -7,13 +7,14 @@ PyPSA's ``component_attrs``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 DType = Literal["str", "int", "float", "bool", "date"]
 
-STAGES = ("mine", "refining", "metal", "product")
+Stage = Literal["mine", "refining", "metal", "product"]
+STAGES: tuple[Stage, ...] = get_args(Stage)
 """Supply-chain stages, upstream to downstream: ore/concentrate, separated oxide or
 refined chemical/metal, metal or alloy, derivative product (magnet, cathode, anode, cell)."""
 

@@ -16,11 +16,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from critmin.data.schemas import CONTROL_MEASURES, STAGES
+from critmin.data.schemas import CONTROL_MEASURES, Stage
 
 # the allowed values are the data schema's tuples (one list); mypy reads only literal text
 Measure = Literal[CONTROL_MEASURES]  # type: ignore[valid-type]
-Stage = Literal[STAGES]  # type: ignore[valid-type]
 CODE_FIELDS = ("exporter", "country", "importer", "holder", "region", "destinations")
 """Fields holding country/region codes: upper-cased on input (``jpn`` is ``JPN``), so a
 spelling cannot give a different answer from the code."""

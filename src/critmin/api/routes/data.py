@@ -13,7 +13,7 @@ from critmin import __version__
 from critmin.api.encode import records, to_bytes
 from critmin.api.models import Invalid, errors
 from critmin.api.service import Service, cached
-from critmin.data.schemas import STAGES, TABLES
+from critmin.data.schemas import TABLES, Stage
 
 MAX_COUNTRIES = 16
 MAX_COUNTRY_PARAMS = 64
@@ -110,7 +110,7 @@ def data_router(svc: Service) -> APIRouter:
                                Query(max_length=MAX_COUNTRY_PARAMS,
                                      description="importer ISO3 (repeatable; duplicates "
                                                  "ignored; default USA and JPN)")] = None,
-            stage: Literal[*STAGES, "reserves"] | None = None):
+            stage: Literal[Stage, "reserves"] | None = None):
         from critmin.metrics.assessment import assess
 
         importers = tuple(sorted({c.upper() for c in (country or ["USA", "JPN"])}))

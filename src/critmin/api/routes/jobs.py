@@ -31,11 +31,13 @@ def jobs_router(svc: Service) -> APIRouter:
     @r.post("/api/jobs/simulate", status_code=202, response_model=JobInfo,
             responses=errors(401, 403, 404, 429, 503, 507))
     def submit_simulation(req: SimulationRequest, who: Annotated[Identity, Depends(writer)]):
-        if (req.scenario is None) == (req.scenario_id is None):
-            raise Invalid([("body", "give exactly one of scenario_id and scenario")])
-        if req.scenario is not None:
+        if req.scenario is not None and req.scenario_id is None:
             svc.check_scenario(req.scenario, "body.scenario")
-        sc = req.scenario or svc.scenario_or_404(req.scenario_id, who)
+            sc = req.scenario
+        elif req.scenario_id is not None and req.scenario is None:
+            sc = svc.scenario_or_404(req.scenario_id, who)
+        else:
+            raise Invalid([("body", "give exactly one of scenario_id and scenario")])
         return svc.submit("simulation", who, {
             "scenario": sc.model_dump(mode="json"), "samples": req.samples, "seed": req.seed,
             "horizon_quarters": req.horizon_quarters})

@@ -3,7 +3,6 @@ optimisation, and downloads of a run as CSV, Parquet or Excel (the same tables a
 ``critmin runs export``)."""
 
 import json
-import threading
 import weakref
 from typing import Annotated, Any, Literal
 
@@ -13,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from critmin.api.encode import records
 from critmin.api.models import errors
-from critmin.api.service import Service, too_busy
+from critmin.api.service import Service
 from critmin.api.streams import check_size, per_sample, small_table, stream
 from critmin.report.runs import optimisation_result
 from critmin.store import ResultsStore
@@ -49,41 +48,11 @@ def run_results(store: ResultsStore, run: dict) -> dict:
     return json.loads(json.dumps(rep, default=str).replace("NaN", "null"))
 
 
-class Slots:
-    """Exports streaming at once: at most ``per_client`` per client, ``total`` in all."""
-
-    def __init__(self, per_client: int, total: int):
-        self.per_client, self.total = per_client, total
-        self.open: dict[str, int] = {}
-        self.lock = threading.Lock()
-
-    def take(self, client: str):
-        """Claim a slot (429 when none is free); returns the function that frees it."""
-        with self.lock:
-            if self.open.get(client, 0) >= self.per_client:
-                raise too_busy(f"{client} already streams {self.per_client} exports; wait "
-                               "for one to finish")
-            if sum(self.open.values()) >= self.total:
-                raise too_busy(f"{self.total} exports are streaming; ask again shortly")
-            self.open[client] = self.open.get(client, 0) + 1
-        freed = [False]
-
-        def done() -> None:
-            with self.lock:
-                if not freed[0]:
-                    freed[0] = True
-                    self.open[client] -= 1
-                    if not self.open[client]:
-                        del self.open[client]
-        return done
-
-
 def runs_router(svc: Service) -> APIRouter:
     """``GET /api/runs``, ``/api/runs/{id}``, ``.../results`` and ``.../export``."""
     r = APIRouter(tags=["runs"])
     store, reader = svc.store, svc.reader
-    slots = Slots(svc.settings.exports_per_client, svc.settings.max_exports)
-    svc.exports = slots
+    slots = svc.exports
     read_errors = errors(401, 403, 404) if svc.settings.private else errors(404)
 
     @r.get("/api/runs", response_model=list[dict[str, Any]],
