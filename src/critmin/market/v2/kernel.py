@@ -395,6 +395,7 @@ class Params:
     cap_share: np.ndarray  # (S, 1) new capacity, share of the node's ex-China output
     prem_max: np.ndarray  # (S, 1) log premium for non-Chinese supply at full severity
     prem_m: np.ndarray  # (S, 1) months over which the premium builds
+    transit_d: np.ndarray  # (S, 1) monthly decay of each in-transit stage (0: no transit)
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -436,7 +437,26 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         route_m=col["smuggling_months"], home=col["home_preference"],
         cap_trig=np.log(col["capacity_trigger"]), cap_hold=col["capacity_hold_months"],
         cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"],
-        prem_max=col["premium"], prem_m=col["premium_months"])
+        prem_max=col["premium"], prem_m=col["premium_months"],
+        transit_d=transit_decay(col["transit_months"]))
+
+
+def transit_decay(months: np.ndarray) -> np.ndarray:
+    """Monthly decay d = (months / 2) / (1 + months / 2) of each of the two in-transit
+    stages: a stage's mean delay is d / (1 - d) = months / 2, so the two together delay
+    the flow by ``months`` on average; exactly 0 where ``months`` is 0 (no transit)."""
+    m = np.asarray(months, dtype=float)
+    return m / (m + 2.0)
+
+
+def in_transit(loss: np.ndarray, tr1: np.ndarray, tr2: np.ndarray, d: np.ndarray):
+    """Non-China exporters' lost flow as it reaches buyers (t/yr): ``loss`` passed
+    through two first-order stages with monthly decay ``d`` (cargo on the road, at
+    ports and at sea keeps arriving after a ban starts, and resumed exports arrive
+    months after they restart); returns the new stages (tr1, tr2), tr2 the arriving
+    loss. ``d`` 0 returns ``loss`` exactly."""
+    x1 = loss + (tr1 - loss) * d
+    return x1, x1 + (tr2 - x1) * d
 
 
 @dataclass
@@ -612,6 +632,8 @@ class State:
     decided: np.ndarray  # (S, N) month new ex-China capacity was decided (NEVER: none)
     prem: np.ndarray  # (S, N) log premium for non-Chinese supply built up so far
     pe: np.ndarray  # (S, N) premium in effect this month (faded by new capacity online)
+    tr1: np.ndarray  # (S, N, R) first in-transit stage of non-China exporters' lost flow
+    tr2: np.ndarray  # (S, N, R) second stage: the lost flow arriving (t/yr)
 
 
 def home_contracts(home, M, F, U):
@@ -653,7 +675,8 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  held=np.zeros((S, len(cp.controls), N)),
                  relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)),
                  above=np.zeros((S, N)), decided=np.full((S, N), float(NEVER)),
-                 prem=np.zeros((S, N)), pe=np.zeros((S, N)))
+                 prem=np.zeros((S, N)), pe=np.zeros((S, N)), tr1=np.zeros((S, N, R)),
+                 tr2=np.zeros((S, N, R)))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
@@ -686,7 +709,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
                      np.eye(R)[R_ROW][None])
     new_cap = new_capacity(s, k, t, cn_on)
     added = added + (new_cap * ex_prod.sum(1)[None])[:, :, None] * split[None]
-    qpot = np.maximum(m.prod0[None] * (1 - cp.outage[t][None]) + added - loss, 0.0)
+    # non-China exporters' losses reach buyers through the shipments in transit
+    s.tr1, s.tr2 = in_transit(loss, s.tr1, s.tr2, k.transit_d[:, :, None])
+    qpot = np.maximum(m.prod0[None] * (1 - cp.outage[t][None]) + added - s.tr2, 0.0)
     # by-products: idle ex-China recovery capacity restarts over restart_months once a
     # restrictive control is announced or an outage hits (a decision on the event, not
     # on a price threshold), and stays on

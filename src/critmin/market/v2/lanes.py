@@ -54,7 +54,7 @@ LANES = 32
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
-                             "relaxed", "gap", "above", "decided", "prem", "pe"))
+                             "relaxed", "gap", "above", "decided", "prem", "pe", "tr1", "tr2"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
@@ -67,7 +67,8 @@ ParL = namedtuple("ParL", (
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
-    "home", "cap_trig", "cap_hold", "cap_lead", "cap_share", "prem_max", "prem_m"))
+    "home", "cap_trig", "cap_hold", "cap_lead", "cap_share", "prem_max", "prem_m",
+    "transit_d"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -119,7 +120,8 @@ def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
                  pX=f((N, B)), pC=f((N, B)), ratio=f((N, R, B)), restart=f((N, B)),
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
                  fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)),
-                 gap=f((N, B)), above=f((N, B)), decided=f((N, B)), prem=f((N, B)), pe=f((N, B)))
+                 gap=f((N, B)), above=f((N, B)), decided=f((N, B)), prem=f((N, B)), pe=f((N, B)),
+                 tr1=f((N, R, B)), tr2=f((N, R, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -153,7 +155,8 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 relax_gain=f(B), key=np.zeros(B, dtype=np.uint64), prop_e=f((R, B)),
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
                 smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B), cap_trig=f(B),
-                cap_hold=f(B), cap_lead=f(B), cap_share=f(B), prem_max=f(B), prem_m=f(B))
+                cap_hold=f(B), cap_lead=f(B), cap_share=f(B), prem_max=f(B), prem_m=f(B),
+                transit_d=f(B))
 
 
 @jit
@@ -212,6 +215,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.cap_share[ln] = par.cap_share[s]
         pl.prem_max[ln] = par.prem_max[s]
         pl.prem_m[ln] = par.prem_m[s]
+        pl.transit_d[ln] = par.transit_d[s]
 
 
 @jit
@@ -234,6 +238,8 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
                 st.F[i, r, ln] = f0
                 st.ratio[i, r, ln] = 1.0
                 st.gov_first[i, r, ln] = NEVER
+                st.tr1[i, r, ln] = 0.0
+                st.tr2[i, r, ln] = 0.0
         for ln in range(B):
             st.pX[i, ln] = 0.0
             st.pC[i, ln] = 0.0
@@ -475,7 +481,13 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
             tight = 1.0 if (r == R_CHN) & net.raw[i] else 0.0
             for ln in range(B):
                 added = (add_ft if ft & (act[ln] > 0.5) else add_now) + cap[ln] * split
-                q = max(base + added - wk.loss[i, r, ln], 0.0)
+                # non-China exporters' losses arrive through two in-transit stages
+                d, lo = pl.transit_d[ln], wk.loss[i, r, ln]
+                x1 = lo + (st.tr1[i, r, ln] - lo) * d
+                x2 = x1 + (st.tr2[i, r, ln] - x1) * d
+                st.tr1[i, r, ln] = x1
+                st.tr2[i, r, ln] = x2
+                q = max(base + added - x2, 0.0)
                 q = q * host_f[ln] if byp > 0 else q
                 wk.qpot[i, r, ln] = (q + ir[ln] * split) * (
                     1 - pl.tighten[ln] * wk.cn_on[i, ln] * tight)
@@ -1000,7 +1012,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
             sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b], sts.above[b],
-            sts.decided[b], sts.prem[b], sts.pe[b])
+            sts.decided[b], sts.prem[b], sts.pe[b], sts.tr1[b], sts.tr2[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],
@@ -1015,7 +1027,8 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.relax_gain[b], pls.key[b], pls.prop_e[b], pls.state_buy[b], pls.leak_rec[b],
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
             pls.inv_route[b], pls.home[b], pls.cap_trig[b], pls.cap_hold[b],
-            pls.cap_lead[b], pls.cap_share[b], pls.prem_max[b], pls.prem_m[b])
+            pls.cap_lead[b], pls.cap_share[b], pls.prem_max[b], pls.prem_m[b],
+            pls.transit_d[b])
         month(net, sc, pl, t, st, out, wk)
 
 
