@@ -125,3 +125,26 @@ def test_merged_sources_keep_other_rows_and_hold_each_curated_id_once(shipped_id
     new = [s for s in mine_ids if s not in shipped_ids]
     assert out["source_id"].tolist() == shipped_ids + new  # rows stay where they were
     assert (out.set_index("source_id").loc[mine_ids, "note"] == "new").all()
+
+
+def test_each_training_episode_has_its_preset_on_the_announced_dates(net):
+    """Every index row names a preset with controls by its exporter announced on its
+    announced date and in force from its in-force date, none carrying an observed approval
+    rate or leakage."""
+    from critmin.scenarios import presets
+
+    known = presets()
+    for _, ep in net.episode_index.iterrows():
+        assert ep["scenario"] in known, ep["episode"]
+        controls = [c for c in known[ep["scenario"]].controls if c.exporter == ep["exporter"]]
+        assert controls, ep["episode"]
+        # the controls announced that day start on the in-force date (or, where the index
+        # dates an earlier part the model has no control for, on or after it)
+        now = [c for c in controls if (c.announced or c.start) == ep["announced"].date()]
+        assert now, ep["episode"]
+        starts = {c.start for c in now}
+        assert ep["in_force"].date() in starts or ep["in_force"].date() <= min(starts), \
+            ep["episode"]
+        for c in controls:
+            assert c.approval_rate is None and c.leakage is None, ep["episode"]
+            assert set(c.commodities) & set(ep["commodities"].split(";")), ep["episode"]
