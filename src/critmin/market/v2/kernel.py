@@ -396,6 +396,7 @@ class Params:
     prem_max: np.ndarray  # (S, 1) log premium for non-Chinese supply at full severity
     prem_m: np.ndarray  # (S, 1) months over which the premium builds
     transit_d: np.ndarray  # (S, 1) monthly decay of each in-transit stage (0: no transit)
+    prec_other: np.ndarray  # (S, 1) factor on precaution under other exporters' controls
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -438,7 +439,8 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         cap_trig=np.log(col["capacity_trigger"]), cap_hold=col["capacity_hold_months"],
         cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"],
         prem_max=col["premium"], prem_m=col["premium_months"],
-        transit_d=transit_decay(col["transit_months"]))
+        transit_d=transit_decay(col["transit_months"]),
+        prec_other=col["precaution_other"])
 
 
 def transit_decay(months: np.ndarray) -> np.ndarray:
@@ -608,6 +610,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             lost = a[:, :, 0] * (1 - p) * flow[None, :] * c.nodes[None, :]
             loss[:, :, c.exporter_region] += lost
             alert |= lost > 0
+            # buyers everywhere (China's included) seek extra cover of what it blocks
+            on = np.clip(ann, 0, 1) * k.precaution * k.prec_other * _rush(c, k, t) * (1 - p)
+            tgt = np.maximum(tgt, 1 + (on * c.nodes[None, :])[:, :, None])
     return g, quota, loss, tgt, demin, alert, cn_on, g_rec
 
 

@@ -68,7 +68,7 @@ ParL = namedtuple("ParL", (
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
     "home", "cap_trig", "cap_hold", "cap_lead", "cap_share", "prem_max", "prem_m",
-    "transit_d"))
+    "transit_d", "prec_other"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -156,7 +156,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
                 smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B), cap_trig=f(B),
                 cap_hold=f(B), cap_lead=f(B), cap_share=f(B), prem_max=f(B), prem_m=f(B),
-                transit_d=f(B))
+                transit_d=f(B), prec_other=f(B))
 
 
 @jit
@@ -216,6 +216,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.prem_max[ln] = par.prem_max[s]
         pl.prem_m[ln] = par.prem_m[s]
         pl.transit_d[ln] = par.transit_d[s]
+        pl.prec_other[ln] = par.prec_other[s]
 
 
 @jit
@@ -325,7 +326,7 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                 wk.tgt[i, r, ln] = 1.0
     mid = t + 0.5
     on, warn, a_v = wk.v[1], wk.v[2], wk.v[3]
-    sev_v, A_v, u_v = wk.v[5], wk.v[6], wk.v[7]
+    pre_o, sev_v, A_v, u_v = wk.v[4], wk.v[5], wk.v[6], wk.v[7]
     rmp, an, dfc, p_raw = wk.v[8], wk.v[9], wk.v[10], wk.v[11]
     for c in range(sc.k_kind.shape[0]):
         kind, L, gl = sc.k_kind[c], sc.k_L[c], sc.k_gl[c]
@@ -356,8 +357,10 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             p_raw[ln] = p  # before leakage (a node's priced leakage below)
             sev_v[ln] = _clip01(sev * (1 - lk))
             a_v[ln] = _clip01(sc.k_in_force[c, t] - off)
-            on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln] * _rush(
-                sc.k_pre[c, t], sc.k_close[c] - t, pl.front[ln], pl.tau_s[ln])
+            rush = _rush(sc.k_pre[c, t], sc.k_close[c] - t, pl.front[ln], pl.tau_s[ln])
+            on[ln] = _clip01(ann) * pl.precaution[ln] * sev_v[ln] * rush
+            # other exporters' controls: buyers' extra cover before the blocked share
+            pre_o[ln] = _clip01(ann) * pl.precaution[ln] * pl.prec_other[ln] * rush
             warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
         china = sc.k_china[c]
         reg = sc.k_region[c]
@@ -415,6 +418,9 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                     lost = a_v[ln] * (1 - pi) * flow
                     wk.loss[i, reg, ln] += lost
                     wk.alert[i, ln] = max(wk.alert[i, ln], 1.0 if lost > 0 else 0.0)
+                    on_o = 1 + pre_o[ln] * (1 - pi)
+                    for r in range(R):
+                        wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], on_o)
             if kind == 0:
                 for ln in range(B):
                     _advance(st, pl, c, i, ln, rmp[ln], el, u_v[ln])
@@ -1028,7 +1034,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
             pls.inv_route[b], pls.home[b], pls.cap_trig[b], pls.cap_hold[b],
             pls.cap_lead[b], pls.cap_share[b], pls.prem_max[b], pls.prem_m[b],
-            pls.transit_d[b])
+            pls.transit_d[b], pls.prec_other[b])
         month(net, sc, pl, t, st, out, wk)
 
 

@@ -42,7 +42,8 @@ ParA = namedtuple("ParA", (
     "defence", "snap", "snap_delay", "restart_months", "idle_share", "fill_shift",
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
     "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m", "home",
-    "prem_max", "prem_m", "cap_trig", "cap_hold", "cap_lead", "cap_share", "transit_d"))
+    "prem_max", "prem_m", "cap_trig", "cap_hold", "cap_lead", "cap_share", "transit_d",
+    "prec_other"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -148,4 +149,5 @@ def par_arrays(k: Params) -> ParA:
         recover=flat(k.recover), smuggle=flat(k.smuggle), tighten=flat(k.tighten),
         route_m=flat(k.route_m), home=flat(k.home), cap_trig=flat(k.cap_trig),
         cap_hold=flat(k.cap_hold), cap_lead=flat(k.cap_lead), cap_share=flat(k.cap_share),
-        prem_max=flat(k.prem_max), prem_m=flat(k.prem_m), transit_d=flat(k.transit_d))
+        prem_max=flat(k.prem_max), prem_m=flat(k.prem_m), transit_d=flat(k.transit_d),
+        prec_other=flat(k.prec_other))
