@@ -30,6 +30,7 @@ from critmin.market.v2.regime import (
     ramp_of,
     recovered,
     regime_key,
+    rush_of,
     shifted,
     uniform,
 )
@@ -189,7 +190,7 @@ def solve_numpy(a, b, c, m, eps, kappa, eta, es, p0, steps: int = SOLVER_STEPS):
 @numba.njit(cache=True)
 def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, planned, cap_r,
              n, n_free, binding, dshare, ex, inputs, same_input, raw, user, int_user,
-             thrift, K):  # pragma: no cover - compiled
+             thrift, K, extra):  # pragma: no cover - compiled
     """Deliveries, consumption and processing of one month at the cleared log prices
     (p_x ex-China, p_c China), fused over samples x nodes x regions: returns deliveries,
     China's exports by destination, availability ratio, processed output (next month's
@@ -240,7 +241,7 @@ def _deliver(p_x, p_c, eps, kap, eta, es, tau, mob, U, T, St, M, F, P_all, plann
                 s_x += Q[s, i, r] * ex[r]
                 osum += max(orders[r], 0.0) * ex[r]
                 ord_x += orders[r] * ex[r]
-            s_x = s_x + ni
+            s_x = s_x + ni + extra[s, i]  # China's exports beyond the clearing
             for r in range(R):
                 if osum > 0:
                     w[r] = max(orders[r], 0.0) * ex[r] / max(osum, 1e-300)
@@ -397,6 +398,7 @@ class Params:
     prem_m: np.ndarray  # (S, 1) months over which the premium builds
     transit_d: np.ndarray  # (S, 1) monthly decay of each in-transit stage (0: no transit)
     prec_other: np.ndarray  # (S, 1) factor on precaution under other exporters' controls
+    rush: np.ndarray  # (S, 1) extra exports in a notice window, x baseline to the targets
 
 
 def params_from(d: dict, m: MarketNetwork) -> Params:
@@ -440,7 +442,7 @@ def params_from(d: dict, m: MarketNetwork) -> Params:
         cap_lead=col["capacity_lead_months"], cap_share=col["capacity_share"],
         prem_max=col["premium"], prem_m=col["premium_months"],
         transit_d=transit_decay(col["transit_months"]),
-        prec_other=col["precaution_other"])
+        prec_other=col["precaution_other"], rush=col["export_rush"])
 
 
 def transit_decay(months: np.ndarray) -> np.ndarray:
@@ -550,6 +552,8 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
     demin = np.zeros(N, dtype=bool)
     alert = np.zeros((S, N), dtype=bool)
     cn_on = np.zeros((S, N))
+    rsh = np.zeros((S, N, R))  # notice window share x severity (exporters' rush)
+    under = np.zeros((S, N, R))  # share of the month another China control is in force
     # leakage as a priced route: it rises with the smoothed ex-China/China price gap
     if s is not None:  # the route follows last month's gap over smuggling_months
         s.gap = s.gap + (s.pX - s.pC - s.gap) / k.route_m
@@ -592,6 +596,10 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             g[:, cells] = g[:, cells] * (1 - a[:, :, 0] * (1 - p_cells))
             r_cells = np.broadcast_to(p_rec, (S, N, R))[:, cells]
             g_rec[:, cells] = g_rec[:, cells] * (1 - a[:, :, 0] * (1 - r_cells))
+            if c.pre_start[t] > 0:  # exporters ship ahead of the start (announced dates)
+                rsh[:, cells] = np.maximum(rsh[:, cells], c.pre_start[t] * sev)
+            else:  # in force outside its own notice window: exports not free
+                under[:, cells] = np.maximum(under[:, cells], a[:, :, 0])
             cn_on = np.maximum(cn_on, a[:, :, 0] * sev * (c.nodes * c.reach)[None, :])
             if c.kind == "quota" and c.in_force[t] >= 0.5:
                 quota = np.where(c.nodes, np.minimum(quota, c.quota_t), quota)
@@ -613,7 +621,9 @@ def _control_effects(cp: CompiledV2, m: MarketNetwork, k: Params, t: int, S: int
             # buyers everywhere (China's included) seek extra cover of what it blocks
             on = np.clip(ann, 0, 1) * k.precaution * k.prec_other * _rush(c, k, t) * (1 - p)
             tgt = np.maximum(tgt, 1 + (on * c.nodes[None, :])[:, :, None])
-    return g, quota, loss, tgt, demin, alert, cn_on, g_rec
+    # the rush needs free exports: none where a China control is already in force
+    rsh = rsh * (1 - under)
+    return g, quota, loss, tgt, demin, alert, cn_on, g_rec, rsh
 
 
 @dataclass
@@ -666,6 +676,19 @@ def new_capacity(s: State, k: Params, t: int, cn_on: np.ndarray) -> np.ndarray:
     return k.cap_share * on
 
 
+def rush_exports(m: MarketNetwork, k: Params, s: State, g, rsh):
+    """China's exports beyond the clearing this month (S, N), t/yr: the exporters' rush
+    from their inventory in a notice window (:func:`regime.rush_of`, ``export_rush``;
+    0 exactly where it is 0: v2.1), and the exporters' hold (S, N), t/yr (demand on
+    China's segment, :func:`regime.held_of`)."""
+    d0 = m.dest0[None]
+    hflow = held_of(k.hold, (d0 * (1 - g)).sum(-1), k.smuggle, s.pX - s.pC)
+    extra = np.zeros_like(hflow)
+    if rsh.any():
+        extra = extra + rush_of(k.rush, (d0 * rsh).sum(-1))
+    return extra, hflow
+
+
 def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int) -> State:
     N, R = m.n, len(REGIONS)
     St = np.broadcast_to(k.cover[:, :, None] / 365.0 * m.use0[None], (S, N, R)).copy()
@@ -694,7 +717,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     eps = k.eps_sr + (k.eps_lr - k.eps_sr) * grow
     es = k.es_sr + (k.es_lr - k.es_sr) * grow
     es = np.where(m.byproduct[None, :], 0.0, es)  # by-products follow hosts, not price
-    g, quota, loss, tgt, demin, alert, cn_on, g_rec = _control_effects(cp, m, k, t, S, s)
+    g, quota, loss, tgt, demin, alert, cn_on, g_rec, rsh = _control_effects(
+        cp, m, k, t, S, s)
     alert |= (cp.outage[t] > 0).any(-1)[None]
     rules = cp.rules if responses else []
     acting = (s.fired + max([r.decision_lag_days / 30.44 for r in rules] or [0.0])
@@ -754,6 +778,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     rel = np.where(gov_on, np.minimum(np.minimum(s.G, rate * s.G0), room), 0.0)
     s.G -= rel
     s.St += rel
+    # exporters' rush ahead of a start date (China's exports beyond the clearing)
+    extra, hflow = rush_exports(m, k, s, g, rsh)
     # supply and orders
     # non-Chinese producers are paid the premium for supply from outside China
     qpot = np.where(ex, qpot * np.exp(es * s.pe)[:, :, None], qpot)
@@ -775,8 +801,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     U[:, :, R_CHN] += k.state_buy * m.final0[None, :, R_CHN] * cn_on
     # exporters hold the blocked part of China's baseline exports, awaiting licences
     # (priced: more the wider last month's gap, regime.held_of)
-    U[:, :, R_CHN] += held_of(k.hold, (m.dest0[None] * (1 - g)).sum(-1), k.smuggle,
-                              s.pX - s.pC)
+    U[:, :, R_CHN] += hflow
     if cp.tariff[t].any():  # importers facing a tariff buy less at the same world price
         U = U * (1 + cp.tariff[t][None]) ** (-eps[:, :, None])
     has_user = L.user >= 0
@@ -796,6 +821,9 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     # clearing terms per segment (world, China, ex-China), region sums in one pass
     (a, b, c, mm), china, exch = _segments(U - K, s.St, F - K, T, M, k.tau_s, m.world_t,
                                            EX_CHINA, R_CHN)
+    if extra.any():  # extra exports are supply to the world and the ex-China segment
+        b = b - extra / m.world_t[None]
+        exch = (exch[0], exch[1] - extra / m.world_t[None], exch[2], exch[3])
     p_w = solve(a, b, c, mm, eps, kap, k.eta, es, s.pX)
 
     # China's net exports at the world price (its own segment only)
@@ -834,7 +862,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     deliv, exports_dest, ratio, X, cons, St, produced = _deliver(
         p_x, p_c, eps, kap, k.eta, es, k.tau_s, k.mobility, U, T, s.St, M, F, P_all,
         planned, cap_r, n, n_free, binding, L.dshare, EX_CHINA, L.inputs, L.same_input,
-        L.raw, L.user, L.int_user, L.thrift, K)
+        L.raw, L.user, L.int_user, L.thrift, K, extra)
     s.St = St
     s.F = X
     s.out_ratio = produced.sum(-1) / m.world_t[None]
@@ -866,6 +894,10 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     rs = np.where(g > 0, g_rec / np.where(g > 0, g, 1.0), 1.0)
     dest_rec = np.where(binding[:, :, None], exports_dest * rs, exports_dest)
     n_rec = n - (exports_dest - dest_rec).sum(-1)
+    if extra.any():  # shipped before the start: recorded in full
+        x_dest = extra[:, :, None] * L.dshare[None] * EX_CHINA
+        n, n_rec = n + extra, n_rec + extra
+        exports_dest, dest_rec = exports_dest + x_dest, dest_rec + x_dest
     return dict(pX=p_x + s.pe, pC=p_c, exports=n, exports_dest=exports_dest,
                 exports_recorded=n_rec, exports_dest_recorded=dest_rec, shortfall=shortfall,
                 short_physical=1.0 - ratio,

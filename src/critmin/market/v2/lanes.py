@@ -60,7 +60,7 @@ Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding"
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
                            "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
-                           "cn_on", "grec", "lk", "K"))
+                           "cn_on", "grec", "lk", "K", "rsh", "xtra", "under"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
@@ -68,7 +68,7 @@ ParL = namedtuple("ParL", (
     "inv_tau", "cover_y", "persist", "retighten", "relax", "relax_gain", "key", "prop_e",
     "state_buy", "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "inv_route",
     "home", "cap_trig", "cap_hold", "cap_lead", "cap_share", "prem_max", "prem_m",
-    "transit_d", "prec_other"))
+    "transit_d", "prec_other", "rush"))
 
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
@@ -141,7 +141,8 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 eps=f((N, B)), es=f((N, B)), seg=f((3, 4, B)), St1=f((N, R, B)),
                 acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
                 sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)),
-                lk=f((N, B)), K=f((N, R, B)))
+                lk=f((N, B)), K=f((N, R, B)), rsh=f((N, R, B)), xtra=f((N, B)),
+                under=f((N, R, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -156,7 +157,7 @@ def new_par(N: int, R: int, B: int) -> ParL:
                 state_buy=f(B), leak_rec=f(B), front=f(B), hold=f(B), recover=f(B),
                 smuggle=f(B), tighten=f(B), inv_route=f(B), home=f(B), cap_trig=f(B),
                 cap_hold=f(B), cap_lead=f(B), cap_share=f(B), prem_max=f(B), prem_m=f(B),
-                transit_d=f(B), prec_other=f(B))
+                transit_d=f(B), prec_other=f(B), rush=f(B))
 
 
 @jit
@@ -217,6 +218,7 @@ def load_par(par, s0, n, pl):  # pragma: no cover - compiled
         pl.prem_m[ln] = par.prem_m[s]
         pl.transit_d[ln] = par.transit_d[s]
         pl.prec_other[ln] = par.prec_other[s]
+        pl.rush[ln] = par.rush[s]
 
 
 @jit
@@ -322,6 +324,8 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             for ln in range(B):
                 g[i, r, ln] = 1.0
                 wk.grec[i, r, ln] = 1.0
+                wk.rsh[i, r, ln] = 0.0
+                wk.under[i, r, ln] = 0.0
                 wk.loss[i, r, ln] = 0.0
                 wk.tgt[i, r, ln] = 1.0
     mid = t + 0.5
@@ -364,6 +368,7 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
             warn[ln] = 1.0 if _clip01(ann) * sev_v[ln] > 0 else 0.0
         china = sc.k_china[c]
         reg = sc.k_region[c]
+        pre = sc.k_pre[c, t]  # share of the month in the notice window (exporters' rush)
         for i in range(N):
             if not sc.k_nodes[c, i]:
                 continue
@@ -393,6 +398,9 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             pr = p0 + pl.leak_rec[ln] * pl.leakage[ln] * (1 - p0)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
+                            wk.rsh[i, r, ln] = max(wk.rsh[i, r, ln], pre * sev_v[ln])
+                            if pre <= 0.0:  # in force outside its own window
+                                wk.under[i, r, ln] = max(wk.under[i, r, ln], a_v[ln])
                     else:
                         for ln in range(B):
                             pk, lki = p_raw[ln], wk.lk[i, ln]
@@ -400,6 +408,9 @@ def controls(sc, pl, st, t, g, wk):  # pragma: no cover - compiled
                             pr = pk + pl.leak_rec[ln] * pl.leakage[ln] * (1 - pk)
                             wk.grec[i, r, ln] = wk.grec[i, r, ln] * (1 - a_v[ln] * (1 - pr))
                             wk.tgt[i, r, ln] = max(wk.tgt[i, r, ln], 1 + on[ln])
+                            wk.rsh[i, r, ln] = max(wk.rsh[i, r, ln], pre * sev_v[ln])
+                            if pre <= 0.0:  # in force outside its own window
+                                wk.under[i, r, ln] = max(wk.under[i, r, ln], a_v[ln])
                 reach = sc.k_reach[c, i]  # share of China's exports the control targets
                 for ln in range(B):
                     wk.alert[i, ln] = max(wk.alert[i, ln], warn[ln])
@@ -577,6 +588,10 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
             d0 = net.dest0[i, r]
             for ln in range(B):
                 held[ln] += d0 * (1.0 - g[i, r, ln])
+        for ln in range(B):  # priced (regime.held_of)
+            held[ln] = pl.hold[ln] * held[ln] * (
+                1 + pl.smuggle[ln] * max(st.pX[i, ln] - st.pC[i, ln], 0.0))
+        _rush_exports(net, pl, wk, i)
         for r in range(R):
             x0 = sc.U0[t, i, r]
             lg = np.log1p(sc.tariff[t, i, r]) if tariff else 0.0
@@ -585,9 +600,7 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
             hf = 1.0 if r == R_CHN else 0.0  # and its exporters hold blocked exports
             hm = 1.0 if net.home[r] else 0.0
             for ln in range(B):
-                x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln] \
-                    + hf * pl.hold[ln] * held[ln] * (  # priced (regime.held_of)
-                        1 + pl.smuggle[ln] * max(st.pX[i, ln] - st.pC[i, ln], 0.0))
+                x = x0 + pl.state_buy[ln] * sb * wk.cn_on[i, ln] + hf * held[ln]
                 x = x * lane_exp(-wk.eps[i, ln] * lg) if tariff else x
                 pa = wk.planned[u, r, ln] * iu if u >= 0 else 0.0
                 wk.P[i, r, ln] = pa
@@ -596,6 +609,19 @@ def orders(net, sc, pl, t, st, g, wk):  # pragma: no cover - compiled
                 # buyers' contracts with their own region's plants (kernel.home_contracts)
                 wk.K[i, r, ln] = (pl.home[ln] * hm) * min(wk.M[i, r, ln] + wk.F[i, r, ln],
                                                           x + pa)
+
+
+@inline
+def _rush_exports(net, pl, wk, i):  # pragma: no cover - compiled
+    """China's exports beyond the clearing at node ``i`` (wk.xtra, t/yr): the exporters'
+    rush from their inventory in a notice window, on cells no other China control is
+    in force on (as kernel.rush_exports)."""
+    R, B = net.dest0.shape[1], wk.xtra.shape[1]
+    for ln in range(B):
+        base = 0.0
+        for r in range(R):
+            base += net.dest0[i, r] * (wk.rsh[i, r, ln] * (1 - wk.under[i, r, ln]))
+        wk.xtra[i, ln] = pl.rush[ln] * base  # regime.rush_of
 
 
 # Rows of the solver's buffer (LANES values each; constant offsets, so the compiler sees
@@ -751,6 +777,10 @@ def prices(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
     for i in range(N):
         eps, es = wk.eps[i], wk.es[i]
         segments(wk, st, net, pl, i)
+        iw0 = 1.0 / net.W[i]
+        for ln in range(B):  # China's extra exports: supply to the world and ex-China
+            seg[0, 1, ln] -= wk.xtra[i, ln] * iw0
+            seg[2, 1, ln] -= wk.xtra[i, ln] * iw0
         _solve_segment(buf, seg, 0, eps, pl, es, st.pW[i], sol[0:4])  # from last month's
         w = net.W[i]
         iw = 1.0 / w
@@ -840,7 +870,7 @@ def deliver(net, pl, st, wk, out):  # pragma: no cover - compiled
             ds = net.dshare[i, r]
             for ln in range(B):
                 ni = out.n[i, ln]
-                sx = s_x[ln] + ni
+                sx = s_x[ln] + ni + wk.xtra[i, ln]  # China's exports beyond the clearing
                 wr = max(orders[r, ln], 0.0) * x * inv_o[ln] if osum[ln] > 0 else x * inv_ex
                 w[r, ln] = wr
                 d = orders[r, ln] - (ord_x[ln] - sx) * wr if ex_r else out.Q[i, r, ln] - ni
@@ -972,7 +1002,7 @@ def _rules(net, sc, t, st, wk, out):  # pragma: no cover - compiled
 
 
 @jit
-def recorded(wk, out):  # pragma: no cover - compiled
+def recorded(net, wk, out):  # pragma: no cover - compiled
     """China's exports as its customs record them (nrec, exdrec): where an allowance
     binds, the unrecorded part of the leaked flow (smuggled or mis-declared; a share
     leak_recorded of it is recorded, as exports to third countries) is left out (as
@@ -987,8 +1017,13 @@ def recorded(wk, out):  # pragma: no cover - compiled
                 rs = wk.grec[i, r, ln] / g if g > 0 else 1.0
                 x = out.exd[i, r, ln]
                 y = x * rs if out.binding[i, ln] > 0.5 else x
-                out.exdrec[i, r, ln] = y
+                xe = wk.xtra[i, ln] * net.dshare[i, r] * (1.0 if net.ex[r] else 0.0)
+                out.exdrec[i, r, ln] = y + xe  # extra exports recorded in full
+                out.exd[i, r, ln] = x + xe
                 out.nrec[i, ln] -= x - y
+        for ln in range(B):
+            out.n[i, ln] += wk.xtra[i, ln]
+            out.nrec[i, ln] += wk.xtra[i, ln]
 
 
 @jit
@@ -1006,7 +1041,7 @@ def month(net, sc, pl, t, st, out, wk):  # pragma: no cover - compiled
     orders(net, sc, pl, t, st, out.g, wk)
     prices(net, sc, pl, t, st, out.g, wk, out)
     deliver(net, pl, st, wk, out)
-    recorded(wk, out)
+    recorded(net, wk, out)
     finish(net, sc, t, st, wk, out)
 
 
@@ -1034,7 +1069,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             pls.front[b], pls.hold[b], pls.recover[b], pls.smuggle[b], pls.tighten[b],
             pls.inv_route[b], pls.home[b], pls.cap_trig[b], pls.cap_hold[b],
             pls.cap_lead[b], pls.cap_share[b], pls.prem_max[b], pls.prem_m[b],
-            pls.transit_d[b], pls.prec_other[b])
+            pls.transit_d[b], pls.prec_other[b], pls.rush[b])
         month(net, sc, pl, t, st, out, wk)
 
 

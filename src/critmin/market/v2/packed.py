@@ -43,7 +43,7 @@ ParA = namedtuple("ParA", (
     "persist", "retighten", "relax", "relax_gain", "key", "propensity", "state_buy",
     "leak_rec", "front", "hold", "recover", "smuggle", "tighten", "route_m", "home",
     "prem_max", "prem_m", "cap_trig", "cap_hold", "cap_lead", "cap_share", "transit_d",
-    "prec_other"))
+    "prec_other", "rush"))
 
 
 def net_arrays(m: MarketNetwork, L: Links) -> NetA:
@@ -150,4 +150,4 @@ def par_arrays(k: Params) -> ParA:
         route_m=flat(k.route_m), home=flat(k.home), cap_trig=flat(k.cap_trig),
         cap_hold=flat(k.cap_hold), cap_lead=flat(k.cap_lead), cap_share=flat(k.cap_share),
         prem_max=flat(k.prem_max), prem_m=flat(k.prem_m), transit_d=flat(k.transit_d),
-        prec_other=flat(k.prec_other))
+        prec_other=flat(k.prec_other), rush=flat(k.rush))

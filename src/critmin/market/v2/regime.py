@@ -104,3 +104,14 @@ def advance(held, relaxed, ramp, el: float, u, persist, retighten, relax):
     held = np.where(tight, el + 1.0, held + hold)
     relaxed = np.where(tight, 0.0, np.where(loose, 1.0, relaxed))
     return held, relaxed
+
+
+def rush_of(rush, base):
+    """Exports (t/yr) China's exporters and traders ship from their own inventory in a
+    notice window, ahead of a control's start: ``rush`` x ``base`` (t/yr: baseline exports
+    to the targets, weighted by the month's share in the window and the control's
+    severity). The inventory is the exporters' working stock, which the model's
+    commercial stocks (buyers' cover) do not hold, and it is not rebuilt (a stated
+    simplification: drawn from buyers' cover in China it would be reordered within the
+    stock-adjustment time and ship nothing net); 0 exactly where rush or base is 0."""
+    return rush * base
