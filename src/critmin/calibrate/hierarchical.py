@@ -89,36 +89,40 @@ def groups(rows: pd.DataFrame) -> np.ndarray:
 
 
 def grid_loglik(values: np.ndarray, obs: np.ndarray, horizon: np.ndarray,
-                grp: np.ndarray, use: np.ndarray, series: np.ndarray | None = None
-                ) -> dict[str, np.ndarray]:
+                grp: np.ndarray, use: np.ndarray, series: np.ndarray | None = None,
+                chunk: int = 256) -> dict[str, np.ndarray]:
     """Per group: (N, G) log likelihood of each draw at each grid point (a, b, s), over
     the targets ``use`` (bool (K,)) the draws have values for. The residuals of one
     series (``series`` codes; default each target its own) share an offset N(0, s^2):
     their covariance is diag(a^2 + b^2 h) + s^2 (Sherman-Morrison), so a long series
-    counts as less than as many independent observations."""
+    counts as less than as many independent observations. Sums per series are taken
+    over all (a, b) at once, ``chunk`` draws at a time."""
     h = np.maximum(np.asarray(horizon, float), 0.0)
     ga, gb, _ = grid()
+    ab = slice(None, None, len(GRID_S))
+    s2 = GRID_S ** 2
     ok = use & np.isfinite(values).all(axis=0)
     series = np.arange(len(obs)) if series is None else np.asarray(series)
     out = {}
     for g in dict.fromkeys(grp[ok]):
-        cols = ok & (grp == g)
-        r = values[:, cols] - obs[None, cols]  # (N, Kg)
-        _, code = np.unique(series[cols], return_inverse=True)
-        onehot = np.eye(code.max() + 1)[code]  # (Kg, C)
-        n_c = onehot.sum(axis=0)
+        cols = np.flatnonzero(ok & (grp == g))
+        cols = cols[np.argsort(series[cols], kind="stable")]  # each series contiguous
+        first = np.flatnonzero(np.r_[True, np.diff(series[cols]) != 0])
+        n_c = np.diff(np.r_[first, len(cols)])
+        inv = 1.0 / (ga[ab, None] ** 2 + gb[ab, None] ** 2 * h[cols][None])  # (AB, Kg)
+        c = np.add.reduceat(inv, first, axis=1)  # (AB, C) sum 1 / sigma^2
+        t = 1.0 + s2[:, None, None] * c[None]  # (S, AB, C)
+        const = (np.add.reduceat(-np.log(inv), first, axis=1)[None] + np.log(t)
+                 + n_c * np.log(2 * np.pi)).sum(axis=2)  # (S, AB)
+        shrink = s2[:, None, None] / t  # (S, AB, C)
         res = np.empty((len(values), len(ga)))
-        for ab in range(0, len(ga), len(GRID_S)):
-            inv = 1.0 / (ga[ab] ** 2 + gb[ab] ** 2 * h[cols])  # (Kg,)
-            q = (r * r * inv) @ onehot  # (N, C) sum r^2 / sigma^2
-            m = (r * inv) @ onehot  # (N, C) sum r / sigma^2
-            c = inv @ onehot  # (C,) sum 1 / sigma^2
-            logdet = -np.log(inv) @ onehot  # (C,)
-            for j, s in enumerate(GRID_S):
-                t = 1.0 + s * s * c
-                quad = q - (s * s / t) * m * m
-                res[:, ab + j] = -0.5 * (quad.sum(axis=1) + np.sum(
-                    logdet + np.log(t) + n_c * np.log(2 * np.pi)))
+        for lo in range(0, len(values), chunk):
+            r = values[lo:lo + chunk, cols] - obs[None, cols]  # (n, Kg)
+            q = (r * r) @ inv.T  # (n, AB) sum r^2 / sigma^2 over every target
+            m = np.add.reduceat(r[:, None, :] * inv[None], first, axis=2)  # (n, AB, C)
+            fix = np.matmul((m * m).transpose(1, 0, 2), shrink.transpose(1, 2, 0))
+            quad = q[:, :, None] - fix.transpose(1, 0, 2)  # (n, AB, S)
+            res[lo:lo + chunk] = -0.5 * (quad + const.T[None]).reshape(len(r), -1)
         out[g] = res
     return out
 
