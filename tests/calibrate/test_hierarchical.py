@@ -22,7 +22,8 @@ EPISODES = ["CN_2024_Sb_licence", "COD_2025_cobalt_ban"]
 def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
     """Same seed -> the same particles, ESS and contraction (tiny budget); the shipped
     form (meta + float16 particles) reads back as the same inputs."""
-    kw = dict(particles=24, loo_particles=16, moves=1, seed=5, episodes=EPISODES)
+    kw = dict(particles=24, loo_particles=16, moves=1, max_moves=2, seed=5,
+              episodes=EPISODES)
     a, pa = hier.calibrate_hierarchical(net, **kw)
     b, pb = hier.calibrate_hierarchical(net, **kw)
     assert set(a) == {"all", *(f"loo:{e}" for e in EPISODES)}
@@ -31,6 +32,8 @@ def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
         assert a[fit]["contraction"] == b[fit]["contraction"]
         assert a[fit]["effective_sample_size"] == b[fit]["effective_sample_size"]
         assert a[fit]["steps"][-1]["beta"] == 1.0
+        moved = sum(len(s["acceptance"]) for s in a[fit]["steps"])
+        assert a[fit]["simulations"] == len(pa[fit]) * (1 + moved)
     assert len(pa["all"]) == 24 and len(pa["loo:CN_2024_Sb_licence"]) == 16
     # the leave-one-out fit is fitted without the left-out episode's observations
     assert {o[0] for o in a["loo:CN_2024_Sb_licence"]["observations"]} == {
@@ -121,6 +124,45 @@ def test_smc_recovers_a_known_gaussian_posterior():
     assert abs(u[:, 1].mean()) < 0.1 and abs(u[:, 1].var() - 1.0) < 0.2
 
 
+def _linear_gaussian(d: int = 40, k: int = 4, noise: float = 0.15):
+    """Prior N(0, I_d), y = A u + N(0, noise^2 I_k): (A, y, posterior mean, covariance)."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((k, d)) / np.sqrt(d) * 3
+    y = rng.standard_normal(k)
+    cov = np.linalg.inv(np.eye(d) + a.T @ a / noise**2)
+    return a, y, cov @ a.T @ y / noise**2, cov
+
+
+def test_moves_adapt_to_acceptance_on_a_correlated_posterior():
+    """A 40-dimensional linear-Gaussian posterior, informed along 4 correlated
+    directions: the SMC recovers its mean and variance along them, and a temperature
+    takes more than ``moves`` steps exactly while its particles have accepted fewer than
+    ``moves`` x ACCEPTANCE on average (kills a fixed number of moves, and moves that
+    never stop before ``max_moves``); the correlation left with the resampled
+    positions is reported after each move and falls."""
+    a, y, mean, cov = _linear_gaussian()
+    noise = 0.15
+
+    def logl(v):
+        return -0.5 * np.sum((v - y) ** 2, axis=1) / noise**2
+
+    run = hier.smc(lambda u: u @ a.T, a.shape[1], logl, particles=1000, moves=3,
+                   max_moves=8, seed=2)
+    u = run["u"]
+    proj = np.linalg.svd(a)[2][:4]  # the informed directions
+    assert np.abs(proj @ u.mean(axis=0) - proj @ mean).max() < 0.05
+    ratio = np.diag(proj @ np.cov(u, rowvar=False) @ proj.T) / np.diag(proj @ cov @ proj.T)
+    assert np.all((ratio > 0.8) & (ratio < 1.25))
+    need = 3 * hier.ACCEPTANCE
+    for s in run["steps"]:
+        acc, k = s["acceptance"], len(s["acceptance"])
+        assert 3 <= k <= 8 and len(s["correlation"]) == k
+        assert k == 8 or sum(acc) >= need
+        assert k == 3 or sum(acc[:-1]) < need
+        assert s["correlation"][-1] < s["correlation"][0] <= 1
+    assert any(len(s["acceptance"]) > 3 for s in run["steps"])
+
+
 def test_pooled_prior_keeps_each_commodity_range_and_centre():
     """Under the prior a pooled input stays in its range, centred, with about the
     uniform's spread (probit-scale variance MU_SD^2 + TAU_MAX^2 / 3 = 1: sd 95 % of the
@@ -207,12 +249,14 @@ def test_cli_reports_ess_contraction_and_checks(tmp_path):
     res = runner.invoke(app, ["calibrate", "--method", "hierarchical", "--samples", "12",
                               "--moves", "1", "--episodes", ",".join(EPISODES), "--seed",
                               "2", "--output", str(post), "--json", "--loo-samples",
-                              "10"])
+                              "10", "--max-moves", "2"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out["fits"]) == {"all", *(f"loo:{e}" for e in EPISODES)}
     fit = out["fits"]["all"]
     assert fit["particles"] == 12 and 0 < fit["effective_sample_size"] <= 12
+    assert all(1 <= len(s["acceptance"]) <= 2 for s in fit["steps"])
+    assert -1 <= fit["correlation"] <= 1 and fit["unique_particles"] <= 12
     assert out["fits"][f"loo:{EPISODES[0]}"]["particles"] == 10
     assert "pool_tau:demand_elasticity_sr" in fit["contraction"]
     assert fit["predictive_check"]["n"] > 0 and "coverage_90" in fit["predictive_check"]

@@ -23,10 +23,16 @@ observations). (a_g, b_g, s_g) have uniform priors (the error model's ranges; s 
 **Sampler.** Particles start at the prior and move to prior x likelihood through
 temperatures chosen so each reweighting keeps :data:`ESS_SHARE` of them effective (Kish);
 after each reweighting they are resampled and moved by Metropolis random-walk steps
-shaped by their covariance. The reported effective sample size is the Kish ESS of the
-last reweighting (to temperature 1); the unique particles and acceptance rates say how
-well the moves mixed. A leave-one-episode-out fit is its own run without that episode's
-likelihood.
+shaped by their covariance: ``moves`` per temperature, more (up to ``max_moves``) where
+the acceptance is low, until the particles have accepted ``moves`` x :data:`ACCEPTANCE`
+steps on average. The reported effective sample size is the Kish ESS of the last
+reweighting (to temperature 1); the unique particles, acceptance rates and the
+particles' correlation with where they were resampled say how well the moves mixed.
+Crank-Nicolson moves around the particles' Gaussian were tried and dropped (see
+docs/calibration.md 7g): with that Gaussian fitted on the particles they move, their
+acceptance was inflated and the posterior too wide; fitted on the other half, they mixed
+no better than the random walk. A leave-one-episode-out fit is its own run without
+that episode's likelihood.
 """
 
 from __future__ import annotations
@@ -70,6 +76,9 @@ SHRINK = 0.5
 ESS_SHARE = 0.5
 """Share of the particles that each reweighting keeps effective (Kish); the last one, to
 temperature 1, gives the reported effective sample size (at least this share)."""
+ACCEPTANCE = 0.25
+"""Acceptance the random-walk scale adapts toward; a temperature takes more moves while
+its particles have accepted fewer than ``moves`` x ACCEPTANCE steps on average."""
 EPISODIC = ("licence_approval", "refusal_factor", "freeze_share", "ramp_share", "leakage",
             "precaution", "state_buying", "leakage_recorded", "front_running",
             "export_hold", "licence_recovery", "domestic_tightening", "cover_days",
@@ -80,7 +89,8 @@ adjust). Without the last three the leave-one-out fits learned the stock dynamic
 the other episodes (contraction 0.97 without Feb 2025) and scored worse there."""
 METHOD = ("hierarchical tempered SMC (explicit likelihood; adaptive temperatures, "
           "systematic resampling, Metropolis random-walk moves in the whitened prior "
-          "space; elasticities partially pooled per family, regime inputs per episode)")
+          "space, more where acceptance is low; elasticities partially pooled per "
+          "family, regime inputs per episode)")
 
 
 def groups(rows: pd.DataFrame) -> np.ndarray:
@@ -172,21 +182,39 @@ def rw_factor(u: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(c)
 
 
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over coordinates of the particles' correlation between positions ``a`` and
+    ``b`` (coordinates that do not vary left out; 0 where none vary): how much of where
+    the particles were resampled the moves have kept (1: all, 0: none)."""
+    xa, xb = a - a.mean(axis=0), b - b.mean(axis=0)
+    va, vb = (xa * xa).sum(axis=0), (xb * xb).sum(axis=0)
+    ok = (va > 1e-12) & (vb > 1e-12)
+    if not ok.any():
+        return 0.0
+    return float(np.mean((xa * xb).sum(axis=0)[ok] / np.sqrt(va[ok] * vb[ok])))
+
+
 def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
-        share: float = ESS_SHARE, max_steps: int = 60) -> dict:
+        share: float = ESS_SHARE, max_steps: int = 60, max_moves: int | None = None
+        ) -> dict:
     """Tempered SMC in a d-dimensional standard-normal prior space: particles move from
     the prior to prior x L through temperatures chosen so each reweighting keeps
-    ``share`` of the particles effective, then are resampled and moved by ``moves``
-    Metropolis random-walk steps shaped by their covariance (scale adapted to an
-    acceptance near 0.25). ``simulate`` maps coordinates (N, d) to model values,
-    ``logl`` values to (N,) log likelihoods. Returns the final equally weighted
-    particles ``u``, their ``values``, and per step the temperature, Kish ESS of the
-    reweighting, acceptance and unique particles."""
+    ``share`` of the particles effective, then are resampled and moved by Metropolis
+    random-walk steps shaped by their covariance (scale adapted to an acceptance near
+    :data:`ACCEPTANCE`). Each temperature takes ``moves`` steps, and more, up to
+    ``max_moves`` (default ``moves``), while the particles have accepted fewer than
+    ``moves`` x :data:`ACCEPTANCE` steps on average (a low acceptance gets more steps).
+    ``simulate`` maps coordinates (N, d) to model values, ``logl`` values to (N,) log
+    likelihoods. Returns the final equally weighted particles ``u``, their ``values``,
+    and per step the temperature, Kish ESS of the reweighting, acceptance of each move,
+    unique particles and the correlation with the resampled positions left after each
+    move (:func:`correlation`)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(5151,)))
     u = rng.standard_normal((particles, d))
     vals = simulate(u)
     ll = logl(vals)
     beta, scale = 0.0, 2.38 / np.sqrt(d)
+    top = max(moves, max_moves or moves)
     steps: list[dict] = []
     while beta < 1.0 and len(steps) < max_steps:
         nb = 1.0 if len(steps) == max_steps - 1 else next_beta(ll, beta, share)
@@ -195,9 +223,11 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
         beta = nb
         idx = systematic(w, rng)
         u, vals, ll = u[idx], vals[idx], ll[idx]
+        start = u.copy()
         chol = rw_factor(u)
-        acc = []
-        for _ in range(moves):
+        acc: list[float] = []
+        left: list[float] = []
+        while len(acc) < moves or (len(acc) < top and sum(acc) < moves * ACCEPTANCE):
             prop = u + scale * rng.standard_normal(u.shape) @ chol.T
             vp = simulate(prop)
             lp = logl(vp)
@@ -207,10 +237,12 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
             take = np.log(rng.random(particles)) < log_a
             u[take], vals[take], ll[take] = prop[take], vp[take], lp[take]
             acc.append(float(take.mean()))
-            scale *= float(np.exp(acc[-1] - 0.25))
+            left.append(correlation(start, u))
+            scale *= float(np.exp(acc[-1] - ACCEPTANCE))
         steps.append({"beta": round(beta, 6), "ess": round(ess, 1),
                       "acceptance": [round(a, 3) for a in acc],
-                      "unique": len(np.unique(u[:, 0]))})
+                      "unique": len(np.unique(u, axis=0)),
+                      "correlation": [round(c, 3) for c in left]})
     return {"u": u, "values": vals, "steps": steps}
 
 
@@ -295,8 +327,8 @@ def report_frame(space: tuple, u: np.ndarray, seed: int) -> pd.DataFrame:
     return pd.concat([wide, pd.DataFrame(per)], axis=1)
 
 
-def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 512,
-                           moves: int = 2, seed: int = 0,
+def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2048,
+                           moves: int = 8, max_moves: int = 12, seed: int = 0,
                            episodes: list[str] | None = None, simulate=None,
                            loo: bool = True) -> tuple[dict, dict]:
     """Fits ``all`` and (with ``loo``) ``loo:E`` per training episode: (fit ->
@@ -339,7 +371,8 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
                   error_grid={"a": [float(x) for x in GRID_A],
                               "b": [float(x) for x in GRID_B],
                               "s": [float(x) for x in GRID_S], "series": SERIES},
-                  ess_share=ESS_SHARE, moves=moves,
+                  ess_share=ESS_SHARE, moves=moves, max_moves=max_moves,
+                  target_acceptance=ACCEPTANCE,
                   date=dt.date.today().isoformat(), critmin_version=__version__)
     fits, parts = {}, {}
     for fit in ["all", *([f"loo:{e}" for e in eps] if loo else [])]:
@@ -347,7 +380,7 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
         use = ~rows["episode"].eq(left).to_numpy() if left else np.ones(len(rows), bool)
         n = particles if fit == "all" else loo_particles
         run = smc(sim, d, lambda v, use=use: loglik(v, obs, h, grp, use, ser), particles=n,
-                  moves=moves, seed=seed)
+                  moves=moves, max_moves=max_moves, seed=seed)
         u = run["u"].astype(np.float16).astype(float)  # as shipped
         vals = run["values"]
         w = np.full(len(u), 1.0 / len(u))
@@ -363,9 +396,10 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 5
             observations=[[r.episode, r.commodity, r.observable, r.destination, r.date]
                           for r in used.itertuples()],
             particles=n, steps=run["steps"],
-            simulations=int(n * (1 + moves * len(run["steps"]))),
+            simulations=int(n * (1 + sum(len(s["acceptance"]) for s in run["steps"]))),
             effective_sample_size=run["steps"][-1]["ess"],
             unique_particles=run["steps"][-1]["unique"],
+            correlation=run["steps"][-1]["correlation"][-1],
             contraction=contraction(report_frame(space, u, seed), w, prior),
             predictive_check=check, observation_error=error_posterior(lls, w))
         parts[fit] = u

@@ -88,7 +88,10 @@ def calibrate_cmd(
              "explicit likelihood, --samples particles per fit); history and "
              "hierarchical always write the LOO fits")] = "abc",
     moves: Annotated[int, typer.Option(
-        min=1, help="hierarchical: Metropolis moves per temperature")] = 10,
+        min=1, help="hierarchical: Metropolis moves per temperature")] = 8,
+    max_moves: Annotated[int, typer.Option(
+        "--max-moves", min=1, help="hierarchical: most Metropolis moves per temperature "
+                                   "(more than --moves where acceptance is low)")] = 12,
     loo_samples: Annotated[int | None, typer.Option(
         "--loo-samples", min=10,
         help="hierarchical: particles per leave-one-out fit (default --samples)")] = None,
@@ -124,8 +127,8 @@ def calibrate_cmd(
              "or hierarchical with v2")
         raise typer.Exit(2)
     if method == "hierarchical":
-        _hierarchical(net, wanted, samples, loo_samples or samples, moves, seed, output,
-                      as_json)
+        _hierarchical(net, wanted, samples, loo_samples or samples, (moves, max_moves),
+                      seed, output, as_json)
         return
     if method == "history":
         _history(net, wanted, samples, seed, output)
@@ -320,19 +323,21 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
     console.print(f"posterior written to {output or posterior_dir()}/posterior_meta.json")
 
 
-def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int, seed: int,
-                  output: Path | None, as_json: bool) -> None:
+def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: tuple[int, int],
+                  seed: int, output: Path | None, as_json: bool) -> None:
     """Hierarchical SMC of v2 (critmin.calibrate.hierarchical): fits all and loo:E."""
     from critmin.calibrate.hierarchical import calibrate_hierarchical
     from critmin.calibrate.posterior import posterior_dir, write_particle_fits
 
     fits, parts = calibrate_hierarchical(net, particles=particles,
                                          loo_particles=loo_particles,
-                                         moves=moves, seed=seed, episodes=wanted)
+                                         moves=moves[0], max_moves=moves[1], seed=seed,
+                                         episodes=wanted)
     write_particle_fits(fits, parts, "v2", output)
     where = output or posterior_dir()
     if as_json:
-        keys = ("particles", "effective_sample_size", "unique_particles", "simulations",
+        keys = ("particles", "effective_sample_size", "unique_particles", "correlation",
+                "simulations",
                 "steps", "contraction", "predictive_check", "observation_error",
                 "episodes", "method", "seed")
         typer.echo(json.dumps({"model": "v2", "written": str(where), "fits": {
@@ -340,13 +345,15 @@ def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int, s
         return
     view = Table(title=f"v2 hierarchical calibration ({particles:,} particles per fit, "
                        f"seed {seed})")
-    for c in ("fit", "ESS", "temperatures", "simulations", "PPC n", "cov50", "cov90",
+    for c in ("fit", "ESS", "unique", "corr", "temperatures", "simulations", "PPC n",
+              "cov50", "cov90",
               "CRPS", "most learned (1 - var post / var prior)"):
         view.add_column(c, justify="left" if c == "fit" or c.startswith("most") else "right")
     for fit, p in fits.items():
         c = p["predictive_check"]
         top = sorted(p["contraction"].items(), key=lambda kv: -kv[1])[:3]
-        view.add_row(fit, f"{p['effective_sample_size']:,.0f}", str(len(p["steps"])),
+        view.add_row(fit, f"{p['effective_sample_size']:,.0f}", f"{p['unique_particles']:,}",
+                     f"{p['correlation']:.2f}", str(len(p["steps"])),
                      f"{p['simulations']:,}", str(c.get("n", 0)),
                      f"{c.get('coverage_50', float('nan')):.0%}",
                      f"{c.get('coverage_90', float('nan')):.0%}",
@@ -354,7 +361,9 @@ def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int, s
                      ", ".join(f"{k} {v:.2f}" for k, v in top))
     console.print(view)
     console.print("ESS: Kish effective sample size of the last reweighting (to temperature "
-                  "1); PPC: posterior-predictive coverage of the central 50/90 % intervals, "
+                  "1); corr: the particles' correlation with where they were resampled, "
+                  "left after the last moves (1: all kept, 0: forgotten); PPC: "
+                  "posterior-predictive coverage of the central 50/90 % intervals, "
                   "in sample for `all`, of the left-out episode for `loo:E`.")
     console.print(f"posterior written to {where}/posterior_meta.json (+ "
                   "posterior_particles.npz)")
