@@ -82,11 +82,14 @@ its particles have accepted fewer than ``moves`` x ACCEPTANCE steps on average."
 EPISODIC = ("licence_approval", "refusal_factor", "freeze_share", "ramp_share", "leakage",
             "precaution", "state_buying", "leakage_recorded", "front_running",
             "export_hold", "licence_recovery", "domestic_tightening", "cover_days",
-            "stock_adjust_months", "cover_price_sensitivity")
+            "stock_adjust_months", "cover_price_sensitivity", "export_rush",
+            "precaution_other")
 """Shared inputs with episode effects: how a control regime was run and answered, and
 the buyers' stocks of the market it hit (cover, how fast and how price-sensitively they
-adjust). Without the last three the leave-one-out fits learned the stock dynamics of
-the other episodes (contraction 0.97 without Feb 2025) and scored worse there."""
+adjust). Without the three stock inputs the leave-one-out fits learned the stock
+dynamics of the other episodes (contraction 0.97 without Feb 2025) and scored worse
+there. The exporters' rush before a start date and buyers' precaution under another
+exporter's control are sized per episode too (graphite's rush was not antimony's)."""
 METHOD = ("hierarchical tempered SMC (explicit likelihood; adaptive temperatures, "
           "systematic resampling, Metropolis random-walk moves in the whitened prior "
           "space, more where acceptance is low; elasticities partially pooled per "
