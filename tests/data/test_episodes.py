@@ -148,3 +148,17 @@ def test_each_training_episode_has_its_preset_on_the_announced_dates(net):
         for c in controls:
             assert c.approval_rate is None and c.leakage is None, ep["episode"]
             assert set(c.commodities) & set(ep["commodities"].split(";")), ep["episode"]
+
+
+def test_evidence_episodes_are_neither_scored_nor_fitted(net):
+    """An episode of role ``evidence`` (its announced terms not yet expressible in the
+    model) keeps its rows in the data but stays out of the training index, so neither the
+    backtest nor a calibration reads it; Indonesia's nickel-ore ban is one."""
+    from critmin.calibrate.episodes import training_index
+
+    index = net.episode_index
+    evidence = set(index.loc[index["role"] == "evidence", "episode"])
+    assert "IDN_2019_Ni_ore_ban" in evidence
+    assert (net.episodes["episode"] == "IDN_2019_Ni_ore_ban").any()
+    assert not evidence & set(training_index(net)["episode"])
+    assert set(training_index(net)["episode"]) == set(index["episode"]) - evidence

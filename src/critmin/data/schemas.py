@@ -509,8 +509,12 @@ EPISODE_INDEX = TableSchema(
                description="reference date of the pre-announcement level: the last "
                            "observation before the news, at latest the first trading day "
                            "after a weekend announcement"),
-        Column(name="role", dtype="str", allowed=("training",),
-               description="use in calibration (the two reserved episodes are never listed)"),
+        Column(name="role", dtype="str", allowed=("training", "evidence"),
+               description="training: scored by the backtest and used in calibration; "
+                           "evidence: observations kept with their sources, neither scored "
+                           "nor fitted, because the model cannot yet state the announced "
+                           "terms (the note says why); the two reserved episodes are never "
+                           "listed"),
         Column(name="scenario", dtype="str",
                description="id of the scenario preset stating the announced policy"),
         Column(name="policy", dtype="str",
