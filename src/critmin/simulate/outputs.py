@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -141,74 +142,120 @@ def exports_by_destination(store, run_id: str, start: dt.date) -> tuple[dict, li
 
 
 # -- monthly paths of a v2 run ---------------------------------------------------------------
+@dataclass(frozen=True)
+class StoredPaths:
+    """A v2 run's kept monthly paths as its store holds them."""
+
+    paths: pd.DataFrame
+    """Table ``monthly_paths``: one row per (sample, month, simulated commodity), in order."""
+    base: pd.DataFrame
+    """Table ``monthly_base``: each commodity's baseline per sample (stages it has,
+    headline stage, exports in t, exports and stock cover in days per region)."""
+    commodities: list[str]
+    """Every commodity of the run, simulated or not."""
+    months: int
+    seed: int
+
+
+def read_monthly(store, run_id: str) -> StoredPaths | None:
+    """The monthly paths a stored run kept; None for a v1 run. FileNotFoundError for a v2
+    run stored before runs kept their monthly paths."""
+    inputs = store.run(run_id)["inputs"]
+    inputs = json.loads(inputs) if isinstance(inputs, str) else dict(inputs)
+    if run_model(inputs) != "v2":
+        return None
+    return StoredPaths(store.read_table(run_id, "monthly_paths"),
+                       store.read_table(run_id, "monthly_base"),
+                       list(store.commodities_of(run_id)), 3 * int(inputs["horizon"]),
+                       int(inputs["seed"]))
+
+
 def monthly_paths(store, run_id: str) -> xr.Dataset | None:
     """Monthly paths of a stored v2 run's first samples (at most ``MONTHLY_SAMPLES``) as
     kept by the run (tables ``monthly_paths`` and ``monthly_base``): the variables of
     :func:`critmin.market.v2.paths.simulate_paths` that the brief reads, over every
     commodity of the run; None for a v1 run. FileNotFoundError for a v2 run stored before
     runs kept their monthly paths."""
-    inputs = store.run(run_id)["inputs"]
-    inputs = json.loads(inputs) if isinstance(inputs, str) else dict(inputs)
-    if run_model(inputs) != "v2":
-        return None
-    t, b = store.read_table(run_id, "monthly_paths"), store.read_table(run_id, "monthly_base")
-    commodities = store.commodities_of(run_id)
-    S, H, C = int(b["sample"].max()) + 1, 3 * int(inputs["horizon"]), len(commodities)
-    ci = pd.Index(commodities)
-    b = b.assign(c=ci.get_indexer(b["commodity"])).sort_values(["c", "sample"])
-    one = b[b["sample"].eq(0)]
-    regions, stages = list(REGIONS_V2), list(STAGES)
-    has = one[[f"has_{st}" for st in stages]].to_numpy(bool)  # (C, stage)
-    f4 = np.float32
+    stored = read_monthly(store, run_id)
+    return None if stored is None else paths_dataset(stored)
 
-    def full(value, *shape):  # (S, H, C, *shape) at the baseline
-        out = np.empty((S, H, C, *shape), f4)
-        out[...] = value
-        return out
 
-    px = full(np.where(has, 1.0, np.nan), len(stages))
-    pc = full(np.where(has, 1.0, np.nan), len(stages))
-    phys = full(np.where(has, 0.0, np.nan)[:, :, None], len(stages), len(regions))
-    cover = full(b[[f"cover_{r}" for r in regions]].to_numpy(f4).reshape(C, S, -1)
-                 .transpose(1, 0, 2)[:, None], len(regions))
-    exports = full(one["exports"].to_numpy(f4))
-    base_dest = one[[f"exports_{r}" for r in regions]].to_numpy(np.float64)
-    dest = full(base_dest, len(regions))
-    short = full(0.0, len(regions))
-    simulated = t["commodity"].unique()
-    sim = ci.get_indexer(simulated)  # rows: (sample, month, simulated commodity) in order
+def _filled(S: int, H: int, value, *shape: int) -> np.ndarray:
+    """float32 (S, H, *shape) array, each (sample, month) set to ``value``."""
+    out = np.empty((S, H, *shape), np.float32)
+    out[...] = value
+    return out
 
-    def put(a, index, columns):
-        a[(slice(None), slice(None), sim, *index)] = t[columns].to_numpy(f4).reshape(
+
+def _baseline(base: pd.DataFrame, one: pd.DataFrame, S: int, H: int) -> dict[str, np.ndarray]:
+    """(S, H, commodity, ...) arrays at every commodity's baseline, from the rows of
+    ``monthly_base`` in commodity then sample order (``one``: those of sample 0): prices
+    1 and physical shortfall 0 at the stages a commodity has (NaN elsewhere), its stock
+    cover, China's exports in total and by destination, shortfall 0."""
+    C, R, G = len(one), len(REGIONS_V2), len(STAGES)
+    has = one[[f"has_{st}" for st in STAGES]].to_numpy(bool)  # (C, stage)
+    cover = base[[f"cover_{r}" for r in REGIONS_V2]].to_numpy(np.float32)
+    return {"px": _filled(S, H, np.where(has, 1.0, np.nan), C, G),
+            "pc": _filled(S, H, np.where(has, 1.0, np.nan), C, G),
+            "phys": _filled(S, H, np.where(has, 0.0, np.nan)[:, :, None], C, G, R),
+            "cover": _filled(S, H, cover.reshape(C, S, -1).transpose(1, 0, 2)[:, None], C, R),
+            "exports": _filled(S, H, one["exports"].to_numpy(np.float32), C),
+            "dest": _filled(S, H, one[[f"exports_{r}" for r in REGIONS_V2]].to_numpy(np.float64),
+                            C, R),
+            "short": _filled(S, H, 0.0, C, R)}
+
+
+def _write_simulated(a: dict[str, np.ndarray], t: pd.DataFrame, sim: np.ndarray) -> None:
+    """Write the simulated commodities' paths (table ``monthly_paths``, rows in (sample,
+    month, simulated commodity) order) over the baseline arrays ``a`` at indices ``sim``."""
+    S, H = a["px"].shape[:2]
+
+    def put(x, index, columns):
+        x[(slice(None), slice(None), sim, *index)] = t[columns].to_numpy(np.float32).reshape(
             S, H, len(sim), -1).squeeze(-1 if len(columns) == 1 else ())
 
-    for j, st in enumerate(stages):
-        put(px, (j,), [f"price_x_{st}"])
-        put(pc, (j,), [f"price_china_{st}"])
-        put(phys, (j,), [f"physical_{st}_{r}" for r in regions])
-    exports[:, :, sim] = np.maximum(t["exports"].to_numpy(), 0).reshape(S, H, len(sim))
-    for name, a in (("shortfall", short), ("cover", cover), ("exports", dest)):
-        put(a, (), [f"{name}_{r}" for r in regions])
-    hl = np.array([stages.index(s) for s in one["headline"]])
+    for j, st in enumerate(STAGES):
+        put(a["px"], (j,), [f"price_x_{st}"])
+        put(a["pc"], (j,), [f"price_china_{st}"])
+        put(a["phys"], (j,), [f"physical_{st}_{r}" for r in REGIONS_V2])
+    a["exports"][:, :, sim] = np.maximum(t["exports"].to_numpy(), 0).reshape(S, H, len(sim))
+    for name, key in (("shortfall", "short"), ("cover", "cover"), ("exports", "dest")):
+        put(a[key], (), [f"{name}_{r}" for r in REGIONS_V2])
+
+
+def paths_dataset(stored: StoredPaths) -> xr.Dataset:
+    """The Dataset :func:`critmin.market.v2.paths.simulate_paths` returns for the stored
+    samples: every commodity at its baseline, the simulated ones' paths written over it."""
+    commodities = stored.commodities
+    ci = pd.Index(commodities)
+    b = stored.base.assign(c=ci.get_indexer(stored.base["commodity"])).sort_values(
+        ["c", "sample"])
+    one = b[b["sample"].eq(0)]
+    S, H, C = int(b["sample"].max()) + 1, stored.months, len(commodities)
+    a = _baseline(b, one, S, H)
+    simulated = stored.paths["commodity"].unique()
+    _write_simulated(a, stored.paths, ci.get_indexer(simulated))
+    hl = np.array([STAGES.index(s) for s in one["headline"]])
     c = np.arange(C)
     dims = ("sample", "month", "commodity")
-    ds = xr.Dataset(
-        {"price_ex_china": (dims, px[:, :, c, hl]), "price_china": (dims, pc[:, :, c, hl]),
-         "exports_china": (dims, exports),
-         "exports_china_dest": ((*dims, "region"), dest),
-         "shortfall": ((*dims, "region"), short),
-         "shortfall_physical": ((*dims, "region"), phys[:, :, c, hl]),
-         "cover_days": ((*dims, "region"), cover),
-         "price_ex_china_stage": ((*dims, "stage"), px),
-         "price_china_stage": ((*dims, "stage"), pc),
-         "shortfall_stage": ((*dims, "stage", "region"), phys),
+    return xr.Dataset(
+        {"price_ex_china": (dims, a["px"][:, :, c, hl]),
+         "price_china": (dims, a["pc"][:, :, c, hl]),
+         "exports_china": (dims, a["exports"]),
+         "exports_china_dest": ((*dims, "region"), a["dest"]),
+         "shortfall": ((*dims, "region"), a["short"]),
+         "shortfall_physical": ((*dims, "region"), a["phys"][:, :, c, hl]),
+         "cover_days": ((*dims, "region"), a["cover"]),
+         "price_ex_china_stage": ((*dims, "stage"), a["px"]),
+         "price_china_stage": ((*dims, "stage"), a["pc"]),
+         "shortfall_stage": ((*dims, "stage", "region"), a["phys"]),
          "exports_china_base": (("commodity",), one["exports"].to_numpy(np.float64)),
-         "exports_china_dest_base": (("commodity", "region"), base_dest)},
+         "exports_china_dest_base": (("commodity", "region"),
+                                     one[[f"exports_{r}" for r in REGIONS_V2]]
+                                     .to_numpy(np.float64))},
         coords={"sample": np.arange(S), "month": np.arange(H), "commodity": commodities,
-                "region": regions, "stage": stages},
-        attrs={"model": "v2", "seed": int(inputs["seed"]),
-               "simulated": ",".join(simulated)})
-    return ds
+                "region": list(REGIONS_V2), "stage": list(STAGES)},
+        attrs={"model": "v2", "seed": stored.seed, "simulated": ",".join(simulated)})
 
 
 def long_paths(ds, commodities: list[str]) -> pd.DataFrame:
