@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import errno
+import importlib
 import multiprocessing as mp
 import os
 import threading
@@ -179,15 +180,37 @@ def _optimisation(net, store, req: dict, progress) -> dict:
     return rec
 
 
+WARM_SCENARIO = "CN_2024_antimony_licensing"
+"""The preset a starting worker simulates briefly (:func:`_warm`)."""
+JOB_MODULES = ("critmin.simulate.runner", "critmin.simulate.report",
+               "critmin.optimize.finance", "critmin.optimize.report")
+"""What the jobs import on their first run."""
+
+
+def _warm(net) -> None:
+    """Do once, at a worker's start, what its first job would otherwise do first: import
+    the jobs' modules, build model v2's market network of every commodity, and load the
+    kernels from Numba's cache, by simulating 16 samples of :data:`WARM_SCENARIO` for 3
+    months (nothing stored)."""
+    from critmin.market.v2.chunks import chunk, make_job
+    from critmin.scenarios import get_scenario
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    chunk(make_job(net, get_scenario(WARM_SCENARIO, net), 3, 0, True), 0, 16, 16)
+
+
 def _init_worker(parent: int, data: str | None = None, nice: int = 0) -> None:
-    """Worker start: die with the server, yield the CPU to it, load the network once (jobs
-    then start at once)."""
+    """Worker start: die with the server, yield the CPU to it, load the network once and
+    warm the jobs' code (:func:`_warm`), so that jobs then start at once."""
     from critmin.workers import watch_parent
 
     watch_parent(parent)
     with contextlib.suppress(OSError):
         os.nice(nice)
-    _net(data)
+    net = _net(data)
+    with contextlib.suppress(Exception):  # user data without the preset: jobs warm up alone
+        _warm(net)
 
 
 def _ready() -> int:
