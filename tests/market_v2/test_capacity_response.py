@@ -5,6 +5,7 @@ a control and fades as that capacity comes online."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,10 +15,10 @@ from hypothesis import strategies as st
 
 from critmin.market.v2.kernel import CAPACITY_RAMP_MONTHS, NEVER, new_capacity
 from critmin.market.v2.network import EX_CHINA
-from critmin.market.v2.paths import prepare, run_reference, run_samples
-from critmin.market.v2.priors import draws
+from critmin.market.v2.paths import run_reference, run_samples
 from critmin.scenarios import get_scenario
 from critmin.scenarios.spec import ExportControl, Scenario
+from tests.market_v2.recorded import assert_kernels_agree, record_months
 
 START = dt.date(2026, 1, 1)
 SB = "antimony"
@@ -31,14 +32,7 @@ def sb_licence(months_in_force: int | None = None) -> Scenario:
     return Scenario(id="t", name="t", start=START, commodities=[SB], controls=[ctl])
 
 
-def record(net, sc, months, runner, seed=5, n=32, **values):
-    prep = prepare(net, sc, months)
-    d = draws(prep.latent, seed, 0, n)
-    d.update({k: np.full(n, float(v)) for k, v in values.items()})
-    rec = []
-    runner(prep, d, months, record=lambda t, o: rec.append({k: np.copy(v)
-                                                             for k, v in o.items()}))
-    return prep, rec
+record = functools.partial(record_months, seed=5, n=32)
 
 
 @settings(max_examples=60, deadline=None)
@@ -129,13 +123,8 @@ def test_both_kernels_agree_on_the_oct_2025_preset_with_capacity_on(net):
     prep, fast = record(net, sc, 12, run_samples, **values)
     _, ref = record(net, sc, 12, run_reference, **values)
     _, off = record(net, sc, 12, run_samples, **OFF)
-    w = prep.market.world_t
-    for a, b in zip(fast, ref, strict=True):
-        assert np.abs(a["pX"] - b["pX"]).max() < 1e-5
-        assert np.abs(a["pC"] - b["pC"]).max() < 1e-5
-        for k in ("produced", "deliv", "cons", "processed", "exports"):
-            scale = w[None, :, None] if a[k].ndim == 3 else w[None, :]
-            assert (np.abs(a[k] - b[k]) <= 1e-5 * scale).all(), k
+    assert_kernels_agree(prep, fast, ref, ("produced", "deliv", "cons", "processed", "exports"),
+                         1e-5)
     ex_out = [r[11]["produced"][:, :, EX_CHINA].sum() for r in (fast, off)]
     assert ex_out[0] > ex_out[1]
 

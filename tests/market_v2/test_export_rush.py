@@ -4,6 +4,7 @@ announcement and its start, while exports are still free."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,10 +14,10 @@ from hypothesis import strategies as st
 
 from critmin.market.v2 import kernel
 from critmin.market.v2.kernel import rush_exports
-from critmin.market.v2.paths import prepare, run_reference, run_samples
-from critmin.market.v2.priors import draws
+from critmin.market.v2.paths import run_reference, run_samples
 from critmin.market.v2.regime import held_of
 from critmin.scenarios.spec import ExportControl, Scenario
+from tests.market_v2.recorded import assert_kernels_agree, record_months
 
 START = dt.date(2026, 1, 1)
 SB = "antimony"
@@ -34,14 +35,7 @@ def licence(start: dt.date, announced: dt.date | None = None, **kw) -> ExportCon
                          processing_days=45, **kw)
 
 
-def record(net, sc, months, runner, seed=3, n=32, **values):
-    prep = prepare(net, sc, months)
-    d = draws(prep.latent, seed, 0, n)
-    d.update({k: np.full(n, float(v)) for k, v in values.items()})
-    rec = []
-    runner(prep, d, months, record=lambda t, o: rec.append({k: np.copy(v)
-                                                             for k, v in o.items()}))
-    return prep, rec
+record = functools.partial(record_months, seed=3, n=32)
 
 
 def same(a, b) -> bool:
@@ -93,13 +87,8 @@ def test_both_kernels_agree(net, values):
                                 end=dt.date(2026, 9, 1)))
     prep, fast = record(net, sc, 12, run_samples, **values)
     _, ref = record(net, sc, 12, run_reference, **values)
-    w = prep.market.world_t
-    for a, b in zip(fast, ref, strict=True):
-        assert np.abs(a["pX"] - b["pX"]).max() < 1e-5
-        assert np.abs(a["pC"] - b["pC"]).max() < 1e-5
-        for key in ("exports", "exports_recorded", "deliv", "cons", "exports_dest_recorded"):
-            scale = w[None, :, None] if a[key].ndim == 3 else w[None, :]
-            assert (np.abs(a[key] - b[key]) <= 1e-6 * scale).all(), key
+    assert_kernels_agree(prep, fast, ref, ("exports", "exports_recorded", "deliv", "cons",
+                                           "exports_dest_recorded"), 1e-6)
 
 
 @pytest.mark.parametrize("runner", [run_samples, run_reference])

@@ -5,13 +5,14 @@ cover of the share it blocks, as they do under China's controls."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pytest
 
-from critmin.market.v2.paths import prepare, run_reference, run_samples
-from critmin.market.v2.priors import draws
+from critmin.market.v2.paths import run_reference, run_samples
 from critmin.scenarios.spec import ExportControl, Scenario
+from tests.market_v2.recorded import record_months
 
 START = dt.date(2026, 1, 1)
 IN_FORCE = dt.date(2026, 4, 1)  # month 3
@@ -24,14 +25,7 @@ def drc(measure: str = "export_ban", quota_t: float | None = None) -> Scenario:
     return Scenario(id="t", name="t", start=START, commodities=[CO], controls=[ctl])
 
 
-def record(net, sc, months, runner, n=24, **values):
-    prep = prepare(net, sc, months)
-    d = draws(prep.latent, 11, 0, n)
-    d.update({k: np.full(n, float(v)) for k, v in values.items()})
-    rec = []
-    runner(prep, d, months, record=lambda t, o: rec.append({k: np.copy(v)
-                                                             for k, v in o.items()}))
-    return prep, rec
+record = functools.partial(record_months, seed=11, n=24)
 
 
 def same(a, b):

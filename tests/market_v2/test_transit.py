@@ -5,6 +5,7 @@ already shipped runs out, and resumed exports arrive months after they restart."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import pytest
@@ -13,9 +14,9 @@ from hypothesis import strategies as st
 
 from critmin.market.v2.kernel import in_transit, transit_decay
 from critmin.market.v2.network import REGIONS
-from critmin.market.v2.paths import prepare, run_reference, run_samples
-from critmin.market.v2.priors import draws
+from critmin.market.v2.paths import run_reference, run_samples
 from critmin.scenarios.spec import ExportControl, Scenario
+from tests.market_v2.recorded import record_months
 
 START = dt.date(2026, 1, 1)
 CO = "cobalt"
@@ -34,14 +35,7 @@ def china_licence() -> Scenario:
     return Scenario(id="t", name="t", start=START, commodities=[CO], controls=[ctl])
 
 
-def record(net, sc, months, runner, n=32, **values):
-    prep = prepare(net, sc, months)
-    d = draws(prep.latent, 7, 0, n)
-    d.update({k: np.full(n, float(v)) for k, v in values.items()})
-    rec = []
-    runner(prep, d, months, record=lambda t, o: rec.append({k: np.copy(v)
-                                                             for k, v in o.items()}))
-    return prep, rec
+record = functools.partial(record_months, seed=7, n=32)
 
 
 @settings(max_examples=80, deadline=None)
