@@ -21,7 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from critmin.data.schemas import STAGES
-from critmin.market.v2.chunks import MONTHLY_SAMPLES as MONTHLY_SAMPLES  # re-exported
+from critmin.market.v2.kept import MONTHLY_SAMPLES as MONTHLY_SAMPLES  # re-exported
 from critmin.market.v2.network import REGIONS as REGIONS_V2
 
 REGIONS = ("USA", "JPN", "EU", "KOR", "CHN", "ROW")

@@ -28,6 +28,7 @@ from critmin.data.schemas import STAGES
 from critmin.market.contract import Chunk, RunSpec
 from critmin.market.v2 import lanes
 from critmin.market.v2.jit import jit
+from critmin.market.v2.kept import MONTHLY_SAMPLES
 from critmin.market.v2.kernel import NEVER, params_from
 from critmin.market.v2.network import REGIONS
 from critmin.market.v2.packed import NetA, ScenA, net_arrays, par_arrays, scen_arrays
@@ -46,9 +47,6 @@ COVER_REGIONS = ("USA", "JPN")
 PATH_NAMES = ("price_x", "price_ratio", "shortfall_USA", "shortfall_JPN", "shortfall_ROW",
               "shortfall_CHN", "exports_china")
 PATH_REGIONS = np.array([REGIONS.index(r) for r in ("USA", "JPN", "ROW", "CHN")])
-MONTHLY_SAMPLES = 512
-"""Samples whose monthly paths a run keeps (its first ones; all in the first chunk, whose
-size is at least a block of 1,024): the brief's fans and its portfolio's scenarios."""
 
 
 def metric_names() -> list[str]:
