@@ -210,11 +210,13 @@ def test_latent_priors_and_theta(net):
     assert (pri["low"] < pri["high"]).all()
     sc = get_scenario("CN_2024_Sb_licence", net)
     # lower approval, higher peak ex-China price in every sample where the only channel
-    # is the allowance; front-running (stocks built before the start buffer the peak)
-    # and exporters' hold (China's dearer price raises its output and so the allowance)
+    # is the allowance; front-running (stocks built before the start buffer the peak),
+    # exporters' hold (China's dearer price raises its output and so the allowance) and
+    # the exporters' rush (sized by the control's severity, so larger at low approval)
     # can each lower a few samples' peaks, so they are off here and the median is checked
     # with them on
-    off = {"front_running": np.zeros(64), "export_hold": np.zeros(64)}
+    off = {"front_running": np.zeros(64), "export_hold": np.zeros(64),
+           "export_rush": np.zeros(64)}
     lo = paths(net, sc, n=64, theta={"licence_approval": np.full(64, 0.9), **off})
     hi = paths(net, sc, n=64, theta={"licence_approval": np.full(64, 0.2), **off})
     assert (hi["price_ex_china"].max("month") >= lo["price_ex_china"].max("month")).all()
