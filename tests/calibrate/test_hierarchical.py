@@ -12,7 +12,7 @@ from scipy.stats import norm
 
 from critmin.calibrate import hierarchical as hier
 from critmin.calibrate.episodes import load_targets
-from critmin.calibrate.posterior import fit_draws, write_particle_fits
+from critmin.calibrate.posterior import fit_draws, read_posterior, write_particle_fits
 from critmin.market import pooling
 from critmin.market.posterior import PosteriorInputs
 
@@ -232,6 +232,19 @@ def test_reserved_episodes_stay_out_of_the_calibration(net):
                 & d.between("2025-04-01", "2025-09-30")).any()
     assert not (rows["commodity"].isin({"gallium", "germanium"})
                 & d.between("2023-07-01", "2024-11-30")).any()
+
+
+def test_every_shipped_fit_has_an_effective_sample_size_of_1000():
+    """The shipped v2 posterior: ``all`` and one leave-one-out fit per episode it was
+    fitted on, each with an effective sample size of at least 1,000 and its particles
+    shipped. Kills shipping leave-one-out fits of 1,024 particles (ESS 602-1,014) and a
+    refit that leaves out an episode's LOO fit."""
+    _, meta = read_posterior()
+    fits = meta["v2"]
+    assert set(fits) == {"all", *(f"loo:{e}" for e in fits["all"]["episodes"])}
+    for fit, prov in fits.items():
+        assert prov["effective_sample_size"] >= 1000, fit
+        assert fit_draws("v2", fit)[0].shape[0] == prov["particles"]
 
 
 def test_cli_reports_ess_contraction_and_checks(tmp_path):
