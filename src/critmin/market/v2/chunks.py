@@ -18,7 +18,7 @@ and its portfolio's scenarios instead of simulating them again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from critmin.data.schemas import STAGES
 from critmin.market.contract import Chunk, RunSpec
+from critmin.market.posterior import PosteriorInputs
 from critmin.market.v2 import lanes
 from critmin.market.v2.jit import jit
 from critmin.market.v2.kept import MONTHLY_SAMPLES
@@ -62,20 +63,31 @@ def metric_names() -> list[str]:
     return out
 
 
+
+def _unset() -> np.ndarray:
+    """An empty array: a job field that prepare_run fills once the job exists."""
+    return np.zeros(0)
+
+
 @dataclass
 class JobV2:
     prep: Prepared
     seed: int
     responses: bool
     floors: np.ndarray  # (H, C, 3): floor / P0, covered t/yr, upside share
-    net_a: NetA = None
-    scen_a: ScenA = None
-    rows: tuple = None  # row indices of the kernel's outputs in the column block
-    fill: np.ndarray = None  # (n_rows,) baseline of each stored row (NaN: no such stage)
-    varying: np.ndarray = None  # (n_rows,) bool: rows that vary by sample (the others: fill)
-    fiscal_rest: np.ndarray = None  # (H,) fiscal cost of the commodities not simulated
-    wanted: np.ndarray = None  # (C_sim, R) use wanted over the months, headline stage
-    posterior: object = None  # critmin.market.posterior.PosteriorInputs, or None (priors)
+    net_a: NetA
+    scen_a: ScenA
+    # set by prepare_run once the job exists:
+    rows: tuple = ()  # row indices of the kernel's outputs in the column block
+    fill: np.ndarray = field(default_factory=_unset)  # (n_rows,) baseline of each stored
+    # row (NaN: no such stage)
+    varying: np.ndarray = field(default_factory=_unset)  # (n_rows,) bool: rows that vary
+    # by sample (the others: fill)
+    fiscal_rest: np.ndarray = field(default_factory=_unset)  # (H,) fiscal cost of the
+    # commodities not simulated
+    wanted: np.ndarray = field(default_factory=_unset)  # (C_sim, R) use wanted over the
+    # months, headline stage
+    posterior: PosteriorInputs | None = None  # the shipped posterior, or None (priors)
 
     @property
     def commodities(self) -> tuple[str, ...]:

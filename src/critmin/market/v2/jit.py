@@ -23,6 +23,7 @@ a release drops one of them:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import llvmlite.binding
 import numba
@@ -54,8 +55,9 @@ NOALIAS = {"noalias": True} if ENABLED and noalias_hook() else {}
 """Decorator options that add ``noalias`` (empty where unavailable or switched off)."""
 _CACHE = ENABLED  # the cache key ignores the flag: no cache when it is switched off
 
-jit = numba.njit(cache=_CACHE, error_model="numpy", _nrt=False, **NOALIAS)
+_OPTIONS: dict[str, Any] = {"cache": _CACHE, "error_model": "numpy", "_nrt": False, **NOALIAS}
+"""Options of both decorators (``_nrt`` is Numba's own switch, outside its typed signature)."""
+jit = numba.njit(**_OPTIONS)
 """Compiled without reference counting, arrays not aliasing each other."""
-inline = numba.njit(cache=_CACHE, error_model="numpy", _nrt=False, inline="always",
-                    **NOALIAS)
+inline = numba.njit(inline="always", **_OPTIONS)
 """Inlined at the call site by Numba (a call inside a loop over lanes stops vectorisation)."""

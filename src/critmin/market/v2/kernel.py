@@ -494,7 +494,7 @@ def links_of(m: MarketNetwork) -> Links:
     cshare = m.prod0[:, R_CHN] / m.world_t
     cs_in = np.array([max([cshare[u] for u in m.inputs[d] if u >= 0] or [0.0])
                       for d in range(N)])
-    return Links(raw=~(m.inputs >= 0).any(axis=1), user=user, int_user=int_user,
+    return Links(raw=np.asarray(~(m.inputs >= 0).any(axis=1)), user=user, int_user=int_user,
                  inputs=inputs, dshare=dshare, cs_in=cs_in,
                  thrift=np.array([user[u] >= 0 and m.node_commodity[user[u]]
                                   != m.node_commodity[u] for u in range(N)]),
@@ -751,7 +751,7 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
                          s.restart)
     # by-product output follows its hosts' output last month (mean over main hosts)
     host_pad = np.concatenate([s.out_ratio, np.ones((S, 1))], axis=1)
-    has_host = (m.hosts < m.n).any(axis=1)
+    has_host = np.asarray((m.hosts < m.n).any(axis=1))
     n_host = np.maximum((m.hosts < m.n).sum(axis=1), 1)
     host_f = np.where(has_host[None], (np.where(m.hosts[None] < m.n, host_pad[:, m.hosts], 0.0)
                                        .sum(-1)) / n_host[None], 1.0)

@@ -24,6 +24,7 @@ the commodity has trade data, else the ex-China final-use shares.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,7 +106,7 @@ class MarketNetwork:
                 return i
         return None
 
-    def nodes_of(self, commodity: str, stages: list[str] | None = None) -> list[int]:
+    def nodes_of(self, commodity: str, stages: Sequence[str] | None = None) -> list[int]:
         """Node indices of ``commodity`` (only ``stages`` when given and non-empty)."""
         return [i for i, nd in enumerate(self.nodes) if nd.commodity == commodity
                 and (not stages or nd.stage in stages)]
@@ -255,7 +256,7 @@ def build_market_network(net: Network, commodities: list[str] | None = None
     order = {s: i for i, s in enumerate(STAGES)}
     nodes = []
     for c in have:
-        st = sorted(regions.loc[c].index, key=order.get)
+        st = sorted(regions.loc[c].index, key=lambda s: order[s])
         nodes += [Node(c, s) for s in st]
     N, R = len(nodes), len(REGIONS)
     ci = {c: i for i, c in enumerate(have)}

@@ -30,6 +30,7 @@ from critmin.market.v2.network import REGIONS, MarketNetwork, build_market_netwo
 from critmin.market.v2.packed import net_arrays, par_arrays, scen_arrays
 from critmin.market.v2.policy import CompiledV2, compile_v2, gov_stocks
 from critmin.market.v2.priors import draws, latent_table
+from critmin.scenarios.spec import Scenario
 
 _CACHE: dict = {}
 
@@ -42,9 +43,9 @@ class Prepared:
     links: Links
     compiled: CompiledV2
     latent: pd.DataFrame
-    full: MarketNetwork = None  # every commodity of the run (the others stay at baseline)
-    scenario: object = None
-    cols: np.ndarray = None  # (C_market,) index of each simulated commodity in ``full``
+    full: MarketNetwork  # every commodity of the run (the others stay at baseline)
+    scenario: Scenario
+    cols: np.ndarray  # (C_market,) index of each simulated commodity in ``full``
 
 
 def _market(net, commodities: tuple[str, ...] | None) -> MarketNetwork:
@@ -202,7 +203,7 @@ def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
 
     run_samples(prep, d, months, record=record)
     fhl = full.headline
-    stage_ix = {s: i for i, s in enumerate(STAGES)}
+    stage_ix: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
     node_stage = np.array([stage_ix[nd.stage] for nd in full.nodes])
     C = len(full.commodities)
 

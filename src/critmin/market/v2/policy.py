@@ -62,7 +62,8 @@ class ControlV2:
     exporter_share: np.ndarray  # (N,) exporter's share of each node's output (non-China)
     exporter_region: int
     de_minimis: bool
-    reach: np.ndarray = None  # (N,) share of China's baseline exports to the targets
+    reach: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (N,) share of China's
+    # baseline exports to the targets (set by _controls)
 
 
 @dataclass
@@ -80,7 +81,8 @@ class CompiledV2:
     gov_lag: np.ndarray  # (R,) decision lag, months
     gov_rate: np.ndarray  # (R,) max release per month, share of initial holdings
     rules: list = field(default_factory=list)  # ResponseRule
-    disrupted: np.ndarray = None  # (H, C) any control or outage in force on the commodity
+    disrupted: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # (H, C) any control or outage in force on the commodity (set by compile_v2)
 
 
 def _month_of(bounds: list[dt.date], d: dt.date) -> float:
@@ -251,20 +253,20 @@ def gov_stocks(m: MarketNetwork, sc: Scenario) -> dict:
     """Government stocks of each importing region (China excluded): target days of use per
     node, fill rate, release rule, decision lag (months) and release rate (per month)."""
     R = len(REGIONS)
-    out = dict(gov_days=np.zeros((m.n, R)), gov_fill=np.zeros(R), gov_rule=["none"] * R,
-               gov_lag=np.zeros(R), gov_rate=np.zeros(R))
+    days, fill, lag, rate = np.zeros((m.n, R)), np.zeros(R), np.zeros(R), np.zeros(R)
+    rule = ["none"] * R
     for s in sc.stocks:
         r = REGIONS.index(region_of(s.holder))
         if r == R_CHN:
             continue
         for k, c in enumerate(m.commodities):
             if s.commodity in (c, "ALL"):
-                out["gov_days"][m.headline[k], r] = s.target_days
-        out["gov_fill"][r] = s.fill_rate
-        out["gov_rule"][r] = s.release
-        out["gov_lag"][r] = s.decision_lag_days / MONTH_DAYS
-        out["gov_rate"][r] = s.max_release_per_quarter / 3
-    return out
+                days[m.headline[k], r] = s.target_days
+        fill[r] = s.fill_rate
+        rule[r] = s.release
+        lag[r] = s.decision_lag_days / MONTH_DAYS
+        rate[r] = s.max_release_per_quarter / 3
+    return dict(gov_days=days, gov_fill=fill, gov_rule=rule, gov_lag=lag, gov_rate=rate)
 
 
 def compile_v2(m: MarketNetwork, sc: Scenario, months: int, known: set) -> CompiledV2:
