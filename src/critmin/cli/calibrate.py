@@ -127,7 +127,7 @@ def calibrate_cmd(
              "or hierarchical with v2")
         raise typer.Exit(2)
     if method == "hierarchical":
-        _hierarchical(net, wanted, samples, loo_samples or samples, (moves, max_moves),
+        _hierarchical(net, wanted, samples, loo_samples or samples, moves, max_moves,
                       seed, output, as_json)
         return
     if method == "history":
@@ -323,31 +323,29 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
     console.print(f"posterior written to {output or posterior_dir()}/posterior_meta.json")
 
 
-def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: tuple[int, int],
-                  seed: int, output: Path | None, as_json: bool) -> None:
+def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int,
+                  max_moves: int, seed: int, output: Path | None, as_json: bool) -> None:
     """Hierarchical SMC of v2 (critmin.calibrate.hierarchical): fits all and loo:E."""
     from critmin.calibrate.hierarchical import calibrate_hierarchical
     from critmin.calibrate.posterior import posterior_dir, write_particle_fits
 
     fits, parts = calibrate_hierarchical(net, particles=particles,
                                          loo_particles=loo_particles,
-                                         moves=moves[0], max_moves=moves[1], seed=seed,
+                                         moves=moves, max_moves=max_moves, seed=seed,
                                          episodes=wanted)
     write_particle_fits(fits, parts, "v2", output)
     where = output or posterior_dir()
     if as_json:
         keys = ("particles", "effective_sample_size", "unique_particles", "correlation",
-                "simulations",
-                "steps", "contraction", "predictive_check", "observation_error",
-                "episodes", "method", "seed")
+                "simulations", "steps", "contraction", "predictive_check",
+                "observation_error", "episodes", "method", "seed")
         typer.echo(json.dumps({"model": "v2", "written": str(where), "fits": {
             f: {k: p[k] for k in keys} for f, p in fits.items()}}, indent=1))
         return
     view = Table(title=f"v2 hierarchical calibration ({particles:,} particles per fit, "
                        f"seed {seed})")
     for c in ("fit", "ESS", "unique", "corr", "temperatures", "simulations", "PPC n",
-              "cov50", "cov90",
-              "CRPS", "most learned (1 - var post / var prior)"):
+              "cov50", "cov90", "CRPS", "most learned (1 - var post / var prior)"):
         view.add_column(c, justify="left" if c == "fit" or c.startswith("most") else "right")
     for fit, p in fits.items():
         c = p["predictive_check"]
