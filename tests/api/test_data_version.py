@@ -5,6 +5,7 @@ the server reloaded."""
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pandas as pd
@@ -40,7 +41,11 @@ def _halve_production(path, commodity: str, stage: str, country: str, year: int)
     assert row.sum() == 1
     new = float(df.loc[row, "value"].iloc[0]) / 2
     df.loc[row, "value"] = repr(new)
-    df.to_csv(path, index=False)
+    # written beside and moved into place, as an editor saves: a data check that runs
+    # while the file is half written must not see it (that would be a different test)
+    tmp = path.with_name(path.name + ".tmp")
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, path)
     return new
 
 
