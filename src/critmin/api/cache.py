@@ -3,9 +3,12 @@
 :class:`DataState` holds the loaded network and a version: a hash of the name, size and
 modification time of every table file (shipped and ``--data``). A background task of the
 server (:meth:`DataState.watch`) re-stats the files every few seconds in a thread of its
-own; when they changed and still validate, the network is reloaded, the version changes
-and every cached read is dropped (invalid new data is reported on stderr and the last valid
-data kept). Requests never wait for that check, and the most recently asked reads are
+own. Changed files are read only once they stayed unchanged from one check to the next
+(a file being written, truncated and not yet filled, is left alone), into a new network
+that replaces the served one only when every table validates and no file changed while
+it was read; then the version changes and every cached read is dropped. Invalid new data
+is reported on stderr (and kept in :attr:`DataState.problem`) and the last valid data
+served. Requests never wait for that check, and the most recently asked reads are
 computed for the new data before it is served.
 
 :class:`ReadCache` computes each read (summary, assessment, scenarios, ...) at most once
@@ -48,10 +51,14 @@ def _files(data: Path | None) -> list[Path]:
 
 
 def fingerprint(data: Path | None) -> str:
-    """Hash of every table file's path, size and mtime (ns)."""
+    """Hash of every table file's path, size and mtime (ns); a file removed between the
+    listing and its stat (an editor's save) counts as absent."""
     h = hashlib.sha256()
     for p in _files(data):
-        st = p.stat()
+        try:
+            st = p.stat()
+        except FileNotFoundError:
+            continue
         h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
@@ -84,15 +91,23 @@ CPU), so each read writes 0.29 MB to its connection instead of 2.2 MB."""
 
 
 class DataState:
-    """The network served, reloaded when its files change."""
+    """The network served, reloaded when its files change and have settled."""
 
     def __init__(self, data: str | Path | None, check_s: float = 2.0):
         self.data = Path(data) if data else None
         self.check_s = check_s
         self.version = fingerprint(self.data)
+        """Fingerprint of the files the served network was read from."""
         self.net = load(self.data)
         self.content = data_version(self.net)
         """Version of the loaded tables' content (what runs and jobs record)."""
+        self.seen = self.version
+        """Fingerprint at the last check: changed files are read only when a check finds
+        them as the one before left them."""
+        self.rejected: str | None = None
+        """Fingerprint of files that did not load (not read again until they change)."""
+        self.problem: str | None = None
+        """Why the last changed files were not loaded (None once new data is served)."""
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.listeners: list = []
@@ -102,22 +117,31 @@ class DataState:
         self.watched = False
 
     def check(self) -> bool:
-        """Re-stat the files now; reload when they changed. True when a new network came."""
+        """Re-stat the files now; reload those that changed and have settled (unchanged
+        since the last check). True when a new network came."""
         with self._lock:
             self._checked = time.monotonic()
             version = fingerprint(self.data)
+            settled, self.seen = version == self.seen, version
             if version == self.version:
+                self.problem = None  # the served files are back
+            if version in (self.version, self.rejected) or not settled:
                 return False
             try:
                 net = load(self.data)
-            except DataValidationError as exc:
+            except Exception as exc:  # the served network stays; say why, once per change
+                first = exc.problems[0] if isinstance(exc, DataValidationError) else \
+                    f"{type(exc).__name__}: {exc}"
+                self.rejected, self.problem = version, str(first)
                 print(f"critmin serve: changed data not loaded, kept the last valid "
-                      f"version: {exc.problems[0]}", file=sys.stderr)
-                self.version = version
+                      f"version: {first}", file=sys.stderr)
+                return False
+            if fingerprint(self.data) != version:  # written to while it was read
                 return False
             for fn in self.preparers:  # e.g. compute the busiest reads for the new data
                 fn(net, version)
             self.net, self.version, self.content = net, version, data_version(net)
+            self.rejected = self.problem = None
         return True
 
     def _changed(self) -> None:

@@ -64,4 +64,6 @@ class Settings:
     client (:mod:`critmin.api.proxies`); none by default: the header is ignored. Their
     connections are exempt from ``connections_per_client`` (they carry many clients)."""
     data_check_s: float = 2.0
-    """How often (seconds at most) the data files are checked for changes."""
+    """How often (seconds at most) the data files are checked for changes. A changed file
+    is read once a check finds it as the check before left it (its writer done), so new
+    data is served one to two intervals after it was saved."""
