@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,15 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import critmin
+from critmin.calibrate.episodes import RESERVED
 from critmin.data.io import shipped_dir
 from critmin.data.validate import DataValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIES = ["episode", "commodity", "observable", "destination"]
-RESERVED_WINDOWS = (
-    ({"gallium", "germanium"}, "2023-07-01", "2024-11-30"),
-    ({"sm", "gd", "tb", "dy", "lu", "sc", "y", "ndfeb_magnet"}, "2025-04-01", "2025-09-30"),
-)
+RESERVED_WINDOWS = tuple((set(r.commodities), r.start.isoformat(), r.end.isoformat())
+                         for r in RESERVED)  # the ids the loader refuses (scandium, ree_other)
+NUMBER = r"(\d[\d,]*(?:\.\d+)?)"
 RESERVED_WORDS = ("2023_ga", "2023_ge", "ga_ge", "gage", "2025_apr", "2025_04", "hree_2025",
                   "2025_heavy", "seven")
 
@@ -67,12 +68,39 @@ def test_every_episode_has_two_observables_and_a_pre_announcement_baseline(net):
 
 def test_no_observation_in_the_reserved_windows(net):
     obs = net.episodes
+    ids = set(net.commodities["commodity"])
+    for commodities, _, _ in RESERVED_WINDOWS:
+        assert commodities <= ids, commodities - ids  # a misspelt id would check nothing
+    assert {"ree_other", "scandium", "ndfeb_magnet"} <= set().union(*(c for c, _, _ in
+                                                                     RESERVED_WINDOWS))
     for commodities, start, end in RESERVED_WINDOWS:
         inside = obs["commodity"].isin(commodities) & obs["date"].between(start, end)
         assert not inside.any(), obs[inside][["episode", "commodity", "date"]]
     ids = pd.concat([net.episode_index["episode"], net.episode_index["scenario"]]).str.lower()
     for word in RESERVED_WORDS:
         assert not ids.str.contains(word, regex=False).any(), word
+
+
+def _midpoints(text: str) -> list[float]:
+    """Midpoints of the ranges ``a-b`` written in ``text`` (thousands separators allowed)."""
+    pairs = re.findall(NUMBER + r"\s*[-\u2013]\s*" + NUMBER, text)
+    return [(float(a.replace(",", "")) + float(b.replace(",", ""))) / 2 for a, b in pairs]
+
+
+def test_a_midpoint_is_the_midpoint_of_the_range_its_row_quotes():
+    """Rows entered as the midpoint of a published range quote that range (in the method or
+    the note), and the value is its midpoint, in the unit of the row or per thousand or
+    million of it (a range quoted in million yuan/t)."""
+    obs = pd.read_csv(ROOT / "tools" / "curated" / "episodes" / "episodes.csv", dtype=str,
+                      keep_default_na=False)
+    mid = obs[obs["method"].str.startswith("midpoint")]
+    assert len(mid) >= 80
+    for _, row in mid.iterrows():
+        value = float(row["value"])
+        found = [m * scale for m in _midpoints(row["method"] + " " + row["note"])
+                 for scale in (1, 1e3, 1e6)]
+        assert any(abs(f - value) <= 1e-6 * max(1.0, value) for f in found), (
+            row["episode"], row["commodity"], row["date"], row["value"], row["note"])
 
 
 def test_units_fit_the_observable_and_estimates_say_how(net):
