@@ -141,6 +141,47 @@ class ProductionQuota(Spec):
     end: dt.date | None = None
 
 
+class QuotaBatch(Spec):
+    """One announced batch of an annual mining quota (adds to the year's total so far)."""
+
+    announced: dt.date = Field(description="date the ministry announced the batch")
+    year: int = Field(ge=2000, le=2100, description="calendar year the batch is for")
+    tonnes: float = Field(gt=0, description="t of the quota's basis (e.g. t of 65 % WO3 "
+                                            "concentrate)")
+    source: str = Field(min_length=1, description="source id in the data sources table")
+
+
+class MineQuota(Spec):
+    """A country's announced ANNUAL mining quota (China's Ministry of Natural Resources'
+    batches): the quota-holding mines' output in a calendar year cannot exceed the batches
+    for that year announced so far (model v2; v1 ignores). ``content`` converts the
+    quota's basis to the commodity's unit (t contained per t of basis); the quota-holding
+    share of the country's mine output is ``reference_t`` x ``content`` over its baseline
+    output (small associated mines report output but hold no quota)."""
+
+    country: Literal["CHN"] = "CHN"
+    commodity: str
+    basis: str = Field(min_length=1, description="what the tonnes count, e.g. "
+                                                 "'t concentrate, 65 % WO3'")
+    content: float = Field(gt=0, le=1, description="t of the commodity's unit per t of basis")
+    reference_year: int = Field(ge=2000, le=2100,
+                                description="last full year whose total was announced")
+    reference_t: float = Field(gt=0, description="that year's total quota, t of basis")
+    reference_source: str = Field(min_length=1)
+    batches: list[QuotaBatch] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        for k, b in enumerate(self.batches):
+            if b.announced.year > b.year:
+                raise ValueError(f"batches.{k}: announced {b.announced} after its year "
+                                 f"{b.year} ended; a batch counts for its own year")
+            if k and b.announced < self.batches[k - 1].announced:
+                raise ValueError(f"batches.{k}: announced {b.announced} before batch {k - 1}"
+                                 f" ({self.batches[k - 1].announced}); list them in order")
+        return self
+
+
 class DemandShock(Spec):
     """Relative change of demand in a region (ISO3 importer, CHN, or WORLD)."""
 
@@ -241,6 +282,9 @@ class Scenario(Spec):
     outages: list[Outage] = Field(default_factory=list)
     production_quotas: list[ProductionQuota] = Field(
         default_factory=list, description="announced output quotas (model v2; v1 ignores)")
+    mine_quotas: list[MineQuota] = Field(
+        default_factory=list, description="announced annual mining quotas, in batches "
+                                          "(model v2; v1 ignores)")
     demand_shocks: list[DemandShock] = Field(default_factory=list)
     stocks: list[StockPolicy] = Field(default_factory=list)
     price_floors: list[PriceFloor] = Field(default_factory=list)

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 from critmin.market.v2.network import EX_CHINA, HOME, R_CHN, REGIONS, MarketNetwork
-from critmin.market.v2.policy import CompiledV2
+from critmin.market.v2.policy import CompiledV2, MineQuotasV2
 from critmin.market.v2.priors import PERSIST_Z, per_commodity
 from critmin.market.v2.regime import (
     advance,
@@ -649,6 +649,7 @@ class State:
     pe: np.ndarray  # (S, N) premium in effect this month (faded by new capacity online)
     tr1: np.ndarray  # (S, N, R) first in-transit stage of non-China exporters' lost flow
     tr2: np.ndarray  # (S, N, R) second stage: the lost flow arriving (t/yr)
+    mined: np.ndarray  # (S, N) China's quota-holding mine output this calendar year, t
 
 
 def home_contracts(home, M, F, U):
@@ -674,6 +675,24 @@ def new_capacity(s: State, k: Params, t: int, cn_on: np.ndarray) -> np.ndarray:
     s.prem = s.prem + np.maximum(k.prem_max * cn_on - s.prem, 0.0) / k.prem_m
     s.pe = s.prem * (1.0 - np.where(k.cap_share > 0, on, 0.0))
     return k.cap_share * on
+
+
+def mine_quota(mq: MineQuotasV2, mined: np.ndarray, q: np.ndarray, es: np.ndarray,
+               pC: np.ndarray, t: int):
+    """China's mine output capacity (S, N), t/yr, under its announced annual quota, and
+    the share of it held to the quota. ``mined`` (S, N, t) counts the quota-holding
+    output this calendar year; the holders may plan at most what is left of the batches
+    announced for the year (``allow``), read at last month's China price (planned output
+    is capacity x exp(es x pC)); the rest of China's output (small associated mines)
+    is not capped. Where the cap is slack (no batch this year: ``allow`` inf) the
+    capacity is ``q`` exactly."""
+    allow = mq.allow[t][None]
+    held = mq.covered[None] * q
+    room = np.maximum(allow - mined, 0.0) * 12.0 * np.exp(-es * pC)
+    capped = np.minimum(held, room)
+    out = np.where(room >= held, q, q - held + room)  # q itself wherever the cap is slack
+    share = np.where(np.isfinite(allow), capped / np.maximum(out, 1e-300), mq.covered[None])
+    return out, share
 
 
 def rush_exports(m: MarketNetwork, k: Params, s: State, g, rsh):
@@ -704,7 +723,8 @@ def initial_state(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, S: int)
                  relaxed=np.zeros((S, len(cp.controls), N)), gap=np.zeros((S, N)),
                  above=np.zeros((S, N)), decided=np.full((S, N), float(NEVER)),
                  prem=np.zeros((S, N)), pe=np.zeros((S, N)), tr1=np.zeros((S, N, R)),
-                 tr2=np.zeros((S, N, R)))
+                 tr2=np.zeros((S, N, R)),
+                 mined=np.zeros((S, N)) + (0.0 if cp.mine is None else cp.mine.mined0))
 
 
 def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int,
@@ -759,6 +779,11 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
     qpot = qpot + (idle * s.restart)[:, :, None] * split[None]
     # China's quotas and consolidation withhold mine output while its controls are in force
     qpot[:, :, R_CHN] *= 1 - k.tighten * cn_on * L.raw[None]
+    mq = cp.mine
+    if mq is not None:  # China's annual mining quota (None: bit for bit v2.1)
+        if mq.january[t]:
+            s.mined = np.zeros_like(s.mined)
+        qpot[:, :, R_CHN], q_share = mine_quota(mq, s.mined, qpot[:, :, R_CHN], es, s.pC, t)
     if demin.any():  # de minimis: ex-China makers need licences for China-origin inputs
         g_in = np.concatenate([g, np.ones((S, 1, R))], axis=1)[:, L.inputs].min(axis=2)
         cut = 1 - (1 - g_in) * L.cs_in[None, :, None]
@@ -865,6 +890,8 @@ def step(m: MarketNetwork, cp: CompiledV2, k: Params, L: Links, s: State, t: int
         L.raw, L.user, L.int_user, L.thrift, K, extra)
     s.St = St
     s.F = X
+    if mq is not None:
+        s.mined = s.mined + q_share * produced[:, :, R_CHN] / 12.0
     s.out_ratio = produced.sum(-1) / m.world_t[None]
     s.pX, s.pC, s.ratio = p_x, p_c, ratio
     # a holder's buyers short (or cover under half its target) starts its release clock

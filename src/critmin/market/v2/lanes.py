@@ -54,13 +54,14 @@ LANES = 32
 
 State = namedtuple("State", ("St", "G", "G0", "F", "pX", "pC", "ratio", "restart",
                              "started", "out_ratio", "gov_first", "fired", "pW", "held",
-                             "relaxed", "gap", "above", "decided", "prem", "pe", "tr1", "tr2"))
+                             "relaxed", "gap", "above", "decided", "prem", "pe", "tr1", "tr2",
+                             "mined"))
 Out = namedtuple("Out", ("n", "exd", "deliv", "cons", "Q", "rel", "X", "binding",
                          "shortfall", "cover", "g", "nrec", "exdrec"))
 Work = namedtuple("Work", ("loss", "tgt", "qpot", "planned", "M", "F", "U", "P", "T",
                            "cap", "hh", "final", "orders", "w", "alert", "eps", "es",
                            "seg", "St1", "acting", "n_free", "ex3", "v", "sol", "x",
-                           "cn_on", "grec", "lk", "K", "rsh", "xtra", "under"))
+                           "cn_on", "grec", "lk", "K", "rsh", "xtra", "under", "qshare"))
 ParL = namedtuple("ParL", (
     "eps_sr", "eps_lr", "es_sr", "es_lr", "adjust", "kappa", "eta", "tau_s", "cover",
     "precaution", "approval", "refusal", "freeze", "ramp", "leakage", "mobility",
@@ -121,7 +122,7 @@ def new_state(N: int, R: int, C: int, B: int, K: int = 0) -> State:
                  started=f((N, B)), out_ratio=f((N, B)), gov_first=f((N, R, B)),
                  fired=f((C, B)), pW=f((N, B)), held=f((K, N, B)), relaxed=f((K, N, B)),
                  gap=f((N, B)), above=f((N, B)), decided=f((N, B)), prem=f((N, B)), pe=f((N, B)),
-                 tr1=f((N, R, B)), tr2=f((N, R, B)))
+                 tr1=f((N, R, B)), tr2=f((N, R, B)), mined=f((N, B)))
 
 
 def new_out(N: int, R: int, B: int) -> Out:
@@ -142,7 +143,7 @@ def new_work(N: int, R: int, C: int, B: int) -> Work:
                 acting=f((C, B)), n_free=f((N, B)), ex3=f((N, 2, 3, B)), v=f((12, B)),
                 sol=f((12, B)), x=f(X_ROWS * B), cn_on=f((N, B)), grec=f((N, R, B)),
                 lk=f((N, B)), K=f((N, R, B)), rsh=f((N, R, B)), xtra=f((N, B)),
-                under=f((N, R, B)))
+                under=f((N, R, B)), qshare=f((N, B)))
 
 
 def new_par(N: int, R: int, B: int) -> ParL:
@@ -255,6 +256,7 @@ def init(net, sc, pl, st):  # pragma: no cover - compiled
             st.decided[i, ln] = NEVER
             st.prem[i, ln] = 0.0
             st.pe[i, ln] = 0.0
+            st.mined[i, ln] = sc.mine0[i]
     for k in range(st.fired.shape[0]):
         for ln in range(B):
             st.fired[k, ln] = NEVER
@@ -508,6 +510,8 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
                 q = q * host_f[ln] if byp > 0 else q
                 wk.qpot[i, r, ln] = (q + ir[ln] * split) * (
                     1 - pl.tighten[ln] * wk.cn_on[i, ln] * tight)
+        if sc.mine_any and net.raw[i]:
+            _mine_quota(sc, t, st, wk, i)
     if sc.demin_any:
         z = wk.v[2]
         for i in range(N):
@@ -525,6 +529,25 @@ def supply(net, sc, pl, t, st, g, wk, out):  # pragma: no cover - compiled
                 for ln in range(B):
                     wk.qpot[i, r, ln] = wk.qpot[i, r, ln] * (1 - (1 - z[ln]) * net.cs_in[i])
     _releases(net, sc, pl, t, st, wk, out)
+
+
+@inline
+def _mine_quota(sc, t, st, wk, i):  # pragma: no cover - compiled
+    """China's mine capacity at node ``i`` under its annual quota and the share of it held
+    to the quota (wk.qshare), as kernel.mine_quota; the count restarts in January."""
+    B = wk.qshare.shape[1]
+    allow, cov = sc.mine_allow[t, i], sc.mine_cov[i]
+    on = allow < np.inf
+    for ln in range(B):
+        mined = 0.0 if sc.mine_jan[t] else st.mined[i, ln]
+        st.mined[i, ln] = mined
+        q = wk.qpot[i, R_CHN, ln]
+        held = cov * q
+        room = max(allow - mined, 0.0) * 12.0 * lane_exp(-wk.es[i, ln] * st.pC[i, ln])
+        capped = min(held, room)
+        qn = q if room >= held else q - held + room  # q itself wherever the cap is slack
+        wk.qpot[i, R_CHN, ln] = qn
+        wk.qshare[i, ln] = capped / max(qn, 1e-300) if on else cov
 
 
 @jit
@@ -960,6 +983,9 @@ def finish(net, sc, t, st, wk, out):  # pragma: no cover - compiled
         i_w = 1.0 / net.W[i]
         for ln in range(B):
             st.out_ratio[i, ln] = qs[ln] * i_w
+        if sc.mine_any and net.raw[i]:
+            for ln in range(B):
+                st.mined[i, ln] += wk.qshare[i, ln] * out.Q[i, R_CHN, ln] / 12.0
     if sc.n_rules > 0:
         _rules(net, sc, t, st, wk, out)
 
@@ -1053,7 +1079,7 @@ def step_blocks(net, sc, pls, sts, outs, wk, t):  # pragma: no cover - compiled
             sts.St[b], sts.G[b], sts.G0[b], sts.F[b], sts.pX[b], sts.pC[b], sts.ratio[b],
             sts.restart[b], sts.started[b], sts.out_ratio[b], sts.gov_first[b], sts.fired[b],
             sts.pW[b], sts.held[b], sts.relaxed[b], sts.gap[b], sts.above[b],
-            sts.decided[b], sts.prem[b], sts.pe[b], sts.tr1[b], sts.tr2[b])
+            sts.decided[b], sts.prem[b], sts.pe[b], sts.tr1[b], sts.tr2[b], sts.mined[b])
         out = Out(
             outs.n[b], outs.exd[b], outs.deliv[b], outs.cons[b], outs.Q[b], outs.rel[b],
             outs.X[b], outs.binding[b], outs.shortfall[b], outs.cover[b], outs.g[b],

@@ -29,6 +29,8 @@ ScenA = namedtuple("ScenA", (
     "outage", "outage_any", "added", "U0", "tariff", "tariff_any", "wanted", "quota",
     "demin", "demin_any", "gov_days", "gov_hl_any", "gov_fill", "gov_rule", "gov_lag",
     "gov_rate", "disrupted",
+    # China's annual mining quotas (policy.MineQuotasV2; mine_any False: none)
+    "mine_any", "mine_allow", "mine_cov", "mine_jan", "mine0",
     # controls (K)
     "k_kind", "k_china", "k_nodes", "k_targets", "k_approval", "k_L", "k_gl", "k_refdef",
     "k_start", "k_in_force", "k_susp", "k_after", "k_susp_end", "k_ann", "k_pre", "k_close",
@@ -99,6 +101,11 @@ def scen_arrays(m: MarketNetwork, cp: CompiledV2, responses: bool) -> ScenA:
         gov_rule=np.array([GOV_RULES.get(r, 0) for r in cp.gov_rule], dtype=np.int64),
         gov_lag=cp.gov_lag.astype(float), gov_rate=cp.gov_rate.astype(float),
         disrupted=cp.disrupted.astype(bool),
+        mine_any=cp.mine is not None,
+        mine_allow=np.full((H, N), np.inf) if cp.mine is None else cp.mine.allow,
+        mine_cov=np.zeros(N) if cp.mine is None else cp.mine.covered,
+        mine_jan=np.zeros(H, dtype=bool) if cp.mine is None else cp.mine.january,
+        mine0=np.zeros(N) if cp.mine is None else cp.mine.mined0,
         k_kind=per_k(lambda c: KINDS[c.kind], dtype=np.int64),
         k_china=per_k(lambda c: c.china, dtype=bool),
         k_nodes=per_k(lambda c: c.nodes, (N,), bool),

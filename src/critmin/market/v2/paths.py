@@ -90,6 +90,7 @@ def reached(m: MarketNetwork, scenario) -> tuple[str, ...]:
         names |= set(c.commodities)
     names |= {o.commodity for o in scenario.outages}
     names |= {q.commodity for q in scenario.production_quotas}
+    names |= {q.commodity for q in scenario.mine_quotas}
     names |= {a.commodity for a in scenario.capacity}
     names |= {d.commodity for d in scenario.demand_shocks}
     names |= {t.commodity for t in scenario.tariffs}

@@ -67,6 +67,17 @@ class ControlV2:
 
 
 @dataclass
+class MineQuotasV2:
+    """China's announced annual mining quotas as the kernel needs them (t of each node's
+    unit): the quota-holding mines' output this calendar year may not exceed ``allow``."""
+
+    allow: np.ndarray  # (H, N) batches for month t's year announced by its end, inf: none
+    covered: np.ndarray  # (N,) share of China's output at the node held to the quota
+    january: np.ndarray  # (H,) bool: the year's count restarts at month t
+    mined0: np.ndarray  # (N,) quota-holding output so far this year at month 0 (baseline)
+
+
+@dataclass
 class CompiledV2:
     scenario_id: str
     months: int
@@ -83,6 +94,7 @@ class CompiledV2:
     rules: list = field(default_factory=list)  # ResponseRule
     disrupted: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
     # (H, C) any control or outage in force on the commodity (set by compile_v2)
+    mine: MineQuotasV2 | None = None  # China's announced annual mining quotas (None: none)
 
 
 def _month_of(bounds: list[dt.date], d: dt.date) -> float:
@@ -204,6 +216,34 @@ def _outages(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
     return out
 
 
+def _mine_quotas(m: MarketNetwork, sc: Scenario, bounds, H: int) -> MineQuotasV2 | None:
+    """China's announced annual mining quotas on its mine nodes; None without any. A batch
+    counts from the month it is announced in, for its own calendar year only; a year with
+    no batch announced yet is not capped (mines work ahead of the first batch, and what
+    they mine counts against it)."""
+    if not sc.mine_quotas:
+        return None
+    allow = np.full((H, m.n), np.inf)
+    covered = np.zeros(m.n)
+    for q in sc.mine_quotas:
+        nodes = [i for i in m.nodes_of(q.commodity, ["mine"]) if m.prod0[i, R_CHN] > 0] \
+            if q.commodity in m.commodities else []
+        if not nodes:
+            raise ValueError(f"scenario {sc.id}: mine_quotas: {q.commodity} has no mine "
+                             "stage with output in China in the network; name a commodity "
+                             "China mines")
+        for t in range(H):
+            got = [b.tonnes for b in q.batches
+                   if b.year == bounds[t].year and b.announced < bounds[t + 1]]
+            if got:
+                allow[t, nodes] = sum(got) * q.content
+        for i in nodes:
+            covered[i] = min(1.0, q.reference_t * q.content / m.prod0[i, R_CHN])
+    january = np.array([b.month == 1 for b in bounds[:-1]])
+    mined0 = covered * m.prod0[:, R_CHN] * (bounds[0].month - 1) / 12.0
+    return MineQuotasV2(allow=allow, covered=covered, january=january, mined0=mined0)
+
+
 def _capacity(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
     out = np.zeros((H + 12, m.n, len(REGIONS)))
     for add in sc.capacity:
@@ -285,4 +325,5 @@ def compile_v2(m: MarketNetwork, sc: Scenario, months: int, known: set) -> Compi
         scenario_id=sc.id, months=months, controls=controls, outage=outage,
         added_t=_capacity(m, sc, bounds, months), demand=_demand(m, sc, bounds, months),
         tariff=_tariffs(m, sc, bounds, months),
-        **gov_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted)
+        **gov_stocks(m, sc), rules=list(sc.responses), disrupted=disrupted,
+        mine=_mine_quotas(m, sc, bounds, months))
