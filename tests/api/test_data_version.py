@@ -131,3 +131,23 @@ def test_recent_reads_are_ready_for_new_data_before_it_is_served(reloading):
     new = client.get("/api/summary")
     assert new.status_code == 200 and cache.started == started
     assert new.headers["etag"] == cache.entries[(cache.state.version, "summary")].etag
+
+
+def test_preset_scenarios_follow_a_data_reload(reloading):
+    """The N-1 scenarios (built once per served network) are built again for new data: with
+    the largest producer's rows at zero, the next producer is the one lost."""
+    app, client, csv, _ = reloading
+    first = app.state.cache.state.net.production.iloc[0]
+    sid = f"n1:{first['commodity']}:{first['stage']}"
+    lost = client.get(f"/api/scenarios/{sid}").json()["outages"][0]["country"]
+    assert client.get(f"/api/scenarios/{sid}").json()["outages"][0]["country"] == lost
+    df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    df.loc[df["commodity"].eq(first["commodity"]) & df["stage"].eq(first["stage"])
+           & df["country"].eq(lost), "value"] = "0"
+    tmp = csv.with_name(csv.name + ".tmp")
+    df.to_csv(tmp, index=False)
+    os.replace(tmp, csv)
+    before = app.state.cache.state.content
+    wait_for(lambda: _reloaded(app, before), 120)
+    now = client.get(f"/api/scenarios/{sid}").json()["outages"][0]["country"]
+    assert now != lost

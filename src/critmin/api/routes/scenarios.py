@@ -54,7 +54,7 @@ def scenarios_router(svc: Service) -> APIRouter:
             responses=errors(401, 403, 409, 503))
     def create(spec: Scenario, who: Annotated[Identity, Depends(svc.writer)]):
         svc.check_scenario(spec, "body")
-        if spec.id in scenario_catalogue(svc.state.net):
+        if spec.id in svc.presets():
             raise HTTPException(409, f"{spec.id!r} is a preset id")
         if spec.id in svc.user:
             svc.owner_or_admin(who, svc.user[spec.id][1], f"scenario {spec.id!r}")
