@@ -18,30 +18,27 @@ from critmin.data.io import shipped_dir
 
 @pytest.fixture
 def served(tmp_path):
-    """A DataState on a --data directory holding a copy of the production table, and the
-    table's text with its last row's value halved (rows kept in order: a cut at a row
-    boundary of its first half is a valid, shorter table, without the edited row; the
-    shipped rows stand for the rows it lacks)."""
+    """A DataState on a --data directory holding a copy of the production table; the
+    table's text with its last row's value halved; that value; and that row's key (rows
+    kept in order: a cut at a row boundary of its first half is a valid, shorter table,
+    without the edited row; the shipped rows stand for the rows it lacks)."""
     folder = tmp_path / "data"
     folder.mkdir()
     csv = folder / "production.csv"
     shutil.copy(shipped_dir() / "production.csv", csv)
     df = pd.read_csv(csv, dtype=str, keep_default_na=False)
     last = df.index[-1]
-    assert tuple(df.loc[last, list(KEY)]) == tuple(KEY.values())
+    key = df.loc[last, ["commodity", "stage", "country", "year"]].to_dict()
     df.loc[last, "value"] = repr(float(df.loc[last, "value"]) / 2)
-    return DataState(folder), csv, df.to_csv(index=False), float(df.loc[last, "value"])
+    return (DataState(folder), csv, df.to_csv(index=False), float(df.loc[last, "value"]),
+            lambda net: _value(net, key))
 
 
-KEY = {"commodity": "ndfeb_magnet", "stage": "product", "country": "JPN", "year": "2020"}
-"""The production table's last row (the one edited)."""
-
-
-def _value(net) -> float:
-    """The edited row's value in the network."""
+def _value(net, key: dict) -> float:
+    """The value of the production row ``key`` in the network."""
     p = net.production
-    (v,) = p.loc[(p["commodity"] == KEY["commodity"]) & (p["stage"] == KEY["stage"])
-                 & (p["country"] == KEY["country"]) & (p["year"] == int(KEY["year"])), "value"]
+    (v,) = p.loc[(p["commodity"] == key["commodity"]) & (p["stage"] == key["stage"])
+                 & (p["country"] == key["country"]) & (p["year"] == int(key["year"])), "value"]
     return float(v)
 
 
@@ -54,12 +51,12 @@ def test_a_table_is_served_only_once_its_writer_is_done(served, tmp_path, capsys
     """Written in place in two steps (truncated, half the rows, the rest), as ``to_csv``
     or an editor writing in place does: no check between the steps serves the empty or
     the half table, and no error is reported for them; the whole table is served."""
-    state, csv, edited, new = served
+    state, csv, edited, new, value_of = served
     old = state.net
     half = tmp_path / "half" / "production.csv"
     half.parent.mkdir()
     half.write_text(_half(edited), encoding="utf-8")
-    assert _value(critmin.load(half.parent)) == _value(old) != pytest.approx(new)  # valid
+    assert value_of(critmin.load(half.parent)) == value_of(old) != pytest.approx(new)  # valid
     with open(csv, "w", encoding="utf-8") as f:  # truncates: the table is empty
         assert not state.check()
         f.write(_half(edited))
@@ -69,14 +66,14 @@ def test_a_table_is_served_only_once_its_writer_is_done(served, tmp_path, capsys
     assert not state.check() and state.net is old  # changed since the last check
     assert state.check() and state.net is not old
     assert len(state.net.production) == len(old.production)
-    assert _value(state.net) == pytest.approx(new) != pytest.approx(_value(old))
+    assert value_of(state.net) == pytest.approx(new) != pytest.approx(value_of(old))
     assert state.problem is None and "not loaded" not in capsys.readouterr().err
 
 
 def test_a_table_written_to_while_it_is_read_is_not_served(served, monkeypatch):
     """The writer starts again while the settled files are read: what was read is
     dropped, the last network stays served, and the table is read again once settled."""
-    state, csv, edited, new = served
+    state, csv, edited, new, value_of = served
     old = state.net
     real = cache.load
     reads = []
@@ -91,11 +88,11 @@ def test_a_table_written_to_while_it_is_read_is_not_served(served, monkeypatch):
     csv.write_text(edited, encoding="utf-8")
     assert not state.check()  # changed: wait one check
     assert not state.check() and state.net is old  # settled, read half, changed meanwhile
-    assert len(reads) == 1 and _value(reads[0]) == _value(old)  # the half, without the edit
+    assert len(reads) == 1 and value_of(reads[0]) == value_of(old)  # the half, without the edit
     csv.write_text(edited, encoding="utf-8")  # the save ends
     assert not state.check() and state.net is old
     assert state.check() and state.net is reads[1]
-    assert _value(state.net) == pytest.approx(new)
+    assert value_of(state.net) == pytest.approx(new)
     assert len(state.net.production) == len(old.production)
 
 
@@ -103,7 +100,7 @@ def test_invalid_new_data_keeps_the_last_and_says_why_once(served, capsys):
     """A settled table that does not validate: the last network stays, the problem
     (file, row, column, value) is printed once and kept in ``problem``, and it is not
     read again until the file changes; fixed, the new table is served."""
-    state, csv, edited, new = served
+    state, csv, edited, new, value_of = served
     old = state.net
     lines = edited.split("\n")
     lines[2] = lines[2].replace(",t REO,", ",tonnes,", 1)
@@ -116,4 +113,4 @@ def test_invalid_new_data_keeps_the_last_and_says_why_once(served, capsys):
     assert state.problem is not None and f"{csv}:3: unit:" in state.problem
     csv.write_text(edited, encoding="utf-8")
     assert not state.check() and state.check()
-    assert _value(state.net) == pytest.approx(new) and state.problem is None
+    assert value_of(state.net) == pytest.approx(new) and state.problem is None
