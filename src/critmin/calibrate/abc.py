@@ -100,7 +100,8 @@ class EpisodeModel:
                 continue
             months = self.targets.months[ep]
             ds = simulate_paths(self.net, sc, samples=b, seed=self.seed, months=months,
-                                model=self.model, theta=theta)
+                                model=self.model, theta=theta,
+                                spin_up=self.model != "v1")
             base = None
             need = any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
                        for v in set(rows.loc[sel, "variable"]))

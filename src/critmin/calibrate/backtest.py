@@ -60,10 +60,13 @@ def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int,
 
 
 def _paths(net, sc, months, samples, seed, model, theta, variables=()):
+    """The episode's paths (v2 spun up from the controls in force before its start:
+    :func:`critmin.simulate.paths.simulate_paths`) and, where exports need one, a calm
+    run for their baseline."""
     from critmin.simulate.paths import simulate_paths
 
     ds = simulate_paths(net, sc, samples=samples, seed=seed, months=months, model=model,
-                        theta=theta, priors_only=theta is None)
+                        theta=theta, priors_only=theta is None, spin_up=model != "v1")
     base = None
     if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
            for v in variables):  # exports without a baseline variable: a calm run
@@ -295,14 +298,15 @@ def _fan_paths(ds, base, obs: pd.DataFrame, sc) -> list[dict]:
     """The model's draws (S, months) of each observed series' variable, relative to
     baseline, with the series' identity and observations (no observation error yet)."""
     out = []
-    months = ds.sizes["month"]
+    months = int(ds["month"].values[-1]) + 1  # months from the scenario start
     for (commodity, var, region), g in obs.groupby(["commodity", "variable", "region"]):
         if var not in ds or commodity not in ds["commodity"].values:
             continue
         paths = []
         for m in range(months):
             row = {"commodity": commodity, "variable": var, "region": region,
-                   "month_from": m, "month_to": m}
+                   "month_from": m, "month_to": m,
+                   "basis_month": g["basis_month"].iloc[0]}
             v = model_values(ds, row, base)
             if v is None:
                 break

@@ -244,6 +244,9 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
                                                  f"baseline date {base_date}"})
                 continue
             base_value = float(ref["value"].iloc[0])
+            # the model's state at the series' baseline: its month, or the month before
+            # the scenario's start where the baseline falls in or after that month
+            basis_month = min(_months(sc.start, ref["_d"].iloc[0]), -1)
             pre_sigma = _pre_volatility(g[end <= base_date], annual)
             after = g[(end > base_date)]
             for _, o in after.iterrows():
@@ -271,13 +274,14 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
                              "band": horizon_band(_months(announced, mid)),
                              "rw_months": max((mid - base_date).days / 30.4375, 0.5),
                              "pre_sigma": pre_sigma,
+                             "basis_month": basis_month,
                              "observed": float(o["value"]) / base_value,
                              "value": float(o["value"]), "baseline_value": base_value,
                              "source_id": o["source_id"],
                              "estimated": str(o.get("estimated", "")).lower() == "true"})
         months[ep["episode"]] = max(12, 3 * (last // 3 + 1))
     cols = [*SERIES, "date", "month_from", "month_to", "variable", "region", "kind",
-            "horizon", "band", "rw_months", "pre_sigma", "observed",
+            "horizon", "band", "rw_months", "pre_sigma", "basis_month", "observed",
             "value", "baseline_value", "source_id", "estimated"]
     return Targets(rows=pd.DataFrame(rows, columns=cols), scenarios=scenarios, months=months,
                    skipped=pd.DataFrame(skipped))
@@ -285,9 +289,11 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
 
 def model_values(ds, row, base_ds=None) -> np.ndarray | None:
     """(samples,) model value of one target row from a paths Dataset, relative to the
-    baseline; None if the model lacks the variable, commodity or region. Exports are
-    divided by ``VAR_base`` in ``ds`` or, failing that, by month 0 of ``base_ds`` (a run
-    of the scenario without its shocks, same draws)."""
+    baseline; None if the model lacks the variable, commodity or region. The baseline is
+    the model's own value in the row's ``basis_month`` where ``ds`` has that month (a run
+    with spin-up: :func:`critmin.simulate.paths.simulate_paths`), else the pre-scenario
+    baseline: 1 for prices; for exports ``VAR_base`` in ``ds`` or, failing that, month 0
+    of ``base_ds`` (a run of the scenario without its shocks, same draws)."""
     var = row["variable"]
     if var not in ds or row["commodity"] not in ds["commodity"].values:
         return None
@@ -301,7 +307,10 @@ def model_values(ds, row, base_ds=None) -> np.ndarray | None:
     # without the leaked part of a binding allowance), where the model gives them
     x = ds[f"{var}_recorded" if f"{var}_recorded" in ds else var].sel(sel)
     lo, hi = int(row["month_from"]), int(row["month_to"])
-    vals = x.isel(month=slice(max(lo, 0), hi + 1)).to_numpy()
+    first = int(ds["month"].values[0])  # -lead with spin-up, else 0
+    vals = x.sel(month=slice(max(lo, first), hi)).to_numpy()
+    b = row.get("basis_month")
+    at = None if b is None or pd.isna(b) or int(b) < first else x.sel(month=int(b)).to_numpy()
     if var.startswith("exports"):
         if f"{var}_base" in ds:
             base = ds[f"{var}_base"].sel(sel).to_numpy()
@@ -311,5 +320,8 @@ def model_values(ds, row, base_ds=None) -> np.ndarray | None:
             return None
         base = np.broadcast_to(np.asarray(base, dtype=float), vals.shape[:1])
         vals = vals / np.maximum(base, 1e-12)[:, None]
-    n_pre = max(0, -lo)  # months of an annual period before the scenario start
-    return (vals.sum(axis=1) + n_pre) / (vals.shape[1] + n_pre)
+        if at is not None:
+            at = at / np.maximum(base, 1e-12)
+    n_pre = max(0, first - lo)  # months of an annual period before the run: baseline
+    out = (vals.sum(axis=1) + n_pre) / (vals.shape[1] + n_pre)
+    return out if at is None else out / np.maximum(at, 1e-12)

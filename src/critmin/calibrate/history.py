@@ -69,7 +69,7 @@ def bank(net, targets: Targets, theta: pd.DataFrame, chunk: int = 1024) -> np.nd
             b = min(n, a + chunk)
             th = {c: theta[c].to_numpy()[a:b] for c in theta.columns}
             ds = simulate_paths(net, sc, samples=b - a, seed=0, months=targets.months[ep],
-                                model="v2", theta=th)
+                                model="v2", theta=th, spin_up=True)
             if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
                    for v in set(rows.loc[sel, "variable"])):  # a calm run: the baseline
                 calm = sc.model_copy(update={"controls": [], "outages": [],

@@ -5,6 +5,12 @@ returns an :class:`xarray.Dataset` with dims ``sample``, ``month`` (0 = the scen
 start month) and ``commodity`` (plus ``region`` where relevant). Prices are relative to
 the pre-scenario baseline; exports are t per year.
 
+``spin_up`` True starts the run at the first month of the earliest control the scenario
+announces (or has in force) before its start month, so stocks, prices and licence clocks
+are in the state those controls produce when the scenario starts; the months before
+month 0 come back with negative labels (-lead..-1). Off, or without such a control, the
+run is the one without spin-up, bit for bit.
+
 ``theta`` maps latent input names (see :func:`latent_priors`) to arrays of shape
 (samples,) that replace the model's own draws, so one call evaluates many parameter
 vectors at once (one particle per sample). Without ``theta`` the samples come from the
@@ -20,6 +26,8 @@ tables live in :mod:`critmin.market.latent`, the shipped posterior in
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -46,7 +54,7 @@ from critmin.market.v1.paths import (
 __all__ = ["DEFAULT_INPUTS", "DISTS", "MODELS", "PRIOR_COLUMNS", "V1_REGIONS", "Z_PREFIX",
            "PosteriorInputs", "apply_theta_v1", "latent_priors", "posterior_inputs",
            "prepare_v1", "prior_table", "read_prior_table", "simulate_paths",
-           "use_posterior"]
+           "spin_up_months", "use_posterior"]
 
 
 def latent_priors(net, model: str = DEFAULT_MODEL) -> pd.DataFrame:
@@ -58,10 +66,30 @@ def latent_priors(net, model: str = DEFAULT_MODEL) -> pd.DataFrame:
 
 def simulate_paths(net, scenario, *, samples: int, seed: int, months: int = 24,
                    model: str = DEFAULT_MODEL, theta: dict[str, np.ndarray] | None = None,
-                   priors_only: bool | None = None) -> xr.Dataset:
+                   priors_only: bool | None = None, spin_up: bool = False) -> xr.Dataset:
     """Monthly paths of ``scenario`` for ``samples`` samples (see the module notes)."""
     if samples < 1 or months < 1:
         raise ValueError("samples and months must be at least 1")
-    return registry.get(model).simulate_paths(net, scenario, samples=samples, seed=seed,
-                                              months=months, theta=theta,
-                                              priors_only=priors_only)
+    lead = spin_up_months(scenario) if spin_up else 0
+    if lead:
+        k = scenario.start.month - 1 - lead
+        start = dt.date(scenario.start.year + k // 12, k % 12 + 1, 1)
+        scenario = scenario.model_copy(update={"start": start})
+    ds = registry.get(model).simulate_paths(net, scenario, samples=samples, seed=seed,
+                                            months=months + lead, theta=theta,
+                                            priors_only=priors_only)
+    if lead:
+        ds = ds.assign_coords(month=np.arange(-lead, months))
+        ds.attrs["spin_up_months"] = lead
+    return ds
+
+
+def spin_up_months(scenario) -> int:
+    """Months from the earliest control the scenario announces (or has in force) before
+    its start month to that month; 0 where none comes before it."""
+    first = scenario.start.replace(day=1)
+    dates = [c.announced or c.start for c in scenario.controls]
+    early = min((d for d in dates if d < first), default=None)
+    if early is None:
+        return 0
+    return (first.year - early.year) * 12 + first.month - early.month
