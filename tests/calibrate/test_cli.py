@@ -53,6 +53,7 @@ def test_calibrate_then_backtest(episode_dir, tmp_path):
     rule = out["default_rule"]  # v1's priors are priors_v1
     assert rule["picks"] in {"priors", "posterior"} and rule["n"] == len(rows) // 3
     assert set(out["error_model"]["loo"]) == {"T_Sb_licence", "T_US_ban"}
+    assert out["spin_up_months"] == {"T_Sb_licence": 0, "T_US_ban": 0}  # v1: none
     assert {r["sigma_obs"] for r in rows} <= {0.5, 1.0}
     assert {r["variant"] for r in rows} == {"priors_v1", "posterior", "loo"}
     for r in rows:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from critmin.calibrate.backtest import spin_ups
 from critmin.calibrate.episodes import load_targets, model_values
 from critmin.scenarios import presets
 from critmin.scenarios.spec import ExportControl, Scenario
@@ -103,3 +104,10 @@ def test_the_basis_month_is_the_series_baseline(net, commodity, variable, basis)
     rows = load_targets(net, ["CN_2025_Oct_controls"]).rows
     got = rows[rows["commodity"].eq(commodity) & rows["variable"].eq(variable)]
     assert len(got) and set(got["basis_month"]) == {basis}
+
+
+def test_the_backtest_names_each_episodes_spin_up(net):
+    got = spin_ups(net, None, "v2")
+    assert {e: m for e, m in got.items() if m} == {"CN_2025_Oct_controls": 22,
+                                                   "CN_2024_US_ban": 16}
+    assert set(spin_ups(net, None, "v1").values()) == {0}

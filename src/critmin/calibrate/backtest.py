@@ -9,6 +9,9 @@ relative value, and whether the observation lies in the central 50 % and 90 % in
 The forecast of an observation is the model's value times exp(sigma * N(0, 1)), sigma the
 observation error of its kind at its horizon, fitted on the other episodes' rows of the
 same variant (:mod:`critmin.calibrate.errors`), so it is out of sample as well.
+An episode that starts while older controls are in force (Oct 2025, the U.S. ban) runs
+from the earliest of them (spin-up), and its values are relative to the model's own value
+at each series' baseline (``spin_up_months`` per episode in the rows' attrs).
 """
 
 from __future__ import annotations
@@ -20,7 +23,14 @@ import pandas as pd
 
 from critmin.calibrate import errors, scoring
 from critmin.calibrate.abc import NOISE, add_noise, noise_name
-from critmin.calibrate.episodes import BANDS, KINDS, load_targets, model_values
+from critmin.calibrate.episodes import (
+    BANDS,
+    KINDS,
+    load_targets,
+    model_values,
+    scenario_for,
+    training_index,
+)
 from critmin.calibrate.errors import GROUP, ErrorModel
 from critmin.calibrate.posterior import posterior_theta
 from critmin.market.registry import DEFAULT_MODEL
@@ -87,7 +97,19 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT
     of the other episodes; the fits are in ``rows.attrs["error_model"]``."""
     drawn, paths = model_draws(net, episodes=episodes, model=model, samples=samples,
                                seed=seed, variants=variants, fans=fans)
-    return score_draws(drawn, paths, seed)
+    rows, fan = score_draws(drawn, paths, seed)
+    rows.attrs["spin_up_months"] = spin_ups(net, episodes, model)
+    return rows, fan
+
+
+def spin_ups(net, episodes: list[str] | None, model: str) -> dict[str, int]:
+    """Months each episode's run starts before its scenario (v2: from the earliest control
+    in force or announced before the start; 0 for v1, which starts at the scenario)."""
+    from critmin.simulate.paths import spin_up_months
+
+    idx = training_index(net, episodes)
+    return {r["episode"]: 0 if model == "v1" else spin_up_months(scenario_for(net, r))
+            for _, r in idx.iterrows()}
 
 
 def model_draws(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,

@@ -221,6 +221,7 @@ def _backtest(episode, as_json, html, model, samples, seed, data) -> None:
                                "samples": samples, "seed": seed,
                                "default_rule": default_rule(table),
                                "error_model": rows.attrs.get("error_model", {}),
+                               "spin_up_months": rows.attrs.get("spin_up_months", {}),
                                "rows": records(rows), "summary": records(table)},
                               indent=1))
         return
