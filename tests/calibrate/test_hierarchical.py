@@ -32,8 +32,13 @@ def test_same_seed_same_posterior_and_fits_round_trip(net, tmp_path):
         assert a[fit]["contraction"] == b[fit]["contraction"]
         assert a[fit]["effective_sample_size"] == b[fit]["effective_sample_size"]
         assert a[fit]["steps"][-1]["beta"] == 1.0
-        moved = sum(len(s["acceptance"]) for s in a[fit]["steps"])
+        # each random-walk step is followed by a fresh draw of the path's seed
+        moved = sum(len(s["acceptance"]) + len(s["fresh_acceptance"])
+                    for s in a[fit]["steps"])
+        assert all(len(s["fresh_acceptance"]) == len(s["acceptance"])
+                   for s in a[fit]["steps"])
         assert a[fit]["simulations"] == len(pa[fit]) * (1 + moved)
+        assert a[fit]["fresh"] == ["regime_draw"]
     assert len(pa["all"]) == 24 and len(pa["loo:CN_2024_Sb_licence"]) == 16
     # the leave-one-out fit is fitted without the left-out episode's observations
     assert {o[0] for o in a["loo:CN_2024_Sb_licence"]["observations"]} == {
@@ -221,6 +226,55 @@ def test_a_commodity_without_episodes_borrows_the_shared_posterior():
     part = post.theta(0, 1024, 2048, table)["supply_elasticity_sr:lithium"]
     assert np.array_equal(part, lith[1024:2048])
     assert "supply_elasticity_sr:lithium" not in post.theta(0, 0, n)
+
+
+def test_a_path_seed_is_drawn_anew_and_the_rest_still_mixes():
+    """A coordinate that seeds a random path (the likelihood is noise in it, up to 8 log
+    units, as regime_draw's median 11 in v2) beside one informed coordinate: with it marked
+    ``fresh`` the walk on the rest accepts near its target and recovers the posterior
+    N(y 100/101, 1/101), and the seed keeps its N(0, 1) prior (the noise averages out).
+    Kills a walk that moves the seed too (acceptance 0.26 -> 0.13) and a fresh draw
+    accepted with the prior's ratio on top of the prior proposal (seed variance 1/2)."""
+    y = 1.0
+
+    def logl(v):
+        return norm.logpdf(y, v[:, 0], 0.1) + 8 * np.sin(1e7 * v[:, 1])
+
+    sim = lambda u: u[:, [0, 2]].copy()  # noqa: E731
+    fresh = np.array([False, False, True])
+    run = hier.smc(sim, 3, logl, particles=2000, moves=6, seed=4, fresh=fresh)
+    u, last = run["u"], run["steps"][-1]
+    assert last["beta"] == 1.0 and len(last["fresh_acceptance"]) == len(last["acceptance"])
+    assert np.mean(last["acceptance"]) > 0.2
+    assert abs(u[:, 0].mean() - y * 100 / 101) < 0.02
+    assert abs(u[:, 0].var() / (1 / 101) - 1) < 0.25
+    assert abs(u[:, 2].mean()) < 0.1 and abs(u[:, 2].var() - 1.0) < 0.2
+    assert len(np.unique(u[:, 2])) > 1000  # seeds drawn anew, not the resampled few
+    stuck = hier.smc(sim, 3, logl, particles=500, moves=6, seed=4)
+    assert np.mean(stuck["steps"][-1]["acceptance"]) < 0.2
+
+
+def test_only_the_path_seeds_make_v2_a_new_path(net):
+    """Every v2 latent input moved by 1e-9 (of its range) on the Sb licence episode:
+    the targets move by more than 1e-3 (log) only for the inputs in ``SEEDS`` (a new
+    random path), so the random walk may move every other input. Kills a SEEDS list
+    missing regime_draw, or holding an input the model reads smoothly."""
+    from critmin.calibrate.history import bank
+
+    ep = ["CN_2024_Sb_licence"]
+    targets = load_targets(net, ep)
+    rows = hier.prior_rows(net, targets)
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({r["name"]: np.full(8, r["low"]) + (r["high"] - r["low"])
+                         * rng.uniform(0.2, 0.8, 8) for r in rows})
+    v0 = bank(net, targets, base)
+    jumpy = []
+    for r in rows:
+        moved = base.copy()
+        moved[r["name"]] += 1e-9 * (r["high"] - r["low"])
+        if np.nanmax(np.abs(bank(net, targets, moved) - v0)) > 1e-3:
+            jumpy.append(r["name"])
+    assert jumpy == list(hier.SEEDS)
 
 
 def test_reserved_episodes_stay_out_of_the_calibration(net):
