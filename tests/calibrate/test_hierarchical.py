@@ -277,6 +277,52 @@ def test_only_the_path_seeds_make_v2_a_new_path(net):
     assert jumpy == list(hier.SEEDS)
 
 
+def test_a_tempered_posterior_stops_at_its_power():
+    """``power`` 0.5 on the Gaussian case: the posterior of prior x L^0.5, N(y 50/51,
+    1/51), and the last temperature is 0.5, reached within the ESS rule. Kills a
+    sampler that goes on to 1 and a last reweighting past the cap."""
+    y = 1.0
+
+    def logl(v):
+        return norm.logpdf(y, v[:, 0], 0.1)
+
+    run = hier.smc(lambda u: u[:, :1].copy(), 2, logl, particles=2000, moves=8, seed=1,
+                   power=lambda v: 0.5)
+    u = run["u"]
+    assert run["beta"] == 0.5 and run["steps"][-1]["beta"] == 0.5
+    assert all(s["ess"] >= 999 and s["power"] == 0.5 for s in run["steps"])
+    assert abs(u[:, 0].mean() - y * 50 / 51) < 0.02
+    assert abs(u[:, 0].var() / (1 / 51) - 1) < 0.25
+
+
+def test_residual_autocorrelation_takes_each_series_offset_out():
+    """AR(1) residuals (rho 0.6, 40 months) under a large offset per draw: about 0.6
+    (the estimator's bias is -(1 + 3 rho) / n); white noise under the same offset: about
+    -1/n, not 1; series of fewer than 3 targets and targets outside ``use`` do not count;
+    the order is the months'. effective_share is (1 - rho) / (1 + rho), clipped. Kills
+    residuals without their offset taken out and an order by row."""
+    rng = np.random.default_rng(0)
+    n, rho, draws = 40, 0.6, 2000
+    e = np.zeros((draws, n))
+    e[:, 0] = rng.standard_normal(draws)
+    for t in range(1, n):
+        e[:, t] = rho * e[:, t - 1] + np.sqrt(1 - rho**2) * rng.standard_normal(draws)
+    off = 3 * rng.standard_normal((draws, 1))
+    perm = rng.permutation(n)  # rows out of month order
+    white = rng.standard_normal((draws, n)) + off
+    vals = np.c_[(e + off)[:, perm], white, off + rng.standard_normal((draws, 2))]
+    series = np.r_[np.zeros(n, int), np.ones(n, int), [2, 2]]
+    when = np.r_[np.arange(n)[perm], np.arange(n), [0, 1]].astype(float)
+    obs = np.zeros(len(series))
+    use = np.r_[np.ones(n, bool), np.zeros(n, bool), [True, True]]
+    got = hier.residual_autocorrelation(vals, obs, series, when, use)
+    assert 0.6 - (1 + 3 * 0.6) / n - 0.05 < got < 0.6 + 0.02
+    w = hier.residual_autocorrelation(vals, obs, series, when, ~use)
+    assert -1 / n - 0.02 < w < 0.02
+    assert hier.effective_share(0.6) == 0.4 / 1.6 and hier.effective_share(-0.3) == 1.0
+    assert np.isclose(hier.effective_share(0.99), 0.1 / 1.9)
+
+
 def test_reserved_episodes_stay_out_of_the_calibration(net):
     """The training targets the calibration reads hold no reserved window's rows."""
     rows = load_targets(net, None).rows
@@ -324,6 +370,10 @@ def test_cli_reports_ess_contraction_and_checks(tmp_path):
     assert fit["particles"] == 12 and 0 < fit["effective_sample_size"] <= 12
     assert all(1 <= len(s["acceptance"]) <= 2 for s in fit["steps"])
     assert -1 <= fit["correlation"] <= 1 and fit["unique_particles"] <= 12
+    # tempered by default: the power measured on the fit's own residuals
+    assert 0 < fit["power"] == fit["steps"][-1]["beta"] <= 1
+    assert fit["power"] >= fit["steps"][-1]["power"] - 1e-4  # stopped on reaching it
+    assert all(s["beta"] < s["power"] + 1e-4 for s in fit["steps"][:-1])
     assert out["fits"][f"loo:{EPISODES[0]}"]["particles"] == 10
     assert "pool_tau:demand_elasticity_sr" in fit["contraction"]
     assert fit["predictive_check"]["n"] > 0 and "coverage_90" in fit["predictive_check"]

@@ -161,13 +161,13 @@ def normalise(logw: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
-def next_beta(ll: np.ndarray, beta: float, share: float) -> float:
-    """The largest temperature <= 1 whose incremental weights L^(next - beta) keep a
-    Kish effective sample size of ``share`` of the particles (bisection)."""
+def next_beta(ll: np.ndarray, beta: float, share: float, top: float = 1.0) -> float:
+    """The largest temperature <= ``top`` whose incremental weights L^(next - beta) keep
+    a Kish effective sample size of ``share`` of the particles (bisection)."""
     target = share * len(ll)
-    if effective_sample_size(normalise((1.0 - beta) * ll)) >= target:
-        return 1.0
-    lo, hi = beta, 1.0
+    if effective_sample_size(normalise((top - beta) * ll)) >= target:
+        return top
+    lo, hi = beta, top
     for _ in range(40):
         mid = (lo + hi) / 2
         if effective_sample_size(normalise((mid - beta) * ll)) >= target:
@@ -206,7 +206,7 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
         share: float = ESS_SHARE, max_steps: int = 60, max_moves: int | None = None,
-        fresh: np.ndarray | None = None) -> dict:
+        fresh: np.ndarray | None = None, power=None) -> dict:
     """Tempered SMC in a d-dimensional standard-normal prior space: particles move from
     the prior to prior x L through temperatures chosen so each reweighting keeps
     ``share`` of the particles effective, then are resampled and moved by Metropolis
@@ -217,7 +217,10 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
     ``fresh`` (bool (d,)) marks coordinates that seed a random path (:data:`SEEDS`):
     the random walk leaves them, and after each of its steps they are proposed anew
     from their prior (an independence move, accepted with L^beta's ratio), so the other
-    coordinates move on a likelihood that is smooth in them.
+    coordinates move on a likelihood that is smooth in them. ``power`` (values -> a
+    power in (0, 1]; default 1) tempers the posterior: measured on the particles'
+    values after each temperature's moves, it caps the next temperature, and the
+    sampler stops at the first temperature at or above it (prior x L^power).
     ``simulate`` maps coordinates (N, d) to model values, ``logl`` values to (N,) log
     likelihoods. Returns the final equally weighted particles ``u``, their ``values``,
     and per step the temperature, Kish ESS of the reweighting, acceptance of each move
@@ -232,6 +235,7 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
     beta, scale = 0.0, 2.38 / np.sqrt(max(int(walk.sum()), 1))
     top = max(moves, max_moves or moves)
     steps: list[dict] = []
+    end = 1.0 if power is None else float(power(vals))
 
     def metropolis(prop: np.ndarray, log_prior: np.ndarray) -> np.ndarray:
         vp = simulate(prop)
@@ -242,8 +246,8 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
         u[take], vals[take], ll[take] = prop[take], vp[take], lp[take]
         return take
 
-    while beta < 1.0 and len(steps) < max_steps:
-        nb = 1.0 if len(steps) == max_steps - 1 else next_beta(ll, beta, share)
+    while beta < end and len(steps) < max_steps:
+        nb = end if len(steps) == max_steps - 1 else next_beta(ll, beta, share, end)
         w = normalise((nb - beta) * ll)
         ess = effective_sample_size(w)
         beta = nb
@@ -266,13 +270,44 @@ def smc(simulate, d: int, logl, *, particles: int, moves: int, seed: int,
                 drawn.append(float(metropolis(prop, np.zeros(particles)).mean()))
             left.append(correlation(start, u))
             scale *= float(np.exp(acc[-1] - ACCEPTANCE))
+        if power is not None:
+            end = max(float(power(vals)), 1e-6)
         steps.append({"beta": round(beta, 6), "ess": round(ess, 1),
+                      **({"power": round(end, 4)} if power is not None else {}),
                       "acceptance": [round(a, 3) for a in acc],
                       **({"fresh_acceptance": [round(a, 3) for a in drawn]} if drawn
                          else {}),
                       "unique": len(np.unique(u, axis=0)),
                       "correlation": [round(c, 3) for c in left]})
-    return {"u": u, "values": vals, "steps": steps}
+    return {"u": u, "values": vals, "steps": steps, "beta": beta}
+
+
+def residual_autocorrelation(values: np.ndarray, obs: np.ndarray, series: np.ndarray,
+                             order: np.ndarray, use: np.ndarray) -> float:
+    """Lag-1 autocorrelation of the draws' residuals (values - obs, log) within a series
+    once its own mean residual (the offset the likelihood already carries) is taken out,
+    in ``order`` (months), the mean over draws, averaged over the series of 3 or more
+    targets in ``use`` weighted by their length; 0 where no series has 3."""
+    ok = use & np.isfinite(values).all(axis=0)
+    num = den = 0.0
+    for c in np.unique(series[ok]):
+        j = np.flatnonzero(ok & (series == c))
+        if len(j) < 3:
+            continue
+        j = j[np.argsort(order[j], kind="stable")]
+        x = values[:, j] - obs[j][None]
+        x = x - x.mean(axis=1, keepdims=True)
+        r = (x[:, 1:] * x[:, :-1]).sum(axis=1) / np.maximum((x * x).sum(axis=1), 1e-12)
+        num += len(j) * float(r.mean())
+        den += len(j)
+    return num / den if den else 0.0
+
+
+def effective_share(rho: float) -> float:
+    """n_eff / n of an AR(1) series with lag-1 autocorrelation ``rho`` (clipped to
+    [0, 0.9]): (1 - rho) / (1 + rho), the power of the tempered posterior."""
+    r = min(max(rho, 0.0), 0.9)
+    return (1 - r) / (1 + r)
 
 
 def contraction(wide: pd.DataFrame, w: np.ndarray, prior: pd.DataFrame) -> dict:
@@ -359,13 +394,20 @@ def report_frame(space: tuple, u: np.ndarray, seed: int) -> pd.DataFrame:
 def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2048,
                            moves: int = 8, max_moves: int = 12, seed: int = 0,
                            episodes: list[str] | None = None, simulate=None,
-                           loo: bool = True) -> tuple[dict, dict]:
+                           loo: bool = True, power: str = "1") -> tuple[dict, dict]:
     """Fits ``all`` and (with ``loo``) ``loo:E`` per training episode: (fit ->
     provenance with the SMC steps, effective sample size, contraction per input,
     posterior-predictive check and the observation error's posterior; fit -> final
     particles in the whitened space). ``simulate`` (coordinates -> values) replaces the
-    model (tests)."""
+    model (tests). ``power``: ``"1"`` (the posterior), a number in (0, 1] (prior x
+    L^power) or ``"auto"``: the share of effective observations,
+    :func:`effective_share` of the :func:`residual_autocorrelation` of the fit's own
+    training observations, measured after each temperature (the sampler stops where
+    its temperature reaches it); never a leave-one-out score."""
     from critmin.calibrate.history import bank
+
+    if power not in ("1", "auto") and not 0 < float(power) <= 1:
+        raise ValueError(f"power {power!r}: choose 1, auto or a number in (0, 1]")
 
     targets = load_targets(net, episodes)
     rows = targets.rows.reset_index(drop=True)
@@ -383,6 +425,7 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2
     h = rows["horizon"].to_numpy(float)
     grp = groups(rows)
     ser = series_codes(rows)
+    when = pd.to_datetime(rows["date"]).to_numpy().astype("datetime64[D]").astype(float)
 
     def by_episode(u: np.ndarray) -> np.ndarray:
         out = np.full((len(u), len(rows)), np.nan)
@@ -410,8 +453,12 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2
         left = fit[4:] if fit != "all" else None
         use = ~rows["episode"].eq(left).to_numpy() if left else np.ones(len(rows), bool)
         n = particles if fit == "all" else loo_particles
+        rule = None if power == "1" else (
+            (lambda v, use=use: effective_share(residual_autocorrelation(
+                v, obs, ser, when, use))) if power == "auto"
+            else (lambda v, p=float(power): p))
         run = smc(sim, d, lambda v, use=use: loglik(v, obs, h, grp, use, ser), particles=n,
-                  moves=moves, max_moves=max_moves, seed=seed, fresh=fresh)
+                  moves=moves, max_moves=max_moves, seed=seed, fresh=fresh, power=rule)
         u = run["u"].astype(np.float16).astype(float)  # as shipped
         vals = run["values"]
         w = np.full(len(u), 1.0 / len(u))
@@ -426,7 +473,10 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2
             scenarios={e: targets.scenarios[e].id for e in eps if e != left},
             observations=[[r.episode, r.commodity, r.observable, r.destination, r.date]
                           for r in used.itertuples()],
-            particles=n, steps=run["steps"],
+            particles=n, steps=run["steps"], power=round(run["beta"], 6),
+            power_rule=power,
+            residual_autocorrelation=round(residual_autocorrelation(
+                vals, obs, ser, when, use), 4),
             simulations=int(n * (1 + sum(len(s["acceptance"]) + len(s.get("fresh_acceptance", []))
                                          for s in run["steps"]))),
             effective_sample_size=run["steps"][-1]["ess"],
@@ -439,5 +489,6 @@ def calibrate_hierarchical(net, *, particles: int = 2048, loo_particles: int = 2
 
 
 __all__ = ["EPISODIC", "ESS_SHARE", "GRID_A", "GRID_B", "GRID_S", "METHOD", "POOLED",
-           "calibrate_hierarchical", "contraction", "grid", "grid_loglik", "loglik",
-           "next_beta", "series_codes", "smc", "systematic"]
+           "SEEDS", "calibrate_hierarchical", "contraction", "effective_share", "grid",
+           "grid_loglik", "loglik", "next_beta", "residual_autocorrelation",
+           "series_codes", "smc", "systematic"]

@@ -95,6 +95,12 @@ def calibrate_cmd(
     loo_samples: Annotated[int | None, typer.Option(
         "--loo-samples", min=10,
         help="hierarchical: particles per leave-one-out fit (default --samples)")] = None,
+    power: Annotated[str, typer.Option(
+        "--power", help="hierarchical: power of the likelihood (a tempered posterior, "
+                        "prior x L^power): auto (the share of effective observations, "
+                        "(1 - rho) / (1 + rho), rho the residuals' lag-1 autocorrelation "
+                        "within a series measured on the fit's own training "
+                        "observations), 1, or a number in (0, 1]")] = "auto",
     as_json: Annotated[bool, typer.Option(
         "--json", help="hierarchical: print each fit's effective sample size, "
                        "contraction table and predictive check as JSON")] = False,
@@ -127,8 +133,15 @@ def calibrate_cmd(
              "or hierarchical with v2")
         raise typer.Exit(2)
     if method == "hierarchical":
+        try:
+            ok = power in ("1", "auto") or 0 < float(power) <= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            _say(f"calibrate: --power {power!r}: choose auto, 1 or a number in (0, 1]")
+            raise typer.Exit(2)
         _hierarchical(net, wanted, samples, loo_samples or samples, moves, max_moves,
-                      seed, output, as_json)
+                      seed, output, as_json, power)
         return
     if method == "history":
         _history(net, wanted, samples, seed, output)
@@ -325,7 +338,8 @@ def _history(net, wanted, samples: int, seed: int, output: Path | None) -> None:
 
 
 def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int,
-                  max_moves: int, seed: int, output: Path | None, as_json: bool) -> None:
+                  max_moves: int, seed: int, output: Path | None, as_json: bool,
+                  power: str = "auto") -> None:
     """Hierarchical SMC of v2 (critmin.calibrate.hierarchical): fits all and loo:E."""
     from critmin.calibrate.hierarchical import calibrate_hierarchical
     from critmin.calibrate.posterior import posterior_dir, write_particle_fits
@@ -333,12 +347,12 @@ def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int,
     fits, parts = calibrate_hierarchical(net, particles=particles,
                                          loo_particles=loo_particles,
                                          moves=moves, max_moves=max_moves, seed=seed,
-                                         episodes=wanted)
+                                         episodes=wanted, power=power)
     write_particle_fits(fits, parts, "v2", output)
     where = output or posterior_dir()
     if as_json:
         keys = ("particles", "effective_sample_size", "unique_particles", "correlation",
-                "simulations", "steps", "contraction", "predictive_check",
+                "power", "residual_autocorrelation", "simulations", "steps", "contraction", "predictive_check",
                 "observation_error", "episodes", "method", "seed")
         typer.echo(json.dumps({"model": "v2", "written": str(where), "fits": {
             f: {k: p[k] for k in keys} for f, p in fits.items()}}, indent=1))
