@@ -18,15 +18,20 @@ offset N(0, s_g^2) shared by every observation of one series (the model's miss o
 series persists month to month, so ten months of one series are not ten independent
 observations). (a_g, b_g, s_g) have uniform priors (the error model's ranges; s in
 [0, 1]) and are integrated out on a grid (:data:`GRID_A` x :data:`GRID_B` x
-:data:`GRID_S`).
+:data:`GRID_S`). What the offset leaves is still autocorrelated (lag 1 about 0.2), so a
+fit may temper its likelihood (``power``): prior x L^power with power the AR(1) share
+of effective observations, (1 - rho) / (1 + rho), rho measured on the fit's own
+residuals (:func:`residual_autocorrelation`).
 
 **Sampler.** Particles start at the prior and move to prior x likelihood through
 temperatures chosen so each reweighting keeps :data:`ESS_SHARE` of them effective (Kish);
 after each reweighting they are resampled and moved by Metropolis random-walk steps
 shaped by their covariance: ``moves`` per temperature, more (up to ``max_moves``) where
 the acceptance is low, until the particles have accepted ``moves`` x :data:`ACCEPTANCE`
-steps on average. The reported effective sample size is the Kish ESS of the last
-reweighting (to temperature 1); the unique particles, acceptance rates and the
+steps on average. The path's seed (:data:`SEEDS`) is not walked: after each step it is
+drawn anew from its prior and kept with L^beta's ratio. The reported effective sample
+size is the Kish ESS of the last reweighting (to the last temperature: 1, or the
+power); the unique particles, acceptance rates and the
 particles' correlation with where they were resampled say how well the moves mixed.
 Crank-Nicolson moves around the particles' Gaussian were tried and dropped (see
 docs/calibration.md 7g): with that Gaussian fitted on the particles they move, their
@@ -82,7 +87,7 @@ SHRINK = 0.5
 """Weight of the diagonal in the moves' covariance (the rest: the particles' own)."""
 ESS_SHARE = 0.5
 """Share of the particles that each reweighting keeps effective (Kish); the last one, to
-temperature 1, gives the reported effective sample size (at least this share)."""
+the last temperature, gives the reported effective sample size (at least this share)."""
 ACCEPTANCE = 0.25
 """Acceptance the random-walk scale adapts toward; a temperature takes more moves while
 its particles have accepted fewer than ``moves`` x ACCEPTANCE steps on average."""
@@ -99,8 +104,8 @@ there. The exporters' rush before a start date and buyers' precaution under anot
 exporter's control are sized per episode too (graphite's rush was not antimony's)."""
 METHOD = ("hierarchical tempered SMC (explicit likelihood; adaptive temperatures, "
           "systematic resampling, Metropolis random-walk moves in the whitened prior "
-          "space, more where acceptance is low, the path's seed drawn anew after each; elasticities partially pooled per "
-          "family, regime inputs per episode)")
+          "space, more where acceptance is low, the path's seed drawn anew after each; "
+          "elasticities partially pooled per family, regime inputs per episode)")
 
 
 def groups(rows: pd.DataFrame) -> np.ndarray:

@@ -352,30 +352,31 @@ def _hierarchical(net, wanted, particles: int, loo_particles: int, moves: int,
     where = output or posterior_dir()
     if as_json:
         keys = ("particles", "effective_sample_size", "unique_particles", "correlation",
-                "power", "residual_autocorrelation", "simulations", "steps", "contraction", "predictive_check",
-                "observation_error", "episodes", "method", "seed")
+                "power", "residual_autocorrelation", "simulations", "steps", "contraction",
+                "predictive_check", "observation_error", "episodes", "method", "seed")
         typer.echo(json.dumps({"model": "v2", "written": str(where), "fits": {
             f: {k: p[k] for k in keys} for f, p in fits.items()}}, indent=1))
         return
     view = Table(title=f"v2 hierarchical calibration ({particles:,} particles per fit, "
                        f"seed {seed})")
-    for c in ("fit", "ESS", "unique", "corr", "temperatures", "simulations", "PPC n",
+    for c in ("fit", "ESS", "unique", "corr", "power", "temperatures", "simulations", "PPC n",
               "cov50", "cov90", "CRPS", "most learned (1 - var post / var prior)"):
         view.add_column(c, justify="left" if c == "fit" or c.startswith("most") else "right")
     for fit, p in fits.items():
         c = p["predictive_check"]
         top = sorted(p["contraction"].items(), key=lambda kv: -kv[1])[:3]
         view.add_row(fit, f"{p['effective_sample_size']:,.0f}", f"{p['unique_particles']:,}",
-                     f"{p['correlation']:.2f}", str(len(p["steps"])),
+                     f"{p['correlation']:.2f}", f"{p['power']:.2f}", str(len(p["steps"])),
                      f"{p['simulations']:,}", str(c.get("n", 0)),
                      f"{c.get('coverage_50', float('nan')):.0%}",
                      f"{c.get('coverage_90', float('nan')):.0%}",
                      f"{c.get('crps', float('nan')):.3f}",
                      ", ".join(f"{k} {v:.2f}" for k, v in top))
     console.print(view)
-    console.print("ESS: Kish effective sample size of the last reweighting (to temperature "
-                  "1); corr: the particles' correlation with where they were resampled, "
-                  "left after the last moves (1: all kept, 0: forgotten); PPC: "
+    console.print("ESS: Kish effective sample size of the last reweighting (to the last "
+                  "temperature, the power); corr: the particles' correlation with where "
+                  "they were resampled, left after the last moves (1: all kept, 0: "
+                  "forgotten); power: the tempered posterior's (prior x L^power); PPC: "
                   "posterior-predictive coverage of the central 50/90 % intervals, "
                   "in sample for `all`, of the left-out episode for `loo:E`.")
     console.print(f"posterior written to {where}/posterior_meta.json (+ "
