@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from critmin.market.v2.kernel import mine_quota
 from critmin.market.v2.network import R_CHN
 from critmin.market.v2.paths import prepare, run_reference, run_samples
-from critmin.market.v2.policy import MineQuotasV2
+from critmin.market.v2.policy import MineQuotasV2, _year_quota
 from critmin.scenarios.presets import presets
 from critmin.scenarios.spec import MineQuota, QuotaBatch, Scenario, ScenarioError, parse_scenario
 from tests.market_v2.recorded import assert_kernels_agree, record_months
@@ -118,20 +118,38 @@ def test_both_kernels_agree_under_a_binding_quota(net):
     assert_kernels_agree(prep, fast, ref, ["produced", "exports", "deliv"], 1e-6)
 
 
-def test_the_quota_preset_carries_the_ministrys_batches_with_sources(net):
-    # the sensitivity preset: the training episode's controls and the batches as
-    # announced (the training preset itself carries none: it lowered the backtest's skill)
-    sc = presets()["CN_2025_02_five_metals_mine_quota"]
-    assert sc.controls == presets()["CN_2025_Feb_W_Te_Bi_Mo_In"].controls
-    (q,) = sc.mine_quotas
-    got = {(b.year, b.announced.isoformat(), b.tonnes) for b in q.batches}
-    assert got == {(2024, "2024-03-18", 62000), (2024, "2024-08-23", 52000),
-                   (2025, "2025-04-21", 58000)}
-    assert sum(b.tonnes for b in q.batches if b.year == 2024) == q.reference_t == 114000
-    cited = {b.source for b in q.batches} | {q.reference_source}
-    assert cited <= set(net.sources["source_id"]) and cited <= set(sc.sources)
-    cp = prepare(net, sc, 14).compiled
-    assert cp.mine is not None
+def test_the_feb_2025_presets_carry_the_ministrys_batches_with_sources(net):
+    for sid in ("CN_2025_Feb_W_Te_Bi_Mo_In", "CN_2025_02_five_metals"):
+        sc = presets()[sid]
+        (q,) = sc.mine_quotas
+        got = {(b.year, b.announced.isoformat(), b.tonnes, b.total) for b in q.batches}
+        assert got == {(2024, "2024-03-18", 62000, False), (2024, "2024-08-23", 114000, True),
+                       (2025, "2025-04-21", 58000, False)}
+        cited = {b.source for b in q.batches} | {q.reference_source}
+        assert cited <= set(net.sources["source_id"]) and cited <= set(sc.sources)
+    cp = prepare(net, presets()["CN_2025_Feb_W_Te_Bi_Mo_In"], 14).compiled
+    i = prepare(net, presets()["CN_2025_Feb_W_Te_Bi_Mo_In"], 14).market.nodes_of(W, ["mine"])[0]
+    # Feb-Mar 2025 uncapped; from April 58,000 x 114,000 / 62,000 t of concentrate; 2026 free
+    assert np.isinf(cp.mine.allow[:2, i]).all() and np.isinf(cp.mine.allow[11:, i]).all()
+    assert cp.mine.allow[2:11, i] == pytest.approx(58000 * 114000 / 62000 * 0.5154)
+
+
+def test_a_years_quota_is_its_total_else_its_batches_scaled_as_the_reference_year():
+    # mutants: a total summed with the batches before it, no scaling, the reference
+    # year's own batches scaled, a batch counted before its announcement
+    q = quota(("2024-03-18", 2024, 62000.0), ("2025-04-21", 2025, 58000.0),
+              ("2025-11-10", 2025, 40000.0))
+    q.batches.insert(1, QuotaBatch(announced=dt.date(2024, 8, 23), year=2024, tonnes=114000,
+                                   total=True, source="x"))
+    d = dt.date.fromisoformat
+    assert _year_quota(q, 2024, d("2024-04-01")) == 62000
+    assert _year_quota(q, 2024, d("2024-09-01")) == 114000
+    assert np.isinf(_year_quota(q, 2025, d("2025-04-21")))
+    assert _year_quota(q, 2025, d("2025-05-01")) == pytest.approx(58000 * 114000 / 62000)
+    assert _year_quota(q, 2025, d("2025-12-01")) == pytest.approx(98000 * 114000 / 62000)
+    assert np.isinf(_year_quota(q, 2026, d("2026-06-01")))
+    lone = quota(("2025-04-21", 2025, 58000.0))  # no reference-year batches: as announced
+    assert _year_quota(lone, 2025, d("2025-05-01")) == 58000
 
 
 @pytest.mark.parametrize("batch, says", [

@@ -148,16 +148,21 @@ class QuotaBatch(Spec):
     year: int = Field(ge=2000, le=2100, description="calendar year the batch is for")
     tonnes: float = Field(gt=0, description="t of the quota's basis (e.g. t of 65 % WO3 "
                                             "concentrate)")
+    total: bool = Field(False, description="the notice sets the year's total, earlier "
+                                           "batches included (else it adds a batch)")
     source: str = Field(min_length=1, description="source id in the data sources table")
 
 
 class MineQuota(Spec):
     """A country's announced ANNUAL mining quota (China's Ministry of Natural Resources'
-    batches): the quota-holding mines' output in a calendar year cannot exceed the batches
-    for that year announced so far (model v2; v1 ignores). ``content`` converts the
-    quota's basis to the commodity's unit (t contained per t of basis); the quota-holding
-    share of the country's mine output is ``reference_t`` x ``content`` over its baseline
-    output (small associated mines report output but hold no quota)."""
+    batches): the quota-holding mines' output in a calendar year cannot exceed that year's
+    quota as announced so far (model v2; v1 ignores): the total where a notice set it,
+    else the batches so far scaled as the reference year's total was to its batches
+    before its total (the ministry issues a year's quota in batches; a cut first batch
+    signals a cut year). ``content`` converts the quota's basis to the commodity's unit
+    (t contained per t of basis); the quota-holding share of the country's mine output is
+    ``reference_t`` x ``content`` over its baseline output (small associated mines report
+    output but hold no quota)."""
 
     country: Literal["CHN"] = "CHN"
     commodity: str

@@ -216,11 +216,29 @@ def _outages(m: MarketNetwork, sc: Scenario, bounds, H: int) -> np.ndarray:
     return out
 
 
+def _year_quota(q, year: int, by: dt.date) -> float:
+    """Year ``year``'s quota (t of basis) as announced before ``by``: the last total a
+    notice set; else the batches so far x the reference year's total over its batches
+    before its total (the batches unscaled where the reference year lists none); inf
+    with no batch yet."""
+    got = [b for b in q.batches if b.year == year and b.announced < by]
+    if not got:
+        return np.inf
+    totals = [b.tonnes for b in got if b.total]
+    if totals:
+        return totals[-1]
+    ref = [b for b in q.batches if b.year == q.reference_year]
+    first = sum(b.tonnes for b in ref[:next((k for k, b in enumerate(ref) if b.total),
+                                            len(ref))])
+    scale = q.reference_t / first if first > 0 and year != q.reference_year else 1.0
+    return sum(b.tonnes for b in got) * scale
+
+
 def _mine_quotas(m: MarketNetwork, sc: Scenario, bounds, H: int) -> MineQuotasV2 | None:
     """China's announced annual mining quotas on its mine nodes; None without any. A batch
-    counts from the month it is announced in, for its own calendar year only; a year with
-    no batch announced yet is not capped (mines work ahead of the first batch, and what
-    they mine counts against it)."""
+    counts from the month it is announced in, for its own calendar year only
+    (:func:`_year_quota`); a year with no batch announced yet is not capped (mines work
+    ahead of the first batch, and what they mine counts against it)."""
     if not sc.mine_quotas:
         return None
     allow = np.full((H, m.n), np.inf)
@@ -233,10 +251,7 @@ def _mine_quotas(m: MarketNetwork, sc: Scenario, bounds, H: int) -> MineQuotasV2
                              "stage with output in China in the network; name a commodity "
                              "China mines")
         for t in range(H):
-            got = [b.tonnes for b in q.batches
-                   if b.year == bounds[t].year and b.announced < bounds[t + 1]]
-            if got:
-                allow[t, nodes] = sum(got) * q.content
+            allow[t, nodes] = _year_quota(q, bounds[t].year, bounds[t + 1]) * q.content
         for i in nodes:
             covered[i] = min(1.0, q.reference_t * q.content / m.prod0[i, R_CHN])
     january = np.array([b.month == 1 for b in bounds[:-1]])
