@@ -17,7 +17,15 @@ from critmin.calibrate import errors
 from critmin.calibrate.backtest import default_variant
 from critmin.cli import app
 from critmin.market.registry import DEFAULT_MODEL, model_version
-from critmin.workflows.forecast import UNRECORDED, content_hash, crps_quantiles
+from critmin.workflows.forecast import (
+    LEVELS,
+    RELATIVE_TO,
+    UNRECORDED,
+    _score_one,
+    content_hash,
+    crps_quantiles,
+    freeze,
+)
 from tests.calibrate.conftest import INDEX, write_episodes
 
 runner = CliRunner()
@@ -193,7 +201,8 @@ def test_freeze_takes_the_error_tables_last_fit_and_records_it(frozen, tmp_path)
     noise, or the table's first fit, or recording a fit it does not apply)."""
     tmp, _, path = frozen
     narrow = json.loads(path.read_text())
-    assert narrow["format"] == 2 and narrow["error_model"]["version"] == _fit(NARROW).version
+    assert narrow["format"] == 3 and narrow["error_model"]["version"] == _fit(NARROW).version
+    assert narrow["spin_up_months"] == 0 and narrow["relative_to"] == RELATIVE_TO[0]
     table = tmp_path / "error_model.csv"
     for params in (NARROW, WIDE):  # WIDE is the later fit
         errors.append_table(_fit(params), table)
@@ -296,3 +305,75 @@ def test_the_shipped_error_table_fits_the_default_model_and_inputs():
     records = list_records()
     assert records["error_version"].isin(versions | {UNRECORDED}).all()
     assert (records["error_version"] == fit.version).any()
+
+
+ZERO = {"price": (0.0, 0.0), "exports": (0.0, 0.0)}
+
+
+def _spun_up_scenario():
+    """Antimony licensing from Oct 2026 under a licence in force since Oct 2025: a run
+    spun up 12 months before its start."""
+    from critmin.scenarios.spec import Scenario
+
+    ctl = {"exporter": "CHN", "commodities": ["antimony"], "measure": "licence_required"}
+    return Scenario(id="T_Sb_under_old", name="antimony under an older licence",
+                    start="2026-10-01", horizon_quarters=2, commodities=["antimony"],
+                    controls=[dict(ctl, start="2025-10-01", end="2026-09-30"),
+                              dict(ctl, start="2026-10-01")])
+
+
+def test_a_scenario_under_an_earlier_control_is_frozen_spun_up(tmp_path, monkeypatch):
+    """Its record states the spin-up (12 months, as the backtest's run of it) and holds
+    months 0..5 from the start, each the model's own draw over its level in month -1
+    (kills: quantiles over the spin-up months too, or relative to the pre-scenario level,
+    or freeze not spinning up: then the same record comes back with spin_up_months 0)."""
+    import critmin.simulate.paths as sim
+    from critmin.calibrate.backtest import _paths, _theta
+    from critmin.calibrate.scoring import quantiles
+    from critmin.model.network import load
+
+    net, sc = load(None), _spun_up_scenario()
+    table = tmp_path / "zero.csv"
+    errors.append_table(_fit(ZERO), table)
+    kw = dict(samples=40, seed=1, months=6, today=dt.date(2026, 12, 7), errors_path=table)
+    rec = json.loads(freeze(net, sc, directory=tmp_path / "a", **kw).read_text())
+    assert sim.spin_up_months(sc) == 12 and rec["spin_up_months"] == 12
+    assert rec["format"] == 3 and rec["relative_to"] == RELATIVE_TO[1]
+    (s,) = [s for s in rec["series"] if s["variable"] == "price_ex_china"]
+    assert len(s["quantiles"]) == 6
+    variant = default_variant(DEFAULT_MODEL)
+    theta, _ = _theta(variant, DEFAULT_MODEL, sc.id, 40, 1)
+    ds, _ = _paths(net, sc, 6, 40, 1, DEFAULT_MODEL, theta, {"price_ex_china"})
+    x = ds["price_ex_china"].sel(commodity="antimony").to_numpy()  # (sample, month)
+    assert list(ds["month"].values[:1]) == [-12]
+    want = [[float(f"{q:.4g}") for q in quantiles(x[:, 12 + m] / x[:, 11], qs=LEVELS)]
+            for m in range(6)]
+    np.testing.assert_allclose(s["quantiles"], want, rtol=2e-3)
+    monkeypatch.setattr(sim, "spin_up_months", lambda sc: 0)  # the run as before
+    old = json.loads(freeze(net, sc, directory=tmp_path / "b", **kw).read_text())
+    assert old["spin_up_months"] == 0 and old["relative_to"] == RELATIVE_TO[0]
+    (o,) = [o for o in old["series"] if o["variable"] == "price_ex_china"]
+    assert o["quantiles"] != s["quantiles"]
+
+
+def test_a_spun_up_record_scores_only_observations_on_its_basis():
+    """A spun-up record (relative to month -1) scores an observation whose baseline is the
+    month before its start and leaves out one based earlier or an annual value reaching
+    before the start; a record without spin-up (format 2 or 3) scores all three as before
+    (kills: score ignoring the basis the record was frozen on)."""
+    q = [[0.9 + 0.01 * i for i in range(19)]] * 6
+    rec = {"levels": list(LEVELS), "series": [
+        {"commodity": "antimony", "variable": "price_ex_china", "region": "",
+         "quantiles": q, "sigma_obs": [0.1] * 6}]}
+    base = dict(episode="E", commodity="antimony", observable="price_ex_china",
+                destination="WORLD", variable="price_ex_china", region="", kind="price",
+                basis="spot", unit="USD/t", date="2026-12-01", horizon=2, band="0-3",
+                observed=1.0, month_from=2, month_to=2, basis_month=-1, rw_months=2.0,
+                pre_sigma=0.1, source_id="R", estimated=False)
+    rows = [pd.Series(base), pd.Series(dict(base, basis_month=-3)),
+            pd.Series(dict(base, month_from=-9, basis_month=-12))]
+    spun = {**rec, "spin_up_months": 12}
+    assert [_score_one(spun, t, 0) is not None for t in rows] == [True, False, False]
+    for plain in (rec, {**rec, "spin_up_months": 0}):
+        assert all(_score_one(plain, t, 0) is not None for t in rows)
+    assert _score_one(spun, rows[0], 0) == _score_one(rec, rows[0], 0)

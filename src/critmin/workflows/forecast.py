@@ -6,16 +6,25 @@ of its code (:func:`critmin.market.registry.model_version`), its inputs (priors 
 posterior) and the posterior's fingerprint, the data version, the samples and seed, and
 for every headline observable (price ex-China, price in China, China's exports, China's
 exports to the U.S., Japan and the EU, per controlled commodity) the forecast's quantiles
-in every month from the scenario start, relative to the pre-announcement level, with the
-backtest's observation error: the last fit of the shipped error table for the model and
+in every month from the scenario start, relative to the model's own level in the month
+before the start, with the backtest's observation error: the last fit of the shipped error table for the model and
 inputs (:mod:`critmin.calibrate.errors`, written by :func:`fit_errors`), whose version,
 meta and (a, b) the record holds (``error_model``) beside each series' sd by month
 (``sigma_obs``). The record's ``sha256`` is the SHA-256 of its canonical JSON without that
 field: a record edited after it was frozen no longer matches and is refused.
 
+A scenario that lists controls announced (or in force) before its start runs as the
+backtest runs its episodes: spun up from the earliest of them
+(:func:`critmin.simulate.paths.simulate_paths`, ``spin_up``), so their transients play
+before month 0, not at it; its quantiles are relative to the model's own level in month -1
+(``spin_up_months`` > 0 in the record, format 3). Without an earlier control the run, its
+basis (the pre-scenario level, the same) and its quantiles are those of format 2.
+
 ``score`` compares each record with the observations in ``episodes`` of the episodes
 whose ``scenario`` is the record's, dated after the day it was frozen (what it could not
-have known), and returns rows in the backtest's layout, so
+have known), on the basis it was frozen on (a spun-up record scores only observations
+whose baseline is the month before its start, as its quantiles are, and no annual value
+reaching before its start), and returns rows in the backtest's layout, so
 :func:`critmin.calibrate.backtest.summary` gives the same scores. The CRPS of a record
 is that of its quantiles (the quantile-score integral over the 19 levels), the PIT the
 record's CDF interpolated between levels.
@@ -58,9 +67,11 @@ LEVELS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 REGIONS = ("USA", "JPN", "EU")
 """Destinations whose exports from China are headline observables (the framework's)."""
 VARIABLES = ("price_ex_china", "price_china", "exports_china")
-FORMAT = 2
-"""2: the observation error is the shipped error table's fit, held in ``error_model``
-(format 1 records carry the calibration's noise sds instead)."""
+FORMAT = 3
+"""3: the record states ``spin_up_months`` (the months its run starts before the scenario's
+start; its quantiles are relative to the model's level in month -1 where > 0); 2: the
+observation error is the shipped error table's fit, held in ``error_model`` (format 1
+records carry the calibration's noise sds instead); 1 and 2 runs had no spin-up."""
 
 
 class ForecastError(ValueError):
@@ -98,7 +109,10 @@ def headline(sc) -> list[tuple[str, str, str]]:
 
 def announced_month(sc) -> int:
     """Months from the scenario start to its first control's start (the announced terms
-    a scenario states; 0 without controls): where the error's horizon starts."""
+    a scenario states; 0 without controls): where the error's horizon starts. Controls in
+    force before the start (those a spin-up runs from) count as month 0: the horizon runs
+    from the scenario's start, as the backtest's from its episode's announcement, whatever
+    month its run was spun up from."""
     starts = [c.start for c in sc.controls if c.start is not None]
     return max(_months(sc.start, min(starts)), 0) if starts else 0
 
@@ -108,13 +122,15 @@ def _quantile_paths(ds, base, sc, em: errors.ErrorModel, seed) -> list[dict]:
     exp(sigma * N(0, 1)), sigma the error model's sd of the observable's kind at the
     months since the first control's start (0 before it), as the backtest adds to its
     draws; an export flow that is zero in every sample and month (none at baseline, e.g.
-    China's NdPr oxide exports in v2) is left out."""
+    China's NdPr oxide exports in v2) is left out. Months count from the scenario's
+    start; a spun-up run's values are relative to its own level in month -1."""
     series, m0 = [], announced_month(sc)
+    basis = -1 if spin_up_of(ds) else None  # else: the pre-scenario level (format 2)
     for k, (commodity, var, region) in enumerate(headline(sc)):
         months, sds = [], []
-        for m in range(ds.sizes["month"]):
+        for m in range(int(ds["month"].values[-1]) + 1):
             row = {"commodity": commodity, "variable": var, "region": region,
-                   "month_from": m, "month_to": m}
+                   "month_from": m, "month_to": m, "basis_month": basis}
             v = model_values(ds, row, base)
             if v is None:
                 break
@@ -127,6 +143,19 @@ def _quantile_paths(ds, base, sc, em: errors.ErrorModel, seed) -> list[dict]:
             series.append({"commodity": commodity, "variable": var, "region": region,
                            "kind": kind_of(var), "quantiles": months, "sigma_obs": sds})
     return series
+
+
+def spin_up_of(ds) -> int:
+    """Months a paths Dataset's run starts before the scenario's start (0 without)."""
+    return max(-int(ds["month"].values[0]), 0)
+
+
+RELATIVE_TO = {
+    0: "the model's pre-scenario level (1.0), as the backtest's targets",
+    1: "the model's own level in the month before the scenario's start (month -1 of a run "
+       "spun up from the earliest earlier control, spin_up_months before the start), as the "
+       "backtest's targets whose baseline falls in that month"}
+"""``relative_to`` of a record without (0) and with (1) a spin-up."""
 
 
 def _inputs_version(model: str, variant: str) -> str:
@@ -196,7 +225,9 @@ def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int =
     """Run scenario ``sc`` on ``model``'s default inputs and write its record into
     ``directory`` (default: the shipped folder); returns the file written. ``months``
     defaults to the scenario's horizon (at most 36). The observation error is the last
-    fit for the model and inputs in the error table ``errors_path`` (default: shipped)."""
+    fit for the model and inputs in the error table ``errors_path`` (default: shipped).
+    The run is the backtest's (``_paths``: v2 spun up from controls in force before the
+    start); the record's ``spin_up_months`` says by how many months."""
     model = model or DEFAULT_MODEL
     today = today or dt.datetime.now(dt.UTC).date()
     variant = default_variant(model)
@@ -205,7 +236,7 @@ def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int =
     theta, _ = _theta(variant, model, sc.id, samples, seed)
     variables = {v for _, v, _ in headline(sc)}
     ds, base = _paths(net, sc, months, samples, seed, model, theta, variables)
-    series = _quantile_paths(ds, base, sc, fit.model, seed)
+    series, lead = _quantile_paths(ds, base, sc, fit.model, seed), spin_up_of(ds)
     if not series:
         raise ForecastError(f"scenario {sc.id!r}: the model returns none of its headline "
                             "observables; nothing to freeze")
@@ -216,7 +247,7 @@ def freeze(net, sc, *, model: str | None = None, samples: int = 500, seed: int =
         "inputs_version": _inputs_version(model, variant), "samples": samples, "seed": seed,
         "data_version": data_version(net), "critmin_version": critmin.__version__,
         "start": sc.start.isoformat(), "months": months, "levels": list(LEVELS),
-        "relative_to": "the model's pre-scenario level (1.0), as the backtest's targets",
+        "spin_up_months": lead, "relative_to": RELATIVE_TO[int(lead > 0)],
         "error_model": {**fit.record(), "horizon_from": f"month {announced_month(sc)} (the "
                         "first control's start); sd = sqrt(a^2 + b^2 h), h months after it"},
         "series": series}
@@ -299,6 +330,8 @@ def _score_one(rec: dict, t: pd.Series, shift: int) -> dict | None:
     m0, m1 = int(t["month_from"]) + shift, int(t["month_to"]) + shift
     if s is None or m1 < 0 or m1 >= len(s["quantiles"]):
         return None
+    if rec.get("spin_up_months", 0) and (m0 < 0 or int(t["basis_month"]) + shift != -1):
+        return None  # the record is relative to month -1 and holds no earlier month
     arr = np.asarray(s["quantiles"], dtype=float)[max(m0, 0):m1 + 1]
     sds = s.get("sigma_obs")  # the record's own error (format 2); absent before
     sigma = float(np.mean(sds[max(m0, 0):m1 + 1])) if sds else float("nan")
