@@ -7,9 +7,10 @@ posterior) and the posterior's fingerprint, the data version, the samples and se
 for every headline observable (price ex-China, price in China, China's exports, China's
 exports to the U.S., Japan and the EU, per controlled commodity) the forecast's quantiles
 in every month from the scenario start, relative to the model's own level in the month
-before the start, with the backtest's observation error: the last fit of the shipped error table for the model and
-inputs (:mod:`critmin.calibrate.errors`, written by :func:`fit_errors`), whose version,
-meta and (a, b) the record holds (``error_model``) beside each series' sd by month
+before the start, with the backtest's observation error: the last fit of the shipped
+error table for the model and inputs (:mod:`critmin.calibrate.errors`, written by
+:func:`fit_errors`), whose version, meta and (a, b) the record holds (``error_model``)
+beside each series' sd by month
 (``sigma_obs``). The record's ``sha256`` is the SHA-256 of its canonical JSON without that
 field: a record edited after it was frozen no longer matches and is refused.
 
