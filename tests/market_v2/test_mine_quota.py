@@ -157,6 +157,8 @@ def test_a_years_quota_is_its_total_else_its_batches_scaled_as_the_reference_yea
      "batches.0: announced 2026-01-05 after its year 2025 ended"),
     ({"announced": "2025-04-21", "year": 2025, "tonnes": 0, "source": "x"},
      "batches.0.tonnes"),
+    ({"announced": "2025-04-21", "year": 2025, "tonnes": 5.0, "total": 0, "source": "x"},
+     "total: 0 is not true or false"),
 ])
 def test_bad_batches_are_refused_with_their_field(batch, says):
     data = dict(id="t", name="t", start="2025-01-01", mine_quotas=[dict(
@@ -179,3 +181,14 @@ def test_batches_out_of_order_and_unknown_commodities_are_refused(net):
         "commodities": ["ndfeb_magnet"]})
     with pytest.raises(ValueError, match="ndfeb_magnet has no mine stage"):
         prepare(net, bad, 4)
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true", None])
+def test_a_yes_no_field_takes_only_true_or_false(value):
+    data = dict(id="t", name="t", start="2025-01-01", controls=[dict(
+        exporter="CHN", commodities=[W], measure="export_ban", start="2025-02-01",
+        reexport_rule=value)])
+    with pytest.raises(ScenarioError, match=re.escape("reexport_rule")):
+        parse_scenario(data, "s")
+    data["controls"][0]["reexport_rule"] = True
+    assert parse_scenario(data, "s").controls[0].reexport_rule is True

@@ -48,13 +48,16 @@ class Spec(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_bool_numbers(cls, data):
-        """``true``/``false`` are not numbers (pydantic would read them as 1 and 0)."""
+        """``true``/``false`` are not numbers (pydantic would read them as 1 and 0), and
+        numbers or strings are not ``true``/``false`` (it would read 0, 1, "yes" as such)."""
         if isinstance(data, dict):
             for name, f in cls.model_fields.items():
                 kinds = getattr(f.annotation, "__args__", (f.annotation,))
                 if isinstance(data.get(name), bool) and bool not in kinds and \
                         ({int, float} & set(kinds)):
                     raise ValueError(f"{name}: true/false is not a number")
+                if kinds == (bool,) and name in data and not isinstance(data[name], bool):
+                    raise ValueError(f"{name}: {data[name]!r} is not true or false")
         return data
 
 
