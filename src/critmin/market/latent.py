@@ -18,12 +18,14 @@ from scipy.special import ndtri
 BLOCK = 1024
 """Samples per random stream: block b draws from ``SeedSequence(seed, spawn_key=(b,))``."""
 
-DEFAULT_INPUTS = {"v1": "posterior", "v2": "priors"}
+DEFAULT_INPUTS = {"v1": "posterior", "v2": "posterior"}
 """Where each model's latent inputs come from unless a run says otherwise: the variant
 with the lower leave-one-episode-out CRPS in `critmin backtest` (docs/calibration.md,
-1,000 samples): v1's posterior (0.679) beats its priors (0.690); v2.1's priors (0.480 on
-the 85 scored observations, 90 % coverage 92 %) beat its history-matched leave-one-out
-posterior (0.486, 81 %; on the earlier 64 observations the posterior won, 0.510 vs 0.515)."""
+1,000 samples, seed 0), as ``default_rule`` decides: v1's posterior (0.679) beats its
+priors (0.690); v2.2's hierarchical posterior (refit of 7 Dec 2026 on 168 observations,
+spun-up runs, 2,048 particles per fit) beats its priors out of sample, LOO CRPS 0.399 vs
+0.406 (skill vs no change +0.473 vs +0.463), LOO 90 % coverage 85 %, P95/P5 3.47. Until
+that refit v2's priors won (0.392 vs 0.414 on 158 observations)."""
 
 
 def use_posterior(model: str, priors_only: bool | None) -> bool:

@@ -14,7 +14,7 @@ run is the one without spin-up, bit for bit.
 ``theta`` maps latent input names (see :func:`latent_priors`) to arrays of shape
 (samples,) that replace the model's own draws, so one call evaluates many parameter
 vectors at once (one particle per sample). Without ``theta`` the samples come from the
-model's default inputs (:data:`DEFAULT_INPUTS`: v1 its shipped posterior, v2 its priors);
+model's default inputs (:data:`DEFAULT_INPUTS`: v1 and v2 their shipped posteriors);
 ``priors_only`` True samples the priors, False the shipped posterior (the priors where
 none is shipped).
 

@@ -172,7 +172,7 @@ def sweep(chunk_fn: Callable[..., Chunk], job, run_id: str, scenario: Scenario,
 def run_inputs(model: str, priors: bool = False, posterior: bool = False):
     """The shipped posterior a run of ``model`` samples (a
     :class:`critmin.market.posterior.PosteriorInputs`), or None for its priors: the model's
-    default (:data:`critmin.market.latent.DEFAULT_INPUTS`: v1 its posterior, v2 its priors)
+    default (:data:`critmin.market.latent.DEFAULT_INPUTS`: v1 and v2 their shipped posteriors)
     unless ``priors`` or ``posterior`` says otherwise; either falls back to the priors where
     no posterior is shipped."""
     if priors and posterior:
