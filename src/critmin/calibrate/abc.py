@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from critmin import __version__
-from critmin.calibrate.episodes import Targets, load_targets, model_values
+from critmin.calibrate.episodes import Targets, episode_paths, load_targets, model_values
 from critmin.market.registry import DEFAULT_MODEL
 
 FLOOR = 0.01
@@ -87,8 +87,6 @@ class EpisodeModel:
 
     def simulate(self, theta: dict[str, np.ndarray]) -> np.ndarray:
         """(B, K) log-relative model values, one row per parameter vector (no noise)."""
-        from critmin.simulate.paths import simulate_paths
-
         theta = {k: v for k, v in theta.items() if k not in NOISE}
 
         rows = self.targets.rows
@@ -98,18 +96,9 @@ class EpisodeModel:
             sel = rows.index[rows["episode"].eq(ep)]
             if not len(sel):
                 continue
-            months = self.targets.months[ep]
-            ds = simulate_paths(self.net, sc, samples=b, seed=self.seed, months=months,
-                                model=self.model, theta=theta,
-                                spin_up=self.model != "v1")
-            base = None
-            need = any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
-                       for v in set(rows.loc[sel, "variable"]))
-            if need:  # exports without a baseline variable: a calm run gives it
-                calm = sc.model_copy(update={"controls": [], "outages": [],
-                                             "demand_shocks": []})
-                base = simulate_paths(self.net, calm, samples=b, seed=self.seed,
-                                      months=1, model=self.model, theta=theta)
+            ds, base = episode_paths(self.net, sc, months=self.targets.months[ep],
+                                     samples=b, seed=self.seed, model=self.model,
+                                     theta=theta, variables=set(rows.loc[sel, "variable"]))
             for i in sel:
                 v = model_values(ds, rows.loc[i], base)
                 if v is not None:

@@ -26,6 +26,7 @@ from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import (
     BANDS,
     KINDS,
+    episode_paths,
     load_targets,
     model_values,
     scenario_for,
@@ -70,20 +71,10 @@ def _observe(v: np.ndarray, noise: dict, variable: str, seed: int, key: int,
 
 
 def _paths(net, sc, months, samples, seed, model, theta, variables=()):
-    """The episode's paths (v2 spun up from the controls in force before its start:
-    :func:`critmin.simulate.paths.simulate_paths`) and, where exports need one, a calm
-    run for their baseline."""
-    from critmin.simulate.paths import simulate_paths
-
-    ds = simulate_paths(net, sc, samples=samples, seed=seed, months=months, model=model,
-                        theta=theta, priors_only=theta is None, spin_up=model != "v1")
-    base = None
-    if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
-           for v in variables):  # exports without a baseline variable: a calm run
-        calm = sc.model_copy(update={"controls": [], "outages": [], "demand_shocks": []})
-        base = simulate_paths(net, calm, samples=samples, seed=seed, months=1, model=model,
-                              theta=theta, priors_only=theta is None)
-    return ds, base
+    """The episode's paths and calm run (:func:`episode_paths`) of one variant: ``theta``
+    (a posterior's particles), or the priors where it is None."""
+    return episode_paths(net, sc, months=months, samples=samples, seed=seed, model=model,
+                         theta=theta, variables=variables, priors_only=theta is None)
 
 
 def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,

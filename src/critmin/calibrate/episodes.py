@@ -287,6 +287,25 @@ def load_targets(net, episodes: list[str] | None = None) -> Targets:
                    skipped=pd.DataFrame(skipped))
 
 
+def episode_paths(net, sc: Scenario, *, months: int, samples: int, seed: int, model: str,
+                  theta: dict | None, variables=(), priors_only: bool | None = None):
+    """An episode's paths as the backtest and the calibrations score them: v2 spun up
+    from the controls in force before its start (:func:`critmin.simulate.paths.
+    simulate_paths`, ``spin_up``), and, where exports of ``variables`` lack a baseline
+    variable, a calm run (no controls, outages or demand shocks; one month, the same
+    draws) for their baseline: (paths, calm run or None) for :func:`model_values`."""
+    from critmin.simulate.paths import simulate_paths
+
+    ds = simulate_paths(net, sc, samples=samples, seed=seed, months=months, model=model,
+                        theta=theta, priors_only=priors_only, spin_up=model != "v1")
+    if not any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
+               for v in variables):
+        return ds, None
+    calm = sc.model_copy(update={"controls": [], "outages": [], "demand_shocks": []})
+    return ds, simulate_paths(net, calm, samples=samples, seed=seed, months=1, model=model,
+                              theta=theta, priors_only=priors_only)
+
+
 def model_values(ds, row, base_ds=None) -> np.ndarray | None:
     """(samples,) model value of one target row from a paths Dataset, relative to the
     baseline; None if the model lacks the variable, commodity or region. The baseline is

@@ -36,7 +36,7 @@ from scipy.stats import chi2
 from critmin import __version__
 from critmin.calibrate import scoring
 from critmin.calibrate.abc import FLOOR, NOISE, add_noise, noise_name
-from critmin.calibrate.episodes import Targets, load_targets, model_values
+from critmin.calibrate.episodes import Targets, episode_paths, load_targets, model_values
 from critmin.calibrate.posterior import bank_draws
 
 DISCREPANCY = {"noise_price": 0.5, "noise_exports": 1.0}
@@ -55,8 +55,6 @@ METHOD = "history matching (one wave from the priors, joint chi-square implausib
 def bank(net, targets: Targets, theta: pd.DataFrame, chunk: int = 1024) -> np.ndarray:
     """(draws, K) log relative model values of every target (NaN: the model lacks it) for
     the draws ``theta`` (a bank's prior draws), simulated in chunks of ``chunk`` draws."""
-    from critmin.simulate.paths import simulate_paths
-
     rows = targets.rows
     n = len(theta)
     out = np.full((n, len(rows)), np.nan)
@@ -64,18 +62,12 @@ def bank(net, targets: Targets, theta: pd.DataFrame, chunk: int = 1024) -> np.nd
         sel = rows.index[rows["episode"].eq(ep)]
         if not len(sel):
             continue
-        calm = None
         for a in range(0, n, chunk):
             b = min(n, a + chunk)
             th = {c: theta[c].to_numpy()[a:b] for c in theta.columns}
-            ds = simulate_paths(net, sc, samples=b - a, seed=0, months=targets.months[ep],
-                                model="v2", theta=th, spin_up=True)
-            if any(v.startswith("exports") and v in ds and f"{v}_base" not in ds
-                   for v in set(rows.loc[sel, "variable"])):  # a calm run: the baseline
-                calm = sc.model_copy(update={"controls": [], "outages": [],
-                                             "demand_shocks": []})
-            base = None if calm is None else simulate_paths(
-                net, calm, samples=b - a, seed=0, months=1, model="v2", theta=th)
+            ds, base = episode_paths(net, sc, months=targets.months[ep], samples=b - a,
+                                     seed=0, model="v2", theta=th,
+                                     variables=set(rows.loc[sel, "variable"]))
             for i in sel:
                 v = model_values(ds, rows.loc[i], base)
                 if v is not None:
