@@ -76,6 +76,8 @@ def grid() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def series_codes(rows: pd.DataFrame) -> np.ndarray:
     """(K,) integer code of each target's series."""
     return rows.groupby(SERIES, sort=False, dropna=False).ngroup().to_numpy()
+
+
 SEEDS = ("regime_draw",)
 """Inputs that seed a sample's random path through a hash (v2's regime transitions,
 :mod:`critmin.market.v2.regime`): any change, however small, draws a new path, so the
