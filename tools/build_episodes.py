@@ -10,11 +10,13 @@ Inputs, in ``tools/curated/episodes/``:
 - ``episodes.csv``: observed prices and export volumes, one row per value as published;
 - ``sources.csv``: the publications those values come from (``primary`` true for the
   publisher's own page or data, false for a copy or a quote by someone else);
-- ``gaps.csv``: values looked for and not found (table, commodity, country, year, reason).
+- ``gaps.csv``: values looked for and not found (table, commodity, country, year, reason),
+  for the episodes and for the scenarios' announced terms (table ``scenarios``: a mining
+  quota batch not found published).
 
 Outputs: ``episode_index.csv`` and ``episodes.csv`` in ``src/critmin/data/tables/``, written
 whole; the curated sources and gaps rows are merged into the shipped ``sources.csv`` and
-``gaps.csv`` (rows with the same source id, or gap rows of table ``episodes``, are replaced;
+``gaps.csv`` (rows with the same source id, or gap rows of tables ``episodes``, ``episode_index`` and ``scenarios``, are replaced;
 every other row is left as it is). Running it twice gives the same files.
 """
 
@@ -28,7 +30,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "critmin" / "data" / "tables"
 CURATED = ROOT / "tools" / "curated" / "episodes"
-GAP_TABLES = ("episodes", "episode_index")
+GAP_TABLES = ("episodes", "episode_index", "scenarios")  # scenarios: announced terms not found
 
 
 def _read(name: str) -> pd.DataFrame:
