@@ -21,9 +21,11 @@ CVaR). Every block is one labelled array; no Python loop over scenarios.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import linopy
 import numpy as np
@@ -431,6 +433,18 @@ def _actionable(inst: StagedInstance) -> pd.Index:
     return pd.Index(keep, name="need")
 
 
+def _buyable(inst: StagedInstance, act: pd.Index) -> tuple[pd.Index, pd.DataFrame,
+                                                           pd.DataFrame]:
+    """Funders with a budget, and the project and stock options of those funders that
+    serve an actionable need (``act``): what the program may buy."""
+    funders = pd.Index([f for f in (*FUNDERS, POOL) if f in inst.budgets], name="funder")
+    opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
+    so = inst.stock_options
+    payer = so["funder"] if "funder" in so else so["holder"]
+    so = so[so["need"].isin(act) & payer.isin(funders)] if inst.allow_stocks else so[:0]
+    return funders, opts, so
+
+
 def build_model(inst: StagedInstance) -> linopy.Model:
     """The two-stage program on v2 needs as a linopy model (not yet solved)."""
     inst.check()
@@ -441,8 +455,7 @@ def build_model(inst: StagedInstance) -> linopy.Model:
     rest = [n for n in inst.gap_t.indexes["need"] if n not in set(act)]
     fixed = xr.DataArray(inst.gap_t.sel(need=rest).values @ value.loc[rest].to_numpy(float)
                          if rest else np.zeros(scen.size), coords=[scen])
-    funders = pd.Index([f for f in (*FUNDERS, POOL) if f in inst.budgets], name="funder")
-    opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
+    funders, opts, so = _buyable(inst, act)
     m = linopy.Model()
     n = scen.size
     budgets = xr.DataArray([inst.budgets[f] / MONEY for f in funders], coords=[funders])
@@ -473,9 +486,6 @@ def build_model(inst: StagedInstance) -> linopy.Model:
         weight = xr.DataArray([VEHICLE_NET_COST if f == "JPN_vehicle" else 1.0
                                for f in opts["funder"]], coords=[o_idx])
         fiscal = (x * cost * weight).sum()
-    so = inst.stock_options
-    payer = so["funder"] if "funder" in so else so["holder"]
-    so = so[so["need"].isin(act) & payer.isin(funders)] if inst.allow_stocks else so[:0]
     if len(so) and len(act):
         k_idx = pd.Index(so.index, name="stock_option")
         stock = m.add_variables(lower=0, coords=[k_idx], name="stock")
@@ -581,7 +591,12 @@ def _solution(inst: StagedInstance, options: list[str], stocks: pd.Series, statu
 def solve(inst: StagedInstance, mip_gap: float = 0.01, time_limit: float = 300.0,
           threads: int = 1) -> Solution:
     """Build and solve with HiGHS; raise InfeasibleError if no solution."""
-    m = build_model(inst)
+    return solve_model(inst, build_model(inst), mip_gap, time_limit, threads)
+
+
+def solve_model(inst: StagedInstance, m: linopy.Model, mip_gap: float = 0.01,
+                time_limit: float = 300.0, threads: int = 1) -> Solution:
+    """Solve ``m``, the program of ``inst`` (:func:`build_model`), with HiGHS."""
     # doing nothing is always feasible (budgets >= 0), so an infeasible verdict is
     # numerical: solve once more without presolve before giving up
     for presolve in ("choose", "off"):  # HiGHS's default, then none
@@ -630,6 +645,198 @@ def _within_budgets(inst: StagedInstance, chosen: list[str], stocks: pd.Series) 
         if cost > room:
             stocks[mine] = stocks[mine] * (room / cost)
     return stocks
+
+
+# --------------------------------------------------------------------------- cut programs
+# A coalition game (critmin.optimize.coalitions) solves the program of every coalition of
+# its partners, and each coalition's program is the grand coalition's restricted to its
+# own needs, options, stocks and regions, with its pooled budget: building it anew in
+# linopy (about 1 s each) cost more than solving it. :func:`program` builds the grand
+# coalition's once and :meth:`Program.cut` keeps the columns and rows of one coalition,
+# in the order linopy lays them out, so HiGHS receives the very arrays it would have
+# received from the coalition's own linopy model (tests/optimize/test_coalitions_cut.py
+# compares them array for array).
+
+_VAR_KEY = {"unmet": "need", "support": "option", "stock": "stock_option",
+            "value_at_risk": "region", "excess": "region"}
+_CON_KEY = {"one_funder": "project", "cover_gap": "need", "budget": "funder",
+            "cvar_tail": "region"}
+
+
+def _label_keys(items, dims: dict, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Name and element (the coordinate named in ``dims``) of each of ``labels`` (active
+    labels of linopy variables or constraints ``items``, as the model's matrices lay them
+    out)."""
+    top = max((int(it.labels.max()) for _, it in items.items()), default=-1) + 1
+    name_of = np.full(top, None, dtype=object)
+    key_of = np.full(top, None, dtype=object)
+    for name, item in items.items():
+        lab = item.labels
+        flat = lab.values.ravel()
+        ok = flat != -1
+        name_of[flat[ok]] = name
+        dim = dims[name]
+        key_of[flat[ok]] = lab.coords[dim].broadcast_like(lab).transpose(
+            *lab.dims).values.ravel()[ok]
+    return name_of[labels], key_of[labels]
+
+
+@dataclass
+class Program:
+    """A regional-CVaR program (``cvar_by_region``) as linopy hands it to HiGHS (its
+    matrices after linopy's zero and infinity sanitising), each column and row named by
+    its variable or constraint and the element it belongs to (need, option, stock
+    option, project, funder or region)."""
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    binary: np.ndarray
+    A: Any  # scipy.sparse CSR array (rows x columns) or None
+    b: np.ndarray
+    sense: np.ndarray
+    var: np.ndarray
+    vkey: np.ndarray
+    con: np.ndarray
+    ckey: np.ndarray
+    scenarios: int
+
+    def cut(self, inst: StagedInstance) -> Program:
+        """The program of ``inst``, an instance whose needs, options, stock options and
+        scenarios are among those of the instance this program was built from (a
+        coalition's, :func:`critmin.optimize.coalitions.coalition_instance`): its columns
+        and rows, and its budgets as the right-hand side. ValueError where ``inst`` has an
+        element this program lacks."""
+        if not inst.cvar_by_region:
+            raise ValueError("only a regional-CVaR program (cvar_by_region) is cut")
+        if inst.gap_t.sizes["scenario"] != self.scenarios:
+            raise ValueError("the instance has other scenarios")
+        act = _actionable(inst)
+        funders, opts, so = _buyable(inst, act)
+        regions = set(inst.needs["region"])
+        buys = len(act) > 0 and (len(opts) > 0 or len(so) > 0)
+        want_v = {"unmet": set(act), "support": set(opts.index) if len(act) else set(),
+                  "stock": set(so.index) if len(act) else set(),
+                  "value_at_risk": regions, "excess": regions}
+        want_c = {"one_funder": set(opts["project_id"]) if len(act) else set(),
+                  "cover_gap": set(act), "budget": set(funders) if buys else set(),
+                  "cvar_tail": regions}
+        cols = np.array([k in want_v[n] for n, k in zip(self.var, self.vkey, strict=True)],
+                        dtype=bool)
+        rows = np.array([k in want_c[n] for n, k in zip(self.con, self.ckey, strict=True)],
+                        dtype=bool)
+        for want, names, keys, keep in ((want_v, self.var, self.vkey, cols),
+                                        (want_c, self.con, self.ckey, rows)):
+            for n, elements in want.items():
+                if set(keys[keep & (names == n)]) != elements:
+                    raise ValueError(f"{n}: the instance has elements this program lacks")
+        b = self.b[rows].copy()
+        for j, (n, k) in enumerate(zip(self.con[rows], self.ckey[rows], strict=True)):
+            if n == "budget":
+                b[j] = inst.budgets[k] / MONEY
+        A = None
+        if self.A is not None and rows.any():
+            import scipy.sparse
+
+            A0 = self.A
+            new = np.full(A0.shape[1], -1, dtype=np.int64)
+            new[cols] = np.arange(int(cols.sum()))
+            row_of = np.repeat(np.arange(A0.shape[0]), np.diff(A0.indptr))
+            keep = rows[row_of] & (new[A0.indices] >= 0)
+            counts = np.bincount(row_of[keep], minlength=A0.shape[0])[rows]
+            A = scipy.sparse.csr_array(
+                (A0.data[keep], new[A0.indices[keep]].astype(A0.indices.dtype),
+                 np.r_[0, np.cumsum(counts)].astype(A0.indptr.dtype)),
+                shape=(int(rows.sum()), int(cols.sum())))
+        return dataclasses.replace(
+            self, c=self.c[cols], lb=self.lb[cols], ub=self.ub[cols],
+            binary=self.binary[cols], A=A, b=b, sense=self.sense[rows], var=self.var[cols],
+            vkey=self.vkey[cols], con=self.con[rows], ckey=self.ckey[rows])
+
+
+def program(inst: StagedInstance, m: linopy.Model | None = None) -> Program:
+    """The program of ``inst`` (``m``, else :func:`build_model`) as HiGHS receives it, to
+    cut the programs of sub-instances from (:meth:`Program.cut`)."""
+    if not inst.cvar_by_region:
+        raise ValueError("only a regional-CVaR program (cvar_by_region) is cut")
+    m = build_model(inst) if m is None else m
+    m.constraints.sanitize_zeros()  # as linopy's Model.solve does before it builds
+    m.constraints.sanitize_infinities()
+    M = m.matrices
+    if not (M.var_scaling == 1).all():
+        raise ValueError("scaled variables")
+    var, vkey = _label_keys(m.variables, _VAR_KEY, M.vlabels)
+    con, ckey = _label_keys(m.constraints, _CON_KEY, M.clabels)
+    return Program(c=np.asarray(M.c, dtype=float), lb=M.lb, ub=M.ub,
+                   binary=M.vtypes == "B", A=M.A, b=M.b, sense=M.sense, var=var, vkey=vkey,
+                   con=con, ckey=ckey, scenarios=inst.gap_t.sizes["scenario"])
+
+
+def _run_highs(prog: Program, **options) -> tuple[Any, str, str]:
+    """HiGHS on ``prog`` with the calls linopy's direct interface makes (columns, their
+    integrality and costs, rows, then the options): (solver, status, condition) in
+    linopy's words."""
+    import highspy
+    from linopy.constants import Status
+
+    h = highspy.Highs()
+    n = len(prog.c)
+    h.addVars(n, prog.lb, prog.ub)
+    if prog.binary.any():
+        cols = np.arange(n)[prog.binary]
+        h.changeColsIntegrality(len(cols), cols, np.ones(len(cols), dtype=np.uint8))
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), prog.c)
+    if prog.A is not None:
+        A = prog.A.tocsr()
+        lower = np.where(prog.sense != "<", prog.b, -np.inf)
+        upper = np.where(prog.sense != ">", prog.b, np.inf)
+        h.addRows(A.shape[0], lower, upper, A.nnz, A.indptr, A.indices, A.data)
+    for k, v in options.items():
+        h.setOptionValue(k, v)
+    h.run()
+    S = highspy.HighsModelStatus
+    condition = {S.kOptimal: "optimal", S.kTimeLimit: "time_limit",
+                 S.kIterationLimit: "iteration_limit", S.kObjectiveBound: "terminated_by_limit",
+                 S.kObjectiveTarget: "terminated_by_limit",
+                 S.kSolutionLimit: "terminated_by_limit", S.kInfeasible: "infeasible",
+                 S.kUnboundedOrInfeasible: "infeasible_or_unbounded",
+                 S.kUnbounded: "unbounded", S.kMemoryLimit: "resource_interrupt",
+                 S.kInterrupt: "user_interrupt"}.get(h.getModelStatus(), "unknown")
+    status = Status.from_termination_condition(condition).status.value
+    return h, status, condition
+
+
+def solve_program(inst: StagedInstance, prog: Program, mip_gap: float = 0.01,
+                  time_limit: float = 300.0, threads: int = 1) -> Solution:
+    """As :func:`solve`, on ``prog`` (the program of ``inst``, e.g. cut from a larger
+    one) instead of a linopy model built anew: the same solver calls, the same answer."""
+    inst.check()
+    for presolve in ("choose", "off"):
+        with _banner_to_stderr():
+            h, status, condition = _run_highs(prog, mip_rel_gap=mip_gap,
+                                              time_limit=time_limit, threads=threads,
+                                              output_flag=False, presolve=presolve)
+        if status == "ok" or condition in ("optimal", "time_limit"):
+            break
+    else:
+        raise InfeasibleError(f"solver: {status} / {condition}")
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if status in ("ok", "unknown") \
+        else np.full(len(prog.c), np.nan)
+    chosen = list(prog.vkey[(prog.var == "support") & (x > 0.5)])
+    st = prog.var == "stock"
+    stocks = pd.Series(dtype=float)
+    if st.any():
+        stocks = pd.Series(x[st], index=pd.Index(prog.vkey[st], name="stock_option"),
+                           dtype=float)
+    stocks = _within_budgets(inst, chosen, stocks)
+    gap = None
+    try:
+        gap = float(h.getInfo().mip_gap)
+    except Exception:
+        gap = None
+    if gap is not None and not np.isfinite(gap):
+        gap = None
+    return _solution(inst, chosen, stocks, condition, gap)
 
 
 def greedy(inst: StagedInstance) -> Solution:
