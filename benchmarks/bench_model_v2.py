@@ -14,14 +14,21 @@ average beside each figure; timings on a shared machine are noisy, ratios less s
      peak memory, and the time for 10^6 samples extrapolated from the measured rate
      (``--samples 1000000`` runs them);
   3. out-of-core summaries: DuckDB quantiles over the Parquet parts (no pandas frame of
-     all samples), with the coordinator's peak memory after them.
+     all samples), with the coordinator's peak memory after them;
+  4. the spin-up's cost: the preset lists controls in force since before its start, so
+     ``critmin simulate`` runs it from the earliest of them (``spin_up_months``) and reports
+     its 24 months after them. The kernel chunk with and without the spin-up on the same
+     draws, and (``--spin-up both``, the default) the sweep of item 2 without it, beside
+     the sweep with it: times and their ratio, measured in the same run.
 
     python benchmarks/bench_model_v2.py [--samples 65536] [--workers 2] [--reference 8]
+                                        [--spin-up both|on|off]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import tempfile
@@ -33,6 +40,7 @@ import critmin
 from critmin.market.v2.paths import prepare, run_reference, run_samples
 from critmin.market.v2.priors import draws
 from critmin.scenarios import get_scenario
+from critmin.simulate.paths import run_spin_up, spun_up
 from critmin.simulate.runner import make_executor, simulate
 from critmin.simulate.runner_v2 import chunk_v2, make_job
 from critmin.store import ResultsStore
@@ -112,7 +120,29 @@ def compare_kernels(net, n: int, n_ref: int) -> None:
           f"array form one sample at a time gives the same numbers: {same}")
 
 
-def sweep(net, samples: int, workers: int, chunk: int) -> None:
+def compare_spin_up(net, n: int) -> None:
+    """The kernel chunk of the preset's spin-up run against the run without it (same
+    draws; CPU of this process, us per sample; best of three)."""
+    sc = get_scenario(PRESET, net)
+    lead = run_spin_up(sc, "v2")
+    plain = make_job(net, sc, MONTHS, 1, True)
+    spun = make_job(net, spun_up(sc, lead), MONTHS, 1, True, lead)
+    chunk_v2(spun, 0, 64, 0)
+    best = {}
+    for _ in range(3):
+        for name, job in (("without", plain), ("with", spun)):
+            t, _out = _timed(chunk_v2, job, 0, n, 0)
+            best[name] = min(best.get(name, (np.inf, np.inf)), t, key=lambda x: x[1])
+    cu = {k: 1e6 * v[1] / n for k, v in best.items()}
+    print(f"4. spin-up: {PRESET} spins up {lead} months before its {MONTHS}; kernel chunk "
+          f"({n} samples), us/sample CPU: without {cu['without']:,.0f}, with "
+          f"{cu['with']:,.0f}: ratio x{cu['with'] / cu['without']:.2f} (months run "
+          f"x{(lead + MONTHS) / MONTHS:.2f}); {load()}")
+
+
+def sweep(net, samples: int, workers: int, chunk: int, spin_up: bool = True) -> float:
+    """Item 2 (with the spin-up the preset gets by default, or without it); returns the
+    wall time."""
     sc = get_scenario(PRESET, net)
     with tempfile.TemporaryDirectory() as tmp:
         store = ResultsStore(f"{tmp}/bench.db")
@@ -121,7 +151,8 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
         c0, k0 = cpu_s(resource.RUSAGE_SELF), cpu_s(resource.RUSAGE_CHILDREN)
         try:
             rid = simulate(net, sc, samples=samples, seed=2, horizon=MONTHS // 3,
-                           chunk_size=chunk, executor=ex, store=store, model="v2")
+                           chunk_size=chunk, executor=ex, store=store, model="v2",
+                           spin_up=spin_up)
         finally:
             if ex is not None:
                 ex.shutdown()
@@ -130,7 +161,9 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
         kids_cpu = cpu_s(resource.RUSAGE_CHILDREN) - k0
         me, kids = rss_mb()
         rate = samples / wall
-        print(f"2. sweep: {samples:,} samples, {workers} processes, chunks of {chunk}: "
+        lead = json.loads(store.run(rid)["inputs"]).get("spin_up_months", 0)
+        print(f"2. sweep (spin_up_months {lead}): {samples:,} samples, {workers} processes, "
+              f"chunks of {chunk}: "
               f"{wall:.1f} s, {rate:,.0f} samples/s; peak memory coordinator {me:.0f} MiB, "
               f"workers {kids:.0f} MiB; {load()}")
         print(f"   10^6 samples at this rate: {TARGET_SAMPLES / rate:,.0f} s "
@@ -146,6 +179,7 @@ def sweep(net, samples: int, workers: int, chunk: int) -> None:
               f"{time.perf_counter() - t:.1f} s; coordinator peak {me2:.0f} MiB; {load()}")
         for row in q[:6]:
             print("   ", row)
+    return wall
 
 
 def summarise_duckdb(folder) -> list[tuple]:
@@ -174,10 +208,17 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=16384)
     ap.add_argument("--kernel", type=int, default=2048, help="samples of the kernel timing")
     ap.add_argument("--reference", type=int, default=8)
+    ap.add_argument("--spin-up", choices=("both", "on", "off"), default="both")
     a = ap.parse_args()
     net = critmin.load()
     compare_kernels(net, a.kernel, a.reference)
-    sweep(net, int(a.samples), a.workers, a.chunk)
+    compare_spin_up(net, a.kernel)
+    walls = {}
+    for on in {"both": (False, True), "on": (True,), "off": (False,)}[a.spin_up]:
+        walls[on] = sweep(net, int(a.samples), a.workers, a.chunk, on)
+    if len(walls) == 2:
+        print(f"4. sweep with spin-up / without: x{walls[True] / walls[False]:.2f} (wall, "
+              "same run)")
 
 
 if __name__ == "__main__":

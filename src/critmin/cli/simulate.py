@@ -65,6 +65,9 @@ def simulate_cmd(
     posterior: Annotated[bool, typer.Option(
         "--posterior", help="v2: sample the shipped v2 posterior, not the priors (out of "
                             "sample it backtests worse: docs/calibration.md)")] = False,
+    spin_up: Annotated[bool, typer.Option(
+        help="run a scenario that lists controls started before its start month from the "
+             "earliest of them, so their opening shock plays before its start (v2)")] = True,
     model: Model = DEFAULT_MODEL,
     data: DataPath = None,
 ) -> None:
@@ -103,7 +106,7 @@ def simulate_cmd(
                     net, sc, samples=samples, seed=seed, horizon=horizon,
                     chunk_size=chunk_size, executor=executor, store=store,
                     responses=responses, priors=priors, model=model, posterior=posterior,
-                    progress=functools.partial(_advance, bar, task))
+                    spin_up=spin_up, progress=functools.partial(_advance, bar, task))
     except KeyboardInterrupt:
         message = ("simulate: interrupted; finished chunks are stored and the same command "
                    "resumes from them")
@@ -137,8 +140,21 @@ def simulate_cmd(
         typer.echo(json.dumps(report, indent=1))
         return
     _print_simulation(report, sc.id, samples, seed, rows)
+    console.print(spin_up_line(sc, report["spin_up_months"]), highlight=False)
     _print_explanations(report, sc)
     console.print(f"run {report['run_id']} stored in {store.path}", highlight=False)
+
+
+def spin_up_line(sc, months: int) -> str:
+    """The run's start, in words: spun up from the earliest earlier control, or not."""
+    from critmin.simulate.paths import spun_up
+
+    start = sc.start.strftime("%b %Y")
+    if not months:
+        return f"Spin-up: none (0 months); the run starts at {start}."
+    first = spun_up(sc, months).start.strftime("%b %Y")
+    return (f"Spin-up: {months} months (spin_up_months), from {first}, when the earliest "
+            f"control the scenario lists was announced or began; results from {start} on.")
 
 
 def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:

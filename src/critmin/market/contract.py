@@ -35,14 +35,17 @@ from critmin.scenarios.spec import Scenario
 @dataclass(frozen=True)
 class RunSpec:
     """One sweep's inputs to a model: the scenario, its horizon (quarters; v2 runs three
-    months each), the seed, whether the response rules act, and the shipped posterior the
-    latent inputs come from (None: the priors)."""
+    months each), the seed, whether the response rules act, the shipped posterior the
+    latent inputs come from (None: the priors), and the spin-up: months the run starts
+    before the months it reports (the scenario's start is then the first month run; its
+    results cover the horizon after them). Only v2 spins up; v1 refuses a spin-up."""
 
     scenario: Scenario
     horizon_quarters: int
     seed: int
     responses: bool = True
     posterior: PosteriorInputs | None = None
+    spin_up_months: int = 0
 
 
 @dataclass

@@ -62,7 +62,9 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
                       ) -> SimulationReport:
     """Per commodity and region: peak ex-China/China price ratio and shortfall share as
     P5/P50/P95 (plus mean and CVaR95), stock cover for the U.S. and Japan; with
-    ``baseline_run`` (same draws, response rules off) the shortfall the rules avoided."""
+    ``baseline_run`` (same draws, response rules off) the shortfall the rules avoided.
+    ``spin_up_months``: months the run was spun up before the scenario's start (its results
+    cover the months from the start on; :mod:`critmin.simulate.runner`), 0 without."""
     run = store.run(run_id)
     summary = summarise(store, run_id)
     s = summary.set_index(["commodity", "metric"])
@@ -90,6 +92,8 @@ def simulation_report(store: ResultsStore, run_id: str, baseline_run: str | None
            "samples": int(s.attrs.get("samples", 0)), "results": results,
            "fiscal_cost_usd": _q(s.loc[("ALL", "fiscal_cost_usd")].fillna(0.0)),
            "balance_error": store.balance_error(run_id)})
+    out["spin_up_months"] = int(out["inputs"].get("spin_up_months", 0))  # none recorded:
+    # a run without spin-up (runs stored before it existed included)
     paths = store.paths(run_id)
     out["paths"] = path_quantiles(store, run_id, paths)
     out.update(v2_keys(store, run_id, s, paths))  # model, regions, stages, path dates

@@ -7,6 +7,12 @@ whatever the executor, worker count or chunk size. Finished chunks are written a
 Parquet parts (temporary file + rename) and recorded in the store's SQLite catalog by this
 coordinating process; a run started again with the same inputs skips the chunks already
 stored.
+
+A scenario that lists a control started before its start month is spun up (v2): the run
+starts at the earliest such control and reports the months from the scenario's start on
+(:func:`critmin.simulate.paths.run_spin_up`); the run records ``spin_up_months`` in its
+inputs and its key, so a run stored before (or without) the spin-up is never taken for one
+with it. Without an earlier control the run, its key and its inputs are as before.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from critmin.market.posterior import posterior_inputs
 from critmin.market.registry import DEFAULT_MODEL, check_model
 from critmin.market.v1.chunks import Job
 from critmin.scenarios.spec import Scenario
+from critmin.simulate.paths import run_spin_up, spun_up
 from critmin.simulate.progress import progress_bar
 from critmin.store.results import ResultsStore
 from critmin.store.version import data_version
@@ -69,20 +76,24 @@ def close_executor(executor: cf.Executor | None) -> None:
 
 def run_key(scenario: Scenario, samples: int, seed: int, horizon: int, chunk: int,
             responses: bool, priors: bool = False, model: str = DEFAULT_MODEL,
-            data: str | None = None, posterior: bool = False, salt: str = "") -> str:
+            data: str | None = None, posterior: bool = False, salt: str = "",
+            spin_up: bool = True) -> str:
     """Identity of a run: same key = same numbers, so finished chunks can be reused. Runs
     on a shipped posterior (v1 unless ``priors``; v2 with ``posterior``) carry its
     fingerprint. ``data`` is the loaded data's version (:func:`critmin.store.data_version`):
     a run resumed after the data changed starts afresh under a new key instead of mixing
     chunks. ``salt``: the store's secret (:attr:`ResultsStore.salt`), so that ids of a
-    store's runs cannot be guessed from their inputs."""
+    store's runs cannot be guessed from their inputs. ``spin_up``: as :func:`simulate`'s; the
+    months spun up are part of the key where there are any."""
     post = run_inputs(model, priors, posterior)
+    lead = run_spin_up(scenario, model, spin_up)
     payload = json.dumps({"scenario": scenario.model_dump(mode="json"), "samples": samples,
                           "seed": seed, "horizon": horizon, "chunk": chunk,
                           "responses": responses, "version": __version__,
                           **({"posterior": post.key} if post else {}),
                           **({"model": model} if model != "v1" else {}),
                           **({"data": data} if data else {}),
+                          **({"spin_up_months": lead} if lead else {}),
                           **({"salt": salt} if salt else {})}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -93,7 +104,7 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
              responses: bool = True,
              progress: Callable[[int, int], None] | bool | None = None,
              priors: bool = False, model: str = DEFAULT_MODEL,
-             posterior: bool = False) -> str:
+             posterior: bool = False, spin_up: bool = True) -> str:
     """Run (or resume) a sweep; returns the run id. Results go to ``store``. ``model``
     "v2" (the default) runs the multi-stage monthly model (critmin.market.v2) over the
     horizon (3 months per quarter) on its priors, or on its shipped posterior with
@@ -101,7 +112,10 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     the shipped posterior (``critmin calibrate``) unless ``priors``. Why these defaults:
     :data:`critmin.market.latent.DEFAULT_INPUTS`. ``progress``: a bar on stderr by default
     when a person watches (terminal or notebook; ``False`` off, ``True`` always), or a
-    callable ``(chunks done, chunks)`` (:mod:`critmin.simulate.progress`)."""
+    callable ``(chunks done, chunks)`` (:mod:`critmin.simulate.progress`). ``spin_up``
+    (default): a scenario listing controls that started before its start month runs from
+    the earliest of them and reports from its start on (module notes); False runs it from
+    its start month, those controls' opening shock included."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
     check_model(model)
@@ -109,14 +123,16 @@ def simulate(net, scenario: Scenario, samples: int = 10_000, seed: int = 0,
     h = horizon or scenario.horizon_quarters
     post = run_inputs(model, priors, posterior)
     impl = registry.get(model)
-    job = impl.prepare(net, RunSpec(scenario=scenario, horizon_quarters=h, seed=seed,
-                                    responses=responses, posterior=post))
+    lead = run_spin_up(scenario, model, spin_up)
+    job = impl.prepare(net, RunSpec(scenario=spun_up(scenario, lead), horizon_quarters=h,
+                                    seed=seed, responses=responses, posterior=post,
+                                    spin_up_months=lead))
     store = store or ResultsStore()
     run_id = run_key(scenario, samples, seed, h, chunk, responses, priors, model,
-                     data_version(net), posterior, store.salt)
+                     data_version(net), posterior, store.salt, spin_up)
     inputs = dict(samples=samples, seed=seed, horizon=h, chunk=chunk, responses=responses,
                   version=__version__, inputs=post.key if post else "priors",
-                  **impl.RUN_INPUTS)
+                  **impl.RUN_INPUTS, **({"spin_up_months": lead} if lead else {}))
     with progress_bar(progress, f"simulating {scenario.id}") as report:
         return sweep(impl.chunk, job, run_id, scenario, inputs, samples, chunk, store,
                      executor, report)

@@ -37,7 +37,9 @@ class Job:
 def prepare(net, spec: RunSpec) -> Job:
     """The run's market baseline (the scenario's commodities and their inputs; all when
     it lists none), its compiled scenario and the uncalibrated priors (a run on the
-    shipped posterior replaces the calibrated inputs per chunk)."""
+    shipped posterior replaces the calibrated inputs per chunk). v1 has no spin-up."""
+    if spec.spin_up_months:
+        raise ValueError("model v1 does not spin up: run it from the scenario's start")
     full = build_baseline(net)
     wanted = market_commodities(net, spec.scenario, full.commodities)
     baseline = full if wanted is None else full.select(wanted)

@@ -14,6 +14,11 @@ table ``exports_china_dest`` (sample, month, commodity, region, exports_t, relat
 first ``MONTHLY_SAMPLES`` samples' monthly paths are kept whole in the run's tables
 ``monthly_paths`` and ``monthly_base`` (:func:`monthly_tables`), so the brief reads its fans
 and its portfolio's scenarios instead of simulating them again.
+
+A spin-up (``RunSpec.spin_up_months`` = L > 0; the spec's scenario then starts L months
+before the months reported) runs the first L months without reducing or keeping them:
+every stored column, path and table covers the reported months only, month 0 being the
+first of them. L = 0 is the run without spin-up, bit for bit.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class JobV2:
     wanted: np.ndarray = field(default_factory=_unset)  # (C_sim, R) use wanted over the
     # months, headline stage
     posterior: PosteriorInputs | None = None  # the shipped posterior, or None (priors)
+    lead: int = 0  # spin-up months run before the reported ones (not reduced or kept)
 
     @property
     def commodities(self) -> tuple[str, ...]:
@@ -96,8 +102,9 @@ class JobV2:
 
 def prepare_run(net, spec: RunSpec) -> JobV2:
     """The contract's ``prepare``: the job of a sweep (three months per quarter of the
-    horizon), with the posterior the spec names."""
-    job = make_job(net, spec.scenario, 3 * spec.horizon_quarters, spec.seed, spec.responses)
+    horizon, after the spec's spin-up months), with the posterior the spec names."""
+    job = make_job(net, spec.scenario, 3 * spec.horizon_quarters, spec.seed, spec.responses,
+                   spec.spin_up_months)
     job.posterior = spec.posterior
     return job
 
@@ -122,9 +129,14 @@ def chunk(job: JobV2, start: int, stop: int, n_paths: int) -> Chunk:
                  paths=r["paths"], tables=tables)
 
 
-def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
-    """Everything a chunk of ``months`` months needs: the prepared market, price floors
-    per month, the compiled arrays and the stored column layout."""
+def make_job(net, scenario, months: int, seed: int, responses: bool,
+             lead: int = 0) -> JobV2:
+    """Everything a chunk of ``months`` reported months after ``lead`` spin-up months
+    needs: the prepared market, price floors per month, the compiled arrays and the
+    stored column layout."""
+    if lead < 0:
+        raise ValueError(f"spin-up months must be at least 0, not {lead}")
+    reported, months = months, months + lead
     prep = prepare(net, scenario, months)
     m = prep.full
     bounds = month_bounds(scenario.start.replace(day=1), months)
@@ -142,13 +154,13 @@ def make_job(net, scenario, months: int, seed: int, responses: bool) -> JobV2:
                                 f.upside_share)
     job = JobV2(prep=prep, seed=seed, responses=responses, floors=floors,
                 net_a=net_arrays(prep.market, prep.links),
-                scen_a=scen_arrays(prep.market, prep.compiled, responses))
+                scen_a=scen_arrays(prep.market, prep.compiled, responses), lead=lead)
     job.rows, job.fill = _layout(prep)
     job.varying = _varying(job.rows, len(job.fill), len(prep.full.commodities))
     job.fiscal_rest = _fiscal_rest(prep, floors)
     mk, cp = prep.market, prep.compiled
     wanted = np.zeros((len(mk.commodities), len(REGIONS)))
-    for t in range(months):
+    for t in range(lead, lead + reported):
         wanted += (mk.use0 + mk.final0 * (cp.demand[t] - 1))[mk.headline]
     job.wanted = wanted
     return job
@@ -222,7 +234,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     prep = job.prep
     d = draws_of(job, start, stop)
     k = params_from(d, prep.market)
-    S, H = stop - start, prep.compiled.months
+    S, H = stop - start, prep.compiled.months - job.lead  # H: the months reported
     n_p = max(0, min(n_paths - start, S))
     full = prep.full
     C, Cs = len(full.commodities), len(prep.market.commodities)
@@ -247,7 +259,7 @@ def chunk_v2(job: JobV2, start: int, stop: int, n_paths: int) -> dict:
     e = np.empty
     acc = (e((Cs, B)), e((Cs, B)), e((Cs, R, B)), e((Cs, R, B)), e((Cs, R, B)),
            e((Cs, R, B)), e((N, B)), e((N, B)), e(B), e(B), e(1))
-    run_chunk(job.net_a, job.scen_a, par_arrays(k), pl, st, out, wk, H,
+    run_chunk(job.net_a, job.scen_a, par_arrays(k), pl, st, out, wk, job.lead, H,
               prep.market.price_usd_t,
               job.floors[:, prep.cols], job.fiscal_rest, job.wanted, *job.rows, block, fiscal,
               paths, dest, mon, acc)
@@ -378,7 +390,7 @@ def _encode(table: pa.Table) -> pa.Buffer:
 def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
     """Paths of the first samples over every commodity, quarterly means."""
     prep = job.prep
-    C, H = len(prep.full.commodities), prep.compiled.months
+    C, H = len(prep.full.commodities), prep.compiled.months - job.lead
     quarters = -(-H // 3)
     out = {}
     for name, a in zip(PATH_NAMES, paths, strict=True):
@@ -395,13 +407,15 @@ def _quarterly(job: JobV2, paths: np.ndarray, base: dict) -> dict:
 
 
 @jit
-def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted, r_ratio,
-              r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block, fiscal,
-              paths, dest, mon, acc):  # pragma: no cover - compiled
-    """Every sample of the chunk through ``H`` months, a block of lanes at a time, reduced
-    to the stored columns in ``block`` and ``fiscal``; paths of the first samples (``mon``:
-    their monthly prices, physical shortfall per node, shortfall and cover at the headline
-    stage); the largest relative mass-balance error in acc[-1][0] (acc: per-lane scratch)."""
+def run_chunk(net, sc, par, pl, st, out, wk, lead, H, p0, floors, fiscal_rest, wanted,
+              r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired, r_sp, r_sph, block,
+              fiscal, paths, dest, mon, acc):  # pragma: no cover - compiled
+    """Every sample of the chunk through ``lead`` spin-up months (run, not reduced) and
+    ``H`` reported months, a block of lanes at a time, the reported months reduced to the
+    stored columns in ``block`` and ``fiscal``; paths of the first samples (``mon``: their
+    monthly prices, physical shortfall per node, shortfall and cover at the headline stage)
+    over the reported months; the largest relative mass-balance error of the reported
+    months in acc[-1][0] (acc: per-lane scratch)."""
     S = block.shape[1]
     B = pl.adjust.shape[0]
     err_all = 0.0
@@ -410,11 +424,14 @@ def run_chunk(net, sc, par, pl, st, out, wk, H, p0, floors, fiscal_rest, wanted,
         lanes.load_par(par, s0, n, pl)
         lanes.init(net, sc, pl, st)
         _reset(acc)
-        for t in range(H):
+        for t in range(lead):
             lanes.month(net, sc, pl, t, st, out, wk)
-            _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
-                          dest, acc)
-            _keep_month(st, out, net.hl, t, s0, n, mon)
+        for tr in range(H):
+            t = lead + tr
+            lanes.month(net, sc, pl, t, st, out, wk)
+            _reduce_month(net, sc, st, out, t, tr, H, p0, floors, fiscal_rest, s0, n,
+                          paths, dest, acc)
+            _keep_month(st, out, net.hl, tr, s0, n, mon)
         _store(st, acc, wanted, r_ratio, r_px, r_short, r_phys, r_cover, r_var, r_fired,
                r_sp, r_sph, block, fiscal, s0, n)
         err = acc[9]
@@ -439,9 +456,10 @@ def _reset(acc):  # pragma: no cover - compiled
 
 
 @jit
-def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths, dest,
+def _reduce_month(net, sc, st, out, t, tr, H, p0, floors, fiscal_rest, s0, n, paths, dest,
                   acc):  # pragma: no cover - compiled
-    """Fold month ``t`` of every lane into the per-sample accumulators ``acc``."""
+    """Fold month ``t`` of the run (``tr`` of the ``H`` reported months) of every lane into
+    the per-sample accumulators ``acc``."""
     pk_ratio, pk_px, unmet, pk_phys, mcover, var, sp, sph, fc, err, _ = acc
     C, R, B = unmet.shape
     N = net.W.shape[0]
@@ -478,13 +496,13 @@ def _reduce_month(net, sc, st, out, t, H, p0, floors, fiscal_rest, s0, n, paths,
         for ln in range(min(n, n_p - s0)):
             s = s0 + ln
             px = np.exp(st.pX[i, ln] + st.pe[i, ln])
-            paths[0, s, t, k] = px
-            paths[1, s, t, k] = px / np.exp(st.pC[i, ln])
+            paths[0, s, tr, k] = px
+            paths[1, s, tr, k] = px / np.exp(st.pC[i, ln])
             for q in range(4):
-                paths[2 + q, s, t, k] = out.shortfall[i, PATH_REGIONS[q], ln]
-            paths[6, s, t, k] = max(out.n[i, ln], 0.0)
+                paths[2 + q, s, tr, k] = out.shortfall[i, PATH_REGIONS[q], ln]
+            paths[6, s, tr, k] = max(out.n[i, ln], 0.0)
             for r in range(R):
-                dest[s, t, k, r] = out.exd[i, r, ln]
+                dest[s, tr, k, r] = out.exd[i, r, ln]
     for i in range(N):
         i_use = 1.0 / (max(net.use_sum[i], 1e-300) * H)
         i_w = 1.0 / net.W[i]
