@@ -43,8 +43,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import mcs2026_merge
 import pandas as pd
+
+import mcs2026_merge
 import source_audit
 import trade_reliance
 from baci import baci_flows, import_shares_from_flows

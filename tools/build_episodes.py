@@ -16,8 +16,9 @@ Inputs, in ``tools/curated/episodes/``:
 
 Outputs: ``episode_index.csv`` and ``episodes.csv`` in ``src/critmin/data/tables/``, written
 whole; the curated sources and gaps rows are merged into the shipped ``sources.csv`` and
-``gaps.csv`` (rows with the same source id, or gap rows of tables ``episodes``, ``episode_index`` and ``scenarios``, are replaced;
-every other row is left as it is). Running it twice gives the same files.
+``gaps.csv`` (rows with the same source id, or gap rows of tables ``episodes``,
+``episode_index`` and ``scenarios``, are replaced; every other row is left as it is).
+Running it twice gives the same files.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
 from build_usgs import (
     FORM_BY_COUNTRY,
     IMPORT_SOURCE_GAPS,

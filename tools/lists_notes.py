@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from build_common import SCOPES, USGS_WORLD, _publisher, _source_id
 from build_usgs import (
     LIST_COMMODITIES,

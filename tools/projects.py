@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from build_common import _publisher, _source_id, number
 
 CAPACITY_UNITS = [  # (regex on the source's unit, commodities it may describe, factor)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from build_common import (
     CURATED,
     PRICE_TO,

@@ -111,3 +111,5 @@ def test_the_backtest_names_each_episodes_spin_up(net):
     assert {e: m for e, m in got.items() if m} == {"CN_2025_Oct_controls": 22,
                                                    "CN_2024_US_ban": 16}
     assert set(spin_ups(net, None, "v1").values()) == {0}
+    # the backtest passes the scenarios its targets already built: the same months
+    assert spin_ups(net, None, "v2", load_targets(net, None).scenarios) == got

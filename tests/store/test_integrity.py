@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import errno
 import os
-from pathlib import Path
 import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -180,7 +180,7 @@ def test_an_optimisation_result_is_checked(tmp_path):
     store.complete_table("opt-1")
     assert store.verify("opt-1") == [] and store.parts_recorded("opt-1") == 1
     flip(store.parts / "opt-1" / "result.parquet")
-    with pytest.raises(CorruptPart, match="result.parquet"):
+    with pytest.raises(CorruptPart, match=r"result\.parquet"):
         store.read_table("opt-1", "result")
     assert [b["chunk_id"] for b in store.verify("opt-1")] == [0]
     with pytest.raises(FileNotFoundError):  # a table the run never had is no corruption

@@ -26,6 +26,7 @@ from critmin.calibrate.abc import NOISE, add_noise, noise_name
 from critmin.calibrate.episodes import (
     BANDS,
     KINDS,
+    Targets,
     episode_paths,
     load_targets,
     model_values,
@@ -86,31 +87,37 @@ def run_backtest(net, *, episodes: list[str] | None = None, model: str = DEFAULT
     posterior are left out (the rows say which ran). Each episode's observation error is
     the error model (:mod:`critmin.calibrate.errors`) fitted on the same variant's draws
     of the other episodes; the fits are in ``rows.attrs["error_model"]``."""
+    targets = load_targets(net, episodes)
     drawn, paths = model_draws(net, episodes=episodes, model=model, samples=samples,
-                               seed=seed, variants=variants, fans=fans)
+                               seed=seed, variants=variants, fans=fans, targets=targets)
     rows, fan = score_draws(drawn, paths, seed)
-    rows.attrs["spin_up_months"] = spin_ups(net, episodes, model)
+    rows.attrs["spin_up_months"] = spin_ups(net, episodes, model, targets.scenarios)
     return rows, fan
 
 
-def spin_ups(net, episodes: list[str] | None, model: str) -> dict[str, int]:
+def spin_ups(net, episodes: list[str] | None, model: str,
+             scenarios: dict | None = None) -> dict[str, int]:
     """Months each episode's run starts before its scenario (v2: from the earliest control
-    in force or announced before the start; 0 for v1, which starts at the scenario)."""
+    in force or announced before the start; 0 for v1, which starts at the scenario);
+    ``scenarios`` (episode -> scenario, as :func:`load_targets` built them) spares
+    building them again."""
     from critmin.simulate.paths import spin_up_months
 
-    idx = training_index(net, episodes)
-    return {r["episode"]: 0 if model == "v1" else spin_up_months(scenario_for(net, r))
-            for _, r in idx.iterrows()}
+    if scenarios is None:
+        scenarios = {r["episode"]: scenario_for(net, r)
+                     for _, r in training_index(net, episodes).iterrows()}
+    return {ep: 0 if model == "v1" else spin_up_months(sc) for ep, sc in scenarios.items()}
 
 
 def model_draws(net, *, episodes: list[str] | None = None, model: str = DEFAULT_MODEL,
                 samples: int = 1000, seed: int = 0,
-                variants: tuple[str, ...] = VARIANTS, fans: bool = False
-                ) -> tuple[list, dict]:
+                variants: tuple[str, ...] = VARIANTS, fans: bool = False,
+                targets: Targets | None = None) -> tuple[list, dict]:
     """The model's draws of every target, without observation error: [(variant, model,
     row key, target row, draws (samples,))], and with ``fans`` the draws of each observed
-    series per (variant, episode)."""
-    targets = load_targets(net, episodes)
+    series per (variant, episode); ``targets`` (:func:`load_targets` of ``episodes``)
+    spares loading them again."""
+    targets = load_targets(net, episodes) if targets is None else targets
     drawn, paths = [], {}
     for ep, sc in targets.scenarios.items():
         obs = targets.rows[targets.rows["episode"].eq(ep)]
