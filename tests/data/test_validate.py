@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import critmin
-from critmin.data.validate import DataValidationError
+from critmin.data.validate import DataValidationError, _isin
 from tests.conftest import read, write
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<row>\d+): (?P<column>[^:]+): (?P<reason>.+)$")
@@ -154,3 +154,14 @@ def test_several_latest_prices_without_a_benchmark_grade_is_an_error(tmp_path):
         (True, 2, "basis"), (True, 3, "basis")}
     assert all("no benchmark grade" in p.reason and "'antimony'" in p.reason
                for p in problems)
+
+
+@given(values=st.lists(st.one_of(st.none(), st.text(max_size=3),
+                                 st.sampled_from(["ree", "CHN", "", "nan"])), max_size=30),
+       known=st.sets(st.one_of(st.text(max_size=3), st.sampled_from(["ree", "CHN", "nan"])),
+                     max_size=8))
+def test_reference_lookups_agree_with_pandas_isin(values, known):
+    """The reference checks' set lookups (fast) answer as pandas' isin on the str columns
+    the tables load as, missing values included."""
+    s = pd.Series(values, dtype="str")
+    assert _isin(s, known).tolist() == s.isin(known).tolist()
