@@ -240,13 +240,17 @@ def _isin(values: pd.Series, known: set) -> pd.Series:
 def check_references(tables: dict[str, pd.DataFrame]) -> list[Problem]:
     """Foreign keys (commodity, source) and units that must match the commodity's."""
     problems: list[Problem] = []
+    ids: dict[tuple[str, str], set] = {}  # the ids of each referenced column, read once
     for name, df in tables.items():
         schema = TABLES[name]
         for col in schema.columns:
             if col.references is None or col.name not in df:
                 continue
             ref_table, ref_col = col.references
-            known = set(tables[ref_table][ref_col]) if ref_table in tables else set()
+            if (ref_table, ref_col) not in ids:
+                ids[ref_table, ref_col] = set(tables[ref_table][ref_col]) \
+                    if ref_table in tables else set()
+            known = ids[ref_table, ref_col]
             present = df[col.name].fillna("").ne("")
             bad = present & ~_isin(df[col.name], known)
             what = "source" if ref_table == "sources" else ref_col
