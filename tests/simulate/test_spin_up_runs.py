@@ -90,6 +90,18 @@ def test_without_an_earlier_control_a_run_is_what_it_was(net, tmp_path):
     assert simulation_report(a, ra)["spin_up_months"] == 0
 
 
+def test_paths_of_a_scenario_without_an_earlier_control_are_the_models_own(net):
+    """scenario_paths (the optimiser's, impact's, the club's and sensitivity's runs) is the
+    model's simulate_paths, bit for bit, where nothing is spun up."""
+    sc = get_scenario("CN_2024_antimony_licensing", net)
+    got = scenario_paths(net, sc, samples=S, seed=SEED, months=6)
+    ref = v2_paths(net, sc, samples=S, seed=SEED, months=6)
+    assert got.attrs["spin_up_months"] == 0
+    for name in ref.data_vars:
+        np.testing.assert_array_equal(got[name].to_numpy(), ref[name].to_numpy(), name)
+    assert list(got["month"].values) == list(range(6))
+
+
 def test_a_spun_up_sweep_reports_the_months_after_the_start(net, tmp_path):
     """The sweep keeps the months from the scenario's start on, value for value the spun-up
     paths (scenario_paths); its id and record name the spin-up, so a run stored without it
@@ -108,9 +120,9 @@ def test_a_spun_up_sweep_reports_the_months_after_the_start(net, tmp_path):
     rep = simulation_report(store, rid)
     assert rep["spin_up_months"] == lead and rep["path_dates"][0] == "2025-10-01"
     assert simulation_report(store, plain)["spin_up_months"] == 0
-    got = monthly_paths(store, rid)
+    got = monthly_paths(store, rid)  # what the brief values its portfolio on
     ref = scenario_paths(net, sc, samples=S, seed=SEED, months=3 * QUARTERS)
-    assert ref.attrs["spin_up_months"] == lead
+    assert ref.attrs["spin_up_months"] == got.attrs["spin_up_months"] == lead
     assert list(ref["month"].values) == list(got["month"].values) == list(range(6))
     for name in got.data_vars:
         np.testing.assert_array_equal(got[name].to_numpy(), ref[name].to_numpy(), name)

@@ -76,7 +76,7 @@ def sobol_indices(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 2
     from SALib.analyze import sobol as analyze
     from SALib.sample import sobol as sample
 
-    from critmin.simulate.paths import latent_priors, simulate_paths
+    from critmin.simulate.paths import latent_priors, scenario_paths
 
     priors = latent_priors(net, model)
     commodities = set(scenario.commodities) if scenario.commodities else None
@@ -88,8 +88,8 @@ def sobol_indices(net, scenario, *, model: str = DEFAULT_MODEL, samples: int = 2
     theta = {}
     for i, r in priors.iterrows():
         theta[r["name"]] = np.exp(x[:, i]) if r["dist"] == "loguniform" else x[:, i]
-    ds = simulate_paths(net, scenario, samples=len(x), seed=seed, months=months,
-                        model=model, theta=theta)
+    ds = scenario_paths(net, scenario, samples=len(x), seed=seed, months=months,
+                        model=model, theta=theta)  # spun up as a user's run is
     rows = []
     for (output, commodity, region), y in _outputs(ds, commodities, outputs, regions).items():
         if not np.all(np.isfinite(y)) or np.ptp(y) < 1e-9 * max(1.0, abs(float(y.mean()))):

@@ -85,3 +85,6 @@ def club_cmd(
     row(f"projects ({len(s['projects']['funded'])})", s["projects"],
         _m(s["projects"]["fiscal_cost_usd"]))
     console.print(view)
+    from critmin.cli.simulate import spin_up_line
+
+    console.print(spin_up_line(sc, rec["spin_up_months"]), highlight=False)

@@ -56,6 +56,9 @@ def impact_cmd(
                   f"{r['p95'] / 1e6:,.1f}", f"{r['price_mean'] / 1e6:,.1f}")
     console.print(t)
     console.print(f"IO table: {res['io_table']['note']}")
+    from critmin.cli.simulate import spin_up_line
+
+    console.print(spin_up_line(sc, res["spin_up_months"]), highlight=False)
 
 
 def rank_cmd(

@@ -129,6 +129,10 @@ def optimize_cmd(
                   f"{a['expected_loss_usd'] / 1e9:,.2f} USD bn; CVaR95 "
                   f"{b['cvar_usd'] / 1e9:,.2f} -> {a['cvar_usd'] / 1e9:,.2f} USD bn; "
                   f"binding: {', '.join(record['binding_constraints']) or 'none'}")
+    if "spin_up_months" in record:  # v2: valued on the scenario's spun-up paths
+        from critmin.cli.simulate import spin_up_line
+
+        console.print(spin_up_line(sc, record["spin_up_months"]), highlight=False)
 
 
 def _stored_run(net, sc, samples: int, seed: int, db: Path | None):

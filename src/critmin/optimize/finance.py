@@ -120,15 +120,16 @@ def optimise(net, scenario, budgets: dict, *, samples: int, seed: int, regions,
              partners=PARTNERS, partner_budgets: dict | None = None,
              cvar_weight: float = 1.0, china: bool = True, step=None,
              game_samples: int = GAME_SAMPLES, paths=None) -> tuple:
-    """Simulate v2 paths (unless ``paths`` of :func:`critmin.market.v2.simulate_paths`
-    are given), build the instance, solve the multi-period program, share its cost;
-    returns (instance, multi-period solution, record)."""
-    from critmin.market.v2 import simulate_paths
+    """Simulate v2 paths (unless ``paths`` of :func:`critmin.simulate.paths.scenario_paths`
+    are given; spun up from the scenario's earliest earlier control, as a user's run is),
+    build the instance, solve the multi-period program, share its cost; returns
+    (instance, multi-period solution, record)."""
+    from critmin.simulate.paths import scenario_paths
 
     regions = staged._regions(regions)
     months = 3 * int(scenario.horizon_quarters)
     if paths is None:
-        paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+        paths = scenario_paths(net, scenario, samples=samples, seed=seed, months=months)
     samples = paths.sizes["sample"]
     if step is not None:
         step("valuing candidates on the paths; solving the multi-period portfolio (HiGHS)")
@@ -138,6 +139,7 @@ def optimise(net, scenario, budgets: dict, *, samples: int, seed: int, regions,
     mi = mp.build_multi(inst)
     sol = mp.solve(mi)
     record = multi_record(mi, sol)
+    record["spin_up_months"] = int(paths.attrs.get("spin_up_months", 0))
     partners = [p.strip().upper() for p in partners if p.strip()]
     if partners:
         if step is not None:

@@ -320,14 +320,15 @@ def build_staged_instance(net, scenario, budgets: dict, *, samples: int = 1000,
                           projects: pd.DataFrame | None = None,
                           china: bool = True) -> StagedInstance:
     """Instance from model v2 sample paths of ``scenario`` (simulated here unless
-    ``paths`` from :func:`critmin.market.v2.simulate_paths` are given)."""
-    from critmin.market.v2 import simulate_paths
+    ``paths`` from :func:`critmin.simulate.paths.scenario_paths` are given: spun up from the
+    scenario's earliest earlier control, as a user's run is)."""
+    from critmin.simulate.paths import scenario_paths
 
     regions = _regions(regions)
     months = 3 * int(scenario.horizon_quarters)
     market, demand = run_network(net, scenario, months)
     if paths is None:
-        paths = simulate_paths(net, scenario, samples=samples, seed=seed, months=months)
+        paths = scenario_paths(net, scenario, samples=samples, seed=seed, months=months)
     months = min(months, paths.sizes["month"])
     S = paths.sizes["sample"]
     if list(paths.indexes["commodity"]) != list(market.commodities):

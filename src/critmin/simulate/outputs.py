@@ -155,6 +155,8 @@ class StoredPaths:
     """Every commodity of the run, simulated or not."""
     months: int
     seed: int
+    spin_up_months: int = 0
+    """Months the run was spun up before the scenario's start (the paths start at it)."""
 
 
 def read_monthly(store, run_id: str) -> StoredPaths | None:
@@ -167,7 +169,7 @@ def read_monthly(store, run_id: str) -> StoredPaths | None:
     return StoredPaths(store.read_table(run_id, "monthly_paths"),
                        store.read_table(run_id, "monthly_base"),
                        list(store.commodities_of(run_id)), 3 * int(inputs["horizon"]),
-                       int(inputs["seed"]))
+                       int(inputs["seed"]), int(inputs.get("spin_up_months", 0)))
 
 
 def monthly_paths(store, run_id: str) -> xr.Dataset | None:
@@ -255,7 +257,8 @@ def paths_dataset(stored: StoredPaths) -> xr.Dataset:
                                      .to_numpy(np.float64))},
         coords={"sample": np.arange(S), "month": np.arange(H), "commodity": commodities,
                 "region": list(REGIONS_V2), "stage": list(STAGES)},
-        attrs={"model": "v2", "seed": stored.seed, "simulated": ",".join(simulated)})
+        attrs={"model": "v2", "seed": stored.seed, "simulated": ",".join(simulated),
+               "spin_up_months": stored.spin_up_months})
 
 
 def long_paths(ds, commodities: list[str]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from critmin.report.brief import (
     run_inputs,
 )
 from critmin.simulate.outputs import MONTHLY_SAMPLES, monthly_paths
-from critmin.simulate.paths import latent_priors, simulate_paths
+from critmin.simulate.paths import latent_priors, scenario_paths
 from critmin.simulate.report import simulation_report
 from critmin.simulate.runner import simulate
 from critmin.store.results import ResultsStore
@@ -123,9 +123,10 @@ def simulate_runs(net, scenario, store: ResultsStore, *, samples: int, seed: int
             monthly = monthly_paths(store, run_id)
         except FileNotFoundError:  # a run stored before runs kept their monthly paths
             inputs = run_inputs(store, run_id)
-            monthly = simulate_paths(net, scenario, samples=min(samples, MONTHLY_SAMPLES),
+            monthly = scenario_paths(net, scenario, samples=min(samples, MONTHLY_SAMPLES),
                                      seed=seed, months=3 * int(inputs["horizon"]),
-                                     priors_only=inputs.get("inputs") == "priors")
+                                     priors_only=inputs.get("inputs") == "priors",
+                                     spin_up=int(inputs.get("spin_up_months", 0)) > 0)
     return run_id, base_id, monthly
 
 

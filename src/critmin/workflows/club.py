@@ -186,8 +186,8 @@ def _cheapest_projects(net, market, sc, paths, c, partners, budget, start, seed)
 def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None = None,
          tariff: float = TARIFF, samples: int = 200, seed: int = 0) -> dict:
     """Simulate the club and its comparators; the JSON record of `critmin club`."""
-    from critmin.market.v2 import simulate_paths
     from critmin.optimize.staged import run_network
+    from critmin.simulate.paths import run_spin_up, scenario_paths
 
     partners = _partners(partners)
     regions = [r for p in partners if (r := REGION_OF_PARTNER[p])]
@@ -216,7 +216,7 @@ def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None =
     run = {}
 
     def simulate(name, s):
-        run[name] = simulate_paths(net, s, samples=samples, seed=seed, months=months)
+        run[name] = scenario_paths(net, s, samples=samples, seed=seed, months=months)
         return _measures(run[name], market, commodity, regions, 0.0)
 
     base = simulate("scenario", sc)
@@ -255,7 +255,7 @@ def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None =
     return {
         "commodity": commodity, "partners": partners, "regions_counted": regions,
         "scenario": scenario.id, "samples": samples, "seed": seed, "months": months,
-        "model": "v2",
+        "model": "v2", "spin_up_months": run_spin_up(sc, "v2"),
         "club": {"floor_usd_t": floor_usd_t, "floor_basis": floor_basis,
                  "covered_t_per_yr": covered, "covered_baseline_t_per_yr": base_t,
                  "covered_new_projects": [a.name for a in adds],

@@ -1,6 +1,6 @@
 """`critmin impact`: a scenario's market-model paths through input-output tables to GDP.
 
-The market model (default v2, :func:`critmin.simulate.paths.simulate_paths`) gives, per
+The market model (default v2, :func:`critmin.simulate.paths.scenario_paths`) gives, per
 sample and month, each commodity node's shortfall (the quantity cut) and price for the
 country; :mod:`critmin.metrics.impact` turns them into value added lost by industry
 (docs/impact.md). USD; months from the scenario's start.
@@ -28,7 +28,7 @@ from critmin.metrics.impact import (
     quantiles,
     read_map,
 )
-from critmin.simulate.paths import simulate_paths
+from critmin.simulate.paths import run_spin_up, scenario_paths
 
 COUNTRIES = ("USA", "JPN")
 PRODUCER_MINE = {"industrial": "2123A0", "energy": "212100"}
@@ -154,7 +154,7 @@ def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: in
     io = io_table(country)
     full = prepare(net, scenario, months).full
     keys, mix, links, use_c, prod = _nodes(net, full, io, country, read_map())
-    ds = simulate_paths(net, scenario, samples=samples, seed=seed, months=months, model=model)
+    ds = scenario_paths(net, scenario, samples=samples, seed=seed, months=months, model=model)
     shock = _shock(ds, full, keys, mix, country, use_c, prod)
     return gdp_loss(io, links, shock), io, keys, use_c
 
@@ -189,7 +189,8 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
         by_month.append({"month": t, "date": d.isoformat()[:7], **_q(monthly[:, t])})
     return {
         "scenario": scenario.id, "country": country, "model": model, "samples": samples,
-        "seed": seed, "months": months, "unit": "USD ({} input-output structure; "
+        "seed": seed, "months": months, "spin_up_months": run_spin_up(scenario, model),
+        "unit": "USD ({} input-output structure; "
         "commodity values at critmin's baseline prices)".format(
             "MIC 2015" if country == "JPN" else "BEA 2017"),
         "io_table": {"source_id": io.source, "industries": len(io.industries),
