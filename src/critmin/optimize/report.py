@@ -71,12 +71,16 @@ def portfolio_record(inst: Instance, sol: Solution) -> dict:
 def frontier(inst: Instance | StagedInstance,
              factors=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)) -> pd.DataFrame:
     """Budget-risk frontier: the budgets scaled by each factor, solved; columns
-    total_budget_usd, expected_loss_usd, cvar_usd, fiscal_usd, greedy_expected_loss_usd."""
+    total_budget_usd, expected_loss_usd, cvar_usd, fiscal_usd, greedy_expected_loss_usd.
+    A v2 program is built once and solved again with each factor's budgets (only the
+    budgets' right-hand side differs: the same arrays reach HiGHS as from a build)."""
     rows = []
+    prog = None
     for f in factors:
         scaled = dataclasses.replace(inst, budgets={k: v * f for k, v in inst.budgets.items()})
         if isinstance(scaled, StagedInstance):
-            sol, g = staged.solve(scaled), staged.greedy(scaled)
+            prog = staged.program(scaled) if prog is None else prog
+            sol, g = staged.solve_program(scaled, prog.rebudget(scaled)), staged.greedy(scaled)
         else:
             sol, g = solve(scaled), greedy(scaled)
         rows.append(dict(factor=f, total_budget_usd=sum(scaled.budgets.values()),

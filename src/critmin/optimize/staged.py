@@ -434,11 +434,16 @@ def _actionable(inst: StagedInstance) -> pd.Index:
     return pd.Index(keep, name="need")
 
 
+def _funders(inst: StagedInstance) -> tuple[str, ...]:
+    """The funders with a budget (any amount), in the program's order."""
+    return tuple(f for f in (*FUNDERS, POOL) if f in inst.budgets)
+
+
 def _buyable(inst: StagedInstance, act: pd.Index) -> tuple[pd.Index, pd.DataFrame,
                                                            pd.DataFrame]:
     """Funders with a budget, and the project and stock options of those funders that
     serve an actionable need (``act``): what the program may buy."""
-    funders = pd.Index([f for f in (*FUNDERS, POOL) if f in inst.budgets], name="funder")
+    funders = pd.Index(list(_funders(inst)), name="funder")
     opts = inst.options[inst.options["need"].isin(act) & inst.options["funder"].isin(funders)]
     so = inst.stock_options
     payer = so["funder"] if "funder" in so else so["holder"]
@@ -676,18 +681,18 @@ def _label_keys(items, dims: dict, labels: np.ndarray) -> tuple[np.ndarray, np.n
         flat = lab.values.ravel()
         ok = flat != -1
         name_of[flat[ok]] = name
-        dim = dims[name]
-        key_of[flat[ok]] = lab.coords[dim].broadcast_like(lab).transpose(
-            *lab.dims).values.ravel()[ok]
+        dim = dims.get(name)
+        if dim in lab.dims:  # else (a single CVaR over all regions) no element
+            key_of[flat[ok]] = lab.coords[dim].broadcast_like(lab).transpose(
+                *lab.dims).values.ravel()[ok]
     return name_of[labels], key_of[labels]
 
 
 @dataclass
 class Program:
-    """A regional-CVaR program (``cvar_by_region``) as linopy hands it to HiGHS (its
-    matrices after linopy's zero and infinity sanitising), each column and row named by
-    its variable or constraint and the element it belongs to (need, option, stock
-    option, project, funder or region)."""
+    """A program as linopy hands it to HiGHS (its matrices after linopy's zero and
+    infinity sanitising), each column and row named by its variable or constraint and
+    the element it belongs to (need, option, stock option, project, funder or region)."""
 
     c: np.ndarray
     lb: np.ndarray
@@ -701,6 +706,20 @@ class Program:
     con: np.ndarray
     ckey: np.ndarray
     scenarios: int
+    funders: tuple  # the funders of the instance it was built from (_funders)
+
+    def rebudget(self, inst: StagedInstance) -> Program:
+        """The program of ``inst``, an instance that differs from the one this program
+        was built from in its budgets' amounts only (the budget-risk frontier): its
+        budgets as the right-hand side. ValueError where its funders differ."""
+        if inst.gap_t.sizes["scenario"] != self.scenarios:
+            raise ValueError("the instance has other scenarios")
+        if _funders(inst) != self.funders:
+            raise ValueError("the instance has other funders")
+        rows = self.con == "budget"
+        b = self.b.copy()
+        b[rows] = [inst.budgets[k] / MONEY for k in self.ckey[rows]]
+        return dataclasses.replace(self, b=b)
 
     def cut(self, inst: StagedInstance) -> Program:
         """The program of ``inst``, an instance whose needs, options, stock options and
@@ -757,9 +776,8 @@ class Program:
 
 def program(inst: StagedInstance, m: linopy.Model | None = None) -> Program:
     """The program of ``inst`` (``m``, else :func:`build_model`) as HiGHS receives it, to
-    cut the programs of sub-instances from (:meth:`Program.cut`)."""
-    if not inst.cvar_by_region:
-        raise ValueError("only a regional-CVaR program (cvar_by_region) is cut")
+    cut the programs of sub-instances from (:meth:`Program.cut`) or solve it again with
+    other budgets (:meth:`Program.rebudget`)."""
     m = build_model(inst) if m is None else m
     m.constraints.sanitize_zeros()  # as linopy's Model.solve does before it builds
     m.constraints.sanitize_infinities()
@@ -770,7 +788,8 @@ def program(inst: StagedInstance, m: linopy.Model | None = None) -> Program:
     con, ckey = _label_keys(m.constraints, _CON_KEY, M.clabels)
     return Program(c=np.asarray(M.c, dtype=float), lb=M.lb, ub=M.ub,
                    binary=M.vtypes == "B", A=M.A, b=M.b, sense=M.sense, var=var, vkey=vkey,
-                   con=con, ckey=ckey, scenarios=inst.gap_t.sizes["scenario"])
+                   con=con, ckey=ckey, scenarios=inst.gap_t.sizes["scenario"],
+                   funders=_funders(inst))
 
 
 def _run_highs(prog: Program, **options) -> tuple[Any, str, str]:
