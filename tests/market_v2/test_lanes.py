@@ -111,3 +111,24 @@ def test_scalar_solver_ends_near_the_root_with_the_terms_of_its_end_point(seed):
         want = [np.exp(-eps * p - 0.5 * kap * pp * pp), np.exp(-eta * p),
                 np.exp(es * p) if m != 0.0 else 1.0]
         assert np.allclose([h, e1, e2], want, rtol=1e-12, atol=0), ln
+
+
+def test_solvers_do_not_bounce_across_the_kink_at_p_zero():
+    """Terms whose root (log price 1.38) lies beyond the kink of h at p = 0, started from
+    below it: Halley's steps used to jump from side to side of the root (-0.85, 3.69,
+    -0.70, ...), each landing inside the bracket, and the solve ended after 40 steps at
+    -0.21. Steps across more than half the bracket now bisect."""
+    a, b, c, m, eps, kap, eta, es, p0 = (1.236608792749444, -0.0931859294079378,
+                                         0.1005063968942841, 0.2694960451505533,
+                                         0.10230451209838558, 0.8737953245684423,
+                                         0.13128806847240876, 0.37956570392011263,
+                                         -1.09580820165937)
+    root = _root((a, b, c, m, eps, kap, eta, es))
+    assert abs(root - 1.38367) < 1e-5
+    assert abs(solve_at(a, b, c, m, eps, kap, eta, es, p0)[0] - root) < 1e-8
+    rows = np.zeros((lanes.X_ROWS, L))
+    for i, v in enumerate((a, b, c, m, eps, kap, eta, es, p0)):
+        rows[i] = v
+    x = rows.reshape(-1).copy()
+    _lane_solve(x)
+    assert np.abs(x.reshape(lanes.X_ROWS, L)[lanes.XRP] - root).max() < 5e-8

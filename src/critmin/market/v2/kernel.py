@@ -135,6 +135,9 @@ def solve_from(a, b, c, m, eps, kappa, eta, es, p, lo, hi, steps
         if not lo < nxt < hi:
             halley = False
             nxt = newton if lo < newton < hi else _fallback(newton, lo, hi)
+        if lo < nxt < hi and abs(nxt - p) > max(0.5 * (hi - lo), ACCEPT_STEP):
+            halley = False  # long steps across most of the bracket can bounce from side
+            nxt = 0.5 * (lo + hi)  # to side (f's curvature jumps at p = 0): bisect
         if abs(nxt - p) < SOLVER_TOL:
             return p, h, e1, e2
         if halley and abs(nxt - p) < ACCEPT_STEP:
@@ -680,7 +683,7 @@ def new_capacity(s: State, k: Params, t: int, cn_on: np.ndarray) -> np.ndarray:
 def mine_quota(mq: MineQuotasV2, mined: np.ndarray, q: np.ndarray, es: np.ndarray,
                pC: np.ndarray, t: int):
     """China's mine output capacity (S, N), t/yr, under its announced annual quota, and
-    the share of it held to the quota. ``mined`` (S, N, t) counts the quota-holding
+    the share of it held to the quota. ``mined`` (S, N), t, counts the quota-holding
     output this calendar year; the holders may plan at most what is left of the batches
     announced for the year (``allow``), read at last month's China price (planned output
     is capacity x exp(es x pC)); the rest of China's output (small associated mines)

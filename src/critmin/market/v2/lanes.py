@@ -700,6 +700,9 @@ def solve(x):  # pragma: no cover - compiled
             n_in = (lo < newton) & (newton < hi)
             halley = halley & inside
             nxt = nxt if inside else (newton if n_in else fall)
+            wide = (lo < nxt) & (nxt < hi) & (abs(nxt - p) > max(0.5 * (hi - lo), ACCEPT_STEP))
+            halley = halley & (not wide)
+            nxt = 0.5 * (lo + hi) if wide else nxt
             step = abs(nxt - p)
             conv = step < SOLVER_TOL
             take = halley & (step < ACCEPT_STEP) & (not conv)  # end at nxt (kernel.ACCEPT_STEP)
