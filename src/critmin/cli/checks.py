@@ -17,9 +17,17 @@ from urllib.parse import urlparse
 
 import typer
 
-SECONDS_PER_SAMPLE = 1.5 / 8192
-"""Engine time per sample and worker (measured: 1.5 s per 8,192-sample chunk, see
-:mod:`critmin.simulate.runner`); an estimate for the size guard, not a promise."""
+MEASURED_MONTHS = 24
+"""Months each sample ran in the measurement behind :data:`SECONDS_PER_SAMPLE_MONTH`: the
+presets' default horizon, 8 quarters."""
+SECONDS_PER_SAMPLE_MONTH = 1.5 / 8192 / MEASURED_MONTHS
+"""Engine time per sample, month run and worker: measured 1.5 s per 8,192-sample chunk of
+24 months (benchmarks/bench_simulate.py, Nov 2026; :mod:`critmin.workers`), so about
+7.6 us per sample-month. The engine's work grows with the months it steps through, the
+spin-up months included (a 26-month spin-up before 24 reported months took 1.6-1.7x the
+CPU per sample, benchmarks/bench_model_v2.py item 4), so the guard counts every month
+run; model v2 measured 102 us per 24-month sample (README), below this. An estimate for
+the size guard, not a promise."""
 BYTES_PER_VALUE = 4
 """Per-sample results are stored as float32."""
 METRICS_PER_COMMODITY = 11
@@ -118,9 +126,13 @@ def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
         fail(f"simulate: cannot reach the Dask scheduler at {address}: {reason}")
 
 
-def run_estimate(n_commodities: int, samples: int, workers: int) -> tuple[float, float]:
-    """(seconds, bytes) a sweep of ``samples`` is expected to take and write."""
-    seconds = samples * SECONDS_PER_SAMPLE / max(1, workers)
+def run_estimate(n_commodities: int, samples: int, workers: int, months: int
+                 ) -> tuple[float, float]:
+    """(seconds, bytes) a sweep of ``samples`` is expected to take and write. ``months``:
+    the months each sample runs, spin-up and reported together (:func:`months_run`);
+    the time grows in proportion, the stored per-sample metrics (summaries over the
+    reported months) do not."""
+    seconds = samples * months * SECONDS_PER_SAMPLE_MONTH / max(1, workers)
     size = samples * (n_commodities * METRICS_PER_COMMODITY + 2) * BYTES_PER_VALUE
     return seconds, float(size)
 
@@ -139,21 +151,30 @@ def _human_bytes(b: float) -> str:
     return f"{b / 1e3:,.0f} kB"
 
 
+def months_run(horizon_quarters: int, spin_up_months: int) -> int:
+    """Months a run steps through: its horizon (3 months a quarter) and its spin-up."""
+    return 3 * horizon_quarters + spin_up_months
+
+
 def guard_size(net, samples: int, workers: int, store_path: Path, runs: int,
-               yes: bool) -> None:
+               yes: bool, horizon_quarters: int, spin_up_months: int = 0) -> None:
     """Refuse (exit 2) a run estimated past an hour or half the free disk, unless
-    ``yes``; the message gives both estimates."""
+    ``yes``; the message gives both estimates and the months they count."""
     from critmin.market.baseline import build_baseline
 
-    seconds, size = run_estimate(len(build_baseline(net).commodities), samples, workers)
+    months = months_run(horizon_quarters, spin_up_months)
+    seconds, size = run_estimate(len(build_baseline(net).commodities), samples, workers,
+                                 months)
     seconds, size = seconds * runs, size * runs
     folder = store_path.parent if store_path.parent.exists() else Path(".")
     free = shutil.disk_usage(folder).free
     if yes or (seconds <= MAX_SECONDS and size <= MAX_DISK_SHARE * free):
         return
-    fail(f"simulate: {samples:,} samples would take about {_human_time(seconds)} on "
-         f"{workers} worker(s) and write about {_human_bytes(size)} to {folder} (free "
-         f"{_human_bytes(free)}); use fewer --samples, or --yes to start anyway")
+    spun = f", {spin_up_months} of them spin-up" if spin_up_months else ""
+    fail(f"simulate: {samples:,} samples of {months} months{spun} would take about "
+         f"{_human_time(seconds)} on {workers} worker(s) and write about "
+         f"{_human_bytes(size)} to {folder} (free {_human_bytes(free)}); use fewer "
+         "--samples, or --yes to start anyway")
 
 
 def _quiet_worker(init, args) -> None:

@@ -72,6 +72,7 @@ def simulate_cmd(
     data: DataPath = None,
 ) -> None:
     """Monte Carlo simulation of a disruption scenario through the market model."""
+    from critmin.simulate.paths import run_spin_up
     from critmin.simulate.report import simulation_report
     from critmin.simulate.runner import close_executor, make_executor, simulate
 
@@ -88,7 +89,8 @@ def simulate_cmd(
     store = open_store(db)
     variants = [True, False] if (compare_response and sc.responses) else [True]
     n_workers = 1 if samples <= chunk_size else (workers or os.cpu_count() or 1)
-    guard_size(net, samples, n_workers, store.path, len(variants), yes)
+    guard_size(net, samples, n_workers, store.path, len(variants), yes,
+               horizon or sc.horizon_quarters, run_spin_up(sc, model, spin_up))
     try:
         executor = (make_executor(scheduler) if scheduler
                     else local_executor(workers if samples > chunk_size else 1))

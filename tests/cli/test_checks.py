@@ -1,0 +1,51 @@
+"""The size guard's estimate (critmin.cli.checks.run_estimate, guard_size): the time grows
+with the months a run steps through, spin-up months included; the stored bytes do not."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from critmin.cli.checks import (
+    MEASURED_MONTHS,
+    SECONDS_PER_SAMPLE_MONTH,
+    months_run,
+    run_estimate,
+)
+from tests.cli.test_errors import one_line_error
+from tests.test_cli import run
+
+
+def test_estimate_is_proportional_to_the_months_run():
+    seconds_24, bytes_24 = run_estimate(46, 100_000, 2, 24)
+    seconds_50, bytes_50 = run_estimate(46, 100_000, 2, 50)
+    assert seconds_50 == pytest.approx(seconds_24 * 50 / 24)
+    assert run_estimate(46, 100_000, 2, 240)[0] == pytest.approx(seconds_24 * 10)
+    assert bytes_50 == bytes_24  # per-sample metrics summarise the reported months
+    # units: the measured 1.5 s per 8,192-sample chunk of 24 months, per worker
+    assert run_estimate(46, 8192, 1, MEASURED_MONTHS)[0] == pytest.approx(1.5)
+    assert SECONDS_PER_SAMPLE_MONTH * 8192 * 24 == pytest.approx(1.5)
+
+
+def test_months_run_counts_horizon_and_spin_up():
+    assert months_run(8, 0) == 24
+    assert months_run(8, 26) == 50  # CN_2025_10_full_controls: 26 spin-up + 24 reported
+
+
+def _days(line: str) -> float:
+    m = re.search(r"would take about ([\d,.]+) days", line)
+    assert m, line
+    return float(m.group(1).replace(",", ""))
+
+
+def test_guard_counts_the_spin_up_months(tmp_path):
+    """The same refused run of a spun-up preset, with and without its spin-up: the
+    message names the months and the time grows from 24 to 50 months' worth."""
+    args = ("simulate", "--scenario", "CN_2025_10_full_controls", "--samples",
+            "10000000000", "--workers", "2", "--no-compare-response")
+    spun = one_line_error(run(*args, "--db", str(tmp_path / "a.db")))
+    plain = one_line_error(run(*args, "--no-spin-up", "--db", str(tmp_path / "b.db")))
+    assert "of 50 months, 26 of them spin-up" in spun, spun
+    assert "of 24 months would take" in plain, plain
+    assert _days(spun) / _days(plain) == pytest.approx(50 / 24, rel=0.01)
