@@ -39,6 +39,12 @@ def result(server) -> dict:
     return run_job(server, SCENARIO)
 
 
+@pytest.fixture(scope="module")
+def plain(server) -> dict:
+    """A preset without an earlier control (no spin-up): antimony's Sep 2024 licensing."""
+    return run_job(server, "CN_2024_antimony_licensing")
+
+
 def shown(server, page, result):
     """The scenario page with the run's result drawn by its own code."""
     page.goto(server["url"] + f"/scenario?scenario={SCENARIO}")
@@ -161,8 +167,8 @@ def test_names_not_codes_and_the_whole_run_id(server, page, result, net):
     assert page.get_attribute("#runid", "title") == result["run_id"]
 
 
-def test_compare_names_commodities_and_shows_both_run_ids(server, page, result, net):
-    other = run_job(server, "CN_2024_antimony_licensing")
+def test_compare_names_commodities_and_shows_both_run_ids(server, page, result, plain, net):
+    other = plain
     page.goto(server["url"] + "/compare")
     page.wait_for_selector("#sb option", state="attached", timeout=90_000)
     page.evaluate("async ([a, b]) => show(a, b, await commodityNames())", [result, other])
@@ -252,3 +258,43 @@ def test_identical_series_are_drawn_once_with_every_name(server, page, result):
                           ".map(t => t.name)")
     assert lines == want
     audit(page, "scenario_same_once")
+
+
+def spin_up_words(scenario_id: str, months: int) -> tuple[str, str]:
+    """(first month run, start month) as the CLI's spin-up line words them."""
+    from critmin.scenarios.presets import presets
+    from critmin.simulate.paths import spun_up
+
+    sc = presets()[scenario_id]
+    return spun_up(sc, months).start.strftime("%b %Y"), sc.start.strftime("%b %Y")
+
+
+def test_spin_up_is_shown_with_the_run(server, page, result, plain):
+    """A spun-up run's page states its spin-up months and the month it ran from, beside
+    the run's model, samples and id; a run without spin-up states none. The compare page
+    marks each run the same way."""
+    assert result["spin_up_months"] == 26 and plain["spin_up_months"] == 0
+    first, start = spin_up_words(SCENARIO, 26)
+    assert (first, start) == ("Aug 2023", "Oct 2025")
+    shown(server, page, result)
+    text = page.text_content("#spinup")
+    assert "spun up 26 months" in text and f"from {first}" in text, text
+    assert f"results from {start} on" in text, text
+    assert page.get_attribute("#spinup", "data-months") == "26"
+    assert text in page.text_content("#model")
+    audit(page, "scenario_spin_up")
+    # the antimony preset (no earlier control): no spin-up anywhere on the page
+    page.evaluate("(rep) => show(rep)", plain)
+    page.wait_for_function("(id) => document.getElementById('runid').textContent === id",
+                           arg=plain["run_id"])
+    assert page.locator("#spinup").count() == 0
+    assert "spun up" not in page.text_content("#results")
+    page.goto(server["url"] + "/compare")
+    page.wait_for_selector("#sb option", state="attached", timeout=90_000)
+    page.evaluate("async ([a, b]) => show(a, b, await commodityNames())", [result, plain])
+    page.wait_for_selector("#diff table")
+    a = page.text_content("#spinupa")
+    assert "spun up 26 months" in a and f"from {first}" in a, a
+    assert page.locator("#spinupb").count() == 0
+    assert page.text_content("#runs").count("spun up") == 1
+    audit(page, "compare_spin_up")

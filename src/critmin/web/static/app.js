@@ -243,6 +243,22 @@ function stepDates(start, n, months = 3) {
 }
 const STEP_MONTHS = {month: 1, quarter: 3};
 
+// A run's spin-up in words (its result's spin_up_months; the server's runs of a preset that
+// lists controls begun before its start month run from the earliest of them and report from
+// the start): "spun up 26 months, from Aug 2023 (...); results from Oct 2025 on", or ""
+// for a run without spin-up. ``start``: the scenario's start (ISO date), by default the
+// run's first reported date.
+function spinUpText(rep, start) {
+  const months = Number(rep && rep.spin_up_months) || 0;
+  if (months <= 0) return "";
+  const first = start || ((rep.path_dates || [])[0]) || "";
+  const d0 = new Date(`${String(first).slice(0, 10)}T00:00:00Z`);
+  const words = (d) => d.toLocaleString("en-US", {month: "short", year: "numeric", timeZone: "UTC"});
+  if (Number.isNaN(d0.getTime())) return `spun up ${months} months before the scenario's start (the earliest control it lists); results from its start on`;
+  const from = new Date(Date.UTC(d0.getUTCFullYear(), d0.getUTCMonth() - months, 1));
+  return `spun up ${months} months, from ${words(from)} (the earliest control the scenario lists); results from ${words(d0)} on`;
+}
+
 // A fan chart: one P5-P95 band and a P50 line per series (at most a few series). ``axis``:
 // {dates, step} (a run's path dates and step, "month" or "quarter"), or a start date
 // (quarterly steps), or nothing (step numbers).

@@ -32,8 +32,11 @@ function show(a, b, cnames = {}) {
   $("results").hidden = false;
   const cn = (c) => cnames[c] || c;
   // each run's id in full (critmin runs show ID, /api/runs/ID/results)
+  // and its spin-up, where it has one: runs that start from a spun-up state are marked
   $("runs").replaceChildren(...[["A", a], ["B", b]].flatMap(([k, r], i) => [i ? "; " : "",
-    `${k}: ${r.scenario}, run `, h("code", {id: `run${k.toLowerCase()}`, title: r.run_id}, r.run_id)]),
+    `${k}: ${r.scenario}, run `, h("code", {id: `run${k.toLowerCase()}`, title: r.run_id}, r.run_id),
+    ...(spinUpText(r) ? [", ", h("span", {id: `spinup${k.toLowerCase()}`, "data-months": Number(r.spin_up_months)},
+      spinUpText(r))] : [])]),
   `; ${a.samples} samples each, market model ${a.model || "v1"}.`);
   const names = [`A: ${a.scenario}`, `B: ${b.scenario}`];
   const ua = byKey(a, "USA"), ub = byKey(b, "USA");

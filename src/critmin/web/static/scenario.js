@@ -239,7 +239,10 @@ const MODEL_WORDS = {v1: "market model v1 (quarterly, two price segments)",
   v2: "market model v2 (monthly, by stage and region)"};
 function regionsAndStages(rep, comms) {
   // the run's id in full (to read it again: critmin runs show ID, /api/runs/ID/results)
-  $("model").replaceChildren(`${MODEL_WORDS[rep.model] || `market model ${rep.model || "v1"}`}, ${rep.samples} samples; fans by ${rep.paths_step || "quarter"}; run `,
+  const spun = spinUpText(rep, (rep.path_dates || [])[0] || SCENARIO_START[rep.scenario]);
+  $("model").replaceChildren(`${MODEL_WORDS[rep.model] || `market model ${rep.model || "v1"}`}, ${rep.samples} samples; `,
+    spun ? h("span", {id: "spinup", "data-months": Number(rep.spin_up_months)}, spun) : null, spun ? "; " : "",
+    `fans by ${rep.paths_step || "quarter"}; run `,
     h("code", {id: "runid", title: rep.run_id}, rep.run_id), ". What the measures mean: ",
     ...[["shortfall", "shortfall"], ["physical-shortfall", "physical shortfall"], ["price-ratio", "peak price ratio"],
       ["quantiles", "median, P5–P95"], ["price-rationing", "price rationing"], ["re-routing", "re-routing"]]
