@@ -49,3 +49,27 @@ def test_guard_counts_the_spin_up_months(tmp_path):
     assert "of 50 months, 26 of them spin-up" in spun, spun
     assert "of 24 months would take" in plain, plain
     assert _days(spun) / _days(plain) == pytest.approx(50 / 24, rel=0.01)
+
+
+def _tb(line: str) -> float:
+    m = re.search(r"write about ([\d,.]+) TB", line)
+    assert m, line
+    return float(m.group(1).replace(",", ""))
+
+
+def test_disk_estimate_counts_the_models_stored_columns(tmp_path):
+    """v2 stores 27 columns per commodity and sample, v1 11: the same refused run
+    estimates the bytes of the model it would run."""
+    from critmin.cli.checks import METRICS_PER_COMMODITY, metrics_per_commodity
+    from critmin.market.v2.chunks import metric_names
+
+    assert metrics_per_commodity("v1") == METRICS_PER_COMMODITY == 11
+    assert metrics_per_commodity("v2") == len(metric_names()) == 27
+    assert run_estimate(46, 1000, 1, 24, 27)[1] == 1000 * (46 * 27 + 2) * 4
+    args = ("simulate", "--scenario", "CN_2025_10_full_controls", "--samples",
+            "10000000000", "--workers", "2", "--no-compare-response")
+    v2 = one_line_error(run(*args, "--db", str(tmp_path / "a.db")))
+    v1 = one_line_error(run(*args, "--model", "v1", "--db", str(tmp_path / "b.db")))
+    assert "of 24 months would take" in v1, v1  # v1 does not spin up
+    n = round((_tb(v2) / 0.04 - 2) / 27)  # commodities counted: 1e10 x 4 B = 0.04 TB each
+    assert _tb(v2) / _tb(v1) == pytest.approx((n * 27 + 2) / (n * 11 + 2), rel=0.01)

@@ -31,8 +31,9 @@ the size guard, not a promise."""
 BYTES_PER_VALUE = 4
 """Per-sample results are stored as float32."""
 METRICS_PER_COMMODITY = 11
-"""Stored per-sample columns per commodity (peak ratio and price, four shortfalls, two
-covers, two values at risk, the response flag)."""
+"""Stored per-sample columns per commodity of model v1 (peak ratio and price, four
+shortfalls, two covers, two values at risk, the response flag); v2's are
+:func:`metrics_per_commodity`."""
 MAX_SECONDS = 3600.0
 MAX_DISK_SHARE = 0.5
 """Without ``--yes``, refuse runs estimated past an hour or half the free disk."""
@@ -126,14 +127,25 @@ def check_scheduler(address: str, timeout_s: float = 3.0) -> None:
         fail(f"simulate: cannot reach the Dask scheduler at {address}: {reason}")
 
 
-def run_estimate(n_commodities: int, samples: int, workers: int, months: int
-                 ) -> tuple[float, float]:
+def metrics_per_commodity(model: str) -> int:
+    """Stored per-sample columns per commodity of a run of ``model``: v1's
+    :data:`METRICS_PER_COMMODITY`, v2's metric names (27: shortfall and physical shortfall
+    in six regions, covers and values at risk, prices and physical shortfall by stage)."""
+    if model == "v1":
+        return METRICS_PER_COMMODITY
+    from critmin.market.v2.chunks import metric_names
+
+    return len(metric_names())
+
+
+def run_estimate(n_commodities: int, samples: int, workers: int, months: int,
+                 metrics: int = METRICS_PER_COMMODITY) -> tuple[float, float]:
     """(seconds, bytes) a sweep of ``samples`` is expected to take and write. ``months``:
     the months each sample runs, spin-up and reported together (:func:`months_run`);
     the time grows in proportion, the stored per-sample metrics (summaries over the
-    reported months) do not."""
+    reported months; ``metrics`` per commodity, :func:`metrics_per_commodity`) do not."""
     seconds = samples * months * SECONDS_PER_SAMPLE_MONTH / max(1, workers)
-    size = samples * (n_commodities * METRICS_PER_COMMODITY + 2) * BYTES_PER_VALUE
+    size = samples * (n_commodities * metrics + 2) * BYTES_PER_VALUE
     return seconds, float(size)
 
 
@@ -157,14 +169,15 @@ def months_run(horizon_quarters: int, spin_up_months: int) -> int:
 
 
 def guard_size(net, samples: int, workers: int, store_path: Path, runs: int,
-               yes: bool, horizon_quarters: int, spin_up_months: int = 0) -> None:
+               yes: bool, horizon_quarters: int, spin_up_months: int = 0,
+               model: str = "v2") -> None:
     """Refuse (exit 2) a run estimated past an hour or half the free disk, unless
     ``yes``; the message gives both estimates and the months they count."""
     from critmin.market.baseline import build_baseline
 
     months = months_run(horizon_quarters, spin_up_months)
     seconds, size = run_estimate(len(build_baseline(net).commodities), samples, workers,
-                                 months)
+                                 months, metrics_per_commodity(model))
     seconds, size = seconds * runs, size * runs
     folder = store_path.parent if store_path.parent.exists() else Path(".")
     free = shutil.disk_usage(folder).free

@@ -90,7 +90,7 @@ def simulate_cmd(
     variants = [True, False] if (compare_response and sc.responses) else [True]
     n_workers = 1 if samples <= chunk_size else (workers or os.cpu_count() or 1)
     guard_size(net, samples, n_workers, store.path, len(variants), yes,
-               horizon or sc.horizon_quarters, run_spin_up(sc, model, spin_up))
+               horizon or sc.horizon_quarters, run_spin_up(sc, model, spin_up), model)
     try:
         executor = (make_executor(scheduler) if scheduler
                     else local_executor(workers if samples > chunk_size else 1))
