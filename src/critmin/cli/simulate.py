@@ -60,11 +60,12 @@ def simulate_cmd(
         "--yes", help="start even when the run is estimated past an hour or half the "
                       "free disk")] = False,
     priors: Annotated[bool, typer.Option(
-        "--priors", help="v1: sample the uncalibrated priors, not the shipped posterior "
-                         "(v2 samples its priors by default)")] = False,
+        "--priors", help="sample the model's uncalibrated priors, not its shipped "
+                         "posterior (the default of v1 and v2)")] = False,
     posterior: Annotated[bool, typer.Option(
-        "--posterior", help="v2: sample the shipped v2 posterior, not the priors (out of "
-                            "sample it backtests worse: docs/calibration.md)")] = False,
+        "--posterior", help="sample the shipped posterior (already the default of v1 and "
+                            "v2, where its leave-one-out backtest beats the priors: "
+                            "docs/calibration.md)")] = False,
     spin_up: Annotated[bool, typer.Option(
         help="run a scenario that lists controls started before its start month from the "
              "earliest of them, so their opening shock plays before its start (v2)")] = True,

@@ -187,7 +187,7 @@ def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None =
          tariff: float = TARIFF, samples: int = 200, seed: int = 0) -> dict:
     """Simulate the club and its comparators; the JSON record of `critmin club`."""
     from critmin.optimize.staged import run_network
-    from critmin.simulate.paths import run_spin_up, scenario_paths
+    from critmin.simulate.paths import scenario_paths
 
     partners = _partners(partners)
     regions = [r for p in partners if (r := REGION_OF_PARTNER[p])]
@@ -255,7 +255,7 @@ def club(net, partners, commodity: str, *, scenario, floor_usd_t: float | None =
     return {
         "commodity": commodity, "partners": partners, "regions_counted": regions,
         "scenario": scenario.id, "samples": samples, "seed": seed, "months": months,
-        "model": "v2", "spin_up_months": run_spin_up(sc, "v2"),
+        "model": "v2", "spin_up_months": run["scenario"].attrs["spin_up_months"],
         "club": {"floor_usd_t": floor_usd_t, "floor_basis": floor_basis,
                  "covered_t_per_yr": covered, "covered_baseline_t_per_yr": base_t,
                  "covered_new_projects": [a.name for a in adds],
