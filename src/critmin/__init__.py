@@ -5,8 +5,13 @@
 >>> net.production.head()
 """
 
-from critmin._version import __version__
-from critmin.data.validate import DataValidationError, Problem
-from critmin.model.network import Network, load
+# first: Numba's cache directory, keyed to the model version, before anything imports Numba
+from critmin.market.numba_cache import configure as _configure_numba_cache
+
+_configure_numba_cache()
+
+from critmin._version import __version__  # noqa: E402
+from critmin.data.validate import DataValidationError, Problem  # noqa: E402
+from critmin.model.network import Network, load  # noqa: E402
 
 __all__ = ["DataValidationError", "Network", "Problem", "__version__", "load"]
