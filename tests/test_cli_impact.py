@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,3 +81,24 @@ def test_ranking_puts_china_heavy_rare_earths_above_a_diverse_supply(net):
     ranks = dict(zip(r["commodity"], r["rank"], strict=True))
     assert ranks["tb"] < ranks["zirconium"]
     assert bool(r.set_index("commodity").loc["tb", "restricted_before"])
+
+
+def test_impact_states_the_spin_up_of_the_run_it_used(net):
+    """impact_loss carries the spin-up months of the market run whose paths it used (the
+    paths' own attrs), and run_impact reports those: 26 for the full-controls preset as
+    critmin simulate spins it up, 0 when that run is made without spin-up, although the
+    preset would spin up (so the record cannot come from a second computation of it);
+    the two runs differ."""
+    from critmin.scenarios.presets import get_scenario
+    from critmin.simulate.paths import run_spin_up
+    from critmin.workflows.impact import impact_loss
+
+    sc = get_scenario("CN_2025_10_full_controls", net)
+    spun = impact_loss(net, sc, "USA", samples=2, months=2)
+    plain = impact_loss(net, sc, "USA", samples=2, months=2, spin_up=False)
+    assert spun.spin_up_months == run_spin_up(sc, "v2") == 26
+    assert plain.spin_up_months == 0
+    assert not np.array_equal(spun.loss.gdp, plain.loss.gdp)
+    res = run_impact(net, sc, "USA", samples=2, months=2, spin_up=False)
+    assert res["spin_up_months"] == 0
+    np.testing.assert_array_equal(res["per_sample"]["by_month_usd"], plain.loss.gdp)

@@ -201,7 +201,7 @@ def rank_commodities(net, country: str = "USA", samples: int = 16, seed: int = 0
     for r in sup.itertuples(index=False):
         h = halt_of(net, full, r.commodity, r.stage, r.supplier, exports)
         sc = supplier_scenario(r.commodity, r.supplier, r.stage, h["quota_t"], h["products"])
-        loss, _, keys, use = impact_loss(net, sc, country, samples, seed, 12)
+        loss, _, keys, use, _ = impact_loss(net, sc, country, samples, seed, 12)
         before = bool(((er["exporter"] == r.supplier) & (er["commodity"] == r.commodity)).any())
         p = disruption_probability(gov.get(r.supplier, np.nan), before)
         exp = float(loss.gdp.sum(axis=1).mean())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from critmin.metrics.impact import (
     quantiles,
     read_map,
 )
-from critmin.simulate.paths import run_spin_up, scenario_paths
+from critmin.simulate.paths import scenario_paths
 
 COUNTRIES = ("USA", "JPN")
 PRODUCER_MINE = {"industrial": "2123A0", "energy": "212100"}
@@ -144,9 +145,21 @@ def _shock(ds, full, keys, mix, country, use_c, prod) -> Shock:
     return Shock(np.nan_to_num(total), np.nan_to_num(price, nan=1.0), use_c, prod)
 
 
+class ImpactLoss(NamedTuple):
+    """What :func:`impact_loss` ran and found."""
+
+    loss: Loss
+    io: IOTable
+    keys: list  # mapped nodes, (commodity, stage)
+    use: np.ndarray  # the country's use by mapped node, USD
+    spin_up_months: int
+    """Months the market run was spun up before the scenario's start (its paths' attrs)."""
+
+
 def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: int = 0,
-                months: int = 12, model: str = "v2") -> tuple[Loss, IOTable, list, np.ndarray]:
-    """(loss arrays, IO table, mapped nodes, use by node) of a scenario for a country."""
+                months: int = 12, model: str = "v2", spin_up: bool = True) -> ImpactLoss:
+    """Loss arrays, IO table, mapped nodes, use by node of a scenario for a country, and
+    the spin-up months of the market run they come from (``spin_up`` False: none)."""
     if country not in COUNTRIES:
         raise ValueError(f"country {country!r}: use one of {', '.join(COUNTRIES)}")
     if model != "v2":
@@ -154,9 +167,11 @@ def impact_loss(net, scenario, country: str = "USA", samples: int = 64, seed: in
     io = io_table(country)
     full = prepare(net, scenario, months).full
     keys, mix, links, use_c, prod = _nodes(net, full, io, country, read_map())
-    ds = scenario_paths(net, scenario, samples=samples, seed=seed, months=months, model=model)
+    ds = scenario_paths(net, scenario, samples=samples, seed=seed, months=months, model=model,
+                        spin_up=spin_up)
     shock = _shock(ds, full, keys, mix, country, use_c, prod)
-    return gdp_loss(io, links, shock), io, keys, use_c
+    return ImpactLoss(gdp_loss(io, links, shock), io, keys, use_c,
+                      int(ds.attrs["spin_up_months"]))
 
 
 def _q(a: np.ndarray) -> dict:
@@ -166,9 +181,12 @@ def _q(a: np.ndarray) -> dict:
 
 
 def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int = 0,
-               months: int = 12, model: str = "v2", top: int = 10) -> dict:
-    """The `critmin impact` result (JSON keys in docs/impact.md)."""
-    loss, io, keys, use_c = impact_loss(net, scenario, country, samples, seed, months, model)
+               months: int = 12, model: str = "v2", top: int = 10,
+               spin_up: bool = True) -> dict:
+    """The `critmin impact` result (JSON keys in docs/impact.md); ``spin_up_months`` is
+    that of the run whose paths it uses."""
+    loss, io, keys, use_c, lead = impact_loss(net, scenario, country, samples, seed, months,
+                                              model, spin_up)
     tot = loss.total  # (S, H, I)
     monthly = loss.gdp  # (S, H) industries plus final buyers
     per_sample = monthly.sum(axis=1)
@@ -189,7 +207,7 @@ def run_impact(net, scenario, country: str = "USA", samples: int = 64, seed: int
         by_month.append({"month": t, "date": d.isoformat()[:7], **_q(monthly[:, t])})
     return {
         "scenario": scenario.id, "country": country, "model": model, "samples": samples,
-        "seed": seed, "months": months, "spin_up_months": run_spin_up(scenario, model),
+        "seed": seed, "months": months, "spin_up_months": lead,
         "unit": "USD ({} input-output structure; "
         "commodity values at critmin's baseline prices)".format(
             "MIC 2015" if country == "JPN" else "BEA 2017"),
