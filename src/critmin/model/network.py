@@ -8,6 +8,7 @@ tables; they never modify it.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -86,32 +87,59 @@ class Network:
         return self.sources["source_id"].map(counts).fillna(0).astype(int)
 
     def production_shares(self, year: int | None = None) -> pd.DataFrame:
-        """Producer shares per (commodity, stage), for ``year`` or each pair's latest year.
+        """Producer shares per (commodity, stage), for ``year`` or each pair's latest year
+        (:func:`production_shares`), computed once per content of ``production`` and
+        ``stage_shares`` and year: later calls on the same data return a copy of the
+        first result (a brief asks 16 times; a hit costs the tables' hashes, a few ms)."""
+        key = (year, _content_key(self.production), _content_key(self.stage_shares))
+        cache: dict = self.__dict__.setdefault("_shares_cache", {})
+        if key not in cache:
+            if len(cache) >= SHARES_CACHE:
+                cache.pop(next(iter(cache)))
+            cache[key] = production_shares(self.production, self.stage_shares, year)
+        return cache[key].copy()
 
-        Returns columns commodity, stage, year, country, value (commodity unit, NaN where
-        only a share is published), share (0-1) and basis ('tonnage' or 'published share').
-        Tonnage shares are of the published world total where there is one (the
-        uncovered remainder shows as OTHER), else of the sum of country rows; where USGS's
-        rounded world total is below that sum (by at most the validation tolerance of
-        5 %; gallium 2025: 900 t world, 909 t by country), of the sum, so shares never add
-        to more than 1 and HHI never passes 10,000. Where
-        ``stage_shares`` holds a newer year for a (commodity, stage) than ``production``,
-        the published shares are used.
-        """
-        keys = ["commodity", "stage", "year"]
-        rows = _tonnage_shares(_pick_year(self.production, year), keys)
-        published = _pick_year(self.stage_shares, year)[[*keys, "country", "share"]]
-        published = published.assign(value=float("nan"), basis="published share")
-        both = pd.concat([rows, published], ignore_index=True)
-        newest = both.groupby(["commodity", "stage"])["year"].transform("max")
-        both = both[both["year"].eq(newest)]
-        has_tonnage = both.groupby(keys)["basis"].transform(lambda b: b.eq("tonnage").any())
-        both = both[has_tonnage.eq(both["basis"].eq("tonnage"))]
-        order = {s: i for i, s in enumerate(STAGES)}
-        both = both.sort_values(["commodity", "stage", "share"], ascending=[True, True, False],
-                                key=lambda s: s.map(order) if s.name == "stage" else s)
-        both.attrs["unit"] = "share of world production (0-1)"
-        return both.reset_index(drop=True)
+
+SHARES_CACHE = 4
+"""Results of :meth:`Network.production_shares` a network keeps (by year and data)."""
+
+
+def _content_key(df: pd.DataFrame) -> bytes:
+    """A digest of a table's columns, dtypes and values (row hashes, as the data version)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr([(str(c), str(t)) for c, t in df.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return h.digest()
+
+
+def production_shares(production: pd.DataFrame, stage_shares: pd.DataFrame,
+                      year: int | None = None) -> pd.DataFrame:
+    """Producer shares per (commodity, stage), for ``year`` or each pair's latest year.
+
+    Returns columns commodity, stage, year, country, value (commodity unit, NaN where
+    only a share is published), share (0-1) and basis ('tonnage' or 'published share').
+    Tonnage shares are of the published world total where there is one (the
+    uncovered remainder shows as OTHER), else of the sum of country rows; where USGS's
+    rounded world total is below that sum (by at most the validation tolerance of
+    5 %; gallium 2025: 900 t world, 909 t by country), of the sum, so shares never add
+    to more than 1 and HHI never passes 10,000. Where
+    ``stage_shares`` holds a newer year for a (commodity, stage) than ``production``,
+    the published shares are used.
+    """
+    keys = ["commodity", "stage", "year"]
+    rows = _tonnage_shares(_pick_year(production, year), keys)
+    published = _pick_year(stage_shares, year)[[*keys, "country", "share"]]
+    published = published.assign(value=float("nan"), basis="published share")
+    both = pd.concat([rows, published], ignore_index=True)
+    newest = both.groupby(["commodity", "stage"])["year"].transform("max")
+    both = both[both["year"].eq(newest)]
+    has_tonnage = both.groupby(keys)["basis"].transform(lambda b: b.eq("tonnage").any())
+    both = both[has_tonnage.eq(both["basis"].eq("tonnage"))]
+    order = {s: i for i, s in enumerate(STAGES)}
+    both = both.sort_values(["commodity", "stage", "share"], ascending=[True, True, False],
+                            key=lambda s: s.map(order) if s.name == "stage" else s)
+    both.attrs["unit"] = "share of world production (0-1)"
+    return both.reset_index(drop=True)
 
 
 _DTYPES = {"float": "float64", "int": "Int64", "bool": "bool", "date": "datetime64[ns]",
