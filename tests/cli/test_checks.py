@@ -11,6 +11,7 @@ import pytest
 from critmin.cli.checks import (
     MEASURED_MONTHS,
     SECONDS_PER_SAMPLE_MONTH,
+    SECONDS_PER_SAMPLE_MONTH_V1,
     months_run,
     run_estimate,
 )
@@ -24,9 +25,13 @@ def test_estimate_is_proportional_to_the_months_run():
     assert est_50 == pytest.approx(est_24 * 50 / 24)
     assert run_estimate(46, 100_000, 2, 240)[0] == pytest.approx(est_24 * 10)
     assert bytes_50 == bytes_24  # per-sample metrics summarise the reported months
-    # units: the guard's constant, 1.5 s per 8,192-sample chunk of 24 months and worker
-    assert run_estimate(46, 8192, 1, MEASURED_MONTHS)[0] == pytest.approx(1.5)
-    assert abs(SECONDS_PER_SAMPLE_MONTH * 8192 * 24 - 1.5) < 1e-12
+    # units: v2's constant is the measured 298 us of worker CPU per 24-month sample
+    # (10^6 samples, 2 workers: 149 s of each worker's CPU), v1's 1.5 s per 8,192-sample
+    # chunk of 24 months and worker
+    assert run_estimate(46, 10**6, 2, MEASURED_MONTHS)[0] == pytest.approx(149.0)
+    assert abs(SECONDS_PER_SAMPLE_MONTH * 24 - 298e-6) < 1e-15
+    assert run_estimate(46, 8192, 1, MEASURED_MONTHS, model="v1")[0] == pytest.approx(1.5)
+    assert abs(SECONDS_PER_SAMPLE_MONTH_V1 * 8192 * 24 - 1.5) < 1e-12
 
 
 def test_months_run_counts_horizon_and_spin_up():
@@ -58,9 +63,10 @@ def _tb(line: str) -> float:
     return float(m.group(1).replace(",", ""))
 
 
-def test_disk_estimate_counts_the_models_stored_columns(tmp_path):
-    """v2 stores 27 columns per commodity and sample, v1 11: the same refused run
-    estimates the bytes of the model it would run."""
+def test_estimates_count_the_model_that_runs(tmp_path):
+    """v2 stores 27 columns per commodity and sample, v1 11, and each has its own measured
+    time per sample-month: the same refused run estimates the bytes and the time of the
+    model it would run."""
     from critmin.cli.checks import METRICS_PER_COMMODITY, metrics_per_commodity
     from critmin.market.v2.chunks import metric_names
 
@@ -72,5 +78,9 @@ def test_disk_estimate_counts_the_models_stored_columns(tmp_path):
     v2 = one_line_error(run(*args, "--db", str(tmp_path / "a.db")))
     v1 = one_line_error(run(*args, "--model", "v1", "--db", str(tmp_path / "b.db")))
     assert "of 24 months would take" in v1, v1  # v1 does not spin up
+    assert "of 50 months, 26 of them spin-up" in v2, v2
+    # and the time of the model it would run: v2's measured constant over 50 months
+    assert _days(v2) / _days(v1) == pytest.approx(
+        50 * SECONDS_PER_SAMPLE_MONTH / (24 * SECONDS_PER_SAMPLE_MONTH_V1), rel=0.01)
     n = round((_tb(v2) / 0.04 - 2) / 27)  # commodities counted: 1e10 x 4 B = 0.04 TB each
     assert _tb(v2) / _tb(v1) == pytest.approx((n * 27 + 2) / (n * 11 + 2), rel=0.01)

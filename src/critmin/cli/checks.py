@@ -18,16 +18,23 @@ from urllib.parse import urlparse
 import typer
 
 MEASURED_MONTHS = 24
-"""Months each sample ran in the measurement behind :data:`SECONDS_PER_SAMPLE_MONTH`: the
-presets' default horizon, 8 quarters."""
-SECONDS_PER_SAMPLE_MONTH = 1.5 / 8192 / MEASURED_MONTHS
-"""Engine time per sample, month run and worker: measured 1.5 s per 8,192-sample chunk of
-24 months (benchmarks/bench_simulate.py, Nov 2026; :mod:`critmin.workers`), so about
-7.6 us per sample-month. The engine's work grows with the months it steps through, the
-spin-up months included (a 26-month spin-up before 24 reported months took 1.6-1.7x the
-CPU per sample, benchmarks/bench_model_v2.py item 4), so the guard counts every month
-run; model v2 measured 102 us per 24-month sample (README), below this. An estimate for
-the size guard, not a promise."""
+"""Months each sample ran in the measurements behind :data:`SECONDS_PER_SAMPLE_MONTH`:
+the presets' default horizon, 8 quarters, without spin-up."""
+SECONDS_PER_SAMPLE_MONTH = 298e-6 / MEASURED_MONTHS
+"""Model v2's engine time per sample, month run and worker: 298 us of sweep-worker CPU per
+sample of 24 months, measured on 10^6 samples of CN_2025_10_full_controls without spin-up
+with 2 worker processes (benchmarks/bench_model_v2.py --samples 1000000 --spin-up both,
+8 Dec 2026, model v2@b5a5030dabd4, 2-core shared machine under the heavy-job lock, load 3.8), so
+about 12.4 us per sample-month. The engine's work grows with the months it steps through,
+spin-up months included, so the guard counts every month run; a spin-up month costs less
+(it skips the reductions): the same run spun up (26 + 24 months) took 510 us per sample,
+10.2 us per sample-month, so the guard prices it 1.2x over. Wall time on that loaded
+machine: 232 s without spin-up, 350 s with it (1.6x and 1.4x the workers' CPU over 2
+workers). An estimate for the size guard, not a promise."""
+SECONDS_PER_SAMPLE_MONTH_V1 = 1.5 / 8192 / MEASURED_MONTHS
+"""Model v1's (``--model v1``): 1.5 s per 8,192-sample chunk of 24 months and worker
+(benchmarks/bench_simulate.py, Nov 2026; :mod:`critmin.workers`), about 7.6 us per
+sample-month."""
 BYTES_PER_VALUE = 4
 """Per-sample results are stored as float32."""
 METRICS_PER_COMMODITY = 11
@@ -138,13 +145,21 @@ def metrics_per_commodity(model: str) -> int:
     return len(metric_names())
 
 
+def seconds_per_sample_month(model: str) -> float:
+    """The measured engine time per sample, month and worker of ``model``
+    (:data:`SECONDS_PER_SAMPLE_MONTH` for v2, :data:`SECONDS_PER_SAMPLE_MONTH_V1`)."""
+    return SECONDS_PER_SAMPLE_MONTH_V1 if model == "v1" else SECONDS_PER_SAMPLE_MONTH
+
+
 def run_estimate(n_commodities: int, samples: int, workers: int, months: int,
-                 metrics: int = METRICS_PER_COMMODITY) -> tuple[float, float]:
-    """(seconds, bytes) a sweep of ``samples`` is expected to take and write. ``months``:
-    the months each sample runs, spin-up and reported together (:func:`months_run`);
-    the time grows in proportion, the stored per-sample metrics (summaries over the
-    reported months; ``metrics`` per commodity, :func:`metrics_per_commodity`) do not."""
-    seconds = samples * months * SECONDS_PER_SAMPLE_MONTH / max(1, workers)
+                 metrics: int = METRICS_PER_COMMODITY,
+                 model: str = "v2") -> tuple[float, float]:
+    """(seconds, bytes) a sweep of ``samples`` through ``model`` is expected to take and
+    write. ``months``: the months each sample runs, spin-up and reported together
+    (:func:`months_run`); the time grows in proportion, the stored per-sample metrics
+    (summaries over the reported months; ``metrics`` per commodity,
+    :func:`metrics_per_commodity`) do not."""
+    seconds = samples * months * seconds_per_sample_month(model) / max(1, workers)
     size = samples * (n_commodities * metrics + 2) * BYTES_PER_VALUE
     return seconds, float(size)
 
@@ -177,7 +192,7 @@ def guard_size(net, samples: int, workers: int, store_path: Path, runs: int,
 
     months = months_run(horizon_quarters, spin_up_months)
     seconds, size = run_estimate(len(build_baseline(net).commodities), samples, workers,
-                                 months, metrics_per_commodity(model))
+                                 months, metrics_per_commodity(model), model)
     seconds, size = seconds * runs, size * runs
     folder = store_path.parent if store_path.parent.exists() else Path(".")
     free = shutil.disk_usage(folder).free
