@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-import sys
 import uuid
 
 import httpx
@@ -14,12 +13,15 @@ import pytest
 
 from critmin.api.auth import create_token, list_tokens, revoke_token, tokens_path
 
+from ..test_cli import run
 from .test_http import spec
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "critmin.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    """`critmin ARGS` in this process (tests.test_cli.run: exit status, stdout and stderr as
+    the real command's, an uncaught exception as status 1 with its traceback): a fresh
+    interpreter per call added ~2.5 s of imports and tested nothing more."""
+    return run(*args)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import math
 import re
-import subprocess
-import sys
 
 import openpyxl
 import pandas as pd
@@ -21,6 +19,8 @@ from critmin.data.io import read_raw
 from critmin.data.schemas import COMMODITY_ID, SPECIAL_COUNTRIES, TABLES
 from critmin.data.validate import PARAMETER_RANGES, DataValidationError, check_rows
 from critmin.store.export import FORMULA_START, neutralise_cell, safe_frame, write_export
+
+from ..test_cli import run
 
 
 def raw(table: str, rows: list[dict]) -> pd.DataFrame:
@@ -106,8 +106,7 @@ def test_data_validate_names_file_row_column_for_a_formula_id(tmp_path):
     (tmp_path / "commodities.csv").write_text(
         "commodity,name,group,unit,basis,parent,hs_codes,source_id\n"
         "\"=cmd|' /C calc'!A0\",x,battery,t,x,,,usgs_mcs_2024\n")
-    r = subprocess.run([sys.executable, "-m", "critmin.cli", "data", "validate", str(tmp_path)],
-                       capture_output=True, text=True, timeout=120)
+    r = run("data", "validate", str(tmp_path))  # in this process, as the command answers
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert any(line.startswith(f"{tmp_path / 'commodities.csv'}:2: commodity: ")
                for line in r.stderr.splitlines()), r.stderr
@@ -144,8 +143,7 @@ def test_exports_have_no_formula_cells(tmp_path, fmt):
 
 def test_assess_csv_cells_are_safe(tmp_path):
     out = tmp_path / "a.csv"
-    r = subprocess.run([sys.executable, "-m", "critmin.cli", "assess", "--csv", str(out)],
-                       capture_output=True, text=True, timeout=300)
+    r = run("assess", "--csv", str(out))
     assert r.returncode == 0, r.stderr
     with open(out, newline="") as f:
         rows = list(csv.reader(f))
