@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -16,17 +14,16 @@ from critmin.workflows.criticality import (
     rank_commodities,
 )
 from critmin.workflows.impact import run_impact
+from tests.test_cli import run
 
-CLI = [sys.executable, "-m", "critmin.cli"]
 KEYS = {"scenario", "country", "model", "samples", "gdp_loss_usd", "gdp_loss_direct_usd",
         "price_cost_usd", "producer_gain_usd", "top_industries", "by_industry", "by_month",
         "per_sample", "io_table", "limits"}
 
 
 def test_impact_json_usa_has_quantiles_and_50_industries():
-    out = subprocess.run([*CLI, "impact", "--scenario", "CN_2025_10_full_controls",
-                          "--country", "USA", "--json", "--samples", "4", "--months", "4"],
-                         capture_output=True, text=True, timeout=900)
+    out = run("impact", "--scenario", "CN_2025_10_full_controls", "--country", "USA",
+              "--json", "--samples", "4", "--months", "4")
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
     assert set(res) >= KEYS
@@ -56,8 +53,7 @@ def test_impact_jpn_runs_on_japans_own_table(net):
 
 
 def test_impact_rejects_unknown_country():
-    out = subprocess.run([*CLI, "impact", "--country", "FRA"], capture_output=True,
-                         text=True, timeout=120)
+    out = run("impact", "--country", "FRA")
     assert out.returncode == 2 and "use one of USA, JPN" in out.stderr
 
 

@@ -6,8 +6,6 @@ same samples the report's monthly paths re-simulate."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ from critmin.scenarios import get_scenario
 from critmin.simulate.paths import DEFAULT_INPUTS, posterior_inputs
 from critmin.simulate.runner import run_inputs, run_key, simulate
 from critmin.store import ResultsStore, data_version
+from tests.test_cli import run
 
 SCENARIO = "CN_2024_Sb_licence"
 
@@ -70,9 +69,8 @@ def test_report_paths_resimulate_the_runs_samples(net, sc, tmp_path):
 
 
 def test_cli_refuses_priors_with_posterior(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "critmin.cli", "simulate", "--scenario",
-                          SCENARIO, "--samples", "64", "--priors", "--posterior", "--db",
-                          str(tmp_path / "x.db")], capture_output=True, text=True)
+    out = run("simulate", "--scenario", SCENARIO, "--samples", "64", "--priors",
+              "--posterior", "--db", str(tmp_path / "x.db"))
     assert out.returncode != 0
     assert "--priors and --posterior exclude each other" in out.stderr
     assert "Traceback" not in out.stderr and not (tmp_path / "x.db").exists()
