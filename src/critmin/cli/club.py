@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from critmin.cli.checks import fail
-from critmin.cli.common import DataPath, console, load_net, load_scenario
+from critmin.cli.common import DataPath, console, load_net, load_scenario, spin_up_line
 
 
 def register(app: typer.Typer) -> None:
@@ -85,6 +85,4 @@ def club_cmd(
     row(f"projects ({len(s['projects']['funded'])})", s["projects"],
         _m(s["projects"]["fiscal_cost_usd"]))
     console.print(view)
-    from critmin.cli.simulate import spin_up_line
-
     console.print(spin_up_line(sc, rec["spin_up_months"]), highlight=False)

@@ -79,3 +79,15 @@ def check_model(model: str, command: str) -> None:
 
     if model not in MODELS:
         fail(f"{command}: --model {model}: unknown model; use {' or '.join(MODELS)}")
+
+
+def spin_up_line(sc, months: int) -> str:
+    """The run's start, in words: spun up from the earliest earlier control, or not."""
+    from critmin.simulate.paths import spun_up
+
+    start = sc.start.strftime("%b %Y")
+    if not months:
+        return f"Spin-up: none (0 months); the run starts at {start}."
+    first = spun_up(sc, months).start.strftime("%b %Y")
+    return (f"Spin-up: {months} months (spin_up_months), from {first}, when the earliest "
+            f"control the scenario lists was announced or began; results from {start} on.")

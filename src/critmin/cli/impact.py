@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from critmin.cli.checks import fail
-from critmin.cli.common import DataPath, console, load_net, load_scenario
+from critmin.cli.common import DataPath, console, load_net, load_scenario, spin_up_line
 
 
 def register(app: typer.Typer) -> None:
@@ -56,8 +56,6 @@ def impact_cmd(
                   f"{r['p95'] / 1e6:,.1f}", f"{r['price_mean'] / 1e6:,.1f}")
     console.print(t)
     console.print(f"IO table: {res['io_table']['note']}")
-    from critmin.cli.simulate import spin_up_line
-
     console.print(spin_up_line(sc, res["spin_up_months"]), highlight=False)
 
 

@@ -20,6 +20,7 @@ from critmin.cli.common import (
     err,
     load_net,
     load_scenario,
+    spin_up_line,
 )
 from critmin.market.registry import DEFAULT_MODEL
 
@@ -130,8 +131,6 @@ def optimize_cmd(
                   f"{b['cvar_usd'] / 1e9:,.2f} -> {a['cvar_usd'] / 1e9:,.2f} USD bn; "
                   f"binding: {', '.join(record['binding_constraints']) or 'none'}")
     if "spin_up_months" in record:  # v2: valued on the scenario's spun-up paths
-        from critmin.cli.simulate import spin_up_line
-
         console.print(spin_up_line(sc, record["spin_up_months"]), highlight=False)
 
 

@@ -29,6 +29,7 @@ from critmin.cli.common import (
     load_net,
     load_scenario,
     open_store,
+    spin_up_line,
 )
 from critmin.market.registry import DEFAULT_MODEL
 
@@ -146,18 +147,6 @@ def simulate_cmd(
     console.print(spin_up_line(sc, report["spin_up_months"]), highlight=False)
     _print_explanations(report, sc)
     console.print(f"run {report['run_id']} stored in {store.path}", highlight=False)
-
-
-def spin_up_line(sc, months: int) -> str:
-    """The run's start, in words: spun up from the earliest earlier control, or not."""
-    from critmin.simulate.paths import spun_up
-
-    start = sc.start.strftime("%b %Y")
-    if not months:
-        return f"Spin-up: none (0 months); the run starts at {start}."
-    first = spun_up(sc, months).start.strftime("%b %Y")
-    return (f"Spin-up: {months} months (spin_up_months), from {first}, when the earliest "
-            f"control the scenario lists was announced or began; results from {start} on.")
 
 
 def _advance(bar: Progress, task: TaskID, done: int, total: int) -> None:
